@@ -1,0 +1,1 @@
+"""geo_core: Django project (settings, urls, asgi), the domain model in PostGIS, ingest and queries."""

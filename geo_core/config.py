@@ -1,0 +1,121 @@
+"""Typed configuration read once from the environment.
+
+Unknown GEO_* variables and malformed values fail at start-up with a message naming the variable, so a typo
+never silently falls back to a default (the habit of tipg's settings and Martin's unrecognised-key check).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from urllib.parse import urlsplit
+
+
+class ConfigError(ValueError):
+    """A configuration variable is missing, malformed or unknown."""
+
+
+def _int(name: str, default: int, lo: int, hi: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name}={value}: expected {lo}..{hi}")
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r}: expected true/false")
+
+
+@dataclass(frozen=True)
+class MqttEndpoint:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> MqttEndpoint:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "tcp"):
+            raise ConfigError(f"MQTT_URL={url!r}: expected mqtt://host:port")
+        if not parts.hostname:
+            raise ConfigError(f"MQTT_URL={url!r}: no host")
+        return cls(parts.hostname, parts.port or 1883, parts.username, parts.password)
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    mqtt: MqttEndpoint
+    debug: bool = False
+    secret_key: str = field(default="dev-only-not-secret", repr=False)
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]", "testserver")
+    log_level: str = "INFO"
+    # Day partitions of the position history kept ready ahead of and behind today.
+    partition_days_ahead: int = 7
+    partition_days_behind: int = 2
+    demo_seed: int = 20261121
+
+
+KNOWN_GEO_VARS = {
+    "GEO_DEBUG",
+    "GEO_SECRET_KEY",
+    "GEO_ALLOWED_HOSTS",
+    "GEO_LOG_LEVEL",
+    "GEO_PARTITION_DAYS_AHEAD",
+    "GEO_PARTITION_DAYS_BEHIND",
+    "GEO_DEMO_SEED",
+}
+
+
+def load() -> Config:
+    unknown = sorted(k for k in os.environ if k.startswith("GEO_") and k not in KNOWN_GEO_VARS)
+    if unknown:
+        raise ConfigError(f"unknown configuration variables: {', '.join(unknown)}; known: {sorted(KNOWN_GEO_VARS)}")
+    database_url = os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:55432/geoservice")
+    scheme = urlsplit(database_url).scheme
+    if scheme not in ("postgis", "postgres", "postgresql"):
+        raise ConfigError(f"DATABASE_URL scheme {scheme!r}: this service needs PostgreSQL with PostGIS")
+    level = os.environ.get("GEO_LOG_LEVEL", "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"GEO_LOG_LEVEL={level!r}: expected DEBUG, INFO, WARNING or ERROR")
+    debug = _bool("GEO_DEBUG", False)
+    hosts = os.environ.get("GEO_ALLOWED_HOSTS")
+    return Config(
+        database_url=database_url,
+        mqtt=MqttEndpoint.parse(os.environ.get("MQTT_URL", "mqtt://127.0.0.1:18830")),
+        debug=debug,
+        secret_key=os.environ.get("GEO_SECRET_KEY") or "dev-only-not-secret",
+        log_level=level,
+        partition_days_ahead=_int("GEO_PARTITION_DAYS_AHEAD", 7, 1, 366),
+        partition_days_behind=_int("GEO_PARTITION_DAYS_BEHIND", 2, 0, 3660),
+        demo_seed=_int("GEO_DEMO_SEED", 20261121, 0, 2**31 - 1),
+        **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
+    )
+
+
+def describe(cfg: Config) -> dict[str, object]:
+    """The configuration as logged at start-up (no secrets)."""
+    out: dict[str, object] = {}
+    for f in fields(cfg):
+        if f.name == "secret_key":
+            continue
+        value = getattr(cfg, f.name)
+        if f.name == "database_url":
+            parts = urlsplit(value)
+            value = f"{parts.scheme}://{parts.hostname}:{parts.port}{parts.path}"
+        out[f.name] = value if not isinstance(value, MqttEndpoint) else f"{value.host}:{value.port}"
+    return out

@@ -1,0 +1,25 @@
+"""The domain model (STO-1). Every geometry is CGCS2000 geographic, SRID 4490 (CRS-1)."""
+
+from geo_core.models.enterprises import Enterprise, Park, Site
+from geo_core.models.permits import GasTest, PermitStatus, TicketType, WorkPermit
+from geo_core.models.positions import PositionFix, SubjectState
+from geo_core.models.regions import Region
+from geo_core.models.subjects import Certificate, Subject
+from geo_core.models.zones import TimeWindow, Zone
+
+__all__ = [
+    "Certificate",
+    "Enterprise",
+    "GasTest",
+    "Park",
+    "PermitStatus",
+    "PositionFix",
+    "Region",
+    "Site",
+    "Subject",
+    "SubjectState",
+    "TicketType",
+    "TimeWindow",
+    "WorkPermit",
+    "Zone",
+]

@@ -1,0 +1,36 @@
+"""Administrative regions (GB/T 2260 codes) with their real boundaries."""
+
+from __future__ import annotations
+
+from django.contrib.gis.db import models
+from django.core.validators import RegexValidator
+
+from geo_core.models.base import SRID, valid_geometry_constraint
+
+
+class Region(models.Model):
+    class Level(models.TextChoices):
+        PROVINCE = "province", "省"
+        CITY = "city", "市"
+        DISTRICT = "district", "区县"
+
+    code = models.CharField(
+        max_length=6, unique=True, validators=[RegexValidator(r"^\d{6}$", "a 6-digit GB/T 2260 code")]
+    )
+    name = models.CharField(max_length=64)
+    level = models.CharField(max_length=8, choices=Level.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    geom = models.MultiPolygonField(srid=SRID)
+    source = models.CharField(max_length=200, blank=True, help_text="dataset and conversion the boundary came from")
+
+    class Meta:
+        ordering = ["code"]
+        indexes = [models.Index(fields=["level", "code"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(code__regex=r"^[0-9]{6}$"), name="region_code_gbt2260"),
+            models.CheckConstraint(condition=models.Q(level__in=["province", "city", "district"]), name="region_level"),
+            valid_geometry_constraint("region", "geom"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Start/stop the project's private PostgreSQL+PostGIS cluster and Mosquitto broker under .var/.
+# Used only when DATABASE_URL / MQTT_URL are not set; prints the URLs to use (`eval "$(scripts/services.sh env)"`).
+#   scripts/services.sh start|stop|status|env
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+VAR="$ROOT/.var"
+PG_PORT=${PG_PORT:-55432}
+MQTT_PORT=${MQTT_PORT:-18830}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_DATA="$VAR/pg/data"
+PG_RUN="$VAR/pg/run"
+MQ_DIR="$VAR/mosquitto"
+DB_NAME=${DB_NAME:-geoservice}
+
+log() { printf '{"event":"services","%s":"%s"}\n' "$1" "$2" >&2; }
+
+# initdb and postgres refuse to run as root: run them as the `postgres` system user then.
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_running() { [ -f "$PG_DATA/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
+
+pg_start() {
+  mkdir -p "$VAR/pg" "$VAR/log"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$VAR/pg"; chmod 755 "$VAR" "$VAR/pg"; fi
+  if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+    log pg "initdb $PG_DATA"
+    as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+    cat >> "$PG_DATA/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_RUN'
+shared_buffers = 512MB
+work_mem = 32MB
+maintenance_work_mem = 256MB
+max_connections = 200
+fsync = on
+synchronous_commit = off
+wal_compression = on
+max_wal_size = 4GB
+checkpoint_timeout = 15min
+logging_collector = off
+CONF
+  fi
+  as_pg mkdir -p "$PG_RUN"
+  if pg_running; then log pg "already running on $PG_PORT"; return; fi
+  log pg "start on 127.0.0.1:$PG_PORT"
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$VAR/pg/server.log" -w -t 60 start >/dev/null
+  "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$DB_NAME'" \
+    | grep -q 1 || "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$DB_NAME"
+}
+
+pg_stop() {
+  if pg_running; then log pg stop; as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null; fi
+}
+
+mq_pid() { [ -f "$MQ_DIR/mosquitto.pid" ] && cat "$MQ_DIR/mosquitto.pid"; }
+mq_running() { local p; p=$(mq_pid) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+mq_start() {
+  mkdir -p "$MQ_DIR/data"
+  # When started as root, mosquitto drops to its own user: give it the folder.
+  if [ "$(id -u)" -eq 0 ] && id mosquitto >/dev/null 2>&1; then chown -R mosquitto: "$MQ_DIR"; fi
+  cat > "$MQ_DIR/mosquitto.conf" <<CONF
+listener $MQTT_PORT 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location $MQ_DIR/data/
+autosave_interval 10
+max_queued_messages 1000000
+pid_file $MQ_DIR/mosquitto.pid
+log_dest file $MQ_DIR/mosquitto.log
+CONF
+  if mq_running; then log mqtt "already running on $MQTT_PORT"; return; fi
+  log mqtt "start on 127.0.0.1:$MQTT_PORT"
+  mosquitto -d -c "$MQ_DIR/mosquitto.conf"
+  for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$MQTT_PORT") 2>/dev/null && return
+    sleep 0.1
+  done
+  echo "mosquitto did not open port $MQTT_PORT; see $MQ_DIR/mosquitto.log" >&2; exit 1
+}
+
+mq_stop() {
+  if mq_running; then log mqtt stop; kill "$(mq_pid)"; fi
+}
+
+print_env() {
+  [ -n "${DATABASE_URL:-}" ] || echo "export DATABASE_URL=postgis://postgres@127.0.0.1:$PG_PORT/$DB_NAME"
+  [ -n "${MQTT_URL:-}" ] || echo "export MQTT_URL=mqtt://127.0.0.1:$MQTT_PORT"
+}
+
+case "${1:-}" in
+  start)
+    [ -n "${DATABASE_URL:-}" ] || pg_start
+    [ -n "${MQTT_URL:-}" ] || mq_start ;;
+  stop) pg_stop; mq_stop ;;
+  status)
+    pg_running && echo "postgres: running on $PG_PORT" || echo "postgres: stopped"
+    mq_running && echo "mosquitto: running on $MQTT_PORT" || echo "mosquitto: stopped" ;;
+  env) print_env ;;
+  *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+esac
