@@ -64,6 +64,7 @@ class Config:
     secret_key: str = field(default="dev-only-not-secret", repr=False)
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]", "testserver")
     log_level: str = "INFO"
+    http_port: int = 8000
     # Day partitions of the position history kept ready ahead of and behind today.
     partition_days_ahead: int = 7
     partition_days_behind: int = 2
@@ -75,6 +76,7 @@ KNOWN_GEO_VARS = {
     "GEO_SECRET_KEY",
     "GEO_ALLOWED_HOSTS",
     "GEO_LOG_LEVEL",
+    "GEO_HTTP_PORT",
     "GEO_PARTITION_DAYS_AHEAD",
     "GEO_PARTITION_DAYS_BEHIND",
     "GEO_DEMO_SEED",
@@ -100,6 +102,7 @@ def load() -> Config:
         debug=debug,
         secret_key=os.environ.get("GEO_SECRET_KEY") or "dev-only-not-secret",
         log_level=level,
+        http_port=_int("GEO_HTTP_PORT", 8000, 1, 65535),
         partition_days_ahead=_int("GEO_PARTITION_DAYS_AHEAD", 7, 1, 366),
         partition_days_behind=_int("GEO_PARTITION_DAYS_BEHIND", 2, 0, 3660),
         demo_seed=_int("GEO_DEMO_SEED", 20261121, 0, 2**31 - 1),

@@ -166,6 +166,7 @@ class Migration(migrations.Migration):
                     "boundary",
                     django.contrib.gis.db.models.fields.MultiPolygonField(blank=True, null=True, srid=4490),
                 ),
+                ("attributes", models.JSONField(blank=True, default=dict)),
             ],
             options={
                 "constraints": [

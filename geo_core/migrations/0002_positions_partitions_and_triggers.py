@@ -60,8 +60,12 @@ $$;
 CREATE OR REPLACE FUNCTION geo_core_site_set_district() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-  d bigint := geo_core_derive_district(NEW.footprint);
+  d bigint;
 BEGIN
+  IF NOT ST_IsValid(NEW.footprint) THEN
+    RETURN NEW;  -- the site_footprint_valid CHECK reports it
+  END IF;
+  d := geo_core_derive_district(NEW.footprint);
   IF d IS NULL THEN
     RAISE EXCEPTION 'site % of enterprise %: field footprint lies outside every district in the regions table',
         quote_literal(NEW.name), NEW.enterprise_id

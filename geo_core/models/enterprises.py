@@ -8,7 +8,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db.models import F, Func
 
 from geo_core.models.base import SRID, Timestamped, valid_geometry_constraint
-from geo_core.validation import validate_credit_code
+from geo_core.validation import validate_credit_code, validate_geometry
 
 
 class Park(Timestamped):
@@ -16,7 +16,8 @@ class Park(Timestamped):
 
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=128)
-    boundary = models.MultiPolygonField(srid=SRID, null=True, blank=True)
+    boundary = models.MultiPolygonField(srid=SRID, null=True, blank=True, validators=[validate_geometry])
+    attributes = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [valid_geometry_constraint("park", "boundary", nullable=True)]
@@ -61,7 +62,7 @@ class Site(Timestamped):
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="sites")
     name = models.CharField(max_length=128)
     address = models.CharField(max_length=256, blank=True)
-    footprint = models.MultiPolygonField(srid=SRID)
+    footprint = models.MultiPolygonField(srid=SRID, validators=[validate_geometry])
     district = models.ForeignKey(
         "geo_core.Region", null=True, editable=False, on_delete=models.SET_NULL, related_name="sites"
     )

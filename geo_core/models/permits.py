@@ -2,66 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib.gis.db import models
 
 from geo_core.models.base import SRID, Timestamped, valid_geometry_constraint
+from geo_core.permit_codes import OPERATION_TYPE, STATUSES, TICKET_TYPES
+from geo_core.validation import validate_geometry
 
-
-class TicketType(models.TextChoices):
-    """AQ 3064.2 TICKETTYPE. The first two digits group the 8 GB 30871 operation types."""
-
-    HOT_WORK_SPECIAL = "01", "动火作业(特级)"
-    HOT_WORK_1 = "02", "动火作业(一级)"
-    HOT_WORK_2 = "03", "动火作业(二级)"
-    TEMPORARY_POWER = "10", "临时用电作业"
-    HEIGHT_1 = "21", "高处作业(I级)"
-    HEIGHT_2 = "22", "高处作业(II级)"
-    HEIGHT_3 = "23", "高处作业(III级)"
-    HEIGHT_4 = "24", "高处作业(IV级)"
-    EXCAVATION = "30", "动土作业"
-    ROAD_CLOSURE = "40", "断路作业"
-    BLINDING = "50", "盲板抽堵作业"
-    LIFTING_1 = "61", "吊装作业(一级)"
-    LIFTING_2 = "62", "吊装作业(二级)"
-    LIFTING_3 = "63", "吊装作业(三级)"
-    CONFINED_SPACE = "70", "受限空间作业"
-
-
-# The 8 GB 30871 operation types, keyed by ticket type code.
-OPERATION_TYPE = {
-    "01": "hot_work", "02": "hot_work", "03": "hot_work",
-    "10": "temporary_power",
-    "21": "height", "22": "height", "23": "height", "24": "height",
-    "30": "excavation",
-    "40": "road_closure",
-    "50": "blinding",
-    "61": "lifting", "62": "lifting", "63": "lifting",
-    "70": "confined_space",
-}  # fmt: skip
-
-# GB 30871-2022 longest validity by ticket type; None where the standard sets no general limit.
-MAX_VALIDITY: dict[str, timedelta | None] = {
-    "01": timedelta(hours=8),
-    "02": timedelta(hours=8),
-    "03": timedelta(hours=72),
-    "70": timedelta(hours=24),
-    "21": timedelta(days=7), "22": timedelta(days=7), "23": timedelta(days=7), "24": timedelta(days=7),
-    "10": timedelta(days=15),
-}  # fmt: skip
-
-
-class PermitStatus(models.IntegerChoices):
-    """AQ 3064.2 permit status."""
-
-    NOT_ISSUED = 0, "未签发"
-    ISSUED = 1, "已签发"
-    IN_PROGRESS = 2, "作业中"
-    ACCEPTED = 3, "已验收"
-    VOIDED = 4, "已作废"
-    REVOKED = 5, "已取消"
-    PAUSED = 6, "暂停"
+TicketType = models.TextChoices("TicketType", [(name, (code, label)) for code, (name, label) in TICKET_TYPES.items()])
+TicketType.__doc__ = "AQ 3064.2 TICKETTYPE."
+PermitStatus = models.IntegerChoices(
+    "PermitStatus", [(name, (code, label)) for code, (name, label) in STATUSES.items()]
+)
+PermitStatus.__doc__ = "AQ 3064.2 permit status."
 
 
 class WorkPermit(Timestamped):
@@ -78,8 +30,10 @@ class WorkPermit(Timestamped):
     ticket_type = models.CharField(max_length=2, choices=TicketType.choices)
     status = models.PositiveSmallIntegerField(choices=PermitStatus.choices, default=PermitStatus.NOT_ISSUED)
     content = models.TextField(blank=True, help_text="work content (作业内容)")
-    location = models.PointField(srid=SRID, help_text="work location (LONGITUDE/LATITUDE)")
-    work_area = models.MultiPolygonField(srid=SRID, null=True, blank=True)
+    location = models.PointField(
+        srid=SRID, validators=[validate_geometry], help_text="work location (LONGITUDE/LATITUDE)"
+    )
+    work_area = models.MultiPolygonField(srid=SRID, null=True, blank=True, validators=[validate_geometry])
     planned_start = models.DateTimeField()
     planned_end = models.DateTimeField()
     actual_start = models.DateTimeField(null=True, blank=True)

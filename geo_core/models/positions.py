@@ -12,6 +12,7 @@ from django.contrib.gis.db import models
 from django.db.models.functions import Now
 
 from geo_core.models.base import SRID
+from geo_core.validation import validate_geometry
 
 
 class Source(models.TextChoices):
@@ -27,7 +28,13 @@ class PositionFix(models.Model):
     pk = models.CompositePrimaryKey("subject", "time")
     subject = models.ForeignKey("geo_core.Subject", on_delete=models.PROTECT, related_name="+")
     time = models.DateTimeField()
-    geom = models.PointField(srid=SRID, dim=3, spatial_index=False, help_text="z: ellipsoidal height, 0 if unknown")
+    geom = models.PointField(
+        srid=SRID,
+        dim=3,
+        spatial_index=False,
+        help_text="z: ellipsoidal height, 0 if unknown",
+        validators=[validate_geometry],
+    )
     accuracy_m = models.FloatField(null=True, blank=True, help_text="accuracy radius, metres")
     floor = models.SmallIntegerField(null=True, blank=True)
     speed_mps = models.FloatField(null=True, blank=True)
@@ -51,7 +58,7 @@ class PositionFix(models.Model):
 class SubjectState(models.Model):
     subject = models.OneToOneField("geo_core.Subject", primary_key=True, on_delete=models.CASCADE, related_name="state")
     time = models.DateTimeField(help_text="time of the latest fix")
-    geom = models.PointField(srid=SRID, dim=3)
+    geom = models.PointField(srid=SRID, dim=3, validators=[validate_geometry])
     accuracy_m = models.FloatField(null=True, blank=True)
     floor = models.SmallIntegerField(null=True, blank=True)
     speed_mps = models.FloatField(null=True, blank=True)

@@ -6,6 +6,7 @@ from django.contrib.gis.db import models
 from django.core.validators import RegexValidator
 
 from geo_core.models.base import SRID, valid_geometry_constraint
+from geo_core.validation import validate_geometry
 
 
 class Region(models.Model):
@@ -20,7 +21,7 @@ class Region(models.Model):
     name = models.CharField(max_length=64)
     level = models.CharField(max_length=8, choices=Level.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    geom = models.MultiPolygonField(srid=SRID)
+    geom = models.MultiPolygonField(srid=SRID, validators=[validate_geometry])
     source = models.CharField(max_length=200, blank=True, help_text="dataset and conversion the boundary came from")
 
     class Meta:

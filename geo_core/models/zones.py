@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib.gis.db import models
 
 from geo_core.models.base import SRID, Timestamped, valid_geometry_constraint
+from geo_core.validation import validate_geometry
 
 
 class TimeWindow(Timestamped):
@@ -85,7 +86,7 @@ class Zone(Timestamped):
         help_text="owning authority (park, district bureau) when no enterprise owns it",
     )
     external_id = models.CharField(max_length=64, blank=True, help_text="the owner's id (AQ 3064.3 B.2 ID)")
-    geom = models.MultiPolygonField(srid=SRID)
+    geom = models.MultiPolygonField(srid=SRID, validators=[validate_geometry])
     floor = models.SmallIntegerField(null=True, blank=True, help_text="building floor for 3D fences")
     height_min = models.FloatField(null=True, blank=True, help_text="metres")
     height_max = models.FloatField(null=True, blank=True, help_text="metres")

@@ -1,0 +1,221 @@
+"""Write a generated demo scene into PostGIS, and remove it again.
+
+Bulk inserts in one transaction. Everything the loader creates is findable again: the park by its code,
+enterprises by park, authority-owned subjects and zones by `attributes.demo`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+import shapely
+from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.geos import Point as GPoint
+from django.db import connection, transaction
+from tqdm import tqdm
+
+from geo_core.demo.scene import PARK_CODE, Scene, SceneSize, build_scene
+from geo_core.models import (
+    Certificate,
+    Enterprise,
+    GasTest,
+    Park,
+    Region,
+    Site,
+    Subject,
+    SubjectState,
+    TimeWindow,
+    WorkPermit,
+    Zone,
+)
+from geo_core.models.positions import Source
+from geo_core.partitions import ensure_partitions, local_day
+
+log = logging.getLogger(__name__)
+BATCH = 2000
+
+
+def _geos(geom: shapely.Geometry) -> GEOSGeometry:
+    return GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=4490)
+
+
+def shanghai_districts() -> dict[str, dict[str, Any]]:
+    rows = Region.objects.filter(level=Region.Level.DISTRICT, code__startswith="31").values_list("code", "name", "geom")
+    return {code: {"name": name, "geom": shapely.from_wkb(bytes(geom.wkb))} for code, name, geom in rows}
+
+
+def loaded_demo() -> Park | None:
+    return Park.objects.filter(code=PARK_CODE).first()
+
+
+def reset_demo() -> None:
+    """Remove the demo park and everything it brought (history included)."""
+    park = loaded_demo()
+    with transaction.atomic():
+        demo_subjects = Subject.objects.filter(enterprise__park=park) | Subject.objects.filter(attributes__demo=True)
+        ids = list(demo_subjects.values_list("id", flat=True))
+        with connection.cursor() as cur:
+            cur.execute("DELETE FROM geo_core_positionfix WHERE subject_id = ANY(%s)", [ids])
+        if park is not None:
+            WorkPermit.objects.filter(enterprise__park=park).delete()
+        Zone.objects.filter(attributes__demo=True).delete()
+        Subject.objects.filter(id__in=ids).delete()
+        if park is not None:
+            Site.objects.filter(enterprise__park=park).delete()
+            Enterprise.objects.filter(park=park).delete()
+            park.delete()
+
+
+def load_demo(
+    seed: int, anchor: datetime, size: SceneSize | None = None, progress: bool = True
+) -> tuple[Scene, dict[str, float]]:
+    """Build the scene for `seed` and write it. Returns the scene and timings (seconds) per step."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    districts = shanghai_districts()
+    if len(districts) < 16:
+        raise RuntimeError(f"{len(districts)} Shanghai districts loaded, 16 needed: run `manage.py load_regions` first")
+    scene = build_scene(seed, anchor, districts, size)
+    timings["generate"] = time.perf_counter() - t0
+    steps = tqdm(total=7, desc="demo park", unit="step", disable=not progress)
+    with transaction.atomic():
+        t = time.perf_counter()
+        park = Park.objects.create(
+            code=scene.park["code"],
+            name=scene.park["name"],
+            boundary=_geos(scene.park["boundary"]),
+            attributes={"demo": True, "seed": seed, "anchor": anchor.isoformat()},
+        )
+        enterprises = Enterprise.objects.bulk_create(
+            [Enterprise(park=park, **e) for e in scene.enterprises], batch_size=BATCH
+        )
+        by_code = {e.company_code: e for e in enterprises}
+        # Saved one by one: the district trigger runs per row either way, and save() reads the district back.
+        sites = {}
+        for s in scene.sites:
+            site = Site(enterprise=by_code[s["company_code"]], name=s["name"], address=s["address"],
+                        footprint=_geos(s["footprint"]))  # fmt: skip
+            site.save()
+            sites[(s["company_code"], s["name"])] = site
+        steps.update()
+        timings["enterprises_sites"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        windows = {}
+        for w in scene.time_windows:
+            obj, _ = TimeWindow.objects.update_or_create(
+                name=w["name"], defaults={k: v for k, v in w.items() if k != "name"}
+            )
+            windows[w["name"]] = obj
+        zone_objs = []
+        zone_windows = []
+        for z in scene.zones:
+            extra = {k: z[k] for k in ("floor", "height_min", "height_max", "capacity_min", "capacity_max") if k in z}
+            zone_objs.append(
+                Zone(
+                    name=z["name"], kind=z["kind"], enterprise=by_code.get(z.get("company_code")),
+                    authority=z.get("authority", ""), geom=_geos(z["geom"]), window_mode=z["window_mode"],
+                    attributes={"demo": True}, **extra,
+                )
+            )  # fmt: skip
+            zone_windows.append(z["windows"])
+        zone_objs = Zone.objects.bulk_create(zone_objs, batch_size=BATCH)
+        through = Zone.time_windows.through
+        through.objects.bulk_create(
+            [
+                through(zone_id=z.id, timewindow_id=windows[name].id)
+                for z, names in zip(zone_objs, zone_windows, strict=True)
+                for name in names
+            ]
+        )
+        steps.update()
+        timings["zones"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        subjects = [
+            Subject(
+                kind=s["kind"], external_id=s["external_id"], enterprise=by_code.get(s["company_code"]),
+                name=s["name"], person_type=s.get("person_type", ""), chip_id=s.get("chip_id"),
+                qr_code=s.get("qr_code"), mobility=s.get("mobility", ""), attributes=s["attributes"] | {"demo": True},
+            )
+            for s in scene.subjects
+        ]  # fmt: skip
+        subjects = Subject.objects.bulk_create(subjects, batch_size=BATCH)
+        steps.update()
+        timings["subjects"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        states = []
+        for obj, s in zip(subjects, scene.subjects, strict=True):
+            st = s["state"]
+            states.append(
+                SubjectState(
+                    subject=obj, time=anchor, geom=GPoint(st["lon"], st["lat"], 0.0, srid=4490),
+                    accuracy_m=round(st["accuracy_m"], 1), floor=st["floor"], source=Source.DEMO, live=st["live"],
+                )
+            )  # fmt: skip
+        SubjectState.objects.bulk_create(states, batch_size=BATCH)
+        ensure_partitions(local_day(anchor), local_day(anchor))
+        with connection.cursor() as cur:
+            # The initial positions are history too.
+            cur.execute(
+                """
+                INSERT INTO geo_core_positionfix (subject_id, time, geom, accuracy_m, floor, source,
+                                                  raw_x, raw_y, raw_z, raw_crs)
+                SELECT st.subject_id, st.time, st.geom, st.accuracy_m, st.floor, st.source,
+                       ST_X(st.geom), ST_Y(st.geom), NULL, 'cgcs2000'
+                FROM geo_core_subjectstate st
+                JOIN geo_core_subject s ON s.id = st.subject_id
+                WHERE s.attributes @> '{"demo": true}'
+                ON CONFLICT DO NOTHING
+                """
+            )
+        steps.update()
+        timings["states"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        person_ids = {(s.enterprise.company_code if s.enterprise else None, s.external_id): s.id for s in subjects}
+        Certificate.objects.bulk_create(
+            [
+                Certificate(
+                    subject_id=person_ids[(c["company_code"], c["external_id"])], category=c["category"],
+                    number=c["number"], issued_on=c["issued_on"], valid_until=c["valid_until"],
+                )
+                for c in scene.certificates
+            ]
+        )  # fmt: skip
+        steps.update()
+
+        permits = []
+        for p in scene.permits:
+            code = p["company_code"]
+            permits.append(
+                WorkPermit(
+                    enterprise=by_code[code], site=sites[(code, p["site_name"])], ticket_no=p["ticket_no"],
+                    ticket_type=p["ticket_type"], status=p["status"], content=p["content"],
+                    location=_geos(p["location"]), work_area=_geos(p["work_area"]),
+                    planned_start=p["planned_start"], planned_end=p["planned_end"],
+                    actual_start=p["actual_start"], actual_end=p["actual_end"], approved_at=p["approved_at"],
+                    guardian_id=person_ids[(code, p["guardian"])], approver_id=person_ids[(code, p["approver"])],
+                    supervisor_name=p["supervisor_name"], is_contractor_work=p["is_contractor_work"],
+                    video_url=p["video_url"], attributes={"demo": True},
+                )
+            )  # fmt: skip
+        permits = WorkPermit.objects.bulk_create(permits, batch_size=BATCH)
+        workers = WorkPermit.workers.through
+        workers.objects.bulk_create(
+            [workers(workpermit_id=obj.id, subject_id=person_ids[(p["company_code"], w)])
+             for obj, p in zip(permits, scene.permits, strict=True) for w in p["workers"]]
+        )  # fmt: skip
+        GasTest.objects.bulk_create(
+            [GasTest(permit=obj, **g) for obj, p in zip(permits, scene.permits, strict=True) for g in p["gas_tests"]]
+        )
+        steps.update()
+        timings["permits"] = time.perf_counter() - t
+    steps.update()
+    steps.close()
+    timings["total"] = time.perf_counter() - t0
+    return scene, timings

@@ -1,0 +1,448 @@
+"""Generate the demo park as plain records, deterministically from a seed.
+
+Pure: the seed, an anchor time and the real district boundaries go in; records with shapely geometries come
+out. Same inputs, same scene (tests compare fingerprints). The loader decides how to store it.
+
+The park lies on the Hangzhou Bay coast across the Jinshan/Fengxian line, like the Shanghai Chemical Industry
+Park: enterprise plots on a road grid clipped to the land, one plot straddling the district line, and several
+enterprises with more than one site (一照多址).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+from shapely.geometry import MultiPolygon, Point, Polygon, box
+
+from geo_core.demo import vocab
+from geo_core.permit_codes import MAX_VALIDITY, OPERATION_TYPE, TICKET_TYPES
+from geo_core.validation import USCC_ALPHABET, uscc_check_char
+
+JINSHAN, FENGXIAN = "310116", "310120"
+PARK_CODE = "DEMO-SCIP"
+PARK_NAME = "示范化学工业区"
+PARK_AUTHORITY = "示范化学工业区管委会"
+CITY_AUTHORITY = "上海市应急管理局"
+# Park outline (lon, lat), clipped to the land of Jinshan and Fengxian.
+PARK_OUTLINE = [
+    (121.385, 30.748), (121.455, 30.756), (121.492, 30.772), (121.488, 30.808), (121.425, 30.818), (121.386, 30.800),
+]  # fmt: skip
+PARK_CENTRE = (121.44, 30.785)
+PLOT_LON, PLOT_LAT, ROAD = 0.0115, 0.0088, 0.0009  # about 1100 m x 980 m cells, 90 m roads
+# Relative weights of welding machines per district: area times an industrial factor for the big manufacturing
+# districts (the rest by area alone).
+INDUSTRY_FACTOR = {"310115": 2.0, "310112": 2.0, "310113": 1.8, "310114": 1.8, "310117": 1.5, "310116": 1.5,
+                   "310120": 1.3, "310118": 1.0, "310151": 0.3}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SceneSize:
+    enterprises: int = 29
+    people: int = 2000
+    welders: int = 20000
+    body_cameras: int = 60
+    extra_permits: int = 45
+    park_welder_share: float = 0.01  # welders owned by park enterprises, inside their sites
+
+
+@dataclass
+class Scene:
+    seed: int
+    anchor: datetime
+    park: dict
+    enterprises: list[dict] = field(default_factory=list)
+    sites: list[dict] = field(default_factory=list)
+    time_windows: list[dict] = field(default_factory=list)
+    zones: list[dict] = field(default_factory=list)
+    subjects: list[dict] = field(default_factory=list)
+    certificates: list[dict] = field(default_factory=list)
+    permits: list[dict] = field(default_factory=list)
+
+    def fingerprint(self) -> str:
+        """A hash of the whole scene (geometries as WKB rounded to 1e-9 degrees)."""
+
+        def norm(value):
+            if isinstance(value, shapely.Geometry):
+                return shapely.to_wkt(shapely.set_precision(value, 1e-9), rounding_precision=9)
+            if isinstance(value, datetime):
+                return value.isoformat()
+            if isinstance(value, timedelta):
+                return value.total_seconds()
+            if isinstance(value, dict):
+                return {k: norm(v) for k, v in sorted(value.items())}
+            if isinstance(value, list | tuple):
+                return [norm(v) for v in value]
+            return value
+
+        body = {k: norm(getattr(self, k)) for k in ("seed", "anchor", "park", "enterprises", "sites",
+                                                     "time_windows", "zones", "subjects", "certificates",
+                                                     "permits")}  # fmt: skip
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class _Local:
+    """Metres around the park, for buffers and offsets (azimuthal equidistant: exact distances near the centre)."""
+
+    def __init__(self, lon0: float, lat0: float) -> None:
+        crs = f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +ellps=GRS80 +units=m"
+        self._fwd = Transformer.from_crs("EPSG:4490", crs, always_xy=True)
+        self._inv = Transformer.from_crs(crs, "EPSG:4490", always_xy=True)
+
+    def circle(self, lon: float, lat: float, radius_m: float) -> Polygon:
+        x, y = self._fwd.transform(lon, lat)
+        ring = np.asarray(Point(x, y).buffer(radius_m, quad_segs=8).exterior.coords)
+        lons, lats = self._inv.transform(ring[:, 0], ring[:, 1])
+        return Polygon(np.column_stack([np.round(lons, 8), np.round(lats, 8)]))
+
+
+def _random_points(rng: np.random.Generator, geom, n: int) -> np.ndarray:
+    """n uniform random points inside geom (rejection sampling in its bounding box, vectorised)."""
+    if n == 0:
+        return np.empty((0, 2))
+    shapely.prepare(geom)
+    xmin, ymin, xmax, ymax = geom.bounds
+    out: list[np.ndarray] = []
+    have = 0
+    while have < n:
+        batch = max(64, int((n - have) * 1.5 * box(xmin, ymin, xmax, ymax).area / max(geom.area, 1e-12)))
+        xs = rng.uniform(xmin, xmax, batch)
+        ys = rng.uniform(ymin, ymax, batch)
+        keep = shapely.contains_xy(geom, xs, ys)
+        pts = np.column_stack([xs[keep], ys[keep]])
+        out.append(pts)
+        have += len(pts)
+    return np.round(np.concatenate(out)[:n], 7)
+
+
+def _multi(geom) -> MultiPolygon:
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
+    return MultiPolygon(parts)
+
+
+def _credit_code(rng: np.random.Generator, district: str) -> str:
+    org = "".join(rng.choice(list(USCC_ALPHABET[:10]), 8)) + str(rng.choice(list(USCC_ALPHABET)))
+    first17 = "91" + district + org
+    return first17 + uscc_check_char(first17)
+
+
+def _person_name(rng: np.random.Generator) -> str:
+    given = "".join(rng.choice(vocab.GIVEN, int(rng.integers(1, 3))))
+    return str(rng.choice(vocab.SURNAMES)) + given
+
+
+def build_scene(seed: int, anchor: datetime, districts: dict[str, dict], size: SceneSize | None = None) -> Scene:
+    """districts: {code: {"name": str, "geom": shapely (Multi)Polygon}} for Shanghai's 16 districts."""
+    size = size or SceneSize()
+    missing = {JINSHAN, FENGXIAN} - districts.keys()
+    if missing:
+        raise ValueError(f"district boundaries needed for the demo park are not loaded: {sorted(missing)}")
+    rng = np.random.default_rng(seed)
+    local = _Local(*PARK_CENTRE)
+    land = shapely.union(districts[JINSHAN]["geom"], districts[FENGXIAN]["geom"])
+    fengxian = districts[FENGXIAN]["geom"]
+    park_geom = _multi(shapely.intersection(Polygon(PARK_OUTLINE), land))
+    scene = Scene(
+        seed=seed,
+        anchor=anchor,
+        park={"code": PARK_CODE, "name": PARK_NAME, "boundary": park_geom},
+    )
+
+    plots = _plots(park_geom, fengxian)
+    _enterprises_and_sites(scene, rng, plots, size)
+    _time_windows(scene)
+    _zones(scene, rng, local)
+    people_by_enterprise = _people(scene, rng, size)
+    _welders(scene, rng, districts, size)
+    _body_cameras(scene, rng, park_geom, size)
+    _permits(scene, rng, local, people_by_enterprise, size)
+    return scene
+
+
+def _plots(park_geom, fengxian) -> list[dict]:
+    """Road-grid plots inside the park, each with the share of its area in Fengxian."""
+    xmin, ymin, xmax, ymax = park_geom.bounds
+    plots = []
+    for i in range(int(np.ceil((xmax - xmin) / PLOT_LON))):
+        for j in range(int(np.ceil((ymax - ymin) / PLOT_LAT))):
+            x0, y0 = xmin + i * PLOT_LON, ymin + j * PLOT_LAT
+            cell = box(x0 + ROAD / 2, y0 + ROAD / 2, x0 + PLOT_LON - ROAD / 2, y0 + PLOT_LAT - ROAD / 2)
+            geom = shapely.intersection(cell, park_geom)
+            if geom.is_empty or geom.area < 0.45 * cell.area:
+                continue
+            geom = _multi(shapely.set_precision(geom, 1e-7))
+            share_fx = shapely.intersection(geom, fengxian).area / geom.area
+            plots.append({"geom": geom, "fengxian_share": share_fx, "cell": (i, j)})
+    return plots
+
+
+def _enterprises_and_sites(scene: Scene, rng: np.random.Generator, plots: list[dict], size: SceneSize) -> None:
+    straddling = [p for p in plots if 0.2 <= p["fengxian_share"] <= 0.8]
+    jinshan_only = [p for p in plots if p["fengxian_share"] < 0.01]
+    if not straddling or len(jinshan_only) < 2:
+        raise ValueError("the park outline no longer straddles the Jinshan/Fengxian line; check the boundaries")
+    if len(plots) < size.enterprises:
+        raise ValueError(f"only {len(plots)} plots for {size.enterprises} enterprises")
+    # Enterprise 0 holds the straddling plot plus a Jinshan plot: it counts once in each district.
+    first = [straddling[0], jinshan_only[0]]
+    rest = [p for p in plots if p not in first]
+    order = rng.permutation(len(rest))
+    rest = [rest[k] for k in order]
+    owners: list[list[dict]] = [[] for _ in range(size.enterprises)]
+    owners[0] = first
+    for e in range(1, size.enterprises):
+        owners[e].append(rest[e - 1])
+    # Six more enterprises get one or two further plots; the plots left over stay vacant land.
+    leftovers = iter(rest[size.enterprises - 1 :])
+    for e in rng.choice(np.arange(1, size.enterprises), size=6, replace=False):
+        owners[int(e)].extend(p for _, p in zip(range(int(rng.integers(1, 3))), leftovers, strict=False))
+
+    prefixes = list(rng.permutation(vocab.FIRM_PREFIX))
+    for e, owned in enumerate(owners):
+        industry, suffix = vocab.FIRM_KIND[int(rng.integers(len(vocab.FIRM_KIND)))]
+        main = owned[0]
+        district = FENGXIAN if main["fengxian_share"] > 0.5 else JINSHAN
+        code = f"SCIP{e + 1:03d}"
+        tags = sorted({str(t) for t in rng.choice(vocab.TAGS, int(rng.integers(1, 4)), replace=False)})
+        scene.enterprises.append(
+            {
+                "company_code": code,
+                "credit_code": _credit_code(rng, district),
+                "name": f"上海{prefixes[e % len(prefixes)]}{suffix}",
+                "industry": industry,
+                "tags": tags,
+                "major_hazard": True,
+            }
+        )
+        for s, plot in enumerate(owned):
+            scene.sites.append(
+                {
+                    "company_code": code,
+                    "name": "主厂区" if s == 0 else f"第{s + 1}厂区",
+                    "address": f"{PARK_NAME}{plot['cell'][0] + 1}号路{(plot['cell'][1] + 1) * 100}号",
+                    "footprint": plot["geom"],
+                }
+            )
+
+
+def _time_windows(scene: Scene) -> None:
+    tz = scene.anchor.tzinfo
+    year = scene.anchor.year
+    scene.time_windows = [
+        {"name": "夜间 22:00-06:00", "kind": "recurring", "purpose": "night",
+         "starts_at": datetime(2024, 1, 1, 22, 0, tzinfo=tz), "rrule": "FREQ=DAILY",
+         "duration": timedelta(hours=8), "ends_at": None},
+        {"name": "周末", "kind": "recurring", "purpose": "rest_day",
+         "starts_at": datetime(2024, 1, 6, 0, 0, tzinfo=tz), "rrule": "FREQ=WEEKLY;BYDAY=SA",
+         "duration": timedelta(hours=48), "ends_at": None},
+        {"name": f"进博会保障期 {year}", "kind": "period", "purpose": "key_period",
+         "starts_at": datetime(year, 11, 3, 0, 0, tzinfo=tz), "ends_at": datetime(year, 11, 11, 0, 0, tzinfo=tz),
+         "rrule": "", "duration": None},
+        {"name": f"国庆假期 {year}", "kind": "period", "purpose": "holiday",
+         "starts_at": datetime(year, 10, 1, 0, 0, tzinfo=tz), "ends_at": datetime(year, 10, 8, 0, 0, tzinfo=tz),
+         "rrule": "", "duration": None},
+    ]  # fmt: skip
+
+
+def _sub_box(geom, fx0: float, fy0: float, fx1: float, fy1: float) -> MultiPolygon:
+    xmin, ymin, xmax, ymax = geom.bounds
+    w, h = xmax - xmin, ymax - ymin
+    part = box(xmin + fx0 * w, ymin + fy0 * h, xmin + fx1 * w, ymin + fy1 * h)
+    return _multi(shapely.set_precision(shapely.intersection(part, geom), 1e-7))
+
+
+def _zones(scene: Scene, rng: np.random.Generator, local: _Local) -> None:
+    night, weekend, key_period, _holiday = (w["name"] for w in scene.time_windows)
+    park = scene.park["boundary"]
+    scene.zones.append({"name": f"{PARK_NAME}边界", "kind": "site_boundary", "authority": PARK_AUTHORITY,
+                        "geom": park, "windows": [], "window_mode": "always"})  # fmt: skip
+    for site in scene.sites:
+        fp, code, label = site["footprint"], site["company_code"], site["name"]
+        base = {"company_code": code, "windows": [], "window_mode": "always"}
+        zones = [
+            {"name": f"{label}厂界", "kind": "site_boundary", "geom": fp},
+            {"name": f"{label}罐区禁区", "kind": "forbidden", "geom": _sub_box(fp, 0.05, 0.05, 0.35, 0.35)},
+            {"name": f"{label}装置作业区", "kind": "work_area", "geom": _sub_box(fp, 0.45, 0.40, 0.90, 0.85),
+             "capacity_max": int(rng.integers(20, 60))},
+            {"name": f"{label}中控室", "kind": "post", "geom": _sub_box(fp, 0.45, 0.10, 0.55, 0.20),
+             "capacity_min": 2, "capacity_max": 12, "floor": 2, "height_min": 4.0, "height_max": 8.0},
+            {"name": f"{label}紧急集合点", "kind": "muster_point", "geom": _sub_box(fp, 0.05, 0.85, 0.15, 0.95)},
+        ]  # fmt: skip
+        for z in zones:
+            scene.zones.append(base | z)
+    # Park-wide key places where hot work is watched at night and in key periods.
+    for name, fx, fy in (("公共管廊", 0.48, 0.50), ("化工码头", 0.80, 0.08), ("危化品停车场", 0.20, 0.70)):
+        xmin, ymin, xmax, ymax = park.bounds
+        lon, lat = xmin + fx * (xmax - xmin), ymin + fy * (ymax - ymin)
+        geom = _multi(shapely.intersection(local.circle(lon, lat, 180.0), park))
+        scene.zones.append({"name": name, "kind": "key_place", "authority": PARK_AUTHORITY, "geom": geom,
+                            "windows": [night, weekend, key_period], "window_mode": "inside"})  # fmt: skip
+    for name, lon, lat in vocab.CITY_KEY_PLACES:
+        geom = MultiPolygon([local.circle(lon, lat, 800.0)])
+        scene.zones.append({"name": name, "kind": "key_place", "authority": CITY_AUTHORITY, "geom": geom,
+                            "windows": [key_period], "window_mode": "inside"})  # fmt: skip
+    for z in scene.zones:
+        z["geom"] = _multi(z["geom"])
+
+
+def _people(scene: Scene, rng: np.random.Generator, size: SceneSize) -> dict[str, dict[str, list[str]]]:
+    sites_by_code: dict[str, list] = {}
+    for s in scene.sites:
+        sites_by_code.setdefault(s["company_code"], []).append(s["footprint"])
+    codes = [e["company_code"] for e in scene.enterprises]
+    area = np.array([sum(g.area for g in sites_by_code[c]) for c in codes])
+    minimum = 20
+    extra = rng.multinomial(size.people - minimum * len(codes), area / area.sum())
+    out: dict[str, dict[str, list[str]]] = {}
+    n = 0
+    for code, count in zip(codes, extra + minimum, strict=True):
+        geoms = sites_by_code[code]
+        weights = np.array([g.area for g in geoms])
+        which = rng.choice(len(geoms), size=int(count), p=weights / weights.sum())
+        types = rng.choice(["01", "02", "03"], size=int(count), p=[0.75, 0.2, 0.05])
+        groups: dict[str, list[str]] = {"01": [], "02": [], "03": []}
+        for site_index in range(len(geoms)):
+            idx = np.flatnonzero(which == site_index)
+            pts = _random_points(rng, geoms[site_index], len(idx))
+            for k, (lon, lat) in zip(idx, pts, strict=True):
+                n += 1
+                ext = f"{code}-P{int(k) + 1:04d}"
+                ptype = str(types[k])
+                groups[ptype].append(ext)
+                scene.subjects.append(
+                    {
+                        "kind": "person", "external_id": ext, "company_code": code, "name": _person_name(rng),
+                        "person_type": ptype,
+                        "attributes": {"department": str(rng.choice(vocab.DEPARTMENTS)),
+                                       "position": str(rng.choice(vocab.POSITIONS)),
+                                       "gender": str(rng.integers(0, 2))},
+                        "state": {"lon": float(lon), "lat": float(lat), "accuracy_m": float(rng.uniform(0.5, 3.0)),
+                                  "floor": None, "live": {"battery": int(rng.integers(20, 101))}},
+                    }
+                )  # fmt: skip
+                if ptype == "02" and rng.random() < 0.5:
+                    issued = scene.anchor.date() - timedelta(days=int(rng.integers(100, 2000)))
+                    valid = issued + timedelta(days=6 * 365)
+                    if rng.random() < 0.1:
+                        valid = scene.anchor.date() - timedelta(days=int(rng.integers(1, 90)))
+                    scene.certificates.append(
+                        {"external_id": ext, "company_code": code, "category": vocab.CERT_CATEGORIES[0],
+                         "number": f"T31{n:012d}", "issued_on": issued, "valid_until": valid}
+                    )  # fmt: skip
+        out[code] = groups
+    return out
+
+
+def _welders(scene: Scene, rng: np.random.Generator, districts: dict[str, dict], size: SceneSize) -> None:
+    in_park = round(size.welders * size.park_welder_share)
+    codes = sorted(districts)
+    weights = np.array([districts[c]["geom"].area * INDUSTRY_FACTOR.get(c, 1.0) for c in codes])
+    per_district = rng.multinomial(size.welders - in_park, weights / weights.sum())
+    i = 0
+
+    def add(lon: float, lat: float, district: str, unit: str, company_code: str | None) -> None:
+        nonlocal i
+        i += 1
+        mobile = company_code is None and rng.random() < 0.15
+        powered = rng.random() < 0.1
+        scene.subjects.append(
+            {
+                "kind": "welder", "external_id": f"WM{i:06d}", "company_code": company_code,
+                "name": f"{rng.choice(vocab.WELDER_BRANDS)}焊机 {i:06d}",
+                "chip_id": f"86{31000000000 + i:013d}", "qr_code": f"SH-HJ-{district}-{i:06d}",
+                "mobility": "mobile" if mobile else "fixed",
+                "attributes": {"unit": unit, "district": district,
+                               "rated_current_a": int(rng.choice([200, 250, 315, 400, 500]))},
+                "state": {"lon": float(lon), "lat": float(lat), "accuracy_m": float(rng.uniform(30.0, 500.0)),
+                          "floor": None, "live": {"power": "on" if powered else "off"}},
+            }
+        )  # fmt: skip
+
+    for code, count in zip(codes, per_district, strict=True):
+        name = districts[code]["name"]
+        units = [f"上海{name[:-1]}{rng.choice(vocab.FIRM_PREFIX)!s}{rng.choice(vocab.WELDING_UNIT_SUFFIX)!s}"
+                 for _ in range(max(1, int(count) // 10))]  # fmt: skip
+        for lon, lat in _random_points(rng, districts[code]["geom"], int(count)):
+            add(lon, lat, code, str(rng.choice(units)), None)
+    by_code = {e["company_code"]: e for e in scene.enterprises}
+    sites = scene.sites
+    for k in range(in_park):
+        site = sites[k % len(sites)]
+        ((lon, lat),) = _random_points(rng, site["footprint"], 1)
+        district = FENGXIAN if shapely.contains_xy(districts[FENGXIAN]["geom"], lon, lat) else JINSHAN
+        add(lon, lat, district, by_code[site["company_code"]]["name"], site["company_code"])
+
+
+def _body_cameras(scene: Scene, rng: np.random.Generator, park_geom, size: SceneSize) -> None:
+    pts = _random_points(rng, park_geom, size.body_cameras)
+    for k, (lon, lat) in enumerate(pts):
+        unit = "金山区应急管理局" if k % 2 == 0 else "奉贤区应急管理局"
+        scene.subjects.append(
+            {
+                "kind": "body_camera", "external_id": f"BC{k + 1:04d}", "company_code": None,
+                "name": f"执法记录仪 {k + 1:04d}",
+                "attributes": {"holder": f"执法人员{_person_name(rng)}", "unit": unit},
+                "state": {"lon": float(lon), "lat": float(lat), "accuracy_m": float(rng.uniform(2.0, 10.0)),
+                          "floor": None, "live": {"recording": bool(rng.random() < 0.3)}},
+            }
+        )  # fmt: skip
+
+
+def _permits(scene: Scene, rng: np.random.Generator, local: _Local, people: dict, size: SceneSize) -> None:
+    sites_by_code: dict[str, list[dict]] = {}
+    for s in scene.sites:
+        sites_by_code.setdefault(s["company_code"], []).append(s)
+    codes = [e["company_code"] for e in scene.enterprises]
+    combos = [(t, st) for t in list(TICKET_TYPES) for st in range(7)]
+    combos += [(str(rng.choice(list(TICKET_TYPES))), 2) for _ in range(size.extra_permits)]
+    counters: dict[str, int] = {}
+    for n, (ttype, status) in enumerate(combos):
+        code = codes[int(rng.integers(len(codes)))]
+        site = sites_by_code[code][int(rng.integers(len(sites_by_code[code])))]
+        ((lon, lat),) = _random_points(rng, site["footprint"], 1)
+        longest = MAX_VALIDITY.get(ttype) or timedelta(hours=48)
+        length = min(longest, timedelta(hours=int(rng.integers(2, 49))))
+        anchor = scene.anchor
+        if status in (0, 1):  # not yet started
+            start = anchor + timedelta(hours=int(rng.integers(1, 24)))
+        elif status in (2, 6):  # running or paused: started, not yet due to end
+            start = anchor - length * float(rng.uniform(0.1, 0.9))
+        else:  # accepted, voided, revoked: in the past
+            start = anchor - length - timedelta(hours=int(rng.integers(1, 72)))
+        start = start.replace(second=0, microsecond=0)
+        contractor = bool(rng.random() < 0.4)
+        group = people[code]
+        internal = group["01"] or group["02"]
+        pool = (group["02"] or internal) if contractor else internal
+        workers = sorted({str(w) for w in rng.choice(pool, int(rng.integers(1, 4)))})
+        guardian, approver = (str(x) for x in rng.choice(internal, 2, replace=False))
+        counters[code] = counters.get(code, 0) + 1
+        op = OPERATION_TYPE[ttype]
+        gas = []
+        if op in ("hot_work", "confined_space"):
+            for g, unit, lo, hi in vocab.GASES[: 3 if op == "hot_work" else 4]:
+                value = round(float(rng.uniform(lo, hi)), 2) if g != "O2" else round(float(rng.uniform(19.8, 21.0)), 1)
+                gas.append({"gas_name": g, "unit": unit, "value": value, "qualified": lo <= value <= hi,
+                            "sampled_at": start - timedelta(minutes=int(rng.integers(5, 30)))})  # fmt: skip
+        scene.permits.append(
+            {
+                "company_code": code, "site_name": site["name"],
+                "ticket_no": f"{code}-{ttype}-{scene.anchor:%Y%m}-{counters[code]:04d}",
+                "ticket_type": ttype, "status": status, "content": vocab.PERMIT_CONTENT[op],
+                "location": Point(float(lon), float(lat)),
+                "work_area": MultiPolygon([local.circle(float(lon), float(lat), float(rng.uniform(8.0, 25.0)))]),
+                "planned_start": start, "planned_end": start + length,
+                "actual_start": start if status in (2, 3, 6) else None,
+                "actual_end": start + length if status == 3 else None,
+                "approved_at": start - timedelta(minutes=10) if status >= 1 else None,
+                "guardian": guardian, "approver": approver, "workers": workers,
+                "supervisor_name": _person_name(rng), "is_contractor_work": contractor,
+                "video_url": f"https://video.demo.invalid/permits/{code}/{n}.m3u8" if ttype == "01" else "",
+                "gas_tests": gas,
+            }
+        )  # fmt: skip

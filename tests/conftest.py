@@ -1,0 +1,68 @@
+"""Session set-up: the test database gets the real administrative boundaries once; every test then runs in a
+transaction that is rolled back."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from geo_core.management.commands.load_regions import load_regions
+
+    with django_db_blocker.unblock():
+        load_regions(progress=False)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env_overrides: dict[str, str]):
+    """Start the real ASGI server (uvicorn) in a subprocess; returns (process, base_url) once /healthz answers."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    port = free_port()
+    env = os.environ | env_overrides
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=5)
+            return proc, base
+        except urllib.error.HTTPError:
+            return proc, base  # it answered, with an error status: that is for the test to judge
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not answer within 30 s")
+
+
+@pytest.fixture(scope="session")
+def live_service(django_db_setup):
+    """The service over real HTTP, on the test database (sees what tests commit, not their open transactions)."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    url = f"postgis://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+    proc, base = start_server({"DATABASE_URL": url})
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
