@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import shapely
@@ -70,7 +70,7 @@ class Scene:
         def norm(value):
             if isinstance(value, shapely.Geometry):
                 return shapely.to_wkt(shapely.set_precision(value, 1e-9), rounding_precision=9)
-            if isinstance(value, datetime):
+            if isinstance(value, date):  # datetime too
                 return value.isoformat()
             if isinstance(value, timedelta):
                 return value.total_seconds()
@@ -296,7 +296,7 @@ def _people(scene: Scene, rng: np.random.Generator, size: SceneSize) -> dict[str
         sites_by_code.setdefault(s["company_code"], []).append(s["footprint"])
     codes = [e["company_code"] for e in scene.enterprises]
     area = np.array([sum(g.area for g in sites_by_code[c]) for c in codes])
-    minimum = 20
+    minimum = min(20, size.people // len(codes))
     extra = rng.multinomial(size.people - minimum * len(codes), area / area.sum())
     out: dict[str, dict[str, list[str]]] = {}
     n = 0
@@ -417,7 +417,8 @@ def _permits(scene: Scene, rng: np.random.Generator, local: _Local, people: dict
         start = start.replace(second=0, microsecond=0)
         contractor = bool(rng.random() < 0.4)
         group = people[code]
-        internal = group["01"] or group["02"]
+        everyone = group["01"] + group["02"] + group["03"]
+        internal = group["01"] if len(group["01"]) >= 2 else everyone
         pool = (group["02"] or internal) if contractor else internal
         workers = sorted({str(w) for w in rng.choice(pool, int(rng.integers(1, 4)))})
         guardian, approver = (str(x) for x in rng.choice(internal, 2, replace=False))
@@ -446,3 +447,10 @@ def _permits(scene: Scene, rng: np.random.Generator, local: _Local, people: dict
                 "gas_tests": gas,
             }
         )  # fmt: skip
+        if status == 2 and op in ("hot_work", "lifting", "confined_space"):
+            # A temporary cordon around running high-risk work.
+            scene.zones.append(
+                {"name": f"{scene.permits[-1]['ticket_no']}作业警戒区", "kind": "temporary", "company_code": code,
+                 "geom": MultiPolygon([local.circle(float(lon), float(lat), 30.0)]), "windows": [],
+                 "window_mode": "always"}
+            )  # fmt: skip

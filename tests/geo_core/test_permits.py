@@ -48,8 +48,12 @@ def test_a_permits_site_must_belong_to_its_enterprise(make_enterprise, enterpris
     other = make_enterprise()
     foreign = Site(enterprise=other, name="别家厂区", footprint=square(*inside("310116"), half=0.001))
     foreign.save()
+    with pytest.raises(IntegrityError, match="permit_site_of_enterprise"):
+        save_checking_deferred_keys(permit(enterprise, foreign))
+
+
+def save_checking_deferred_keys(obj) -> None:
+    """Foreign keys are checked at commit; ask for the check at once, inside a savepoint."""
     with transaction.atomic(), connection.cursor() as cur:
-        permit(enterprise, foreign).save()
-        # The key is deferred to commit; ask for the check now.
-        with pytest.raises(IntegrityError, match="permit_site_of_enterprise"):
-            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        obj.save()
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
