@@ -6,13 +6,26 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 VAR="$ROOT/.var"
-PG_PORT=${PG_PORT:-55432}
-MQTT_PORT=${MQTT_PORT:-18830}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_DATA="$VAR/pg/data"
 PG_RUN="$VAR/pg/run"
 MQ_DIR="$VAR/mosquitto"
 DB_NAME=${DB_NAME:-geoservice}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# The port of a private service: $PG_PORT / $MQTT_PORT when set; the live one when ours runs; else the one
+# recorded at the last start if free; else the first free one from the default up (so a service left running by
+# someone else on the default port never blocks us).
+choose_port() {  # name default live-port-or-empty
+  local var=$1 default=$2 live=$3 file="$VAR/$1.port" p
+  if [ -n "${!var:-}" ]; then echo "${!var}"; return; fi
+  if [ -n "$live" ]; then echo "$live"; return; fi
+  if [ -f "$file" ] && ! port_busy "$(cat "$file")"; then cat "$file"; return; fi
+  p=$default
+  while port_busy "$p"; do p=$((p + 1)); done
+  mkdir -p "$VAR"; echo "$p" > "$file"; echo "$p"
+}
 
 log() { printf '{"event":"services","%s":"%s"}\n' "$1" "$2" >&2; }
 
@@ -31,7 +44,6 @@ pg_start() {
     as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
     cat >> "$PG_DATA/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
-port = $PG_PORT
 unix_socket_directories = '$PG_RUN'
 shared_buffers = 512MB
 work_mem = 32MB
@@ -48,7 +60,7 @@ CONF
   as_pg mkdir -p "$PG_RUN"
   if pg_running; then log pg "already running on $PG_PORT"; return; fi
   log pg "start on 127.0.0.1:$PG_PORT"
-  as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$VAR/pg/server.log" -w -t 60 start >/dev/null
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$VAR/pg/server.log" -o "-p $PG_PORT" -w -t 60 start >/dev/null
   "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$DB_NAME'" \
     | grep -q 1 || "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$DB_NAME"
 }
@@ -61,6 +73,7 @@ mq_pid() { [ -f "$MQ_DIR/mosquitto.pid" ] && cat "$MQ_DIR/mosquitto.pid"; }
 mq_running() { local p; p=$(mq_pid) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 
 mq_start() {
+  if mq_running; then log mqtt "already running on $MQTT_PORT"; return; fi
   mkdir -p "$MQ_DIR/data"
   # When started as root, mosquitto drops to its own user: give it the folder.
   if [ "$(id -u)" -eq 0 ] && id mosquitto >/dev/null 2>&1; then chown -R mosquitto: "$MQ_DIR"; fi
@@ -74,7 +87,6 @@ max_queued_messages 1000000
 pid_file $MQ_DIR/mosquitto.pid
 log_dest file $MQ_DIR/mosquitto.log
 CONF
-  if mq_running; then log mqtt "already running on $MQTT_PORT"; return; fi
   log mqtt "start on 127.0.0.1:$MQTT_PORT"
   mosquitto -d -c "$MQ_DIR/mosquitto.conf"
   for _ in $(seq 50); do
@@ -85,13 +97,19 @@ CONF
 }
 
 mq_stop() {
-  if mq_running; then log mqtt stop; kill "$(mq_pid)"; fi
+  if mq_running; then
+    log mqtt stop; kill "$(mq_pid)"
+    for _ in $(seq 50); do mq_running || return 0; sleep 0.1; done
+  fi
 }
 
 print_env() {
   [ -n "${DATABASE_URL:-}" ] || echo "export DATABASE_URL=postgis://postgres@127.0.0.1:$PG_PORT/$DB_NAME"
   [ -n "${MQTT_URL:-}" ] || echo "export MQTT_URL=mqtt://127.0.0.1:$MQTT_PORT"
 }
+
+PG_PORT=$(choose_port PG_PORT 55432 "$(pg_running && sed -n 4p "$PG_DATA/postmaster.pid")")
+MQTT_PORT=$(choose_port MQTT_PORT 18830 "$(mq_running && awk '/^listener/ {print $2}' "$MQ_DIR/mosquitto.conf")")
 
 case "${1:-}" in
   start)
