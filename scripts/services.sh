@@ -7,8 +7,20 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 VAR="$ROOT/.var"
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-PG_DATA="$VAR/pg/data"
-PG_RUN="$VAR/pg/run"
+PG_HOME="$VAR/pg"
+# Started by root, the cluster runs as `postgres`, which must be able to reach .var/pg. A clone inside a private
+# folder (e.g. /root) is not reachable: the cluster then lives under /var/lib/postgresql, linked from .var/pg.
+if [ "$(id -u)" -eq 0 ] && [ ! -L "$PG_HOME" ] && [ ! -d "$PG_HOME/data" ]; then
+  mkdir -p "$VAR"
+  if ! runuser -u postgres -- test -x "$VAR" 2>/dev/null; then
+    outside="/var/lib/postgresql/geoservice-$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)"
+    mkdir -p "$outside" && chown postgres: "$outside"
+    ln -sfn "$outside" "$PG_HOME"
+  fi
+fi
+[ -L "$PG_HOME" ] && PG_HOME=$(readlink -f "$PG_HOME")  # postgres must not have to pass through the link
+PG_DATA="$PG_HOME/data"
+PG_RUN="$PG_HOME/run"
 MQ_DIR="$VAR/mosquitto"
 DB_NAME=${DB_NAME:-geoservice}
 
@@ -31,14 +43,14 @@ log() { printf '{"event":"services","%s":"%s"}\n' "$1" "$2" >&2; }
 
 # initdb and postgres refuse to run as root: run them as the `postgres` system user then.
 as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 pg_running() { [ -f "$PG_DATA/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
 
 pg_start() {
-  mkdir -p "$VAR/pg" "$VAR/log"
-  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$VAR/pg"; chmod 755 "$VAR" "$VAR/pg"; fi
+  mkdir -p "$PG_HOME/" "$VAR/log"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_HOME/"; chmod 755 "$VAR"; fi
   if [ ! -f "$PG_DATA/PG_VERSION" ]; then
     log pg "initdb $PG_DATA"
     as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
@@ -60,7 +72,7 @@ CONF
   as_pg mkdir -p "$PG_RUN"
   if pg_running; then log pg "already running on $PG_PORT"; return; fi
   log pg "start on 127.0.0.1:$PG_PORT"
-  as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$VAR/pg/server.log" -o "-p $PG_PORT" -w -t 60 start >/dev/null
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_HOME/server.log" -o "-p $PG_PORT" -w -t 60 start >/dev/null
   "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$DB_NAME'" \
     | grep -q 1 || "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$DB_NAME"
 }
@@ -75,9 +87,18 @@ mq_running() { local p; p=$(mq_pid) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; 
 mq_start() {
   if mq_running; then log mqtt "already running on $MQTT_PORT"; return; fi
   mkdir -p "$MQ_DIR/data"
-  # When started as root, mosquitto drops to its own user: give it the folder.
-  if [ "$(id -u)" -eq 0 ] && id mosquitto >/dev/null 2>&1; then chown -R mosquitto: "$MQ_DIR"; fi
+  # Started as root, mosquitto drops to its own user: give it the folder, or, when that user cannot reach the
+  # folder (a clone inside /root), keep root (it listens on loopback only).
+  local mq_user=""
+  if [ "$(id -u)" -eq 0 ]; then
+    if id mosquitto >/dev/null 2>&1 && (cd / && runuser -u mosquitto -- test -x "$VAR") 2>/dev/null; then
+      chown -R mosquitto: "$MQ_DIR"
+    else
+      mq_user="user root"
+    fi
+  fi
   cat > "$MQ_DIR/mosquitto.conf" <<CONF
+$mq_user
 listener $MQTT_PORT 127.0.0.1
 allow_anonymous true
 persistence true

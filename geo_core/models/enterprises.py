@@ -79,6 +79,18 @@ class Site(Timestamped):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """The same check as the database trigger, as a form/field error before saving."""
+        from django.core.exceptions import ValidationError
+
+        from geo_core.models.regions import Region
+
+        if self.footprint is None or not self.footprint.valid:
+            return  # the field validator reports it
+        levels = [Region.Level.DISTRICT, Region.Level.CITY]
+        if not Region.objects.filter(level__in=levels, geom__intersects=self.footprint).exists():
+            raise ValidationError({"footprint": f"site {self.name!r}: the footprint lies outside every district"})
+
     def save(self, *args, **kwargs) -> None:
         super().save(*args, **kwargs)
         # The trigger sets district_id; read it back so the instance tells the truth.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Polygon
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from geo_core.models import Region, Site
@@ -68,6 +69,13 @@ def test_site_outside_every_region_is_refused_naming_site_and_field(enterprise):
     assert "'北京分部'" in message
     assert "field footprint" in message
     assert "outside every district" in message
+
+
+def test_site_outside_every_region_fails_validation_on_the_footprint_field(enterprise):
+    site = Site(enterprise=enterprise, name="北京分部", footprint=square(116.40, 39.90))
+    with pytest.raises(ValidationError) as err:
+        site.full_clean()
+    assert err.value.message_dict == {"footprint": ["site '北京分部': the footprint lies outside every district"]}
 
 
 def test_invalid_footprint_is_refused_by_the_database(enterprise):
