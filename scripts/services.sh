@@ -81,7 +81,7 @@ pg_stop() {
   if pg_running; then log pg stop; as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null; fi
 }
 
-mq_pid() { [ -f "$MQ_DIR/mosquitto.pid" ] && cat "$MQ_DIR/mosquitto.pid"; }
+mq_pid() { cat "$MQ_DIR/mosquitto.pid" 2>/dev/null; }
 mq_running() { local p; p=$(mq_pid) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 
 mq_start() {
