@@ -10,7 +10,7 @@ def scene_counts() -> dict[str, int]:
         cur.execute(
             """
             SELECT
-              (SELECT count(*) FROM geo_core_region WHERE level = 'district' AND code LIKE '31%%'),
+              (SELECT count(*) FROM geo_core_region WHERE level = 'district' AND code LIKE '31%'),
               (SELECT count(*) FROM geo_core_region),
               (SELECT count(*) FROM geo_core_enterprise),
               (SELECT count(*) FROM geo_core_site),

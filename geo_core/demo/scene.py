@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import shapely
+import shapely.ops
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
@@ -65,7 +66,7 @@ class Scene:
     permits: list[dict] = field(default_factory=list)
 
     def fingerprint(self) -> str:
-        """A hash of the whole scene (geometries as WKB rounded to 1e-9 degrees)."""
+        """A hash of the whole scene (geometries as WKT at 1e-9 degree precision)."""
 
         def norm(value):
             if isinstance(value, shapely.Geometry):
@@ -250,7 +251,14 @@ def _time_windows(scene: Scene) -> None:
 
 
 def _sub_box(geom, fx0: float, fy0: float, fx1: float, fy1: float) -> MultiPolygon:
+    """The part of `geom` at fractions of its frame: its bounding box when it is (nearly) a rectangle, otherwise
+    the square inscribed in its largest inner circle, so that clipped plots still hold every zone."""
     xmin, ymin, xmax, ymax = geom.bounds
+    if geom.area < 0.95 * (xmax - xmin) * (ymax - ymin):
+        circle = shapely.maximum_inscribed_circle(geom)
+        centre, edge = shapely.get_coordinates(circle)
+        half = float(np.hypot(*(edge - centre))) / np.sqrt(2)
+        xmin, ymin, xmax, ymax = centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half
     w, h = xmax - xmin, ymax - ymin
     part = box(xmin + fx0 * w, ymin + fy0 * h, xmin + fx1 * w, ymin + fy1 * h)
     return _multi(shapely.set_precision(shapely.intersection(part, geom), 1e-7))
@@ -276,9 +284,14 @@ def _zones(scene: Scene, rng: np.random.Generator, local: _Local) -> None:
         for z in zones:
             scene.zones.append(base | z)
     # Park-wide key places where hot work is watched at night and in key periods.
-    for name, fx, fy in (("公共管廊", 0.48, 0.50), ("化工码头", 0.80, 0.08), ("危化品停车场", 0.20, 0.70)):
-        xmin, ymin, xmax, ymax = park.bounds
-        lon, lat = xmin + fx * (xmax - xmin), ymin + fy * (ymax - ymin)
+    xmin, ymin, xmax, ymax = park.bounds
+    # The jetty sits on the coast: the point of the park's edge nearest its south-east corner.
+    jetty = shapely.ops.nearest_points(park.boundary, Point(xmin + 0.75 * (xmax - xmin), ymin))[0]
+    for name, (lon, lat) in (
+        ("公共管廊", (xmin + 0.48 * (xmax - xmin), ymin + 0.50 * (ymax - ymin))),
+        ("化工码头", (jetty.x, jetty.y)),
+        ("危化品停车场", (xmin + 0.20 * (xmax - xmin), ymin + 0.70 * (ymax - ymin))),
+    ):
         geom = _multi(shapely.intersection(local.circle(lon, lat, 180.0), park))
         scene.zones.append({"name": name, "kind": "key_place", "authority": PARK_AUTHORITY, "geom": geom,
                             "windows": [night, weekend, key_period], "window_mode": "inside"})  # fmt: skip
@@ -288,6 +301,8 @@ def _zones(scene: Scene, rng: np.random.Generator, local: _Local) -> None:
                             "windows": [key_period], "window_mode": "inside"})  # fmt: skip
     for z in scene.zones:
         z["geom"] = _multi(z["geom"])
+        if z["geom"].is_empty or not z["geom"].is_valid:
+            raise ValueError(f"zone {z['name']!r}: generated geometry is empty or invalid")
 
 
 def _people(scene: Scene, rng: np.random.Generator, size: SceneSize) -> dict[str, dict[str, list[str]]]:

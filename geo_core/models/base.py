@@ -8,13 +8,13 @@ from django.db.models import F, Func
 SRID = 4490  # CGCS2000 geographic (CRS-1)
 
 
-def st_isvalid(field: str) -> Func:
-    """A boolean expression for CHECK constraints: the geometry in `field` is valid."""
-    return Func(F(field), function="ST_IsValid", output_field=models.BooleanField())
+def _st(function: str, field: str) -> Func:
+    return Func(F(field), function=function, output_field=models.BooleanField())
 
 
 def valid_geometry_constraint(model: str, field: str, nullable: bool = False) -> models.CheckConstraint:
-    condition = models.Q(st_isvalid(field))
+    """CHECK: the geometry is valid (OGC) and not empty (an empty fence would silently never match)."""
+    condition = models.Q(_st("ST_IsValid", field)) & ~models.Q(_st("ST_IsEmpty", field))
     if nullable:
         condition = models.Q(**{f"{field}__isnull": True}) | condition
     return models.CheckConstraint(condition=condition, name=f"{model}_{field}_valid")
