@@ -27,6 +27,7 @@ Method = Literal["similarity", "affine", "helmert7"]
 MIN_POINTS = {"similarity": 2, "affine": 3, "helmert7": 3}
 DUPLICATE_M = 0.001
 Array = NDArray[np.float64]
+Plane = tuple[Array, Array, Array | None]
 
 
 @dataclass(frozen=True)

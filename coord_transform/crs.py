@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from pyproj import CRS as ProjCRS
+import pyproj
 from pyproj.exceptions import CRSError
 
 from coord_transform import sh2000
@@ -51,7 +51,7 @@ def known_names() -> list[str]:
 @cache
 def _epsg(code: int) -> CRS:
     try:
-        crs = ProjCRS.from_epsg(code)
+        crs = pyproj.CRS.from_epsg(code)
     except CRSError:
         raise TransformError(f"unknown EPSG code {code}") from None
     return CRS(f"EPSG:{code}", "geographic" if crs.is_geographic else "projected", f"EPSG:{code}", crs.is_geographic)
