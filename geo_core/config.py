@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field, fields
 from urllib.parse import urlsplit
 
+from coord_transform import sh2000
+
 
 class ConfigError(ValueError):
     """A configuration variable is missing, malformed or unknown."""
@@ -23,6 +25,19 @@ def _int(name: str, default: int, lo: int, hi: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r}: expected a whole number") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name}={value}: expected {lo}..{hi}")
+    return value
+
+
+def _float(name: str, default: float, lo: float, hi: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a number") from None
     if not lo <= value <= hi:
         raise ConfigError(f"{name}={value}: expected {lo}..{hi}")
     return value
@@ -69,6 +84,11 @@ class Config:
     partition_days_ahead: int = 7
     partition_days_behind: int = 2
     demo_seed: int = 20261121
+    sh2000_definition: str = "announced"
+    # Bounds a Shanghai 2000 calibration must meet to be stored (metres).
+    calibration_max_rms_m: float = 0.05
+    calibration_max_residual_m: float = 0.10
+    transform_max_points: int = 1_000_000
 
 
 KNOWN_GEO_VARS = {
@@ -80,6 +100,10 @@ KNOWN_GEO_VARS = {
     "GEO_PARTITION_DAYS_AHEAD",
     "GEO_PARTITION_DAYS_BEHIND",
     "GEO_DEMO_SEED",
+    "GEO_SH2000_DEFINITION",
+    "GEO_CALIBRATION_MAX_RMS_M",
+    "GEO_CALIBRATION_MAX_RESIDUAL_M",
+    "GEO_TRANSFORM_MAX_POINTS",
 }
 
 
@@ -95,6 +119,9 @@ def load() -> Config:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"GEO_LOG_LEVEL={level!r}: expected DEBUG, INFO, WARNING or ERROR")
     debug = _bool("GEO_DEBUG", False)
+    definition = os.environ.get("GEO_SH2000_DEFINITION") or "announced"
+    if definition not in sh2000.names():
+        raise ConfigError(f"GEO_SH2000_DEFINITION={definition!r}: expected one of {sh2000.names()}")
     hosts = os.environ.get("GEO_ALLOWED_HOSTS")
     return Config(
         database_url=database_url,
@@ -106,6 +133,10 @@ def load() -> Config:
         partition_days_ahead=_int("GEO_PARTITION_DAYS_AHEAD", 7, 1, 366),
         partition_days_behind=_int("GEO_PARTITION_DAYS_BEHIND", 2, 0, 3660),
         demo_seed=_int("GEO_DEMO_SEED", 20261121, 0, 2**31 - 1),
+        sh2000_definition=definition,
+        calibration_max_rms_m=_float("GEO_CALIBRATION_MAX_RMS_M", 0.05, 0.0, 100.0),
+        calibration_max_residual_m=_float("GEO_CALIBRATION_MAX_RESIDUAL_M", 0.10, 0.0, 100.0),
+        transform_max_points=_int("GEO_TRANSFORM_MAX_POINTS", 1_000_000, 1, 100_000_000),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )
 

@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.urls import path
 
 from geo_core.health import healthz
+from geo_core.transform_api import transform_view
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("api/transform", transform_view, name="transform"),
     path("admin/", admin.site.urls),
 ]

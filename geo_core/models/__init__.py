@@ -1,5 +1,6 @@
 """The domain model (STO-1). Every geometry is CGCS2000 geographic, SRID 4490 (CRS-1)."""
 
+from geo_core.models.calibrations import ShanghaiCalibration
 from geo_core.models.enterprises import Enterprise, Park, Site
 from geo_core.models.permits import GasTest, PermitStatus, TicketType, WorkPermit
 from geo_core.models.positions import PositionFix, SubjectState
@@ -15,6 +16,7 @@ __all__ = [
     "PermitStatus",
     "PositionFix",
     "Region",
+    "ShanghaiCalibration",
     "Site",
     "Subject",
     "SubjectState",

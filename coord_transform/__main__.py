@@ -1,0 +1,5 @@
+import sys
+
+from coord_transform.cli import main
+
+sys.exit(main())
