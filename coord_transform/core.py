@@ -71,7 +71,7 @@ def validate(x: Array, y: Array, z: Array | None, crs: CRS) -> None:
             continue
         i = _first(~np.isfinite(arr))
         if i is not None:
-            raise TransformError(f"{name} is {arr[i]!r}, not a finite number", index=i, field=name)
+            raise TransformError(f"{name} is {float(arr[i])}, not a finite number", index=i, field=name)
     if crs.geographic:
         i = _first((x < -180.0) | (x > 180.0))
         if i is not None:
