@@ -39,3 +39,11 @@ def test_description_hides_secrets(monkeypatch):
     text = str(config.describe(config.load()))
     assert "hunter2" not in text
     assert "s3cret" not in text
+
+
+def test_shanghai_definition_is_validated(monkeypatch):
+    monkeypatch.setenv("GEO_SH2000_DEFINITION", "duckdb-cn-shift")
+    assert config.load().sh2000_definition == "duckdb-cn-shift"
+    monkeypatch.setenv("GEO_SH2000_DEFINITION", "old")
+    with pytest.raises(config.ConfigError, match="GEO_SH2000_DEFINITION='old': expected one of"):
+        config.load()
