@@ -42,6 +42,13 @@ def _transformer(src: str, dst: str) -> Transformer:
     return t
 
 
+def _run(t: Transformer, x: Array, y: Array, z: Array | None) -> tuple[Array, Array, Array | None]:
+    if z is None:
+        ox, oy = t.transform(x, y)
+        return ox, oy, None
+    return t.transform(x, y, z)
+
+
 def _arrays(xs: ArrayLike, ys: ArrayLike, zs: ArrayLike | None) -> tuple[Array, Array, Array | None]:
     x = np.asarray(xs, dtype=np.float64)
     y = np.asarray(ys, dtype=np.float64)
@@ -110,11 +117,7 @@ def _to_canonical(x: Array, y: Array, z: Array | None, src: CRS, cal: Calibratio
         x, y = east, north
     if src.proj == CANONICAL:
         return x, y, z
-    t = _transformer(src.proj, CANONICAL)
-    if z is None:
-        lon, lat = t.transform(x, y)
-        return lon, lat, None
-    return t.transform(x, y, z)
+    return _run(_transformer(src.proj, CANONICAL), x, y, z)
 
 
 def _from_canonical(lon: Array, lat: Array, z: Array | None, dst: CRS, cal: Calibration | None):
@@ -127,11 +130,7 @@ def _from_canonical(lon: Array, lat: Array, z: Array | None, dst: CRS, cal: Cali
         return x, y, z
     if dst.proj == CANONICAL:
         return lon, lat, z
-    t = _transformer(CANONICAL, dst.proj)
-    if z is None:
-        x, y = t.transform(lon, lat)
-    else:
-        x, y, z = t.transform(lon, lat, z)
+    x, y, z = _run(_transformer(CANONICAL, dst.proj), lon, lat, z)
     if dst.kind == "sh2000":
         east, north = x, y
         if cal is not None:
@@ -176,12 +175,7 @@ def transform(
         # One PROJ pipeline, with Shanghai 2000's north/east order handled around it.
         if s.kind == "sh2000":
             x, y = y, x
-        t = _transformer(s.proj, d.proj)
-        if z is None:
-            ox, oy = t.transform(x, y)
-            oz = None
-        else:
-            ox, oy, oz = t.transform(x, y, z)
+        ox, oy, oz = _run(_transformer(s.proj, d.proj), x, y, z)
         if d.kind == "sh2000":
             ox, oy = oy, ox
     else:

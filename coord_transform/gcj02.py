@@ -67,6 +67,12 @@ def _as_arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array, tuple[int,
     return np.ascontiguousarray(lon).reshape(-1), np.ascontiguousarray(lat).reshape(-1), lon.shape
 
 
+def _apply(kernel: Callable[[Array, Array, Array, Array], None], lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    x, y, shape = _as_arrays(lon, lat)
+    out_lon, out_lat = _map_chunks(kernel, x, y)
+    return out_lon.reshape(shape), out_lat.reshape(shape)
+
+
 def in_china_box(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
@@ -147,15 +153,11 @@ def _inverse_kernel(g_lon: Array, g_lat: Array, w_lon: Array, w_lat: Array) -> N
 
 
 def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
-    x, y, shape = _as_arrays(lon, lat)
-    out_lon, out_lat = _map_chunks(_forward_kernel, x, y)
-    return out_lon.reshape(shape), out_lat.reshape(shape)
+    return _apply(_forward_kernel, lon, lat)
 
 
 def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
-    x, y, shape = _as_arrays(lon, lat)
-    out_lon, out_lat = _map_chunks(_inverse_kernel, x, y)
-    return out_lon.reshape(shape), out_lat.reshape(shape)
+    return _apply(_inverse_kernel, lon, lat)
 
 
 def _bd_forward_kernel(lon: Array, lat: Array, out_lon: Array, out_lat: Array) -> None:
@@ -189,12 +191,8 @@ def _bd_inverse_kernel(b_lon: Array, b_lat: Array, g_lon: Array, g_lat: Array) -
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
-    x, y, shape = _as_arrays(lon, lat)
-    out_lon, out_lat = _map_chunks(_bd_forward_kernel, x, y)
-    return out_lon.reshape(shape), out_lat.reshape(shape)
+    return _apply(_bd_forward_kernel, lon, lat)
 
 
 def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
-    x, y, shape = _as_arrays(lon, lat)
-    out_lon, out_lat = _map_chunks(_bd_inverse_kernel, x, y)
-    return out_lon.reshape(shape), out_lat.reshape(shape)
+    return _apply(_bd_inverse_kernel, lon, lat)

@@ -17,30 +17,25 @@ class ConfigError(ValueError):
     """A configuration variable is missing, malformed or unknown."""
 
 
-def _int(name: str, default: int, lo: int, hi: int) -> int:
+def _number(name: str, default: float, lo: float, hi: float, kind: type = float):
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r}: expected a whole number") from None
+        raise ConfigError(f"{name}={raw!r}: expected {'a whole number' if kind is int else 'a number'}") from None
     if not lo <= value <= hi:
         raise ConfigError(f"{name}={value}: expected {lo}..{hi}")
     return value
+
+
+def _int(name: str, default: int, lo: int, hi: int) -> int:
+    return _number(name, default, lo, hi, int)
 
 
 def _float(name: str, default: float, lo: float, hi: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r}: expected a number") from None
-    if not lo <= value <= hi:
-        raise ConfigError(f"{name}={value}: expected {lo}..{hi}")
-    return value
+    return _number(name, default, lo, hi, float)
 
 
 def _bool(name: str, default: bool) -> bool:
