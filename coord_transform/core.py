@@ -71,29 +71,42 @@ def _first(mask: NDArray[np.bool_]) -> int | None:
     return int(np.argmax(mask))
 
 
+def problems(x: Array, y: Array, z: Array | None, crs: CRS) -> list[tuple[NDArray[np.bool_], str, str]]:
+    """Every check as (mask of offending points, field, reason template with {v}); vectorised, one pass each."""
+    checks: list[tuple[NDArray[np.bool_], str, str]] = []
+    for name, arr in (("x", x), ("y", y), ("z", z)):
+        if arr is not None:
+            checks.append((~np.isfinite(arr), name, name + " is {v}, not a finite number"))
+    if crs.geographic:
+        checks.append(((x < -180.0) | (x > 180.0), "x", "longitude {v} is out of range [-180, 180]"))
+        checks.append(((y < -90.0) | (y > 90.0), "y", "latitude {v} is out of range [-90, 90]"))
+    elif crs.kind == "sh2000":
+        limit = f"more than {SH2000_EXTENT_M / 1000:.0f} km from the Shanghai 2000 origin"
+        checks.append((np.abs(x) > SH2000_EXTENT_M, "x", "x (north) {v} m is " + limit))
+        checks.append((np.abs(y) > SH2000_EXTENT_M, "y", "y (east) {v} m is " + limit))
+    return checks
+
+
+def invalid(x: Array, y: Array, z: Array | None, crs: str | CRS) -> dict[int, tuple[str, str]]:
+    """All offending points: {index: (field, reason)}, the first failed check per point. For batch ingest, which
+    must report every bad record and keep the good ones."""
+    c = resolve(crs)
+    out: dict[int, tuple[str, str]] = {}
+    arrays = {"x": x, "y": y, "z": z}
+    for mask, name, template in problems(x, y, z, c):
+        for i in np.flatnonzero(mask).tolist():
+            if i not in out:
+                out[i] = (name, template.format(v=float(arrays[name][i])))
+    return out
+
+
 def validate(x: Array, y: Array, z: Array | None, crs: CRS) -> None:
     """Raise TransformError naming the first offending index; checks that cost one pass each."""
-    for name, arr in (("x", x), ("y", y), ("z", z)):
-        if arr is None:
-            continue
-        i = _first(~np.isfinite(arr))
+    arrays = {"x": x, "y": y, "z": z}
+    for mask, name, template in problems(x, y, z, crs):
+        i = _first(mask)
         if i is not None:
-            raise TransformError(f"{name} is {float(arr[i])}, not a finite number", index=i, field=name)
-    if crs.geographic:
-        i = _first((x < -180.0) | (x > 180.0))
-        if i is not None:
-            raise TransformError(f"longitude {x[i]} is out of range [-180, 180]", index=i, field="x")
-        i = _first((y < -90.0) | (y > 90.0))
-        if i is not None:
-            raise TransformError(f"latitude {y[i]} is out of range [-90, 90]", index=i, field="y")
-    elif crs.kind == "sh2000":
-        i = _first((np.abs(x) > SH2000_EXTENT_M) | (np.abs(y) > SH2000_EXTENT_M))
-        if i is not None:
-            raise TransformError(
-                f"({x[i]}, {y[i]}) is more than {SH2000_EXTENT_M / 1000:.0f} km from the Shanghai 2000 origin "
-                "(x is north, y is east, in metres)",
-                index=i,
-            )
+            raise TransformError(template.format(v=float(arrays[name][i])), index=i, field=name)
 
 
 def _check_output(x: Array, y: Array, src: CRS, dst: CRS) -> None:
@@ -187,4 +200,4 @@ def transform(
     return Transformed(ox, oy, None if oz is None else np.asarray(oz, dtype=np.float64), info)
 
 
-__all__ = ["NAMED", "Transformed", "transform", "validate"]
+__all__ = ["NAMED", "Transformed", "invalid", "transform", "validate"]

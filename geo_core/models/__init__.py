@@ -2,6 +2,19 @@
 
 from geo_core.models.calibrations import ShanghaiCalibration
 from geo_core.models.enterprises import Enterprise, Park, Site
+from geo_core.models.ingest import (
+    DeviceEvent,
+    FeedLiveness,
+    FeedStateChange,
+    PermitAttachment,
+    Quarantine,
+    RelayOutbox,
+    ReportCredential,
+    ReportedAlarm,
+    ReportedGathering,
+    ReportNonce,
+    UnknownDevice,
+)
 from geo_core.models.permits import GasTest, PermitStatus, TicketType, WorkPermit
 from geo_core.models.positions import PositionFix, SubjectState
 from geo_core.models.regions import Region
@@ -10,18 +23,29 @@ from geo_core.models.zones import TimeWindow, Zone
 
 __all__ = [
     "Certificate",
+    "DeviceEvent",
     "Enterprise",
+    "FeedLiveness",
+    "FeedStateChange",
     "GasTest",
     "Park",
+    "PermitAttachment",
     "PermitStatus",
     "PositionFix",
+    "Quarantine",
     "Region",
+    "RelayOutbox",
+    "ReportCredential",
+    "ReportNonce",
+    "ReportedAlarm",
+    "ReportedGathering",
     "ShanghaiCalibration",
     "Site",
     "Subject",
     "SubjectState",
     "TicketType",
     "TimeWindow",
+    "UnknownDevice",
     "WorkPermit",
     "Zone",
 ]

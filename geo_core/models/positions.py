@@ -45,6 +45,7 @@ class PositionFix(models.Model):
     raw_z = models.FloatField(null=True, blank=True, help_text="height as received; null when none was sent")
     raw_crs = models.CharField(max_length=32, help_text="CRS the source declared (cgcs2000, gcj02, EPSG:...)")
     received_at = models.DateTimeField(db_default=Now())
+    batch_id = models.BigIntegerField(null=True, blank=True, help_text="the ingest batch that stored the fix")
 
     class Meta:
         # The table, its partitions and its BRIN index come from migration SQL (see 0002_positionfix_partitioned).

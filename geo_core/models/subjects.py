@@ -58,6 +58,7 @@ class Subject(Timestamped):
             ),
             models.CheckConstraint(
                 condition=models.Q(kind="person", person_type__in=["01", "02", "03"])
+                | models.Q(kind="person", person_type="", provisional=True)
                 | ~models.Q(kind="person") & models.Q(person_type=""),
                 name="subject_person_type_for_people",
             ),

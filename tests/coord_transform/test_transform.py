@@ -88,12 +88,27 @@ def test_names_are_case_insensitive():
         (([121.0, np.inf], [31.0, 31.0], "gcj02", "sh2000"), r"index 1, x: x is inf"),
         (([121.0, 121.0, 181.0], [31.0, 31.0, 31.0], "cgcs2000", "sh2000"), r"index 2, x: longitude 181.0"),
         (([121.0, 121.0], [31.0, -90.5], "wgs84", "gcj02"), r"index 1, y: latitude -90.5 is out of range"),
-        (([0.0, 9e6], [0.0, 0.0], "sh2000", "cgcs2000"), r"index 1: .* from the Shanghai 2000 origin"),
+        (
+            ([0.0, 9e6], [0.0, 0.0], "sh2000", "cgcs2000"),
+            r"index 1, x: x \(north\) 9000000.0 m is more than 200 km from the Shanghai 2000 origin",
+        ),
     ],
 )
 def test_bad_input_names_the_first_offending_index(args, message):
     with pytest.raises(TransformError, match=message):
         transform(*args)
+
+
+def test_invalid_lists_every_bad_point():
+    from coord_transform.core import invalid
+
+    x = np.array([121.0, np.nan, 181.0, 121.0])
+    y = np.array([31.0, 31.0, 31.0, 95.0])
+    assert invalid(x, y, None, "gcj02") == {
+        1: ("x", "x is nan, not a finite number"),
+        2: ("x", "longitude 181.0 is out of range [-180, 180]"),
+        3: ("y", "latitude 95.0 is out of range [-90, 90]"),
+    }
 
 
 def test_z_of_the_wrong_length_is_named():

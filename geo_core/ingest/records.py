@@ -1,0 +1,127 @@
+"""Parsing of single record fields, with errors that name the record and the field (ING-5).
+
+A RecordError is about one record: the batch goes on with the others. Reports list them as
+{"index": i, "field": name, "reason": why}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+MAX_FUTURE = timedelta(minutes=5)
+EPOCH_MS_MIN = 946_684_800_000  # 2000-01-01: smaller numbers are not epoch milliseconds
+
+
+class RecordError(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+@dataclass
+class Rejection:
+    index: int
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"index": self.index, "field": self.field, "reason": self.reason}
+
+
+def required(record: dict, field: str) -> Any:
+    value = record.get(field)
+    if value is None or value == "":
+        raise RecordError(field, "is required")
+    return value
+
+
+def text(record: dict, field: str, *, max_length: int = 200, optional: bool = False) -> str:
+    value = record.get(field)
+    if value is None or value == "":
+        if optional:
+            return ""
+        raise RecordError(field, "is required")
+    if not isinstance(value, (str, int)):
+        raise RecordError(field, f"must be a string, not {type(value).__name__}")
+    value = str(value).strip()
+    if len(value) > max_length:
+        raise RecordError(field, f"is {len(value)} characters long, at most {max_length}")
+    return value
+
+
+def number(record: dict, field: str, *, optional: bool = False, lo: float | None = None,
+           hi: float | None = None) -> float | None:  # fmt: skip
+    value = record.get(field)
+    if value is None or value == "":
+        if optional:
+            return None
+        raise RecordError(field, "is required")
+    if isinstance(value, bool):
+        raise RecordError(field, "must be a number, not true/false")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise RecordError(field, f"{value!r} is not a number") from None
+    if out != out or out in (float("inf"), float("-inf")):
+        raise RecordError(field, "must be a finite number")
+    if (lo is not None and out < lo) or (hi is not None and out > hi):
+        raise RecordError(field, f"{out} is out of range [{lo}, {hi}]")
+    return out
+
+
+def choice(record: dict, field: str, allowed: dict[str, str] | set[str], *, optional: bool = False,
+           default: str | None = None) -> str:  # fmt: skip
+    value = record.get(field)
+    if value is None or value == "":
+        if optional or default is not None:
+            return default or ""
+        raise RecordError(field, "is required")
+    value = str(value).strip()
+    if value not in allowed:
+        raise RecordError(field, f"{value!r} is not one of {sorted(allowed)}")
+    return value
+
+
+def flag(record: dict, field: str, default: bool = False) -> bool:
+    """AQ 3064 0/1 flags such as DELETED."""
+    value = record.get(field)
+    if value is None or value == "":
+        return default
+    if str(value) in ("0", "1"):
+        return str(value) == "1"
+    if isinstance(value, bool):
+        return value
+    raise RecordError(field, f"{value!r} is not 0 or 1")
+
+
+def timestamp(record: dict, field: str, *, now: datetime | None = None, optional: bool = False) -> datetime | None:
+    """ISO 8601 with an offset, or epoch milliseconds; at most 5 minutes in the future (clock skew)."""
+    value = record.get(field)
+    if value is None or value == "":
+        if optional:
+            return None
+        raise RecordError(field, "is required")
+    if isinstance(value, bool):
+        raise RecordError(field, "must be a time, not true/false")
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
+        ms = int(value)
+        if ms < EPOCH_MS_MIN:
+            raise RecordError(field, f"{value!r} is not epoch milliseconds (before 2000)")
+        when = datetime.fromtimestamp(ms / 1000.0, tz=UTC)
+    elif isinstance(value, str):
+        try:
+            when = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise RecordError(field, f"{value!r} is neither ISO 8601 nor epoch milliseconds") from None
+        if when.tzinfo is None:
+            raise RecordError(field, f"{value!r} has no UTC offset; write e.g. 2026-11-21T09:00:00+08:00")
+    else:
+        raise RecordError(field, f"must be a time, not {type(value).__name__}")
+    now = now or datetime.now(UTC)
+    if when - now > MAX_FUTURE:
+        raise RecordError(field, f"{when.isoformat()} is {(when - now).total_seconds():.0f} s in the future "
+                                 "(clock skew over 5 minutes)")  # fmt: skip
+    return when.astimezone(UTC)
