@@ -84,6 +84,16 @@ class Config:
     calibration_max_rms_m: float = 0.05
     calibration_max_residual_m: float = 0.10
     transform_max_points: int = 1_000_000
+    # Reporting liveness (ING-6): seconds without data before a feed counts as offline.
+    offline_after_positions_s: float = 30.0
+    offline_after_welders_s: float = 120.0
+    offline_after_other_s: float = 3600.0
+    # Relay to the city emergency bureau (ING-7): http(s)://... or mqtt://host:port/topic; empty = off.
+    relay_url: str = ""
+    relay_max_attempts: int = 12
+    relay_timeout_s: float = 10.0
+    # Retention of the position history, in days (partitions older than this are dropped).
+    retention_days: int = 730
 
 
 KNOWN_GEO_VARS = {
@@ -99,7 +109,19 @@ KNOWN_GEO_VARS = {
     "GEO_CALIBRATION_MAX_RMS_M",
     "GEO_CALIBRATION_MAX_RESIDUAL_M",
     "GEO_TRANSFORM_MAX_POINTS",
+    "GEO_OFFLINE_AFTER_POSITIONS_S",
+    "GEO_OFFLINE_AFTER_WELDERS_S",
+    "GEO_OFFLINE_AFTER_OTHER_S",
+    "GEO_RELAY_URL",
+    "GEO_RELAY_MAX_ATTEMPTS",
+    "GEO_RETENTION_DAYS",
 }
+
+
+def _relay_url(url: str) -> str:
+    if url and urlsplit(url).scheme not in ("http", "https", "mqtt"):
+        raise ConfigError(f"GEO_RELAY_URL={url!r}: expected http(s)://... or mqtt://host:port/topic")
+    return url
 
 
 def load() -> Config:
@@ -132,6 +154,12 @@ def load() -> Config:
         calibration_max_rms_m=_float("GEO_CALIBRATION_MAX_RMS_M", 0.05, 0.0, 100.0),
         calibration_max_residual_m=_float("GEO_CALIBRATION_MAX_RESIDUAL_M", 0.10, 0.0, 100.0),
         transform_max_points=_int("GEO_TRANSFORM_MAX_POINTS", 1_000_000, 1, 100_000_000),
+        offline_after_positions_s=_float("GEO_OFFLINE_AFTER_POSITIONS_S", 30.0, 1.0, 86400.0),
+        offline_after_welders_s=_float("GEO_OFFLINE_AFTER_WELDERS_S", 120.0, 1.0, 86400.0),
+        offline_after_other_s=_float("GEO_OFFLINE_AFTER_OTHER_S", 3600.0, 1.0, 7 * 86400.0),
+        relay_url=_relay_url(os.environ.get("GEO_RELAY_URL", "")),
+        relay_max_attempts=_int("GEO_RELAY_MAX_ATTEMPTS", 12, 1, 1000),
+        retention_days=_int("GEO_RETENTION_DAYS", 730, 1, 36500),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )
 

@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import path
 
 from geo_core.health import healthz
+from geo_core.ingest.report_api import report_view
 from geo_core.transform_api import transform_view
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/transform", transform_view, name="transform"),
+    path("api/report/v1/<slug:feed>", report_view, name="report"),
     path("admin/", admin.site.urls),
 ]

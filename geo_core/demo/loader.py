@@ -6,12 +6,15 @@ enterprises by park, authority-owned subjects and zones by `attributes.demo`.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import shapely
+from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.contrib.gis.geos import Point as GPoint
 from django.db import connection, transaction
@@ -49,6 +52,23 @@ def shanghai_districts() -> dict[str, dict[str, Any]]:
 
 def loaded_demo() -> Park | None:
     return Park.objects.filter(code=PARK_CODE).first()
+
+
+def demo_credentials(path: Path | None = None) -> Path:
+    """Issue a report API credential to every demo enterprise that has none, and write them all to
+    .var/demo/credentials.json so a new user can try the signed API."""
+    from geo_core.ingest.auth import issue
+
+    park = loaded_demo()
+    path = path or Path(settings.BASE_DIR) / ".var" / "demo" / "credentials.json"
+    rows = []
+    for e in Enterprise.objects.filter(park=park).order_by("company_code"):
+        cred = e.credentials.filter(active=True).first() or issue(e)
+        rows.append({"company_code": e.company_code, "app_id": cred.app_id, "app_secret": cred.app_secret})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    path.chmod(0o600)
+    return path
 
 
 def reset_demo() -> None:

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from geo_core.counts import scene_counts
-from geo_core.demo.loader import load_demo, loaded_demo, reset_demo
+from geo_core.demo.loader import demo_credentials, load_demo, loaded_demo, reset_demo
 from geo_core.demo.scene import SceneSize
 from geo_core.partitions import PARK_TZ
 
@@ -31,8 +31,9 @@ class Command(BaseCommand):
         seed = settings.CONFIG.demo_seed if seed is None else seed
         existing = loaded_demo()
         if existing and not reset:
-            self.stdout.write(json.dumps({"event": "demo already loaded", **existing.attributes, **scene_counts()},
-                                         ensure_ascii=False))  # fmt: skip
+            path = demo_credentials()
+            self.stdout.write(json.dumps({"event": "demo already loaded", **existing.attributes, **scene_counts(),
+                                          "credentials": str(path)}, ensure_ascii=False))  # fmt: skip
             return
         if existing:
             reset_demo()
@@ -42,6 +43,7 @@ class Command(BaseCommand):
         when = when.astimezone(PARK_TZ).replace(minute=0, second=0, microsecond=0)
         size = SceneSize(people=people, welders=welders)
         _, timings = load_demo(seed, when, size, progress=options["verbosity"] > 0)
+        path = demo_credentials()
         out = {"event": "demo loaded", "seed": seed, "anchor": when.isoformat(), **scene_counts(),
-               "seconds": {k: round(v, 2) for k, v in timings.items()}}  # fmt: skip
+               "seconds": {k: round(v, 2) for k, v in timings.items()}, "credentials": str(path)}  # fmt: skip
         self.stdout.write(json.dumps(out, ensure_ascii=False))
