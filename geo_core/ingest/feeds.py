@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
+from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
 from django.db import transaction
 
@@ -245,7 +246,7 @@ def parse_geo(value: object, crs: str) -> GEOSGeometry:
         tried.append("GeoJSON")
         try:
             geom = GEOSGeometry(json.dumps(value))
-        except (GEOSException, ValueError, TypeError):
+        except (GEOSException, GDALException, ValueError, TypeError):
             geom = None
     elif isinstance(value, list):
         tried.append("coordinate list")
@@ -254,7 +255,7 @@ def parse_geo(value: object, crs: str) -> GEOSGeometry:
             geom = GEOSGeometry(
                 json.dumps({"type": "Polygon", "coordinates": [ring + ring[:1] if ring[0] != ring[-1] else ring]})
             )
-        except (GEOSException, ValueError, TypeError, IndexError):
+        except (GEOSException, GDALException, ValueError, TypeError, IndexError):
             geom = None
     elif isinstance(value, str):
         s = value.strip()
@@ -262,13 +263,13 @@ def parse_geo(value: object, crs: str) -> GEOSGeometry:
             tried.append("GeoJSON")
             try:
                 geom = GEOSGeometry(s)
-            except (GEOSException, ValueError):
+            except (GEOSException, GDALException, ValueError):
                 geom = None
         elif s[:1].isalpha():
             tried.append("WKT")
             try:
                 geom = GEOSGeometry(s)
-            except (GEOSException, ValueError):
+            except (GEOSException, GDALException, ValueError):
                 geom = None
         else:
             tried.append("coordinate list lon,lat;lon,lat;...")
@@ -488,8 +489,8 @@ def _links(record: dict, name: str) -> list[dict]:
 
 
 def _permit(record: dict) -> dict:
-    start = timestamp(record, "STARTTIME")
-    end = timestamp(record, "ENDTIME")
+    start = timestamp(record, "STARTTIME", planned=True)
+    end = timestamp(record, "ENDTIME", planned=True)
     if end <= start:
         raise RecordError("ENDTIME", "must be after STARTTIME")
     gas = []

@@ -97,8 +97,10 @@ def flag(record: dict, field: str, default: bool = False) -> bool:
     raise RecordError(field, f"{value!r} is not 0 or 1")
 
 
-def timestamp(record: dict, field: str, *, now: datetime | None = None, optional: bool = False) -> datetime | None:
-    """ISO 8601 with an offset, or epoch milliseconds; at most 5 minutes in the future (clock skew)."""
+def timestamp(record: dict, field: str, *, now: datetime | None = None, optional: bool = False,
+              planned: bool = False) -> datetime | None:  # fmt: skip
+    """ISO 8601 with an offset, or epoch milliseconds. Times of events (not `planned` ones) may be at most 5 minutes
+    in the future: more is a device or server clock out of step."""
     value = record.get(field)
     if value is None or value == "":
         if optional:
@@ -121,7 +123,7 @@ def timestamp(record: dict, field: str, *, now: datetime | None = None, optional
     else:
         raise RecordError(field, f"must be a time, not {type(value).__name__}")
     now = now or datetime.now(UTC)
-    if when - now > MAX_FUTURE:
+    if not planned and when - now > MAX_FUTURE:
         raise RecordError(field, f"{when.isoformat()} is {(when - now).total_seconds():.0f} s in the future "
                                  "(clock skew over 5 minutes)")  # fmt: skip
     return when.astimezone(UTC)
