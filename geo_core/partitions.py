@@ -56,6 +56,17 @@ def existing_partitions(using: str = "default") -> list[date]:
         return [datetime.strptime(name[-8:], "%Y%m%d").date() for (name,) in cur.fetchall()]
 
 
+def drop_before(day: date, using: str = "default") -> list[str]:
+    """Drop the day partitions older than `day` (retention; GEO_RETENTION_DAYS, default 24 months)."""
+    dropped = []
+    with connections[using].cursor() as cur:
+        for old in existing_partitions(using):
+            if old < day:
+                cur.execute(f'DROP TABLE IF EXISTS "{partition_name(old)}"')
+                dropped.append(partition_name(old))
+    return dropped
+
+
 def ensure_around(today: date | None = None, using: str = "default") -> list[str]:
     cfg = settings.CONFIG
     today = today or local_day(datetime.now(PARK_TZ))

@@ -105,6 +105,8 @@ persistence true
 persistence_location $MQ_DIR/data/
 autosave_interval 10
 max_queued_messages 1000000
+max_inflight_messages 0
+max_inflight_bytes 0
 pid_file $MQ_DIR/mosquitto.pid
 log_dest file $MQ_DIR/mosquitto.log
 CONF

@@ -1,0 +1,281 @@
+"""Device messages (welding-machine chips, body cameras, phones) -> positions, events and live state (ING-2, ING-3).
+
+One function, process(), serves the MQTT consumer and the HTTP fallback alike. Topics (payloads in docs/mqtt.md):
+
+    welder/{chip_id}/position | power | heartbeat | scan | tamper
+    camera/{external_id}/position
+    phone/{external_id}/position
+
+Malformed messages go to Quarantine with the reason; unknown devices are recorded in UnknownDevice; neither is
+dropped silently and neither stops the batch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import orjson
+from django.contrib.gis.geos import Point
+from django.db import connection, transaction
+from django.db.models import F
+
+from geo_core.ingest import liveness
+from geo_core.ingest.normalize import to_cgcs2000
+from geo_core.ingest.records import RecordError, choice, number, text, timestamp
+from geo_core.ingest.writer import FixBatch, write_fixes
+from geo_core.models import DeviceEvent, Quarantine, Subject, UnknownDevice
+
+WELDER_KINDS = {"position", "power", "heartbeat", "scan", "tamper"}
+DEVICE_KINDS = {"welder": "welder", "camera": "body_camera", "phone": "phone"}
+DEFAULT_CRS = {"welder": "cgcs2000", "camera": "cgcs2000", "phone": "gcj02"}
+POSITION_FIELDS = {"x": "lon", "y": "lat", "z": "h", "crs": "crs"}
+
+
+@dataclass
+class DeviceResult:
+    received: int = 0
+    positions: int = 0
+    duplicates: int = 0
+    events: int = 0
+    quarantined: int = 0
+    unknown: int = 0
+    errors: list[dict] = field(default_factory=list)  # {"index", "topic", "reason"}
+    batch: int | None = None
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+@dataclass
+class _Message:
+    index: int
+    topic: str
+    device: str  # welder, camera, phone
+    ident: str
+    kind: str
+    body: dict
+    raw: bytes
+
+
+def _split(index: int, topic: str, payload: bytes) -> _Message:
+    parts = topic.split("/")
+    if len(parts) != 3 or parts[0] not in DEVICE_KINDS:
+        raise RecordError("topic", f"{topic!r} is not welder|camera|phone/<id>/<kind>")
+    device, ident, kind = parts
+    allowed = WELDER_KINDS if device == "welder" else {"position"}
+    if kind not in allowed:
+        raise RecordError("topic", f"{device} messages are {sorted(allowed)}, not {kind!r}")
+    if not ident or len(ident) > 64:
+        raise RecordError("topic", "device id must be 1-64 characters")
+    try:
+        body = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise RecordError("payload", f"not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise RecordError("payload", "must be a JSON object")
+    return _Message(index, topic, device, ident, kind, body, payload)
+
+
+def _resolve(msgs: list[_Message]) -> dict[tuple[str, str], int]:
+    """(device, id) -> subject id: chips by chip_id, cameras and phones by external_id."""
+    out: dict[tuple[str, str], int] = {}
+    chips = {m.ident for m in msgs if m.device == "welder"}
+    if chips:
+        out.update(
+            {("welder", c): i for c, i in Subject.objects.filter(chip_id__in=chips).values_list("chip_id", "id")}
+        )
+    for device in ("camera", "phone"):
+        ids = {m.ident for m in msgs if m.device == device}
+        if ids:
+            rows = Subject.objects.filter(kind=DEVICE_KINDS[device], external_id__in=ids).values_list(
+                "external_id", "id"
+            )
+            out.update({(device, e): i for e, i in rows})
+    return out
+
+
+def _event(m: _Message) -> tuple[datetime, dict, Point | None]:
+    when = timestamp(m.body, "ts")
+    b = m.body
+    if m.kind == "power":
+        data = {
+            "state": choice(b, "state", {"on", "off"}),
+            "current_a": number(b, "current_a", optional=True),
+            "voltage_v": number(b, "voltage_v", optional=True),
+        }
+    elif m.kind == "heartbeat":
+        data = {
+            "battery": number(b, "battery", optional=True, lo=0, hi=100),
+            "rssi": number(b, "rssi", optional=True),
+            "power": choice(b, "power", {"on", "off"}, optional=True),
+        }
+    elif m.kind == "scan":
+        phone = b.get("phone")
+        if not isinstance(phone, dict):
+            raise RecordError("phone", "must be {lon, lat, crs}: where the scanning phone was")
+        data = {
+            "operator_id": text(b, "operator_id", max_length=64),
+            "operator_name": text(b, "operator_name", max_length=64, optional=True),
+            "certificate": text(b, "certificate", max_length=64, optional=True),
+            "decision": choice(b, "decision", {"allow", "deny"}),
+            "reason": text(b, "reason", max_length=200, optional=True),
+            "phone": {
+                "lon": number(phone, "lon"),
+                "lat": number(phone, "lat"),
+                "crs": text(phone, "crs", max_length=32, optional=True) or "gcj02",
+            },
+        }
+    else:  # tamper
+        data = {"kind": text(b, "kind", max_length=32), "detail": text(b, "detail", max_length=200, optional=True)}
+    return when, {k: v for k, v in data.items() if v is not None and v != ""}, None
+
+
+def process(messages: list[tuple[str, bytes]], source: str = "mqtt") -> DeviceResult:
+    """Parse, store and report a batch of (topic, payload) messages in one transaction."""
+    result = DeviceResult(received=len(messages))
+    parsed: list[_Message] = []
+    bad: list[tuple[int, str, str, bytes]] = []
+    for i, (topic, payload) in enumerate(messages):
+        try:
+            parsed.append(_split(i, topic, payload))
+        except RecordError as exc:
+            bad.append((i, topic, str(exc), payload))
+    with transaction.atomic():
+        subjects = _resolve(parsed)
+        unknown: dict[tuple[str, str], list[_Message]] = defaultdict(list)
+        positions: list[tuple[_Message, int, dict]] = []
+        events: list[DeviceEvent] = []
+        live: dict[int, dict] = defaultdict(dict)
+        scans: list[tuple[DeviceEvent, dict]] = []
+        for m in parsed:
+            sid = subjects.get((m.device, m.ident))
+            if sid is None:
+                unknown[(m.device, m.ident)].append(m)
+                continue
+            try:
+                if m.kind == "position":
+                    positions.append(
+                        (
+                            m,
+                            sid,
+                            {
+                                "time": timestamp(m.body, "ts"),
+                                "x": number(m.body, "lon"),
+                                "y": number(m.body, "lat"),
+                                "z": number(m.body, "h", optional=True),
+                                "acc": number(m.body, "acc", optional=True, lo=0),
+                                "speed": number(m.body, "speed", optional=True, lo=0),
+                                "heading": number(m.body, "heading", optional=True, lo=0, hi=359.999),
+                                "crs": text(m.body, "crs", max_length=32, optional=True) or DEFAULT_CRS[m.device],
+                            },
+                        )
+                    )
+                    continue
+                when, data, _ = _event(m)
+            except RecordError as exc:
+                bad.append((m.index, m.topic, str(exc), m.raw))
+                continue
+            ev = DeviceEvent(subject_id=sid, kind=m.kind, time=when, data=data)
+            events.append(ev)
+            if m.kind == "scan":
+                scans.append((ev, data["phone"]))
+            if m.kind == "power":
+                live[sid] |= {"power": data["state"], "power_at": when.isoformat()}
+            elif m.kind == "heartbeat":
+                live[sid] |= {
+                    "heartbeat_at": when.isoformat(),
+                    **({"battery": data["battery"]} if "battery" in data else {}),
+                    **({"power": data["power"]} if "power" in data else {}),
+                }
+            elif m.kind == "tamper":
+                live[sid] |= {"tamper": data["kind"], "tamper_at": when.isoformat()}
+
+        if scans:  # the scanning phone's position, in one datum with the machine's (CGCS2000)
+            xs = np.array([p["lon"] for _, p in scans])
+            ys = np.array([p["lat"] for _, p in scans])
+            lon, lat, _, errs = to_cgcs2000(xs, ys, None, [p["crs"] for _, p in scans], POSITION_FIELDS)
+            for k, (ev, _) in enumerate(scans):
+                if k not in errs:
+                    ev.location = Point(float(lon[k]), float(lat[k]), srid=4490)
+                    ev.data["phone"]["cgcs2000"] = [float(lon[k]), float(lat[k])]
+        if events:
+            stored = DeviceEvent.objects.bulk_create(events, ignore_conflicts=True, batch_size=5000)
+            result.events = len(stored)
+        for sid, fields in live.items():
+            _merge_live(sid, fields)
+
+        if positions:
+            xs = np.array([p["x"] for _, _, p in positions])
+            ys = np.array([p["y"] for _, _, p in positions])
+            crs = [p["crs"] for _, _, p in positions]
+            lon, lat, _, errs = to_cgcs2000(xs, ys, None, crs, POSITION_FIELDS)
+            for k, (fld, reason) in errs.items():
+                m = positions[k][0]
+                bad.append((m.index, m.topic, f"{fld}: {reason}", m.raw))
+            keep = [k for k in range(len(positions)) if k not in errs]
+            if keep:
+
+                def col(key):
+                    return np.array([np.nan if positions[k][2][key] is None else positions[k][2][key] for k in keep])
+
+                batch = FixBatch(
+                    subject_id=np.array([positions[k][1] for k in keep], dtype=np.int64),
+                    time=[positions[k][2]["time"] for k in keep],
+                    lon=lon[keep],
+                    lat=lat[keep],
+                    source=source,
+                    raw_x=xs[keep],
+                    raw_y=ys[keep],
+                    raw_crs=[crs[k] for k in keep],
+                    z=col("z"),
+                    raw_z=col("z"),
+                    accuracy_m=col("acc"),
+                    speed_mps=col("speed"),
+                    heading_deg=col("heading"),
+                )
+                written = write_fixes(batch)
+                result.positions, result.duplicates, result.batch = (
+                    written.inserted,
+                    written.duplicates,
+                    written.batch_id,
+                )
+
+        for (device, ident), msgs in unknown.items():
+            _record_unknown(device, ident, msgs)
+            result.unknown += len(msgs)
+            for m in msgs:
+                result.errors.append({"index": m.index, "topic": m.topic, "reason": f"unknown {device} {ident!r}"})
+        if bad:
+            Quarantine.objects.bulk_create(
+                [
+                    Quarantine(source=source, channel=t[:200], payload=p.decode("utf-8", "replace")[:10000], reason=r)
+                    for _, t, r, p in bad
+                ]
+            )
+            result.quarantined = len(bad)
+            result.errors.extend({"index": i, "topic": t, "reason": r} for i, t, r, _ in bad)
+        if result.positions or result.events:
+            liveness.touch(None, "welders")
+    result.errors.sort(key=lambda e: e["index"])
+    return result
+
+
+def _merge_live(subject_id: int, fields: dict) -> None:
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE geo_core_subjectstate SET live = live || %s::jsonb, updated_at = now() WHERE subject_id = %s",
+            [orjson.dumps(fields).decode(), subject_id],
+        )
+
+
+def _record_unknown(device: str, ident: str, msgs: list[_Message]) -> None:
+    kind = {"welder": "welder_chip", "camera": "camera", "phone": "phone"}[device]
+    last = msgs[-1].raw.decode("utf-8", "replace")[:2000]
+    obj, created = UnknownDevice.objects.get_or_create(
+        kind=kind, identifier=ident, defaults={"messages": len(msgs), "last_payload": last}
+    )
+    if not created:
+        UnknownDevice.objects.filter(pk=obj.pk).update(messages=F("messages") + len(msgs), last_payload=last)

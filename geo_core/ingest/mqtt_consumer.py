@@ -1,0 +1,156 @@
+"""The MQTT consumer for device topics (ING-2, REL-1).
+
+QoS 1 with a persistent session (clean_session=False, a fixed client id), so the broker keeps what arrives while the
+worker is down. Messages are acknowledged by hand, only after the batch holding them has committed: a worker killed
+between receipt and commit gets them again (and the (subject, time) key stores a repeated fix once). A database
+outage keeps the batch, reconnects and retries; nothing is acknowledged until it is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
+
+from geo_core.ingest.devices import process
+
+log = logging.getLogger(__name__)
+TOPICS = ["welder/+/+", "camera/+/position", "phone/+/position"]
+
+
+@dataclass
+class _Pending:
+    mid: int
+    qos: int
+    topic: str
+    payload: bytes
+    session: int  # which connection delivered it: a message id means nothing on another connection
+
+
+@dataclass
+class Stats:
+    received: int = 0
+    stored_batches: int = 0
+    positions: int = 0
+    events: int = 0
+    quarantined: int = 0
+    unknown: int = 0
+    db_retries: int = 0
+    last_batch_seconds: float = 0.0
+
+
+class Consumer:
+    def __init__(self, client_id: str = "geoservice-ingest", batch_size: int = 5000, flush_interval: float = 0.2):
+        self.client_id = client_id
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.stats = Stats()
+        self._buffer: list[_Pending] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._session = 0
+        self.connected = threading.Event()
+        ep = settings.CONFIG.mqtt
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
+                                  manual_ack=True)  # fmt: skip
+        if ep.username:
+            self.client.username_pw_set(ep.username, ep.password)
+        self.client.max_inflight_messages_set(65535)
+        self.client.max_queued_messages_set(0)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self._endpoint = ep
+
+    # paho callbacks (network thread) ---------------------------------------------------------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.warning("mqtt connect refused", extra={"reason": str(reason_code)})
+            return
+        client.subscribe([(t, 1) for t in TOPICS])
+        with self._lock:
+            self._session += 1
+        self.connected.set()
+        log.info("mqtt connected", extra={"session_present": flags.session_present, "topics": TOPICS})
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self.connected.clear()
+        # Unacknowledged messages will come again from the broker; forget them here so they are not acked twice.
+        with self._lock:
+            dropped = len(self._buffer)
+            self._buffer.clear()
+        log.warning("mqtt disconnected", extra={"reason": str(reason_code), "unacked_dropped": dropped})
+
+    def _on_message(self, client, userdata, msg) -> None:
+        with self._lock:
+            self._buffer.append(_Pending(msg.mid, msg.qos, msg.topic, msg.payload, self._session))
+            self.stats.received += 1
+            full = len(self._buffer) >= self.batch_size
+        if full:
+            self._wake.set()
+
+    # the flush loop (caller's thread) ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self.client.connect_async(self._endpoint.host, self._endpoint.port, keepalive=30)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self.flush()
+        self.client.loop_stop()
+        self.client.disconnect()
+
+    def flush(self) -> int:
+        with self._lock:
+            batch, self._buffer = self._buffer[: self.batch_size], self._buffer[self.batch_size :]
+        if not batch:
+            return 0
+        started = time.perf_counter()
+        while True:
+            try:
+                close_old_connections()
+                result = process([(p.topic, p.payload) for p in batch], source="mqtt")
+                break
+            except (OperationalError, InterfaceError) as exc:
+                # The database is away (restart, failover): keep the batch, reconnect, try again.
+                self.stats.db_retries += 1
+                log.warning("database unavailable, batch kept", extra={"messages": len(batch), "error": str(exc)[:200]})
+                connection.close()
+                if self._stop.wait(1.0):
+                    return 0
+        with self._lock:
+            session = self._session if self.connected.is_set() else -1
+        for p in batch:
+            # Messages of a connection that has since dropped are redelivered by the broker: stored twice, kept once.
+            if p.qos and p.session == session:
+                self.client.ack(p.mid, p.qos)
+        s = self.stats
+        s.stored_batches += 1
+        s.positions += result.positions
+        s.events += result.events
+        s.quarantined += result.quarantined
+        s.unknown += result.unknown
+        s.last_batch_seconds = time.perf_counter() - started
+        return len(batch)
+
+    def run(self, until: float | None = None, on_tick=None) -> None:
+        """Flush every flush_interval (or when a batch fills) until stopped or `until` (monotonic seconds)."""
+        self.start()
+        try:
+            while not self._stop.is_set() and (until is None or time.monotonic() < until):
+                self._wake.wait(self.flush_interval)
+                self._wake.clear()
+                while self.flush() == self.batch_size:
+                    pass
+                if on_tick:
+                    on_tick()
+        finally:
+            self.stop()
