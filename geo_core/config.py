@@ -94,6 +94,8 @@ class Config:
     relay_timeout_s: float = 10.0
     # Retention of the position history, in days (partitions older than this are dropped).
     retention_days: int = 730
+    # Bearer token for the device HTTP fallback; empty = fallback off.
+    device_token: str = field(default="", repr=False)
 
 
 KNOWN_GEO_VARS = {
@@ -115,6 +117,7 @@ KNOWN_GEO_VARS = {
     "GEO_RELAY_URL",
     "GEO_RELAY_MAX_ATTEMPTS",
     "GEO_RETENTION_DAYS",
+    "GEO_DEVICE_TOKEN",
 }
 
 
@@ -160,6 +163,7 @@ def load() -> Config:
         relay_url=_relay_url(os.environ.get("GEO_RELAY_URL", "")),
         relay_max_attempts=_int("GEO_RELAY_MAX_ATTEMPTS", 12, 1, 1000),
         retention_days=_int("GEO_RETENTION_DAYS", 730, 1, 36500),
+        device_token=os.environ.get("GEO_DEVICE_TOKEN", ""),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )
 
@@ -168,7 +172,7 @@ def describe(cfg: Config) -> dict[str, object]:
     """The configuration as logged at start-up (no secrets)."""
     out: dict[str, object] = {}
     for f in fields(cfg):
-        if f.name == "secret_key":
+        if f.name in ("secret_key", "device_token"):
             continue
         value = getattr(cfg, f.name)
         if f.name == "database_url":

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import path
 
 from geo_core.health import healthz
+from geo_core.ingest.device_api import messages_view, single_view
 from geo_core.ingest.report_api import report_view
 from geo_core.transform_api import transform_view
 
@@ -9,5 +10,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/transform", transform_view, name="transform"),
     path("api/report/v1/<slug:feed>", report_view, name="report"),
+    path("api/devices/v1/messages", messages_view, name="device-messages"),
+    path("api/devices/v1/<slug:device>/<str:ident>/<slug:kind>", single_view, name="device-message"),
     path("admin/", admin.site.urls),
 ]

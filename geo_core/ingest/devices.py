@@ -204,9 +204,6 @@ def process(messages: list[tuple[str, bytes]], source: str = "mqtt") -> DeviceRe
         if events:
             stored = DeviceEvent.objects.bulk_create(events, ignore_conflicts=True, batch_size=5000)
             result.events = len(stored)
-        for sid, fields in live.items():
-            _merge_live(sid, fields)
-
         if positions:
             xs = np.array([p["x"] for _, _, p in positions])
             ys = np.array([p["y"] for _, _, p in positions])
@@ -242,6 +239,11 @@ def process(messages: list[tuple[str, bytes]], source: str = "mqtt") -> DeviceRe
                     written.duplicates,
                     written.batch_id,
                 )
+
+        # After the positions, so a machine's first fix has created its live state. (A machine never positioned has
+        # no live state; its events are kept in DeviceEvent all the same.)
+        for sid, fields in live.items():
+            _merge_live(sid, fields)
 
         for (device, ident), msgs in unknown.items():
             _record_unknown(device, ident, msgs)

@@ -116,7 +116,6 @@ class Consumer:
         started = time.perf_counter()
         while True:
             try:
-                close_old_connections()
                 result = process([(p.topic, p.payload) for p in batch], source="mqtt")
                 break
             except (OperationalError, InterfaceError) as exc:
@@ -148,6 +147,7 @@ class Consumer:
             while not self._stop.is_set() and (until is None or time.monotonic() < until):
                 self._wake.wait(self.flush_interval)
                 self._wake.clear()
+                close_old_connections()  # a long-running worker: drop connections that broke or aged
                 while self.flush() == self.batch_size:
                     pass
                 if on_tick:

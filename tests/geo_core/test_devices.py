@@ -1,0 +1,167 @@
+"""Device messages (welder chips, body cameras, phones): positions, events, live state; bad and unknown input kept
+aside with the reason; the HTTP fallback and the MQTT consumer with a real broker."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import paho.mqtt.client as mqtt
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from coord_transform import transform
+from geo_core.ingest.devices import process
+from geo_core.ingest.mqtt_consumer import Consumer
+from geo_core.models import DeviceEvent, Quarantine, Subject, SubjectState, UnknownDevice
+
+pytestmark = pytest.mark.django_db
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
+
+
+def msg(topic: str, **payload) -> tuple[str, bytes]:
+    return topic, json.dumps(payload).encode()
+
+
+@pytest.fixture
+def welder():
+    return Subject.objects.create(kind="welder", external_id="WM1", chip_id="860000000000001", qr_code="Q1",
+                                  mobility="mobile")  # fmt: skip
+
+
+@pytest.fixture
+def camera():
+    return Subject.objects.create(kind="body_camera", external_id="BC1")
+
+
+def history(subject) -> list[tuple]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT time, ST_X(geom), ST_Y(geom), accuracy_m, raw_crs, source FROM geo_core_positionfix "
+                    "WHERE subject_id = %s ORDER BY time", [subject.id])  # fmt: skip
+        return cur.fetchall()
+
+
+def test_chip_position_power_heartbeat_scan_and_tamper(welder):
+    chip = welder.chip_id
+    result = process([
+        msg(f"welder/{chip}/position", ts=ms(NOW), lon=121.45, lat=31.20, acc=150),
+        msg(f"welder/{chip}/power", ts=ms(NOW), state="on", current_a=160),
+        msg(f"welder/{chip}/heartbeat", ts=ms(NOW + timedelta(seconds=5)), battery=88),
+        msg(f"welder/{chip}/scan", ts=ms(NOW), operator_id="W-01", decision="allow",
+            phone={"lon": 121.455, "lat": 31.198}),
+        msg(f"welder/{chip}/tamper", ts=ms(NOW), kind="removal"),
+    ])  # fmt: skip
+    assert (result.positions, result.events, result.quarantined, result.unknown) == (1, 4, 0, 0)
+    ((_, lon, lat, acc, crs, source),) = history(welder)
+    assert (lon, lat, acc, crs, source) == (121.45, 31.20, 150.0, "cgcs2000", "mqtt")
+    live = SubjectState.objects.get(subject=welder).live
+    assert live["power"] == "on"
+    assert live["battery"] == 88
+    assert live["tamper"] == "removal"
+    scan = DeviceEvent.objects.get(kind="scan")
+    expected = transform([121.455], [31.198], "gcj02", "cgcs2000")  # phones report GCJ-02 by default
+    assert (scan.location.x, scan.location.y) == pytest.approx((expected.x[0], expected.y[0]), abs=1e-9)
+
+
+def test_the_same_fix_and_event_twice_are_stored_once(welder):
+    batch = [msg(f"welder/{welder.chip_id}/position", ts=ms(NOW), lon=121.45, lat=31.2),
+             msg(f"welder/{welder.chip_id}/power", ts=ms(NOW), state="off")]  # fmt: skip
+    process(batch)
+    again = process(batch)
+    assert (again.positions, again.duplicates) == (0, 1)
+    assert len(history(welder)) == 1
+    assert DeviceEvent.objects.count() == 1
+
+
+def test_malformed_messages_are_quarantined_with_the_reason_and_do_not_stop_the_batch(welder):
+    chip = welder.chip_id
+    result = process([
+        (f"welder/{chip}/position", b"{not json"),
+        msg(f"welder/{chip}/position", ts=ms(NOW), lon=121.45),
+        msg(f"welder/{chip}/position", ts=ms(NOW), lon=121.45, lat=95.0),
+        msg(f"welder/{chip}/power", ts=ms(NOW), state="maybe"),
+        msg(f"welder/{chip}/explode", ts=ms(NOW)),
+        msg(f"welder/{chip}/position", ts=ms(NOW + timedelta(seconds=1)), lon=121.46, lat=31.21),
+    ])  # fmt: skip
+    assert result.positions == 1
+    reasons = {e["index"]: e["reason"] for e in result.errors}
+    assert reasons[0].startswith("payload: not JSON")
+    assert reasons[1] == "lat: is required"
+    assert reasons[2] == "lat: latitude 95.0 is out of range [-90, 90]"
+    assert reasons[3] == "state: 'maybe' is not one of ['off', 'on']"
+    assert "not 'explode'" in reasons[4]
+    assert Quarantine.objects.count() == 5
+
+
+def test_unknown_devices_are_recorded_not_dropped():
+    process([msg("welder/999/position", ts=ms(NOW), lon=121.45, lat=31.2),
+             msg("welder/999/power", ts=ms(NOW), state="on")])  # fmt: skip
+    unknown = UnknownDevice.objects.get(kind="welder_chip", identifier="999")
+    assert unknown.messages == 2
+    process([msg("welder/999/heartbeat", ts=ms(NOW))])
+    unknown.refresh_from_db()
+    assert unknown.messages == 3
+
+
+def test_body_camera_in_cgcs2000_and_phone_in_gcj02(camera):
+    phone = Subject.objects.create(kind="phone", external_id="PH1")
+    process([msg("camera/BC1/position", ts=ms(NOW), lon=121.40, lat=30.78),
+             msg("phone/PH1/position", ts=ms(NOW), lon=121.40, lat=30.78)])  # fmt: skip
+    assert history(camera)[0][1:3] == (121.40, 30.78)
+    expected = transform([121.40], [30.78], "gcj02", "cgcs2000")
+    assert history(phone)[0][1:3] == pytest.approx((expected.x[0], expected.y[0]), abs=1e-9)
+
+
+def test_http_fallback_needs_the_token_and_takes_the_same_messages(client, welder, settings):
+    settings.CONFIG = dataclasses.replace(django_settings.CONFIG, device_token="t0ken")
+    body = {"messages": [{"topic": f"welder/{welder.chip_id}/position",
+                          "payload": {"ts": ms(NOW), "lon": 121.45, "lat": 31.2}}]}  # fmt: skip
+    assert client.post("/api/devices/v1/messages", body, content_type="application/json").status_code == 401
+    resp = client.post("/api/devices/v1/messages", body, content_type="application/json",
+                       headers={"Authorization": "Bearer t0ken"})  # fmt: skip
+    assert resp.json()["positions"] == 1
+    resp = client.post(f"/api/devices/v1/welder/{welder.chip_id}/power", {"ts": ms(NOW), "state": "on"},
+                       content_type="application/json", headers={"Authorization": "Bearer t0ken"})  # fmt: skip
+    assert resp.json()["events"] == 1
+    settings.CONFIG = dataclasses.replace(django_settings.CONFIG, device_token="")
+    assert client.post("/api/devices/v1/messages", body, content_type="application/json").status_code == 503
+
+
+def test_mqtt_consumer_stores_and_acknowledges_what_a_real_broker_delivers(welder):
+    """QoS 1 through the project's Mosquitto; the consumer runs in this thread (this test's transaction)."""
+    ep = django_settings.CONFIG.mqtt
+    client_id = f"test-ingest-{uuid.uuid4().hex[:8]}"
+    consumer = Consumer(client_id=client_id, batch_size=100, flush_interval=0.05)
+    consumer.start()
+    try:
+        assert consumer.connected.wait(10)
+        time.sleep(0.3)  # subscription settles
+        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        pub.connect(ep.host, ep.port)
+        pub.loop_start()
+        for k in range(20):
+            body = json.dumps({"ts": ms(NOW + timedelta(seconds=k)), "lon": 121.45, "lat": 31.2})
+            pub.publish(f"welder/{welder.chip_id}/position", body, qos=1).wait_for_publish(5)
+        pub.publish("welder/nochip/position", b"{}", qos=1).wait_for_publish(5)
+        pub.loop_stop()
+        pub.disconnect()
+        deadline = time.monotonic() + 10
+        while consumer.stats.positions < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            consumer.flush()
+    finally:
+        consumer.stop()
+        cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+        cleaner.connect(ep.host, ep.port)
+        cleaner.disconnect()
+    assert consumer.stats.positions == 20
+    assert len(history(welder)) == 20
+    assert UnknownDevice.objects.filter(identifier="nochip").exists()
