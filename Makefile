@@ -14,7 +14,7 @@ status:
 	@scripts/run.sh status
 
 logs:
-	@tail -n 50 -f .var/log/web.log
+	@tail -n 20 -f .var/log/web.log .var/log/ingest.log .var/log/simulate.log
 
 lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -6,9 +6,30 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VAR=.var
 PORT=${GEO_HTTP_PORT:-8000}
-WEB_PID=$VAR/run/web.pid
 
-web_running() { [ -f "$WEB_PID" ] && kill -0 "$(cat "$WEB_PID")" 2>/dev/null; }
+running() { [ -f "$VAR/run/$1.pid" ] && kill -0 "$(cat "$VAR/run/$1.pid")" 2>/dev/null; }
+web_running() { running web; }
+
+# start_bg NAME COMMAND...: run in the background with a pid file and a log, unless already running.
+start_bg() {
+  local name=$1; shift
+  if running "$name"; then
+    echo '{"event":"already running","process":"'"$name"'","pid":'"$(cat "$VAR/run/$name.pid")"'}' >&2
+    return
+  fi
+  nohup "$@" >>"$VAR/log/$name.log" 2>&1 &
+  echo $! > "$VAR/run/$name.pid"
+}
+
+stop_bg() {
+  local name=$1
+  if running "$name"; then
+    kill "$(cat "$VAR/run/$name.pid")"
+    for _ in $(seq 50); do running "$name" || break; sleep 0.1; done
+    echo '{"event":"stopped","process":"'"$name"'"}' >&2
+  fi
+  rm -f "$VAR/run/$name.pid"
+}
 
 start() {
   scripts/bootstrap.sh
@@ -19,16 +40,14 @@ start() {
   .venv/bin/python manage.py load_regions -v0
   .venv/bin/python manage.py load_demo
   .venv/bin/python manage.py collectstatic --noinput -v0
-  if web_running; then
-    echo '{"event":"web already running","pid":'"$(cat "$WEB_PID")"'}' >&2
-  else
-    nohup .venv/bin/uvicorn geo_core.asgi:application --host 127.0.0.1 --port "$PORT" --workers 2 \
-      >>"$VAR/log/web.log" 2>&1 &
-    echo $! > "$WEB_PID"
-  fi
+  start_bg web .venv/bin/uvicorn geo_core.asgi:application --host 127.0.0.1 --port "$PORT" --workers 2
+  start_bg ingest .venv/bin/python manage.py ingest
   for _ in $(seq 100); do
     if curl -fsS "http://127.0.0.1:$PORT/healthz" -o "$VAR/run/healthz.json" 2>/dev/null; then
+      # Moving data: people over the signed report API, welders over MQTT (rates: scripts/run.sh, SIM_ARGS).
+      start_bg simulate .venv/bin/python manage.py simulate --url "http://127.0.0.1:$PORT" ${SIM_ARGS:-}
       echo "service up: http://127.0.0.1:$PORT/  (health: http://127.0.0.1:$PORT/healthz, admin: /admin/)"
+      echo "moving data: simulator and ingest worker running (logs in $VAR/log/); demo report API keys in .var/demo/credentials.json"
       cat "$VAR/run/healthz.json"; echo
       return
     fi
@@ -39,14 +58,16 @@ start() {
 }
 
 stop() {
-  if web_running; then
-    kill "$(cat "$WEB_PID")"; rm -f "$WEB_PID"; echo '{"event":"web stopped"}' >&2
-  fi
+  stop_bg simulate
+  stop_bg ingest
+  stop_bg web
   scripts/services.sh stop
 }
 
 status() {
-  web_running && echo "web: running on $PORT (pid $(cat "$WEB_PID"))" || echo "web: stopped"
+  for name in web ingest simulate; do
+    running "$name" && echo "$name: running (pid $(cat "$VAR/run/$name.pid"))" || echo "$name: stopped"
+  done
   scripts/services.sh status
 }
 

@@ -1,0 +1,176 @@
+"""Motion of the demo park's people and welding machines, seeded and vectorised (no I/O here).
+
+People walk between random waypoints inside their enterprise's sites at about 1.2 m/s and pause; reported positions
+carry AQ 3064.3-like error (about 3 m standing, 5 m moving, one sigma). Now and then a group of 3-7 people of one
+enterprise gathers at a spot for a couple of minutes. Welding machines report base-station fixes (errors of 50-500 m
+with an accuracy radius); mobile machines sometimes move to another district.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+
+WALK_MPS = 1.2
+STAND_SIGMA_M, MOVE_SIGMA_M = 3.0, 5.0
+
+
+class LocalFrame:
+    """Metres east/north around a centre (azimuthal equidistant), vectorised both ways."""
+
+    def __init__(self, lon0: float, lat0: float) -> None:
+        crs = f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +ellps=GRS80 +units=m"
+        self.fwd = Transformer.from_crs("EPSG:4490", crs, always_xy=True)
+        self.inv = Transformer.from_crs(crs, "EPSG:4490", always_xy=True)
+
+    def to_m(self, lon, lat):
+        return self.fwd.transform(lon, lat)
+
+    def to_deg(self, x, y):
+        return self.inv.transform(x, y)
+
+
+@dataclass
+class People:
+    ids: list[str]  # external ids
+    company: np.ndarray  # index into companies
+    x: np.ndarray
+    y: np.ndarray
+    tx: np.ndarray  # waypoint
+    ty: np.ndarray
+    pause: np.ndarray  # seconds left standing
+    areas: list[shapely.Geometry]  # per company: union of its sites, in local metres
+
+
+class PeopleModel:
+    def __init__(
+        self,
+        seed: int,
+        frame: LocalFrame,
+        ids: list[str],
+        company: list[int],
+        lon: np.ndarray,
+        lat: np.ndarray,
+        company_areas_deg: list[shapely.Geometry],
+    ) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.frame = frame
+        x, y = frame.to_m(lon, lat)
+        areas = [
+            shapely.transform(a, lambda c: np.column_stack(frame.to_m(c[:, 0], c[:, 1]))) for a in company_areas_deg
+        ]
+        for a in areas:
+            shapely.prepare(a)
+        n = len(ids)
+        self.p = People(
+            ids,
+            np.asarray(company),
+            np.asarray(x, float),
+            np.asarray(y, float),
+            np.asarray(x, float),
+            np.asarray(y, float),
+            self.rng.uniform(0, 60, n),
+            areas,
+        )
+        self.gathering: tuple[int, np.ndarray, float] | None = None  # (company, members, seconds left)
+
+    def _new_targets(self, idx: np.ndarray) -> None:
+        p = self.p
+        for i in idx.tolist():
+            area = p.areas[p.company[i]]
+            xmin, ymin, xmax, ymax = area.bounds
+            for _ in range(20):
+                tx, ty = self.rng.uniform(xmin, xmax), self.rng.uniform(ymin, ymax)
+                if shapely.contains_xy(area, tx, ty):
+                    break
+            p.tx[i], p.ty[i] = tx, ty
+
+    def step(self, dt: float) -> None:
+        p = self.p
+        p.pause -= dt
+        walking = p.pause <= 0
+        dx, dy = p.tx - p.x, p.ty - p.y
+        dist = np.hypot(dx, dy)
+        reach = WALK_MPS * dt
+        arrive = walking & (dist <= reach)
+        move = walking & ~arrive
+        p.x[move] += dx[move] / dist[move] * reach
+        p.y[move] += dy[move] / dist[move] * reach
+        p.x[arrive], p.y[arrive] = p.tx[arrive], p.ty[arrive]
+        if arrive.any():
+            p.pause[arrive] = self.rng.uniform(20, 300, int(arrive.sum()))
+            self._new_targets(np.flatnonzero(arrive))
+        self._gatherings(dt)
+
+    def _gatherings(self, dt: float) -> None:
+        """Every so often 3-7 people of one enterprise meet within a few metres for about two minutes."""
+        p = self.p
+        if self.gathering is not None:
+            company, members, left = self.gathering
+            left -= dt
+            if left <= 0:
+                p.pause[members] = 0.0
+                self._new_targets(members)
+                self.gathering = None
+            else:
+                self.gathering = (company, members, left)
+            return
+        if self.rng.random() < dt / 300.0:  # one gathering about every five minutes
+            company = int(self.rng.integers(len(p.areas)))
+            staff = np.flatnonzero(p.company == company)
+            if staff.size >= 3:
+                members = self.rng.choice(staff, size=min(staff.size, int(self.rng.integers(3, 8))), replace=False)
+                cx, cy = p.x[members[0]], p.y[members[0]]
+                p.tx[members] = cx + self.rng.normal(0, 2.0, members.size)
+                p.ty[members] = cy + self.rng.normal(0, 2.0, members.size)
+                p.pause[members] = 0.0
+                self.gathering = (company, members, 150.0)
+
+    def observe(self, idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Reported lon, lat (with positioning error) and the accuracy the tag claims."""
+        p = self.p
+        idx = np.arange(len(p.ids)) if idx is None else idx
+        moving = p.pause[idx] <= 0
+        sigma = np.where(moving, MOVE_SIGMA_M, STAND_SIGMA_M)
+        x = p.x[idx] + self.rng.normal(0, 1, idx.size) * sigma
+        y = p.y[idx] + self.rng.normal(0, 1, idx.size) * sigma
+        lon, lat = self.frame.to_deg(x, y)
+        return np.asarray(lon), np.asarray(lat), sigma
+
+
+class WelderModel:
+    """Fixed machines stay put; mobile ones now and then move several kilometres, possibly to another district."""
+
+    def __init__(self, seed: int, lon: np.ndarray, lat: np.ndarray, mobile: np.ndarray, city: shapely.Geometry) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.lon, self.lat = np.asarray(lon, float).copy(), np.asarray(lat, float).copy()
+        self.mobile = np.asarray(mobile, bool)
+        self.powered = self.rng.random(self.lon.size) < 0.1
+        self.city = city
+        shapely.prepare(city)
+
+    def step(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """Advance; returns (indices that moved far, indices whose power changed)."""
+        moved = np.flatnonzero(self.mobile & (self.rng.random(self.lon.size) < dt / 1800.0))
+        for i in moved.tolist():
+            for _ in range(20):
+                lon = self.lon[i] + self.rng.uniform(-0.15, 0.15)
+                lat = self.lat[i] + self.rng.uniform(-0.12, 0.12)
+                if shapely.contains_xy(self.city, lon, lat):
+                    self.lon[i], self.lat[i] = lon, lat
+                    break
+        flip = np.flatnonzero(self.rng.random(self.lon.size) < dt / 3600.0)
+        self.powered[flip] = ~self.powered[flip]
+        return moved, flip
+
+    def observe(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Base-station positioning: an accuracy radius of 50-500 m and an error within it."""
+        acc = self.rng.uniform(50, 500, idx.size)
+        r = acc * np.sqrt(self.rng.random(idx.size)) * 0.7
+        a = self.rng.uniform(0, 2 * np.pi, idx.size)
+        lat = self.lat[idx] + r * np.sin(a) / 111_000.0
+        lon = self.lon[idx] + r * np.cos(a) / (111_000.0 * np.cos(np.radians(self.lat[idx])))
+        return lon, lat, acc

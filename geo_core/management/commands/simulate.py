@@ -1,0 +1,256 @@
+"""manage.py simulate: drive the demo park through the real interfaces.
+
+People's tags post to the signed report API (one request per enterprise per round), welding machines publish to
+MQTT (positions, power, heartbeats), permits change status through the report API, and now and then an enterprise
+stops reporting for a while (ING-6). Rates are configurable; progress is logged every 10 s as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import paho.mqtt.client as mqtt
+import shapely
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
+
+from geo_core.demo.loader import demo_credentials, loaded_demo
+from geo_core.demo.motion import LocalFrame, PeopleModel, WelderModel
+from geo_core.demo.scene import PARK_CENTRE
+from geo_core.ingest.signing import ReportClient
+from geo_core.models import Region, Site, SubjectState, WorkPermit
+
+log = logging.getLogger("geo_core.simulate")
+
+
+def _geom(g) -> shapely.Geometry:
+    return shapely.from_wkb(bytes(g.wkb))
+
+
+class Command(BaseCommand):
+    help = "Simulate the demo park: tags over the signed report API, welders over MQTT, permits, offline feeds"
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--url", default=None, help="service base URL (default http://127.0.0.1:GEO_HTTP_PORT)")
+        parser.add_argument("--tag-interval", type=float, default=5.0, help="seconds between a tag's reports")
+        parser.add_argument("--welder-interval", type=float, default=60.0, help="seconds between a machine's fixes")
+        parser.add_argument("--heartbeat-interval", type=float, default=300.0)
+        parser.add_argument("--permit-interval", type=float, default=30.0, help="seconds between permit updates")
+        parser.add_argument("--offline-every", type=float, default=600.0, help="an enterprise goes silent this often")
+        parser.add_argument("--offline-for", type=float, default=90.0)
+        parser.add_argument("--seconds", type=float, default=None, help="stop after this long")
+        parser.add_argument("--seed", type=int, default=1)
+
+    def handle(self, *args, **o) -> None:
+        park = loaded_demo()
+        if park is None:
+            raise CommandError("no demo park: run `manage.py load_demo` first")
+        url = o["url"] or f"http://127.0.0.1:{settings.CONFIG.http_port}"
+        creds = {c["company_code"]: c for c in json.loads(Path(demo_credentials()).read_text(encoding="utf-8"))}
+        sim = Simulation(park, url, creds, o)
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+        signal.signal(signal.SIGINT, lambda *_: stopping.append(1))
+        sim.run(lambda: bool(stopping))
+
+
+class Simulation:
+    def __init__(self, park, url: str, creds: dict, o: dict) -> None:
+        self.o = o
+        self.rng = np.random.default_rng(o["seed"])
+        self.frame = LocalFrame(*PARK_CENTRE)
+        # People, by enterprise, starting from their live state.
+        people = list(
+            SubjectState.objects.filter(
+                subject__kind="person", subject__provisional=False, subject__enterprise__park=park
+            )
+            .select_related("subject__enterprise")
+            .order_by("subject_id")
+        )
+        companies = sorted({s.subject.enterprise.company_code for s in people})
+        self.companies = companies
+        self.clients = {c: ReportClient(url, creds[c]["app_id"], creds[c]["app_secret"]) for c in companies}
+        areas = []
+        for code in companies:
+            sites = Site.objects.filter(enterprise__company_code=code).values_list("footprint", flat=True)
+            areas.append(shapely.union_all([_geom(g) for g in sites]))
+        index = {c: k for k, c in enumerate(companies)}
+        self.people = PeopleModel(
+            o["seed"],
+            self.frame,
+            [s.subject.external_id for s in people],
+            [index[s.subject.enterprise.company_code] for s in people],
+            np.array([s.geom.x for s in people]),
+            np.array([s.geom.y for s in people]),
+            areas,
+        )
+        self.tag_due = self.rng.uniform(0, o["tag_interval"], len(people))
+        # Welding machines.
+        welders = list(
+            SubjectState.objects.filter(subject__kind="welder").select_related("subject").order_by("subject_id")
+        )
+        self.chips = [w.subject.chip_id for w in welders]
+        city = Region.objects.get(code="310100").geom
+        self.welders = WelderModel(
+            o["seed"],
+            np.array([w.geom.x for w in welders]),
+            np.array([w.geom.y for w in welders]),
+            np.array([w.subject.mobility == "mobile" for w in welders]),
+            _geom(city),
+        )
+        self.welder_due = self.rng.uniform(0, o["welder_interval"], len(welders))
+        self.heartbeat_due = self.rng.uniform(0, o["heartbeat_interval"], len(welders))
+        self.permits = list(
+            WorkPermit.objects.filter(enterprise__park=park)
+            .filter(Q(status__in=[1, 2, 6]))
+            .select_related("enterprise")
+            .values_list("id", flat=True)
+        )
+        self.next_permit = o["permit_interval"]
+        self.silent: dict[str, float] = {}
+        self.next_offline = o["offline_every"]
+        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sim-http")
+        ep = settings.CONFIG.mqtt
+        self.mqtt = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"geoservice-sim-{o['seed']}")
+        self.mqtt.max_inflight_messages_set(10000)
+        self.mqtt.connect(ep.host, ep.port)
+        self.mqtt.loop_start()
+        self.sent = {
+            "tag_fixes": 0,
+            "tag_requests": 0,
+            "rejected": 0,
+            "http_errors": 0,
+            "welder_msgs": 0,
+            "permit_updates": 0,
+        }
+
+    def _post(self, code: str, feed: str, records: list[dict]) -> None:
+        try:
+            status, answer = self.clients[code].post(feed, records)
+        except OSError as exc:
+            self.sent["http_errors"] += 1
+            log.warning("report failed", extra={"company": code, "error": str(exc)[:200]})
+            return
+        if status != 200:
+            self.sent["http_errors"] += 1
+            log.warning("report refused", extra={"company": code, "status": status, "answer": str(answer)[:300]})
+            return
+        self.sent["rejected"] += len(answer.get("rejected", []))
+
+    def _tags(self, t: float, now: datetime) -> None:
+        due = np.flatnonzero(self.tag_due <= t)
+        if due.size == 0:
+            return
+        self.tag_due[due] += self.o["tag_interval"]
+        lon, lat, sigma = self.people.observe(due)
+        stamp = now.isoformat()
+        by_company: dict[str, list[dict]] = {}
+        for k, i in enumerate(due.tolist()):
+            code = self.companies[self.people.p.company[i]]
+            if code in self.silent:
+                continue
+            by_company.setdefault(code, []).append(
+                {
+                    "PERSON_ID": self.people.p.ids[i],
+                    "TIME_STAMP": stamp,
+                    "LONGITUDE": round(float(lon[k]), 8),
+                    "LATITUDE": round(float(lat[k]), 8),
+                    "ACCURACY": round(float(sigma[k]), 1),
+                }
+            )
+        for code, records in by_company.items():
+            self.sent["tag_fixes"] += len(records)
+            self.sent["tag_requests"] += 1
+            self.pool.submit(self._post, code, "positions", records)
+
+    def _welders(self, t: float, now_ms: int) -> None:
+        moved, flipped = self.welders.step(1.0)
+        due = np.union1d(np.flatnonzero(self.welder_due <= t), moved)
+        self.welder_due[due] = t + self.o["welder_interval"]
+        if due.size:
+            lon, lat, acc = self.welders.observe(due)
+            for k, i in enumerate(due.tolist()):
+                body = json.dumps(
+                    {
+                        "ts": now_ms,
+                        "lon": round(float(lon[k]), 7),
+                        "lat": round(float(lat[k]), 7),
+                        "acc": round(float(acc[k])),
+                    }
+                )
+                self.mqtt.publish(f"welder/{self.chips[i]}/position", body, qos=1)
+        for i in flipped.tolist():
+            state = "on" if self.welders.powered[i] else "off"
+            self.mqtt.publish(f"welder/{self.chips[i]}/power", json.dumps({"ts": now_ms, "state": state}), qos=1)
+        beat = np.flatnonzero(self.heartbeat_due <= t)
+        self.heartbeat_due[beat] += self.o["heartbeat_interval"]
+        for i in beat.tolist():
+            power = "on" if self.welders.powered[i] else "off"
+            body = json.dumps({"ts": now_ms, "power": power, "battery": int(self.rng.integers(30, 101))})
+            self.mqtt.publish(f"welder/{self.chips[i]}/heartbeat", body, qos=1)
+        self.sent["welder_msgs"] += int(due.size + flipped.size + beat.size)
+
+    def _permit(self, now: datetime) -> None:
+        if not self.permits:
+            return
+        p = WorkPermit.objects.select_related("enterprise").get(
+            pk=self.permits[int(self.rng.integers(len(self.permits)))]
+        )
+        new_status = {1: 2, 2: 6, 6: 2}.get(p.status, 2)
+        record = {
+            "ID": p.ticket_no,
+            "TICKETTYPE": p.ticket_type,
+            "STATUS": str(new_status),
+            "LONGITUDE": p.location.x,
+            "LATITUDE": p.location.y,
+            "STARTTIME": p.planned_start.isoformat(),
+            "ENDTIME": p.planned_end.isoformat(),
+            "CONTENT": p.content,
+            "SUPERVISORNAME": p.supervisor_name,
+            "ISCONTRACTORWORK": int(p.is_contractor_work),
+        }
+        if new_status == 2 and p.actual_start is None:
+            record["ACTUALSTARTTIME"] = now.isoformat()
+        self.sent["permit_updates"] += 1
+        self.pool.submit(self._post, p.enterprise.company_code, "permits", [record])
+
+    def run(self, stopping) -> None:
+        started = time.monotonic()
+        last_log = 0.0
+        log.info(
+            "simulation starting",
+            extra={"people": len(self.people.p.ids), "welders": len(self.chips), "companies": len(self.companies)},
+        )
+        while not stopping():
+            t = time.monotonic() - started
+            if self.o["seconds"] is not None and t >= self.o["seconds"]:
+                break
+            now = datetime.now(UTC).replace(microsecond=0)
+            self.people.step(1.0)
+            self._tags(t, now)
+            self._welders(t, int(now.timestamp() * 1000))
+            if t >= self.next_permit:
+                self.next_permit = t + self.o["permit_interval"]
+                self._permit(now)
+            if t >= self.next_offline:
+                self.next_offline = t + self.o["offline_every"]
+                code = self.companies[int(self.rng.integers(len(self.companies)))]
+                self.silent[code] = t + self.o["offline_for"]
+                log.info("enterprise goes silent", extra={"company": code, "seconds": self.o["offline_for"]})
+            self.silent = {c: until for c, until in self.silent.items() if until > t}
+            if t - last_log >= 10:
+                last_log = t
+                log.info("simulation progress", extra={"seconds": round(t), **self.sent})
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - started - t)))
+        self.pool.shutdown(wait=True)
+        self.mqtt.loop_stop()
+        self.mqtt.disconnect()
+        log.info("simulation stopped", extra=self.sent)
