@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import orjson
@@ -24,9 +24,9 @@ from django.db.models import F
 
 from geo_core.ingest import liveness
 from geo_core.ingest.normalize import to_cgcs2000
-from geo_core.ingest.records import RecordError, choice, number, text, timestamp
+from geo_core.ingest.records import EPOCH_MS_MIN, MAX_FUTURE, RecordError, choice, number, text, timestamp
 from geo_core.ingest.writer import FixBatch, write_fixes
-from geo_core.models import DeviceEvent, Quarantine, Subject, UnknownDevice
+from geo_core.models import DeviceEvent, Quarantine, UnknownDevice
 
 WELDER_KINDS = {"position", "power", "heartbeat", "scan", "tamper"}
 DEVICE_KINDS = {"welder": "welder", "camera": "body_camera", "phone": "phone"}
@@ -79,22 +79,54 @@ def _split(index: int, topic: str, payload: bytes) -> _Message:
     return _Message(index, topic, device, ident, kind, body, payload)
 
 
+MAX_FUTURE_S = MAX_FUTURE.total_seconds()
+
+
 def _resolve(msgs: list[_Message]) -> dict[tuple[str, str], int]:
-    """(device, id) -> subject id: chips by chip_id, cameras and phones by external_id."""
+    """(device, id) -> subject id: chips by chip_id, cameras and phones by external_id. Asked afresh for every batch
+    (one indexed = ANY query each), so a chip moved to another machine is attributed right at once."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for m in msgs:
+        wanted[m.device].add(m.ident)
     out: dict[tuple[str, str], int] = {}
-    chips = {m.ident for m in msgs if m.device == "welder"}
-    if chips:
-        out.update(
-            {("welder", c): i for c, i in Subject.objects.filter(chip_id__in=chips).values_list("chip_id", "id")}
-        )
-    for device in ("camera", "phone"):
-        ids = {m.ident for m in msgs if m.device == device}
-        if ids:
-            rows = Subject.objects.filter(kind=DEVICE_KINDS[device], external_id__in=ids).values_list(
-                "external_id", "id"
-            )
-            out.update({(device, e): i for e, i in rows})
+    with connection.cursor() as cur:
+        for device, idents in wanted.items():
+            if device == "welder":
+                cur.execute("SELECT chip_id, id FROM geo_core_subject WHERE chip_id = ANY(%s)", [list(idents)])
+            else:
+                cur.execute(
+                    "SELECT external_id, id FROM geo_core_subject WHERE external_id = ANY(%s) AND kind = %s",
+                    [list(idents), DEVICE_KINDS[device]],
+                )
+            out.update({(device, ident): sid for ident, sid in cur.fetchall()})
     return out
+
+
+def _fast_position(body: dict, default_crs: str) -> dict | None:
+    """The common case parsed without the per-field helpers; None sends the message to the careful path, which
+    words any error."""
+    try:
+        ts, lon, lat = body["ts"], body["lon"], body["lat"]
+    except KeyError:
+        return None
+    if not (type(ts) is int and type(lon) is float and type(lat) is float) or ts < EPOCH_MS_MIN:
+        return None
+    acc = body.get("acc")
+    if len(body) != (3 if acc is None else 4) or (acc is not None and (type(acc) not in (int, float) or acc < 0)):
+        return None
+    when = datetime.fromtimestamp(ts / 1000.0, tz=UTC)
+    if (when - datetime.now(UTC)).total_seconds() > MAX_FUTURE_S:
+        return None
+    return {
+        "time": when,
+        "x": lon,
+        "y": lat,
+        "z": None,
+        "acc": None if acc is None else float(acc),
+        "speed": None,
+        "heading": None,
+        "crs": default_crs,
+    }
 
 
 def _event(m: _Message) -> tuple[datetime, dict, Point | None]:
@@ -157,6 +189,10 @@ def process(messages: list[tuple[str, bytes]], source: str = "mqtt") -> DeviceRe
                 continue
             try:
                 if m.kind == "position":
+                    fast = _fast_position(m.body, DEFAULT_CRS[m.device])
+                    if fast is not None:
+                        positions.append((m, sid, fast))
+                        continue
                     positions.append(
                         (
                             m,

@@ -17,7 +17,8 @@ import paho.mqtt.client as mqtt
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
-from geo_core.ingest.devices import process
+from geo_core.ingest.devices import DeviceResult, process
+from geo_core.models import Quarantine
 
 log = logging.getLogger(__name__)
 TOPICS = ["welder/+/+", "camera/+/position", "phone/+/position"]
@@ -57,8 +58,9 @@ class Consumer:
         self._session = 0
         self.connected = threading.Event()
         ep = settings.CONFIG.mqtt
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
-                                  manual_ack=True)  # fmt: skip
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False, manual_ack=True
+        )
         if ep.username:
             self.client.username_pw_set(ep.username, ep.password)
         self.client.max_inflight_messages_set(65535)
@@ -125,6 +127,11 @@ class Consumer:
                 connection.close()
                 if self._stop.wait(1.0):
                     return 0
+            except Exception:
+                # Anything else must not wedge the stream: store message by message, quarantining what fails.
+                log.exception("batch failed; storing message by message", extra={"messages": len(batch)})
+                result = self._one_by_one(batch)
+                break
         with self._lock:
             session = self._session if self.connected.is_set() else -1
         for p in batch:
@@ -139,6 +146,28 @@ class Consumer:
         s.unknown += result.unknown
         s.last_batch_seconds = time.perf_counter() - started
         return len(batch)
+
+    def _one_by_one(self, batch: list[_Pending]) -> DeviceResult:
+        total = DeviceResult(received=len(batch))
+        for p in batch:
+            try:
+                r = process([(p.topic, p.payload)], source="mqtt")
+            except (OperationalError, InterfaceError):
+                raise
+            except Exception as exc:
+                Quarantine.objects.create(
+                    source="mqtt",
+                    channel=p.topic[:200],
+                    reason=f"could not be stored: {exc}",
+                    payload=p.payload.decode("utf-8", "replace")[:10000],
+                )
+                total.quarantined += 1
+                continue
+            total.positions += r.positions
+            total.events += r.events
+            total.quarantined += r.quarantined
+            total.unknown += r.unknown
+        return total
 
     def run(self, until: float | None = None, on_tick=None) -> None:
         """Flush every flush_interval (or when a batch fills) until stopped or `until` (monotonic seconds)."""

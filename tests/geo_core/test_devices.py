@@ -165,3 +165,13 @@ def test_mqtt_consumer_stores_and_acknowledges_what_a_real_broker_delivers(welde
     assert consumer.stats.positions == 20
     assert len(history(welder)) == 20
     assert UnknownDevice.objects.filter(identifier="nochip").exists()
+
+
+def test_a_chip_moved_to_another_machine_is_attributed_to_the_new_one_at_once(welder):
+    process([msg(f"welder/{welder.chip_id}/position", ts=ms(NOW), lon=121.45, lat=31.2)])
+    chip = welder.chip_id
+    Subject.objects.filter(pk=welder.pk).update(chip_id="860000000000999")
+    other = Subject.objects.create(kind="welder", external_id="WM2", chip_id=chip, qr_code="Q2", mobility="fixed")
+    process([msg(f"welder/{chip}/position", ts=ms(NOW + timedelta(seconds=1)), lon=121.46, lat=31.21)])
+    assert len(history(welder)) == 1
+    assert len(history(other)) == 1

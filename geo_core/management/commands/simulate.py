@@ -130,7 +130,13 @@ class Simulation:
             "http_errors": 0,
             "welder_msgs": 0,
             "permit_updates": 0,
+            "publish_errors": 0,
         }
+
+    def _publish(self, topic: str, body: str) -> None:
+        info = self.mqtt.publish(topic, body, qos=1)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            self.sent["publish_errors"] += 1
 
     def _post(self, code: str, feed: str, records: list[dict]) -> None:
         try:
@@ -186,16 +192,16 @@ class Simulation:
                         "acc": round(float(acc[k])),
                     }
                 )
-                self.mqtt.publish(f"welder/{self.chips[i]}/position", body, qos=1)
+                self._publish(f"welder/{self.chips[i]}/position", body)
         for i in flipped.tolist():
             state = "on" if self.welders.powered[i] else "off"
-            self.mqtt.publish(f"welder/{self.chips[i]}/power", json.dumps({"ts": now_ms, "state": state}), qos=1)
+            self._publish(f"welder/{self.chips[i]}/power", json.dumps({"ts": now_ms, "state": state}))
         beat = np.flatnonzero(self.heartbeat_due <= t)
         self.heartbeat_due[beat] += self.o["heartbeat_interval"]
         for i in beat.tolist():
             power = "on" if self.welders.powered[i] else "off"
             body = json.dumps({"ts": now_ms, "power": power, "battery": int(self.rng.integers(30, 101))})
-            self.mqtt.publish(f"welder/{self.chips[i]}/heartbeat", body, qos=1)
+            self._publish(f"welder/{self.chips[i]}/heartbeat", body)
         self.sent["welder_msgs"] += int(due.size + flipped.size + beat.size)
 
     def _permit(self, now: datetime) -> None:

@@ -1,0 +1,403 @@
+"""Ingest throughput and latency (issue 4), against a raw COPY of the same rows as the limit.
+
+    eval "$(scripts/services.sh env)"; .venv/bin/python benchmarks/ingest.py [--fixes 200000] [--realistic 60]
+
+Everything is its own: a `<db>_bench` database with the demo scene, a Mosquitto on a free port, a uvicorn server
+(2 workers) and one `manage.py ingest` worker. Parts:
+1. raw COPY of N position rows straight into geo_core_positionfix (the limit);
+2. HTTP batch ingest: the same number of fixes as signed report API requests of 10,000 records, 4 client threads;
+3. MQTT: one message per fix, QoS 1, from 2 publisher processes, stored by one worker;
+4. realistic load for --realistic seconds: 20,000 welders every 10 s over MQTT and 2,000 tags every 2 s over HTTP;
+   latency from the fix's send time to its batch's NOTIFY (sent at commit), p50/p99; CPU and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def log(**fields) -> None:
+    print(json.dumps(fields, ensure_ascii=False, default=str), flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLK
+        except (OSError, IndexError):
+            pass
+    return total
+
+
+def peak_mb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        return None
+    return None
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out]
+
+
+def postgres_pids(port: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", "postgres"], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out]
+
+
+def publisher(port: int, messages: list[tuple[str, bytes]], done: multiprocessing.Queue) -> None:
+    import paho.mqtt.client as mqtt
+
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    c.max_inflight_messages_set(5000)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    # At most ~60k unacknowledged QoS 1 messages per client (16-bit message ids): keep a window.
+    window: deque = deque()
+    for topic, body in messages:
+        window.append(c.publish(topic, body, qos=1))
+        if len(window) >= 30_000:
+            window.popleft().wait_for_publish(120)
+    for info in window:
+        info.wait_for_publish(120)
+    c.loop_stop()
+    c.disconnect()
+    done.put(len(messages))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fixes", type=int, default=200_000)
+    ap.add_argument("--realistic", type=float, default=60.0, help="seconds of realistic load (0 to skip)")
+    args = ap.parse_args()
+
+    import psycopg
+
+    base = os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:55432/geoservice")
+    bench = urlunsplit(urlsplit(base)._replace(path=urlsplit(base).path + "_bench"))
+    name = urlsplit(bench).path.lstrip("/")
+    admin = urlunsplit(urlsplit(base)._replace(scheme="postgresql", path="/postgres"))
+    dsn = urlunsplit(urlsplit(bench)._replace(scheme="postgresql"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    mq_dir = Path(tempfile.mkdtemp(prefix="bench-mq-"))
+    mq_port = free_port()
+    (mq_dir / "m.conf").write_text(
+        f"user root\nlistener {mq_port} 127.0.0.1\nallow_anonymous true\n"
+        "max_inflight_messages 0\nmax_queued_messages 10000000\n"
+    )
+    broker = subprocess.Popen(["mosquitto", "-c", str(mq_dir / "m.conf")], stderr=subprocess.DEVNULL)
+    env = os.environ | {"DATABASE_URL": bench, "MQTT_URL": f"mqtt://127.0.0.1:{mq_port}", "GEO_LOG_LEVEL": "WARNING"}
+    os.environ.update({"DATABASE_URL": bench, "MQTT_URL": f"mqtt://127.0.0.1:{mq_port}"})
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_core.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from geo_core.demo.loader import demo_credentials, load_demo
+    from geo_core.ingest.signing import signed_headers
+    from geo_core.management.commands.load_regions import load_regions
+    from geo_core.models import Subject
+    from geo_core.partitions import PARK_TZ, ensure_partitions
+
+    call_command("migrate", verbosity=0)
+    load_regions(prefixes=("31",), progress=False)
+    now = datetime.now(UTC).replace(microsecond=0)
+    load_demo(20261121, now.astimezone(PARK_TZ).replace(minute=0, second=0), progress=False)
+    creds = json.loads(Path(demo_credentials()).read_text())
+    ensure_partitions((now - timedelta(days=3)).date(), (now + timedelta(days=1)).date())
+    people = {
+        c["company_code"]: list(
+            Subject.objects.filter(enterprise__company_code=c["company_code"], kind="person").values_list(
+                "external_id", "id"
+            )
+        )
+        for c in creds
+    }
+    chips = list(Subject.objects.filter(kind="welder").values_list("chip_id", "id"))
+    results: dict[str, object] = {"fixes": args.fixes}
+    n = args.fixes
+    t_hist = now - timedelta(days=2)  # history times: distinct per fix, in existing partitions
+
+    # 1. raw COPY: the same number of rows straight into the table -------------------------------------------------
+    pid_list = [pid for rows in people.values() for _, pid in rows]
+    rows = []
+    for i in range(n):
+        sid = pid_list[i % len(pid_list)]
+        t = (t_hist + timedelta(seconds=i // len(pid_list), microseconds=1)).isoformat()
+        rows.append(f"{sid}\t{t}\tSRID=4490;POINT Z (121.4 30.78 0)\t2.5\tcopy\t121.4\t30.78\tcgcs2000\n")
+    data = "".join(rows).encode()
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        t0 = time.perf_counter()
+        with cur.copy(
+            "COPY geo_core_positionfix (subject_id, time, geom, accuracy_m, source, raw_x, raw_y, raw_crs) FROM STDIN"
+        ) as copy:
+            copy.write(data)
+        conn.commit()
+        copy_rate = n / (time.perf_counter() - t0)
+    results["raw_copy_rows_per_s"] = round(copy_rate)
+    log(event="measured", case="raw COPY", rows_per_s=round(copy_rate))
+
+    # 2. HTTP batch ingest -----------------------------------------------------------------------------------------
+    port = free_port()
+    web = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "geo_core.asgi:application",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=5)
+            break
+        except OSError:
+            time.sleep(0.1)
+    t_http = now - timedelta(days=1)
+    bodies = []
+    per_request = 10_000
+    for k in range(n // per_request):
+        c = creds[k % len(creds)]
+        ids = people[c["company_code"]]
+        recs = [
+            {
+                "PERSON_ID": ids[i % len(ids)][0],
+                "TIME_STAMP": (t_http + timedelta(seconds=k * 1000 + i // len(ids))).isoformat(),
+                "LONGITUDE": 121.40 + (i % 97) * 1e-5,
+                "LATITUDE": 30.78,
+            }
+            for i in range(per_request)
+        ]
+        bodies.append((c, json.dumps({"records": recs}).encode()))
+
+    def send(item) -> int:
+        c, body = item
+        path = "/api/report/v1/positions"
+        headers = signed_headers(c["app_id"], c["app_secret"], "POST", path, body) | {
+            "Content-Type": "application/json"
+        }
+        req = urllib.request.Request(url + path, data=body, method="POST", headers=headers)
+        with urllib.request.urlopen(req, timeout=300) as resp:
+            return json.load(resp)["accepted"]
+
+    web_pids = [web.pid, *children(web.pid)]
+    cpu0 = cpu_seconds(web_pids)
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(4) as ex:
+        accepted = sum(ex.map(send, bodies))
+    el = time.perf_counter() - t0
+    http_rate = accepted / el
+    results["http_fixes_per_s"] = round(http_rate)
+    results["http_vs_copy"] = round(http_rate / copy_rate, 3)
+    results["http_server_cpu_cores"] = round((cpu_seconds(web_pids) - cpu0) / el, 2)
+    log(
+        event="measured",
+        case="HTTP batch ingest",
+        fixes=accepted,
+        fixes_per_s=round(http_rate),
+        ratio_to_copy=results["http_vs_copy"],
+    )
+
+    # 3. MQTT, one message per fix, one worker. The worker's persistent session is made first; the messages are
+    # then queued in the broker while the worker is stopped, and the worker's drain of them is timed: its own
+    # sustained rate, not the publishers'.
+    def start_worker() -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "ingest", "--client-id", "bench-worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    worker = start_worker()
+    time.sleep(4)  # connected and subscribed: the session exists
+    worker.terminate()
+    worker.wait(30)
+    t_mq = now - timedelta(hours=12)
+    msgs = [
+        (
+            f"welder/{chips[i % len(chips)][0]}/position",
+            json.dumps(
+                {
+                    "ts": int((t_mq + timedelta(seconds=i // len(chips))).timestamp() * 1000),
+                    "lon": 121.45,
+                    "lat": 31.2,
+                    "acc": 100,
+                }
+            ).encode(),
+        )
+        for i in range(n)
+    ]
+
+    def stored_mqtt() -> int:
+        with psycopg.connect(dsn) as conn:
+            return conn.execute("SELECT count(*) FROM geo_core_positionfix WHERE source = 'mqtt'").fetchone()[0]
+
+    done = multiprocessing.Queue()
+    t0 = time.perf_counter()
+    pubs = [
+        multiprocessing.Process(target=publisher, args=(mq_port, h, done)) for h in (msgs[: n // 2], msgs[n // 2 :])
+    ]
+    for p in pubs:
+        p.start()
+    for p in pubs:
+        p.join()
+    log(
+        event="measured",
+        case="MQTT publish (two publisher processes)",
+        msgs_per_s=round(n / (time.perf_counter() - t0)),
+    )
+    worker = start_worker()
+    worker_cpu0 = cpu_seconds([worker.pid])
+    t0 = time.perf_counter()
+    count = 0
+    deadline = time.monotonic() + 600
+    while count < n and time.monotonic() < deadline:
+        time.sleep(0.2)
+        count = stored_mqtt()
+    el = time.perf_counter() - t0
+    results["mqtt_msgs_per_s"] = round(count / el)
+    results["mqtt_worker_cpu_cores"] = round((cpu_seconds([worker.pid]) - worker_cpu0) / el, 2)
+    log(
+        event="measured",
+        case="MQTT one message per fix, one worker",
+        stored=count,
+        msgs_per_s=results["mqtt_msgs_per_s"],
+        worker_cpu_cores=results["mqtt_worker_cpu_cores"],
+    )
+
+    # 4. realistic load: latency from send to committed (NOTIFY) ------------------------------------------------------
+    if args.realistic > 0:
+        latencies: list[float] = []
+        stop = threading.Event()
+
+        arrivals: list[tuple[float, dict]] = []
+
+        def listen() -> None:
+            """Only note when each batch's NOTIFY arrives; the fixes are looked up after the run, so a slow lookup
+            never delays the next arrival."""
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("LISTEN geo_core_positions")
+                for note in conn.notifies(timeout=args.realistic + 30, stop_after=None):
+                    arrivals.append((time.time(), json.loads(note.payload)))
+                    if stop.is_set():
+                        break
+
+        import paho.mqtt.client as mqtt
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        time.sleep(1)
+        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        pub.max_inflight_messages_set(20000)
+        pub.connect("127.0.0.1", mq_port)
+        pub.loop_start()
+        pids = [web.pid, *children(web.pid), worker.pid, *postgres_pids(0)]
+        cpu0 = cpu_seconds(pids)
+        t_start = time.monotonic()
+        tick = 0
+        pool = ThreadPoolExecutor(4)
+        while time.monotonic() - t_start < args.realistic:
+            stamp = datetime.now(UTC)
+            ms = int(stamp.timestamp() * 1000)
+            for chip, _ in chips[(tick % 10) * 2000 : (tick % 10 + 1) * 2000]:  # 20,000 every 10 s
+                pub.publish(f"welder/{chip}/position", f'{{"ts": {ms}, "lon": 121.45, "lat": 31.2}}', qos=1)
+            if tick % 2 == 0:  # 2,000 tags every 2 s, one request per enterprise
+                for c in creds:
+                    recs = [
+                        {"PERSON_ID": e, "TIME_STAMP": stamp.isoformat(), "LONGITUDE": 121.40, "LATITUDE": 30.78}
+                        for e, _ in people[c["company_code"]]
+                    ]
+                    pool.submit(send, (c, json.dumps({"records": recs}).encode()))
+            tick += 1
+            time.sleep(max(0.0, tick - (time.monotonic() - t_start)))
+        el = time.monotonic() - t_start
+        cpu = cpu_seconds(pids) - cpu0
+        time.sleep(3)
+        stop.set()
+        pool.shutdown()
+        pub.loop_stop()
+        with psycopg.connect(dsn) as conn:
+            for arrived, payload in arrivals:
+                times = conn.execute(
+                    "SELECT extract(epoch FROM time) FROM geo_core_positionfix WHERE batch_id = %s "
+                    "AND time BETWEEN %s AND %s",
+                    [payload["batch"], payload["first"], payload["last"]],
+                ).fetchall()
+                latencies.extend(arrived - float(t) for (t,) in times)
+        lat = np.array(latencies) * 1000
+        results["realistic"] = {
+            "seconds": round(el),
+            "fixes": int(lat.size),
+            "fixes_per_s": round(lat.size / el),
+            "latency_ms_p50": round(float(np.percentile(lat, 50)), 1) if lat.size else None,
+            "latency_ms_p99": round(float(np.percentile(lat, 99)), 1) if lat.size else None,
+            "cpu_cores_web_worker_postgres": round(cpu / el, 2),
+        }
+        log(event="measured", case="realistic load", **results["realistic"])
+
+    results["peak_rss_mb"] = {
+        "web": max(filter(None, [peak_mb(p) for p in [web.pid, *children(web.pid)]]), default=None),
+        "worker": peak_mb(worker.pid),
+        "bench": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+    }
+    for proc in (worker, web, broker):
+        proc.terminate()
+    log(event="summary", **results)
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
