@@ -15,7 +15,7 @@ import json
 import logging
 import time as _time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from django.db import connections, transaction
@@ -144,9 +144,11 @@ def _copy_text(batch: FixBatch) -> bytes:
 
 
 def _ensure_days(times: list[datetime], using: str) -> None:
-    days = {local_day(t) for t in times} - _known_days
-    if days:
-        ensure_partitions(min(days), max(days), using)
+    """Partitions for every day the batch spans (from its first to its last fix), created once per process."""
+    first, last = local_day(min(times)), local_day(max(times))
+    days = {first + timedelta(days=k) for k in range((last - first).days + 1)}
+    if not days <= _known_days:
+        ensure_partitions(first, last, using)
         _known_days.update(days)
 
 

@@ -208,20 +208,38 @@ class Publisher:
         self.client.loop_start()
         self.expected: set[tuple[str, int, float, float]] = set()
 
+    def _publish(self, topic: str, body: str) -> mqtt.MQTTMessageInfo:
+        while True:
+            info = self.client.publish(topic, body, qos=1)
+            if info.rc == mqtt.MQTT_ERR_SUCCESS or info.rc == mqtt.MQTT_ERR_NO_CONN:
+                return info
+            time.sleep(0.1)
+
+    def _confirm(self, topic: str, body: str, info: mqtt.MQTTMessageInfo) -> None:
+        """Wait for the PUBACK; republish after a broken connection, as a device does (at least once)."""
+        for _ in range(100):
+            try:
+                info.wait_for_publish(timeout=5)
+                if info.is_published():
+                    return
+            except (RuntimeError, ValueError):
+                pass
+            time.sleep(0.2)
+            info = self._publish(topic, body)
+        raise AssertionError(f"{topic} never acknowledged")
+
     def publish_all(self, events: dict[int, threading.Event]) -> None:
         """Publish FIXES_PER_WELDER rounds; events[k] is set when round k has been acknowledged."""
         for k in range(FIXES_PER_WELDER):
-            infos = []
+            sent = []
             for w in range(1, WELDERS + 1):
                 lon, lat = round(121.3 + w * 1e-3, 7), round(31.0 + k * 1e-4, 7)
+                topic = f"welder/RC{w}/position"
                 body = f'{{"ts": {T0_MS + k * 1000}, "lon": {lon}, "lat": {lat}}}'
-                infos.append(
-                    ((f"RC{w}", T0_MS + k * 1000, lon, lat), self.client.publish(f"welder/RC{w}/position", body, qos=1))
-                )
-            for key, info in infos:
-                info.wait_for_publish(timeout=60)
-                if info.is_published():
-                    self.expected.add(key)
+                sent.append(((f"RC{w}", T0_MS + k * 1000, lon, lat), topic, body, self._publish(topic, body)))
+            for key, topic, body, info in sent:
+                self._confirm(topic, body, info)
+                self.expected.add(key)
             if k in events:
                 events[k].set()
             time.sleep(0.02)

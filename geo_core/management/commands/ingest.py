@@ -59,7 +59,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--client-id", default="geoservice-ingest")
         parser.add_argument("--batch-size", type=int, default=5000)
-        parser.add_argument("--flush-interval", type=float, default=0.2, help="seconds")
+        parser.add_argument("--flush-interval", type=float, default=0.1, help="seconds")
         parser.add_argument("--seconds", type=float, help="stop after this long (tests, benchmarks)")
 
     def handle(self, *args, client_id, batch_size, flush_interval, seconds, **options) -> None:
