@@ -85,3 +85,15 @@ def test_time_is_indexed_with_brin():
         cur.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'geo_core_positionfix'")
         defs = " ".join(r[0] for r in cur.fetchall())
     assert 'USING brin ("time")' in defs or "USING brin (time)" in defs
+
+
+def test_retention_drops_only_partitions_older_than_the_cutoff():
+    from geo_core.partitions import drop_before
+
+    ensure_partitions(date(2020, 1, 1), date(2020, 1, 3))
+    dropped = drop_before(date(2020, 1, 3))
+    assert partition_name(date(2020, 1, 1)) in dropped
+    assert partition_name(date(2020, 1, 2)) in dropped
+    days = set(existing_partitions())
+    assert date(2020, 1, 3) in days
+    assert date(2020, 1, 1) not in days

@@ -1,0 +1,64 @@
+"""The simulator's motion model: people stay on their sites, report with AQ 3064.3-like error, and gather."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from geo_core.demo.motion import LocalFrame, PeopleModel, WelderModel
+
+
+def model(seed=3, n=60):
+    frame = LocalFrame(121.44, 30.785)
+    site = shapely.box(121.43, 30.78, 121.44, 30.787)  # ~950 m x 780 m
+    lon = np.full(n, 121.435)
+    lat = np.full(n, 30.783)
+    return PeopleModel(seed, frame, [f"P{i}" for i in range(n)], [0] * n, lon, lat, [site]), frame, site
+
+
+def test_people_walk_but_never_leave_their_site():
+    m, frame, site = model()
+    for _ in range(600):
+        m.step(1.0)
+    lon, lat = frame.to_deg(m.p.x, m.p.y)
+    assert shapely.contains_xy(shapely.buffer(site, 1e-6), np.asarray(lon), np.asarray(lat)).all()
+    assert np.hypot(m.p.x - m.p.x.mean(), m.p.y - m.p.y.mean()).max() > 50  # they did move
+
+
+def test_reported_positions_carry_metre_level_error():
+    m, frame, _ = model(n=2000)
+    lon, lat, sigma = m.observe()
+    x, y = frame.to_m(lon, lat)
+    err = np.hypot(np.asarray(x) - m.p.x, np.asarray(y) - m.p.y)
+    assert set(np.unique(sigma)) <= {3.0, 5.0}
+    assert 2.0 < np.median(err) < 7.0
+    assert err.max() < 40
+
+
+def test_a_gathering_forms_within_a_few_metres_and_disperses():
+    m, _, _ = model(seed=11)
+    formed = None
+    for t in range(3600):
+        m.step(1.0)
+        if m.gathering is not None and formed is None:
+            formed = t
+        if formed is not None and t == formed + 120:
+            members = m.gathering[1]
+            spread = np.hypot(m.p.x[members] - m.p.x[members].mean(), m.p.y[members] - m.p.y[members].mean())
+            assert 3 <= members.size <= 7
+            assert spread.max() < 15  # AQ 3064.3: within 15 m
+        if formed is not None and t > formed + 200:
+            break
+    assert formed is not None
+    assert m.gathering is None
+
+
+def test_mobile_welders_move_kilometres_fixed_ones_stay():
+    city = shapely.box(121.0, 30.7, 121.9, 31.8)
+    lon, lat = np.full(200, 121.45), np.full(200, 31.2)
+    w = WelderModel(5, lon, lat, np.arange(200) < 100, city)
+    for _ in range(3600):
+        w.step(1.0)
+    moved = np.hypot((w.lon - lon) * 95_000, (w.lat - lat) * 111_000)
+    assert (moved[:100] > 4000).any()
+    assert (moved[100:] == 0).all()
