@@ -100,17 +100,23 @@ class PeopleModel:
         p.x[move] += dx[move] / dist[move] * reach
         p.y[move] += dy[move] / dist[move] * reach
         p.x[arrive], p.y[arrive] = p.tx[arrive], p.ty[arrive]
+        if self.gathering is not None:
+            arrive[self.gathering[1]] = False  # people at a gathering wait there for the others
         if arrive.any():
             p.pause[arrive] = self.rng.uniform(20, 300, int(arrive.sum()))
             self._new_targets(np.flatnonzero(arrive))
         self._gatherings(dt)
 
     def _gatherings(self, dt: float) -> None:
-        """Every so often 3-7 people of one enterprise meet within a few metres for about two minutes."""
+        """Every so often 3-7 colleagues near each other meet at a spot; once all have arrived they stay about two
+        minutes (AQ 3064.3: more than 1 minute within 15 m is a gathering), then walk on."""
         p = self.p
         if self.gathering is not None:
             company, members, left = self.gathering
-            left -= dt
+            arrived = bool(np.all(np.hypot(p.x[members] - p.tx[members], p.y[members] - p.ty[members]) < 0.5))
+            if arrived:
+                p.pause[members] = np.maximum(p.pause[members], 1.0)  # stay put while the meeting lasts
+                left -= dt
             if left <= 0:
                 p.pause[members] = 0.0
                 self._new_targets(members)
@@ -122,12 +128,14 @@ class PeopleModel:
             company = int(self.rng.integers(len(p.areas)))
             staff = np.flatnonzero(p.company == company)
             if staff.size >= 3:
-                members = self.rng.choice(staff, size=min(staff.size, int(self.rng.integers(3, 8))), replace=False)
-                cx, cy = p.x[members[0]], p.y[members[0]]
-                p.tx[members] = cx + self.rng.normal(0, 2.0, members.size)
-                p.ty[members] = cy + self.rng.normal(0, 2.0, members.size)
-                p.pause[members] = 0.0
-                self.gathering = (company, members, 150.0)
+                host = int(self.rng.choice(staff))
+                size = min(staff.size, int(self.rng.integers(3, 8)))
+                near = staff[np.argsort(np.hypot(p.x[staff] - p.x[host], p.y[staff] - p.y[host]))[:size]]
+                cx, cy = p.x[host], p.y[host]
+                p.tx[near] = cx + self.rng.normal(0, 2.0, near.size)
+                p.ty[near] = cy + self.rng.normal(0, 2.0, near.size)
+                p.pause[near] = 0.0
+                self.gathering = (company, near, 150.0)
 
     def observe(self, idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Reported lon, lat (with positioning error) and the accuracy the tag claims."""
