@@ -95,3 +95,18 @@ def test_nothing_is_queued_without_a_relay(settings):
     settings.CONFIG = dataclasses.replace(django_settings.CONFIG, relay_url="")
     relay.enqueue("alarms", "SCIP001", [{"ID": "A1"}])
     assert not RelayOutbox.objects.exists()
+
+
+def test_dead_letters_are_listed_and_can_be_queued_again(receiver, capsys):
+    from django.core.management import call_command
+
+    receiver.status = 500
+    relay.enqueue("alarms", "SCIP001", [{"ID": "A9"}])
+    RelayOutbox.objects.update(dead=True, attempts=3, last_error="HTTP 500")
+    call_command("relay_status", dead=True)
+    out = capsys.readouterr().out
+    assert '"dead_rows": 1' in out
+    assert '"last_error": "HTTP 500"' in out
+    receiver.status = 200
+    call_command("relay_status", retry_dead=True)
+    assert relay.forward_once()["sent"] == 1

@@ -325,3 +325,23 @@ def test_accepted_records_are_queued_for_the_city_bureau_in_the_same_transaction
     # A refused request queues nothing.
     post(client, cred, "positions", [position("P3")], secret="wrong")
     assert RelayOutbox.objects.count() == 2
+
+
+def test_the_park_issues_rotates_and_revokes_credentials_by_command(client, enterprise, capsys):
+    import json as _json
+
+    from django.core.management import call_command
+
+    call_command("credentials", "issue", company=enterprise.company_code)
+    first = _json.loads(capsys.readouterr().out)
+    call_command("credentials", "rotate", company=enterprise.company_code)
+    second = _json.loads(capsys.readouterr().out)
+    assert first["app_id"] != second["app_id"]
+    old = enterprise.credentials.get(app_id=first["app_id"])
+    new = enterprise.credentials.get(app_id=second["app_id"])
+    assert not old.active
+    assert post(client, old, "positions", [position()]).status_code == 401
+    assert post(client, new, "positions", [position()]).status_code == 200
+    call_command("credentials", "revoke", company=enterprise.company_code)
+    new.refresh_from_db()
+    assert not new.active
