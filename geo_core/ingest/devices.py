@@ -48,6 +48,11 @@ class DeviceResult:
     def as_dict(self) -> dict:
         return self.__dict__.copy()
 
+    def add(self, other: DeviceResult) -> None:
+        """Sum what another batch stored into this one (the per-message errors are not carried over)."""
+        for name in ("positions", "duplicates", "events", "quarantined", "unknown"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
 
 @dataclass
 class _Message:

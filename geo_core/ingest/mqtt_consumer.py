@@ -35,13 +35,10 @@ class _Pending(NamedTuple):
 
 
 @dataclass
-class Stats:
-    received: int = 0
+class Stats(DeviceResult):
+    """What the worker received, stored (DeviceResult's counters, summed) and how its batches went."""
+
     stored_batches: int = 0
-    positions: int = 0
-    events: int = 0
-    quarantined: int = 0
-    unknown: int = 0
     db_retries: int = 0
     last_batch_seconds: float = 0.0
 
@@ -147,13 +144,9 @@ class Consumer:
             session = self._session if self.connected.is_set() else -1
         # Messages of a connection that has since dropped are redelivered by the broker: stored twice, kept once.
         self._ack([(p.mid, p.qos) for p in batch if p.qos and p.session == session])
-        s = self.stats
-        s.stored_batches += 1
-        s.positions += result.positions
-        s.events += result.events
-        s.quarantined += result.quarantined
-        s.unknown += result.unknown
-        s.last_batch_seconds = time.perf_counter() - started
+        self.stats.add(result)
+        self.stats.stored_batches += 1
+        self.stats.last_batch_seconds = time.perf_counter() - started
         return len(batch)
 
     def _ack(self, acks: list[tuple[int, int]]) -> None:
@@ -192,10 +185,7 @@ class Consumer:
                 )
                 total.quarantined += 1
                 continue
-            total.positions += r.positions
-            total.events += r.events
-            total.quarantined += r.quarantined
-            total.unknown += r.unknown
+            total.add(r)
         return total
 
     def run(self, until: float | None = None, on_tick=None) -> None:
