@@ -134,7 +134,7 @@ def _fast_position(body: dict, default_crs: str) -> dict | None:
     }
 
 
-def _event(m: _Message) -> tuple[datetime, dict, Point | None]:
+def _event(m: _Message) -> tuple[datetime, dict]:
     when = timestamp(m.body, "ts")
     b = m.body
     if m.kind == "power":
@@ -167,7 +167,7 @@ def _event(m: _Message) -> tuple[datetime, dict, Point | None]:
         }
     else:  # tamper
         data = {"kind": text(b, "kind", max_length=32), "detail": text(b, "detail", max_length=200, optional=True)}
-    return when, {k: v for k, v in data.items() if v is not None and v != ""}, None
+    return when, {k: v for k, v in data.items() if v is not None and v != ""}
 
 
 def process(messages: list[tuple[str, bytes]], source: str = "mqtt") -> DeviceResult:
@@ -215,7 +215,7 @@ def process(messages: list[tuple[str, bytes]], source: str = "mqtt") -> DeviceRe
                         )
                     )
                     continue
-                when, data, _ = _event(m)
+                when, data = _event(m)
             except RecordError as exc:
                 bad.append((m.index, m.topic, str(exc), m.raw))
                 continue

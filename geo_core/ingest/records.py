@@ -31,19 +31,24 @@ class Rejection:
         return {"index": self.index, "field": self.field, "reason": self.reason}
 
 
-def required(record: dict, field: str) -> Any:
+def _given(record: dict, field: str, optional: bool) -> Any:
+    """The field's value, or None when it is absent or empty and may be; absent and required is an error."""
     value = record.get(field)
     if value is None or value == "":
+        if optional:
+            return None
         raise RecordError(field, "is required")
     return value
 
 
+def required(record: dict, field: str) -> Any:
+    return _given(record, field, optional=False)
+
+
 def text(record: dict, field: str, *, max_length: int = 200, optional: bool = False) -> str:
-    value = record.get(field)
-    if value is None or value == "":
-        if optional:
-            return ""
-        raise RecordError(field, "is required")
+    value = _given(record, field, optional)
+    if value is None:
+        return ""
     if not isinstance(value, (str, int)):
         raise RecordError(field, f"must be a string, not {type(value).__name__}")
     value = str(value).strip()
@@ -54,11 +59,9 @@ def text(record: dict, field: str, *, max_length: int = 200, optional: bool = Fa
 
 def number(record: dict, field: str, *, optional: bool = False, lo: float | None = None,
            hi: float | None = None) -> float | None:  # fmt: skip
-    value = record.get(field)
-    if value is None or value == "":
-        if optional:
-            return None
-        raise RecordError(field, "is required")
+    value = _given(record, field, optional)
+    if value is None:
+        return None
     if isinstance(value, bool):
         raise RecordError(field, "must be a number, not true/false")
     try:
@@ -74,11 +77,9 @@ def number(record: dict, field: str, *, optional: bool = False, lo: float | None
 
 def choice(record: dict, field: str, allowed: dict[str, str] | set[str], *, optional: bool = False,
            default: str | None = None) -> str:  # fmt: skip
-    value = record.get(field)
-    if value is None or value == "":
-        if optional or default is not None:
-            return default or ""
-        raise RecordError(field, "is required")
+    value = _given(record, field, optional or default is not None)
+    if value is None:
+        return default or ""
     value = str(value).strip()
     if value not in allowed:
         raise RecordError(field, f"{value!r} is not one of {sorted(allowed)}")
@@ -101,11 +102,9 @@ def timestamp(record: dict, field: str, *, now: datetime | None = None, optional
               planned: bool = False) -> datetime | None:  # fmt: skip
     """ISO 8601 with an offset, or epoch milliseconds. Times of events (not `planned` ones) may be at most 5 minutes
     in the future: more is a device or server clock out of step."""
-    value = record.get(field)
-    if value is None or value == "":
-        if optional:
-            return None
-        raise RecordError(field, "is required")
+    value = _given(record, field, optional)
+    if value is None:
+        return None
     if isinstance(value, bool):
         raise RecordError(field, "must be a time, not true/false")
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
