@@ -1,0 +1,728 @@
+"""The alarm engine: rules as data applied to fixes, fence transitions, device events and time.
+
+Pure: it takes specs (zones, permits, rules, subjects, already in the metric plane), batches of fixes and the
+clock, and returns Signals (raise / update / end an alarm, each with a deterministic key). It never touches the
+database; `alarms.store` feeds it and writes what it says. Its whole state pickles, so `alarms.store` can keep it
+in PostGIS and a restarted engine continues where it stopped; because every key is derived from the data (subject,
+fence, visit start), replaying fixes after a restart names the same alarms and the store drops the repeats.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from shapely.geometry.base import BaseGeometry
+
+from alarms.catalogue import TYPES, UPGRADE_CODES, params
+from alarms.fences import Fence, FenceIndex, Fixes, FenceTracker, Transition
+from alarms.gathering import GroupTracker, clusters, level
+
+
+def always(_t: float) -> bool:
+    return True
+
+
+# Zone-based types that keep fence memberships; the fence's hysteresis comes from these rules' params.
+FENCE_TYPES = {"out_of_bounds", "overstay", "stationary", "leaving", "over_capacity", "under_staffed",
+               "absent_from_post", "key_area_work"}  # fmt: skip
+HYSTERESIS = ("enter_dwell_s", "exit_dwell_s", "enter_margin_m", "exit_margin_m")
+DEFAULT_HYSTERESIS = {"enter_dwell_s": 10.0, "exit_dwell_s": 10.0, "enter_margin_m": 6.0, "exit_margin_m": 6.0}
+
+
+@dataclass(frozen=True)
+class SubjectInfo:
+    id: int
+    kind: str
+    external_id: str
+    enterprise_id: int | None = None
+    person_type: str = ""
+    tags: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ZoneSpec:
+    id: int
+    name: str
+    kind: str
+    geom: BaseGeometry  # metric plane
+    enterprise_id: int | None = None
+    floor: int | None = None
+    capacity_min: int | None = None
+    capacity_max: int | None = None
+    holders: tuple[int, ...] = ()  # subjects who must be at this post
+    params: dict = field(default_factory=dict)  # per-zone thresholds, by type: {"overstay": {"limit_s": 600}}
+    in_force: Callable[[float], bool] = always
+
+
+@dataclass(frozen=True)
+class PermitSpec:
+    id: int
+    ticket_no: str
+    ticket_type: str
+    status: int
+    enterprise_id: int
+    x: float
+    y: float
+    lon: float
+    lat: float
+    area: BaseGeometry | None = None  # metric plane
+    guardian: int | None = None
+    authorised: frozenset[int] = frozenset()
+    planned_end: float = math.inf
+    actual_start: float | None = None
+    max_validity_s: float | None = None
+    outside_site: bool = False
+    upgraded: bool = False
+    approver_distance_m: float | None = None  # approver's distance from the work location when approving; inf = no fix
+
+    @property
+    def active(self) -> bool:
+        return self.status == 2  # AQ 3064.2: in progress
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: int
+    type: str
+    severity: str = ""
+    params: dict = field(default_factory=dict)
+    zones: frozenset[int] = frozenset()
+    kinds: tuple[str, ...] = ()
+    person_types: frozenset[str] = frozenset()
+    enterprise_id: int | None = None
+    tags: frozenset[str] = frozenset()
+    in_force: Callable[[float], bool] = always
+    # Time windows by purpose (night, holiday, ...) for the hot-work upgrade rule.
+    windows: dict[str, Callable[[float], bool]] = field(default_factory=dict)
+
+    def matches(self, s: SubjectInfo | None) -> bool:
+        if s is None:
+            return False
+        kinds = self.kinds or TYPES[self.type].kinds
+        return (
+            (not kinds or s.kind in kinds)
+            and (not self.person_types or s.person_type in self.person_types)
+            and (self.enterprise_id is None or s.enterprise_id == self.enterprise_id)
+            and (not self.tags or bool(self.tags & s.tags))
+        )
+
+
+@dataclass
+class Signal:
+    action: str  # raise, update, end
+    key: str
+    rule: int
+    type: str
+    t: float
+    severity: str = ""
+    code: str | None = None
+    subject: int | None = None
+    subjects: tuple[int, ...] = ()
+    zone: int | None = None
+    permit: int | None = None
+    enterprise: int | None = None
+    lon: float | None = None
+    lat: float | None = None
+    evidence: dict = field(default_factory=dict)
+
+
+@dataclass
+class Open:
+    rule: int
+    type: str
+    since: float
+    severity: str
+    visit: str = ""
+    subject: int | None = None
+    zone: int | None = None
+    permit: int | None = None
+
+
+def _ms(t: float) -> int:
+    return round(t * 1000)
+
+
+class Engine:
+    """See the module docstring. Inputs: configure(), fixes(), tick(), sos(), device(), scan(), feeds()."""
+
+    def __init__(self) -> None:
+        self.tracker = FenceTracker()
+        self.index = FenceIndex([])
+        self.rules: dict[int, RuleSpec] = {}
+        self.zones: dict[int, ZoneSpec] = {}
+        self.permits: dict[int, PermitSpec] = {}
+        self.subjects: dict[int, SubjectInfo] = {}
+        self.by_fence: dict[str, list[RuleSpec]] = {}
+        self.open: dict[str, Open] = {}
+        self.latched: set[str] = set()  # raised and ended while their visit goes on: not raised again
+        self.last: dict[int, tuple[float, float, float, float, float]] = {}  # subject -> t, x, y, lon, lat
+        self.anchors: dict[int, tuple[float, float, float]] = {}  # subject -> x, y, t (stationary)
+        self.since: dict[str, float] = {}  # condition timers: capacity, absence, guardian distance, silence
+        self.power: dict[int, tuple[bool, float]] = {}  # welder -> (powered, last heard)
+        self.work: dict[int, deque] = {}  # welder -> (t, x, y, district) of recent work starts
+        self.groups: dict[tuple[int, int | None], GroupTracker] = {}
+        self.last_gathering: dict[int, float] = {}
+        self.feed_state: dict[tuple[int | None, str], tuple[bool, float]] = {}
+
+    # --- configuration -------------------------------------------------------------------------------------------
+
+    def configure(
+        self,
+        zones: list[ZoneSpec],
+        permits: list[PermitSpec],
+        rules: list[RuleSpec],
+        subjects: dict[int, SubjectInfo] | None = None,
+        now: float | None = None,
+    ) -> list[Signal]:
+        """Load (or reload) the scene. Memberships of fences that remain are kept; open alarms of rules, zones or
+        permits that are gone end."""
+        self.zones = {z.id: z for z in zones}
+        self.permits = {p.id: p for p in permits}
+        self.rules = {r.id: r for r in rules}
+        if subjects is not None:
+            self.subjects = subjects
+        fences: list[Fence] = []
+        self.by_fence = {}
+        for r in rules:
+            if r.type in FENCE_TYPES:
+                for zid in r.zones:
+                    if zid in self.zones:
+                        self.by_fence.setdefault(f"z{zid}", []).append(r)
+            elif r.type == "unauthorized_person":
+                for p in permits:
+                    if p.active and p.area is not None:
+                        self.by_fence.setdefault(f"p{p.id}", []).append(r)
+        for key, rs in self.by_fence.items():
+            kind, ident = key[0], int(key[1:])
+            if kind == "z":
+                z = self.zones[ident]
+                h = _hysteresis(rs, z.params.get("fence"))
+                fences.append(Fence(key, z.geom, z.floor, **h))
+            else:
+                fences.append(Fence(key, self.permits[ident].area, None, **_hysteresis(rs, None)))
+        self.index = FenceIndex(fences)
+        out: list[Signal] = []
+        t = now if now is not None else max((v[0] for v in self.last.values()), default=0.0)
+        for tr in self.tracker.retain(set(self.by_fence)):
+            self.latched = {k for k in self.latched if tr.visit not in k}
+        for key, o in list(self.open.items()):
+            gone = (
+                o.rule not in self.rules
+                or (o.zone is not None and o.zone not in self.zones)
+                or (o.permit is not None and o.permit not in self.permits)
+            )
+            if gone:
+                out.append(self._end(key, t, {"reason": "rule, zone or permit removed"}))
+        return out
+
+    # --- positions -----------------------------------------------------------------------------------------------
+
+    def fixes(self, batch: Fixes) -> list[Signal]:
+        """Evaluate a batch of fixes (any order; fixes not newer than a subject's last are ignored here)."""
+        transitions, kept = self.tracker.advance(self.index, batch)
+        out: list[Signal] = []
+        for tr in transitions:
+            self._transition(tr, out)
+        if len(kept):
+            self._remember(kept, out)
+        return out
+
+    def _remember(self, f: Fixes, out: list[Signal]) -> None:
+        sl, tl, xl, yl = f.subject.tolist(), f.t.tolist(), f.x.tolist(), f.y.tolist()
+        lonl, latl = f.lon.tolist(), f.lat.tolist()
+        watch_still = any(r.type == "stationary" for r in self.rules.values())
+        for i in range(len(sl)):
+            s = sl[i]
+            self.last[s] = (tl[i], xl[i], yl[i], lonl[i], latl[i])
+            if watch_still:
+                a = self.anchors.get(s)
+                if a is None or math.hypot(xl[i] - a[0], yl[i] - a[1]) > self._still_radius(s):
+                    if a is not None:
+                        for key in [k for k, o in self.open.items() if o.type == "stationary" and o.subject == s]:
+                            out.append(self._end(key, tl[i], {"reason": "moved"}))
+                    self.anchors[s] = (xl[i], yl[i], tl[i])
+
+    def _still_radius(self, s: int) -> float:
+        return min((params("stationary", r.params)["radius_m"] for r in self.rules.values() if r.type == "stationary"),
+                   default=3.0)  # fmt: skip
+
+    def _transition(self, tr: Transition, out: list[Signal]) -> None:
+        rules = self.by_fence.get(tr.fence, ())
+        subj = self.subjects.get(tr.subject)
+        for r in rules:
+            if not r.matches(subj):
+                continue
+            if tr.kind == "exit":
+                if r.type == "leaving" and self._zone_on(r, tr.fence, tr.t):
+                    self._raise(out, Signal("raise", f"{r.id}:{tr.subject}:{tr.visit}:out", r.id, r.type, tr.t,
+                                            subject=tr.subject, zone=int(tr.fence[1:]), lon=tr.lon, lat=tr.lat,
+                                            evidence=self._evidence(r, tr)), visit="")  # fmt: skip
+                continue
+            if tr.kind == "enter":
+                if r.type == "leaving":
+                    for key in [k for k, o in self.open.items() if o.rule == r.id and o.subject == tr.subject
+                                and o.type == "leaving" and f"z{o.zone}" == tr.fence]:  # fmt: skip
+                        out.append(self._end(key, tr.t, {"reason": "returned"}))
+                    continue
+                self._inside(r, tr.subject, tr.fence, tr.visit, tr.entered_at, tr.t, (tr.x, tr.y, tr.lon, tr.lat),
+                             out, tr)  # fmt: skip
+            elif tr.kind == "cross" and r.type == "out_of_bounds" and self._zone_on(r, tr.fence, tr.t):
+                key = f"{r.id}:{tr.subject}:{tr.visit}"
+                ev = self._evidence(r, tr) | {"passed_through": True}
+                if self._raise(out, Signal("raise", key, r.id, r.type, tr.t, subject=tr.subject,
+                                           zone=int(tr.fence[1:]), lon=tr.lon, lat=tr.lat, evidence=ev)):  # fmt: skip
+                    out.append(self._end(key, tr.t, {"reason": "passed through between two fixes"}))
+        if tr.kind == "exit":
+            for key in [k for k, o in self.open.items() if o.visit == tr.visit]:
+                out.append(self._end(key, tr.t, {"reason": "left the zone", "depth_m": round(tr.depth, 2)}))
+            self.latched = {k for k in self.latched if tr.visit not in k}
+
+    def _zone_on(self, r: RuleSpec, fence: str, t: float) -> bool:
+        if not r.in_force(t):
+            return False
+        if fence[0] == "z":
+            z = self.zones.get(int(fence[1:]))
+            return z is not None and z.in_force(t)
+        p = self.permits.get(int(fence[1:]))
+        return p is not None and p.active
+
+    def _inside(self, r: RuleSpec, s: int, fence: str, visit: str, entered_at: float, t: float, where, out,
+                tr: Transition | None = None) -> None:  # fmt: skip
+        """A subject is inside a fence a rule watches: the alarms that presence itself raises."""
+        if r.type not in ("out_of_bounds", "key_area_work", "unauthorized_person"):
+            return
+        key = f"{r.id}:{s}:{visit}"
+        if key in self.open or key in self.latched or not self._zone_on(r, fence, t):
+            return
+        if r.type == "key_area_work":
+            powered = self.power.get(s, (False, 0.0))[0]
+            if not powered:
+                return
+        zone = int(fence[1:]) if fence[0] == "z" else None
+        permit = int(fence[1:]) if fence[0] == "p" else None
+        if r.type == "unauthorized_person" and s in self.permits[permit].authorised:
+            return
+        ev = self._evidence(r, tr) if tr else {"rule": r.id, "params": params(r.type, r.params)}
+        ev |= {"entered_at": entered_at}
+        self._raise(out, Signal("raise", key, r.id, r.type, t, subject=s, zone=zone, permit=permit, lon=where[2],
+                                lat=where[3], evidence=ev), visit=visit)  # fmt: skip
+
+    def _evidence(self, r: RuleSpec, tr: Transition) -> dict:
+        return {
+            "rule": r.id,
+            "params": params(r.type, r.params),
+            "transition": tr.kind,
+            "fence": tr.fence,
+            "visit": tr.visit,
+            "fix": {"t": tr.t, "lon": tr.lon, "lat": tr.lat, "depth_m": round(tr.depth, 2)},
+        }
+
+    # --- signals ------------------------------------------------------------------------------------------------
+
+    def _raise(self, out: list[Signal], sig: Signal, visit: str = "") -> bool:
+        if sig.key in self.open:
+            return False
+        r = self.rules.get(sig.rule)
+        t = TYPES[sig.type]
+        sig.severity = sig.severity or (r.severity if r and r.severity else t.severity)
+        sig.code = sig.code if sig.code is not None else t.code
+        if sig.enterprise is None:
+            if sig.subject is not None and sig.subject in self.subjects:
+                sig.enterprise = self.subjects[sig.subject].enterprise_id
+            elif sig.zone is not None and sig.zone in self.zones:
+                sig.enterprise = self.zones[sig.zone].enterprise_id
+            elif sig.permit is not None and sig.permit in self.permits:
+                sig.enterprise = self.permits[sig.permit].enterprise_id
+        self.open[sig.key] = Open(sig.rule, sig.type, sig.t, sig.severity, visit, sig.subject, sig.zone, sig.permit)
+        out.append(sig)
+        return True
+
+    def _end(self, key: str, t: float, evidence: dict) -> Signal:
+        o = self.open.pop(key)
+        if o.visit:
+            self.latched.add(key)
+        return Signal("end", key, o.rule, o.type, t, severity=o.severity, subject=o.subject, zone=o.zone,
+                      permit=o.permit, evidence=evidence)  # fmt: skip
+
+    def _update(self, key: str, t: float, severity: str, evidence: dict) -> Signal:
+        o = self.open[key]
+        o.severity = severity
+        return Signal("update", key, o.rule, o.type, t, severity=severity, subject=o.subject, zone=o.zone,
+                      permit=o.permit, evidence=evidence)  # fmt: skip
+
+    def _hold(self, out: list[Signal], name: str, condition: bool, now: float, grace: float) -> float | None:
+        """A condition timer: returns when the condition began once it has held for `grace` seconds."""
+        if not condition:
+            self.since.pop(name, None)
+            return None
+        began = self.since.setdefault(name, now)
+        return began if now - began >= grace else None
+
+    # --- time ---------------------------------------------------------------------------------------------------
+
+    def tick(self, now: float) -> list[Signal]:
+        """Everything that follows from time passing or data not coming; call about once a second."""
+        out: list[Signal] = []
+        for tr in self.tracker.tick(self.index, now):
+            self._transition(tr, out)
+        occupants = self.tracker.occupants()
+        for r in self.rules.values():
+            handler = getattr(self, f"_tick_{r.type}", None)
+            if handler is not None:
+                handler(r, now, occupants, out)
+        return out
+
+    def _visits(self, r: RuleSpec, occupants: dict[str, list[int]]):
+        for zid in r.zones:
+            key = f"z{zid}"
+            for s in occupants.get(key, ()):
+                m = self.tracker.members[s][key]
+                yield zid, key, s, m
+
+    def _tick_out_of_bounds(self, r: RuleSpec, now: float, occupants, out) -> None:
+        p = params(r.type, r.params)
+        for zid, key, s, m in self._visits(r, occupants):
+            if not r.matches(self.subjects.get(s)):
+                continue
+            self._inside(r, s, key, m.visit, m.entered_at, now, m.where, out)
+            akey = f"{r.id}:{s}:{m.visit}"
+            o = self.open.get(akey)
+            confirm = params(r.type, r.params, self.zones[zid].params.get(r.type))["confirm_after_s"]
+            if o and o.severity == "warning" and now - o.since >= confirm:
+                out.append(self._update(akey, now, "alarm", {"confirmed_after_s": confirm, "params": p}))
+
+    def _tick_key_area_work(self, r: RuleSpec, now: float, occupants, out) -> None:
+        for _zid, key, s, m in self._visits(r, occupants):
+            if r.matches(self.subjects.get(s)):
+                self._inside(r, s, key, m.visit, m.entered_at, now, m.where, out)
+        for akey, o in list(self.open.items()):
+            if o.rule == r.id and not self.power.get(o.subject, (False, 0.0))[0]:
+                out.append(self._end(akey, now, {"reason": "machine powered off"}))
+
+    def _tick_unauthorized_person(self, r: RuleSpec, now: float, occupants, out) -> None:
+        for key, members in occupants.items():
+            if key[0] != "p" or r not in self.by_fence.get(key, ()):
+                continue
+            for s in members:
+                if r.matches(self.subjects.get(s)):
+                    m = self.tracker.members[s][key]
+                    self._inside(r, s, key, m.visit, m.entered_at, now, m.where, out)
+
+    def _tick_overstay(self, r: RuleSpec, now: float, occupants, out) -> None:
+        for zid, key, s, m in self._visits(r, occupants):
+            z = self.zones[zid]
+            limit = params(r.type, r.params, z.params.get(r.type))["limit_s"]
+            akey = f"{r.id}:{s}:{m.visit}"
+            if now - m.entered_at > limit and akey not in self.open and akey not in self.latched:
+                if r.matches(self.subjects.get(s)) and self._zone_on(r, key, now):
+                    self._raise(out, Signal("raise", akey, r.id, r.type, now, subject=s, zone=zid, lon=m.where[2],
+                                            lat=m.where[3], evidence={"rule": r.id, "limit_s": limit,
+                                            "entered_at": m.entered_at, "visit": m.visit}), visit=m.visit)  # fmt: skip
+
+    def _tick_stationary(self, r: RuleSpec, now: float, occupants, out) -> None:
+        for zid, key, s, m in self._visits(r, occupants):
+            z = self.zones[zid]
+            p = params(r.type, r.params, z.params.get(r.type))
+            a, last = self.anchors.get(s), self.last.get(s)
+            if a is None or last is None or not r.matches(self.subjects.get(s)):
+                continue
+            still_for = last[0] - a[2]
+            akey = f"{r.id}:{s}:{zid}:{_ms(a[2])}"
+            if still_for >= p["limit_s"] and akey not in self.open and akey not in self.latched:
+                if self._zone_on(r, key, now):
+                    self._raise(out, Signal("raise", akey, r.id, r.type, now, subject=s, zone=zid, lon=last[3],
+                                            lat=last[4], evidence={"rule": r.id, "params": p, "still_since": a[2],
+                                            "last_fix": last[0]}), visit=m.visit)  # fmt: skip
+
+    def _tick_over_capacity(self, r: RuleSpec, now: float, occupants, out) -> None:
+        self._capacity(r, now, occupants, out, over=True)
+
+    def _tick_under_staffed(self, r: RuleSpec, now: float, occupants, out) -> None:
+        self._capacity(r, now, occupants, out, over=False)
+
+    def _capacity(self, r: RuleSpec, now: float, occupants, out, over: bool) -> None:
+        for zid in r.zones:
+            z = self.zones.get(zid)
+            if z is None:
+                continue
+            limit = z.capacity_max if over else z.capacity_min
+            p = params(r.type, r.params, z.params.get(r.type))
+            people = [s for s in occupants.get(f"z{zid}", ()) if r.matches(self.subjects.get(s))]
+            n = len(people)
+            bad = limit is not None and (n > limit if over else n < limit) and self._zone_on(r, f"z{zid}", now)
+            name = f"{r.id}:z{zid}"
+            began = self._hold(out, name, bad, now, p["grace_s"])
+            current = [k for k, o in self.open.items() if o.rule == r.id and o.zone == zid]
+            if bad and began is not None and not current:
+                self._raise(out, Signal("raise", f"{name}:{_ms(began)}", r.id, r.type, now, zone=zid,
+                                        subjects=tuple(sorted(people)), evidence={"rule": r.id, "count": n,
+                                        "limit": limit, "since": began, "params": p}))  # fmt: skip
+            elif not bad:
+                for k in current:
+                    out.append(self._end(k, now, {"count": n, "limit": limit}))
+
+    def _tick_absent_from_post(self, r: RuleSpec, now: float, occupants, out) -> None:
+        for zid in r.zones:
+            z = self.zones.get(zid)
+            if z is None:
+                continue
+            p = params(r.type, r.params, z.params.get(r.type))
+            present = set(occupants.get(f"z{zid}", ()))
+            for h in z.holders:
+                name = f"{r.id}:z{zid}:{h}"
+                absent = h not in present and self._zone_on(r, f"z{zid}", now)
+                began = self._hold(out, name, absent, now, p["grace_s"])
+                current = [k for k, o in self.open.items() if o.rule == r.id and o.zone == zid and o.subject == h]
+                if began is not None and not current:
+                    last = self.last.get(h)
+                    self._raise(out, Signal("raise", f"{name}:{_ms(began)}", r.id, r.type, now, subject=h, zone=zid,
+                                            lon=last[3] if last else None, lat=last[4] if last else None,
+                                            evidence={"rule": r.id, "absent_since": began, "params": p,
+                                                      "last_fix": last[0] if last else None}))  # fmt: skip
+                elif not absent:
+                    for k in current:
+                        out.append(self._end(k, now, {"reason": "back at the post"}))
+
+    def _tick_gathering(self, r: RuleSpec, now: float, occupants, out) -> None:
+        p = params(r.type, r.params)
+        if now - self.last_gathering.get(r.id, -math.inf) < p["interval_s"]:
+            return
+        self.last_gathering[r.id] = now
+        by_scope: dict[int | None, list[int]] = {}
+        for s, (t, *_rest) in self.last.items():
+            if now - t <= p["fresh_s"]:
+                info = self.subjects.get(s)
+                if r.matches(info):
+                    by_scope.setdefault(info.enterprise_id, []).append(s)
+        if r.zones:
+            inside = {s for zid in r.zones for s in occupants.get(f"z{zid}", ())}
+            by_scope = {k: [s for s in v if s in inside] for k, v in by_scope.items()}
+        on = r.in_force(now)
+        for scope in set(by_scope) | {sc for (rid, sc) in self.groups if rid == r.id}:
+            members = by_scope.get(scope, []) if on else []
+            found = []
+            if len(members) >= p["min_people"]:
+                ids = np.array(members)
+                xy = np.array([self.last[s][1:5] for s in members])
+                for c in clusters(xy[:, 0], xy[:, 1], p["radius_m"], int(p["min_people"])):
+                    cx, cy, clon, clat = xy[c].mean(axis=0).tolist()
+                    found.append((frozenset(ids[c].tolist()), (cx, cy, clon, clat)))
+            tracker = self.groups.setdefault((r.id, scope), GroupTracker())
+            current, gone = tracker.update(f"{r.id}:{scope}", found, now)
+            for g in gone:
+                key = f"{r.id}:{g.gid}"
+                if key in self.open:
+                    out.append(self._end(key, now, {"reason": "dispersed", "peak": g.peak}))
+            for g in current.values():
+                key = f"{r.id}:{g.gid}"
+                lvl = level(len(g.members), int(p["orange_from"]), int(p["red_from"]))
+                ev = {"rule": r.id, "params": p, "since": g.since, "size": len(g.members), "level": lvl,
+                      "members": sorted(g.members), "centre": [g.lon, g.lat]}  # fmt: skip
+                if key in self.open:
+                    if self.open[key].severity != lvl:
+                        out.append(self._update(key, now, lvl, ev))
+                elif now - g.since > p["min_duration_s"]:
+                    self._raise(out, Signal("raise", key, r.id, r.type, now, severity=lvl, subjects=tuple(sorted(
+                        g.members)), enterprise=scope, lon=g.lon, lat=g.lat, evidence=ev))  # fmt: skip
+            if not current and not by_scope.get(scope):
+                self.groups.pop((r.id, scope), None)
+
+    # --- permits ------------------------------------------------------------------------------------------------
+
+    def _permit_raise(self, out, r: RuleSpec, key: str, p: PermitSpec, now: float, ev: dict, code=None) -> None:
+        self._raise(out, Signal("raise", key, r.id, r.type, now, code=code, permit=p.id, enterprise=p.enterprise_id,
+                                lon=p.lon, lat=p.lat, evidence={"rule": r.id, "ticket_no": p.ticket_no,
+                                "ticket_type": p.ticket_type, "status": p.status, **ev}))  # fmt: skip
+
+    def _permit_end(self, out, r: RuleSpec, now: float, keep: set[str], reason: str) -> None:
+        for k in [k for k, o in self.open.items() if o.rule == r.id and k not in keep]:
+            out.append(self._end(k, now, {"reason": reason}))
+
+    def _tick_location_outside_site(self, r: RuleSpec, now: float, occupants, out) -> None:
+        keep = set()
+        for p in self.permits.values():
+            if p.outside_site and p.status in (1, 2, 6) and r.in_force(now):
+                key = f"{r.id}:p{p.id}"
+                keep.add(key)
+                self._permit_raise(out, r, key, p, now, {"location": [p.lon, p.lat]})
+        self._permit_end(out, r, now, keep, "permit closed or moved onto its site")
+
+    def _tick_approver_not_on_site(self, r: RuleSpec, now: float, occupants, out) -> None:
+        limit = params(r.type, r.params)["distance_m"]
+        for p in self.permits.values():
+            d = p.approver_distance_m
+            if d is not None and d > limit:
+                self._permit_raise(out, r, f"{r.id}:p{p.id}", p, now, {
+                    "approver_distance_m": None if math.isinf(d) else round(d, 1), "limit_m": limit,
+                    "no_position": math.isinf(d)})  # fmt: skip
+
+    def _tick_permit_expired(self, r: RuleSpec, now: float, occupants, out) -> None:
+        keep = set()
+        for p in self.permits.values():
+            if not p.active:
+                continue
+            past_end = now > p.planned_end
+            too_long = p.max_validity_s is not None and p.actual_start is not None and (
+                now - p.actual_start > p.max_validity_s)  # fmt: skip
+            if past_end or too_long:
+                key = f"{r.id}:p{p.id}"
+                keep.add(key)
+                self._permit_raise(out, r, key, p, now, {"planned_end": p.planned_end, "past_planned_end": past_end,
+                                   "past_max_validity": too_long, "max_validity_s": p.max_validity_s})  # fmt: skip
+        self._permit_end(out, r, now, keep, "permit no longer in progress")
+
+    def _tick_hot_work_not_upgraded(self, r: RuleSpec, now: float, occupants, out) -> None:
+        keep = set()
+        for p in self.permits.values():
+            if not p.active or p.ticket_type not in ("02", "03") or p.upgraded:
+                continue
+            for purpose, inside in r.windows.items():
+                code = UPGRADE_CODES.get(purpose)
+                if code and inside(now):
+                    key = f"{r.id}:p{p.id}:{code}"
+                    keep.add(key)
+                    self._permit_raise(out, r, key, p, now, {"window": purpose}, code=code)
+        self._permit_end(out, r, now, keep, "outside the window, upgraded or finished")
+
+    def _tick_guardian_away(self, r: RuleSpec, now: float, occupants, out) -> None:
+        pr = params(r.type, r.params)
+        keep = set()
+        for p in self.permits.values():
+            if not p.active or p.ticket_type not in pr["ticket_types"] or p.guardian is None:
+                continue
+            last = self.last.get(p.guardian)
+            d = math.inf if last is None else math.hypot(last[1] - p.x, last[2] - p.y)
+            name = f"{r.id}:p{p.id}"
+            began = self._hold(out, name, d > pr["distance_m"], now, pr["grace_s"])
+            current = [k for k, o in self.open.items() if o.rule == r.id and o.permit == p.id]
+            keep.update(current)
+            if began is not None and not current:
+                key = f"{name}:{_ms(began)}"
+                keep.add(key)
+                self._permit_raise(out, r, key, p, now, {
+                    "guardian": p.guardian, "distance_m": None if math.isinf(d) else round(d, 1),
+                    "limit_m": pr["distance_m"], "away_since": began, "no_position": last is None})  # fmt: skip
+            elif d <= pr["distance_m"]:
+                for k in current:
+                    keep.discard(k)
+        self._permit_end(out, r, now, keep, "guardian back, or permit no longer in progress")
+
+    # --- devices, events, feeds ---------------------------------------------------------------------------------
+
+    def sos(self, subject: int, t: float, lon: float | None, lat: float | None, ref: str) -> list[Signal]:
+        """An SOS (button press, or an enterprise's B.3 type 0 alarm): raised at once, no thresholds."""
+        out: list[Signal] = []
+        for r in self.rules.values():
+            if r.type == "sos" and r.matches(self.subjects.get(subject)) and r.in_force(t):
+                self._raise(out, Signal("raise", f"{r.id}:{subject}:{ref}", r.id, r.type, t, subject=subject,
+                                        lon=lon, lat=lat, evidence={"rule": r.id, "source": ref}))  # fmt: skip
+        return out
+
+    def device(self, subject: int, powered: bool, heard_at: float) -> None:
+        """A welder's power state and when it was last heard from (position, heartbeat, power or scan)."""
+        self.power[subject] = (powered, heard_at)
+
+    def _tick_welder_silent(self, r: RuleSpec, now: float, occupants, out) -> None:
+        limit = params(r.type, r.params)["silent_s"]
+        for s, (powered, heard) in self.power.items():
+            if not r.matches(self.subjects.get(s)):
+                continue
+            name = f"{r.id}:{s}"
+            silent = powered and now - heard > limit
+            current = [k for k, o in self.open.items() if o.rule == r.id and o.subject == s]
+            if silent and not current:
+                last = self.last.get(s)
+                self._raise(out, Signal("raise", f"{name}:{_ms(heard)}", r.id, r.type, now, subject=s,
+                                        lon=last[3] if last else None, lat=last[4] if last else None,
+                                        evidence={"rule": r.id, "last_heard": heard, "silent_s": limit}))  # fmt: skip
+            elif not silent:
+                for k in current:
+                    out.append(self._end(k, now, {"reason": "heard again" if powered else "powered off"}))
+
+    def scan(self, subject: int, t: float, machine: tuple[float, float] | None, phone: tuple[float, float],
+             phone_lonlat: tuple[float, float], district: str | None, ref: str) -> list[Signal]:  # fmt: skip
+        """A QR scan that starts work on a welder: remote scan (phone far from the machine, both in the metric plane
+        of one datum) and the mobile-welder pattern over the work starts of the last days."""
+        out: list[Signal] = []
+        info = self.subjects.get(subject)
+        for r in self.rules.values():
+            if not r.matches(info) or not r.in_force(t):
+                continue
+            if r.type == "remote_scan" and machine is not None:
+                limit = params(r.type, r.params)["distance_m"]
+                d = math.hypot(machine[0] - phone[0], machine[1] - phone[1])
+                if d > limit:
+                    self._raise(out, Signal("raise", f"{r.id}:{subject}:{ref}", r.id, r.type, t, subject=subject,
+                                            lon=phone_lonlat[0], lat=phone_lonlat[1], evidence={"rule": r.id,
+                                            "distance_m": round(d, 1), "limit_m": limit, "scan": ref}))  # fmt: skip
+        if machine is not None and info is not None and info.kind == "welder":
+            work = self.work.setdefault(subject, deque())
+            if not work or t > work[-1][0]:
+                work.append((t, machine[0], machine[1], district))
+            for r in self.rules.values():
+                if r.type == "mobile_welder" and r.matches(info) and r.in_force(t):
+                    self._mobile(r, subject, work, t, out)
+        return out
+
+    def _mobile(self, r: RuleSpec, subject: int, work: deque, t: float, out: list[Signal]) -> None:
+        p = params(r.type, r.params)
+        window = p["window_days"] * 86400.0
+        while work and work[0][0] < t - window:
+            work.popleft()
+        pts = list(work)
+        jumps = [(a, b, math.hypot(b[1] - a[1], b[2] - a[2])) for a, b in zip(pts, pts[1:], strict=False)]
+        far = [(a, b, d) for a, b, d in jumps if d > p["jump_m"]]
+        districts = sorted({w[3] for w in pts if w[3]})
+        if len(far) < p["jumps"] and len(districts) < p["districts"]:
+            return
+        if any(o.rule == r.id and o.subject == subject for o in self.open.values()):
+            return  # once per machine per window: the open alarm's evidence is the record
+        if any(k.startswith(f"{r.id}:{subject}:") and float(k.rsplit(":", 1)[1]) / 1000 > t - window
+               for k in self.latched):  # fmt: skip
+            return
+        start = pts[0][0]
+        ev = {"rule": r.id, "params": p, "work_starts": [{"t": w[0], "district": w[3]} for w in pts],
+              "jumps_m": [round(d, 1) for _, _, d in far], "districts": districts,
+              "reason": "far_jumps" if len(far) >= p["jumps"] else "districts"}  # fmt: skip
+        last = self.last.get(subject)
+        key = f"{r.id}:{subject}:{_ms(start)}"
+        if self._raise(out, Signal("raise", key, r.id, r.type, t, subject=subject, lon=last[3] if last else None,
+                                   lat=last[4] if last else None, evidence=ev)):  # fmt: skip
+            # A pattern, not a state: it is recorded once and needs a person to look at it; the window latches.
+            out.append(self._end(key, t, {"reason": "recorded"}))
+            self.latched.add(key)
+
+    def feeds(self, states: list[tuple[int | None, str, bool, float]], now: float) -> list[Signal]:
+        """Reporting liveness per (enterprise, feed): offline raises, back online ends."""
+        out: list[Signal] = []
+        for r in [r for r in self.rules.values() if r.type == "feed_offline"]:
+            for ent, feed, online, changed in states:
+                if r.enterprise_id is not None and ent != r.enterprise_id:
+                    continue
+                name = f"{r.id}:{ent}:{feed}"
+                current = [k for k in self.open if k.startswith(name + ":")]
+                if not online and not current and r.in_force(now):
+                    self._raise(out, Signal("raise", f"{name}:{_ms(changed)}", r.id, r.type, changed,
+                                            enterprise=ent, evidence={"rule": r.id, "feed": feed,
+                                            "offline_since": changed}))  # fmt: skip
+                elif online:
+                    for k in current:
+                        out.append(self._end(k, changed, {"reason": "feed back online"}))
+        return out
+
+
+def _hysteresis(rules: list[RuleSpec], zone_fence: dict | None) -> dict:
+    """A fence's hysteresis: the largest any watching rule asks for (rule params over type defaults over the
+    general default), then the zone's own `fence` settings."""
+    out = {}
+    for k in HYSTERESIS:
+        vals = [params(r.type, r.params).get(k) for r in rules]
+        vals = [v for v in vals if v is not None]
+        out[k] = float(max(vals)) if vals else DEFAULT_HYSTERESIS[k]
+    if zone_fence:
+        out.update({k: float(v) for k, v in zone_fence.items() if k in HYSTERESIS})
+    return out

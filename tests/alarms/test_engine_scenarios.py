@@ -1,0 +1,239 @@
+"""Choreographed tracks through the pure engine: each rule type raises exactly the expected alarms, and a track
+that must raise none raises none."""
+
+import pickle
+
+import numpy as np
+import shapely
+
+from alarms.engine import PermitSpec, RuleSpec
+from alarms.fences import Fixes
+from tests.alarms.scenes import engine, kinds, line, run, track, zones
+
+OOB = RuleSpec(1, "out_of_bounds", zones=frozenset({1}))
+
+
+def raised(signals, type_=None):
+    return [s for s in signals if s.action == "raise" and (type_ is None or s.type == type_)]
+
+
+def test_out_of_bounds_warns_then_confirms_after_30_s_and_ends_on_leaving():
+    e = engine([OOB])
+    path = line((-30, 50), (30, 50), 31) + [(30, 50)] * 40 + line((30, 50), (-40, 50), 36)
+    sig = run(e, track(2, 0, path))
+    assert kinds(sig) == [("raise", "out_of_bounds"), ("update", "out_of_bounds"), ("end", "out_of_bounds")]
+    r, u, end = sig
+    assert r.severity == "warning" and r.code == "1" and r.subject == 2 and r.zone == 1
+    assert r.t - 15.0 <= 5.0  # crossed the edge at t=15, warned within 5 s
+    assert u.severity == "alarm" and u.t - r.t >= 30
+    assert end.t > u.t and end.key == r.key
+
+
+def test_walking_past_outside_the_fence_raises_nothing():
+    e = engine([OOB])
+    assert run(e, track(2, 0, line((-20, -50), (-20, 150), 200))) == []
+
+
+def test_jitter_along_the_forbidden_fence_raises_no_storm():
+    rng = np.random.default_rng(11)
+    n = 600
+    pts = np.column_stack([rng.uniform(-5, 5, n), np.linspace(5, 95, n) + rng.uniform(-5, 5, n)])
+    sig = run(engine([OOB]), track(3, 0, list(map(tuple, pts))))
+    assert len(raised(sig)) <= 1
+
+
+def test_sparse_fixes_passing_through_a_forbidden_zone_raise_and_end_at_once():
+    sig = run(engine([OOB]), track(2, 0, [(-50, 50), (150, 50)], dt=60))
+    assert kinds(sig) == [("raise", "out_of_bounds"), ("end", "out_of_bounds")]
+    assert sig[0].evidence["passed_through"]
+
+
+def test_a_late_batch_raises_no_real_time_alarm():
+    e = engine([OOB])
+    run(e, track(2, 1000, [(-50, 50)] * 5))
+    late = track(2, 0, [(50, 50)] * 60)  # uploaded after reconnecting: an hour-old walk inside
+    assert run(e, late, tick=False) == []
+
+
+def test_restart_in_the_middle_of_a_visit_neither_repeats_nor_loses_the_alarm():
+    e = engine([OOB])
+    first = run(e, track(2, 0, line((-30, 50), (40, 50), 71)))
+    assert kinds(first) == [("raise", "out_of_bounds"), ("update", "out_of_bounds")]
+    revived = pickle.loads(pickle.dumps(e))
+    rest = run(revived, track(2, 71, [(40, 50)] * 10 + line((40, 50), (-40, 50), 81)))
+    assert kinds(rest) == [("end", "out_of_bounds")] and rest[0].key == first[0].key
+
+
+def test_overstay_once_per_visit():
+    e = engine([RuleSpec(2, "overstay", params={"limit_s": 60}, zones=frozenset({2}))])
+    sig = run(e, track(1, 0, line((280, 50), (350, 50), 20) + [(350, 50)] * 80 + line((350, 50), (450, 50), 30)))
+    assert kinds(sig) == [("raise", "overstay"), ("end", "overstay")]
+    assert sig[0].code == "2" and sig[0].evidence["limit_s"] == 60
+
+
+def test_stationary_in_a_hazardous_zone_and_walking_about_is_not():
+    rule = RuleSpec(3, "stationary", params={"limit_s": 120, "radius_m": 3}, zones=frozenset({2}))
+    still = [(350 + np.sin(k) * 0.5, 50) for k in range(200)]
+    sig = run(engine([rule]), track(1, 0, line((280, 50), (350, 50), 20) + still))
+    assert kinds(sig) == [("raise", "stationary")]
+    walking = [(320 + 40 * np.sin(k / 20), 50 + 30 * np.cos(k / 20)) for k in range(250)]
+    assert run(engine([rule]), track(1, 0, walking)) == []
+
+
+def test_leaving_the_site_and_returning():
+    e = engine([RuleSpec(4, "leaving", zones=frozenset({4}))])
+    sig = run(e, track(1, 0, line((1400, 0), (1600, 0), 60) + line((1600, 0), (1400, 0), 60)))
+    assert kinds(sig) == [("raise", "leaving"), ("end", "leaving")]
+    assert sig[0].code == "4"
+
+
+def test_over_capacity_and_back():
+    e = engine([RuleSpec(5, "over_capacity", params={"grace_s": 5}, zones=frozenset({2}))])
+    fx = [track(s, 0, line((280, 10 * s), (350, 10 * s), 20) + [(350, 10 * s)] * 40) for s in range(1, 5)]
+    fx.append(track(4, 60, line((350, 40), (450, 40), 40)))
+    sig = run(e, Fixes(*(np.concatenate(cols) for cols in zip(*fx, strict=True))))
+    assert kinds(sig) == [("raise", "over_capacity"), ("end", "over_capacity")]
+    assert sig[0].evidence["count"] == 4 and sig[0].evidence["limit"] == 3 and sig[0].zone == 2
+
+
+def test_absent_from_post_after_grace_and_back():
+    e = engine([RuleSpec(6, "absent_from_post", params={"grace_s": 30}, zones=frozenset({3}))])
+    at_post = [(610, 10)] * 20
+    away = line((610, 10), (700, 10), 10) + [(700, 10)] * 40
+    sig = run(e, track(5, 0, at_post + away + line((700, 10), (610, 10), 10) + at_post))
+    assert kinds(sig) == [("raise", "absent_from_post"), ("end", "absent_from_post")]
+    assert sig[0].subject == 5 and sig[0].code == "3"
+
+
+def test_gathering_forms_grows_yellow_to_red_and_disperses():
+    e = engine([RuleSpec(7, "gathering")])
+    out = []
+    pos = {s: (900 + 200 * s, 0.0) for s in range(1, 11)}
+    for t in range(0, 400):
+        n_in = 3 if t < 120 else 5 if t < 200 else 8 if t < 300 else 0
+        for s in range(1, 11):
+            pos[s] = (800 + 4 * (s % 4), 4 * (s // 4)) if s <= n_in else (900 + 200 * s, 0.0)
+        fx = Fixes.of(list(pos), [t] * 10, [p[0] for p in pos.values()], [p[1] for p in pos.values()])
+        out += e.fixes(fx) + e.tick(float(t))
+    assert [(s.action, s.severity) for s in out] == [("raise", "yellow"), ("update", "orange"), ("update", "red"),
+                                                     ("end", "red")]  # fmt: skip
+    assert 60 < out[0].t <= 62 and out[-1].t == 300
+    assert len(out[0].subjects) == 3 and out[2].evidence["size"] == 8
+
+
+def test_a_line_of_people_16_m_apart_is_no_gathering():
+    e = engine([RuleSpec(7, "gathering")])
+    out = []
+    for t in range(200):
+        fx = Fixes.of([1, 2, 3, 4], [t] * 4, [800, 816, 832, 848], [0, 0, 0, 0])
+        out += e.fixes(fx) + e.tick(float(t))
+    assert out == []
+
+
+def test_sos_passes_through_at_once():
+    e = engine([RuleSpec(8, "sos")])
+    sig = e.sos(2, 10.0, 121.3, 30.7, "reported:55")
+    assert kinds(sig) == [("raise", "sos")] and sig[0].code == "0" and sig[0].severity == "critical"
+    assert e.sos(2, 10.0, 121.3, 30.7, "reported:55") == []  # the same SOS again: one alarm
+
+
+PERMIT = PermitSpec(
+    1, "DH-1", "02", 2, 1, 350.0, 50.0, 121.3, 30.7, area=shapely.box(340, 40, 360, 60), guardian=6,
+    authorised=frozenset({6, 7}), planned_end=10_000.0, actual_start=0.0, max_validity_s=8 * 3600,
+)  # fmt: skip
+
+
+def test_unauthorised_person_in_an_active_permit_area():
+    e = engine([RuleSpec(9, "unauthorized_person")], permits=[PERMIT])
+    walk = line((300, 50), (350, 50), 30) + [(350, 50)] * 20
+    sig = run(e, track(8, 0, walk))
+    assert kinds(sig) == [("raise", "unauthorized_person")] and sig[0].permit == 1
+    e = engine([RuleSpec(9, "unauthorized_person")], permits=[PERMIT])
+    assert run(e, track(7, 0, walk)) == []  # on the permit
+
+
+def test_guardian_away_after_grace_and_back():
+    e = engine([RuleSpec(10, "guardian_away", params={"grace_s": 20})], permits=[PERMIT])
+    near = [(352, 50)] * 10
+    sig = run(e, track(6, 0, near + line((352, 50), (400, 50), 10) + [(400, 50)] * 40 + near))
+    assert kinds(sig) == [("raise", "guardian_away"), ("end", "guardian_away")]
+    assert sig[0].code == "31" and sig[0].evidence["distance_m"] > 10
+    # A guardian who stays within 10 m raises nothing.
+    e = engine([RuleSpec(10, "guardian_away", params={"grace_s": 20})], permits=[PERMIT])
+    assert run(e, track(6, 0, [(355, 52)] * 100)) == []
+
+
+def test_permit_rules_expired_not_upgraded_outside_site_approver():
+    late = PermitSpec(**{**PERMIT.__dict__, "planned_end": 100.0, "outside_site": True, "approver_distance_m": 400.0})
+    rules = [RuleSpec(11, "permit_expired"), RuleSpec(12, "hot_work_not_upgraded", windows={"night": lambda t: t > 50}),
+             RuleSpec(13, "location_outside_site"), RuleSpec(14, "approver_not_on_site")]  # fmt: skip
+    e = engine(rules, permits=[late])
+    out = e.tick(10.0) + e.tick(60.0) + e.tick(120.0)
+    assert sorted((s.type, s.code, s.t) for s in raised(out)) == [
+        ("approver_not_on_site", "30", 10.0), ("hot_work_not_upgraded", "42", 60.0),
+        ("location_outside_site", None, 10.0), ("permit_expired", "10", 120.0)]  # fmt: skip
+    assert e.tick(130.0) == []  # nothing twice
+    ok = PermitSpec(**{**PERMIT.__dict__, "approver_distance_m": 20.0})
+    e = engine(rules[:1] + rules[2:], permits=[ok])
+    assert e.tick(10.0) + e.tick(5000.0) == []
+
+
+def test_welder_working_in_a_key_area_only_when_powered():
+    e = engine([RuleSpec(15, "key_area_work", zones=frozenset({2}))])
+    run(e, track(40, 0, line((280, 50), (350, 50), 20) + [(350, 50)] * 20))
+    assert e.tick(40.0) == []
+    e.device(40, True, 41.0)
+    sig = e.tick(41.0)
+    assert kinds(sig) == [("raise", "key_area_work")]
+    e.device(40, False, 50.0)
+    assert kinds(e.tick(50.0)) == [("end", "key_area_work")]
+
+
+def test_remote_scan_compares_distance_in_one_plane():
+    e = engine([RuleSpec(16, "remote_scan")])
+    assert e.scan(40, 10.0, (0.0, 0.0), (800.0, 0.0), (121.3, 30.7), "310116", "scan:1") == []
+    sig = e.scan(40, 20.0, (0.0, 0.0), (1200.0, 0.0), (121.3, 30.7), "310116", "scan:2")
+    assert kinds(sig) == [("raise", "remote_scan")] and sig[0].evidence["distance_m"] == 1200.0
+
+
+def test_mobile_welder_over_15_days():
+    e = engine([RuleSpec(17, "mobile_welder", params={"districts": 99})])
+    day = 86400.0
+    # Days 0-4: stays put. Then three jumps of more than 4 km within 15 days; a fourth is in the same window.
+    spots = [(0, 0), (0, 0), (100, 0), (0, 50), (5000, 0), (5000, 100), (10_000, 0), (15_000, 0), (20_000, 0)]
+    out = []
+    for k, (x, y) in enumerate(spots):
+        out += e.scan(40, k * day, (x, y), (x, y), (121.3, 30.7), "310116", f"s{k}")
+    assert kinds(raised(out)) == [("raise", "mobile_welder")]
+    assert len(out[0].evidence["jumps_m"]) == 3 and out[0].t == 7 * day
+    # Districts: two districts within the window.
+    e = engine([RuleSpec(18, "mobile_welder")])
+    a = e.scan(40, 0.0, (0, 0), (0, 0), (121.3, 30.7), "310116", "a")
+    b = e.scan(40, day, (10, 0), (10, 0), (121.3, 30.7), "310120", "b")
+    assert a == [] and kinds(raised(b)) == [("raise", "mobile_welder")]
+    assert b[0].evidence["districts"] == ["310116", "310120"]
+
+
+def test_welder_powered_but_silent():
+    e = engine([RuleSpec(19, "welder_silent", params={"silent_s": 60})])
+    e.device(40, True, 0.0)
+    assert e.tick(30.0) == []
+    assert kinds(e.tick(61.0)) == [("raise", "welder_silent")]
+    e.device(40, True, 70.0)
+    assert kinds(e.tick(71.0)) == [("end", "welder_silent")]
+
+
+def test_feed_offline_and_back():
+    e = engine([RuleSpec(20, "feed_offline")])
+    sig = e.feeds([(1, "positions", False, 100.0)], 101.0)
+    assert kinds(sig) == [("raise", "feed_offline")] and sig[0].enterprise == 1
+    assert e.feeds([(1, "positions", False, 100.0)], 102.0) == []
+    assert kinds(e.feeds([(1, "positions", True, 200.0)], 200.0)) == [("end", "feed_offline")]
+
+
+def test_zone_time_window_limits_the_rule():
+    night_only = zones(**{"禁区": zones()[0].__class__(**{**zones()[0].__dict__, "in_force": lambda t: t >= 1000})})
+    e = engine([OOB], zone_list=night_only)
+    assert run(e, track(2, 0, line((-30, 50), (50, 50), 40))) == []
+    e = engine([OOB], zone_list=night_only)
+    assert kinds(run(e, track(2, 1000, line((-30, 50), (50, 50), 40)))) == [("raise", "out_of_bounds")]
