@@ -38,8 +38,13 @@ TYPES: dict[str, AlarmType] = {
             # Warn at once, upgrade to an alarm when not cleared (AQ 3064.3: within 5 s / 30 s).
             # Hysteresis: 6 m past the edge (beyond the +-5 m dynamic accuracy of AQ 3064.3) counts at once, a
             # walker is 6 m in within 5 s; otherwise 10 s on one side of the edge.
-            {"confirm_after_s": 30.0, "enter_dwell_s": 10.0, "exit_dwell_s": 10.0, "enter_margin_m": 6.0,
-             "exit_margin_m": 6.0},  # fmt: skip
+            {
+                "confirm_after_s": 30.0,
+                "enter_dwell_s": 10.0,
+                "exit_dwell_s": 10.0,
+                "enter_margin_m": 6.0,
+                "exit_margin_m": 6.0,
+            },
             zone_kinds=("forbidden", "temporary"),
         ),
         AlarmType("overstay", "person", "2", "alarm", "滞留超时", {"limit_s": 1800.0}, zone_kinds=("key_place",)),
@@ -64,8 +69,15 @@ TYPES: dict[str, AlarmType] = {
             "yellow",
             "人员聚集",
             # >= 3 people within 15 m for > 1 min: 3 yellow, 4-6 orange, > 6 red (AQ 3064.3).
-            {"radius_m": 15.0, "min_people": 3, "min_duration_s": 60.0, "orange_from": 4, "red_from": 7,
-             "fresh_s": 60.0, "interval_s": 1.0},  # fmt: skip
+            {
+                "radius_m": 15.0,
+                "min_people": 3,
+                "min_duration_s": 60.0,
+                "orange_from": 4,
+                "red_from": 7,
+                "fresh_s": 60.0,
+                "interval_s": 1.0,
+            },
         ),
         AlarmType("location_outside_site", "permit", None, "alarm", "作业地点不在本企业厂区内"),
         AlarmType(
@@ -106,8 +118,14 @@ TYPES: dict[str, AlarmType] = {
 
 # AQ 3064.2 codes 40-43: hot work not upgraded on a holiday, a rest day, at night, in a special period. The time
 # windows that define those carry these `purpose` labels.
-UPGRADE_CODES = {"holiday": "40", "rest_day": "41", "weekend": "41", "night": "42", "key_period": "43",
-                 "special_period": "43"}  # fmt: skip
+UPGRADE_CODES = {
+    "holiday": "40",
+    "rest_day": "41",
+    "weekend": "41",
+    "night": "42",
+    "key_period": "43",
+    "special_period": "43",
+}
 
 SEVERITIES = ("info", "warning", "alarm", "critical", "yellow", "orange", "red")
 

@@ -9,6 +9,7 @@ fence, visit start), replaying fixes after a restart names the same alarms and t
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Callable
@@ -18,7 +19,7 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from alarms.catalogue import TYPES, UPGRADE_CODES, params
-from alarms.fences import Fence, FenceIndex, Fixes, FenceTracker, Transition
+from alarms.fences import Fence, FenceIndex, FenceTracker, Fixes, Transition
 from alarms.gathering import GroupTracker, clusters, level
 
 
@@ -27,8 +28,16 @@ def always(_t: float) -> bool:
 
 
 # Zone-based types that keep fence memberships; the fence's hysteresis comes from these rules' params.
-FENCE_TYPES = {"out_of_bounds", "overstay", "stationary", "leaving", "over_capacity", "under_staffed",
-               "absent_from_post", "key_area_work"}  # fmt: skip
+FENCE_TYPES = {
+    "out_of_bounds",
+    "overstay",
+    "stationary",
+    "leaving",
+    "over_capacity",
+    "under_staffed",
+    "absent_from_post",
+    "key_area_work",
+}
 HYSTERESIS = ("enter_dwell_s", "exit_dwell_s", "enter_margin_m", "exit_margin_m")
 DEFAULT_HYSTERESIS = {"enter_dwell_s": 10.0, "exit_dwell_s": 10.0, "enter_margin_m": 6.0, "exit_margin_m": 6.0}
 
@@ -168,6 +177,17 @@ class Engine:
         self.last_gathering: dict[int, float] = {}
         self.feed_state: dict[tuple[int | None, str], tuple[bool, float]] = {}
 
+    # The scene (specs, fence index) is rebuilt from the database by configure(); only the state is saved.
+    SCENE = ("index", "rules", "zones", "permits", "subjects", "by_fence")
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in self.SCENE}
+
+    def __setstate__(self, state: dict) -> None:
+        fresh = Engine()
+        self.__dict__.update({k: getattr(fresh, k) for k in self.SCENE})
+        self.__dict__.update(state)
+
     # --- configuration -------------------------------------------------------------------------------------------
 
     def configure(
@@ -247,8 +267,10 @@ class Engine:
                     self.anchors[s] = (xl[i], yl[i], tl[i])
 
     def _still_radius(self, s: int) -> float:
-        return min((params("stationary", r.params)["radius_m"] for r in self.rules.values() if r.type == "stationary"),
-                   default=3.0)  # fmt: skip
+        return min(
+            (params("stationary", r.params)["radius_m"] for r in self.rules.values() if r.type == "stationary"),
+            default=3.0,
+        )
 
     def _transition(self, tr: Transition, out: list[Signal]) -> None:
         rules = self.by_fence.get(tr.fence, ())
@@ -257,29 +279,67 @@ class Engine:
             if not r.matches(subj):
                 continue
             if tr.kind == "exit":
-                if r.type == "leaving" and self._zone_on(r, tr.fence, tr.t):
-                    self._raise(out, Signal("raise", f"{r.id}:{tr.subject}:{tr.visit}:out", r.id, r.type, tr.t,
-                                            subject=tr.subject, zone=int(tr.fence[1:]), lon=tr.lon, lat=tr.lat,
-                                            evidence=self._evidence(r, tr)), visit="")  # fmt: skip
+                if r.type == "leaving" and self._zone_on(r, tr.fence, tr.t) and self._own(tr.fence, subj):
+                    self._raise(
+                        out,
+                        Signal(
+                            "raise",
+                            f"{r.id}:{tr.subject}:{tr.visit}:out",
+                            r.id,
+                            r.type,
+                            tr.t,
+                            subject=tr.subject,
+                            zone=int(tr.fence[1:]),
+                            lon=tr.lon,
+                            lat=tr.lat,
+                            evidence=self._evidence(r, tr),
+                        ),
+                        visit="",
+                    )
                 continue
             if tr.kind == "enter":
                 if r.type == "leaving":
-                    for key in [k for k, o in self.open.items() if o.rule == r.id and o.subject == tr.subject
-                                and o.type == "leaving" and f"z{o.zone}" == tr.fence]:  # fmt: skip
+                    for key in [
+                        k
+                        for k, o in self.open.items()
+                        if o.rule == r.id
+                        and o.subject == tr.subject
+                        and o.type == "leaving"
+                        and f"z{o.zone}" == tr.fence
+                    ]:
                         out.append(self._end(key, tr.t, {"reason": "returned"}))
                     continue
-                self._inside(r, tr.subject, tr.fence, tr.visit, tr.entered_at, tr.t, (tr.x, tr.y, tr.lon, tr.lat),
-                             out, tr)  # fmt: skip
+                self._inside(
+                    r, tr.subject, tr.fence, tr.visit, tr.entered_at, tr.t, (tr.x, tr.y, tr.lon, tr.lat), out, tr
+                )
             elif tr.kind == "cross" and r.type == "out_of_bounds" and self._zone_on(r, tr.fence, tr.t):
                 key = f"{r.id}:{tr.subject}:{tr.visit}"
                 ev = self._evidence(r, tr) | {"passed_through": True}
-                if self._raise(out, Signal("raise", key, r.id, r.type, tr.t, subject=tr.subject,
-                                           zone=int(tr.fence[1:]), lon=tr.lon, lat=tr.lat, evidence=ev)):  # fmt: skip
+                if self._raise(
+                    out,
+                    Signal(
+                        "raise",
+                        key,
+                        r.id,
+                        r.type,
+                        tr.t,
+                        subject=tr.subject,
+                        zone=int(tr.fence[1:]),
+                        lon=tr.lon,
+                        lat=tr.lat,
+                        evidence=ev,
+                    ),
+                ):
                     out.append(self._end(key, tr.t, {"reason": "passed through between two fixes"}))
         if tr.kind == "exit":
             for key in [k for k, o in self.open.items() if o.visit == tr.visit]:
                 out.append(self._end(key, tr.t, {"reason": "left the zone", "depth_m": round(tr.depth, 2)}))
             self.latched = {k for k in self.latched if tr.visit not in k}
+
+    def _own(self, fence: str, subj: SubjectInfo | None) -> bool:
+        """Leaving counts for the site of one's own enterprise (or an authority's boundary, such as the park's)."""
+        z = self.zones.get(int(fence[1:])) if fence[0] == "z" else None
+        return z is not None and subj is not None and z.enterprise_id in (None, subj.enterprise_id)
 
     def _zone_on(self, r: RuleSpec, fence: str, t: float) -> bool:
         if not r.in_force(t):
@@ -290,8 +350,18 @@ class Engine:
         p = self.permits.get(int(fence[1:]))
         return p is not None and p.active
 
-    def _inside(self, r: RuleSpec, s: int, fence: str, visit: str, entered_at: float, t: float, where, out,
-                tr: Transition | None = None) -> None:  # fmt: skip
+    def _inside(
+        self,
+        r: RuleSpec,
+        s: int,
+        fence: str,
+        visit: str,
+        entered_at: float,
+        t: float,
+        where,
+        out,
+        tr: Transition | None = None,
+    ) -> None:
         """A subject is inside a fence a rule watches: the alarms that presence itself raises."""
         if r.type not in ("out_of_bounds", "key_area_work", "unauthorized_person"):
             return
@@ -308,8 +378,23 @@ class Engine:
             return
         ev = self._evidence(r, tr) if tr else {"rule": r.id, "params": params(r.type, r.params)}
         ev |= {"entered_at": entered_at}
-        self._raise(out, Signal("raise", key, r.id, r.type, t, subject=s, zone=zone, permit=permit, lon=where[2],
-                                lat=where[3], evidence=ev), visit=visit)  # fmt: skip
+        self._raise(
+            out,
+            Signal(
+                "raise",
+                key,
+                r.id,
+                r.type,
+                t,
+                subject=s,
+                zone=zone,
+                permit=permit,
+                lon=where[2],
+                lat=where[3],
+                evidence=ev,
+            ),
+            visit=visit,
+        )
 
     def _evidence(self, r: RuleSpec, tr: Transition) -> dict:
         return {
@@ -345,14 +430,34 @@ class Engine:
         o = self.open.pop(key)
         if o.visit:
             self.latched.add(key)
-        return Signal("end", key, o.rule, o.type, t, severity=o.severity, subject=o.subject, zone=o.zone,
-                      permit=o.permit, evidence=evidence)  # fmt: skip
+        return Signal(
+            "end",
+            key,
+            o.rule,
+            o.type,
+            t,
+            severity=o.severity,
+            subject=o.subject,
+            zone=o.zone,
+            permit=o.permit,
+            evidence=evidence,
+        )
 
     def _update(self, key: str, t: float, severity: str, evidence: dict) -> Signal:
         o = self.open[key]
         o.severity = severity
-        return Signal("update", key, o.rule, o.type, t, severity=severity, subject=o.subject, zone=o.zone,
-                      permit=o.permit, evidence=evidence)  # fmt: skip
+        return Signal(
+            "update",
+            key,
+            o.rule,
+            o.type,
+            t,
+            severity=severity,
+            subject=o.subject,
+            zone=o.zone,
+            permit=o.permit,
+            evidence=evidence,
+        )
 
     def _hold(self, out: list[Signal], name: str, condition: bool, now: float, grace: float) -> float | None:
         """A condition timer: returns when the condition began once it has held for `grace` seconds."""
@@ -417,11 +522,24 @@ class Engine:
             z = self.zones[zid]
             limit = params(r.type, r.params, z.params.get(r.type))["limit_s"]
             akey = f"{r.id}:{s}:{m.visit}"
-            if now - m.entered_at > limit and akey not in self.open and akey not in self.latched:
-                if r.matches(self.subjects.get(s)) and self._zone_on(r, key, now):
-                    self._raise(out, Signal("raise", akey, r.id, r.type, now, subject=s, zone=zid, lon=m.where[2],
-                                            lat=m.where[3], evidence={"rule": r.id, "limit_s": limit,
-                                            "entered_at": m.entered_at, "visit": m.visit}), visit=m.visit)  # fmt: skip
+            due = now - m.entered_at > limit and akey not in self.open and akey not in self.latched
+            if due and r.matches(self.subjects.get(s)) and self._zone_on(r, key, now):
+                self._raise(
+                    out,
+                    Signal(
+                        "raise",
+                        akey,
+                        r.id,
+                        r.type,
+                        now,
+                        subject=s,
+                        zone=zid,
+                        lon=m.where[2],
+                        lat=m.where[3],
+                        evidence={"rule": r.id, "limit_s": limit, "entered_at": m.entered_at, "visit": m.visit},
+                    ),
+                    visit=m.visit,
+                )
 
     def _tick_stationary(self, r: RuleSpec, now: float, occupants, out) -> None:
         for zid, key, s, m in self._visits(r, occupants):
@@ -432,11 +550,24 @@ class Engine:
                 continue
             still_for = last[0] - a[2]
             akey = f"{r.id}:{s}:{zid}:{_ms(a[2])}"
-            if still_for >= p["limit_s"] and akey not in self.open and akey not in self.latched:
-                if self._zone_on(r, key, now):
-                    self._raise(out, Signal("raise", akey, r.id, r.type, now, subject=s, zone=zid, lon=last[3],
-                                            lat=last[4], evidence={"rule": r.id, "params": p, "still_since": a[2],
-                                            "last_fix": last[0]}), visit=m.visit)  # fmt: skip
+            due = still_for >= p["limit_s"] and akey not in self.open and akey not in self.latched
+            if due and self._zone_on(r, key, now):
+                self._raise(
+                    out,
+                    Signal(
+                        "raise",
+                        akey,
+                        r.id,
+                        r.type,
+                        now,
+                        subject=s,
+                        zone=zid,
+                        lon=last[3],
+                        lat=last[4],
+                        evidence={"rule": r.id, "params": p, "still_since": a[2], "last_fix": last[0]},
+                    ),
+                    visit=m.visit,
+                )
 
     def _tick_over_capacity(self, r: RuleSpec, now: float, occupants, out) -> None:
         self._capacity(r, now, occupants, out, over=True)
@@ -458,9 +589,19 @@ class Engine:
             began = self._hold(out, name, bad, now, p["grace_s"])
             current = [k for k, o in self.open.items() if o.rule == r.id and o.zone == zid]
             if bad and began is not None and not current:
-                self._raise(out, Signal("raise", f"{name}:{_ms(began)}", r.id, r.type, now, zone=zid,
-                                        subjects=tuple(sorted(people)), evidence={"rule": r.id, "count": n,
-                                        "limit": limit, "since": began, "params": p}))  # fmt: skip
+                self._raise(
+                    out,
+                    Signal(
+                        "raise",
+                        f"{name}:{_ms(began)}",
+                        r.id,
+                        r.type,
+                        now,
+                        zone=zid,
+                        subjects=tuple(sorted(people)),
+                        evidence={"rule": r.id, "count": n, "limit": limit, "since": began, "params": p},
+                    ),
+                )
             elif not bad:
                 for k in current:
                     out.append(self._end(k, now, {"count": n, "limit": limit}))
@@ -479,10 +620,26 @@ class Engine:
                 current = [k for k, o in self.open.items() if o.rule == r.id and o.zone == zid and o.subject == h]
                 if began is not None and not current:
                     last = self.last.get(h)
-                    self._raise(out, Signal("raise", f"{name}:{_ms(began)}", r.id, r.type, now, subject=h, zone=zid,
-                                            lon=last[3] if last else None, lat=last[4] if last else None,
-                                            evidence={"rule": r.id, "absent_since": began, "params": p,
-                                                      "last_fix": last[0] if last else None}))  # fmt: skip
+                    self._raise(
+                        out,
+                        Signal(
+                            "raise",
+                            f"{name}:{_ms(began)}",
+                            r.id,
+                            r.type,
+                            now,
+                            subject=h,
+                            zone=zid,
+                            lon=last[3] if last else None,
+                            lat=last[4] if last else None,
+                            evidence={
+                                "rule": r.id,
+                                "absent_since": began,
+                                "params": p,
+                                "last_fix": last[0] if last else None,
+                            },
+                        ),
+                    )
                 elif not absent:
                     for k in current:
                         out.append(self._end(k, now, {"reason": "back at the post"}))
@@ -520,23 +677,63 @@ class Engine:
             for g in current.values():
                 key = f"{r.id}:{g.gid}"
                 lvl = level(len(g.members), int(p["orange_from"]), int(p["red_from"]))
-                ev = {"rule": r.id, "params": p, "since": g.since, "size": len(g.members), "level": lvl,
-                      "members": sorted(g.members), "centre": [g.lon, g.lat]}  # fmt: skip
+                ev = {
+                    "rule": r.id,
+                    "params": p,
+                    "since": g.since,
+                    "size": len(g.members),
+                    "level": lvl,
+                    "members": sorted(g.members),
+                    "centre": [g.lon, g.lat],
+                }
                 if key in self.open:
                     if self.open[key].severity != lvl:
                         out.append(self._update(key, now, lvl, ev))
                 elif now - g.since > p["min_duration_s"]:
-                    self._raise(out, Signal("raise", key, r.id, r.type, now, severity=lvl, subjects=tuple(sorted(
-                        g.members)), enterprise=scope, lon=g.lon, lat=g.lat, evidence=ev))  # fmt: skip
+                    self._raise(
+                        out,
+                        Signal(
+                            "raise",
+                            key,
+                            r.id,
+                            r.type,
+                            now,
+                            severity=lvl,
+                            subjects=tuple(sorted(g.members)),
+                            enterprise=scope,
+                            lon=g.lon,
+                            lat=g.lat,
+                            evidence=ev,
+                        ),
+                    )
             if not current and not by_scope.get(scope):
                 self.groups.pop((r.id, scope), None)
 
     # --- permits ------------------------------------------------------------------------------------------------
 
     def _permit_raise(self, out, r: RuleSpec, key: str, p: PermitSpec, now: float, ev: dict, code=None) -> None:
-        self._raise(out, Signal("raise", key, r.id, r.type, now, code=code, permit=p.id, enterprise=p.enterprise_id,
-                                lon=p.lon, lat=p.lat, evidence={"rule": r.id, "ticket_no": p.ticket_no,
-                                "ticket_type": p.ticket_type, "status": p.status, **ev}))  # fmt: skip
+        self._raise(
+            out,
+            Signal(
+                "raise",
+                key,
+                r.id,
+                r.type,
+                now,
+                code=code,
+                permit=p.id,
+                enterprise=p.enterprise_id,
+                lon=p.lon,
+                lat=p.lat,
+                evidence={
+                    "rule": r.id,
+                    "ticket_no": p.ticket_no,
+                    "ticket_type": p.ticket_type,
+                    "status": p.status,
+                    **ev,
+                },
+            ),
+        )
 
     def _permit_end(self, out, r: RuleSpec, now: float, keep: set[str], reason: str) -> None:
         for k in [k for k, o in self.open.items() if o.rule == r.id and k not in keep]:
@@ -556,9 +753,18 @@ class Engine:
         for p in self.permits.values():
             d = p.approver_distance_m
             if d is not None and d > limit:
-                self._permit_raise(out, r, f"{r.id}:p{p.id}", p, now, {
-                    "approver_distance_m": None if math.isinf(d) else round(d, 1), "limit_m": limit,
-                    "no_position": math.isinf(d)})  # fmt: skip
+                self._permit_raise(
+                    out,
+                    r,
+                    f"{r.id}:p{p.id}",
+                    p,
+                    now,
+                    {
+                        "approver_distance_m": None if math.isinf(d) else round(d, 1),
+                        "limit_m": limit,
+                        "no_position": math.isinf(d),
+                    },
+                )
 
     def _tick_permit_expired(self, r: RuleSpec, now: float, occupants, out) -> None:
         keep = set()
@@ -566,13 +772,27 @@ class Engine:
             if not p.active:
                 continue
             past_end = now > p.planned_end
-            too_long = p.max_validity_s is not None and p.actual_start is not None and (
-                now - p.actual_start > p.max_validity_s)  # fmt: skip
+            too_long = (
+                p.max_validity_s is not None
+                and p.actual_start is not None
+                and (now - p.actual_start > p.max_validity_s)
+            )
             if past_end or too_long:
                 key = f"{r.id}:p{p.id}"
                 keep.add(key)
-                self._permit_raise(out, r, key, p, now, {"planned_end": p.planned_end, "past_planned_end": past_end,
-                                   "past_max_validity": too_long, "max_validity_s": p.max_validity_s})  # fmt: skip
+                self._permit_raise(
+                    out,
+                    r,
+                    key,
+                    p,
+                    now,
+                    {
+                        "planned_end": p.planned_end,
+                        "past_planned_end": past_end,
+                        "past_max_validity": too_long,
+                        "max_validity_s": p.max_validity_s,
+                    },
+                )
         self._permit_end(out, r, now, keep, "permit no longer in progress")
 
     def _tick_hot_work_not_upgraded(self, r: RuleSpec, now: float, occupants, out) -> None:
@@ -603,9 +823,20 @@ class Engine:
             if began is not None and not current:
                 key = f"{name}:{_ms(began)}"
                 keep.add(key)
-                self._permit_raise(out, r, key, p, now, {
-                    "guardian": p.guardian, "distance_m": None if math.isinf(d) else round(d, 1),
-                    "limit_m": pr["distance_m"], "away_since": began, "no_position": last is None})  # fmt: skip
+                self._permit_raise(
+                    out,
+                    r,
+                    key,
+                    p,
+                    now,
+                    {
+                        "guardian": p.guardian,
+                        "distance_m": None if math.isinf(d) else round(d, 1),
+                        "limit_m": pr["distance_m"],
+                        "away_since": began,
+                        "no_position": last is None,
+                    },
+                )
             elif d <= pr["distance_m"]:
                 for k in current:
                     keep.discard(k)
@@ -618,8 +849,20 @@ class Engine:
         out: list[Signal] = []
         for r in self.rules.values():
             if r.type == "sos" and r.matches(self.subjects.get(subject)) and r.in_force(t):
-                self._raise(out, Signal("raise", f"{r.id}:{subject}:{ref}", r.id, r.type, t, subject=subject,
-                                        lon=lon, lat=lat, evidence={"rule": r.id, "source": ref}))  # fmt: skip
+                self._raise(
+                    out,
+                    Signal(
+                        "raise",
+                        f"{r.id}:{subject}:{ref}",
+                        r.id,
+                        r.type,
+                        t,
+                        subject=subject,
+                        lon=lon,
+                        lat=lat,
+                        evidence={"rule": r.id, "source": ref},
+                    ),
+                )
         return out
 
     def device(self, subject: int, powered: bool, heard_at: float) -> None:
@@ -636,30 +879,61 @@ class Engine:
             current = [k for k, o in self.open.items() if o.rule == r.id and o.subject == s]
             if silent and not current:
                 last = self.last.get(s)
-                self._raise(out, Signal("raise", f"{name}:{_ms(heard)}", r.id, r.type, now, subject=s,
-                                        lon=last[3] if last else None, lat=last[4] if last else None,
-                                        evidence={"rule": r.id, "last_heard": heard, "silent_s": limit}))  # fmt: skip
+                self._raise(
+                    out,
+                    Signal(
+                        "raise",
+                        f"{name}:{_ms(heard)}",
+                        r.id,
+                        r.type,
+                        now,
+                        subject=s,
+                        lon=last[3] if last else None,
+                        lat=last[4] if last else None,
+                        evidence={"rule": r.id, "last_heard": heard, "silent_s": limit},
+                    ),
+                )
             elif not silent:
                 for k in current:
                     out.append(self._end(k, now, {"reason": "heard again" if powered else "powered off"}))
 
-    def scan(self, subject: int, t: float, machine: tuple[float, float] | None, phone: tuple[float, float],
-             phone_lonlat: tuple[float, float], district: str | None, ref: str) -> list[Signal]:  # fmt: skip
-        """A QR scan that starts work on a welder: remote scan (phone far from the machine, both in the metric plane
-        of one datum) and the mobile-welder pattern over the work starts of the last days."""
+    def scan(
+        self,
+        subject: int,
+        t: float,
+        machine: tuple[float, float] | None,
+        phone: tuple[float, float] | None,
+        phone_lonlat: tuple[float, float] | None,
+        district: str | None,
+        ref: str,
+        works: bool = True,
+    ) -> list[Signal]:
+        """A QR scan on a welder: remote scan (the phone far from the machine, both in the metric plane of one
+        datum), and, when it starts work (`works`), the mobile-welder pattern over the work starts of recent days."""
         out: list[Signal] = []
         info = self.subjects.get(subject)
         for r in self.rules.values():
             if not r.matches(info) or not r.in_force(t):
                 continue
-            if r.type == "remote_scan" and machine is not None:
+            if r.type == "remote_scan" and machine is not None and phone is not None:
                 limit = params(r.type, r.params)["distance_m"]
                 d = math.hypot(machine[0] - phone[0], machine[1] - phone[1])
                 if d > limit:
-                    self._raise(out, Signal("raise", f"{r.id}:{subject}:{ref}", r.id, r.type, t, subject=subject,
-                                            lon=phone_lonlat[0], lat=phone_lonlat[1], evidence={"rule": r.id,
-                                            "distance_m": round(d, 1), "limit_m": limit, "scan": ref}))  # fmt: skip
-        if machine is not None and info is not None and info.kind == "welder":
+                    self._raise(
+                        out,
+                        Signal(
+                            "raise",
+                            f"{r.id}:{subject}:{ref}",
+                            r.id,
+                            r.type,
+                            t,
+                            subject=subject,
+                            lon=phone_lonlat[0],
+                            lat=phone_lonlat[1],
+                            evidence={"rule": r.id, "distance_m": round(d, 1), "limit_m": limit, "scan": ref},
+                        ),
+                    )
+        if works and machine is not None and info is not None and info.kind == "welder":
             work = self.work.setdefault(subject, deque())
             if not work or t > work[-1][0]:
                 work.append((t, machine[0], machine[1], district))
@@ -674,24 +948,42 @@ class Engine:
         while work and work[0][0] < t - window:
             work.popleft()
         pts = list(work)
-        jumps = [(a, b, math.hypot(b[1] - a[1], b[2] - a[2])) for a, b in zip(pts, pts[1:], strict=False)]
+        jumps = [(a, b, math.hypot(b[1] - a[1], b[2] - a[2])) for a, b in itertools.pairwise(pts)]
         far = [(a, b, d) for a, b, d in jumps if d > p["jump_m"]]
         districts = sorted({w[3] for w in pts if w[3]})
         if len(far) < p["jumps"] and len(districts) < p["districts"]:
             return
         if any(o.rule == r.id and o.subject == subject for o in self.open.values()):
             return  # once per machine per window: the open alarm's evidence is the record
-        if any(k.startswith(f"{r.id}:{subject}:") and float(k.rsplit(":", 1)[1]) / 1000 > t - window
-               for k in self.latched):  # fmt: skip
+        if any(
+            k.startswith(f"{r.id}:{subject}:") and float(k.rsplit(":", 1)[1]) / 1000 > t - window for k in self.latched
+        ):
             return
         start = pts[0][0]
-        ev = {"rule": r.id, "params": p, "work_starts": [{"t": w[0], "district": w[3]} for w in pts],
-              "jumps_m": [round(d, 1) for _, _, d in far], "districts": districts,
-              "reason": "far_jumps" if len(far) >= p["jumps"] else "districts"}  # fmt: skip
+        ev = {
+            "rule": r.id,
+            "params": p,
+            "work_starts": [{"t": w[0], "district": w[3]} for w in pts],
+            "jumps_m": [round(d, 1) for _, _, d in far],
+            "districts": districts,
+            "reason": "far_jumps" if len(far) >= p["jumps"] else "districts",
+        }
         last = self.last.get(subject)
         key = f"{r.id}:{subject}:{_ms(start)}"
-        if self._raise(out, Signal("raise", key, r.id, r.type, t, subject=subject, lon=last[3] if last else None,
-                                   lat=last[4] if last else None, evidence=ev)):  # fmt: skip
+        if self._raise(
+            out,
+            Signal(
+                "raise",
+                key,
+                r.id,
+                r.type,
+                t,
+                subject=subject,
+                lon=last[3] if last else None,
+                lat=last[4] if last else None,
+                evidence=ev,
+            ),
+        ):
             # A pattern, not a state: it is recorded once and needs a person to look at it; the window latches.
             out.append(self._end(key, t, {"reason": "recorded"}))
             self.latched.add(key)
@@ -706,9 +998,18 @@ class Engine:
                 name = f"{r.id}:{ent}:{feed}"
                 current = [k for k in self.open if k.startswith(name + ":")]
                 if not online and not current and r.in_force(now):
-                    self._raise(out, Signal("raise", f"{name}:{_ms(changed)}", r.id, r.type, changed,
-                                            enterprise=ent, evidence={"rule": r.id, "feed": feed,
-                                            "offline_since": changed}))  # fmt: skip
+                    self._raise(
+                        out,
+                        Signal(
+                            "raise",
+                            f"{name}:{_ms(changed)}",
+                            r.id,
+                            r.type,
+                            changed,
+                            enterprise=ent,
+                            evidence={"rule": r.id, "feed": feed, "offline_since": changed},
+                        ),
+                    )
                 elif online:
                     for k in current:
                         out.append(self._end(k, changed, {"reason": "feed back online"}))

@@ -324,6 +324,8 @@ def _step(out: list[Transition], s: int, key: str, fence: Fence, m: Membership, 
         return
     if math.isnan(m.since):
         m.since = t
-    margin, dwell = (fence.exit_margin_m, fence.exit_dwell_s) if m.inside else (fence.enter_margin_m, fence.enter_dwell_s)
+    margin, dwell = (
+        (fence.exit_margin_m, fence.exit_dwell_s) if m.inside else (fence.enter_margin_m, fence.enter_dwell_s)
+    )
     if _due(abs(d), t - m.since, margin, dwell):
         _flip(out, s, key, m, m.since, d, where)

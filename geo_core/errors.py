@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.http import JsonResponse
 
 from coord_transform.errors import CalibrationError, TransformError
+from geo_core.access import DeniedError, NotSignedInError
 
 
 class RequestTooLargeError(ValueError):
@@ -22,12 +23,19 @@ class NotFoundError(LookupError):
     """A named thing (park, calibration version) does not exist."""
 
 
+class ConflictError(ValueError):
+    """The request does not fit the current state (e.g. closing an alarm that is not resolved)."""
+
+
 STATUS = {
     TransformError: 400,
     CalibrationError: 422,
     BadRequestError: 400,
     RequestTooLargeError: 413,
     NotFoundError: 404,
+    ConflictError: 409,
+    NotSignedInError: 401,
+    DeniedError: 403,
 }
 
 

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.gis",
     "geo_core.apps.GeoCoreConfig",
+    "alarms.apps.AlarmsConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,5 +1,11 @@
+"""The service's URLs. Rooms that build on geo_core (alarms, layers) add theirs through their own `urls` module,
+included here by app name, so geo_core never imports them."""
+
+from importlib.util import find_spec
+
+from django.apps import apps
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from geo_core.health import healthz
 from geo_core.ingest.device_api import messages_view, single_view
@@ -13,4 +19,10 @@ urlpatterns = [
     path("api/devices/v1/messages", messages_view, name="device-messages"),
     path("api/devices/v1/<slug:device>/<str:ident>/<slug:kind>", single_view, name="device-message"),
     path("admin/", admin.site.urls),
+]
+
+urlpatterns += [
+    path("", include(f"{app.name}.urls"))
+    for app in apps.get_app_configs()
+    if app.name != "geo_core" and not app.name.startswith("django.") and find_spec(f"{app.name}.urls")
 ]

@@ -25,7 +25,7 @@ from django.db.models import F
 from geo_core.ingest import liveness
 from geo_core.ingest.normalize import to_cgcs2000
 from geo_core.ingest.records import EPOCH_MS_MIN, MAX_FUTURE, RecordError, choice, number, text, timestamp
-from geo_core.ingest.writer import FixBatch, write_fixes
+from geo_core.ingest.writer import FixBatch, notify_events, write_fixes
 from geo_core.models import DeviceEvent, Quarantine, UnknownDevice
 
 WELDER_KINDS = {"position", "power", "heartbeat", "scan", "tamper"}
@@ -70,7 +70,7 @@ def _split(index: int, topic: str, payload: bytes) -> _Message:
     if len(parts) != 3 or parts[0] not in DEVICE_KINDS:
         raise RecordError("topic", f"{topic!r} is not welder|camera|phone/<id>/<kind>")
     device, ident, kind = parts
-    allowed = WELDER_KINDS if device == "welder" else {"position"}
+    allowed = WELDER_KINDS if device == "welder" else {"position", "sos"}
     if kind not in allowed:
         raise RecordError("topic", f"{device} messages are {sorted(allowed)}, not {kind!r}")
     if not ident or len(ident) > 64:
@@ -165,6 +165,14 @@ def _event(m: _Message) -> tuple[datetime, dict]:
                 "crs": text(phone, "crs", max_length=32, optional=True) or "gcj02",
             },
         }
+    elif m.kind == "sos":  # a body camera's or phone's SOS button, where it was pressed when the device knows
+        data = {"detail": text(b, "detail", max_length=200, optional=True)}
+        if b.get("lon") is not None or b.get("lat") is not None:
+            data["phone"] = {
+                "lon": number(b, "lon"),
+                "lat": number(b, "lat"),
+                "crs": text(b, "crs", max_length=32, optional=True) or DEFAULT_CRS[m.device],
+            }
     else:  # tamper
         data = {"kind": text(b, "kind", max_length=32), "detail": text(b, "detail", max_length=200, optional=True)}
     return when, {k: v for k, v in data.items() if v is not None and v != ""}
@@ -221,7 +229,7 @@ def process(messages: list[tuple[str, bytes]], source: str = "mqtt") -> DeviceRe
                 continue
             ev = DeviceEvent(subject_id=sid, kind=m.kind, time=when, data=data)
             events.append(ev)
-            if m.kind == "scan":
+            if m.kind in ("scan", "sos") and "phone" in data:
                 scans.append((ev, data["phone"]))
             if m.kind == "power":
                 live[sid] |= {"power": data["state"], "power_at": when.isoformat()}
@@ -245,6 +253,8 @@ def process(messages: list[tuple[str, bytes]], source: str = "mqtt") -> DeviceRe
         if events:
             stored = DeviceEvent.objects.bulk_create(events, ignore_conflicts=True, batch_size=5000)
             result.events = len(stored)
+            if any(ev.kind in ("sos", "scan", "power") for ev in events):
+                notify_events()
         if positions:
             xs = np.array([p["x"] for _, _, p in positions])
             ys = np.array([p["y"] for _, _, p in positions])

@@ -19,7 +19,7 @@ from django.db import transaction
 from coord_transform import TransformError, transform
 from geo_core.ingest.normalize import to_cgcs2000
 from geo_core.ingest.records import RecordError, Rejection, choice, flag, number, text, timestamp
-from geo_core.ingest.writer import FixBatch, WriteResult, write_fixes
+from geo_core.ingest.writer import FixBatch, WriteResult, notify_events, write_fixes
 from geo_core.models import (
     Enterprise,
     GasTest,
@@ -399,6 +399,8 @@ def _handle_alarms(enterprise: Enterprise, records: list, kind: str) -> Report:
                     "raw": a["raw"],
                 },
             )
+        if any(a["type"] == "0" for _, a in parsed) and kind == "person":
+            notify_events()  # an SOS: the alarm worker looks at once
     report.accepted = len(parsed)
     report.relay = [a["raw"] for _, a in parsed]
     return report

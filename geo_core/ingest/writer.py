@@ -24,6 +24,7 @@ from geo_core.partitions import ensure_partitions, local_day
 
 log = logging.getLogger(__name__)
 CHANNEL = "geo_core_positions"
+EVENTS_CHANNEL = "geo_core_events"
 _known_days: set[date] = set()
 
 STAGING = """
@@ -181,3 +182,9 @@ def write_fixes(batch: FixBatch, using: str = "default", notify: bool = True) ->
     )  # fmt: skip
     log.debug("batch written", extra={"batch": batch_id, "inserted": inserted, "seconds": round(result.seconds, 4)})
     return result
+
+
+def notify_events(using: str = "default") -> None:
+    """Wake listeners (the alarm worker) at commit: device events or reported alarms (SOS) that need a prompt look."""
+    with connections[using].cursor() as cur:
+        cur.execute("SELECT pg_notify(%s, '')", [EVENTS_CHANNEL])

@@ -1,5 +1,6 @@
 """The domain model (STO-1). Every geometry is CGCS2000 geographic, SRID 4490 (CRS-1)."""
 
+from geo_core.models.accounts import ApiToken, UserProfile
 from geo_core.models.calibrations import ShanghaiCalibration
 from geo_core.models.enterprises import Enterprise, Park, Site
 from geo_core.models.ingest import (
@@ -22,6 +23,7 @@ from geo_core.models.subjects import Certificate, Subject
 from geo_core.models.zones import TimeWindow, Zone
 
 __all__ = [
+    "ApiToken",
     "Certificate",
     "DeviceEvent",
     "Enterprise",
@@ -46,6 +48,7 @@ __all__ = [
     "TicketType",
     "TimeWindow",
     "UnknownDevice",
+    "UserProfile",
     "WorkPermit",
     "Zone",
 ]

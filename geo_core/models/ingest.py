@@ -68,13 +68,14 @@ class UnknownDevice(models.Model):
 
 
 class DeviceEvent(models.Model):
-    """Welding-machine chip events other than positions: power on/off, heartbeat, scan-to-start, tamper."""
+    """Device events other than positions: welder power on/off, heartbeat, scan-to-start, tamper; SOS buttons."""
 
     class Kind(models.TextChoices):
         POWER = "power", "通断电"
         HEARTBEAT = "heartbeat", "心跳"
         SCAN = "scan", "扫码开机"
         TAMPER = "tamper", "拆除/改装"
+        SOS = "sos", "SOS 求救"
 
     subject = models.ForeignKey("geo_core.Subject", on_delete=models.CASCADE, related_name="device_events")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -23,10 +23,15 @@ def test_out_of_bounds_warns_then_confirms_after_30_s_and_ends_on_leaving():
     sig = run(e, track(2, 0, path))
     assert kinds(sig) == [("raise", "out_of_bounds"), ("update", "out_of_bounds"), ("end", "out_of_bounds")]
     r, u, end = sig
-    assert r.severity == "warning" and r.code == "1" and r.subject == 2 and r.zone == 1
+    assert r.severity == "warning"
+    assert r.code == "1"
+    assert r.subject == 2
+    assert r.zone == 1
     assert r.t - 15.0 <= 5.0  # crossed the edge at t=15, warned within 5 s
-    assert u.severity == "alarm" and u.t - r.t >= 30
-    assert end.t > u.t and end.key == r.key
+    assert u.severity == "alarm"
+    assert u.t - r.t >= 30
+    assert end.t > u.t
+    assert end.key == r.key
 
 
 def test_walking_past_outside_the_fence_raises_nothing():
@@ -59,16 +64,19 @@ def test_restart_in_the_middle_of_a_visit_neither_repeats_nor_loses_the_alarm():
     e = engine([OOB])
     first = run(e, track(2, 0, line((-30, 50), (40, 50), 71)))
     assert kinds(first) == [("raise", "out_of_bounds"), ("update", "out_of_bounds")]
-    revived = pickle.loads(pickle.dumps(e))
+    revived = pickle.loads(pickle.dumps(e))  # the state only: the scene comes back from the database
+    revived.configure(zones(), [], [OOB], e.subjects)
     rest = run(revived, track(2, 71, [(40, 50)] * 10 + line((40, 50), (-40, 50), 81)))
-    assert kinds(rest) == [("end", "out_of_bounds")] and rest[0].key == first[0].key
+    assert kinds(rest) == [("end", "out_of_bounds")]
+    assert rest[0].key == first[0].key
 
 
 def test_overstay_once_per_visit():
     e = engine([RuleSpec(2, "overstay", params={"limit_s": 60}, zones=frozenset({2}))])
     sig = run(e, track(1, 0, line((280, 50), (350, 50), 20) + [(350, 50)] * 80 + line((350, 50), (450, 50), 30)))
     assert kinds(sig) == [("raise", "overstay"), ("end", "overstay")]
-    assert sig[0].code == "2" and sig[0].evidence["limit_s"] == 60
+    assert sig[0].code == "2"
+    assert sig[0].evidence["limit_s"] == 60
 
 
 def test_stationary_in_a_hazardous_zone_and_walking_about_is_not():
@@ -93,7 +101,9 @@ def test_over_capacity_and_back():
     fx.append(track(4, 60, line((350, 40), (450, 40), 40)))
     sig = run(e, Fixes(*(np.concatenate(cols) for cols in zip(*fx, strict=True))))
     assert kinds(sig) == [("raise", "over_capacity"), ("end", "over_capacity")]
-    assert sig[0].evidence["count"] == 4 and sig[0].evidence["limit"] == 3 and sig[0].zone == 2
+    assert sig[0].evidence["count"] == 4
+    assert sig[0].evidence["limit"] == 3
+    assert sig[0].zone == 2
 
 
 def test_absent_from_post_after_grace_and_back():
@@ -102,7 +112,8 @@ def test_absent_from_post_after_grace_and_back():
     away = line((610, 10), (700, 10), 10) + [(700, 10)] * 40
     sig = run(e, track(5, 0, at_post + away + line((700, 10), (610, 10), 10) + at_post))
     assert kinds(sig) == [("raise", "absent_from_post"), ("end", "absent_from_post")]
-    assert sig[0].subject == 5 and sig[0].code == "3"
+    assert sig[0].subject == 5
+    assert sig[0].code == "3"
 
 
 def test_gathering_forms_grows_yellow_to_red_and_disperses():
@@ -115,10 +126,16 @@ def test_gathering_forms_grows_yellow_to_red_and_disperses():
             pos[s] = (800 + 4 * (s % 4), 4 * (s // 4)) if s <= n_in else (900 + 200 * s, 0.0)
         fx = Fixes.of(list(pos), [t] * 10, [p[0] for p in pos.values()], [p[1] for p in pos.values()])
         out += e.fixes(fx) + e.tick(float(t))
-    assert [(s.action, s.severity) for s in out] == [("raise", "yellow"), ("update", "orange"), ("update", "red"),
-                                                     ("end", "red")]  # fmt: skip
-    assert 60 < out[0].t <= 62 and out[-1].t == 300
-    assert len(out[0].subjects) == 3 and out[2].evidence["size"] == 8
+    assert [(s.action, s.severity) for s in out] == [
+        ("raise", "yellow"),
+        ("update", "orange"),
+        ("update", "red"),
+        ("end", "red"),
+    ]
+    assert 60 < out[0].t <= 62
+    assert out[-1].t == 300
+    assert len(out[0].subjects) == 3
+    assert out[2].evidence["size"] == 8
 
 
 def test_a_line_of_people_16_m_apart_is_no_gathering():
@@ -133,21 +150,37 @@ def test_a_line_of_people_16_m_apart_is_no_gathering():
 def test_sos_passes_through_at_once():
     e = engine([RuleSpec(8, "sos")])
     sig = e.sos(2, 10.0, 121.3, 30.7, "reported:55")
-    assert kinds(sig) == [("raise", "sos")] and sig[0].code == "0" and sig[0].severity == "critical"
+    assert kinds(sig) == [("raise", "sos")]
+    assert sig[0].code == "0"
+    assert sig[0].severity == "critical"
     assert e.sos(2, 10.0, 121.3, 30.7, "reported:55") == []  # the same SOS again: one alarm
 
 
 PERMIT = PermitSpec(
-    1, "DH-1", "02", 2, 1, 350.0, 50.0, 121.3, 30.7, area=shapely.box(340, 40, 360, 60), guardian=6,
-    authorised=frozenset({6, 7}), planned_end=10_000.0, actual_start=0.0, max_validity_s=8 * 3600,
-)  # fmt: skip
+    1,
+    "DH-1",
+    "02",
+    2,
+    1,
+    350.0,
+    50.0,
+    121.3,
+    30.7,
+    area=shapely.box(340, 40, 360, 60),
+    guardian=6,
+    authorised=frozenset({6, 7}),
+    planned_end=10_000.0,
+    actual_start=0.0,
+    max_validity_s=8 * 3600,
+)
 
 
 def test_unauthorised_person_in_an_active_permit_area():
     e = engine([RuleSpec(9, "unauthorized_person")], permits=[PERMIT])
     walk = line((300, 50), (350, 50), 30) + [(350, 50)] * 20
     sig = run(e, track(8, 0, walk))
-    assert kinds(sig) == [("raise", "unauthorized_person")] and sig[0].permit == 1
+    assert kinds(sig) == [("raise", "unauthorized_person")]
+    assert sig[0].permit == 1
     e = engine([RuleSpec(9, "unauthorized_person")], permits=[PERMIT])
     assert run(e, track(7, 0, walk)) == []  # on the permit
 
@@ -157,7 +190,8 @@ def test_guardian_away_after_grace_and_back():
     near = [(352, 50)] * 10
     sig = run(e, track(6, 0, near + line((352, 50), (400, 50), 10) + [(400, 50)] * 40 + near))
     assert kinds(sig) == [("raise", "guardian_away"), ("end", "guardian_away")]
-    assert sig[0].code == "31" and sig[0].evidence["distance_m"] > 10
+    assert sig[0].code == "31"
+    assert sig[0].evidence["distance_m"] > 10
     # A guardian who stays within 10 m raises nothing.
     e = engine([RuleSpec(10, "guardian_away", params={"grace_s": 20})], permits=[PERMIT])
     assert run(e, track(6, 0, [(355, 52)] * 100)) == []
@@ -165,13 +199,20 @@ def test_guardian_away_after_grace_and_back():
 
 def test_permit_rules_expired_not_upgraded_outside_site_approver():
     late = PermitSpec(**{**PERMIT.__dict__, "planned_end": 100.0, "outside_site": True, "approver_distance_m": 400.0})
-    rules = [RuleSpec(11, "permit_expired"), RuleSpec(12, "hot_work_not_upgraded", windows={"night": lambda t: t > 50}),
-             RuleSpec(13, "location_outside_site"), RuleSpec(14, "approver_not_on_site")]  # fmt: skip
+    rules = [
+        RuleSpec(11, "permit_expired"),
+        RuleSpec(12, "hot_work_not_upgraded", windows={"night": lambda t: t > 50}),
+        RuleSpec(13, "location_outside_site"),
+        RuleSpec(14, "approver_not_on_site"),
+    ]
     e = engine(rules, permits=[late])
     out = e.tick(10.0) + e.tick(60.0) + e.tick(120.0)
     assert sorted((s.type, s.code, s.t) for s in raised(out)) == [
-        ("approver_not_on_site", "30", 10.0), ("hot_work_not_upgraded", "42", 60.0),
-        ("location_outside_site", None, 10.0), ("permit_expired", "10", 120.0)]  # fmt: skip
+        ("approver_not_on_site", "30", 10.0),
+        ("hot_work_not_upgraded", "42", 60.0),
+        ("location_outside_site", None, 10.0),
+        ("permit_expired", "10", 120.0),
+    ]
     assert e.tick(130.0) == []  # nothing twice
     ok = PermitSpec(**{**PERMIT.__dict__, "approver_distance_m": 20.0})
     e = engine(rules[:1] + rules[2:], permits=[ok])
@@ -193,7 +234,8 @@ def test_remote_scan_compares_distance_in_one_plane():
     e = engine([RuleSpec(16, "remote_scan")])
     assert e.scan(40, 10.0, (0.0, 0.0), (800.0, 0.0), (121.3, 30.7), "310116", "scan:1") == []
     sig = e.scan(40, 20.0, (0.0, 0.0), (1200.0, 0.0), (121.3, 30.7), "310116", "scan:2")
-    assert kinds(sig) == [("raise", "remote_scan")] and sig[0].evidence["distance_m"] == 1200.0
+    assert kinds(sig) == [("raise", "remote_scan")]
+    assert sig[0].evidence["distance_m"] == 1200.0
 
 
 def test_mobile_welder_over_15_days():
@@ -205,12 +247,14 @@ def test_mobile_welder_over_15_days():
     for k, (x, y) in enumerate(spots):
         out += e.scan(40, k * day, (x, y), (x, y), (121.3, 30.7), "310116", f"s{k}")
     assert kinds(raised(out)) == [("raise", "mobile_welder")]
-    assert len(out[0].evidence["jumps_m"]) == 3 and out[0].t == 7 * day
+    assert len(out[0].evidence["jumps_m"]) == 3
+    assert out[0].t == 7 * day
     # Districts: two districts within the window.
     e = engine([RuleSpec(18, "mobile_welder")])
     a = e.scan(40, 0.0, (0, 0), (0, 0), (121.3, 30.7), "310116", "a")
     b = e.scan(40, day, (10, 0), (10, 0), (121.3, 30.7), "310120", "b")
-    assert a == [] and kinds(raised(b)) == [("raise", "mobile_welder")]
+    assert a == []
+    assert kinds(raised(b)) == [("raise", "mobile_welder")]
     assert b[0].evidence["districts"] == ["310116", "310120"]
 
 
@@ -226,7 +270,8 @@ def test_welder_powered_but_silent():
 def test_feed_offline_and_back():
     e = engine([RuleSpec(20, "feed_offline")])
     sig = e.feeds([(1, "positions", False, 100.0)], 101.0)
-    assert kinds(sig) == [("raise", "feed_offline")] and sig[0].enterprise == 1
+    assert kinds(sig) == [("raise", "feed_offline")]
+    assert sig[0].enterprise == 1
     assert e.feeds([(1, "positions", False, 100.0)], 102.0) == []
     assert kinds(e.feeds([(1, "positions", True, 200.0)], 200.0)) == [("end", "feed_offline")]
 

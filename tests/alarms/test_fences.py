@@ -26,14 +26,16 @@ def test_plain_fence_enter_then_exit_with_one_visit_id():
     trs = walk(FenceTracker(), index, 7, [(-10, 50), (10, 50), (50, 50), (110, 50)])
     assert kinds(trs) == [("enter", "z1"), ("exit", "z1")]
     assert trs[0].visit == trs[1].visit == "z1:7:1000"
-    assert trs[0].t == 1.0 and trs[1].t == 3.0
+    assert trs[0].t == 1.0
+    assert trs[1].t == 3.0
 
 
 def test_dwell_dates_the_visit_from_the_first_fix_inside():
     index = FenceIndex([Fence("z1", SQUARE, enter_dwell_s=5, exit_dwell_s=5)])
     trs = walk(FenceTracker(), index, 1, [(-5, 50)] + [(5, 50)] * 6 + [(-5, 50)] * 6)
     assert kinds(trs) == [("enter", "z1"), ("exit", "z1")]
-    assert trs[0].entered_at == 1.0 and trs[0].t == 1.0
+    assert trs[0].entered_at == 1.0
+    assert trs[0].t == 1.0
     assert trs[1].t == 7.0  # first fix outside
 
 
@@ -70,7 +72,8 @@ def test_out_of_order_and_repeated_fixes_are_ignored():
     tracker, index = FenceTracker(), FenceIndex([Fence("z1", SQUARE)])
     walk(tracker, index, 1, [(-10, 50), (-9, 50)], t0=100)
     late, kept = tracker.advance(index, Fixes.of([1, 1, 1], [50, 60, 101], [50, 50, 50], [50, 50, 50]))
-    assert late == [] and len(kept) == 0  # all older than (or equal to) the last accepted fix
+    assert late == []
+    assert len(kept) == 0
 
 
 def test_a_floor_fence_ignores_other_floors():
@@ -79,7 +82,9 @@ def test_a_floor_fence_ignores_other_floors():
     a, _ = tracker.advance(index, Fixes.of([1], [0], [50], [50], floor=[2]))
     b, _ = tracker.advance(index, Fixes.of([1], [1], [50], [50], floor=[3]))
     c, _ = tracker.advance(index, Fixes.of([1], [2], [50], [50], floor=[np.nan]))  # floor unknown: 2D decides
-    assert a == [] and kinds(b) == [("enter", "z1")] and c == []
+    assert a == []
+    assert kinds(b) == [("enter", "z1")]
+    assert c == []
 
 
 def test_tick_confirms_a_pending_exit_when_fixes_stop():
@@ -88,4 +93,5 @@ def test_tick_confirms_a_pending_exit_when_fixes_stop():
     walk(tracker, index, 1, [(50, 50), (50, 50), (-3, 50)])
     assert tracker.tick(index, 5.0) == []
     trs = tracker.tick(index, 12.5)
-    assert kinds(trs) == [("exit", "z1")] and trs[0].t == 2.0
+    assert kinds(trs) == [("exit", "z1")]
+    assert trs[0].t == 2.0

@@ -1,0 +1,335 @@
+"""The alarm APIs (ALM-5, ALM-6, the public contract): alarms with filters and paging, lifecycle actions, work
+orders, rules and suppression windows. JSON over plain Django views; access from geo_core.access; errors from
+geo_core.errors' one table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import orjson
+from dateutil.parser import isoparse
+from django.contrib.gis.geos import Polygon
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+
+from alarms import lifecycle
+from alarms.catalogue import TYPES
+from alarms.models import Alarm, AlarmRule, AlarmStatus, Suppression, WorkOrder
+from alarms.store import serialize
+from geo_core.access import Access, DeniedError, authenticate, scoped
+from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
+from geo_core.models import Enterprise, TimeWindow, Zone
+
+MAX_LIMIT = 1000
+
+
+def _json(body: object, status: int = 200) -> HttpResponse:
+    return HttpResponse(orjson.dumps(body), status=status, content_type="application/json")
+
+
+def _body(request: HttpRequest) -> dict:
+    try:
+        body = orjson.loads(request.body or b"{}")
+    except orjson.JSONDecodeError as exc:
+        raise BadRequestError(f"body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise BadRequestError("body must be a JSON object")
+    return body
+
+
+def api(methods: tuple[str, ...]):
+    """Authenticate, check the method and CSRF (for session users), map domain errors to answers."""
+
+    def wrap(view):
+        @csrf_exempt
+        def inner(request: HttpRequest, *args, **kwargs):
+            if request.method not in methods:
+                return JsonResponse({"error": f"method {request.method} not allowed"}, status=405,
+                                    headers={"Allow": ", ".join(methods)})  # fmt: skip
+            try:
+                access = authenticate(request)
+                bearer = request.headers.get("Authorization", "").startswith("Bearer ")
+                if request.method not in ("GET", "HEAD") and not bearer:
+                    refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+                    if refused is not None:
+                        return refused
+                return view(request, access, *args, **kwargs)
+            except (Alarm.DoesNotExist, AlarmRule.DoesNotExist, WorkOrder.DoesNotExist, Suppression.DoesNotExist):
+                return JsonResponse({"error": "not found"}, status=404)
+            except ValidationError as exc:
+                detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+                return JsonResponse({"error": "invalid", "fields": detail}, status=400)
+            except Exception as exc:
+                if status_for(exc) is None:
+                    raise
+                return error_response(exc)
+
+        return inner
+
+    return wrap
+
+
+def _time(value: str, name: str) -> datetime:
+    try:
+        t = isoparse(value)
+    except ValueError:
+        raise BadRequestError(f"{name}: {value!r} is not an ISO 8601 time") from None
+    if t.tzinfo is None:
+        raise BadRequestError(f"{name}: {value!r} needs a UTC offset (e.g. +08:00 or Z)")
+    return t
+
+
+def _bbox(value: str) -> Polygon:
+    try:
+        x0, y0, x1, y1 = (float(v) for v in value.split(","))
+    except ValueError:
+        raise BadRequestError(f"bbox: {value!r} is not minlon,minlat,maxlon,maxlat") from None
+    if not (x0 < x1 and y0 < y1):
+        raise BadRequestError("bbox: min must be below max")
+    return Polygon.from_bbox((x0, y0, x1, y1))
+
+
+def _int(request: HttpRequest, name: str, default: int, hi: int) -> int:
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    try:
+        v = int(raw)
+    except ValueError:
+        raise BadRequestError(f"{name}: {raw!r} is not an integer") from None
+    if not 0 <= v <= hi:
+        raise BadRequestError(f"{name}: must be between 0 and {hi}")
+    return v
+
+
+def alarms_queryset(access: Access):
+    return scoped(Alarm.objects.select_related("subject", "zone", "permit", "work_order"), access).exclude(
+        status=AlarmStatus.SUPPRESSED
+    )
+
+
+def filter_alarms(qs, params) -> object:
+    """The filters of the public contract; an unknown value is a 400 that names it."""
+    if v := params.get("status"):
+        wanted = v.split(",")
+        unknown = set(wanted) - set(AlarmStatus.values)
+        if unknown:
+            raise BadRequestError(f"status: unknown {sorted(unknown)}; known: {', '.join(AlarmStatus.values)}")
+        qs = qs.filter(status__in=wanted)
+    if v := params.get("category"):
+        qs = qs.filter(category__in=v.split(","))
+    if v := params.get("code"):
+        qs = qs.filter(code__in=v.split(","))
+    if v := params.get("type"):
+        unknown = set(v.split(",")) - set(TYPES)
+        if unknown:
+            raise BadRequestError(f"type: unknown {sorted(unknown)}; known: {', '.join(TYPES)}")
+        qs = qs.filter(type__in=v.split(","))
+    if v := params.get("enterprise"):
+        qs = qs.filter(company_code__in=v.split(","))
+    if v := params.get("zone"):
+        qs = qs.filter(zone_id__in=[int(z) for z in v.split(",") if z.isdigit()])
+    if v := params.get("subject"):
+        qs = qs.filter(subject__external_id=v)
+    if v := params.get("since"):
+        qs = qs.filter(raised_at__gte=_time(v, "since"))
+    if v := params.get("until"):
+        qs = qs.filter(raised_at__lt=_time(v, "until"))
+    if v := params.get("open"):
+        qs = qs.filter(ended_at__isnull=v.lower() in ("1", "true", "yes"))
+    if v := params.get("bbox"):
+        qs = qs.filter(location__intersects=_bbox(v))
+    return qs
+
+
+@api(("GET",))
+def alarm_list(request: HttpRequest, access: Access) -> HttpResponse:
+    limit = _int(request, "limit", 100, MAX_LIMIT)
+    offset = _int(request, "offset", 0, 10_000_000)
+    qs = filter_alarms(alarms_queryset(access), request.GET)
+    total = qs.count()
+    rows = list(qs.order_by("-raised_at", "-id")[offset : offset + limit])
+    nxt = None
+    if offset + limit < total:
+        q = request.GET.copy()
+        q["offset"], q["limit"] = str(offset + limit), str(limit)
+        nxt = request.build_absolute_uri(f"{request.path}?{q.urlencode()}")
+    return _json({"count": total, "limit": limit, "offset": offset, "next": nxt,
+                  "results": [serialize(a) for a in rows]})  # fmt: skip
+
+
+@api(("GET",))
+def alarm_detail(request: HttpRequest, access: Access, alarm_id: int) -> HttpResponse:
+    a = alarms_queryset(access).get(pk=alarm_id)
+    body = serialize(a)
+    body["actions"] = [
+        {"action": x.action, "by": x.by_name, "at": x.at.isoformat(), "comment": x.comment, "data": x.data}
+        for x in a.actions.all()
+    ]
+    return _json(body)
+
+
+@api(("POST",))
+def alarm_action(request: HttpRequest, access: Access, alarm_id: int, action: str) -> HttpResponse:
+    if not access.can_act:
+        raise DeniedError("read-only users cannot act on alarms")
+    alarms_queryset(access).get(pk=alarm_id)  # 404 outside the user's scope
+    body = _body(request)
+    comment = body.get("comment", "")
+    if not isinstance(comment, str) or len(comment) > 2000:
+        raise BadRequestError("comment: a text of at most 2000 characters")
+    if action == "resolve" and not comment.strip():
+        raise BadRequestError("comment: resolving needs a comment saying what was done")
+    alarm = lifecycle.act(alarm_id, action, access.user, comment, body.get("department"))
+    return _json(serialize(alarm))
+
+
+def _work_order(wo: WorkOrder) -> dict:
+    return {"number": wo.number, "alarm": wo.alarm_id, "type": wo.alarm.type, "department": wo.department,
+            "company_code": wo.enterprise.company_code if wo.enterprise else None, "status": wo.status,
+            "instructions": wo.instructions, "resolution": wo.resolution, "created_at": wo.created_at.isoformat(),
+            "resolved_at": wo.resolved_at.isoformat() if wo.resolved_at else None}  # fmt: skip
+
+
+@api(("GET",))
+def work_orders(request: HttpRequest, access: Access) -> HttpResponse:
+    qs = scoped(WorkOrder.objects.select_related("alarm", "enterprise"), access, "alarm__enterprise")
+    if v := request.GET.get("status"):
+        qs = qs.filter(status__in=v.split(","))
+    if v := request.GET.get("department"):
+        qs = qs.filter(department=v)
+    limit = _int(request, "limit", 100, MAX_LIMIT)
+    offset = _int(request, "offset", 0, 10_000_000)
+    return _json({"count": qs.count(), "results": [_work_order(w) for w in qs[offset : offset + limit]]})
+
+
+@api(("GET",))
+def work_order_detail(request: HttpRequest, access: Access, number: str) -> HttpResponse:
+    qs = scoped(WorkOrder.objects.select_related("alarm", "enterprise"), access, "alarm__enterprise")
+    return _json(_work_order(qs.get(number=number)))
+
+
+# --- rules ---------------------------------------------------------------------------------------------------------
+
+RULE_FIELDS = ("name", "type", "active", "severity", "params", "zone_kinds", "subject_kinds", "person_types", "tags",
+               "window_mode", "route_department", "route_enterprise", "description")  # fmt: skip
+
+
+def _rule(r: AlarmRule) -> dict:
+    t = TYPES.get(r.type)
+    return {
+        "id": r.id, **{f: getattr(r, f) for f in RULE_FIELDS},
+        "category": t.category if t else None, "code": t.code if t else None,
+        "defaults": t.defaults if t else {},
+        "zones": [z.id for z in r.zones.all()], "time_windows": [w.name for w in r.time_windows.all()],
+        "enterprise": r.enterprise.company_code if r.enterprise else None,
+        "updated_at": r.updated_at.isoformat(),
+    }  # fmt: skip
+
+
+def _save_rule(rule: AlarmRule, body: dict, partial: bool) -> AlarmRule:
+    unknown = set(body) - set(RULE_FIELDS) - {"zones", "time_windows", "enterprise", "id"}
+    if unknown:
+        raise BadRequestError(f"unknown fields {sorted(unknown)}")
+    if not partial:
+        missing = {"name", "type"} - set(body)
+        if missing:
+            raise BadRequestError(f"missing {sorted(missing)}")
+    for f in RULE_FIELDS:
+        if f in body:
+            setattr(rule, f, body[f])
+    if "enterprise" in body:
+        code = body["enterprise"]
+        rule.enterprise = None if code in (None, "") else Enterprise.objects.filter(company_code=code).first()
+        if code and rule.enterprise is None:
+            raise BadRequestError(f"enterprise: no enterprise with company_code {code!r}")
+    rule.full_clean()
+    with transaction.atomic():
+        rule.save()
+        if "zones" in body:
+            ids = body["zones"] or []
+            found = set(Zone.objects.filter(id__in=ids).values_list("id", flat=True))
+            if set(ids) - found:
+                raise BadRequestError(f"zones: no zones {sorted(set(ids) - found)}")
+            rule.zones.set(ids)
+        if "time_windows" in body:
+            names = body["time_windows"] or []
+            windows = list(TimeWindow.objects.filter(name__in=names))
+            if len(windows) != len(set(names)):
+                raise BadRequestError(f"time_windows: unknown {sorted(set(names) - {w.name for w in windows})}")
+            rule.time_windows.set(windows)
+        rule.save()  # touch updated_at after the relations: the engine reloads on it
+    return rule
+
+
+@api(("GET", "POST"))
+def rules(request: HttpRequest, access: Access) -> HttpResponse:
+    if request.method == "POST":
+        if not access.can_manage_rules:
+            raise DeniedError("only supervisors manage alarm rules")
+        return _json(_rule(_save_rule(AlarmRule(), _body(request), partial=False)), status=201)
+    qs = AlarmRule.objects.prefetch_related("zones", "time_windows").select_related("enterprise")
+    if access.enterprise_ids is not None:
+        qs = qs.filter(access.enterprise_q() | Q(enterprise__isnull=True))
+    return _json({"count": qs.count(), "results": [_rule(r) for r in qs], "types": {
+        t.name: {"category": t.category, "code": t.code, "label": t.label, "defaults": t.defaults}
+        for t in TYPES.values()}})  # fmt: skip
+
+
+@api(("GET", "PUT", "PATCH", "DELETE"))
+def rule_detail(request: HttpRequest, access: Access, rule_id: int) -> HttpResponse:
+    rule = AlarmRule.objects.get(pk=rule_id)
+    if request.method == "GET":
+        return _json(_rule(rule))
+    if not access.can_manage_rules:
+        raise DeniedError("only supervisors manage alarm rules")
+    if request.method == "DELETE":
+        rule.delete()
+        return HttpResponse(status=204)
+    return _json(_rule(_save_rule(rule, _body(request), partial=request.method == "PATCH")))
+
+
+# --- suppression windows -------------------------------------------------------------------------------------------
+
+
+def _suppression(s: Suppression) -> dict:
+    return {"id": s.id, "name": s.name, "active": s.active, "types": s.types, "zone": s.zone_id,
+            "enterprise": s.enterprise.company_code if s.enterprise else None,
+            "starts_at": s.starts_at.isoformat() if s.starts_at else None,
+            "ends_at": s.ends_at.isoformat() if s.ends_at else None,
+            "time_window": s.time_window.name if s.time_window else None, "reason": s.reason,
+            "suppressed": s.suppressed.count()}  # fmt: skip
+
+
+@api(("GET", "POST"))
+def suppressions(request: HttpRequest, access: Access) -> HttpResponse:
+    if request.method == "GET":
+        qs = Suppression.objects.select_related("enterprise", "time_window")
+        return _json({"results": [_suppression(s) for s in qs]})
+    if not access.can_manage_rules:
+        raise DeniedError("only supervisors set suppression windows")
+    body = _body(request)
+    unknown = sorted(set(body["types"]) - set(TYPES)) if isinstance(body.get("types"), list) else []
+    if unknown:
+        raise BadRequestError(f"types: unknown {unknown}")
+    s = Suppression(
+        name=body.get("name", ""), types=body.get("types", []), zone_id=body.get("zone"),
+        starts_at=_time(body["starts_at"], "starts_at") if body.get("starts_at") else None,
+        ends_at=_time(body["ends_at"], "ends_at") if body.get("ends_at") else None,
+        reason=body.get("reason", ""), created_by=access.user,
+    )  # fmt: skip
+    if body.get("enterprise"):
+        s.enterprise = Enterprise.objects.filter(company_code=body["enterprise"]).first()
+        if s.enterprise is None:
+            raise BadRequestError(f"enterprise: no enterprise with company_code {body['enterprise']!r}")
+    if body.get("time_window"):
+        s.time_window = TimeWindow.objects.filter(name=body["time_window"]).first()
+        if s.time_window is None:
+            raise NotFoundError(f"time_window: no window named {body['time_window']!r}")
+    s.full_clean()
+    s.save()
+    return _json(_suppression(s), status=201)

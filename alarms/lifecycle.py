@@ -1,0 +1,61 @@
+"""ALM-5: raised -> acknowledged -> dispatched (a work order to the routed department and enterprise) -> resolved
+-> closed. Every step records who and when, and is pushed to the streams and the relay in the same transaction."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from alarms.models import Alarm, AlarmAction, AlarmStatus, WorkOrder
+from alarms.store import publish, relay_alarm
+from geo_core.errors import ConflictError
+
+# Which statuses each action may start from.
+ALLOWED = {
+    "acknowledge": {AlarmStatus.RAISED},
+    "dispatch": {AlarmStatus.RAISED, AlarmStatus.ACKNOWLEDGED},
+    "resolve": {AlarmStatus.RAISED, AlarmStatus.ACKNOWLEDGED, AlarmStatus.DISPATCHED},
+    "close": {AlarmStatus.RESOLVED},
+}
+RESULT = {"acknowledge": AlarmStatus.ACKNOWLEDGED, "dispatch": AlarmStatus.DISPATCHED,
+          "resolve": AlarmStatus.RESOLVED, "close": AlarmStatus.CLOSED}  # fmt: skip
+PAST = {"acknowledge": "acknowledged", "dispatch": "dispatched", "resolve": "resolved", "close": "closed"}
+
+
+def act(alarm_id: int, action: str, user, comment: str = "", department: str | None = None) -> Alarm:
+    if action not in ALLOWED:
+        raise ConflictError(f"unknown action {action!r}; one of {', '.join(ALLOWED)}")
+    with transaction.atomic():
+        alarm = Alarm.objects.select_for_update().select_related("rule", "subject", "zone", "permit").get(pk=alarm_id)
+        if alarm.status not in ALLOWED[action]:
+            raise ConflictError(
+                f"alarm {alarm.id} is {alarm.status}; {action} needs it {' or '.join(sorted(ALLOWED[action]))}"
+            )
+        now = timezone.now()
+        data = {}
+        if action == "dispatch":
+            dept = department or (alarm.rule.route_department if alarm.rule else "") or "安全监管科"
+            to_enterprise = alarm.rule.route_enterprise if alarm.rule else True
+            wo = WorkOrder.objects.create(
+                alarm=alarm,
+                number=f"WO{now:%Y%m%d}-{alarm.id:06d}",
+                department=dept,
+                enterprise_id=alarm.enterprise_id if to_enterprise else None,
+                instructions=comment,
+            )
+            data = {"work_order": wo.number, "department": dept, "enterprise": alarm.company_code}
+        elif action in ("resolve", "close"):
+            wo = WorkOrder.objects.filter(alarm=alarm).first()
+            if wo is not None:
+                wo.status = WorkOrder.Status.RESOLVED if action == "resolve" else WorkOrder.Status.CLOSED
+                if action == "resolve":
+                    wo.resolution, wo.resolved_at = comment, now
+                wo.save()
+        alarm.status = RESULT[action]
+        alarm.save(update_fields=["status", "updated_at"])
+        AlarmAction.objects.create(alarm=alarm, action=PAST[action], by=user, by_name=user.get_username(),
+                                   comment=comment, data=data)  # fmt: skip
+        alarm.refresh_from_db()
+        publish(alarm, PAST[action])
+        relay_alarm(alarm, PAST[action])
+    return alarm

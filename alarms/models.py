@@ -1,0 +1,237 @@
+"""Rules (data), alarms with their lifecycle and evidence, work orders, suppression windows, the push outbox and the
+engine's saved state."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
+
+from alarms.catalogue import SEVERITIES, TYPES
+from geo_core.models.base import SRID, Timestamped
+
+TYPE_CHOICES = [(t.name, f"{t.name} · {t.label}") for t in TYPES.values()]
+CATEGORIES = sorted({t.category for t in TYPES.values()})
+
+
+class WindowMode(models.TextChoices):
+    ALWAYS = "always", "always in force"
+    INSIDE = "inside", "only inside its time windows"
+    OUTSIDE = "outside", "only outside its time windows"
+
+
+class AlarmRule(Timestamped):
+    """One rule: a type, what it watches, whom it applies to, its thresholds, when, and where work orders go."""
+
+    name = models.CharField(max_length=128)
+    type = models.CharField(max_length=32, choices=TYPE_CHOICES)
+    active = models.BooleanField(default=True)
+    severity = models.CharField(max_length=16, blank=True, help_text="empty: the type's default")
+    params = models.JSONField(default=dict, blank=True, help_text="thresholds over the type's defaults")
+    zones = models.ManyToManyField("geo_core.Zone", blank=True, related_name="alarm_rules")
+    zone_kinds = models.JSONField(default=list, blank=True, help_text="with no zones named: zones of these kinds")
+    enterprise = models.ForeignKey(
+        "geo_core.Enterprise",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alarm_rules",
+        help_text="only this enterprise's subjects and zones",
+    )
+    subject_kinds = models.JSONField(default=list, blank=True, help_text="person, welder, ...; empty: the type's")
+    person_types = models.JSONField(default=list, blank=True, help_text="AQ 3064.3 PERSON_TYPE 01/02/03")
+    tags = models.JSONField(default=list, blank=True, help_text="subjects whose attributes.tags share one of these")
+    window_mode = models.CharField(max_length=8, choices=WindowMode.choices, default=WindowMode.ALWAYS)
+    time_windows = models.ManyToManyField("geo_core.TimeWindow", blank=True, related_name="alarm_rules")
+    route_department = models.CharField(max_length=64, blank=True, help_text="department that gets the work order")
+    route_enterprise = models.BooleanField(default=True, help_text="the enterprise concerned gets it too")
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=models.Q(type__in=list(TYPES)), name="alarmrule_type")]
+
+    def __str__(self) -> str:
+        return f"{self.name} [{self.type}]"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.type not in TYPES:
+            errors["type"] = f"unknown alarm type {self.type!r}; known: {', '.join(TYPES)}"
+        elif not isinstance(self.params, dict):
+            errors["params"] = "must be an object of thresholds"
+        else:
+            known = set(TYPES[self.type].defaults) | {
+                "enter_dwell_s",
+                "exit_dwell_s",
+                "enter_margin_m",
+                "exit_margin_m",
+            }
+            unknown = sorted(set(self.params) - known)
+            if unknown:
+                errors["params"] = f"unknown thresholds {unknown} for {self.type}; known: {sorted(known)}"
+            bad = [k for k, v in self.params.items() if k in known and not isinstance(v, (int, float, list))]
+            if bad:
+                errors["params"] = f"thresholds {bad} must be numbers"
+        if self.severity and self.severity not in SEVERITIES:
+            errors["severity"] = f"must be one of {', '.join(SEVERITIES)}"
+        for name in ("zone_kinds", "subject_kinds", "person_types", "tags"):
+            if not isinstance(getattr(self, name), list):
+                errors[name] = "must be a list"
+        if errors:
+            raise ValidationError(errors)
+
+
+class Suppression(Timestamped):
+    """报警静默: alarms of these types (all when empty), in this zone / of this enterprise, inside this period or
+    time window, are recorded as suppressed and not pushed."""
+
+    name = models.CharField(max_length=128)
+    active = models.BooleanField(default=True)
+    types = models.JSONField(default=list, blank=True)
+    zone = models.ForeignKey("geo_core.Zone", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    enterprise = models.ForeignKey(
+        "geo_core.Enterprise", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    time_window = models.ForeignKey(
+        "geo_core.TimeWindow",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="a recurring window (e.g. a weekly drill)",
+    )
+    reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(starts_at__isnull=True)
+                | models.Q(ends_at__isnull=True)
+                | models.Q(ends_at__gt=models.F("starts_at")),
+                name="suppression_period_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AlarmStatus(models.TextChoices):
+    RAISED = "raised", "已报警"
+    ACKNOWLEDGED = "acknowledged", "已确认"
+    DISPATCHED = "dispatched", "已派单"
+    RESOLVED = "resolved", "已处置"
+    CLOSED = "closed", "已关闭"
+    SUPPRESSED = "suppressed", "已静默"
+
+
+class Alarm(models.Model):
+    key = models.CharField(max_length=200, unique=True, help_text="de-duplication: rule, subject/zone, visit")
+    rule = models.ForeignKey(AlarmRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="alarms")
+    type = models.CharField(max_length=32, choices=TYPE_CHOICES)
+    category = models.CharField(max_length=8)
+    code = models.CharField(max_length=4, null=True, blank=True)
+    severity = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=AlarmStatus.choices, default=AlarmStatus.RAISED)
+    subject = models.ForeignKey(
+        "geo_core.Subject", null=True, blank=True, on_delete=models.SET_NULL, related_name="alarms"
+    )
+    subjects = models.JSONField(default=list, blank=True, help_text="external ids, for groups")
+    zone = models.ForeignKey("geo_core.Zone", null=True, blank=True, on_delete=models.SET_NULL, related_name="alarms")
+    permit = models.ForeignKey(
+        "geo_core.WorkPermit", null=True, blank=True, on_delete=models.SET_NULL, related_name="alarms"
+    )
+    enterprise = models.ForeignKey(
+        "geo_core.Enterprise", null=True, blank=True, on_delete=models.SET_NULL, related_name="alarms"
+    )
+    company_code = models.CharField(max_length=18, blank=True)
+    location = models.PointField(srid=SRID, null=True, blank=True)
+    raised_at = models.DateTimeField(help_text="when the condition began (ALARM_TIME)")
+    detected_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="when the condition ended (ALARM_END_TIME)")
+    updated_at = models.DateTimeField(auto_now=True)
+    evidence = models.JSONField(default=dict)
+    suppressed_by = models.ForeignKey(
+        Suppression, null=True, blank=True, on_delete=models.SET_NULL, related_name="suppressed"
+    )
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        indexes = [
+            models.Index(fields=["-raised_at", "-id"]),
+            models.Index(fields=["status", "type"]),
+            models.Index(fields=["enterprise", "-raised_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk} ({self.status})"
+
+
+class AlarmAction(models.Model):
+    """The lifecycle log: every step of an alarm, with who and when."""
+
+    alarm = models.ForeignKey(Alarm, on_delete=models.CASCADE, related_name="actions")
+    action = models.CharField(max_length=16)  # raised, updated, ended, acknowledged, dispatched, resolved, closed
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    by_name = models.CharField(max_length=150, help_text="username, or 'engine'")
+    at = models.DateTimeField(auto_now_add=True)
+    comment = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class WorkOrder(Timestamped):
+    class Status(models.TextChoices):
+        OPEN = "open", "待处置"
+        RESOLVED = "resolved", "已处置"
+        CLOSED = "closed", "已关闭"
+
+    alarm = models.OneToOneField(Alarm, on_delete=models.CASCADE, related_name="work_order")
+    number = models.CharField(max_length=32, unique=True)
+    department = models.CharField(max_length=64, blank=True)
+    enterprise = models.ForeignKey(
+        "geo_core.Enterprise", null=True, blank=True, on_delete=models.SET_NULL, related_name="work_orders"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    instructions = models.TextField(blank=True)
+    resolution = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class AlarmEvent(models.Model):
+    """The durable push outbox: one row per change of an alarm, written in the transaction that made the change.
+    Its id is the Server-Sent Events id, so a client resumes from Last-Event-ID without a gap."""
+
+    id = models.BigAutoField(primary_key=True)
+    alarm = models.ForeignKey(Alarm, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16)
+    at = models.DateTimeField(auto_now_add=True)
+    payload = models.JSONField()
+
+    class Meta:
+        ordering = ["id"]
+
+
+class EngineSnapshot(models.Model):
+    """The engine's pickled state and the input it has consumed, saved with the alarms it produced."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    version = models.CharField(max_length=32)
+    state = models.BinaryField()
+    cursors = models.JSONField(default=dict)
+    saved_at = models.DateTimeField(auto_now=True)

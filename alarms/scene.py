@@ -1,0 +1,213 @@
+"""Read the scene the engine watches (rules, zones, permits, subjects) from PostGIS into engine specs, in the
+metric plane. Also tells when any of it changed, so the worker reloads within a second of an edit (no restart)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import shapely
+from django.db import connection
+
+from alarms.catalogue import TYPES, UPGRADE_CODES
+from alarms.engine import PermitSpec, RuleSpec, SubjectInfo, ZoneSpec
+from alarms.models import AlarmRule
+from alarms.plane import MetricPlane
+from geo_core.models import TimeWindow, Zone
+from geo_core.permit_codes import MAX_VALIDITY
+from geo_core.timewindows import window_contains, zone_in_force
+
+# What the engine's scene is built from; a change to any of these tables reloads it.
+WATCHED = (
+    "geo_core_zone",
+    "alarms_alarmrule",
+    "geo_core_workpermit",
+    "geo_core_timewindow",
+    "geo_core_subject",
+    "geo_core_site",
+)
+
+
+def stamp() -> tuple:
+    """A cheap fingerprint of the scene: row count and newest change of every watched table."""
+    parts = " UNION ALL ".join(f"SELECT '{t}', count(*), max(updated_at) FROM {t}" for t in WATCHED)
+    with connection.cursor() as cur:
+        cur.execute(parts)
+        return tuple(cur.fetchall())
+
+
+@dataclass(frozen=True)
+class InForce:
+    """A time-window condition as a callable over epoch seconds (picklable, unlike a lambda)."""
+
+    mode: str
+    windows: tuple
+
+    def __call__(self, t: float) -> bool:
+        if self.mode == "always" or not self.windows:
+            return self.mode != "inside"
+        return zone_in_force(self.mode, self.windows, datetime.fromtimestamp(t, UTC))
+
+
+@dataclass(frozen=True)
+class Window:
+    window: object
+
+    def __call__(self, t: float) -> bool:
+        return window_contains(self.window, datetime.fromtimestamp(t, UTC))
+
+
+def plane_for_scene() -> MetricPlane:
+    with connection.cursor() as cur:
+        cur.execute("SELECT ST_X(ST_Centroid(ST_Extent(geom))) FROM geo_core_zone WHERE active")
+        lon = cur.fetchone()[0]
+        if lon is None:
+            cur.execute("SELECT ST_X(ST_Centroid(ST_Extent(footprint))) FROM geo_core_site")
+            lon = cur.fetchone()[0]
+    return MetricPlane(lon if lon is not None else 121.5)
+
+
+def rules() -> list[AlarmRule]:
+    return list(AlarmRule.objects.filter(active=True).prefetch_related("zones", "time_windows"))
+
+
+def _watched_zone_ids(rule: AlarmRule, zones: list[Zone]) -> frozenset[int]:
+    named = [z.id for z in rule.zones.all() if z.active]
+    if named:
+        return frozenset(named)
+    kinds = set(rule.zone_kinds or TYPES[rule.type].zone_kinds)
+    return frozenset(
+        z.id for z in zones if z.kind in kinds and (rule.enterprise_id is None or z.enterprise_id == rule.enterprise_id)
+    )
+
+
+def load(plane: MetricPlane) -> tuple[list[ZoneSpec], list[PermitSpec], list[RuleSpec], dict[int, SubjectInfo]]:
+    subjects = _subjects()
+    by_external = {(s.enterprise_id, s.external_id): s.id for s in subjects.values()}
+    zones = list(Zone.objects.filter(active=True).prefetch_related("time_windows"))
+    purposes = [w for w in TimeWindow.objects.all() if w.purpose in UPGRADE_CODES]
+    rule_specs, used = [], set()
+    for r in rules():
+        zone_ids = _watched_zone_ids(r, zones)
+        used |= zone_ids
+        own = tuple(r.time_windows.all())
+        windows = {w.purpose: Window(w) for w in (own or purposes) if w.purpose in UPGRADE_CODES}
+        rule_specs.append(
+            RuleSpec(
+                id=r.id,
+                type=r.type,
+                severity=r.severity,
+                params=r.params,
+                zones=zone_ids,
+                kinds=tuple(r.subject_kinds),
+                person_types=frozenset(r.person_types),
+                enterprise_id=r.enterprise_id,
+                tags=frozenset(r.tags),
+                in_force=InForce(r.window_mode, () if r.type == "hot_work_not_upgraded" else own),
+                windows=windows,
+            )
+        )
+    zone_specs = []
+    for z in zones:
+        if z.id not in used:
+            continue
+        holders = tuple(
+            sid for ext in z.attributes.get("holders", []) if (sid := by_external.get((z.enterprise_id, ext)))
+        )
+        zone_specs.append(
+            ZoneSpec(
+                id=z.id,
+                name=z.name,
+                kind=z.kind,
+                geom=plane.geometry(shapely.from_wkb(bytes(z.geom.wkb))),
+                enterprise_id=z.enterprise_id,
+                floor=z.floor,
+                capacity_min=z.capacity_min,
+                capacity_max=z.capacity_max,
+                holders=holders,
+                params=z.attributes.get("alarm", {}),
+                in_force=InForce(z.window_mode, tuple(z.time_windows.all())),
+            )
+        )
+    return zone_specs, _permits(plane), rule_specs, subjects
+
+
+def _subjects() -> dict[int, SubjectInfo]:
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT id, kind, external_id, enterprise_id, person_type,
+                      coalesce(ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(attributes->'tags')
+                               = 'array' THEN attributes->'tags' ELSE '[]'::jsonb END)), '{}')
+               FROM geo_core_subject WHERE active"""
+        )
+        return {i: SubjectInfo(i, k, e, ent, pt, frozenset(tags)) for i, k, e, ent, pt, tags in cur.fetchall()}
+
+
+PERMITS = """
+SELECT p.id, p.ticket_no, p.ticket_type, p.status, p.enterprise_id, ST_X(p.location), ST_Y(p.location),
+       ST_AsBinary(p.work_area), p.guardian_id,
+       ARRAY(SELECT subject_id FROM geo_core_workpermit_workers w WHERE w.workpermit_id = p.id),
+       p.approver_id, p.planned_end, p.actual_start, coalesce((p.attributes->>'upgraded')::boolean, false),
+       NOT EXISTS (SELECT 1 FROM geo_core_site s WHERE s.enterprise_id = p.enterprise_id
+                   AND ST_Covers(s.footprint, p.location)) AS outside_site,
+       CASE WHEN p.approver_id IS NULL OR p.approved_at IS NULL THEN NULL ELSE coalesce((
+         SELECT ST_Distance(f.geom::geography, p.location::geography) FROM geo_core_positionfix f
+         WHERE f.subject_id = p.approver_id AND f.time BETWEEN p.approved_at - interval '5 minutes'
+                                              AND p.approved_at + interval '5 minutes'
+         ORDER BY abs(extract(epoch FROM f.time - p.approved_at)) LIMIT 1), 'Infinity') END
+FROM geo_core_workpermit p WHERE p.status IN (1, 2, 6)
+"""
+
+
+def _permits(plane: MetricPlane) -> list[PermitSpec]:
+    with connection.cursor() as cur:
+        cur.execute(PERMITS)
+        rows = cur.fetchall()
+    out = []
+    for (
+        pid,
+        no,
+        tt,
+        status,
+        ent,
+        lon,
+        lat,
+        area,
+        guardian,
+        workers,
+        approver,
+        end,
+        start,
+        upgraded,
+        outside,
+        approver_d,
+    ) in rows:
+        x, y = plane.forward([lon], [lat])
+        authorised = frozenset([*workers, *(v for v in (guardian, approver) if v is not None)])
+        validity = MAX_VALIDITY.get(tt)
+        out.append(
+            PermitSpec(
+                id=pid,
+                ticket_no=no,
+                ticket_type=tt,
+                status=status,
+                enterprise_id=ent,
+                x=float(x[0]),
+                y=float(y[0]),
+                lon=lon,
+                lat=lat,
+                area=plane.geometry(shapely.from_wkb(bytes(area))) if area is not None else None,
+                guardian=guardian,
+                authorised=authorised,
+                planned_end=end.timestamp(),
+                actual_start=start.timestamp() if start else None,
+                max_validity_s=validity.total_seconds() if validity else None,
+                outside_site=outside,
+                upgraded=upgraded,
+                approver_distance_m=None
+                if approver_d is None
+                else (math.inf if math.isinf(approver_d) else approver_d),
+            )
+        )
+    return out

@@ -1,0 +1,199 @@
+"""The thin persistence layer: engine Signals become Alarm rows, lifecycle actions, push events (the outbox read by
+the SSE stream) and relay rows for the city bureau, all in the caller's transaction; NOTIFY wakes the streams at
+commit. Suppression windows are applied here, and what they suppressed is recorded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.contrib.gis.geos import Point
+from django.db import connection
+
+from alarms.catalogue import TYPES
+from alarms.engine import Signal
+from alarms.models import Alarm, AlarmAction, AlarmEvent, AlarmStatus, Suppression
+from geo_core.ingest import relay
+from geo_core.models import Enterprise, Subject
+from geo_core.timewindows import window_contains
+
+CHANNEL = "alarms_events"
+
+
+def when(t: float) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
+
+
+def serialize(a: Alarm) -> dict:
+    """The public contract of one alarm (GET /api/alarms/, the SSE stream, the relay)."""
+    return {
+        "id": a.id,
+        "category": a.category,
+        "code": a.code,
+        "type": a.type,
+        "label": TYPES[a.type].label if a.type in TYPES else a.type,
+        "severity": a.severity,
+        "status": a.status,
+        "company_code": a.company_code,
+        "subject": a.subject.external_id if a.subject_id and a.subject else None,
+        "subject_kind": a.subject.kind if a.subject_id and a.subject else None,
+        "subjects": a.subjects,
+        "zone": {"id": a.zone_id, "name": a.zone.name} if a.zone_id and a.zone else None,
+        "permit": {"id": a.permit_id, "ticket_no": a.permit.ticket_no} if a.permit_id and a.permit else None,
+        "raised_at": a.raised_at.isoformat(),
+        "ended_at": a.ended_at.isoformat() if a.ended_at else None,
+        "updated_at": a.updated_at.isoformat() if a.updated_at else None,
+        "location": {"type": "Point", "coordinates": [a.location.x, a.location.y]} if a.location else None,
+        "rule": a.rule_id,
+        "evidence": a.evidence,
+        "work_order": _work_order(a),
+    }
+
+
+def _work_order(a: Alarm) -> dict | None:
+    wo = getattr(a, "work_order", None) if a.status in ("dispatched", "resolved", "closed") else None
+    if wo is None:
+        return None
+    return {"number": wo.number, "department": wo.department, "status": wo.status}
+
+
+def publish(alarm: Alarm, kind: str) -> AlarmEvent:
+    """Queue a change for the streams (same transaction as the change) and wake them at commit."""
+    ev = AlarmEvent.objects.create(alarm=alarm, kind=kind, payload=serialize(alarm))
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(ev.id)])
+    return ev
+
+
+def relay_alarm(alarm: Alarm, kind: str) -> None:
+    """AQ 3064.3 B.3 (person) / B.4 (zone) shaped record for the city bureau; other categories as ours."""
+    body = {
+        "ID": str(alarm.id),
+        "ALARM_TYPE": alarm.code,
+        "TYPE": alarm.type,
+        "EVENT": kind,
+        "ALARM_TIME": alarm.raised_at.isoformat(),
+        "ALARM_END_TIME": alarm.ended_at.isoformat() if alarm.ended_at else None,
+        "DESCRIBE": TYPES[alarm.type].label,
+        "SEVERITY": alarm.severity,
+    }
+    if alarm.subject_id:
+        body["PERSON_ID"] = alarm.subject.external_id
+    if alarm.zone_id:
+        body["ZONE_ID"] = alarm.zone.external_id or str(alarm.zone_id)
+    if alarm.location:
+        body["LONGITUDE"], body["LATITUDE"] = alarm.location.x, alarm.location.y
+    relay.enqueue("alarms", alarm.company_code, [body])
+
+
+def suppression_for(sig: Signal, suppressions: list[Suppression]) -> Suppression | None:
+    at = when(sig.t)
+    for s in suppressions:
+        if s.types and sig.type not in s.types:
+            continue
+        if s.zone_id is not None and s.zone_id != sig.zone:
+            continue
+        if s.enterprise_id is not None and s.enterprise_id != sig.enterprise:
+            continue
+        if (s.starts_at and at < s.starts_at) or (s.ends_at and at >= s.ends_at):
+            continue
+        if s.time_window is not None and not window_contains(s.time_window, at):
+            continue
+        return s
+    return None
+
+
+class Writer:
+    """Applies signals; caches enterprise codes and subject external ids between batches."""
+
+    def __init__(self) -> None:
+        self.rule_ids: set[int] = set()  # the rules of the scene the engine runs (set by the worker)
+        self._codes: dict[int, str] = {}
+        self._externals: dict[int, str] = {}
+
+    def _code(self, enterprise_id: int | None) -> str:
+        if enterprise_id is None:
+            return ""
+        if enterprise_id not in self._codes:
+            self._codes.update(Enterprise.objects.values_list("id", "company_code"))
+        return self._codes.get(enterprise_id, "")
+
+    def _external(self, ids: tuple[int, ...]) -> list[str]:
+        missing = [i for i in ids if i not in self._externals]
+        if missing:
+            self._externals.update(Subject.objects.filter(id__in=missing).values_list("id", "external_id"))
+        return [self._externals.get(i, str(i)) for i in ids]
+
+    def apply(self, signals: list[Signal]) -> dict[str, int]:
+        """Call inside a transaction. Raises already stored (a replay after a restart) are skipped."""
+        counts = {"raised": 0, "updated": 0, "ended": 0, "suppressed": 0, "repeats": 0}
+        if not signals:
+            return counts
+        keys = {s.key for s in signals}
+        alarms = {a.key: a for a in Alarm.objects.filter(key__in=keys).select_related("subject", "zone", "permit")}
+        suppressions = None
+        for sig in signals:
+            a = alarms.get(sig.key)
+            if sig.action == "raise":
+                if a is not None:
+                    counts["repeats"] += 1
+                    continue
+                if suppressions is None:
+                    suppressions = list(Suppression.objects.filter(active=True).select_related("time_window"))
+                sup = suppression_for(sig, suppressions)
+                a = Alarm.objects.create(
+                    key=sig.key,
+                    rule_id=sig.rule if sig.rule in self.rule_ids else None,
+                    type=sig.type,
+                    category=TYPES[sig.type].category,
+                    code=sig.code,
+                    severity=sig.severity,
+                    status=AlarmStatus.SUPPRESSED if sup else AlarmStatus.RAISED,
+                    subject_id=sig.subject,
+                    subjects=self._external(sig.subjects),
+                    zone_id=sig.zone,
+                    permit_id=sig.permit,
+                    enterprise_id=sig.enterprise,
+                    company_code=self._code(sig.enterprise),
+                    location=Point(sig.lon, sig.lat, srid=4490) if sig.lon is not None else None,
+                    raised_at=when(sig.t),
+                    evidence=sig.evidence,
+                    suppressed_by=sup,
+                )
+                a = Alarm.objects.select_related("subject", "zone", "permit").get(pk=a.pk)
+                alarms[sig.key] = a
+                AlarmAction.objects.create(
+                    alarm=a,
+                    action="suppressed" if sup else "raised",
+                    by_name="engine",
+                    data={"suppression": sup.id} if sup else {},
+                )
+                if sup:
+                    counts["suppressed"] += 1
+                    continue
+                counts["raised"] += 1
+                publish(a, "raised")
+                relay_alarm(a, "raised")
+            elif a is None:
+                continue  # an update or end for an alarm this database never had (state from another database)
+            elif sig.action == "update":
+                a.severity = sig.severity or a.severity
+                a.evidence = {
+                    **a.evidence,
+                    **sig.evidence,
+                    "history": [*a.evidence.get("history", []), {"t": sig.t, "severity": sig.severity}],
+                }
+                a.save(update_fields=["severity", "evidence", "updated_at"])
+                AlarmAction.objects.create(alarm=a, action="updated", by_name="engine", data=sig.evidence)
+                counts["updated"] += 1
+                if a.status != AlarmStatus.SUPPRESSED:
+                    publish(a, "updated")
+            elif sig.action == "end" and a.ended_at is None:
+                a.ended_at = when(sig.t)
+                a.evidence = {**a.evidence, "end": sig.evidence}
+                a.save(update_fields=["ended_at", "evidence", "updated_at"])
+                AlarmAction.objects.create(alarm=a, action="ended", by_name="engine", data=sig.evidence)
+                counts["ended"] += 1
+                if a.status != AlarmStatus.SUPPRESSED:
+                    publish(a, "ended")
+                    relay_alarm(a, "ended")
+        return counts

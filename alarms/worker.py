@@ -1,0 +1,321 @@
+"""The alarm worker: follows the live feed of committed position batches (NOTIFY geo_core_positions) and device
+events (NOTIFY geo_core_events), feeds the engine, ticks it every second, and writes what it says together with the
+engine's state, so a restart resumes from the saved state and replays the batches committed after it: the replay
+names the same alarms (deterministic keys) and the store skips them, so nothing is repeated or lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import time
+from collections import deque
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import psycopg
+from django.db import connection, transaction
+
+from alarms import scene
+from alarms.engine import Engine, Signal
+from alarms.fences import Fixes
+from alarms.models import EngineSnapshot
+from alarms.plane import MetricPlane
+from alarms.store import Writer
+from geo_core.ingest.writer import CHANNEL, EVENTS_CHANNEL
+from geo_core.models import DeviceEvent, FeedLiveness, ReportedAlarm
+
+log = logging.getLogger("alarms.worker")
+VERSION = "engine-1"
+KEEP_BATCHES = 5000  # processed batch ids remembered (a batch committing later than this many others is missed)
+SNAPSHOT_EVERY_S = 10.0
+
+FIXES_SQL = """
+SELECT subject_id, extract(epoch FROM time), ST_X(geom), ST_Y(geom), coalesce(floor::float8, 'NaN'), batch_id
+FROM geo_core_positionfix WHERE {where}
+"""
+
+
+class AlarmWorker:
+    def __init__(self, name: str = "default", snapshot_every: float = SNAPSHOT_EVERY_S):
+        self.name = name
+        self.snapshot_every = snapshot_every
+        self.engine = Engine()
+        self.writer = Writer()
+        self.plane: MetricPlane | None = None
+        self.stamp: tuple | None = None
+        self.done: deque[int] = deque(maxlen=KEEP_BATCHES)
+        self.cursors: dict = {}
+        self.last_snapshot = 0.0
+        self.stats = {"batches": 0, "fixes": 0, "raised": 0, "updated": 0, "ended": 0, "suppressed": 0, "repeats": 0}
+        self.listener: psycopg.Connection | None = None
+
+    # --- start: restore, configure, catch up --------------------------------------------------------------------
+
+    def start(self, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        self.plane = scene.plane_for_scene()
+        snap = EngineSnapshot.objects.filter(name=self.name).first()
+        restored = False
+        if snap is not None and snap.version == VERSION:
+            try:
+                self.engine = pickle.loads(bytes(snap.state))
+                self.cursors = snap.cursors
+                self.done.extend(self.cursors.get("batches", []))
+                restored = True
+            except Exception as exc:
+                log.warning("engine state unreadable, starting fresh", extra={"error": str(exc)[:200]})
+        self.reload(now, force=True)
+        signals = self._catch_up(snap.saved_at) if restored else self._bootstrap(now)
+        signals += self._events(now)
+        self._commit(signals, now, snapshot=True)
+        log.info(
+            "alarm worker started",
+            extra={
+                "restored": restored,
+                "plane": self.plane.crs,
+                "rules": len(self.engine.rules),
+                "fences": len(self.engine.index),
+            },
+        )
+
+    def reload(self, now: float, force: bool = False) -> list[Signal]:
+        """Rebuild the scene when rules, zones, permits, windows or subjects changed (checked every tick)."""
+        stamp = scene.stamp()
+        if not force and stamp == self.stamp:
+            return []
+        self.stamp = stamp
+        zones, permits, rules, subjects = scene.load(self.plane)
+        out = self.engine.configure(zones, permits, rules, subjects, now=now)
+        self.writer.rule_ids = {r.id for r in rules}
+        log.info(
+            "scene loaded",
+            extra={
+                "rules": len(rules),
+                "zones": len(zones),
+                "permits": len(permits),
+                "subjects": len(subjects),
+                "fences": len(self.engine.index),
+            },
+        )
+        return out
+
+    def _bootstrap(self, now: float) -> list[Signal]:
+        """First start: the live state of every subject is the first fix the engine sees; history is not replayed.
+        Device cursors start 10 minutes back, so an SOS pressed just before the first start is not lost."""
+        with connection.cursor() as cur:
+            cur.execute("SELECT last_value FROM geo_core_ingest_batch_seq")
+            self.cursors["batch_floor"] = cur.fetchone()[0]
+            cur.execute(
+                """SELECT subject_id, extract(epoch FROM time), ST_X(geom), ST_Y(geom),
+                          coalesce(floor::float8, 'NaN'), NULL FROM geo_core_subjectstate"""
+            )
+            rows = cur.fetchall()
+            cur.execute(
+                """SELECT s.subject_id, coalesce(s.live->>'power', '') = 'on',
+                          greatest(extract(epoch FROM s.time),
+                                   coalesce(extract(epoch FROM (s.live->>'heartbeat_at')::timestamptz), 0))
+                   FROM geo_core_subjectstate s JOIN geo_core_subject j ON j.id = s.subject_id
+                   WHERE j.kind = 'welder' AND s.live ? 'power'"""
+            )
+            for sid, powered, heard in cur.fetchall():
+                self.engine.device(sid, powered, float(heard))
+        since = datetime.fromtimestamp(now, UTC) - timedelta(minutes=10)
+        self.cursors["device_event"] = (
+            DeviceEvent.objects.filter(received_at__lt=since).order_by("-id").values_list("id", flat=True).first() or 0
+        )
+        self.cursors["reported"] = (
+            ReportedAlarm.objects.filter(received_at__lt=since).order_by("-id").values_list("id", flat=True).first()
+            or 0
+        )
+        return self._feed(rows)
+
+    def _catch_up(self, saved_at: datetime) -> list[Signal]:
+        """Batches committed since the saved state (or not yet processed when it was saved)."""
+        floor = min(self.done) if self.done else self.cursors.get("batch_floor", 0)
+        with connection.cursor() as cur:
+            cur.execute(
+                FIXES_SQL.format(where="batch_id > %s AND NOT batch_id = ANY(%s) AND time >= %s"),
+                [floor, list(self.done), saved_at - timedelta(hours=1)],
+            )
+            rows = cur.fetchall()
+        batches = sorted({r[5] for r in rows})
+        self.done.extend(batches)
+        log.info("caught up", extra={"batches": len(batches), "fixes": len(rows)})
+        return self._feed(rows)
+
+    # --- the loop -----------------------------------------------------------------------------------------------
+
+    def listen(self) -> None:
+        s = connection.settings_dict
+        self.listener = psycopg.connect(
+            dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"], host=s["HOST"], port=s["PORT"], autocommit=True
+        )
+        self.listener.execute(f"LISTEN {CHANNEL}")
+        self.listener.execute(f"LISTEN {EVENTS_CHANNEL}")
+
+    def wait(self, timeout: float) -> tuple[list[dict], bool]:
+        """Notifications until `timeout`; returns early (after a 20 ms drain) once one has come."""
+        import orjson
+
+        batches, events = [], False
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while True:
+            left = deadline - time.monotonic()
+            got = False
+            for n in self.listener.notifies(timeout=max(left, 0.0), stop_after=1):
+                got = True
+                if n.channel == CHANNEL:
+                    batches.append(orjson.loads(n.payload))
+                else:
+                    events = True
+            if not got or time.monotonic() >= deadline:
+                return batches, events
+            deadline = min(deadline, time.monotonic() + 0.02)
+
+    def run(self, until: float | None = None, stop=None) -> None:
+        self.listen()
+        self.start()
+        next_tick = time.monotonic()
+        while (until is None or time.monotonic() < until) and not (stop and stop.is_set()):
+            batches, events = self.wait(next_tick - time.monotonic())
+            now = time.time()
+            try:
+                self.step(now, batches, events, tick=time.monotonic() >= next_tick)
+            except Exception:
+                log.exception("alarm step failed; the state is reloaded from the last save")
+                self.engine = Engine()
+                self.done.clear()
+                self.start()
+            if time.monotonic() >= next_tick:
+                next_tick = time.monotonic() + 1.0
+
+    def step(self, now: float, batches: list[dict], events: bool = True, tick: bool = True) -> list[Signal]:
+        signals: list[Signal] = []
+        if tick:
+            signals += self.reload(now)
+        if batches:
+            new = [b for b in batches if b["batch"] not in self.done]
+            if new:
+                signals += self._batches(new)
+        if events or tick:
+            signals += self._events(now)
+        if tick:
+            signals += self.engine.feeds(self._feed_states(), now)
+            signals += self.engine.tick(now)
+        self._commit(signals, now, snapshot=bool(signals) or now - self.last_snapshot >= self.snapshot_every)
+        return signals
+
+    def _batches(self, notes: list[dict]) -> list[Signal]:
+        ids = [b["batch"] for b in notes]
+        first = min(b["first"] for b in notes if b["first"])
+        last = max(b["last"] for b in notes if b["last"])
+        with connection.cursor() as cur:
+            cur.execute(FIXES_SQL.format(where="batch_id = ANY(%s) AND time BETWEEN %s AND %s"), [ids, first, last])
+            rows = cur.fetchall()
+        self.done.extend(ids)
+        self.stats["batches"] += len(ids)
+        return self._feed(rows)
+
+    def _feed(self, rows: list[tuple]) -> list[Signal]:
+        if not rows:
+            return []
+        a = np.array([r[:5] for r in rows], dtype=float)
+        x, y = self.plane.forward(a[:, 2], a[:, 3])
+        fixes = Fixes(a[:, 0].astype(np.int64), a[:, 1], x, y, a[:, 4], a[:, 2], a[:, 3])
+        self.stats["fixes"] += len(rows)
+        heard = self.engine.power
+        if heard:
+            for s, t in zip(fixes.subject.tolist(), fixes.t.tolist(), strict=True):
+                p = heard.get(s)
+                if p is not None and t > p[1]:
+                    heard[s] = (p[0], t)
+        return self.engine.fixes(fixes)
+
+    def _events(self, now: float) -> list[Signal]:
+        """Device events (power, heartbeat, scan, SOS) and enterprise-reported SOS since the cursors."""
+        out: list[Signal] = []
+        cursor = self.cursors.get("device_event", 0)
+        evs = list(DeviceEvent.objects.filter(id__gt=cursor).order_by("id")[:5000])
+        for ev in evs:
+            t = ev.time.timestamp()
+            s = ev.subject_id
+            if ev.kind == "power":
+                self.engine.device(s, ev.data.get("state") == "on", t)
+            elif ev.kind == "heartbeat":
+                powered = ev.data.get("power", "on" if self.engine.power.get(s, (False, 0))[0] else "off") == "on"
+                self.engine.device(s, powered, t)
+            elif ev.kind == "scan":
+                out += self._scan(ev)
+            elif ev.kind == "sos":
+                lon, lat = (ev.location.x, ev.location.y) if ev.location else self._last_lonlat(s)
+                out += self.engine.sos(s, t, lon, lat, f"device:{ev.id}")
+        if evs:
+            self.cursors["device_event"] = evs[-1].id
+        cursor = self.cursors.get("reported", 0)
+        reps = list(ReportedAlarm.objects.filter(id__gt=cursor).order_by("id")[:5000])
+        for rep in reps:
+            if rep.kind == "person" and rep.alarm_type == "0" and not rep.deleted and rep.subject_id:
+                lon, lat = self._last_lonlat(rep.subject_id)
+                out += self.engine.sos(rep.subject_id, rep.alarm_time.timestamp(), lon, lat, f"reported:{rep.id}")
+        if reps:
+            self.cursors["reported"] = reps[-1].id
+        return out
+
+    def _last_lonlat(self, subject: int) -> tuple[float | None, float | None]:
+        last = self.engine.last.get(subject)
+        return (last[3], last[4]) if last else (None, None)
+
+    def _scan(self, ev: DeviceEvent) -> list[Signal]:
+        """A scan: the machine's position at the scan (its latest fix within the hour before) and its district."""
+        with connection.cursor() as cur:
+            cur.execute(
+                """SELECT ST_X(f.geom), ST_Y(f.geom),
+                          (SELECT code FROM geo_core_region r WHERE r.level = 'district'
+                           AND ST_Intersects(r.geom, f.geom) LIMIT 1)
+                   FROM geo_core_positionfix f WHERE f.subject_id = %s AND f.time <= %s
+                   AND f.time > %s - interval '1 hour' ORDER BY f.time DESC LIMIT 1""",
+                [ev.subject_id, ev.time, ev.time],
+            )
+            row = cur.fetchone()
+        machine = district = None
+        if row:
+            mx, my = self.plane.forward([row[0]], [row[1]])
+            machine, district = (float(mx[0]), float(my[0])), row[2]
+        phone = phone_lonlat = None
+        if ev.location is not None:
+            px, py = self.plane.forward([ev.location.x], [ev.location.y])
+            phone, phone_lonlat = (float(px[0]), float(py[0])), (ev.location.x, ev.location.y)
+        works = ev.data.get("decision", "allow") == "allow"
+        return self.engine.scan(
+            ev.subject_id, ev.time.timestamp(), machine, phone, phone_lonlat, district, f"scan:{ev.id}", works=works
+        )
+
+    @staticmethod
+    def _feed_states() -> list[tuple[int | None, str, bool, float]]:
+        return [
+            (f.enterprise_id, f.feed, f.online, f.changed_at.timestamp())
+            for f in FeedLiveness.objects.filter(enterprise__isnull=False)
+        ]
+
+    # --- write --------------------------------------------------------------------------------------------------
+
+    def _commit(self, signals: list[Signal], now: float, snapshot: bool) -> None:
+        if not signals and not snapshot:
+            return
+        with transaction.atomic():
+            counts = self.writer.apply(signals)
+            if snapshot:
+                self.save()
+        for k, v in counts.items():
+            self.stats[k] += v
+        if counts["raised"] or counts["ended"] or counts["suppressed"]:
+            log.info("alarms written", extra=counts)
+
+    def save(self) -> None:
+        self.cursors["batches"] = list(self.done)
+        EngineSnapshot.objects.update_or_create(
+            name=self.name,
+            defaults={"version": VERSION, "state": pickle.dumps(self.engine, protocol=5), "cursors": self.cursors},
+        )
+        self.last_snapshot = time.time()

@@ -1,0 +1,96 @@
+"""Who is asking and what they may see (SEC-1): a signed-in session or `Authorization: Bearer <token>`, and the
+enterprises in the user's scope. Views ask here; nothing else decides access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from geo_core.models import ApiToken, Enterprise, UserProfile
+from geo_core.models.accounts import token_digest
+
+
+class NotSignedInError(PermissionError):
+    """No session and no valid bearer token (HTTP 401)."""
+
+
+class DeniedError(PermissionError):
+    """Signed in, but the action is not the user's to take (HTTP 403)."""
+
+
+@dataclass(frozen=True)
+class Access:
+    user: object
+    role: str
+    enterprise_ids: frozenset[int] | None  # None: every enterprise
+    district_id: int | None = None
+
+    @property
+    def can_manage_rules(self) -> bool:
+        return self.role == "supervisor"
+
+    @property
+    def can_act(self) -> bool:
+        """Acknowledge, dispatch, resolve, close alarms."""
+        return self.role in ("supervisor", "district", "enterprise")
+
+    def enterprise_q(self, field: str = "enterprise") -> Q:
+        """Filter for rows of enterprises in scope; rows of no enterprise are for park- and city-wide roles only."""
+        if self.enterprise_ids is None:
+            return Q()
+        return Q(**{f"{field}__in": self.enterprise_ids})
+
+
+def _user_from_bearer(request: HttpRequest):
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    token = header[7:].strip()
+    row = ApiToken.objects.select_related("user").filter(digest=token_digest(token), revoked_at__isnull=True).first()
+    if row is None or not row.user.is_active:
+        raise NotSignedInError("the bearer token is unknown or revoked")
+    ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    return row.user
+
+
+def access_for(user) -> Access:
+    if user.is_superuser:
+        return Access(user, "supervisor", None)
+    profile = UserProfile.objects.filter(user=user).select_related("district").first()
+    if profile is None:
+        raise DeniedError(f"user {user.username!r} has no role; ask an administrator")
+    if profile.role == UserProfile.Role.ENTERPRISE:
+        return Access(user, profile.role, frozenset({profile.enterprise_id}))
+    if profile.role == UserProfile.Role.DISTRICT:
+        ids = Enterprise.objects.filter(sites__district=profile.district).values_list("id", flat=True).distinct()
+        return Access(user, profile.role, frozenset(ids), profile.district_id)
+    return Access(user, profile.role, None)
+
+
+def authenticate(request: HttpRequest) -> Access:
+    user = _user_from_bearer(request)
+    if user is None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            raise NotSignedInError("sign in, or send Authorization: Bearer <token>")
+    return access_for(user)
+
+
+def scoped(qs: QuerySet, access: Access, field: str = "enterprise") -> QuerySet:
+    return qs.filter(access.enterprise_q(field)) if access.enterprise_ids is not None else qs
+
+
+def create_user(username: str, password: str, role: str, enterprise=None, district=None, department: str = ""):
+    """A user with a role and scope (demo loader, tests, `manage.py` shell)."""
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    user.set_password(password)
+    user.is_staff = role == "supervisor"
+    user.save()
+    UserProfile.objects.update_or_create(
+        user=user, defaults={"role": role, "enterprise": enterprise, "district": district, "department": department}
+    )
+    return user

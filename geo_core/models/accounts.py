@@ -1,0 +1,63 @@
+"""Who may see what (SEC-1): a role and scope per user, and API tokens for `Authorization: Bearer ...`."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+
+class UserProfile(models.Model):
+    class Role(models.TextChoices):
+        SUPERVISOR = "supervisor", "园区/市级监管"
+        DISTRICT = "district", "区县执法人员"
+        ENTERPRISE = "enterprise", "企业用户"
+        READER = "reader", "只读接口 (城市大脑)"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    enterprise = models.ForeignKey(
+        "geo_core.Enterprise", null=True, blank=True, on_delete=models.CASCADE, related_name="users"
+    )
+    district = models.ForeignKey(
+        "geo_core.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="officers"
+    )
+    department = models.CharField(max_length=64, blank=True, help_text="receives work orders routed to it")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role="enterprise", enterprise__isnull=False)
+                | models.Q(role="district", district__isnull=False)
+                | models.Q(role__in=["supervisor", "reader"]),
+                name="profile_scope_for_role",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token; only its SHA-256 is stored, the token itself is shown once when issued."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=64, blank=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"token {self.name or self.pk} of {self.user}"
+
+    @classmethod
+    def issue(cls, user, name: str = "") -> tuple[ApiToken, str]:
+        token = secrets.token_urlsafe(32)
+        return cls.objects.create(user=user, name=name, digest=token_digest(token)), token
