@@ -151,6 +151,11 @@ class Open:
     permit: int | None = None
 
 
+def _metres(d: float) -> float | None:
+    """A depth for the evidence: None when only "beyond every margin" is known (JSON has no infinity)."""
+    return round(d, 2) if math.isfinite(d) else None
+
+
 def _ms(t: float) -> int:
     return round(t * 1000)
 
@@ -333,7 +338,7 @@ class Engine:
                     out.append(self._end(key, tr.t, {"reason": "passed through between two fixes"}))
         if tr.kind == "exit":
             for key in [k for k, o in self.open.items() if o.visit == tr.visit]:
-                out.append(self._end(key, tr.t, {"reason": "left the zone", "depth_m": round(tr.depth, 2)}))
+                out.append(self._end(key, tr.t, {"reason": "left the zone", "depth_m": _metres(tr.depth)}))
             self.latched = {k for k in self.latched if tr.visit not in k}
 
     def _own(self, fence: str, subj: SubjectInfo | None) -> bool:
@@ -403,7 +408,7 @@ class Engine:
             "transition": tr.kind,
             "fence": tr.fence,
             "visit": tr.visit,
-            "fix": {"t": tr.t, "lon": tr.lon, "lat": tr.lat, "depth_m": round(tr.depth, 2)},
+            "fix": {"t": tr.t, "lon": tr.lon, "lat": tr.lat, "depth_m": _metres(tr.depth)},
         }
 
     # --- signals ------------------------------------------------------------------------------------------------

@@ -71,6 +71,44 @@ def demo_credentials(path: Path | None = None) -> Path:
     return path
 
 
+def demo_users(path: Path | None = None) -> Path:
+    """A park supervisor, a district officer (Jinshan) and one user per demo enterprise, with passwords and API
+    tokens, written to .var/demo/users.json so a new user can try the alarm APIs. Kept when already written."""
+    import secrets
+
+    from django.contrib.auth import get_user_model
+
+    from geo_core.access import create_user
+    from geo_core.models import ApiToken, Region
+
+    park = loaded_demo()
+    path = path or Path(settings.BASE_DIR) / ".var" / "demo" / "users.json"
+    enterprises = list(Enterprise.objects.filter(park=park).order_by("company_code"))
+    wanted = ["supervisor", "officer-310116"] + [f"ent-{e.company_code}" for e in enterprises]
+    if path.exists():
+        names = {u["username"] for u in json.loads(path.read_text(encoding="utf-8"))}
+        if names == set(wanted) and get_user_model().objects.filter(username__in=wanted).count() == len(wanted):
+            return path
+    specs = [
+        ("supervisor", "supervisor", None, None, "安全监管科"),
+        ("officer-310116", "district", None, Region.objects.get(code="310116"), "金山区应急管理局"),
+    ]
+    specs += [(f"ent-{e.company_code}", "enterprise", e, None, "") for e in enterprises]  # fmt: skip
+    rows = []
+    for username, role, ent, district, dept in specs:
+        password = secrets.token_urlsafe(12)
+        user = create_user(username, password, role, enterprise=ent, district=district, department=dept)
+        ApiToken.objects.filter(user=user, name="demo").delete()
+        _, token = ApiToken.issue(user, "demo")
+        rows.append({"username": username, "password": password, "token": token, "role": role,
+                     "company_code": ent.company_code if ent else None,
+                     "district": district.code if district else None})  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
 def reset_demo() -> None:
     """Remove the demo park and everything it brought (history included)."""
     park = loaded_demo()

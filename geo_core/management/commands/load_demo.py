@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from geo_core.counts import scene_counts
-from geo_core.demo.loader import demo_credentials, load_demo, loaded_demo, reset_demo
+from geo_core.demo.loader import demo_credentials, demo_users, load_demo, loaded_demo, reset_demo
 from geo_core.demo.scene import SceneSize
 from geo_core.partitions import PARK_TZ
 
@@ -33,7 +33,8 @@ class Command(BaseCommand):
         if existing and not reset:
             path = demo_credentials()
             self.stdout.write(json.dumps({"event": "demo already loaded", **existing.attributes, **scene_counts(),
-                                          "credentials": str(path)}, ensure_ascii=False))  # fmt: skip
+                                          "credentials": str(path), "users": str(demo_users())},
+                                         ensure_ascii=False))  # fmt: skip
             return
         if existing:
             reset_demo()
@@ -45,5 +46,6 @@ class Command(BaseCommand):
         _, timings = load_demo(seed, when, size, progress=options["verbosity"] > 0)
         path = demo_credentials()
         out = {"event": "demo loaded", "seed": seed, "anchor": when.isoformat(), **scene_counts(),
-               "seconds": {k: round(v, 2) for k, v in timings.items()}, "credentials": str(path)}  # fmt: skip
+               "seconds": {k: round(v, 2) for k, v in timings.items()}, "credentials": str(path),
+               "users": str(demo_users())}  # fmt: skip
         self.stdout.write(json.dumps(out, ensure_ascii=False))

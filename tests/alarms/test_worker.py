@@ -1,0 +1,139 @@
+"""The alarm worker over real PostGIS: the live feed of committed batches in, alarms with evidence, lifecycle rows
+and push events out; restarts; late batches; rule changes without a restart; suppression; device events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import orjson
+
+from alarms.models import Alarm, AlarmAction, AlarmEvent, AlarmRule, Suppression
+from alarms.worker import AlarmWorker
+from coord_transform.gcj02 import wgs84_to_gcj02
+from geo_core.ingest.devices import process
+from tests.alarms.conftest import T0
+
+
+def walk(worker, scene, subject, t0, easts, now_lag=0.0):
+    """One fix per second along `easts` (metres east of the forbidden square's centre), a worker step after each."""
+    for k, e in enumerate(easts):
+        t = t0 + k
+        note = scene.write(subject, t, e).notified
+        worker.step(t + now_lag, [note] if note else [])
+
+
+def started(now=T0 - 10) -> AlarmWorker:
+    w = AlarmWorker()
+    w.start(now=now)
+    return w
+
+
+def test_contractor_in_forbidden_zone_raised_confirmed_ended_with_evidence(scene):
+    w = started()
+    path = list(range(-120, -20, 2)) + [0] * 40 + list(range(0, 130, 3))
+    walk(w, scene, scene.people["C1"], T0, path)
+    a = Alarm.objects.get(type="out_of_bounds")
+    assert (a.code, a.category, a.subject.external_id, a.zone_id) == ("1", "person", "C1", scene.forbidden.id)
+    assert a.company_code == scene.enterprise.company_code
+    assert a.severity == "alarm"
+    assert a.ended_at is not None
+    assert a.evidence["params"]["confirm_after_s"] == 30.0
+    assert a.evidence["fix"]["depth_m"] > 0
+    assert [x.action for x in a.actions.all()] == ["raised", "updated", "ended"]
+    assert list(AlarmEvent.objects.filter(alarm=a).values_list("kind", flat=True)) == ["raised", "updated", "ended"]
+    # An employee (01) on the same walk raises nothing: the default rule is for contractors and visitors.
+    walk(w, scene, scene.people["E1"], T0 + 1000, path)
+    assert Alarm.objects.filter(type="out_of_bounds").count() == 1
+
+
+def test_restart_mid_visit_neither_repeats_nor_loses(scene):
+    w = started()
+    walk(w, scene, scene.people["C1"], T0, list(range(-60, 10, 3)))
+    assert Alarm.objects.filter(type="out_of_bounds").count() == 1
+    w.save()
+    # Fixes committed while the worker is down: still inside, then out.
+    for k, e in enumerate([10] * 5 + list(range(10, 140, 10))):
+        scene.write(scene.people["C1"], T0 + 100 + k, e)
+    w2 = AlarmWorker()
+    w2.start(now=T0 + 130)
+    a = Alarm.objects.get(type="out_of_bounds")
+    assert a.ended_at is not None
+    assert Alarm.objects.filter(type="out_of_bounds").count() == 1
+    assert a.actions.filter(action="raised").count() == 1
+
+
+def test_late_batch_after_reconnecting_raises_nothing(scene):
+    w = started()
+    walk(w, scene, scene.people["C2"], T0 + 3600, [-200, -199])
+    walk(w, scene, scene.people["C2"], T0, [0] * 60, now_lag=3600)  # an hour-old visit, uploaded late
+    assert not Alarm.objects.exists()
+
+
+def test_a_new_rule_applies_within_a_tick_without_restart(scene):
+    w = started()
+    walk(w, scene, scene.people["E1"], T0, list(range(-40, 20, 4)))
+    assert not Alarm.objects.exists()
+    rule = AlarmRule.objects.create(name="员工禁区", type="out_of_bounds", person_types=["01"])
+    rule.zones.set([scene.forbidden])
+    rule.save()
+    walk(w, scene, scene.people["E1"], T0 + 20, [20] * 3)
+    a = Alarm.objects.get()
+    assert a.rule_id == rule.id
+    assert a.subject.external_id == "E1"
+
+
+def test_suppression_window_records_what_it_suppressed(scene):
+    sup = Suppression.objects.create(name="消防演练", types=["out_of_bounds"], zone=scene.forbidden,
+                                     starts_at=datetime.fromtimestamp(T0 - 60, UTC),
+                                     ends_at=datetime.fromtimestamp(T0 + 600, UTC))  # fmt: skip
+    w = started()
+    walk(w, scene, scene.people["V1"], T0, list(range(-60, 10, 3)))
+    a = Alarm.objects.get()
+    assert a.status == "suppressed"
+    assert a.suppressed_by == sup
+    assert not AlarmEvent.objects.exists()  # not pushed
+    assert AlarmAction.objects.get(alarm=a).action == "suppressed"
+
+
+def _scan_message(chip, t, lon, lat):
+    return (f"welder/{chip}/scan", orjson.dumps({"ts": int(t * 1000), "operator_id": "W-01", "decision": "allow",
+                                                  "phone": {"lon": lon, "lat": lat, "crs": "gcj02"}}))  # fmt: skip
+
+
+def test_remote_scan_with_a_gcj02_phone_800_m_and_1200_m_away(scene):
+    w = started()
+    scene.write(scene.welder, T0, 0)
+    for k, east in enumerate((800.0, 1200.0)):
+        lon, lat = scene.at(east)
+        glon, glat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))  # the phone reports GCJ-02 (~500 m shifted)
+        result = process([_scan_message("CHIP-1", T0 + 10 + k, float(glon[0]), float(glat[0]))])
+        assert result.events == 1
+        w.step(T0 + 11 + k, [], events=True)
+    a = Alarm.objects.get(type="remote_scan")
+    assert 1150 < a.evidence["distance_m"] < 1250
+    assert a.category == "welder"
+
+
+def test_sos_from_a_body_camera_is_raised_at_once(scene):
+    w = started()
+    process([("camera/BC1/sos", orjson.dumps({"ts": int(T0 * 1000), "lon": 121.3, "lat": 30.75}))])
+    w.step(T0 + 0.1, [], events=True, tick=False)
+    a = Alarm.objects.get(type="sos")
+    assert a.code == "0"
+    assert a.severity == "critical"
+    assert a.location.x == 121.3
+    assert AlarmEvent.objects.filter(alarm=a, kind="raised").exists()
+
+
+def test_sos_reported_by_an_enterprise_b3_type_0(scene):
+    from geo_core.ingest.feeds import handle_person_alarms
+
+    w = started(now=datetime.now(UTC).timestamp())
+    t = datetime.now(UTC) - timedelta(seconds=2)
+    handle_person_alarms(scene.enterprise, [{"ID": "A1", "PERSON_ID": "C1", "ALARM_TYPE": "0",
+                                             "ALARM_TIME": t.isoformat()}])  # fmt: skip
+    w.step(datetime.now(UTC).timestamp(), [], events=True, tick=False)
+    a = Alarm.objects.get(type="sos")
+    assert a.subject.external_id == "C1"
+    assert a.evidence["source"].startswith("reported:")
