@@ -26,7 +26,7 @@ def act(alarm_id: int, action: str, user, comment: str = "", department: str | N
     if action not in ALLOWED:
         raise ConflictError(f"unknown action {action!r}; one of {', '.join(ALLOWED)}")
     with transaction.atomic():
-        alarm = Alarm.objects.select_for_update().select_related("rule", "subject", "zone", "permit").get(pk=alarm_id)
+        alarm = Alarm.objects.select_for_update(of=("self",)).select_related("rule").get(pk=alarm_id)
         if alarm.status not in ALLOWED[action]:
             raise ConflictError(
                 f"alarm {alarm.id} is {alarm.status}; {action} needs it {' or '.join(sorted(ALLOWED[action]))}"

@@ -61,6 +61,9 @@ def live_service(django_db_setup):
     from django.db import connection
 
     s = connection.settings_dict
+    # pytest-django creates the test database only when a collected test asks for the database; without one the
+    # server would run on the service's own database. Refuse rather than touch it.
+    assert s["NAME"].startswith("test_"), "live_service needs a test that uses the database in the same run"
     url = f"postgis://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
     proc, base = start_server({"DATABASE_URL": url})
     yield base

@@ -1,0 +1,165 @@
+"""The alarm APIs: the public contract's fields and filters, paging, bearer tokens and session users, scopes
+(an enterprise sees only its own), lifecycle with work orders, rules and suppression windows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from alarms.models import Alarm, AlarmEvent, AlarmRule, WorkOrder
+from geo_core.access import create_user
+from geo_core.models import ApiToken
+
+NOW = datetime.now(UTC)
+
+
+def alarm(enterprise, n: int, type_="out_of_bounds", code="1", category="person", **kw) -> Alarm:
+    return Alarm.objects.create(
+        key=f"test:{enterprise.id}:{n}", type=type_, category=category, code=code, severity="warning",
+        enterprise=enterprise, company_code=enterprise.company_code, raised_at=NOW - timedelta(minutes=n),
+        location=Point(121.30 + n * 0.001, 30.75, srid=4490), evidence={"n": n}, **kw,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def two(make_enterprise):
+    a, b = make_enterprise(), make_enterprise()
+    for n in range(5):
+        alarm(a, n)
+    alarm(b, 10, type_="gathering", code=None, category="zone")
+    return a, b
+
+
+def bearer(user) -> dict:
+    _, token = ApiToken.issue(user)
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+@pytest.fixture
+def supervisor(db):
+    return bearer(create_user("sup", "pw-1234567", "supervisor"))
+
+
+def test_contract_fields_newest_first_and_paging(client, two, supervisor):
+    r = client.get("/api/alarms/?limit=2", **supervisor)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["count"] == 6
+    assert len(body["results"]) == 2
+    assert "offset=2" in body["next"]
+    first = body["results"][0]
+    for field in ("id", "category", "code", "type", "severity", "status", "company_code", "subject", "subjects",
+                  "zone", "permit", "raised_at", "ended_at", "location", "evidence"):  # fmt: skip
+        assert field in first
+    assert first["location"]["type"] == "Point"
+    times = [a["raised_at"] for a in client.get("/api/alarms/", **supervisor).json()["results"]]
+    assert times == sorted(times, reverse=True)
+
+
+def test_filters(client, two, supervisor):
+    _a, b = two
+
+    def count(q):
+        return client.get(f"/api/alarms/?{q}", **supervisor).json()["count"]
+
+    assert count("type=gathering") == 1
+    assert count("category=person") == 5
+    assert count("code=1") == 5
+    assert count(f"enterprise={b.company_code}") == 1
+    assert count(f"since={(NOW - timedelta(minutes=2, seconds=30)).isoformat().replace('+00:00', 'Z')}") == 3
+    assert count("bbox=121.2995,30.7,121.3015,30.8") == 2
+    assert count("status=raised") == 6
+    bad = client.get("/api/alarms/?type=nope", **supervisor)
+    assert bad.status_code == 400
+    assert "nope" in bad.json()["error"]
+    assert client.get("/api/alarms/?since=yesterday", **supervisor).status_code == 400
+
+
+def test_tokens_and_scopes(client, two):
+    a, b = two
+    assert client.get("/api/alarms/").status_code == 401
+    assert client.get("/api/alarms/", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    ent = bearer(create_user("ent-a", "pw-1234567", "enterprise", enterprise=a))
+    body = client.get("/api/alarms/", **ent).json()
+    assert body["count"] == 5
+    assert {x["company_code"] for x in body["results"]} == {a.company_code}
+    other = Alarm.objects.get(enterprise=b)
+    assert client.get(f"/api/alarms/{other.id}", **ent).status_code == 404  # not a leak: not found
+    reader = bearer(create_user("brain", "pw-1234567", "reader"))
+    mine = Alarm.objects.filter(enterprise=a).first()
+    assert client.post(f"/api/alarms/{mine.id}/acknowledge", {}, content_type="application/json",
+                       **reader).status_code == 403  # fmt: skip
+
+
+def test_session_users_sign_in_too(client, two):
+    create_user("sup2", "pw-1234567", "supervisor")
+    assert client.login(username="sup2", password="pw-1234567")
+    assert client.get("/api/alarms/").json()["count"] == 6
+
+
+def test_lifecycle_with_work_order(client, two, supervisor):
+    a, _ = two
+    x = Alarm.objects.filter(enterprise=a).first()
+    AlarmRule.objects.filter(type="out_of_bounds").update(route_department="安全监管科")
+
+    def post(action, **body):
+        return client.post(f"/api/alarms/{x.id}/{action}", body, content_type="application/json", **supervisor)
+
+    assert post("close").status_code == 409  # not resolved yet
+    assert post("acknowledge", comment="seen").json()["status"] == "acknowledged"
+    r = post("dispatch", comment="go and check", department="二车间")
+    assert r.status_code == 200
+    assert r.json()["work_order"]["department"] == "二车间"
+    wo = WorkOrder.objects.get(alarm=x)
+    assert wo.enterprise == a
+    assert wo.status == "open"
+    assert post("resolve").status_code == 400  # a resolution needs a comment
+    assert post("resolve", comment="visitor escorted out").json()["status"] == "resolved"
+    assert post("close").json()["status"] == "closed"
+    detail = client.get(f"/api/alarms/{x.id}", **supervisor).json()
+    assert [s["action"] for s in detail["actions"]] == ["acknowledged", "dispatched", "resolved", "closed"]
+    assert all(s["by"] == "sup" for s in detail["actions"])
+    wo.refresh_from_db()
+    assert wo.status == "closed"
+    assert wo.resolution == "visitor escorted out"
+    assert list(AlarmEvent.objects.filter(alarm=x).values_list("kind", flat=True)) == [
+        "acknowledged", "dispatched", "resolved", "closed"]  # fmt: skip
+    orders = client.get("/api/work-orders/", **supervisor).json()
+    assert orders["count"] == 1
+    assert orders["results"][0]["number"] == wo.number
+
+
+def test_rules_are_data(client, supervisor, make_enterprise):
+    ent = make_enterprise()
+    listed = client.get("/api/alarm-rules/", **supervisor).json()
+    assert {r["type"] for r in listed["results"]} >= {"sos", "out_of_bounds", "gathering", "guardian_away"}
+    assert listed["types"]["guardian_away"]["code"] == "31"
+    rule = {"name": "夜间禁区", "type": "out_of_bounds", "params": {"confirm_after_s": 10}}
+    rule["enterprise"] = ent.company_code
+    r = client.post("/api/alarm-rules/", rule, content_type="application/json", **supervisor)
+    assert r.status_code == 201
+    assert r.json()["params"] == {"confirm_after_s": 10}
+    rid = r.json()["id"]
+    bad = client.patch(f"/api/alarm-rules/{rid}", {"params": {"confirm_after": 10}}, content_type="application/json",
+                       **supervisor)  # fmt: skip
+    assert bad.status_code == 400
+    assert "confirm_after" in str(bad.json()["fields"]["params"])
+    ok = client.patch(f"/api/alarm-rules/{rid}", {"active": False}, content_type="application/json", **supervisor)
+    assert ok.json()["active"] is False
+    ent_user = bearer(create_user("e", "pw-1234567", "enterprise", enterprise=ent))
+    assert client.post("/api/alarm-rules/", {"name": "x", "type": "sos"}, content_type="application/json",
+                       **ent_user).status_code == 403  # fmt: skip
+    assert client.delete(f"/api/alarm-rules/{rid}", **supervisor).status_code == 204
+
+
+def test_suppression_windows(client, supervisor):
+    r = client.post("/api/alarm-suppressions/", {"name": "演练", "types": ["gathering"], "reason": "fire drill",
+                    "starts_at": NOW.isoformat(), "ends_at": (NOW + timedelta(hours=1)).isoformat()},
+                    content_type="application/json", **supervisor)  # fmt: skip
+    assert r.status_code == 201
+    assert r.json()["types"] == ["gathering"]
+    bad = client.post("/api/alarm-suppressions/", {"name": "x", "types": ["nope"]}, content_type="application/json",
+                      **supervisor)  # fmt: skip
+    assert bad.status_code == 400
