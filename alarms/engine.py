@@ -172,6 +172,9 @@ class Engine:
         self.subjects: dict[int, SubjectInfo] = {}
         self.by_fence: dict[str, list[RuleSpec]] = {}
         self.open: dict[str, Open] = {}
+        self.by: dict[tuple, set[str]] = {}  # index over open alarms: see _index_keys
+        self.still_fences: frozenset[str] = frozenset()
+        self.still_radius = 3.0
         self.latched: set[str] = set()  # raised and ended while their visit goes on: not raised again
         self.last: dict[int, tuple[float, float, float, float, float]] = {}  # subject -> t, x, y, lon, lat
         self.anchors: dict[int, tuple[float, float, float]] = {}  # subject -> x, y, t (stationary)
@@ -183,7 +186,7 @@ class Engine:
         self.feed_state: dict[tuple[int | None, str], tuple[bool, float]] = {}
 
     # The scene (specs, fence index) is rebuilt from the database by configure(); only the state is saved.
-    SCENE = ("index", "rules", "zones", "permits", "subjects", "by_fence")
+    SCENE = ("index", "rules", "zones", "permits", "subjects", "by_fence", "still_fences", "still_radius")
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k not in self.SCENE}
@@ -230,6 +233,9 @@ class Engine:
             else:
                 fences.append(Fence(key, self.permits[ident].area, None, **_hysteresis(rs, None)))
         self.index = FenceIndex(fences)
+        still = [r for r in rules if r.type == "stationary"]
+        self.still_fences = frozenset(f"z{z}" for r in still for z in r.zones)
+        self.still_radius = min((params("stationary", r.params)["radius_m"] for r in still), default=3.0)
         out: list[Signal] = []
         t = now if now is not None else max((v[0] for v in self.last.values()), default=0.0)
         for tr in self.tracker.retain(set(self.by_fence)):
@@ -257,25 +263,32 @@ class Engine:
         return out
 
     def _remember(self, f: Fixes, out: list[Signal]) -> None:
+        """The last fix of every subject, and the stationary anchors of subjects inside fences that a stationary
+        rule watches (a subject's anchor moves when a fix lands farther than the radius from it)."""
         sl, tl, xl, yl = f.subject.tolist(), f.t.tolist(), f.x.tolist(), f.y.tolist()
         lonl, latl = f.lon.tolist(), f.lat.tolist()
-        watch_still = any(r.type == "stationary" for r in self.rules.values())
-        for i in range(len(sl)):
+        ends = np.append(f.subject[1:] != f.subject[:-1], True)
+        last = self.last
+        for i in np.flatnonzero(ends).tolist():
+            last[sl[i]] = (tl[i], xl[i], yl[i], lonl[i], latl[i])
+        still = self.still_fences
+        if not still:
+            return
+        watched = {s for s, ms in self.tracker.members.items() if not still.isdisjoint(ms)}
+        for s in [s for s in self.anchors if s not in watched]:
+            del self.anchors[s]
+        if not watched:
+            return
+        radius = self.still_radius
+        rows = np.flatnonzero(np.isin(f.subject, np.fromiter(watched, np.int64, len(watched))))
+        for i in rows.tolist():
             s = sl[i]
-            self.last[s] = (tl[i], xl[i], yl[i], lonl[i], latl[i])
-            if watch_still:
-                a = self.anchors.get(s)
-                if a is None or math.hypot(xl[i] - a[0], yl[i] - a[1]) > self._still_radius(s):
-                    if a is not None:
-                        for key in [k for k, o in self.open.items() if o.type == "stationary" and o.subject == s]:
-                            out.append(self._end(key, tl[i], {"reason": "moved"}))
-                    self.anchors[s] = (xl[i], yl[i], tl[i])
-
-    def _still_radius(self, s: int) -> float:
-        return min(
-            (params("stationary", r.params)["radius_m"] for r in self.rules.values() if r.type == "stationary"),
-            default=3.0,
-        )
+            a = self.anchors.get(s)
+            if a is None or math.hypot(xl[i] - a[0], yl[i] - a[1]) > radius:
+                if a is not None:
+                    for key in self._keys("ts", "stationary", s):
+                        out.append(self._end(key, tl[i], {"reason": "moved"}))
+                self.anchors[s] = (xl[i], yl[i], tl[i])
 
     def _transition(self, tr: Transition, out: list[Signal]) -> None:
         rules = self.by_fence.get(tr.fence, ())
@@ -304,14 +317,7 @@ class Engine:
                 continue
             if tr.kind == "enter":
                 if r.type == "leaving":
-                    for key in [
-                        k
-                        for k, o in self.open.items()
-                        if o.rule == r.id
-                        and o.subject == tr.subject
-                        and o.type == "leaving"
-                        and f"z{o.zone}" == tr.fence
-                    ]:
+                    for key in [k for k in self._keys("rs", r.id, tr.subject) if f"z{self.open[k].zone}" == tr.fence]:
                         out.append(self._end(key, tr.t, {"reason": "returned"}))
                     continue
                 self._inside(
@@ -337,7 +343,7 @@ class Engine:
                 ):
                     out.append(self._end(key, tr.t, {"reason": "passed through between two fixes"}))
         if tr.kind == "exit":
-            for key in [k for k, o in self.open.items() if o.visit == tr.visit]:
+            for key in self._keys("v", tr.visit):
                 out.append(self._end(key, tr.t, {"reason": "left the zone", "depth_m": _metres(tr.depth)}))
             self.latched = {k for k in self.latched if tr.visit not in k}
 
@@ -413,6 +419,9 @@ class Engine:
 
     # --- signals ------------------------------------------------------------------------------------------------
 
+    def _keys(self, *idx) -> list[str]:
+        return list(self.by.get(idx, ()))
+
     def _raise(self, out: list[Signal], sig: Signal, visit: str = "") -> bool:
         if sig.key in self.open:
             return False
@@ -427,12 +436,20 @@ class Engine:
                 sig.enterprise = self.zones[sig.zone].enterprise_id
             elif sig.permit is not None and sig.permit in self.permits:
                 sig.enterprise = self.permits[sig.permit].enterprise_id
-        self.open[sig.key] = Open(sig.rule, sig.type, sig.t, sig.severity, visit, sig.subject, sig.zone, sig.permit)
+        o = self.open[sig.key] = Open(sig.rule, sig.type, sig.t, sig.severity, visit, sig.subject, sig.zone, sig.permit)
+        for idx in _index_keys(o):
+            self.by.setdefault(idx, set()).add(sig.key)
         out.append(sig)
         return True
 
     def _end(self, key: str, t: float, evidence: dict) -> Signal:
         o = self.open.pop(key)
+        for idx in _index_keys(o):
+            keys = self.by.get(idx)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self.by[idx]
         if o.visit:
             self.latched.add(key)
         return Signal(
@@ -509,8 +526,8 @@ class Engine:
         for _zid, key, s, m in self._visits(r, occupants):
             if r.matches(self.subjects.get(s)):
                 self._inside(r, s, key, m.visit, m.entered_at, now, m.where, out)
-        for akey, o in list(self.open.items()):
-            if o.rule == r.id and not self.power.get(o.subject, (False, 0.0))[0]:
+        for akey in self._keys("r", r.id):
+            if not self.power.get(self.open[akey].subject, (False, 0.0))[0]:
                 out.append(self._end(akey, now, {"reason": "machine powered off"}))
 
     def _tick_unauthorized_person(self, r: RuleSpec, now: float, occupants, out) -> None:
@@ -592,7 +609,7 @@ class Engine:
             bad = limit is not None and (n > limit if over else n < limit) and self._zone_on(r, f"z{zid}", now)
             name = f"{r.id}:z{zid}"
             began = self._hold(out, name, bad, now, p["grace_s"])
-            current = [k for k, o in self.open.items() if o.rule == r.id and o.zone == zid]
+            current = self._keys("rz", r.id, zid)
             if bad and began is not None and not current:
                 self._raise(
                     out,
@@ -622,7 +639,7 @@ class Engine:
                 name = f"{r.id}:z{zid}:{h}"
                 absent = h not in present and self._zone_on(r, f"z{zid}", now)
                 began = self._hold(out, name, absent, now, p["grace_s"])
-                current = [k for k, o in self.open.items() if o.rule == r.id and o.zone == zid and o.subject == h]
+                current = [k for k in self._keys("rz", r.id, zid) if self.open[k].subject == h]
                 if began is not None and not current:
                     last = self.last.get(h)
                     self._raise(
@@ -741,7 +758,7 @@ class Engine:
         )
 
     def _permit_end(self, out, r: RuleSpec, now: float, keep: set[str], reason: str) -> None:
-        for k in [k for k, o in self.open.items() if o.rule == r.id and k not in keep]:
+        for k in [k for k in self._keys("r", r.id) if k not in keep]:
             out.append(self._end(k, now, {"reason": reason}))
 
     def _tick_location_outside_site(self, r: RuleSpec, now: float, occupants, out) -> None:
@@ -823,7 +840,7 @@ class Engine:
             d = math.inf if last is None else math.hypot(last[1] - p.x, last[2] - p.y)
             name = f"{r.id}:p{p.id}"
             began = self._hold(out, name, d > pr["distance_m"], now, pr["grace_s"])
-            current = [k for k, o in self.open.items() if o.rule == r.id and o.permit == p.id]
+            current = self._keys("rp", r.id, p.id)
             keep.update(current)
             if began is not None and not current:
                 key = f"{name}:{_ms(began)}"
@@ -881,7 +898,7 @@ class Engine:
                 continue
             name = f"{r.id}:{s}"
             silent = powered and now - heard > limit
-            current = [k for k, o in self.open.items() if o.rule == r.id and o.subject == s]
+            current = self._keys("rs", r.id, s)
             if silent and not current:
                 last = self.last.get(s)
                 self._raise(
@@ -958,7 +975,7 @@ class Engine:
         districts = sorted({w[3] for w in pts if w[3]})
         if len(far) < p["jumps"] and len(districts) < p["districts"]:
             return
-        if any(o.rule == r.id and o.subject == subject for o in self.open.values()):
+        if self._keys("rs", r.id, subject):
             return  # once per machine per window: the open alarm's evidence is the record
         if any(
             k.startswith(f"{r.id}:{subject}:") and float(k.rsplit(":", 1)[1]) / 1000 > t - window for k in self.latched
@@ -1001,7 +1018,7 @@ class Engine:
                 if r.enterprise_id is not None and ent != r.enterprise_id:
                     continue
                 name = f"{r.id}:{ent}:{feed}"
-                current = [k for k in self.open if k.startswith(name + ":")]
+                current = [k for k in self._keys("r", r.id) if k.startswith(name + ":")]
                 if not online and not current and r.in_force(now):
                     self._raise(
                         out,
@@ -1019,6 +1036,20 @@ class Engine:
                     for k in current:
                         out.append(self._end(k, changed, {"reason": "feed back online"}))
         return out
+
+
+def _index_keys(o: Open) -> list[tuple]:
+    """The lookups open alarms are found by (instead of scanning them all)."""
+    out: list[tuple] = [("r", o.rule), ("ts", o.type, o.subject)]
+    if o.zone is not None:
+        out.append(("rz", o.rule, o.zone))
+    if o.subject is not None:
+        out.append(("rs", o.rule, o.subject))
+    if o.permit is not None:
+        out.append(("rp", o.rule, o.permit))
+    if o.visit:
+        out.append(("v", o.visit))
+    return out
 
 
 def _hysteresis(rules: list[RuleSpec], zone_fence: dict | None) -> dict:

@@ -156,7 +156,19 @@ class FenceTracker:
     `tick` confirms dwell-based changes when fixes stop coming."""
 
     members: dict[int, dict[str, Membership]] = field(default_factory=dict)
-    last: dict[int, tuple[float, float, float]] = field(default_factory=dict)  # subject -> (t, x, y)
+    # The last accepted fix of each subject, indexed by subject id (dense arrays: one vector lookup per batch).
+    last_t: np.ndarray = field(default_factory=lambda: np.full(0, -np.inf))
+    last_x: np.ndarray = field(default_factory=lambda: np.full(0, np.nan))
+    last_y: np.ndarray = field(default_factory=lambda: np.full(0, np.nan))
+
+    def _grow(self, top: int) -> None:
+        n = len(self.last_t)
+        if top < n:
+            return
+        size = max(top + 1, 2 * n, 1024)
+        self.last_t = np.concatenate([self.last_t, np.full(size - n, -np.inf)])
+        self.last_x = np.concatenate([self.last_x, np.full(size - n, np.nan)])
+        self.last_y = np.concatenate([self.last_y, np.full(size - n, np.nan)])
 
     def inside(self, subject: int) -> list[str]:
         return [k for k, m in self.members.get(subject, {}).items() if m.inside]
@@ -185,8 +197,9 @@ class FenceTracker:
         uploads feed history, not real-time alarms). Returns the kept fixes and the count dropped per reason."""
         order = np.lexsort((fixes.t, fixes.subject))
         f = fixes.take(order)
-        last = np.fromiter((self.last.get(s, (-np.inf,))[0] for s in f.subject.tolist()), float, len(f))
-        keep = f.t > last
+        if len(f):
+            self._grow(int(f.subject.max()))
+        keep = f.t > self.last_t[f.subject]
         same = np.zeros(len(f), dtype=bool)
         same[1:] = (f.subject[1:] == f.subject[:-1]) & (f.t[1:] <= f.t[:-1])
         keep &= ~same
@@ -210,9 +223,10 @@ class FenceTracker:
         first[1:] = subj[1:] != subj[:-1]
         px, py = np.empty(n), np.empty(n)
         px[1:], py[1:] = f.x[:-1], f.y[:-1]
-        for i in np.flatnonzero(first).tolist():
-            prev = self.last.get(int(subj[i]))
-            px[i], py[i] = (prev[1], prev[2]) if prev else (f.x[i], f.y[i])
+        fi0 = np.flatnonzero(first)
+        lx, ly = self.last_x[subj[fi0]], self.last_y[subj[fi0]]
+        known = ~np.isnan(lx)
+        px[fi0], py[fi0] = np.where(known, lx, f.x[fi0]), np.where(known, ly, f.y[fi0])
         step = np.hypot(f.x - px, f.y - py)
         cross_by_fix: dict[int, list[int]] = {}
         long = np.flatnonzero(step > CROSS_MIN_STEP_M)
@@ -229,8 +243,7 @@ class FenceTracker:
         # Subjects with memberships must see every fix (an exit is the absence of a pair).
         members = self.members
         if members:
-            has = np.fromiter((s in members for s in subj.tolist()), bool, n)
-            interesting |= has
+            interesting |= np.isin(subj, np.fromiter(members, np.int64, len(members)))
         fences = index.fences
         keys = [fc.key for fc in fences]
         sl, tl, xl, yl = subj.tolist(), f.t.tolist(), f.x.tolist(), f.y.tolist()
@@ -269,8 +282,9 @@ class FenceTracker:
                 out.append(Transition("cross", s, key, t, visit_id(key, s, t), t, 0.0, *where))
         # Remember the last fix of each subject.
         lastpos = np.flatnonzero(np.append(subj[1:] != subj[:-1], True))
-        for i in lastpos.tolist():
-            self.last[sl[i]] = (tl[i], xl[i], yl[i])
+        self.last_t[subj[lastpos]] = f.t[lastpos]
+        self.last_x[subj[lastpos]] = f.x[lastpos]
+        self.last_y[subj[lastpos]] = f.y[lastpos]
         return out, f
 
     def tick(self, index: FenceIndex, now: float) -> list[Transition]:

@@ -42,12 +42,14 @@ start() {
   .venv/bin/python manage.py collectstatic --noinput -v0
   start_bg web .venv/bin/uvicorn geo_core.asgi:application --host 127.0.0.1 --port "$PORT" --workers 2
   start_bg ingest .venv/bin/python manage.py ingest
+  start_bg alarms .venv/bin/python manage.py alarms
   for _ in $(seq 100); do
     if curl -fsS "http://127.0.0.1:$PORT/healthz" -o "$VAR/run/healthz.json" 2>/dev/null; then
       # Moving data: people over the signed report API, welders over MQTT (rates: scripts/run.sh, SIM_ARGS).
       start_bg simulate .venv/bin/python manage.py simulate --url "http://127.0.0.1:$PORT" ${SIM_ARGS:-}
       echo "service up: http://127.0.0.1:$PORT/  (health: http://127.0.0.1:$PORT/healthz, admin: /admin/)"
-      echo "moving data: simulator and ingest worker running (logs in $VAR/log/); demo report API keys in .var/demo/credentials.json"
+      echo "moving data: simulator, ingest and alarm workers running (logs in $VAR/log/); demo report API keys in .var/demo/credentials.json"
+      echo "alarms: http://127.0.0.1:$PORT/api/alarms/ and /api/alarms/stream with a token from .var/demo/users.json"
       cat "$VAR/run/healthz.json"; echo
       return
     fi
@@ -59,13 +61,14 @@ start() {
 
 stop() {
   stop_bg simulate
+  stop_bg alarms
   stop_bg ingest
   stop_bg web
   scripts/services.sh stop
 }
 
 status() {
-  for name in web ingest simulate; do
+  for name in web ingest alarms simulate; do
     running "$name" && echo "$name: running (pid $(cat "$VAR/run/$name.pid"))" || echo "$name: stopped"
   done
   scripts/services.sh status
