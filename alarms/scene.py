@@ -4,7 +4,7 @@ metric plane. Also tells when any of it changed, so the worker reloads within a 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import shapely
@@ -52,10 +52,17 @@ class InForce:
 
 @dataclass(frozen=True)
 class Window:
+    """One time window as a callable; the answer is kept for the second asked (rules ask every tick)."""
+
     window: object
+    memo: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __call__(self, t: float) -> bool:
-        return window_contains(self.window, datetime.fromtimestamp(t, UTC))
+        second = int(t)
+        if second not in self.memo:
+            self.memo.clear()
+            self.memo[second] = window_contains(self.window, datetime.fromtimestamp(second, UTC))
+        return self.memo[second]
 
 
 def plane_for_scene() -> MetricPlane:

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 from django.contrib.gis.geos import Point
 from django.db import connection
+from django.utils import timezone
 
 from alarms.catalogue import TYPES
 from alarms.engine import Signal
 from alarms.models import Alarm, AlarmAction, AlarmEvent, AlarmStatus, Suppression
 from geo_core.ingest import relay
-from geo_core.models import Enterprise, Subject
+from geo_core.models import Enterprise, Subject, WorkPermit, Zone
 from geo_core.timewindows import window_contains
 
 CHANNEL = "alarms_events"
@@ -41,6 +42,7 @@ def serialize(a: Alarm) -> dict:
         "permit": {"id": a.permit_id, "ticket_no": a.permit.ticket_no} if a.permit_id and a.permit else None,
         "raised_at": a.raised_at.isoformat(),
         "ended_at": a.ended_at.isoformat() if a.ended_at else None,
+        "detected_at": a.detected_at.isoformat() if a.detected_at else None,
         "updated_at": a.updated_at.isoformat() if a.updated_at else None,
         "location": {"type": "Point", "coordinates": [a.location.x, a.location.y]} if a.location else None,
         "rule": a.rule_id,
@@ -124,76 +126,111 @@ class Writer:
         return [self._externals.get(i, str(i)) for i in ids]
 
     def apply(self, signals: list[Signal]) -> dict[str, int]:
-        """Call inside a transaction. Raises already stored (a replay after a restart) are skipped."""
+        """Call inside a transaction. Raises already stored (a replay after a restart) are skipped. Everything is
+        written in bulk (a tick can end a thousand alarms at once) and the streams are woken once."""
         counts = {"raised": 0, "updated": 0, "ended": 0, "suppressed": 0, "repeats": 0}
         if not signals:
             return counts
         keys = {s.key for s in signals}
         alarms = {a.key: a for a in Alarm.objects.filter(key__in=keys).select_related("subject", "zone", "permit")}
-        suppressions = None
+        new = self._new_alarms([s for s in signals if s.action == "raise"], alarms, counts)
+        actions: list[AlarmAction] = []
+        events: list[AlarmEvent] = []
+        changed: dict[str, Alarm] = {}
+        now = timezone.now()
+        raised = {a.key for a in new}
         for sig in signals:
             a = alarms.get(sig.key)
-            if sig.action == "raise":
-                if a is not None:
-                    counts["repeats"] += 1
-                    continue
-                if suppressions is None:
-                    suppressions = list(Suppression.objects.filter(active=True).select_related("time_window"))
-                sup = suppression_for(sig, suppressions)
-                a = Alarm.objects.create(
-                    key=sig.key,
-                    rule_id=sig.rule if sig.rule in self.rule_ids else None,
-                    type=sig.type,
-                    category=TYPES[sig.type].category,
-                    code=sig.code,
-                    severity=sig.severity,
-                    status=AlarmStatus.SUPPRESSED if sup else AlarmStatus.RAISED,
-                    subject_id=sig.subject,
-                    subjects=self._external(sig.subjects),
-                    zone_id=sig.zone,
-                    permit_id=sig.permit,
-                    enterprise_id=sig.enterprise,
-                    company_code=self._code(sig.enterprise),
-                    location=Point(sig.lon, sig.lat, srid=4490) if sig.lon is not None else None,
-                    raised_at=when(sig.t),
-                    evidence=sig.evidence,
-                    suppressed_by=sup,
-                )
-                a = Alarm.objects.select_related("subject", "zone", "permit").get(pk=a.pk)
-                alarms[sig.key] = a
-                AlarmAction.objects.create(
-                    alarm=a,
-                    action="suppressed" if sup else "raised",
-                    by_name="engine",
-                    data={"suppression": sup.id} if sup else {},
-                )
-                if sup:
-                    counts["suppressed"] += 1
-                    continue
-                counts["raised"] += 1
-                publish(a, "raised")
-                relay_alarm(a, "raised")
-            elif a is None:
+            if a is None:
                 continue  # an update or end for an alarm this database never had (state from another database)
+            live = a.status != AlarmStatus.SUPPRESSED
+            if sig.action == "raise":
+                if sig.key not in raised:
+                    continue
+                raised.discard(sig.key)
+                actions.append(
+                    AlarmAction(
+                        alarm=a,
+                        action="raised" if live else "suppressed",
+                        by_name="engine",
+                        data={} if live else {"suppression": a.suppressed_by_id},
+                    )
+                )
+                counts["raised" if live else "suppressed"] += 1
+                kind = "raised"
             elif sig.action == "update":
+                if a.severity == sig.severity:
+                    counts["repeats"] += 1  # replayed after a restart
+                    continue
                 a.severity = sig.severity or a.severity
-                a.evidence = {
-                    **a.evidence,
-                    **sig.evidence,
-                    "history": [*a.evidence.get("history", []), {"t": sig.t, "severity": sig.severity}],
-                }
-                a.save(update_fields=["severity", "evidence", "updated_at"])
-                AlarmAction.objects.create(alarm=a, action="updated", by_name="engine", data=sig.evidence)
+                history = [*a.evidence.get("history", []), {"t": sig.t, "severity": sig.severity}]
+                a.evidence = {**a.evidence, **sig.evidence, "history": history}
+                actions.append(AlarmAction(alarm=a, action="updated", by_name="engine", data=sig.evidence))
                 counts["updated"] += 1
-                if a.status != AlarmStatus.SUPPRESSED:
-                    publish(a, "updated")
-            elif sig.action == "end" and a.ended_at is None:
+                kind = "updated"
+            elif a.ended_at is None:
                 a.ended_at = when(sig.t)
                 a.evidence = {**a.evidence, "end": sig.evidence}
-                a.save(update_fields=["ended_at", "evidence", "updated_at"])
-                AlarmAction.objects.create(alarm=a, action="ended", by_name="engine", data=sig.evidence)
+                actions.append(AlarmAction(alarm=a, action="ended", by_name="engine", data=sig.evidence))
                 counts["ended"] += 1
-                if a.status != AlarmStatus.SUPPRESSED:
-                    publish(a, "ended")
-                    relay_alarm(a, "ended")
+                kind = "ended"
+            else:
+                counts["repeats"] += 1
+                continue
+            if kind != "raised":
+                a.updated_at = now
+                changed[a.key] = a
+            if live:
+                events.append(AlarmEvent(alarm=a, kind=kind, payload=serialize(a)))
+                if kind != "updated":
+                    relay_alarm(a, kind)
+        if changed:
+            Alarm.objects.bulk_update(list(changed.values()), ["severity", "evidence", "ended_at", "updated_at"])
+        AlarmAction.objects.bulk_create(actions)
+        if events:
+            AlarmEvent.objects.bulk_create(events)
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(events[-1].id)])
         return counts
+
+    def _new_alarms(self, raises: list[Signal], alarms: dict[str, Alarm], counts: dict) -> list[Alarm]:
+        """Insert the alarms not stored yet, in one statement, with their related rows at hand for serialize()."""
+        new: list[Alarm] = []
+        suppressions = None
+        for sig in raises:
+            if sig.key in alarms:
+                counts["repeats"] += 1
+                continue
+            if suppressions is None:
+                suppressions = list(Suppression.objects.filter(active=True).select_related("time_window"))
+            sup = suppression_for(sig, suppressions)
+            a = Alarm(
+                key=sig.key,
+                rule_id=sig.rule if sig.rule in self.rule_ids else None,
+                type=sig.type,
+                category=TYPES[sig.type].category,
+                code=sig.code,
+                severity=sig.severity,
+                status=AlarmStatus.SUPPRESSED if sup else AlarmStatus.RAISED,
+                subject_id=sig.subject,
+                subjects=self._external(sig.subjects),
+                zone_id=sig.zone,
+                permit_id=sig.permit,
+                enterprise_id=sig.enterprise,
+                company_code=self._code(sig.enterprise),
+                location=Point(sig.lon, sig.lat, srid=4490) if sig.lon is not None else None,
+                raised_at=when(sig.t),
+                evidence=sig.evidence,
+                suppressed_by=sup,
+            )
+            alarms[sig.key] = a
+            new.append(a)
+        if not new:
+            return new
+        Alarm.objects.bulk_create(new)
+        subjects = Subject.objects.in_bulk({a.subject_id for a in new if a.subject_id})
+        zones = Zone.objects.in_bulk({a.zone_id for a in new if a.zone_id})
+        permits = WorkPermit.objects.in_bulk({a.permit_id for a in new if a.permit_id})
+        for a in new:
+            a.subject, a.zone, a.permit = subjects.get(a.subject_id), zones.get(a.zone_id), permits.get(a.permit_id)
+        return new

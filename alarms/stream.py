@@ -8,17 +8,23 @@ stream holds its cursor below such a gap for up to GAP_WAIT_S so that late commi
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 
 import orjson
+import psycopg
 from asgiref.sync import sync_to_async
+from django.db import connection
 from django.http import HttpRequest, StreamingHttpResponse
 
 from alarms.models import AlarmEvent
+from alarms.store import CHANNEL
 from geo_core.access import authenticate
 from geo_core.errors import error_response
 
-POLL_S = 0.2
+log = logging.getLogger(__name__)
+POLL_S = 1.0  # the longest a client waits without a NOTIFY (a fallback: the bell normally rings first)
 KEEPALIVE_S = 15.0
 GAP_WAIT_S = 5.0
 BATCH = 500
@@ -49,6 +55,47 @@ class Cursor:
             self.low = nxt
 
 
+class Bell:
+    """One LISTEN alarms_events connection per server process; every stream waits on it instead of polling.
+    A notification replaces the event it sets, so a waiter that took the event before reading the outbox never
+    misses one that came while it was reading."""
+
+    def __init__(self) -> None:
+        self.event: asyncio.Event | None = None
+        self.task: asyncio.Task | None = None
+
+    def current(self) -> asyncio.Event:
+        if self.event is None:
+            self.event = asyncio.Event()
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._listen())
+        return self.event
+
+    async def _listen(self) -> None:
+        s = connection.settings_dict
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                dbname=s["NAME"],
+                user=s["USER"],
+                password=s["PASSWORD"],
+                host=s["HOST"],
+                port=s["PORT"],
+                autocommit=True,
+            )
+            async with conn:
+                await conn.execute(f"LISTEN {CHANNEL}")
+                async for _ in conn.notifies():
+                    old, self.event = self.event, asyncio.Event()
+                    if old is not None:
+                        old.set()
+        except (psycopg.Error, OSError) as exc:
+            log.warning("alarm stream listener lost; polling until it is back", extra={"error": str(exc)[:200]})
+            await asyncio.sleep(1.0)
+
+
+BELL = Bell()
+
+
 def _fetch(low: int) -> list[tuple[int, str, dict, int | None]]:
     rows = AlarmEvent.objects.filter(id__gt=low).order_by("id")
     return list(rows.values_list("id", "kind", "payload", "alarm__enterprise_id")[:BATCH])
@@ -75,6 +122,7 @@ async def alarm_stream(request: HttpRequest):
         yield b"retry: 2000\n\n"
         quiet = time.monotonic()
         while True:
+            bell = BELL.current()  # taken before reading: a change committed meanwhile rings it
             rows = await sync_to_async(_fetch)(cursor.low)
             ids = cursor.fresh([r[0] for r in rows])
             wanted = set(ids)
@@ -90,7 +138,8 @@ async def alarm_stream(request: HttpRequest):
                 quiet = time.monotonic()
                 yield b": keep-alive\n\n"
             if len(rows) < BATCH:
-                await asyncio.sleep(POLL_S)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(bell.wait(), POLL_S)
 
     resp = StreamingHttpResponse(events(), content_type="text/event-stream")
     resp["Cache-Control"] = "no-cache"

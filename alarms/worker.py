@@ -1,6 +1,7 @@
 """The alarm worker: follows the live feed of committed position batches (NOTIFY geo_core_positions) and device
-events (NOTIFY geo_core_events), feeds the engine, ticks it every second, and writes what it says together with the
-engine's state, so a restart resumes from the saved state and replays the batches committed after it: the replay
+events (NOTIFY geo_core_events), feeds the engine, ticks it every second, and writes what it says in one
+transaction per step. Every few seconds that transaction also saves the engine's state with the batch ids and event
+cursors it has consumed; a restart resumes from the saved state and replays what was committed after it. The replay
 names the same alarms (deterministic keys) and the store skips them, so nothing is repeated or lost.
 """
 
@@ -28,7 +29,8 @@ from geo_core.models import DeviceEvent, FeedLiveness, ReportedAlarm
 log = logging.getLogger("alarms.worker")
 VERSION = "engine-1"
 KEEP_BATCHES = 5000  # processed batch ids remembered (a batch committing later than this many others is missed)
-SNAPSHOT_EVERY_S = 10.0
+SNAPSHOT_EVERY_S = 5.0
+SLOW_STEP_S = 0.25  # steps longer than this are logged with their parts
 
 FIXES_SQL = """
 SELECT subject_id, extract(epoch FROM time), ST_X(geom), ST_Y(geom), coalesce(floor::float8, 'NaN'), batch_id
@@ -191,19 +193,41 @@ class AlarmWorker:
                 next_tick = time.monotonic() + 1.0
 
     def step(self, now: float, batches: list[dict], events: bool = True, tick: bool = True) -> list[Signal]:
+        clock = [time.perf_counter()]
+
+        def lap() -> float:
+            clock.append(time.perf_counter())
+            return round(clock[-1] - clock[-2], 4)
+
         signals: list[Signal] = []
-        if tick:
-            signals += self.reload(now)
+        parts = {}
         if batches:
             new = [b for b in batches if b["batch"] not in self.done]
             if new:
                 signals += self._batches(new)
+            parts["batches"] = lap()
         if events or tick:
             signals += self._events(now)
+            parts["events"] = lap()
         if tick:
+            signals += self.reload(now)
+            parts["reload"] = lap()
             signals += self.engine.feeds(self._feed_states(), now)
             signals += self.engine.tick(now)
-        self._commit(signals, now, snapshot=bool(signals) or now - self.last_snapshot >= self.snapshot_every)
+            parts["tick"] = lap()
+        # The state is saved every few seconds, not with every alarm: a restart replays the batches since the save,
+        # and the replay's alarms are recognised by their keys (see the module docstring).
+        snapshot = now - self.last_snapshot >= self.snapshot_every
+        self._commit(signals, now, snapshot=snapshot)
+        parts["commit"] = lap()
+        total = clock[-1] - clock[0]
+        self.stats["steps"] = self.stats.get("steps", 0) + 1
+        self.stats["slowest_step_s"] = max(self.stats.get("slowest_step_s", 0.0), round(total, 4))
+        if total > SLOW_STEP_S:
+            log.info(
+                "slow alarm step",
+                extra={"seconds": round(total, 3), "parts": parts, "snapshot": snapshot, "signals": len(signals)},
+            )
         return signals
 
     def _batches(self, notes: list[dict]) -> list[Signal]:

@@ -48,8 +48,17 @@ def scene(fences: int, subjects: int, seed: int):
         else:
             geom = shapely.box(cx[i] - size[i] / 2, cy[i] - size[i] / 3, cx[i] + size[i] / 2, cy[i] + size[i] / 3)
         kind = KINDS[i % len(KINDS)]
-        zones.append(ZoneSpec(i + 1, f"z{i}", kind, geom, enterprise_id=1 + i % 30, capacity_max=10,
-                              capacity_min=1 if kind == "post" else None))  # fmt: skip
+        zones.append(
+            ZoneSpec(
+                i + 1,
+                f"z{i}",
+                kind,
+                geom,
+                enterprise_id=1 + i % 30,
+                capacity_max=10,
+                capacity_min=1 if kind == "post" else None,
+            )
+        )
     by_kind = {k: frozenset(z.id for z in zones if z.kind == k) for k in KINDS}
     rules = [
         RuleSpec(1, "out_of_bounds", zones=by_kind["forbidden"]),
@@ -113,10 +122,18 @@ def main() -> None:
         bases.append(base_rate)
         log(event="run", run=r + 1, fixes_per_s=round(engine_rate), baseline_per_s=round(base_rate), signals=signals)
     med, base = statistics.median(rates), statistics.median(bases)
-    log(event="alarm engine", fences=args.fences, subjects=args.subjects, fixes=args.subjects * args.seconds,
-        median_fixes_per_s=round(med), baseline_spatial_query_per_s=round(base), ratio=round(med / base, 3),
-        target=200_000, met=med >= 200_000,
-        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))  # fmt: skip
+    log(
+        event="alarm engine",
+        fences=args.fences,
+        subjects=args.subjects,
+        fixes=args.subjects * args.seconds,
+        median_fixes_per_s=round(med),
+        baseline_spatial_query_per_s=round(base),
+        ratio=round(med / base, 3),
+        target=200_000,
+        met=med >= 200_000,
+        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    )
 
 
 if __name__ == "__main__":

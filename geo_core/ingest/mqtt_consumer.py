@@ -23,7 +23,7 @@ from geo_core.ingest.devices import DeviceResult, process
 from geo_core.models import Quarantine
 
 log = logging.getLogger(__name__)
-TOPICS = ["welder/+/+", "camera/+/position", "phone/+/position"]
+TOPICS = ["welder/+/+", "camera/+/position", "phone/+/position", "camera/+/sos", "phone/+/sos"]
 
 
 class _Pending(NamedTuple):

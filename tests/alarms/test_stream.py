@@ -33,7 +33,7 @@ class SSE:
     def next_event(self) -> dict:
         ev: dict = {}
         while True:
-            line = self.resp.fp.readline().decode().rstrip("\n")
+            line = self.resp.readline().decode().rstrip("\n")
             if not line:
                 if "data" in ev:
                     return ev

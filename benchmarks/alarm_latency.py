@@ -1,0 +1,323 @@
+"""Alarms end to end (issue 5: p99 <= 1 s from receipt to push, SOS p99 <= 1 s, at about 3,000 fixes/s plus bursts).
+
+    eval "$(scripts/services.sh env)"; .venv/bin/python benchmarks/alarm_latency.py [--seconds 60] [--rate 3000]
+
+Everything is its own: a `<db>_alarmbench` database with the demo scene, a Mosquitto on a free port, one uvicorn
+worker (the SSE stream), one `manage.py ingest` worker and one `manage.py alarms` worker. For --seconds:
+- background load over MQTT: welder positions at --rate fixes/s spread over the 20,000 demo machines, plus a burst
+  of --burst fixes every --burst-every seconds;
+- triggers: the 60 demo body cameras, each jumping in and out of a forbidden zone every 8-12 s (a rule made here
+  watches cameras in forbidden zones; 20 m deep, so the margin decides at once), and one SOS button press a second;
+- a client on GET /api/alarms/stream notes when each alarm arrives.
+Latency = arrival at the SSE client - the trigger's time stamp (set when it was published; same clock), per alarm:
+receipt (broker) -> ingest commit -> NOTIFY -> alarm worker -> alarm row + outbox commit -> stream -> client.
+Also: CPU seconds per process over the run, the alarm worker's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.ingest import cpu_seconds, free_port, log, peak_mb, postgres_pids  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def load(
+    port: int,
+    chips: list[str],
+    homes: np.ndarray,
+    rate: float,
+    burst: int,
+    burst_every: float,
+    seconds: float,
+    out: multiprocessing.Queue,
+) -> None:
+    """Welder positions at `rate` per second in 100 ms slices, and a burst every `burst_every` seconds."""
+    import orjson
+    import paho.mqtt.client as mqtt
+
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    c.max_inflight_messages_set(60_000)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    rng = np.random.default_rng(1)
+    sent, k, start = 0, 0, time.monotonic()
+    next_burst = start + burst_every / 2
+    while time.monotonic() - start < seconds:
+        n = int(rate / 10)
+        if time.monotonic() >= next_burst:
+            n += burst
+            next_burst += burst_every
+        ts = int(time.time() * 1000)
+        for _ in range(n):
+            i = k % len(chips)
+            k += 1
+            lon, lat = (homes[i] + rng.normal(0, 2e-4, 2)).tolist()
+            c.publish(
+                f"welder/{chips[i]}/position", orjson.dumps({"ts": ts, "lon": lon, "lat": lat, "acc": 100}), qos=1
+            )
+            sent += 1
+        time.sleep(max(0.0, 0.1 - (time.monotonic() - start) % 0.1))
+    c.loop_stop()
+    c.disconnect()
+    out.put(sent)
+
+
+def triggers(
+    port: int, cams: list[str], inside: np.ndarray, outside: np.ndarray, seconds: float, out: multiprocessing.Queue
+) -> None:
+    """Cameras in and out of their forbidden zones (each every 8-12 s), and one SOS a second."""
+    import orjson
+    import paho.mqtt.client as mqtt
+
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    rng = np.random.default_rng(2)
+    start = time.monotonic()
+    due = start + rng.uniform(0, 10, len(cams))
+    state = np.zeros(len(cams), dtype=bool)
+    next_sos, sos, moves = start + 1.0, 0, 0
+    while time.monotonic() - start < seconds:
+        now = time.monotonic()
+        for i in np.flatnonzero(due <= now).tolist():
+            state[i] = not state[i]
+            lon, lat = (inside if state[i] else outside)[i].tolist()
+            c.publish(
+                f"camera/{cams[i]}/position",
+                orjson.dumps({"ts": int(time.time() * 1000), "lon": lon, "lat": lat}),
+                qos=1,
+            )
+            due[i] = now + rng.uniform(8, 12)
+            moves += 1
+        if now >= next_sos:
+            i = int(rng.integers(len(cams)))
+            c.publish(f"camera/{cams[i]}/sos", orjson.dumps({"ts": int(time.time() * 1000)}), qos=1)
+            next_sos += 1.0
+            sos += 1
+        time.sleep(0.01)
+    c.loop_stop()
+    c.disconnect()
+    out.put((moves, sos))
+
+
+class Client(threading.Thread):
+    def __init__(self, base: str, token: str):
+        super().__init__(daemon=True)
+        u = urlsplit(base)
+        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+        self.conn.request("GET", "/api/alarms/stream", headers={"Authorization": f"Bearer {token}"})
+        self.resp = self.conn.getresponse()
+        self.got: list[tuple[float, str, dict]] = []
+
+    def run(self) -> None:
+        ev: dict = {}
+        while True:
+            try:
+                line = self.resp.readline()
+            except OSError:
+                return
+            if not line:
+                return
+            line = line.decode().rstrip("\n")
+            if not line:
+                if "data" in ev:
+                    self.got.append((time.time(), ev.get("event", ""), json.loads(ev["data"])))
+                ev = {}
+            elif not line.startswith((":", "retry:")):
+                k, _, v = line.partition(": ")
+                ev[k] = v
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--rate", type=float, default=3000.0, help="background welder fixes per second")
+    ap.add_argument("--burst", type=int, default=20_000)
+    ap.add_argument("--burst-every", type=float, default=20.0)
+    args = ap.parse_args()
+
+    import psycopg
+
+    base = os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:55432/geoservice")
+    bench = urlunsplit(urlsplit(base)._replace(path=urlsplit(base).path + "_alarmbench"))
+    name = urlsplit(bench).path.lstrip("/")
+    admin = urlunsplit(urlsplit(base)._replace(scheme="postgresql", path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    mq_dir = Path(tempfile.mkdtemp(prefix="bench-mq-"))
+    mq_port = free_port()
+    (mq_dir / "m.conf").write_text(
+        f"user root\nlistener {mq_port} 127.0.0.1\nallow_anonymous true\n"
+        "max_inflight_messages 0\nmax_queued_messages 10000000\n"
+    )
+    broker = subprocess.Popen(["mosquitto", "-c", str(mq_dir / "m.conf")], stderr=subprocess.DEVNULL)
+    env = os.environ | {"DATABASE_URL": bench, "MQTT_URL": f"mqtt://127.0.0.1:{mq_port}", "GEO_LOG_LEVEL": "WARNING"}
+    os.environ.update({"DATABASE_URL": bench, "MQTT_URL": f"mqtt://127.0.0.1:{mq_port}"})
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_core.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from alarms.models import AlarmRule
+    from geo_core.access import create_user
+    from geo_core.demo.loader import load_demo
+    from geo_core.management.commands.load_regions import load_regions
+    from geo_core.models import ApiToken, Subject, SubjectState, Zone
+    from geo_core.partitions import PARK_TZ
+
+    call_command("migrate", verbosity=0)
+    load_regions(prefixes=("31",), progress=False)
+    now = datetime.now(UTC)
+    load_demo(20261121, now.astimezone(PARK_TZ).replace(minute=0, second=0, microsecond=0), progress=False)
+    rule = AlarmRule.objects.create(
+        name="bench: cameras in forbidden zones",
+        type="out_of_bounds",
+        subject_kinds=["body_camera"],
+        zone_kinds=["forbidden"],
+    )
+    token = ApiToken.issue(create_user("bench", "bench-password-1", "supervisor"))[1]
+    welders = list(SubjectState.objects.filter(subject__kind="welder").values_list("subject__chip_id", "geom"))
+    chips = [c for c, _ in welders]
+    homes = np.array([[g.x, g.y] for _, g in welders])
+    cams = list(Subject.objects.filter(kind="body_camera").order_by("id").values_list("external_id", flat=True))
+    zones = list(Zone.objects.filter(kind="forbidden").order_by("id"))
+    inside, outside = [], []
+    for k in range(len(cams)):
+        g = zones[k % len(zones)].geom
+        c = g.point_on_surface
+        x1 = g.extent[2]
+        inside.append((c.x, c.y))
+        outside.append((x1 + 0.001, c.y))  # ~95 m east of the zone
+    inside, outside = np.array(inside), np.array(outside)
+    log(event="scene", welders=len(chips), cameras=len(cams), forbidden_zones=len(zones), rule=rule.id)
+
+    port = free_port()
+    procs = {
+        "web": subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        ),
+        "ingest": subprocess.Popen(
+            [sys.executable, "manage.py", "ingest"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+        ),
+        "alarms": subprocess.Popen(
+            [sys.executable, "manage.py", "alarms"],
+            cwd=ROOT,
+            env=env | {"GEO_LOG_LEVEL": "INFO"},
+            stdout=subprocess.DEVNULL,
+            stderr=(mq_dir / "alarms.log").open("w"),
+        ),
+    }
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=5)
+            break
+        except OSError:
+            time.sleep(0.1)
+    time.sleep(8)  # the ingest worker subscribes, the alarm worker loads the scene
+    client = Client(url, token)
+    client.start()
+    pg = postgres_pids(0)
+    cpu0 = {k: cpu_seconds([p.pid]) for k, p in procs.items()} | {"postgres": cpu_seconds(pg)}
+    q: multiprocessing.Queue = multiprocessing.Queue()
+    t_start = time.time()
+    workers = [
+        multiprocessing.Process(
+            target=load, args=(mq_port, chips, homes, args.rate, args.burst, args.burst_every, args.seconds, q)
+        ),
+        multiprocessing.Process(target=triggers, args=(mq_port, cams, inside, outside, args.seconds, q)),
+    ]
+    for w in workers:
+        w.start()
+    results = [q.get(timeout=args.seconds + 300) for _ in workers]
+    for w in workers:
+        w.join()
+    time.sleep(5)  # let the tail drain
+    cpu1 = {k: cpu_seconds([p.pid]) for k, p in procs.items()} | {"postgres": cpu_seconds(pg)}
+    elapsed = time.time() - t_start
+    sent = next(r for r in results if isinstance(r, int))
+    moves, sos = next(r for r in results if isinstance(r, tuple))
+    lat: dict[str, list[float]] = {"sos": [], "out_of_bounds": []}
+    detect, push = [], []  # trigger -> alarm row written (ingest + worker), alarm row -> client (outbox + stream)
+    for recv, kind, a in client.got:
+        if kind == "raised" and a["type"] in lat:
+            raised = datetime.fromisoformat(a["raised_at"]).timestamp()
+            if raised >= t_start:
+                lat[a["type"]].append(recv - raised)
+                detected = datetime.fromisoformat(a["detected_at"]).timestamp()
+                detect.append(detected - raised)
+                push.append(recv - detected)
+    summary = {
+        "seconds": args.seconds,
+        "background_fixes": sent,
+        "background_rate": round(sent / args.seconds),
+        "camera_moves": moves,
+        "sos_sent": sos,
+        **{f"{k}_alarms": len(v) for k, v in lat.items()},
+        **{f"{k}_p50_s": round(pct(v, 50), 3) for k, v in lat.items()},
+        **{f"{k}_p99_s": round(pct(v, 99), 3) for k, v in lat.items()},
+        **{f"{k}_max_s": round(max(v), 3) if v else None for k, v in lat.items()},
+        "cpu_percent": {k: round(100 * (cpu1[k] - cpu0[k]) / elapsed, 1) for k in cpu1},
+        "alarm_worker_peak_mb": peak_mb(procs["alarms"].pid),
+        "ingest_worker_peak_mb": peak_mb(procs["ingest"].pid),
+    }
+    summary |= {
+        "to_detected_p50_s": round(pct(detect, 50), 3),
+        "to_detected_p99_s": round(pct(detect, 99), 3),
+        "detected_to_client_p50_s": round(pct(push, 50), 3),
+        "detected_to_client_p99_s": round(pct(push, 99), 3),
+    }
+    all_lat = lat["sos"] + lat["out_of_bounds"]
+    summary |= {
+        "all_p50_s": round(pct(all_lat, 50), 3),
+        "all_p99_s": round(pct(all_lat, 99), 3),
+        "target_p99_s": 1.0,
+        "met": pct(all_lat, 99) <= 1.0 and pct(lat["sos"], 99) <= 1.0,
+    }
+    by_type: dict[str, int] = {}
+    for _, kind, a in client.got:
+        if kind == "raised":
+            by_type[a["type"]] = by_type.get(a["type"], 0) + 1
+    summary["raised_by_type"] = by_type
+    slow = [json.loads(x) for x in (mq_dir / "alarms.log").read_text().splitlines() if "slow alarm step" in x]
+    summary["worker_slow_steps"] = len(slow)
+    summary["worker_slowest"] = sorted(slow, key=lambda x: -x["seconds"])[:3]
+    log(event="alarm latency", **summary)
+    for p in procs.values():
+        p.terminate()
+    for p in procs.values():
+        p.wait(timeout=30)
+    broker.terminate()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
