@@ -7,8 +7,10 @@ names the same alarms (deterministic keys) and the store skips them, so nothing 
 
 from __future__ import annotations
 
+import json
 import logging
 import pickle
+import threading
 import time
 from collections import deque
 from datetime import UTC, datetime, timedelta
@@ -51,6 +53,8 @@ class AlarmWorker:
         self.last_snapshot = 0.0
         self.stats = {"batches": 0, "fixes": 0, "raised": 0, "updated": 0, "ended": 0, "suppressed": 0, "repeats": 0}
         self.listener: psycopg.Connection | None = None
+        self.saver = Saver(name)
+        self.background = False  # snapshots in a thread: set by run(); tests save in their own transaction
 
     # --- start: restore, configure, catch up --------------------------------------------------------------------
 
@@ -176,6 +180,7 @@ class AlarmWorker:
             deadline = min(deadline, time.monotonic() + 0.02)
 
     def run(self, until: float | None = None, stop=None) -> None:
+        self.background = True
         self.listen()
         self.start()
         next_tick = time.monotonic()
@@ -325,21 +330,77 @@ class AlarmWorker:
     # --- write --------------------------------------------------------------------------------------------------
 
     def _commit(self, signals: list[Signal], now: float, snapshot: bool) -> None:
-        if not signals and not snapshot:
-            return
-        with transaction.atomic():
-            counts = self.writer.apply(signals)
-            if snapshot:
-                self.save()
-        for k, v in counts.items():
-            self.stats[k] += v
-        if counts["raised"] or counts["ended"] or counts["suppressed"]:
-            log.info("alarms written", extra=counts)
+        if signals:
+            with transaction.atomic():
+                counts = self.writer.apply(signals)
+            for k, v in counts.items():
+                self.stats[k] += v
+            if counts["raised"] or counts["ended"] or counts["suppressed"]:
+                log.info("alarms written", extra=counts)
+        if snapshot:
+            self.save(background=self.background)
 
-    def save(self) -> None:
+    def _state(self) -> tuple[bytes, dict]:
+        """The engine's state and the input it has consumed, taken together after the alarms it produced are
+        committed: replaying from these cursors reproduces everything after them."""
         self.cursors["batches"] = list(self.done)
-        EngineSnapshot.objects.update_or_create(
-            name=self.name,
-            defaults={"version": VERSION, "state": pickle.dumps(self.engine, protocol=5), "cursors": self.cursors},
-        )
+        return pickle.dumps(self.engine, protocol=5), json.loads(json.dumps(self.cursors))
+
+    def save(self, background: bool = False) -> None:
+        """Save the state; in the background (a thread with its own connection) during the loop, so the write of a
+        few megabytes never holds up an alarm."""
+        state, cursors = self._state()
         self.last_snapshot = time.time()
+        if background:
+            self.saver.put(state, cursors)
+        else:
+            self.saver.flush()
+            _write_snapshot(self.name, state, cursors)
+
+
+def _write_snapshot(name: str, state: bytes, cursors: dict) -> None:
+    EngineSnapshot.objects.update_or_create(
+        name=name, defaults={"version": VERSION, "state": state, "cursors": cursors}
+    )
+
+
+class Saver:
+    """Writes the newest pending snapshot in a thread; an older one still waiting is simply replaced."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.pending: tuple[bytes, dict] | None = None
+        self.cond = threading.Condition()
+        self.busy = False
+        self.thread: threading.Thread | None = None
+
+    def put(self, state: bytes, cursors: dict) -> None:
+        with self.cond:
+            self.pending = (state, cursors)
+            self.cond.notify()
+        if self.thread is None or not self.thread.is_alive():
+            self.thread = threading.Thread(target=self._run, name="alarm-snapshot", daemon=True)
+            self.thread.start()
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until nothing is pending or being written (before a synchronous save, and at shutdown)."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while (self.pending is not None or self.busy) and time.monotonic() < deadline:
+                self.cond.wait(0.05)
+
+    def _run(self) -> None:
+        while True:
+            with self.cond:
+                while self.pending is None:
+                    self.cond.wait()
+                item, self.pending, self.busy = self.pending, None, True
+            try:
+                _write_snapshot(self.name, *item)
+            except Exception:
+                log.exception("saving the alarm engine state failed")
+            finally:
+                connection.close()
+                with self.cond:
+                    self.busy = False
+                    self.cond.notify_all()

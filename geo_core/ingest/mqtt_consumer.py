@@ -24,6 +24,10 @@ from geo_core.models import Quarantine
 
 log = logging.getLogger(__name__)
 TOPICS = ["welder/+/+", "camera/+/position", "phone/+/position", "camera/+/sos", "phone/+/sos"]
+# Messages from devices people carry (SOS buttons, body cameras, phones) jump the queue: a burst of welder positions
+# (machines that report every few seconds with base-station accuracy) must not hold up a person's alarm. Their
+# PUBACKs may then precede those of earlier welder messages; MQTT brokers key acknowledgements by message id.
+URGENT_PREFIXES = ("camera/", "phone/")
 
 
 class _Pending(NamedTuple):
@@ -60,6 +64,7 @@ class Consumer:
         self.flush_interval = flush_interval
         self.stats = Stats()
         self._buffer: list[_Pending] = []
+        self._urgent: list[_Pending] = []  # people's devices: stored ahead of a welder backlog
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -99,11 +104,14 @@ class Consumer:
         log.warning("mqtt disconnected", extra={"reason": str(reason_code), "unacked_dropped": dropped})
 
     def _on_message(self, client, userdata, msg) -> None:
+        urgent = msg.topic.startswith(URGENT_PREFIXES)
         with self._lock:
-            self._buffer.append(_Pending(msg.mid, msg.qos, msg.topic, msg.payload, self._session))
+            (self._urgent if urgent else self._buffer).append(
+                _Pending(msg.mid, msg.qos, msg.topic, msg.payload, self._session)
+            )
             self.stats.received += 1
             full = len(self._buffer) >= self.batch_size
-        if full:
+        if full or urgent:
             self._wake.set()
 
     # the flush loop (caller's thread) ---------------------------------------------------------------------------
@@ -120,7 +128,9 @@ class Consumer:
 
     def flush(self) -> int:
         with self._lock:
-            batch, self._buffer = self._buffer[: self.batch_size], self._buffer[self.batch_size :]
+            batch, self._urgent = self._urgent[: self.batch_size], self._urgent[self.batch_size :]
+            room = self.batch_size - len(batch)
+            batch, self._buffer = batch + self._buffer[:room], self._buffer[room:]
         if not batch:
             return 0
         started = time.perf_counter()

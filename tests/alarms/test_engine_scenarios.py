@@ -282,3 +282,30 @@ def test_zone_time_window_limits_the_rule():
     assert run(e, track(2, 0, line((-30, 50), (50, 50), 40))) == []
     e = engine([OOB], zone_list=night_only)
     assert kinds(run(e, track(2, 1000, line((-30, 50), (50, 50), 40)))) == [("raise", "out_of_bounds")]
+
+
+def test_quiet_tracks_raise_nothing():
+    """The counterpart of each scenario above: short visits, staying in, under the limits, at the post."""
+    day = 86400.0
+    short_visit = line((280, 50), (350, 50), 20) + [(350, 50)] * 30 + line((350, 50), (450, 50), 30)
+    assert run(engine([RuleSpec(2, "overstay", params={"limit_s": 60}, zones=frozenset({2}))]),
+               track(1, 0, short_visit)) == []  # fmt: skip
+    assert run(engine([RuleSpec(4, "leaving", zones=frozenset({4}))]), track(1, 0, line((0, 0), (1400, 0), 200))) == []
+    three = [track(s, 0, line((280, 10 * s), (350, 10 * s), 20) + [(350, 10 * s)] * 40) for s in range(1, 4)]
+    fx = Fixes(*(np.concatenate(cols) for cols in zip(*three, strict=True)))
+    assert run(engine([RuleSpec(5, "over_capacity", params={"grace_s": 5}, zones=frozenset({2}))]), fx) == []
+    assert run(engine([RuleSpec(6, "absent_from_post", params={"grace_s": 30}, zones=frozenset({3}))]),
+               track(5, 0, [(610, 10)] * 120)) == []  # fmt: skip
+    e = engine([RuleSpec(17, "mobile_welder")])
+    out = []
+    for k in range(20):  # one district, never more than 4 km from the last work start
+        out += e.scan(40, k * day, (k * 100.0, 0.0), None, None, "310116", f"s{k}")
+    assert out == []
+    e = engine([RuleSpec(19, "welder_silent", params={"silent_s": 60})])
+    for t in range(0, 300, 30):
+        e.device(40, True, float(t))
+        assert e.tick(float(t) + 1) == []
+    e.device(40, False, 300.0)
+    assert e.tick(1000.0) == []  # powered off: silence is expected
+    e = engine([RuleSpec(20, "feed_offline")])
+    assert e.feeds([(1, "positions", True, 100.0)], 101.0) == []

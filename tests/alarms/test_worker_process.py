@@ -1,0 +1,114 @@
+"""The alarm worker as a process (manage.py alarms) on committed data: it follows the NOTIFY feed, raises within
+seconds, and a SIGKILL in the middle of a visit neither repeats nor loses the alarm."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.db import connection
+
+from alarms.models import Alarm, AlarmEvent, EngineSnapshot
+from geo_core.ingest.writer import FixBatch, write_fixes
+from geo_core.models import Enterprise, Park, Site, Subject, Zone
+from tests.alarms.conftest import offset
+from tests.geo_core.conftest import JINSHAN, credit_code, inside, square
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def committed_scene(django_db_setup, django_db_blocker):
+    assert connection.settings_dict["NAME"].startswith("test_"), "needs a database test in the same run"
+    with django_db_blocker.unblock():
+        park = Park.objects.create(code="PROC-PARK", name="进程测试")
+        ent = Enterprise.objects.create(credit_code=credit_code(org="MA1PR0001"), name="进程化工", company_code="PROC1",
+                                        park=park)  # fmt: skip
+        lon, lat = inside(JINSHAN)
+        site = Site(enterprise=ent, name="厂区", footprint=square(lon, lat))
+        site.save()
+        zone = Zone.objects.create(name="禁区", kind="forbidden", enterprise=ent, geom=square(lon, lat, 50 / 111_000))
+        person = Subject.objects.create(kind="person", external_id="PC1", enterprise=ent, person_type="02")
+        EngineSnapshot.objects.all().delete()
+        yield person, (lon, lat)
+        Alarm.objects.filter(enterprise=ent).delete()
+        EngineSnapshot.objects.all().delete()
+        with connection.cursor() as cur:
+            cur.execute("DELETE FROM geo_core_positionfix WHERE subject_id = %s", [person.id])
+        person.delete()
+        zone.delete()
+        site.delete()
+        ent.delete()
+        park.delete()
+
+
+def _worker() -> subprocess.Popen:
+    s = connection.settings_dict
+    env = os.environ | {"DATABASE_URL": f"postgis://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"}
+    return subprocess.Popen([sys.executable, "manage.py", "alarms", "--seconds", "60"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+def _write(person, centre, east_m: float) -> None:
+    lon, lat = offset(*centre, east_m)
+    write_fixes(FixBatch(subject_id=np.array([person.id]), time=[datetime.now(UTC)], lon=np.array([lon]),
+                         lat=np.array([lat]), source="simulator", raw_x=np.array([lon]), raw_y=np.array([lat]),
+                         raw_crs=["cgcs2000"]))  # fmt: skip
+
+
+def _wait(condition, seconds: float = 15.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_worker_raises_from_the_feed_and_survives_sigkill(committed_scene, django_db_blocker):
+    person, centre = committed_scene
+    with django_db_blocker.unblock():
+        proc = _worker()
+        try:
+            assert _wait(lambda: EngineSnapshot.objects.exists(), 30), "the worker did not start"
+            _write(person, centre, -100)
+            time.sleep(1.1)
+            t0 = time.monotonic()
+            _write(person, centre, 0)  # 50 m deep: past the 6 m margin, an enter at once
+            assert _wait(lambda: Alarm.objects.filter(subject=person, type="out_of_bounds").exists())
+            assert time.monotonic() - t0 < 5.0
+            time.sleep(6)  # let a snapshot be saved mid-visit
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+            for _ in range(3):  # still inside while the worker is down, then out
+                time.sleep(1.1)
+                _write(person, centre, 10)
+            time.sleep(1.1)
+            _write(person, centre, 150)
+            proc = _worker()
+            assert _wait(lambda: Alarm.objects.filter(subject=person, ended_at__isnull=False).exists(), 30)
+            alarms = Alarm.objects.filter(subject=person, type="out_of_bounds")
+            assert alarms.count() == 1
+            a = alarms.get()
+            assert list(AlarmEvent.objects.filter(alarm=a).values_list("kind", flat=True)).count("raised") == 1
+            assert a.actions.filter(action="ended").count() == 1
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+
+
+@pytest.mark.django_db
+def test_a_worker_on_an_empty_scene_has_no_fences():
+    from alarms.worker import AlarmWorker
+
+    w = AlarmWorker()
+    w.start()
+    assert len(w.engine.index) == 0
+    assert w.engine.rules  # the default rules, one per type
