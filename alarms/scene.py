@@ -89,8 +89,12 @@ def _watched_zone_ids(rule: AlarmRule, zones: list[Zone]) -> frozenset[int]:
     )
 
 
-def load(plane: MetricPlane) -> tuple[list[ZoneSpec], list[PermitSpec], list[RuleSpec], dict[int, SubjectInfo]]:
-    subjects = _subjects()
+def load(
+    plane: MetricPlane, subjects: dict[int, SubjectInfo] | None = None
+) -> tuple[list[ZoneSpec], list[PermitSpec], list[RuleSpec], dict[int, SubjectInfo]]:
+    """The scene; `subjects` reuses an already loaded subject table (22,000 rows in the demo) when only rules,
+    zones or permits changed."""
+    subjects = _subjects() if subjects is None else subjects
     by_external = {(s.enterprise_id, s.external_id): s.id for s in subjects.values()}
     zones = list(Zone.objects.filter(active=True).prefetch_related("time_windows"))
     purposes = [w for w in TimeWindow.objects.all() if w.purpose in UPGRADE_CODES]

@@ -90,8 +90,13 @@ class AlarmWorker:
         stamp = scene.stamp()
         if not force and stamp == self.stamp:
             return []
+        same_subjects = (
+            not force
+            and self.stamp is not None
+            and _row(stamp, "geo_core_subject") == _row(self.stamp, "geo_core_subject")
+        )
         self.stamp = stamp
-        zones, permits, rules, subjects = scene.load(self.plane)
+        zones, permits, rules, subjects = scene.load(self.plane, self.engine.subjects if same_subjects else None)
         out = self.engine.configure(zones, permits, rules, subjects, now=now)
         self.writer.rule_ids = {r.id for r in rules}
         log.info(
@@ -356,6 +361,10 @@ class AlarmWorker:
         else:
             self.saver.flush()
             _write_snapshot(self.name, state, cursors)
+
+
+def _row(stamp: tuple, table: str) -> tuple:
+    return next((r for r in stamp if r[0] == table), ())
 
 
 def _write_snapshot(name: str, state: bytes, cursors: dict) -> None:

@@ -68,10 +68,10 @@ class PeopleModel:
         self.p = People(
             ids,
             np.asarray(company),
-            np.asarray(x, float),
-            np.asarray(y, float),
-            np.asarray(x, float),
-            np.asarray(y, float),
+            np.array(x, float),
+            np.array(y, float),
+            np.array(x, float),  # waypoints start where people stand: copies, not the same arrays
+            np.array(y, float),
             self.rng.uniform(0, 60, n),
             areas,
         )

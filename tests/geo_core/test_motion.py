@@ -25,6 +25,15 @@ def test_people_walk_but_never_leave_their_site():
     assert np.hypot(m.p.x - m.p.x.mean(), m.p.y - m.p.y.mean()).max() > 50  # they did move
 
 
+def test_people_walk_at_walking_speed_never_jump():
+    """Waypoints were once the same arrays as positions, so choosing a waypoint moved the person there at once."""
+    m, _, _ = model()
+    for _ in range(300):
+        x0, y0 = m.p.x.copy(), m.p.y.copy()
+        m.step(1.0)
+        assert np.hypot(m.p.x - x0, m.p.y - y0).max() <= 1.2 + 1e-9
+
+
 def test_reported_positions_carry_metre_level_error():
     m, frame, _ = model(n=2000)
     lon, lat, sigma = m.observe()
