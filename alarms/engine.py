@@ -39,6 +39,7 @@ FENCE_TYPES = {
     "key_area_work",
 }
 HYSTERESIS = ("enter_dwell_s", "exit_dwell_s", "enter_margin_m", "exit_margin_m")
+STILL_MAX_GAP_S = 120.0  # a longer gap between fixes restarts the stationary count
 DEFAULT_HYSTERESIS = {"enter_dwell_s": 10.0, "exit_dwell_s": 10.0, "enter_margin_m": 6.0, "exit_margin_m": 6.0}
 
 
@@ -177,7 +178,7 @@ class Engine:
         self.still_radius = 3.0
         self.latched: set[str] = set()  # raised and ended while their visit goes on: not raised again
         self.last: dict[int, tuple[float, float, float, float, float]] = {}  # subject -> t, x, y, lon, lat
-        self.anchors: dict[int, tuple[float, float, float]] = {}  # subject -> x, y, t (stationary)
+        self.anchors: dict[int, tuple[float, float, float, float]] = {}  # stationary: x, y, since, last fix
         self.since: dict[str, float] = {}  # condition timers: capacity, absence, guardian distance, silence
         self.power: dict[int, tuple[bool, float]] = {}  # welder -> (powered, last heard)
         self.work: dict[int, deque] = {}  # welder -> (t, x, y, district) of recent work starts
@@ -282,13 +283,18 @@ class Engine:
         radius = self.still_radius
         rows = np.flatnonzero(np.isin(f.subject, np.fromiter(watched, np.int64, len(watched))))
         for i in rows.tolist():
-            s = sl[i]
+            s, t = sl[i], tl[i]
             a = self.anchors.get(s)
-            if a is None or math.hypot(xl[i] - a[0], yl[i] - a[1]) > radius:
-                if a is not None:
-                    for key in self._keys("ts", "stationary", s):
-                        out.append(self._end(key, tl[i], {"reason": "moved"}))
-                self.anchors[s] = (xl[i], yl[i], tl[i])
+            moved = a is not None and math.hypot(xl[i] - a[0], yl[i] - a[1]) > radius
+            if moved:
+                for key in self._keys("ts", "stationary", s):
+                    out.append(self._end(key, t, {"reason": "moved"}))
+            # Stillness must be seen: after a gap in the data (and no alarm yet) the count starts again.
+            gap = a is not None and t - a[3] > STILL_MAX_GAP_S and not self._keys("ts", "stationary", s)
+            if a is None or moved or gap:
+                self.anchors[s] = (xl[i], yl[i], t, t)
+            else:
+                self.anchors[s] = (a[0], a[1], a[2], t)
 
     def _transition(self, tr: Transition, out: list[Signal]) -> None:
         rules = self.by_fence.get(tr.fence, ())

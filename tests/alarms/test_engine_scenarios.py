@@ -309,3 +309,11 @@ def test_quiet_tracks_raise_nothing():
     assert e.tick(1000.0) == []  # powered off: silence is expected
     e = engine([RuleSpec(20, "feed_offline")])
     assert e.feeds([(1, "positions", True, 100.0)], 101.0) == []
+
+
+def test_stationary_needs_stillness_that_was_seen_not_a_gap_in_the_data():
+    rule = RuleSpec(3, "stationary", params={"limit_s": 120, "radius_m": 3}, zones=frozenset({2}))
+    e = engine([rule])
+    run(e, track(1, 0, line((280, 50), (350, 50), 20)))
+    # An hour without data, then two fixes at the same spot: no alarm (nobody saw an hour of stillness).
+    assert run(e, track(1, 3600, [(350, 50)] * 2)) == []
