@@ -184,7 +184,6 @@ class Engine:
         self.work: dict[int, deque] = {}  # welder -> (t, x, y, district) of recent work starts
         self.groups: dict[tuple[int, int | None], GroupTracker] = {}
         self.last_gathering: dict[int, float] = {}
-        self.feed_state: dict[tuple[int | None, str], tuple[bool, float]] = {}
 
     # The scene (specs, fence index) is rebuilt from the database by configure(); only the state is saved.
     SCENE = ("index", "rules", "zones", "permits", "subjects", "by_fence", "still_fences", "still_radius")
@@ -240,6 +239,8 @@ class Engine:
         out: list[Signal] = []
         t = now if now is not None else max((v[0] for v in self.last.values()), default=0.0)
         for tr in self.tracker.retain(set(self.by_fence)):
+            for key in self._keys("v", tr.visit):
+                out.append(self._end(key, t, {"reason": "the fence is no longer watched"}))
             self.latched = {k for k in self.latched if tr.visit not in k}
         for key, o in list(self.open.items()):
             gone = (
