@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "geo_core.apps.GeoCoreConfig",
     "alarms.apps.AlarmsConfig",
+    "layers.apps.LayersConfig",
 ]
 
 MIDDLEWARE = [

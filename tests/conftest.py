@@ -9,9 +9,12 @@ import pytest
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     from geo_core.management.commands.load_regions import load_regions
+    from tiles.cache import CACHE
 
     with django_db_blocker.unblock():
         load_regions(progress=False)
+    yield
+    CACHE.stop()  # its change-feed connection would keep the test database from being dropped
 
 
 def free_port() -> int:

@@ -1,0 +1,138 @@
+"""Features of a layer as GeoJSON (the provider behind OGC API - Features): bbox, datetime, CQL2 filter, access
+scope, paging with a total. One SELECT over the layer's source; every value bound as a parameter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from dateutil.parser import isoparse
+from django.db import connection
+
+from geo_core.errors import BadRequestError
+from layers.registry import Layer
+from tiles.source import quote_ident
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
+CRS_LIST = [CRS84, EPSG4490]
+
+
+@dataclass
+class Query:
+    bbox: tuple[float, float, float, float] | None = None
+    bbox_crs: str = CRS84
+    interval: tuple[datetime | None, datetime | None] | None = None
+    filter_sql: str | None = None
+    filter_params: list | None = None
+    limit: int = 10
+    offset: int = 0
+    crs: str = CRS84
+    fid: int | None = None
+
+
+def parse_bbox(value: str) -> tuple[float, float, float, float]:
+    try:
+        v = [float(x) for x in value.split(",")]
+    except ValueError:
+        raise BadRequestError(f"bbox: {value!r} is not four numbers") from None
+    if len(v) == 6:
+        v = [v[0], v[1], v[3], v[4]]
+    if len(v) != 4 or v[0] > v[2] or v[1] > v[3]:
+        raise BadRequestError("bbox: minx,miny,maxx,maxy with min <= max")
+    return v[0], v[1], v[2], v[3]
+
+
+def parse_datetime(value: str) -> tuple[datetime | None, datetime | None]:
+    def one(s: str) -> datetime | None:
+        if s in ("..", ""):
+            return None
+        try:
+            t = isoparse(s)
+        except ValueError:
+            raise BadRequestError(f"datetime: {s!r} is not RFC 3339") from None
+        if t.tzinfo is None:
+            raise BadRequestError(f"datetime: {s!r} needs a UTC offset (Z or +08:00)")
+        return t
+
+    if "/" in value:
+        a, b = value.split("/", 1)
+        return one(a), one(b)
+    t = one(value)
+    return t, t
+
+
+def _select(layer: Layer, q: Query, scope: frozenset[int] | None) -> tuple[str, list]:
+    where, params = ["TRUE"], []
+    g = f"src.{quote_ident('geom')}"
+    if q.fid is not None:
+        where.append("src.id = %s")
+        params.append(q.fid)
+    if q.bbox is not None:
+        x0, y0, x1, y1 = q.bbox
+        if q.bbox_crs == EPSG4490:  # lat/lon axis order
+            x0, y0, x1, y1 = y0, x0, y1, x1
+        where.append(
+            f"{g} && ST_MakeEnvelope(%s, %s, %s, %s, 4490) AND ST_Intersects({g}, "
+            "ST_MakeEnvelope(%s, %s, %s, %s, 4490))"
+        )
+        params += [x0, y0, x1, y1] * 2
+    if q.interval is not None and layer.time_field:
+        start, end = q.interval
+        t0 = f"src.{quote_ident(layer.time_field)}"
+        t1 = f"src.{quote_ident(layer.time_end_field)}" if layer.time_end_field else t0
+        if end is not None:
+            where.append(f"{t0} <= %s")
+            params.append(end)
+        if start is not None:
+            where.append(f"{t1} >= %s")
+            params.append(start)
+    if q.filter_sql:
+        where.append(q.filter_sql)
+        params += q.filter_params or []
+    if layer.scope_column and scope is not None:
+        col = f"src.{quote_ident(layer.scope_column)}"
+        nulls = f" OR {col} IS NULL" if layer.shared_nulls else ""
+        where.append(f"({col} = ANY(%s){nulls})")
+        params.append(sorted(scope))
+    return f"FROM ({layer.sql}) src WHERE " + " AND ".join(where), params
+
+
+def fetch(layer: Layer, q: Query, scope: frozenset[int] | None) -> tuple[list[dict], int]:
+    """(features, numberMatched)."""
+    body, params = _select(layer, q, scope)
+    geom = "src.geom" if q.crs == CRS84 else "ST_FlipCoordinates(src.geom)"
+    props = ", ".join(f"src.{quote_ident(p)}" for p in layer.properties)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT count(*) {body}", params)
+        matched = cur.fetchone()[0]
+        cur.execute(
+            f"SELECT src.id, ST_AsGeoJSON(ST_Force2D({geom}), 8, 0), {props} {body} ORDER BY src.id LIMIT %s OFFSET %s",
+            [*params, q.limit, q.offset],
+        )
+        rows = cur.fetchall()
+    names = list(layer.properties)
+    features = []
+    for fid, geometry, *values in rows:
+        features.append(
+            {
+                "type": "Feature",
+                "id": fid,
+                "geometry": orjson.loads(geometry) if geometry else None,
+                "properties": {
+                    n: (v.isoformat() if isinstance(v, datetime) else v) for n, v in zip(names, values, strict=True)
+                },
+            }
+        )
+    return features, matched
+
+
+def extent(layer: Layer) -> list[float] | None:
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e "
+            f"FROM ({layer.sql}) src) x"
+        )
+        row = cur.fetchone()
+    return [round(v, 6) for v in row] if row and row[0] is not None else None

@@ -1,0 +1,153 @@
+"""The OpenAPI 3.0 document of the OGC API (`/ogc/api`), generated from the registry so it never drifts from it."""
+
+from __future__ import annotations
+
+from layers.registry import LAYERS
+from tiles.tms import grids
+
+
+def _param(name: str, where: str, schema: dict, description: str = "", required: bool = False) -> dict:
+    out = {"name": name, "in": where, "schema": schema, "required": required or where == "path"}
+    if description:
+        out["description"] = description
+    return out
+
+
+def _ok(description: str, media: str = "application/json") -> dict:
+    return {
+        "200": {"description": description, "content": {media: {"schema": {"type": "object"}}}},
+        "400": {"description": "invalid request"},
+        "401": {"description": "sign in or send a bearer token"},
+        "404": {"description": "not found"},
+    }
+
+
+def document(base: str) -> dict:
+    collection = _param("collectionId", "path", {"type": "string", "enum": [layer.id for layer in LAYERS]})
+    tms = _param("tileMatrixSetId", "path", {"type": "string", "enum": list(grids())})
+    item_params = [
+        collection,
+        _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10}),
+        _param("offset", "query", {"type": "integer", "minimum": 0, "default": 0}),
+        _param(
+            "bbox",
+            "query",
+            {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 6},
+            "minx,miny,maxx,maxy",
+        ),
+        _param("bbox-crs", "query", {"type": "string", "format": "uri"}),
+        _param("datetime", "query", {"type": "string"}, "RFC 3339 instant or interval (a/b, ../b, a/..)"),
+        _param("filter", "query", {"type": "string"}, "CQL2 text or JSON"),
+        _param("filter-lang", "query", {"type": "string", "enum": ["cql2-text", "cql2-json"]}),
+        _param("crs", "query", {"type": "string", "format": "uri"}),
+    ]
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "geoservice OGC API",
+            "version": "1.0.0",
+            "description": "OGC API - Features (Parts 1-3) and Tiles for industrial-safety layers",
+        },
+        "servers": [{"url": base}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}, {}],
+        "paths": {
+            "/ogc/": {"get": {"summary": "landing page", "operationId": "getLandingPage", "responses": _ok("links")}},
+            "/ogc/conformance": {
+                "get": {
+                    "summary": "conformance classes",
+                    "operationId": "getConformance",
+                    "responses": _ok("conformance"),
+                }
+            },
+            "/ogc/collections": {
+                "get": {"summary": "collections", "operationId": "getCollections", "responses": _ok("collections")}
+            },
+            "/ogc/collections/{collectionId}": {
+                "get": {
+                    "summary": "one collection",
+                    "operationId": "getCollection",
+                    "parameters": [collection],
+                    "responses": _ok("collection"),
+                }
+            },
+            "/ogc/collections/{collectionId}/queryables": {
+                "get": {
+                    "summary": "queryables",
+                    "operationId": "getQueryables",
+                    "parameters": [collection],
+                    "responses": _ok("JSON schema", "application/schema+json"),
+                }
+            },
+            "/ogc/collections/{collectionId}/items": {
+                "get": {
+                    "summary": "features",
+                    "operationId": "getFeatures",
+                    "parameters": item_params,
+                    "responses": _ok("GeoJSON FeatureCollection", "application/geo+json"),
+                }
+            },
+            "/ogc/collections/{collectionId}/items/{featureId}": {
+                "get": {
+                    "summary": "one feature",
+                    "operationId": "getFeature",
+                    "parameters": [collection, _param("featureId", "path", {"type": "integer"})],
+                    "responses": _ok("GeoJSON Feature", "application/geo+json"),
+                }
+            },
+            "/ogc/tileMatrixSets": {
+                "get": {
+                    "summary": "tile matrix sets",
+                    "operationId": "getTileMatrixSets",
+                    "responses": _ok("tile matrix sets"),
+                }
+            },
+            "/ogc/tileMatrixSets/{tileMatrixSetId}": {
+                "get": {
+                    "summary": "one tile matrix set",
+                    "operationId": "getTileMatrixSet",
+                    "parameters": [tms],
+                    "responses": _ok("tile matrix set"),
+                }
+            },
+            "/ogc/collections/{collectionId}/tiles": {
+                "get": {
+                    "summary": "tilesets",
+                    "operationId": "getTilesets",
+                    "parameters": [collection],
+                    "responses": _ok("tilesets"),
+                }
+            },
+            "/ogc/collections/{collectionId}/tiles/{tileMatrixSetId}": {
+                "get": {
+                    "summary": "tileset",
+                    "operationId": "getTileset",
+                    "parameters": [collection, tms],
+                    "responses": _ok("tileset"),
+                }
+            },
+            "/ogc/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": {
+                "get": {
+                    "summary": "a vector tile",
+                    "operationId": "getTile",
+                    "parameters": [
+                        collection,
+                        tms,
+                        _param("tileMatrix", "path", {"type": "integer"}),
+                        _param("tileRow", "path", {"type": "integer"}),
+                        _param("tileCol", "path", {"type": "integer"}),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "MVT",
+                            "content": {
+                                "application/vnd.mapbox-vector-tile": {"schema": {"type": "string", "format": "binary"}}
+                            },
+                        },
+                        "304": {"description": "not modified"},
+                        "404": {"description": "outside the tile matrix set"},
+                    },
+                }
+            },
+        },
+    }

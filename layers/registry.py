@@ -1,0 +1,332 @@
+"""The layer registry (LAY-1): every layer declared once (source, geometry, properties, time field, zoom range,
+default style, 3D height, access) and served from here as vector tiles, TileJSON and OGC API collections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from geo_core.permit_codes import OPERATION_TYPE, STATUSES, TICKET_TYPES
+from tiles.source import TileSource
+
+
+@dataclass(frozen=True)
+class Layer:
+    id: str
+    title: str
+    description: str
+    sql: str
+    properties: dict[str, str]  # name -> JSON type (string, integer, number, boolean, datetime)
+    geometry_type: str  # Point, MultiPolygon ...
+    tables: tuple[str, ...]
+    public: bool = False  # readable without signing in
+    scope_column: str | None = "enterprise_id"
+    shared_nulls: bool = False
+    time_field: str | None = None
+    time_end_field: str | None = None
+    minzoom: int = 0
+    maxzoom: int = 22
+    simplify: bool = False
+    height: tuple[str, str] | None = None  # 3D extrusion: base and top fields (metres)
+    live_ttl_s: float | None = None
+    max_features: int = 20_000
+    style: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def source(self) -> TileSource:
+        if self.id not in _SOURCES:
+            _SOURCES[self.id] = _source(self)
+        return _SOURCES[self.id]
+
+
+_SOURCES: dict[str, TileSource] = {}
+
+
+def _source(layer: Layer) -> TileSource:
+    return TileSource(
+        id=layer.id,
+        sql=layer.sql,
+        properties=tuple(layer.properties),
+        scope_column=layer.scope_column,
+        shared_nulls=layer.shared_nulls,
+        minzoom=layer.minzoom,
+        maxzoom=layer.maxzoom,
+        max_features=layer.max_features,
+        simplify=layer.simplify,
+        tables=layer.tables,
+        live_ttl_s=layer.live_ttl_s,
+    )
+
+
+def _values(rows: list[tuple]) -> str:
+    """A VALUES list from our own constants (never user input), e.g. the AQ 3064.2 code tables."""
+
+    def lit(v):
+        return "NULL" if v is None else str(v) if isinstance(v, int) else "'" + str(v).replace("'", "''") + "'"
+
+    return ", ".join("(" + ", ".join(lit(v) for v in r) + ")" for r in rows)
+
+
+TICKETS = _values([(code, label, OPERATION_TYPE[code]) for code, (_, label) in TICKET_TYPES.items()])
+STATUS_LABELS = _values([(code, label) for code, (_, label) in STATUSES.items()])
+
+POSITIONS = """
+SELECT st.subject_id AS id, s.external_id, s.name, s.kind, s.person_type, s.mobility, e.company_code,
+       st.time, st.floor, st.online, st.accuracy_m, st.live->>'power' AS power, st.geom, s.enterprise_id
+FROM geo_core_subjectstate st
+JOIN geo_core_subject s ON s.id = st.subject_id
+LEFT JOIN geo_core_enterprise e ON e.id = s.enterprise_id
+WHERE s.active AND s.kind {kinds}
+"""
+POSITION_PROPS = {
+    "external_id": "string",
+    "name": "string",
+    "kind": "string",
+    "person_type": "string",
+    "mobility": "string",
+    "company_code": "string",
+    "time": "datetime",
+    "floor": "integer",
+    "online": "boolean",
+    "accuracy_m": "number",
+    "power": "string",
+}
+
+LAYERS: list[Layer] = [
+    Layer(
+        "districts",
+        "区县 Districts",
+        "County-level districts (GB/T 2260) with their boundaries, CGCS2000.",
+        "SELECT r.id, r.code, r.name, r.level, r.geom, NULL::bigint AS enterprise_id FROM geo_core_region r "
+        "WHERE r.level = 'district'",
+        {"code": "string", "name": "string", "level": "string"},
+        "MultiPolygon",
+        ("geo_core_region",),
+        public=True,
+        scope_column=None,
+        simplify=True,
+        maxzoom=16,
+        style={"type": "line", "paint": {"line-color": "#6b7b8c", "line-width": 1.2}},
+    ),
+    Layer(
+        "enterprises",
+        "企业 Enterprises",
+        "Major-hazard enterprises as points (on their largest site).",
+        """SELECT e.id, e.company_code, e.name, e.credit_code, count(s.id)::int AS sites,
+                  ST_PointOnSurface(ST_Collect(s.footprint)) AS geom, e.id AS enterprise_id
+           FROM geo_core_enterprise e JOIN geo_core_site s ON s.enterprise_id = e.id GROUP BY e.id""",
+        {"company_code": "string", "name": "string", "credit_code": "string", "sites": "integer"},
+        "Point",
+        ("geo_core_enterprise", "geo_core_site"),
+        style={"type": "circle", "paint": {"circle-color": "#1f6feb", "circle-radius": 6}},
+    ),
+    Layer(
+        "sites",
+        "厂区 Sites",
+        "Each address of an enterprise with its footprint and the district holding most of it.",
+        """SELECT s.id, s.name, s.address, e.company_code, e.name AS enterprise_name, r.code AS district,
+                  s.footprint AS geom, s.enterprise_id
+           FROM geo_core_site s JOIN geo_core_enterprise e ON e.id = s.enterprise_id
+           LEFT JOIN geo_core_region r ON r.id = s.district_id""",
+        {
+            "name": "string",
+            "address": "string",
+            "company_code": "string",
+            "enterprise_name": "string",
+            "district": "string",
+        },
+        "MultiPolygon",
+        ("geo_core_site", "geo_core_enterprise"),
+        simplify=True,
+        style={
+            "type": "fill",
+            "paint": {"fill-color": "#8fb3d9", "fill-opacity": 0.25, "fill-outline-color": "#31679e"},
+        },
+    ),
+    Layer(
+        "zones",
+        "电子围栏 Zones",
+        "Fences of every kind (forbidden, key places, work areas, posts, boundaries ...), "
+        "with floor and height for 3D.",
+        """SELECT z.id, z.name, z.kind, z.external_id, z.floor, z.height_min, z.height_max, z.capacity_min,
+                  z.capacity_max, z.window_mode, e.company_code, z.authority, z.updated_at, z.geom, z.enterprise_id
+           FROM geo_core_zone z LEFT JOIN geo_core_enterprise e ON e.id = z.enterprise_id WHERE z.active""",
+        {
+            "name": "string",
+            "kind": "string",
+            "external_id": "string",
+            "floor": "integer",
+            "height_min": "number",
+            "height_max": "number",
+            "capacity_min": "integer",
+            "capacity_max": "integer",
+            "window_mode": "string",
+            "company_code": "string",
+            "authority": "string",
+            "updated_at": "datetime",
+        },
+        "MultiPolygon",
+        ("geo_core_zone", "geo_core_enterprise"),
+        shared_nulls=True,
+        simplify=True,
+        time_field="updated_at",
+        height=("height_min", "height_max"),
+        style={
+            "type": "fill",
+            "paint": {
+                "fill-opacity": 0.3,
+                "fill-color": [
+                    "match",
+                    ["get", "kind"],
+                    "forbidden",
+                    "#d73a49",
+                    "key_place",
+                    "#f66a0a",
+                    "work_area",
+                    "#ffd33d",
+                    "post",
+                    "#6f42c1",
+                    "#2ea44f",
+                ],
+            },
+        },
+    ),
+    Layer(
+        "permits",
+        "作业票 Permits",
+        "Special-operation permits (GB 30871) with AQ 3064.2 ticket type and status codes.",
+        f"""SELECT p.id, p.ticket_no, p.ticket_type, tt.label AS ticket_label, tt.operation, p.status,
+                   sl.label AS status_label, e.company_code, p.content, p.planned_start, p.planned_end,
+                   p.actual_start, p.actual_end, p.supervisor_name, p.is_contractor_work, p.video_url,
+                   p.location AS geom, p.enterprise_id
+            FROM geo_core_workpermit p JOIN geo_core_enterprise e ON e.id = p.enterprise_id
+            LEFT JOIN (VALUES {TICKETS}) AS tt(code, label, operation) ON tt.code = p.ticket_type
+            LEFT JOIN (VALUES {STATUS_LABELS}) AS sl(code, label) ON sl.code = p.status""",
+        {
+            "ticket_no": "string",
+            "ticket_type": "string",
+            "ticket_label": "string",
+            "operation": "string",
+            "status": "integer",
+            "status_label": "string",
+            "company_code": "string",
+            "content": "string",
+            "planned_start": "datetime",
+            "planned_end": "datetime",
+            "actual_start": "datetime",
+            "actual_end": "datetime",
+            "supervisor_name": "string",
+            "is_contractor_work": "boolean",
+            "video_url": "string",
+        },
+        "Point",
+        ("geo_core_workpermit", "geo_core_enterprise"),
+        time_field="planned_start",
+        time_end_field="planned_end",
+        style={
+            "type": "symbol",
+            "layout": {
+                "icon-image": ["concat", "permit-", ["get", "operation"], "-", ["to-string", ["get", "status"]]]
+            },
+        },
+    ),
+    Layer(
+        "people",
+        "人员 People",
+        "Current positions of people (AQ 3064.3 tags).",
+        POSITIONS.format(kinds="= 'person'"),
+        POSITION_PROPS,
+        "Point",
+        ("geo_core_subjectstate",),
+        time_field="time",
+        live_ttl_s=2.0,
+        minzoom=10,
+        style={
+            "type": "circle",
+            "paint": {
+                "circle-radius": 4,
+                "circle-color": ["match", ["get", "person_type"], "02", "#f66a0a", "03", "#d73a49", "#2ea44f"],
+            },
+        },
+    ),
+    Layer(
+        "welders",
+        "焊机 Welding machines",
+        "Current positions of welding machines (IoT chip), with power state.",
+        POSITIONS.format(kinds="= 'welder'"),
+        POSITION_PROPS,
+        "Point",
+        ("geo_core_subjectstate",),
+        time_field="time",
+        live_ttl_s=5.0,
+        shared_nulls=True,
+        style={
+            "type": "circle",
+            "paint": {"circle-radius": 3, "circle-color": ["match", ["get", "power"], "on", "#d73a49", "#6a737d"]},
+        },
+    ),
+    Layer(
+        "cameras",
+        "执法记录仪 Body cameras",
+        "Current positions of body cameras and phones.",
+        POSITIONS.format(kinds="IN ('body_camera', 'phone')"),
+        POSITION_PROPS,
+        "Point",
+        ("geo_core_subjectstate",),
+        time_field="time",
+        live_ttl_s=2.0,
+        shared_nulls=True,
+        style={"type": "circle", "paint": {"circle-radius": 5, "circle-color": "#0366d6"}},
+    ),
+    Layer(
+        "alarms",
+        "报警 Open alarms",
+        "Alarms not yet resolved, with the standards' codes and severity.",
+        """SELECT a.id, a.type, a.category, a.code, a.severity, a.status, a.company_code, a.raised_at,
+                  a.ended_at, a.location AS geom, a.enterprise_id
+           FROM alarms_alarm a
+           WHERE a.location IS NOT NULL AND a.status IN ('raised', 'acknowledged', 'dispatched')""",
+        {
+            "type": "string",
+            "category": "string",
+            "code": "string",
+            "severity": "string",
+            "status": "string",
+            "company_code": "string",
+            "raised_at": "datetime",
+            "ended_at": "datetime",
+        },
+        "Point",
+        ("alarms_alarm",),
+        time_field="raised_at",
+        style={
+            "type": "circle",
+            "paint": {
+                "circle-radius": 7,
+                "circle-color": [
+                    "match",
+                    ["get", "severity"],
+                    "critical",
+                    "#b31d28",
+                    "red",
+                    "#d73a49",
+                    "alarm",
+                    "#e36209",
+                    "orange",
+                    "#f66a0a",
+                    "yellow",
+                    "#dbab09",
+                    "#6a737d",
+                ],
+            },
+        },
+    ),
+]
+
+BY_ID = {layer.id: layer for layer in LAYERS}
+
+
+def get(layer_id: str) -> Layer:
+    try:
+        return BY_ID[layer_id]
+    except KeyError:
+        raise LookupError(f"no layer {layer_id!r}; layers: {', '.join(BY_ID)}") from None

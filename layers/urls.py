@@ -1,0 +1,35 @@
+from django.urls import path, register_converter
+
+from layers import views
+
+
+class SignedInt:
+    regex = "-?[0-9]+"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(SignedInt, "sint")
+
+urlpatterns = [
+    path("tiles/stats", views.tile_stats, name="tile-stats"),
+    path("tiles/<str:layers>.json", views.tilejson, name="tilejson"),
+    path("tiles/<str:layers>/<int:z>/<int:x>/<int:y>.pbf", views.xyz_tile, name="tile"),
+    path("ogc/", views.landing, name="ogc"),
+    path("ogc/api", views.openapi, name="ogc-api"),
+    path("ogc/conformance", views.conformance, name="ogc-conformance"),
+    path("ogc/tileMatrixSets", views.tile_matrix_sets, name="ogc-tms-list"),
+    path("ogc/tileMatrixSets/<str:tms>", views.tile_matrix_set, name="ogc-tms"),
+    path("ogc/collections", views.collections, name="ogc-collections"),
+    path("ogc/collections/<str:collection>", views.collection, name="ogc-collection"),
+    path("ogc/collections/<str:collection>/queryables", views.queryables, name="ogc-queryables"),
+    path("ogc/collections/<str:collection>/items", views.items, name="ogc-items"),
+    path("ogc/collections/<str:collection>/items/<sint:fid>", views.item, name="ogc-item"),
+    path("ogc/collections/<str:collection>/tiles", views.tilesets, name="ogc-tilesets"),
+    path("ogc/collections/<str:collection>/tiles/<str:tms>", views.tileset, name="ogc-tileset"),
+    path("ogc/collections/<str:collection>/tiles/<str:tms>/<int:z>/<int:y>/<int:x>", views.ogc_tile, name="ogc-tile"),
+]

@@ -1,0 +1,446 @@
+"""HTTP for the layer registry: vector tiles (XYZ and the OGC path), TileJSON 3.0, OGC API - Features and Tiles.
+Views only read the registry, the tile renderer and the feature provider; access comes from geo_core.access."""
+
+from __future__ import annotations
+
+import time
+
+import morecantile
+import orjson
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from geo_core.access import authenticate
+from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
+from layers import cql2, features, registry
+from layers.registry import Layer
+from tiles.cache import CACHE, etag
+from tiles.mvt import render
+from tiles.tms import Grid, grid, grids
+
+MVT = "application/vnd.mapbox-vector-tile"
+GEOJSON = "application/geo+json"
+MAX_LIMIT = 10_000
+
+
+def _json(body, status: int = 200, content_type: str = "application/json", headers=None) -> HttpResponse:
+    return HttpResponse(orjson.dumps(body), status=status, content_type=content_type, headers=headers)
+
+
+def handled(view):
+    def inner(request: HttpRequest, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except LookupError as exc:
+            return JsonResponse({"code": "NotFound", "description": str(exc).strip("'\"")}, status=404)
+        except Exception as exc:
+            if status_for(exc) is None:
+                raise
+            return error_response(exc)
+
+    inner.__name__ = view.__name__
+    inner.__doc__ = view.__doc__
+    return require_GET(inner)
+
+
+def scope_for(request: HttpRequest, layers: list[Layer]) -> frozenset[int] | None:
+    """Enterprise ids the caller may see (None: all); public layers need no sign-in."""
+    if all(layer.public for layer in layers):
+        return None
+    return authenticate(request).enterprise_ids
+
+
+def base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+# --- vector tiles ---------------------------------------------------------------------------------------------
+
+
+def _tile(request: HttpRequest, layer_ids: str, g: Grid, z: int, x: int, y: int) -> HttpResponse:
+    layers = [registry.get(lid) for lid in layer_ids.split(",")]
+    if not g.valid(z, x, y):
+        raise NotFoundError(f"tile {z}/{x}/{y} is outside {g.id}")
+    scope = scope_for(request, layers)
+    scope_key = "all" if scope is None else ",".join(map(str, sorted(scope)))
+    b = g.tms.bounds(morecantile.Tile(x, y, z))
+    bounds = (b.left, b.bottom, b.right, b.top)
+    parts = []
+    for layer in layers:
+        if not layer.minzoom <= z <= layer.maxzoom:
+            continue
+        key = (layer.id, g.id, z, x, y, scope_key)
+        entry = CACHE.get(key)
+        if entry is None:
+            t0 = time.perf_counter()
+            data = render(layer.source, g, z, x, y, scope)
+            entry = CACHE.put(key, data, layer.tables, bounds, layer.live_ttl_s, time.perf_counter() - t0)
+        parts.append(entry.data)
+    data = b"".join(parts)
+    tag = etag(data)
+    live = any(layer.live_ttl_s for layer in layers)
+    headers = {
+        "ETag": tag,
+        "Cache-Control": "private, no-cache" if not live else "private, max-age=2",
+        "Vary": "Authorization, Cookie",
+    }
+    if request.headers.get("If-None-Match") == tag:
+        return HttpResponse(status=304, headers=headers)
+    return HttpResponse(data, content_type=MVT, headers=headers)
+
+
+@handled
+def xyz_tile(request: HttpRequest, layers: str, z: int, x: int, y: int) -> HttpResponse:
+    """/tiles/{layers}/{z}/{x}/{y}.pbf?tms=WebMercatorQuad|CGCS2000Quad; several layers comma-separated."""
+    return _tile(request, layers, grid(request.GET.get("tms", "WebMercatorQuad")), z, x, y)
+
+
+@handled
+def ogc_tile(request: HttpRequest, collection: str, tms: str, z: int, y: int, x: int) -> HttpResponse:
+    """/ogc/collections/{id}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"""
+    return _tile(request, collection, grid(tms), z, x, y)
+
+
+def _field_type(t: str) -> str:
+    return {"integer": "Number", "number": "Number", "boolean": "Boolean"}.get(t, "String")
+
+
+@handled
+def tilejson(request: HttpRequest, layers: str) -> HttpResponse:
+    """TileJSON 3.0.0 for one or several layers, with absolute tile URLs."""
+    ls = [registry.get(lid) for lid in layers.split(",")]
+    scope_for(request, ls)
+    tms = request.GET.get("tms", "WebMercatorQuad")
+    g = grid(tms)
+    query = "" if tms == "WebMercatorQuad" else f"?tms={tms}"
+    bounds = [73.5, 3.8, 135.1, 53.6]  # China; the data's extent would leak rows a user may not see
+    body = {
+        "tilejson": "3.0.0",
+        "name": ",".join(layer.id for layer in ls),
+        "description": " / ".join(layer.title for layer in ls),
+        "tiles": [f"{base_url(request)}/tiles/{layers}/{{z}}/{{x}}/{{y}}.pbf{query}"],
+        "minzoom": max(g.minzoom, min(layer.minzoom for layer in ls)),
+        "maxzoom": min(g.maxzoom, max(layer.maxzoom for layer in ls)),
+        "bounds": bounds,
+        "center": [121.45, 30.78, 12],
+        "scheme": "xyz",
+        "vector_layers": [
+            {
+                "id": layer.id,
+                "description": layer.description,
+                "minzoom": layer.minzoom,
+                "maxzoom": layer.maxzoom,
+                "fields": {name: _field_type(t) for name, t in layer.properties.items()},
+            }
+            for layer in ls
+        ],
+    }
+    if tms != "WebMercatorQuad":
+        body["crs"] = "EPSG:4490"
+        body["tile_matrix_set"] = tms
+    return _json(body)
+
+
+@handled
+def tile_stats(request: HttpRequest) -> HttpResponse:
+    authenticate(request)
+    return _json(CACHE.stats.as_dict(CACHE))
+
+
+# --- OGC API - Features / Tiles ---------------------------------------------------------------------------------
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+]
+
+
+def _link(href: str, rel: str, type_: str, title: str = "") -> dict:
+    out = {"href": href, "rel": rel, "type": type_}
+    if title:
+        out["title"] = title
+    return out
+
+
+@handled
+def landing(request: HttpRequest) -> HttpResponse:
+    b = base_url(request)
+    return _json(
+        {
+            "title": "geoservice: industrial-safety layers",
+            "description": "Districts, enterprises, sites, fences, permits, live positions and alarms (CGCS2000).",
+            "links": [
+                _link(f"{b}/ogc/", "self", "application/json", "this document"),
+                _link(f"{b}/ogc/api", "service-desc", "application/vnd.oai.openapi+json;version=3.0", "OpenAPI"),
+                _link(f"{b}/ogc/conformance", "conformance", "application/json", "conformance classes"),
+                _link(f"{b}/ogc/collections", "data", "application/json", "collections"),
+                _link(
+                    f"{b}/ogc/tileMatrixSets",
+                    "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                    "application/json",
+                    "tile matrix sets",
+                ),
+            ],
+        }
+    )
+
+
+@handled
+def conformance(request: HttpRequest) -> HttpResponse:
+    return _json({"conformsTo": CONFORMANCE})
+
+
+def _collection(request: HttpRequest, layer: Layer) -> dict:
+    b = f"{base_url(request)}/ogc/collections/{layer.id}"
+    out = {
+        "id": layer.id,
+        "title": layer.title,
+        "description": layer.description,
+        "itemType": "feature",
+        "crs": features.CRS_LIST,
+        "storageCrs": features.EPSG4490,
+        "extent": {"spatial": {"bbox": [[73.5, 3.8, 135.1, 53.6]], "crs": features.CRS84}},
+        "links": [
+            _link(b, "self", "application/json"),
+            _link(f"{b}/items", "items", GEOJSON, "features"),
+            _link(f"{b}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json"),
+            _link(f"{b}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "application/json"),
+        ],
+    }
+    if layer.time_field:
+        out["extent"]["temporal"] = {"interval": [[None, None]]}
+    return out
+
+
+def _visible_layers(request: HttpRequest) -> list[Layer]:
+    """Layers the caller may read: everything when signed in (rows are scoped), the public ones otherwise."""
+    try:
+        authenticate(request)
+        return registry.LAYERS
+    except PermissionError:
+        return [layer for layer in registry.LAYERS if layer.public]
+
+
+@handled
+def collections(request: HttpRequest) -> HttpResponse:
+    b = base_url(request)
+    return _json(
+        {
+            "collections": [_collection(request, layer) for layer in _visible_layers(request)],
+            "links": [_link(f"{b}/ogc/collections", "self", "application/json")],
+        }
+    )
+
+
+@handled
+def collection(request: HttpRequest, collection: str) -> HttpResponse:
+    layer = registry.get(collection)
+    scope_for(request, [layer])
+    return _json(_collection(request, layer))
+
+
+@handled
+def queryables(request: HttpRequest, collection: str) -> HttpResponse:
+    layer = registry.get(collection)
+    scope_for(request, [layer])
+    types = {
+        "integer": {"type": "integer"},
+        "number": {"type": "number"},
+        "boolean": {"type": "boolean"},
+        "datetime": {"type": "string", "format": "date-time"},
+    }
+    props = {name: {"title": name, **types.get(t, {"type": "string"})} for name, t in layer.properties.items()}
+    props["geom"] = {"$ref": f"https://geojson.org/schema/{layer.geometry_type}.json", "x-ogc-role": "primary-geometry"}
+    return _json(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{base_url(request)}/ogc/collections/{layer.id}/queryables",
+            "type": "object",
+            "title": layer.title,
+            "properties": props,
+            "additionalProperties": False,
+        },
+        content_type="application/schema+json",
+    )
+
+
+def _crs(value: str | None, name: str) -> str:
+    if not value:
+        return features.CRS84
+    if value.strip("[]<>") in features.CRS_LIST:
+        return value.strip("[]<>")
+    raise BadRequestError(f"{name}: {value!r} is not offered; use one of {', '.join(features.CRS_LIST)}")
+
+
+KNOWN_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filter-lang", "filter-crs", "crs", "f"}
+
+
+@handled
+def items(request: HttpRequest, collection: str) -> HttpResponse:
+    layer = registry.get(collection)
+    scope = scope_for(request, [layer])
+    g = request.GET
+    q = features.Query(crs=_crs(g.get("crs"), "crs"), bbox_crs=_crs(g.get("bbox-crs"), "bbox-crs"))
+    try:
+        q.limit = min(int(g.get("limit", 10)), MAX_LIMIT)
+        q.offset = int(g.get("offset", 0))
+    except ValueError:
+        raise BadRequestError("limit and offset must be integers") from None
+    if q.limit < 1 or q.offset < 0:
+        raise BadRequestError("limit must be >= 1 and offset >= 0")
+    if g.get("bbox"):
+        q.bbox = features.parse_bbox(g["bbox"])
+    if g.get("datetime"):
+        q.interval = features.parse_datetime(g["datetime"])
+    node = cql2.parse(g.get("filter"), g.get("filter-lang"))
+    conditions, params = [], []
+    if node is not None:
+        sql, p = cql2.to_sql(node, layer.properties)
+        conditions.append(sql)
+        params += p
+    for name, value in g.items():  # queryables as query parameters: ?kind=forbidden
+        if name in KNOWN_PARAMS:
+            continue
+        if name not in layer.properties:
+            raise BadRequestError(f"unknown parameter {name!r}; queryables: {', '.join(layer.properties)}")
+        conditions.append(f'src."{name}"::text = %s')
+        params.append(value)
+    if conditions:
+        q.filter_sql, q.filter_params = " AND ".join(conditions), params
+    feats, matched = features.fetch(layer, q, scope)
+    self_url = request.build_absolute_uri()
+    links = [_link(self_url, "self", GEOJSON)]
+    if q.offset + q.limit < matched:
+        nxt = g.copy()
+        nxt["offset"], nxt["limit"] = str(q.offset + q.limit), str(q.limit)
+        links.append(_link(f"{base_url(request)}{request.path}?{nxt.urlencode()}", "next", GEOJSON))
+    if q.offset > 0:
+        prev = g.copy()
+        prev["offset"] = str(max(0, q.offset - q.limit))
+        links.append(_link(f"{base_url(request)}{request.path}?{prev.urlencode()}", "prev", GEOJSON))
+    body = {
+        "type": "FeatureCollection",
+        "features": feats,
+        "numberMatched": matched,
+        "numberReturned": len(feats),
+        "timeStamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "links": links,
+    }
+    return _json(body, content_type=GEOJSON, headers={"Content-Crs": f"<{q.crs}>"})
+
+
+@handled
+def item(request: HttpRequest, collection: str, fid: int) -> HttpResponse:
+    layer = registry.get(collection)
+    scope = scope_for(request, [layer])
+    crs = _crs(request.GET.get("crs"), "crs")
+    feats, _ = features.fetch(layer, features.Query(fid=fid, limit=1, crs=crs), scope)
+    if not feats:
+        raise NotFoundError(f"no feature {fid} in {collection}")
+    f = feats[0]
+    f["links"] = [
+        _link(request.build_absolute_uri(), "self", GEOJSON),
+        _link(f"{base_url(request)}/ogc/collections/{collection}", "collection", "application/json"),
+    ]
+    return _json(f, content_type=GEOJSON, headers={"Content-Crs": f"<{crs}>"})
+
+
+@handled
+def tile_matrix_sets(request: HttpRequest) -> HttpResponse:
+    b = base_url(request)
+    return _json(
+        {
+            "tileMatrixSets": [
+                {
+                    "id": g.id,
+                    "title": g.tms.title or g.id,
+                    "links": [_link(f"{b}/ogc/tileMatrixSets/{g.id}", "self", "application/json")],
+                }
+                for g in grids().values()
+            ]
+        }
+    )
+
+
+@handled
+def tile_matrix_set(request: HttpRequest, tms: str) -> HttpResponse:
+    return _json(orjson.loads(grid(tms).tms.model_dump_json(exclude_none=True)))
+
+
+@handled
+def tilesets(request: HttpRequest, collection: str) -> HttpResponse:
+    layer = registry.get(collection)
+    scope_for(request, [layer])
+    b = f"{base_url(request)}/ogc/collections/{collection}/tiles"
+    return _json(
+        {
+            "tilesets": [
+                {
+                    "title": f"{layer.title} ({g.id})",
+                    "dataType": "vector",
+                    "crs": g.tms.crs.srs if hasattr(g.tms.crs, "srs") else str(g.tms.crs),
+                    "tileMatrixSetURI": f"{base_url(request)}/ogc/tileMatrixSets/{g.id}",
+                    "links": [
+                        _link(f"{b}/{g.id}", "self", "application/json"),
+                        _link(f"{b}/{g.id}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}", "item", MVT),
+                    ],
+                }
+                for g in grids().values()
+            ]
+        }
+    )
+
+
+@handled
+def tileset(request: HttpRequest, collection: str, tms: str) -> HttpResponse:
+    layer = registry.get(collection)
+    scope_for(request, [layer])
+    g = grid(tms)
+    b = f"{base_url(request)}/ogc/collections/{collection}/tiles/{tms}"
+    return _json(
+        {
+            "title": f"{layer.title} ({g.id})",
+            "dataType": "vector",
+            "tileMatrixSetURI": f"{base_url(request)}/ogc/tileMatrixSets/{g.id}",
+            "layers": [
+                {
+                    "id": layer.id,
+                    "dataType": "vector",
+                    "geometryDimension": 0 if layer.geometry_type == "Point" else 2,
+                    "minTileMatrix": str(max(layer.minzoom, g.minzoom)),
+                    "maxTileMatrix": str(min(layer.maxzoom, g.maxzoom)),
+                }
+            ],
+            "links": [
+                _link(b, "self", "application/json"),
+                _link(f"{b}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}", "item", MVT),
+            ],
+        }
+    )
+
+
+@handled
+def openapi(request: HttpRequest) -> HttpResponse:
+    from layers.openapi import document
+
+    return _json(document(base_url(request)), content_type="application/vnd.oai.openapi+json;version=3.0")

@@ -1,0 +1,159 @@
+"""Layers served as vector tiles (both grids), TileJSON and OGC API - Features, with access scopes, CQL2 filters,
+paging and ETags, on a small real scene in PostGIS."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import mapbox_vector_tile
+import morecantile
+import pytest
+from django.contrib.gis.geos import Point
+
+from geo_core.access import create_user
+from geo_core.models import ApiToken, Site, Subject, SubjectState, WorkPermit, Zone
+from tests.geo_core.conftest import JINSHAN, inside, square
+from tiles.cache import TileCache
+
+LON, LAT = 121.30, 30.80  # the scene's centre (Jinshan)
+
+
+def bearer(user) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(user)[1]}"}
+
+
+@pytest.fixture
+def scene(make_enterprise):
+    a, b = make_enterprise(), make_enterprise()
+    lon, lat = inside(JINSHAN)
+    for ent, dx in ((a, 0.0), (b, 0.002)):
+        Site(enterprise=ent, name="厂区", footprint=square(lon + dx, lat)).save()
+        for k in range(3):
+            Zone.objects.create(name=f"禁区{k}", kind="forbidden" if k < 2 else "post", enterprise=ent,
+                                geom=square(lon + dx + 0.0005 * k, lat, 0.0002), capacity_min=k)  # fmt: skip
+    Zone.objects.create(name="园区重点场所", kind="key_place", authority="园区", geom=square(lon + 0.005, lat, 0.001))
+    now = datetime.now(UTC)
+    for k, ent in enumerate((a, b)):
+        s = Subject.objects.create(kind="person", external_id=f"P{k}", enterprise=ent, person_type="01")
+        SubjectState.objects.create(subject=s, time=now, geom=Point(lon + 0.002 * k, lat, 0, srid=4490), source="demo")
+        WorkPermit.objects.create(enterprise=ent, ticket_no=f"DH-{k}", ticket_type="02", status=2,
+                                  location=Point(lon + 0.002 * k, lat, srid=4490),
+                                  planned_start=now - timedelta(hours=1),
+                                  planned_end=now + timedelta(hours=k + 1))  # fmt: skip
+    sup = bearer(create_user("sup", "pw-1234567", "supervisor"))
+    ent_a = bearer(create_user("ent-a", "pw-1234567", "enterprise", enterprise=a))
+    return {"a": a, "b": b, "lon": lon, "lat": lat, "sup": sup, "ent_a": ent_a}
+
+
+def _tile(client, scene, layer, z, grid="WebMercatorQuad", who="sup"):
+    if grid == "WebMercatorQuad":
+        t = morecantile.tms.get("WebMercatorQuad").tile(scene["lon"] + 0.003, scene["lat"], z)
+        x, y = t.x, t.y
+    else:  # Tianditu c numbering: level z has 2^z x 2^(z-1) tiles over 360 x 180 degrees
+        x, y = int((scene["lon"] + 0.003 + 180) / (360 / 2**z)), int((90 - scene["lat"]) / (180 / 2 ** (z - 1)))
+    r = client.get(f"/tiles/{layer}/{z}/{x}/{y}.pbf?tms={grid}", **scene[who])
+    assert r.status_code == 200, r.content
+    return r, mapbox_vector_tile.decode(r.content) if r.content else {}
+
+
+@pytest.mark.parametrize("grid", ["WebMercatorQuad", "CGCS2000Quad"])
+def test_zone_tiles_decode_with_attributes_in_both_grids(client, scene, grid):
+    r, tile = _tile(client, scene, "zones", 13, grid)
+    assert r["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    feats = tile["zones"]["features"]
+    assert len(feats) == 7
+    kinds = sorted(f["properties"]["kind"] for f in feats)
+    assert kinds == ["forbidden"] * 4 + ["key_place"] + ["post"] * 2
+    assert {f["properties"]["company_code"] for f in feats if f["properties"]["kind"] == "post"} == {
+        scene["a"].company_code, scene["b"].company_code}  # fmt: skip
+
+
+def test_composite_tile_and_etag(client, scene):
+    r, tile = _tile(client, scene, "zones,sites,permits,people", 13)
+    assert set(tile) == {"zones", "sites", "permits", "people"}
+    assert tile["permits"]["features"][0]["properties"]["ticket_label"] == "动火作业(一级)"
+    again = client.get(r.wsgi_request.get_full_path(), HTTP_IF_NONE_MATCH=r["ETag"], **scene["sup"])
+    assert again.status_code == 304
+
+
+def test_enterprise_user_sees_only_its_rows_in_tiles_and_features(client, scene):
+    _, tile = _tile(client, scene, "zones,people,permits", 13, who="ent_a")
+    codes = {f["properties"].get("company_code") for layer in tile.values() for f in layer["features"]}
+    assert codes == {scene["a"].company_code, None}  # its own rows, plus the park's key place (no enterprise)
+    items = client.get("/ogc/collections/permits/items", **scene["ent_a"]).json()
+    assert items["numberMatched"] == 1
+    assert client.get("/ogc/collections/permits/items").status_code == 401
+    assert client.get("/ogc/collections/districts/items?limit=1").status_code == 200  # public
+
+
+def test_items_filters_cql2_text_json_bbox_datetime(client, scene):
+    def n(q):
+        r = client.get(f"/ogc/collections/zones/items?{q}", **scene["sup"])
+        assert r.status_code == 200, r.content
+        return r.json()["numberMatched"]
+
+    assert n("") == 7
+    assert n("filter=kind%3D'forbidden'") == 4
+    assert n("filter=kind%3D'forbidden' AND capacity_min > 0") == 2
+    assert n("filter=name LIKE '禁区%25' AND company_code IN ('" + scene["a"].company_code + "')") == 3
+    js = '{{"op":"and","args":[{{"op":"=","args":[{{"property":"kind"}},"post"]}},' \
+         '{{"op":"s_intersects","args":[{{"property":"geom"}},{{"type":"Point","coordinates":[{:f},{:f}]}}]}}]}}'.format(
+             scene["lon"] + 0.001, scene["lat"])  # fmt: skip
+    assert n(f"filter-lang=cql2-json&filter={js}") == 1
+    lon, lat = scene["lon"], scene["lat"]
+    assert n(f"bbox={lon - 0.0012},{lat - 0.0012},{lon + 0.0012},{lat + 0.0012}") == 3  # enterprise a's only
+    assert n("kind=post") == 2  # a queryable as a query parameter
+    bad = client.get("/ogc/collections/zones/items?filter=nope%3D1", **scene["sup"])
+    assert bad.status_code == 400
+    assert "nope" in bad.json()["error"]
+    now = datetime.now(UTC)
+    window = f"{(now + timedelta(hours=1.5)).isoformat()}/.."
+    r = client.get("/ogc/collections/permits/items", {"datetime": window}, **scene["sup"]).json()
+    assert r["numberMatched"] == 1  # only the permit planned until now + 2 h is still on
+
+
+def test_paging_is_complete_and_stable(client, scene):
+    seen, url = [], "/ogc/collections/zones/items?limit=3"
+    while url:
+        body = client.get(url, **scene["sup"]).json()
+        assert body["numberMatched"] == 7
+        seen += [f["id"] for f in body["features"]]
+        nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        url = nxt[0].replace("http://testserver", "") if nxt else None
+    assert len(seen) == len(set(seen)) == 7
+    assert seen == sorted(seen)
+
+
+def test_single_item_crs_and_landing_documents(client, scene):
+    z = Zone.objects.filter(enterprise=scene["a"]).first()
+    f = client.get(f"/ogc/collections/zones/items/{z.id}", **scene["sup"]).json()
+    lon = f["geometry"]["coordinates"][0][0][0][0]
+    g = client.get(f"/ogc/collections/zones/items/{z.id}?crs=http://www.opengis.net/def/crs/EPSG/0/4490",
+                   **scene["sup"]).json()  # fmt: skip
+    assert g["geometry"]["coordinates"][0][0][0][1] == lon  # EPSG:4490 is latitude, longitude
+    conf = client.get("/ogc/conformance").json()["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter" in conf
+    assert "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text" in conf
+    api = client.get("/ogc/api").json()
+    assert api["openapi"].startswith("3.0")
+    assert "/ogc/collections/{collectionId}/items" in api["paths"]
+    tj = client.get("/tiles/zones,sites.json", **scene["sup"]).json()
+    assert tj["tilejson"] == "3.0.0"
+    assert tj["tiles"][0].startswith("http://testserver/tiles/zones,sites/")
+    assert {v["id"] for v in tj["vector_layers"]} == {"zones", "sites"}
+    assert client.get("/tiles/zones/30/0/0.pbf", **scene["sup"]).status_code == 404
+    assert client.get("/tiles/nope/1/0/0.pbf", **scene["sup"]).status_code == 404
+
+
+def test_cache_drops_only_tiles_under_a_change():
+    c = TileCache(max_bytes=10_000)
+    c.listening = True
+    c._thread = type("T", (), {"is_alive": lambda self: True})()
+    c.put(("zones", 1), b"a" * 10, ("geo_core_zone",), (121.0, 30.0, 121.1, 30.1), None, 0.01)
+    c.put(("zones", 2), b"b" * 10, ("geo_core_zone",), (122.0, 30.0, 122.1, 30.1), None, 0.01)
+    c.put(("sites", 1), b"c" * 10, ("geo_core_site",), (121.0, 30.0, 121.1, 30.1), None, 0.01)
+    assert c.invalidate("geo_core_zone", [121.05, 30.05, 121.06, 30.06]) == 1
+    assert c.get(("zones", 1)) is None
+    assert c.get(("zones", 2)) is not None
+    assert c.get(("sites", 1)) is not None
+    assert c.invalidate("geo_core_zone", None) == 1  # no extent: every tile of the table's layers
