@@ -16,6 +16,10 @@ class SignedInt:
 register_converter(SignedInt, "sint")
 
 urlpatterns = [
+    path("api/search", views.search, name="search"),
+    path("api/nearby/<str:layer>", views.nearby, name="nearby"),
+    path("api/counts/districts", views.district_counts, name="district-counts"),
+    path("api/tracks/<str:external_id>", views.track, name="track"),
     path("tiles/stats", views.tile_stats, name="tile-stats"),
     path("tiles/<str:layers>.json", views.tilejson, name="tilejson"),
     path("tiles/<str:layers>/<int:z>/<int:x>/<int:y>.pbf", views.xyz_tile, name="tile"),

@@ -24,7 +24,12 @@ MAX_LIMIT = 10_000
 
 
 def _json(body, status: int = 200, content_type: str = "application/json", headers=None) -> HttpResponse:
-    return HttpResponse(orjson.dumps(body), status=status, content_type=content_type, headers=headers)
+    return HttpResponse(
+        orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY, default=float),
+        status=status,
+        content_type=content_type,
+        headers=headers,
+    )
 
 
 def handled(view):
@@ -444,3 +449,63 @@ def openapi(request: HttpRequest) -> HttpResponse:
     from layers.openapi import document
 
     return _json(document(base_url(request)), content_type="application/vnd.oai.openapi+json;version=3.0")
+
+
+# --- queries ----------------------------------------------------------------------------------------------------
+
+
+def _number(request: HttpRequest, name: str, default: float | None = None) -> float | None:
+    raw = request.GET.get(name)
+    if raw is None:
+        if default is None and name in ("lon", "lat"):
+            raise BadRequestError(f"{name}: required")
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise BadRequestError(f"{name}: {raw!r} is not a number") from None
+
+
+@handled
+def search(request: HttpRequest) -> HttpResponse:
+    from layers.queries import search as run
+
+    scope = authenticate(request).enterprise_ids
+    return _json({"results": run(request.GET.get("q", ""), scope, int(_number(request, "limit", 20)))})
+
+
+@handled
+def nearby(request: HttpRequest, layer: str) -> HttpResponse:
+    from layers.queries import nearby as run
+
+    lay = registry.get(layer)
+    scope = scope_for(request, [lay])
+    rows = run(
+        lay,
+        _number(request, "lon"),
+        _number(request, "lat"),
+        _number(request, "radius"),
+        int(_number(request, "k", 10)),
+        scope,
+    )
+    return _json({"layer": layer, "results": rows})
+
+
+@handled
+def district_counts(request: HttpRequest) -> HttpResponse:
+    from layers.queries import district_counts as run
+
+    return _json({"districts": run(authenticate(request).enterprise_ids)})
+
+
+@handled
+def track(request: HttpRequest, external_id: str) -> HttpResponse:
+    from layers.features import parse_datetime
+    from layers.queries import track as run
+
+    scope = authenticate(request).enterprise_ids
+    if not request.GET.get("from") or not request.GET.get("to"):
+        raise BadRequestError("from and to (RFC 3339) are required")
+    start = parse_datetime(request.GET["from"])[0]
+    end = parse_datetime(request.GET["to"])[0]
+    return _json(run(external_id, start, end, scope, _number(request, "tolerance", 2.0)))

@@ -1,0 +1,251 @@
+"""Queries for the maps (STO-2, STO-3): name search, nearby (true metres on the geography type), counts per
+district (a multi-site enterprise once per district), and a subject's track for a time range with its stops and
+trips. Every query takes the caller's enterprise scope."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import orjson
+from django.db import connection
+
+from geo_core.errors import BadRequestError, NotFoundError
+from geo_core.models import Enterprise
+from geo_core.queries import enterprises_per_district
+from layers.registry import Layer
+
+STOP_RADIUS_M = 20.0
+STOP_MIN_S = 120.0
+
+
+def _scope_sql(column: str, scope: frozenset[int] | None, shared_nulls: bool = False) -> tuple[str, list]:
+    if scope is None:
+        return "TRUE", []
+    nulls = f" OR {column} IS NULL" if shared_nulls else ""
+    return f"({column} = ANY(%s){nulls})", [sorted(scope)]
+
+
+def search(text: str, scope: frozenset[int] | None, limit: int = 20) -> list[dict]:
+    """Enterprises (name, company or credit code), people and machines (id, name, chip, QR), zones (name)."""
+    if len(text.strip()) < 2:
+        raise BadRequestError("q: at least 2 characters")
+    like = f"%{text.strip()}%"
+    parts = []
+    s_ent, p_ent = _scope_sql("e.id", scope)
+    s_sub, p_sub = _scope_sql("s.enterprise_id", scope, shared_nulls=False)
+    s_zone, p_zone = _scope_sql("z.enterprise_id", scope, shared_nulls=True)
+    queries = [
+        (
+            "enterprise",
+            f"""SELECT 'enterprise', e.id, e.name, e.company_code,
+               ST_AsGeoJSON(ST_PointOnSurface(ST_Collect(si.footprint)), 7, 0)
+             FROM geo_core_enterprise e JOIN geo_core_site si ON si.enterprise_id = e.id
+             WHERE (e.name ILIKE %s OR e.company_code ILIKE %s OR e.credit_code ILIKE %s) AND {s_ent}
+             GROUP BY e.id LIMIT %s""",
+            [like, like, like, *p_ent, limit],
+        ),
+        (
+            "subject",
+            f"""SELECT s.kind, s.id, coalesce(nullif(s.name, ''), s.external_id), s.external_id,
+               ST_AsGeoJSON(ST_Force2D(st.geom), 7, 0)
+             FROM geo_core_subject s LEFT JOIN geo_core_subjectstate st ON st.subject_id = s.id
+             WHERE (s.external_id ILIKE %s OR s.name ILIKE %s OR s.chip_id ILIKE %s OR s.qr_code ILIKE %s)
+               AND {s_sub} LIMIT %s""",
+            [like, like, like, like, *p_sub, limit],
+        ),
+        (
+            "zone",
+            f"""SELECT 'zone', z.id, z.name, z.kind, ST_AsGeoJSON(ST_PointOnSurface(z.geom), 7, 0)
+             FROM geo_core_zone z WHERE z.name ILIKE %s AND {s_zone} LIMIT %s""",
+            [like, *p_zone, limit],
+        ),
+    ]
+    with connection.cursor() as cur:
+        for _, sql, params in queries:
+            cur.execute(sql, params)
+            for kind, ident, name, code, point in cur.fetchall():
+                parts.append(
+                    {
+                        "kind": kind,
+                        "id": ident,
+                        "name": name,
+                        "code": code,
+                        "location": orjson.loads(point) if point else None,
+                    }
+                )
+    return parts[:limit]
+
+
+def nearby(layer: Layer, lon: float, lat: float, radius_m: float | None, k: int, scope) -> list[dict]:
+    """The k nearest features of a layer (optionally within a radius), with geodesic distances in metres."""
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise BadRequestError("lon/lat out of range")
+    if not 1 <= k <= 1000:
+        raise BadRequestError("k: 1 to 1000")
+    where, params = (
+        _scope_sql(f'src."{layer.scope_column}"', scope, layer.shared_nulls) if layer.scope_column else ("TRUE", [])
+    )
+    point = "ST_SetSRID(ST_MakePoint(%s, %s), 4490)::geography"
+    within = ""
+    if radius_m is not None:
+        if not 0 < radius_m <= 100_000:
+            raise BadRequestError("radius: 0 to 100,000 metres")
+        within = f"AND ST_DWithin(src.geom::geography, {point}, %s)"
+    props = ", ".join(f'src."{p}"' for p in layer.properties)
+    sql = f"""SELECT src.id, ST_Distance(src.geom::geography, {point}) AS d,
+                     ST_AsGeoJSON(ST_Force2D(src.geom), 8, 0), {props}
+              FROM ({layer.sql}) src WHERE {where} {within}
+              ORDER BY src.geom::geography <-> {point} LIMIT %s"""
+    args = [lon, lat, *params, *([lon, lat, radius_m] if within else []), lon, lat, k]
+    with connection.cursor() as cur:
+        cur.execute(sql, args)
+        rows = cur.fetchall()
+    names = list(layer.properties)
+    return [
+        {
+            "id": r[0],
+            "distance_m": round(r[1], 2),
+            "geometry": orjson.loads(r[2]),
+            "properties": dict(zip(names, [_plain(v) for v in r[3:]], strict=True)),
+        }
+        for r in rows
+    ]
+
+
+def _plain(v):
+    return v.isoformat() if isinstance(v, datetime) else v
+
+
+def district_counts(scope: frozenset[int] | None) -> list[dict]:
+    """Per district: enterprises (each once per district it has a site in), welders and open alarms located there."""
+    ents = Enterprise.objects.all() if scope is None else Enterprise.objects.filter(id__in=scope)
+    rows = {r["code"]: {**r, "welders": 0, "open_alarms": 0} for r in enterprises_per_district(ents)}
+    s_w, p_w = _scope_sql("s.enterprise_id", scope, shared_nulls=False)
+    s_a, p_a = _scope_sql("a.enterprise_id", scope)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""SELECT r.code, r.name, count(*) FROM geo_core_subjectstate st
+                        JOIN geo_core_subject s ON s.id = st.subject_id
+                        JOIN geo_core_region r ON r.level = 'district' AND ST_Intersects(r.geom, st.geom)
+                        WHERE s.kind = 'welder' AND {s_w} GROUP BY r.code, r.name""",
+            p_w,
+        )
+        for code, name, n in cur.fetchall():
+            rows.setdefault(code, {"code": code, "name": name, "enterprises": 0, "welders": 0, "open_alarms": 0})
+            rows[code]["welders"] = n
+        cur.execute(
+            f"""SELECT r.code, r.name, count(*) FROM alarms_alarm a
+                        JOIN geo_core_region r ON r.level = 'district' AND ST_Intersects(r.geom, a.location)
+                        WHERE a.status IN ('raised', 'acknowledged', 'dispatched') AND {s_a}
+                        GROUP BY r.code, r.name""",
+            p_a,
+        )
+        for code, name, n in cur.fetchall():
+            rows.setdefault(code, {"code": code, "name": name, "enterprises": 0, "welders": 0, "open_alarms": 0})
+            rows[code]["open_alarms"] = n
+    return sorted(rows.values(), key=lambda r: r["code"])
+
+
+def track(external_id: str, start: datetime, end: datetime, scope, tolerance_m: float = 2.0) -> dict:
+    """A subject's fixes in [start, end): the line simplified for display (in metres, on the Gauss-Krueger plane of
+    its longitude), and its stops (>= 2 min within 20 m) and the trips between them."""
+    if end <= start:
+        raise BadRequestError("to must be after from")
+    if (end - start).total_seconds() > 7 * 86400:
+        raise BadRequestError("at most 7 days per request")
+    s_sql, s_params = _scope_sql("s.enterprise_id", scope, shared_nulls=True)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT s.id, s.kind FROM geo_core_subject s WHERE s.external_id = %s AND {s_sql} ORDER BY s.id LIMIT 1",
+            [external_id, *s_params],
+        )
+        row = cur.fetchone()
+        if row is None:
+            raise NotFoundError(f"no subject {external_id!r}")
+        sid, kind = row
+        cur.execute(
+            """SELECT extract(epoch FROM time), ST_X(geom), ST_Y(geom) FROM geo_core_positionfix
+               WHERE subject_id = %s AND time >= %s AND time < %s ORDER BY time""",
+            [sid, start, end],
+        )
+        fixes = np.array(cur.fetchall(), dtype=float).reshape(-1, 3)
+        line = None
+        if len(fixes) >= 2:
+            cm = round(float(np.median(fixes[:, 1])) / 3) * 3
+            epsg = 4534 + (cm - 75) // 3
+            cur.execute(
+                f"""SELECT ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(ST_Transform(
+                        ST_SetSRID(ST_MakeLine(ARRAY(SELECT ST_MakePoint(x, y) FROM unnest(%s::float8[], %s::float8[])
+                        AS u(x, y))), 4490), {epsg}), %s), 4490), 7, 0)""",
+                [fixes[:, 1].tolist(), fixes[:, 2].tolist(), tolerance_m],
+            )
+            line = orjson.loads(cur.fetchone()[0])
+    stops = _stops(fixes)
+    return {
+        "subject": external_id,
+        "kind": kind,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "fixes": len(fixes),
+        "line": line,
+        "stops": stops,
+        "trips": _trips(fixes, stops),
+    }
+
+
+def _metres(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Local equirectangular metres: enough for 20 m stop radii inside one track."""
+    lat0 = np.radians(np.mean(lat))
+    return np.radians(lon) * 6378137.0 * np.cos(lat0), np.radians(lat) * 6378137.0
+
+
+def _stops(fixes: np.ndarray) -> list[dict]:
+    """Stay points (Li et al. 2008): a run of fixes all within STOP_RADIUS_M of its first for >= STOP_MIN_S."""
+    if len(fixes) < 2:
+        return []
+    t, (x, y) = fixes[:, 0], _metres(fixes[:, 1], fixes[:, 2])
+    out, i, n = [], 0, len(fixes)
+    while i < n - 1:
+        j = i + 1
+        while j < n and np.hypot(x[j] - x[i], y[j] - y[i]) <= STOP_RADIUS_M:
+            j += 1
+        if t[j - 1] - t[i] >= STOP_MIN_S:
+            out.append(
+                {
+                    "from": _iso(t[i]),
+                    "to": _iso(t[j - 1]),
+                    "seconds": round(t[j - 1] - t[i], 1),
+                    "lon": round(float(fixes[i:j, 1].mean()), 7),
+                    "lat": round(float(fixes[i:j, 2].mean()), 7),
+                    "first": i,
+                    "last": j - 1,
+                }
+            )
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def _trips(fixes: np.ndarray, stops: list[dict]) -> list[dict]:
+    if len(fixes) < 2:
+        return []
+    x, y = _metres(fixes[:, 1], fixes[:, 2])
+    step = np.hypot(np.diff(x), np.diff(y))
+    bounds, prev = [], 0
+    for s in stops:
+        if s["first"] > prev:
+            bounds.append((prev, s["first"]))
+        prev = s["last"]
+    if prev < len(fixes) - 1:
+        bounds.append((prev, len(fixes) - 1))
+    return [
+        {"from": _iso(fixes[a, 0]), "to": _iso(fixes[b, 0]), "metres": round(float(step[a:b].sum()), 1)}
+        for a, b in bounds
+        if b > a
+    ]
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(float(t), UTC).isoformat()

@@ -1,0 +1,91 @@
+"""Map queries: nearby with true metric distances, counts per district with a multi-site enterprise, name search,
+and a track with its stops and trips; all within the caller's scope."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from django.contrib.gis.geos import Point
+from pyproj import Geod
+
+from geo_core.access import create_user
+from geo_core.ingest.writer import FixBatch, write_fixes
+from geo_core.models import ApiToken, Site, Subject, SubjectState
+from tests.geo_core.conftest import FENGXIAN, JINSHAN, inside, square
+
+GEOD = Geod(ellps="GRS80")
+
+
+def east(lon, lat, metres):
+    x, y, _ = GEOD.fwd(lon, lat, 90.0, metres)
+    return x, y
+
+
+@pytest.fixture
+def people(make_enterprise):
+    ent = make_enterprise()
+    lon, lat = inside(JINSHAN)
+    Site(enterprise=ent, name="一厂", footprint=square(lon, lat)).save()
+    now = datetime.now(UTC)
+    for k, d in enumerate((100.0, 250.0, 1000.0)):
+        s = Subject.objects.create(kind="person", external_id=f"N{k}", enterprise=ent, person_type="01", name=f"张{k}")
+        x, y = east(lon, lat, d)
+        SubjectState.objects.create(subject=s, time=now, geom=Point(x, y, 0, srid=4490), source="demo")
+    token = ApiToken.issue(create_user("q-sup", "pw-1234567", "supervisor"))[1]
+    return {"ent": ent, "lon": lon, "lat": lat, "auth": {"HTTP_AUTHORIZATION": f"Bearer {token}"}}
+
+
+def test_nearby_returns_true_metric_distances(client, people):
+    r = client.get(f"/api/nearby/people?lon={people['lon']}&lat={people['lat']}&k=2", **people["auth"]).json()
+    got = [(x["properties"]["external_id"], x["distance_m"]) for x in r["results"]]
+    assert [g[0] for g in got] == ["N0", "N1"]
+    assert got[0][1] == pytest.approx(100.0, abs=0.5)
+    assert got[1][1] == pytest.approx(250.0, abs=0.5)
+    r = client.get(f"/api/nearby/people?lon={people['lon']}&lat={people['lat']}&radius=300&k=10",
+                   **people["auth"]).json()  # fmt: skip
+    assert len(r["results"]) == 2
+
+
+def test_counts_per_district_count_a_multi_site_enterprise_once_per_district(client, people, make_enterprise):
+    ent = people["ent"]
+    lon, lat = inside(JINSHAN)
+    Site(enterprise=ent, name="二厂", footprint=square(lon + 0.01, lat + 0.01)).save()  # also Jinshan
+    Site(enterprise=ent, name="三厂", footprint=square(*inside(FENGXIAN))).save()
+    rows = {r["code"]: r for r in client.get("/api/counts/districts", **people["auth"]).json()["districts"]}
+    assert rows[JINSHAN]["enterprises"] == 1
+    assert rows[FENGXIAN]["enterprises"] == 1
+
+
+def test_search_finds_enterprises_and_people(client, people):
+    r = client.get(f"/api/search?q={people['ent'].company_code}", **people["auth"]).json()["results"]
+    assert r[0]["kind"] == "enterprise"
+    assert r[0]["code"] == people["ent"].company_code
+    r = client.get("/api/search?q=张1", **people["auth"]).json()["results"]
+    assert [x["code"] for x in r] == ["N1"]
+    assert r[0]["location"]["type"] == "Point"
+
+
+def test_track_with_stops_and_trips(client, people):
+    s = Subject.objects.get(external_id="N0")
+    t0 = float(int(time.time()) // 60 * 60 - 7200)
+    lon, lat = people["lon"], people["lat"]
+    pts = [(lon, lat)] * 150  # 5 min standing (2 s fixes)
+    pts += [east(lon, lat, 2.4 * k) for k in range(1, 201)]  # walking 480 m
+    end = east(lon, lat, 480)
+    pts += [end] * 100  # 200 s standing
+    times = [datetime.fromtimestamp(t0 + 2 * k, UTC) for k in range(len(pts))]
+    arr = np.array(pts)
+    n = len(pts)
+    write_fixes(FixBatch(subject_id=np.full(n, s.id), time=times, lon=arr[:, 0], lat=arr[:, 1], source="simulator",
+                         raw_x=arr[:, 0], raw_y=arr[:, 1], raw_crs=["cgcs2000"] * n))  # fmt: skip
+    q = {"from": times[0].isoformat(), "to": (times[-1] + timedelta(seconds=1)).isoformat()}
+    r = client.get("/api/tracks/N0", q, **people["auth"]).json()
+    assert r["fixes"] == 450
+    assert len(r["stops"]) == 2
+    assert r["stops"][0]["seconds"] >= 290
+    assert len(r["trips"]) == 1
+    assert r["trips"][0]["metres"] == pytest.approx(480, abs=5)
+    assert len(r["line"]["coordinates"]) < 10  # a straight walk simplifies to a few points
