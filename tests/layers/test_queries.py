@@ -89,5 +89,4 @@ def test_track_with_stops_and_trips(client, people):
     # The trip runs from the last fix of the first stop to the first of the second (each reaches 20 m out).
     assert len(r["trips"]) == 1
     assert 480 - 2 * 20 <= r["trips"][0]["metres"] <= 480
-    assert r["trips"][0]["metres"] == pytest.approx(480, abs=5)
     assert len(r["line"]["coordinates"]) < 10  # a straight walk simplifies to a few points
