@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from layers import views
+from layers.live import live_stream
 
 
 class SignedInt:
@@ -17,6 +18,7 @@ register_converter(SignedInt, "sint")
 
 urlpatterns = [
     path("api/search", views.search, name="search"),
+    path("api/live/stream", live_stream, name="live-stream"),
     path("api/nearby/<str:layer>", views.nearby, name="nearby"),
     path("api/counts/districts", views.district_counts, name="district-counts"),
     path("api/tracks/<str:external_id>", views.track, name="track"),

@@ -15,36 +15,12 @@ from alarms.models import Alarm
 from alarms.store import publish
 from geo_core.access import create_user
 from geo_core.models import ApiToken, Enterprise, Park
+from tests import sse
 from tests.geo_core.conftest import credit_code
 
 
-class SSE:
-    def __init__(self, base: str, token: str, last_id: int | None = None):
-        u = urlsplit(base)
-        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-        headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
-        if last_id is not None:
-            headers["Last-Event-ID"] = str(last_id)
-        self.conn.request("GET", "/api/alarms/stream", headers=headers)
-        self.resp = self.conn.getresponse()
-        assert self.resp.status == 200, self.resp.read()
-        assert self.resp.getheader("Content-Type").startswith("text/event-stream")
-
-    def next_event(self) -> dict:
-        ev: dict = {}
-        while True:
-            line = self.resp.readline().decode().rstrip("\n")
-            if not line:
-                if "data" in ev:
-                    return ev
-                continue
-            if line.startswith(":") or line.startswith("retry:"):
-                continue
-            k, _, v = line.partition(": ")
-            ev[k] = v
-
-    def close(self) -> None:
-        self.conn.close()
+def SSE(base: str, token: str, last_id: int | None = None) -> sse.SSE:  # noqa: N802 - reads as the class it makes
+    return sse.SSE(base, "/api/alarms/stream", token, last_id)
 
 
 @pytest.fixture

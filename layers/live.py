@@ -1,0 +1,111 @@
+"""LAY-4: live positions for one map view as Server-Sent Events, as deltas.
+
+GET /api/live/stream?layers=people,welders,cameras&bbox=minlon,minlat,maxlon,maxlat
+
+On connect a `snapshot` event carries every subject of those layers in the view; then, every INTERVAL_S (<= 5 s), a
+`delta` event carries the subjects that moved into or within the view (`upsert`) and those that moved out (`gone`)
+since the last message. Rows are arrays under one `fields` list (not one GeoJSON Feature per point). The event id is
+the server-side change time reached; a client that reconnects with Last-Event-ID gets what changed since then (a
+snapshot again when that is longer ago than RESUME_WINDOW_S).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+import orjson
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.http import HttpRequest, StreamingHttpResponse
+
+from geo_core.access import authenticate
+from geo_core.errors import BadRequestError, error_response
+from layers.features import parse_bbox
+
+INTERVAL_S = 2.0
+KEEPALIVE_S = 15.0
+RESUME_WINDOW_S = 600.0
+KINDS = {"people": ["person"], "welders": ["welder"], "cameras": ["body_camera", "phone"]}
+FIELDS = ["id", "kind", "lon", "lat", "time", "floor", "power", "online"]
+
+ROWS = """
+SELECT st.subject_id, s.kind, round(ST_X(st.geom)::numeric, 7)::float8, round(ST_Y(st.geom)::numeric, 7)::float8,
+       extract(epoch FROM st.time)::bigint, st.floor, st.live->>'power', st.online,
+       st.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490) AS inside,
+       (extract(epoch FROM st.updated_at) * 1000000)::bigint AS changed
+FROM geo_core_subjectstate st JOIN geo_core_subject s ON s.id = st.subject_id
+WHERE s.kind = ANY(%(kinds)s) AND st.updated_at > %(since)s AND {scope} {view}
+"""
+
+
+def _rows(view: dict, since: datetime, snapshot: bool) -> tuple[list, list, int]:
+    scope = "TRUE" if view["scope"] is None else "(s.enterprise_id = ANY(%(scope)s) OR s.enterprise_id IS NULL)"
+    sql = ROWS.format(
+        scope=scope, view="AND st.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490)" if snapshot else ""
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, {**view["bbox"], "kinds": view["kinds"], "since": since, "scope": view["scope"] or []})
+        rows = cur.fetchall()
+    upsert = [list(r[:8]) for r in rows if r[8]]
+    gone = [r[0] for r in rows if not r[8]]
+    newest = max((r[9] for r in rows), default=0)
+    return upsert, gone, newest
+
+
+def _event(kind: str, cursor: int, body: dict) -> bytes:
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (cursor, kind.encode(), orjson.dumps(body))
+
+
+async def live_stream(request: HttpRequest):
+    try:
+        access = await sync_to_async(authenticate)(request)
+        names = [n for n in request.GET.get("layers", "people,welders,cameras").split(",") if n]
+        unknown = [n for n in names if n not in KINDS]
+        if unknown:
+            raise BadRequestError(f"layers: unknown {unknown}; live layers: {', '.join(KINDS)}")
+        if not request.GET.get("bbox"):
+            raise BadRequestError("bbox: required (minlon,minlat,maxlon,maxlat of the map view)")
+        x0, y0, x1, y1 = parse_bbox(request.GET["bbox"])
+    except (PermissionError, BadRequestError) as exc:
+        return error_response(exc)
+    view = {
+        "bbox": {"x0": x0, "y0": y0, "x1": x1, "y1": y1},
+        "kinds": sorted({k for n in names for k in KINDS[n]}),
+        "scope": sorted(access.enterprise_ids) if access.enterprise_ids is not None else None,
+    }
+    last = request.headers.get("Last-Event-ID", "")
+    resume = int(last) if last.isdigit() and time.time() - int(last) / 1e6 < RESUME_WINDOW_S else None
+
+    async def events():
+        yield b"retry: 2000\n\n"
+        if resume is None:
+            cursor_t = datetime.fromtimestamp(0, UTC)
+            upsert, _, newest = await sync_to_async(_rows)(view, cursor_t, True)
+            cursor = max(newest, 1)
+            visible = {r[0] for r in upsert}
+            yield _event("snapshot", cursor, {"fields": FIELDS, "rows": upsert})
+        else:
+            cursor, visible = resume, None  # unknown after a reconnect: every move out of the view is reported
+        quiet = time.monotonic()
+        while True:
+            await asyncio.sleep(INTERVAL_S)
+            since = datetime.fromtimestamp(cursor / 1e6, UTC)
+            upsert, gone, newest = await sync_to_async(_rows)(view, since, False)
+            if visible is not None:
+                gone = [i for i in gone if i in visible]
+                visible.difference_update(gone)
+                visible.update(r[0] for r in upsert)
+            if upsert or gone:
+                cursor = max(cursor, newest)
+                quiet = time.monotonic()
+                yield _event("delta", cursor, {"fields": FIELDS, "upsert": upsert, "gone": gone})
+            elif time.monotonic() - quiet > KEEPALIVE_S:
+                quiet = time.monotonic()
+                yield b": keep-alive\n\n"
+
+    resp = StreamingHttpResponse(events(), content_type="text/event-stream")
+    resp["Cache-Control"] = "no-cache"
+    resp["X-Accel-Buffering"] = "no"
+    return resp
