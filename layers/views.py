@@ -509,3 +509,52 @@ def track(request: HttpRequest, external_id: str) -> HttpResponse:
     start = parse_datetime(request.GET["from"])[0]
     end = parse_datetime(request.GET["to"])[0]
     return _json(run(external_id, start, end, scope, _number(request, "tolerance", 2.0)))
+
+
+# --- heat maps --------------------------------------------------------------------------------------------------
+
+
+@handled
+def heat_tile(request: HttpRequest, source: str, z: int, x: int, y: int) -> HttpResponse:
+    """/tiles/heat/{welding|alarms}/{z}/{x}/{y}.png (Web Mercator), ?bandwidth=metres&days=N (alarms)."""
+    from layers.heat import png_tile
+
+    scope = authenticate(request).enterprise_ids
+    g = grid("WebMercatorQuad")
+    if not g.valid(z, x, y):
+        raise NotFoundError(f"tile {z}/{x}/{y} is outside WebMercatorQuad")
+    data = png_tile(
+        source, g.bounds(z, x, y), scope, _number(request, "bandwidth", 150.0), int(_number(request, "days", 7))
+    )
+    tag = etag(data)
+    headers = {"ETag": tag, "Cache-Control": "private, max-age=10"}
+    if request.headers.get("If-None-Match") == tag:
+        return HttpResponse(status=304, headers=headers)
+    return HttpResponse(data, content_type="image/png", headers=headers)
+
+
+@handled
+def heat_geotiff(request: HttpRequest, source: str) -> HttpResponse:
+    """/api/heat/{welding|alarms}.tif?bbox=minlon,minlat,maxlon,maxlat&resolution=deg: a COG in EPSG:4490."""
+    from layers.heat import geotiff
+
+    scope = authenticate(request).enterprise_ids
+    if not request.GET.get("bbox"):
+        raise BadRequestError("bbox: required")
+    bounds = features.parse_bbox(request.GET["bbox"])
+    try:
+        data = geotiff(
+            source,
+            bounds,
+            _number(request, "resolution", 0.001),
+            scope,
+            _number(request, "bandwidth", 150.0),
+            int(_number(request, "days", 7)),
+        )
+    except ValueError as exc:
+        raise BadRequestError(str(exc)) from None
+    return HttpResponse(
+        data,
+        content_type="image/tiff; application=geotiff; profile=cloud-optimized",
+        headers={"Content-Disposition": f'attachment; filename="{source}-density.tif"'},
+    )
