@@ -1,4 +1,4 @@
-from django.urls import path, register_converter
+from django.urls import path, re_path, register_converter
 
 from layers import views
 from layers.live import live_stream
@@ -17,6 +17,8 @@ class SignedInt:
 register_converter(SignedInt, "sint")
 
 urlpatterns = [
+    path("maps/style.json", views.style_json, name="style"),
+    re_path(r"^maps/sprite(?P<ratio>@2x)?\.(?P<ext>json|png)$", views.sprite_file, name="sprite"),
     path("api/search", views.search, name="search"),
     path("api/live/stream", live_stream, name="live-stream"),
     path("api/nearby/<str:layer>", views.nearby, name="nearby"),

@@ -558,3 +558,23 @@ def heat_geotiff(request: HttpRequest, source: str) -> HttpResponse:
         content_type="image/tiff; application=geotiff; profile=cloud-optimized",
         headers={"Content-Disposition": f'attachment; filename="{source}-density.tif"'},
     )
+
+
+# --- styles -----------------------------------------------------------------------------------------------------
+
+
+@handled
+def style_json(request: HttpRequest) -> HttpResponse:
+    from layers.style import style
+
+    return _json(style(base_url(request)))
+
+
+@handled
+def sprite_file(request: HttpRequest, ext: str, ratio: str | None = None) -> HttpResponse:
+    from layers.style import sprite
+
+    png, index = sprite(2 if ratio == "@2x" else 1)
+    if ext == "json":
+        return _json(index)
+    return HttpResponse(png, content_type="image/png", headers={"Cache-Control": "public, max-age=3600"})

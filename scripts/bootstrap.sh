@@ -19,6 +19,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
   # Debian starts a packaged cluster and broker on install; the project runs its own under .var/.
 fi
+# Node.js for the web pages' packages (any installed node/npm will do).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  log "apt-get install nodejs npm"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
 
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
@@ -32,4 +40,11 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -c requirements.lock -e '.[dev]'
   touch "$stamp"
+fi
+
+# npm packages of web/ (served locally, never from a CDN), exactly as the lockfile says.
+if [ ! -f web/node_modules/.installed ] || [ web/package-lock.json -nt web/node_modules/.installed ]; then
+  log "npm ci (web/)"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  touch web/node_modules/.installed
 fi

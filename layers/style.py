@@ -1,0 +1,126 @@
+"""The MapLibre style of the 2D view (`/maps/style.json`) and its sprite, both generated from the registry: one
+source for the layers, each layer's default paint, permits as distinct icons (a shape per GB 30871 operation type,
+a colour per AQ 3064.2 status), alarm severities as colours. The sprite is drawn here with numpy (no image assets
+to keep in step with the code) and written as PNG by rasterio."""
+
+from __future__ import annotations
+
+import warnings
+from functools import cache
+
+import numpy as np
+from rasterio.errors import NotGeoreferencedWarning
+from rasterio.io import MemoryFile
+
+from geo_core.permit_codes import OPERATION_TYPE, STATUSES
+from layers.registry import LAYERS
+
+ICON = 24  # pixels at 1x
+OPERATIONS = sorted(set(OPERATION_TYPE.values()))
+STATUS_COLOURS = {
+    0: (150, 150, 150),
+    1: (3, 102, 214),
+    2: (215, 58, 73),
+    3: (40, 167, 69),
+    4: (88, 96, 105),
+    5: (36, 41, 46),
+    6: (246, 106, 10),
+}
+
+
+def _shape(operation: str, n: int) -> np.ndarray:
+    """A boolean mask of the operation's shape on an n x n canvas."""
+    c = (n - 1) / 2
+    yy, xx = np.mgrid[0:n, 0:n]
+    dx, dy = (xx - c) / c, (yy - c) / c
+    r = np.hypot(dx, dy)
+    shapes = {
+        "hot_work": (dy > -0.85) & (dy < 0.8) & (np.abs(dx) < (dy + 0.85) * 0.6),  # triangle (flame)
+        "confined_space": (np.abs(dx) < 0.75) & (np.abs(dy) < 0.75),  # square (a vessel)
+        "blinding": np.abs(dx) + np.abs(dy) < 0.9,  # diamond
+        "height": (dy < 0.85) & (dy > -0.8) & (np.abs(dx) < (0.85 - dy) * 0.55),  # inverted triangle
+        "lifting": (r < 0.9) & (r > 0.45),  # ring (a hook's eye)
+        "temporary_power": (np.abs(dx + dy * 0.4) < 0.3) & (np.abs(dy) < 0.9),  # slanted bar (a bolt)
+        "excavation": ((np.abs(dx) < 0.25) | (np.abs(dy) < 0.25)) & (r < 0.95),  # cross
+        "road_closure": (np.abs(dy) < 0.35) & (np.abs(dx) < 0.9),  # bar
+    }
+    return shapes[operation]
+
+
+def _icon(operation: str, status: int, n: int) -> np.ndarray:
+    mask = _shape(operation, n)
+    edge = mask & ~(np.roll(mask, 1, 0) & np.roll(mask, -1, 0) & np.roll(mask, 1, 1) & np.roll(mask, -1, 1))
+    rgba = np.zeros((4, n, n), dtype=np.uint8)
+    for k, v in enumerate(STATUS_COLOURS[status]):
+        rgba[k][mask] = v
+    rgba[:3, edge] = 255  # a white outline reads on any basemap
+    rgba[3][mask] = 255
+    return rgba
+
+
+@cache
+def sprite(ratio: int = 1) -> tuple[bytes, dict]:
+    """(PNG, index) with one icon `permit-<operation>-<status>` for every pair."""
+    n = ICON * ratio
+    names = [(op, st) for op in OPERATIONS for st in sorted(STATUSES)]
+    cols = len(STATUSES)
+    rows = -(-len(names) // cols)
+    sheet = np.zeros((4, rows * n, cols * n), dtype=np.uint8)
+    index = {}
+    for k, (op, st) in enumerate(names):
+        r, c = divmod(k, cols)
+        sheet[:, r * n : (r + 1) * n, c * n : (c + 1) * n] = _icon(op, st, n)
+        index[f"permit-{op}-{st}"] = {"x": c * n, "y": r * n, "width": n, "height": n, "pixelRatio": ratio}
+    with warnings.catch_warnings(), MemoryFile() as mem:
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with mem.open(driver="PNG", width=cols * n, height=rows * n, count=4, dtype="uint8") as dst:
+            dst.write(sheet)
+        return mem.read(), index
+
+
+def style(base: str) -> dict:
+    ids = ",".join(layer.id for layer in LAYERS)
+    layers: list[dict] = [{"id": "background", "type": "background", "paint": {"background-color": "#f4f6f8"}}]
+    for layer in LAYERS:
+        spec = dict(layer.style)
+        kind = spec.pop("type", "circle")
+        out = {
+            "id": layer.id,
+            "type": kind,
+            "source": "geoservice",
+            "source-layer": layer.id,
+            "minzoom": layer.minzoom,
+            "maxzoom": min(layer.maxzoom + 1, 24),
+            **spec,
+        }
+        if kind == "symbol":
+            out.setdefault("layout", {}).update({"icon-allow-overlap": True, "icon-size": 1})
+        layers.append(out)
+        if layer.height:  # zones with a height range also as 3D extrusions (for clients that tilt the map)
+            lo, hi = layer.height
+            layers.append(
+                {
+                    "id": f"{layer.id}-3d",
+                    "type": "fill-extrusion",
+                    "source": "geoservice",
+                    "source-layer": layer.id,
+                    "minzoom": 15,
+                    "filter": ["has", hi],
+                    "paint": {
+                        "fill-extrusion-color": "#6f42c1",
+                        "fill-extrusion-opacity": 0.5,
+                        "fill-extrusion-base": ["coalesce", ["get", lo], 0],
+                        "fill-extrusion-height": ["get", hi],
+                    },
+                }
+            )
+    return {
+        "version": 8,
+        "name": "geoservice 2D",
+        "metadata": {"auth": "send Authorization: Bearer <token> with transformRequest; districts are public"},
+        "center": [121.45, 30.78],
+        "zoom": 12,
+        "sprite": f"{base}/maps/sprite",
+        "sources": {"geoservice": {"type": "vector", "url": f"{base}/tiles/{ids}.json"}},
+        "layers": layers,
+    }
