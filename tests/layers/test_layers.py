@@ -12,8 +12,6 @@ import pytest
 from geo_core.models import Zone
 from tiles.cache import TileCache
 
-LON, LAT = 121.30, 30.80  # the scene's centre (Jinshan)
-
 
 def _tile(client, scene, layer, z, grid="WebMercatorQuad", who="sup"):
     if grid == "WebMercatorQuad":
