@@ -3,6 +3,7 @@ enterprises in the user's scope. Views ask here; nothing else decides access."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -45,16 +46,40 @@ class Access:
         return Q(**{f"{field}__in": self.enterprise_ids})
 
 
-def _user_from_bearer(request: HttpRequest):
+# Bearer tokens answer from memory for TOKEN_TTL_S (a map client sends one per tile): a revoked token or a changed
+# role takes effect within that time. last_used_at is written at most once per LAST_USED_EVERY_S.
+TOKEN_TTL_S = 30.0
+LAST_USED_EVERY_S = 60.0
+_tokens: dict[str, tuple[float, Access]] = {}
+_last_used: dict[int, float] = {}
+
+
+def _from_bearer(request: HttpRequest) -> Access | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    token = header[7:].strip()
-    row = ApiToken.objects.select_related("user").filter(digest=token_digest(token), revoked_at__isnull=True).first()
+    digest = token_digest(header[7:].strip())
+    now = time.monotonic()
+    hit = _tokens.get(digest)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    row = ApiToken.objects.select_related("user").filter(digest=digest, revoked_at__isnull=True).first()
     if row is None or not row.user.is_active:
+        _tokens.pop(digest, None)
         raise NotSignedInError("the bearer token is unknown or revoked")
-    ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
-    return row.user
+    if now - _last_used.get(row.pk, -LAST_USED_EVERY_S) >= LAST_USED_EVERY_S:
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        _last_used[row.pk] = now
+    access = access_for(row.user)
+    if len(_tokens) > 10_000:
+        _tokens.clear()
+    _tokens[digest] = (now + TOKEN_TTL_S, access)
+    return access
+
+
+def forget_tokens() -> None:
+    """Drop remembered tokens (after revoking one, in tests)."""
+    _tokens.clear()
 
 
 def access_for(user) -> Access:
@@ -72,11 +97,12 @@ def access_for(user) -> Access:
 
 
 def authenticate(request: HttpRequest) -> Access:
-    user = _user_from_bearer(request)
-    if user is None:
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            raise NotSignedInError("sign in, or send Authorization: Bearer <token>")
+    access = _from_bearer(request)
+    if access is not None:
+        return access
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        raise NotSignedInError("sign in, or send Authorization: Bearer <token>")
     return access_for(user)
 
 

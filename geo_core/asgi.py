@@ -6,6 +6,7 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_core.settings")
+os.environ.setdefault("GEO_DB_POOL", "true")  # see Config.db_pool
 application = get_asgi_application()
 
 from django.conf import settings  # noqa: E402  (after Django is set up)

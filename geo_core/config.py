@@ -96,6 +96,10 @@ class Config:
     retention_days: int = 730
     # Bearer token for the device HTTP fallback; empty = fallback off.
     device_token: str = field(default="", repr=False)
+    # A pool of database connections (the ASGI server turns it on: Django's persistent connections do not carry
+    # across requests under ASGI, and a new connection per request costs more than the request).
+    db_pool: bool = False
+    db_pool_max: int = 10
 
 
 KNOWN_GEO_VARS = {
@@ -118,6 +122,8 @@ KNOWN_GEO_VARS = {
     "GEO_RELAY_MAX_ATTEMPTS",
     "GEO_RETENTION_DAYS",
     "GEO_DEVICE_TOKEN",
+    "GEO_DB_POOL",
+    "GEO_DB_POOL_MAX",
 }
 
 
@@ -164,6 +170,8 @@ def load() -> Config:
         relay_max_attempts=_int("GEO_RELAY_MAX_ATTEMPTS", 12, 1, 1000),
         retention_days=_int("GEO_RETENTION_DAYS", 730, 1, 36500),
         device_token=os.environ.get("GEO_DEVICE_TOKEN", ""),
+        db_pool=_bool("GEO_DB_POOL", False),
+        db_pool_max=_int("GEO_DB_POOL_MAX", 10, 1, 200),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )
 

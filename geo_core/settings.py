@@ -60,9 +60,15 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        CONFIG.database_url, engine="django.contrib.gis.db.backends.postgis", conn_max_age=60
+        CONFIG.database_url, engine="django.contrib.gis.db.backends.postgis", conn_max_age=0 if CONFIG.db_pool else 60
     )
 }
+if CONFIG.db_pool:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": CONFIG.db_pool_max,
+        "timeout": 3,
+    }  # a 503 from /healthz within seconds
 # GDAL 3.6 (Debian bookworm) cannot block file/network access from spatial references; we never open
 # user-supplied SRS definitions through GDAL, so the warning is acknowledged here.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
