@@ -267,7 +267,10 @@ def main() -> None:
         for p in procs:
             p.terminate()
         for p in procs:
-            p.wait(timeout=30)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()  # an open event stream keeps uvicorn's graceful shutdown waiting
         from django.db import connections
 
         connections.close_all()

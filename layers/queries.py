@@ -164,23 +164,22 @@ def track(external_id: str, start: datetime, end: datetime, scope, tolerance_m: 
         if row is None:
             raise NotFoundError(f"no subject {external_id!r}")
         sid, kind = row
+        # One round trip: the fixes as three arrays, and the line built and simplified in PostGIS from the same rows.
         cur.execute(
-            """SELECT extract(epoch FROM time), ST_X(geom), ST_Y(geom) FROM geo_core_positionfix
-               WHERE subject_id = %s AND time >= %s AND time < %s ORDER BY time""",
-            [sid, start, end],
+            """WITH f AS (SELECT time, geom FROM geo_core_positionfix
+                          WHERE subject_id = %(s)s AND time >= %(a)s AND time < %(b)s)
+               SELECT array_agg(extract(epoch FROM time) ORDER BY time), array_agg(ST_X(geom) ORDER BY time),
+                      array_agg(ST_Y(geom) ORDER BY time),
+                      (SELECT ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(ST_Transform(
+                                 ST_Force2D(ST_MakeLine(geom ORDER BY time)),
+                                 4534 + (round(ST_X(ST_Centroid(ST_Collect(geom))) / 3)::int * 3 - 75) / 3),
+                              %(tol)s), 4490), 7, 0) FROM f HAVING count(*) >= 2)
+               FROM f""",
+            {"s": sid, "a": start, "b": end, "tol": tolerance_m},
         )
-        fixes = np.array(cur.fetchall(), dtype=float).reshape(-1, 3)
-        line = None
-        if len(fixes) >= 2:
-            cm = round(float(np.median(fixes[:, 1])) / 3) * 3
-            epsg = 4534 + (cm - 75) // 3
-            cur.execute(
-                f"""SELECT ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(ST_Transform(
-                        ST_SetSRID(ST_MakeLine(ARRAY(SELECT ST_MakePoint(x, y) FROM unnest(%s::float8[], %s::float8[])
-                        AS u(x, y))), 4490), {epsg}), %s), 4490), 7, 0)""",
-                [fixes[:, 1].tolist(), fixes[:, 2].tolist(), tolerance_m],
-            )
-            line = orjson.loads(cur.fetchone()[0])
+        t, x, y, line_json = cur.fetchone()
+        fixes = np.column_stack([t or [], x or [], y or []]).astype(float).reshape(-1, 3)
+        line = orjson.loads(line_json) if line_json else None
     stops = _stops(fixes)
     return {
         "subject": external_id,
@@ -204,11 +203,14 @@ def _stops(fixes: np.ndarray) -> list[dict]:
     """Stay points (Li et al. 2008): a run of fixes all within STOP_RADIUS_M of its first for >= STOP_MIN_S."""
     if len(fixes) < 2:
         return []
-    t, (x, y) = fixes[:, 0], _metres(fixes[:, 1], fixes[:, 2])
-    out, i, n = [], 0, len(fixes)
+    xs, ys = _metres(fixes[:, 1], fixes[:, 2])
+    t, x, y = fixes[:, 0].tolist(), xs.tolist(), ys.tolist()  # plain floats: ~50x faster than numpy scalars here
+    r2 = STOP_RADIUS_M**2
+    out, i, n = [], 0, len(t)
     while i < n - 1:
+        x0, y0 = x[i], y[i]
         j = i + 1
-        while j < n and np.hypot(x[j] - x[i], y[j] - y[i]) <= STOP_RADIUS_M:
+        while j < n and (x[j] - x0) ** 2 + (y[j] - y0) ** 2 <= r2:
             j += 1
         if t[j - 1] - t[i] >= STOP_MIN_S:
             out.append(
