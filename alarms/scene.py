@@ -13,7 +13,7 @@ from django.db import connection
 from alarms.catalogue import TYPES, UPGRADE_CODES
 from alarms.engine import PermitSpec, RuleSpec, SubjectInfo, ZoneSpec
 from alarms.models import AlarmRule
-from alarms.plane import MetricPlane
+from alarms.plane import MetricPlane, to_plane
 from geo_core.models import TimeWindow, Zone
 from geo_core.permit_codes import MAX_VALIDITY
 from geo_core.timewindows import window_contains, zone_in_force
@@ -131,7 +131,7 @@ def load(
                 id=z.id,
                 name=z.name,
                 kind=z.kind,
-                geom=plane.geometry(shapely.from_wkb(bytes(z.geom.wkb))),
+                geom=to_plane(plane, shapely.from_wkb(bytes(z.geom.wkb))),
                 enterprise_id=z.enterprise_id,
                 floor=z.floor,
                 capacity_min=z.capacity_min,
@@ -208,7 +208,7 @@ def _permits(plane: MetricPlane) -> list[PermitSpec]:
                 y=float(y[0]),
                 lon=lon,
                 lat=lat,
-                area=plane.geometry(shapely.from_wkb(bytes(area))) if area is not None else None,
+                area=to_plane(plane, shapely.from_wkb(bytes(area))) if area is not None else None,
                 guardian=guardian,
                 authorised=authorised,
                 planned_end=end.timestamp(),

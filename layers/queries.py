@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 import orjson
+import shapely
 from django.db import connection
 
+from coord_transform.plane import MetricPlane
 from geo_core.errors import BadRequestError, NotFoundError
 from geo_core.models import Enterprise
 from geo_core.queries import enterprises_per_district
@@ -164,22 +166,16 @@ def track(external_id: str, start: datetime, end: datetime, scope, tolerance_m: 
         if row is None:
             raise NotFoundError(f"no subject {external_id!r}")
         sid, kind = row
-        # One round trip: the fixes as three arrays, and the line built and simplified in PostGIS from the same rows.
+        # The fixes as three arrays in one row (a row per fix costs more to fetch than the query takes).
         cur.execute(
-            """WITH f AS (SELECT time, geom FROM geo_core_positionfix
-                          WHERE subject_id = %(s)s AND time >= %(a)s AND time < %(b)s)
-               SELECT array_agg(extract(epoch FROM time) ORDER BY time), array_agg(ST_X(geom) ORDER BY time),
-                      array_agg(ST_Y(geom) ORDER BY time),
-                      (SELECT ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(ST_Transform(
-                                 ST_Force2D(ST_MakeLine(geom ORDER BY time)),
-                                 4534 + (round(ST_X(ST_Centroid(ST_Collect(geom))) / 3)::int * 3 - 75) / 3),
-                              %(tol)s), 4490), 7, 0) FROM f HAVING count(*) >= 2)
-               FROM f""",
-            {"s": sid, "a": start, "b": end, "tol": tolerance_m},
+            """SELECT array_agg(extract(epoch FROM time) ORDER BY time), array_agg(ST_X(geom) ORDER BY time),
+                      array_agg(ST_Y(geom) ORDER BY time)
+               FROM geo_core_positionfix WHERE subject_id = %s AND time >= %s AND time < %s""",
+            [sid, start, end],
         )
-        t, x, y, line_json = cur.fetchone()
-        fixes = np.column_stack([t or [], x or [], y or []]).astype(float).reshape(-1, 3)
-        line = orjson.loads(line_json) if line_json else None
+        t, x, y = cur.fetchone()
+    fixes = np.column_stack([t or [], x or [], y or []]).astype(float).reshape(-1, 3)
+    line = _line(fixes, tolerance_m)
     stops = _stops(fixes)
     return {
         "subject": external_id,
@@ -191,6 +187,19 @@ def track(external_id: str, start: datetime, end: datetime, scope, tolerance_m: 
         "stops": stops,
         "trips": _trips(fixes, stops),
     }
+
+
+def _line(fixes: np.ndarray, tolerance_m: float) -> dict | None:
+    """The track as a GeoJSON LineString simplified by `tolerance_m` metres (Douglas-Peucker in the CGCS2000
+    Gauss-Krueger zone of the track: shapely and pyproj on arrays, a few milliseconds for a day of fixes)."""
+    if len(fixes) < 2:
+        return None
+    plane = MetricPlane(float(np.median(fixes[:, 1])))
+    x, y = plane.forward(fixes[:, 1], fixes[:, 2])
+    simple = shapely.simplify(shapely.linestrings(np.column_stack([x, y])), tolerance_m, preserve_topology=False)
+    sx, sy = shapely.get_coordinates(simple).T
+    lon, lat = plane.inverse(sx, sy)
+    return {"type": "LineString", "coordinates": np.round(np.column_stack([lon, lat]), 7).tolist()}
 
 
 def _metres(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
