@@ -3,10 +3,11 @@
 GET /api/live/stream?layers=people,welders,cameras&bbox=minlon,minlat,maxlon,maxlat
 
 On connect a `snapshot` event carries every subject of those layers in the view; then, every INTERVAL_S (<= 5 s), a
-`delta` event carries the subjects that moved into or within the view (`upsert`) and those that moved out (`gone`)
-since the last message. Rows are arrays under one `fields` list (not one GeoJSON Feature per point). The event id is
-the server-side change time reached; a client that reconnects with Last-Event-ID gets what changed since then (a
-snapshot again when that is longer ago than RESUME_WINDOW_S).
+`delta` event carries the subjects that appeared or changed in the view (`upsert`, full rows), those that only moved
+(`moved`: id, lon, lat, time) and those that left it (`gone`) since the last message. Rows are arrays under one
+`fields` list (not one GeoJSON Feature per point). The event id is the server-side change time reached; a client
+that reconnects with Last-Event-ID gets what changed since then (a snapshot again when that is longer ago than
+RESUME_WINDOW_S).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ KEEPALIVE_S = 15.0
 RESUME_WINDOW_S = 600.0
 KINDS = {"people": ["person"], "welders": ["welder"], "cameras": ["body_camera", "phone"]}
 FIELDS = ["id", "kind", "lon", "lat", "time", "floor", "power", "online"]
+MOVED = ["id", "lon", "lat", "time"]
 
 ROWS = """
 SELECT st.subject_id, s.kind, round(ST_X(st.geom)::numeric, 7)::float8, round(ST_Y(st.geom)::numeric, 7)::float8,
@@ -85,9 +87,11 @@ async def live_stream(request: HttpRequest):
             upsert, _, newest = await sync_to_async(_rows)(view, cursor_t, True)
             cursor = max(newest, 1)
             visible = {r[0] for r in upsert}
+            known = {r[0]: (r[1], r[5], r[6], r[7]) for r in upsert}
             yield _event("snapshot", cursor, {"fields": FIELDS, "rows": upsert})
         else:
             cursor, visible = resume, None  # unknown after a reconnect: every move out of the view is reported
+            known = {}
         quiet = time.monotonic()
         while True:
             await asyncio.sleep(INTERVAL_S)
@@ -97,10 +101,25 @@ async def live_stream(request: HttpRequest):
                 gone = [i for i in gone if i in visible]
                 visible.difference_update(gone)
                 visible.update(r[0] for r in upsert)
-            if upsert or gone:
+            # A subject whose other fields are as last sent goes as [id, lon, lat, time] only.
+            full, moved = [], []
+            for r in upsert:
+                attrs = (r[1], r[5], r[6], r[7])
+                if known.get(r[0]) == attrs:
+                    moved.append([r[0], r[2], r[3], r[4]])
+                else:
+                    full.append(r)
+                    known[r[0]] = attrs
+            for i in gone:
+                known.pop(i, None)
+            if full or moved or gone:
                 cursor = max(cursor, newest)
                 quiet = time.monotonic()
-                yield _event("delta", cursor, {"fields": FIELDS, "upsert": upsert, "gone": gone})
+                yield _event(
+                    "delta",
+                    cursor,
+                    {"fields": FIELDS, "upsert": full, "moved_fields": MOVED, "moved": moved, "gone": gone},
+                )
             elif time.monotonic() - quiet > KEEPALIVE_S:
                 quiet = time.monotonic()
                 yield b": keep-alive\n\n"

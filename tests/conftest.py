@@ -3,6 +3,8 @@ transaction that is rolled back."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 
@@ -71,4 +73,7 @@ def live_service(django_db_setup):
     proc, base = start_server({"DATABASE_URL": url})
     yield base
     proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # an event stream left open keeps the graceful shutdown waiting

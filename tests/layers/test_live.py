@@ -61,13 +61,17 @@ def test_snapshot_then_deltas_in_and_out_of_the_view(live_service, committed, dj
     assert time.monotonic() - t0 < 5.0
     delta = orjson.loads(ev["data"])
     assert ev["event"] == "delta"
-    assert delta["upsert"][0][2] == pytest.approx(lon + 0.001)
+    assert delta["upsert"] == []
     assert delta["gone"] == []
+    assert delta["moved_fields"] == ["id", "lon", "lat", "time"]
+    assert delta["moved"][0][0] == committed["person"].id
+    assert delta["moved"][0][1] == pytest.approx(lon + 0.001)
     time.sleep(1.1)
     with django_db_blocker.unblock():
         _fix(committed["person"], lon + 0.1, lat)  # out of the view
     out = orjson.loads(s.next_event()["data"])
     assert out["upsert"] == []
+    assert out["moved"] == []
     assert out["gone"] == [committed["person"].id]
     last = int(ev["id"])
     s.close()
