@@ -77,6 +77,12 @@ def _from_bearer(request: HttpRequest) -> Access | None:
     return access
 
 
+def cached_access(token: str) -> Access | None:
+    """The remembered access of a bearer token, without touching the database (None when not remembered)."""
+    hit = _tokens.get(token_digest(token))
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+
 def forget_tokens() -> None:
     """Drop remembered tokens (after revoking one, in tests)."""
     _tokens.clear()

@@ -41,6 +41,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "geo_core.urls"
+# Wrapped around the Django application by geo_core.asgi (rooms' fast paths that answer without Django).
+ASGI_MIDDLEWARE = ["layers.fast.TileFastPath"]
 ASGI_APPLICATION = "geo_core.asgi.application"
 
 TEMPLATES = [

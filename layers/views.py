@@ -70,13 +70,14 @@ def _tile(request: HttpRequest, layer_ids: str, g: Grid, z: int, x: int, y: int)
     scope_key = "all" if scope is None else ",".join(map(str, sorted(scope)))
     b = g.tms.bounds(morecantile.Tile(x, y, z))
     bounds = (b.left, b.bottom, b.right, b.top)
-    parts = []
+    parts, hit = [], True
     for layer in layers:
         if not layer.minzoom <= z <= layer.maxzoom:
             continue
         key = (layer.id, g.id, z, x, y, scope_key)
         entry = CACHE.get(key)
         if entry is None:
+            hit = False
             t0 = time.perf_counter()
             data = render(layer.source, g, z, x, y, scope)
             entry = CACHE.put(key, data, layer.tables, bounds, layer.live_ttl_s, time.perf_counter() - t0)
@@ -88,6 +89,7 @@ def _tile(request: HttpRequest, layer_ids: str, g: Grid, z: int, x: int, y: int)
         "ETag": tag,
         "Cache-Control": "private, no-cache" if not live else "private, max-age=2",
         "Vary": "Authorization, Cookie",
+        "X-Tile-Cache": "hit" if hit else "miss",
     }
     if request.headers.get("If-None-Match") == tag:
         return HttpResponse(status=304, headers=headers)

@@ -64,7 +64,7 @@ class TileCache:
     stopping: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def get(self, key: tuple) -> Entry | None:
+    def get(self, key: tuple, count_miss: bool = True) -> Entry | None:
         self.ensure_listening()
         with self.lock:
             e = self.entries.get(key)
@@ -73,7 +73,7 @@ class TileCache:
                 self.stats.expired += 1
                 e = None
             if e is None:
-                self.stats.misses += 1
+                self.stats.misses += count_miss
                 return None
             self.entries.move_to_end(key)
             self.stats.hits += 1

@@ -4,7 +4,9 @@ running server, with a bearer token as QGIS or ogr2ogr would send it; a committe
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
+import mapbox_vector_tile
 import morecantile
 import pytest
 from django.db import connection
@@ -72,3 +74,32 @@ def test_gdal_reads_features_and_tiles(live_service, committed, django_db_blocke
 @pytest.mark.django_db
 def test_public_districts_need_no_token(client):
     assert client.get("/ogc/collections/districts/items?limit=1").json()["numberReturned"] == 1
+
+
+def test_cached_tiles_take_the_fast_path_and_keep_scopes_apart(live_service, committed, django_db_blocker):
+    import urllib.request
+
+    t = morecantile.tms.get("WebMercatorQuad").tile(committed["lon"], committed["lat"], 15)
+    url = f"{live_service}/tiles/zones/{t.z}/{t.x}/{t.y}.pbf"
+    token = Path(committed["headers"]).read_text().split("Bearer ")[1].strip()
+
+    def get(tok):
+        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {tok}"})
+        with urllib.request.urlopen(req) as r:
+            return r.headers.get("X-Tile-Cache"), r.read()
+
+    first, body = get(token)
+    second, again = get(token)
+    assert (first, second) == ("miss", "hit-fast")
+    assert body == again
+    with django_db_blocker.unblock():
+        other = create_user("gdal-ent", "pw-1234567", "enterprise",
+                            enterprise=Enterprise.objects.get(company_code="GDAL1"))  # fmt: skip
+        ent_token = ApiToken.issue(other)[1]
+    try:
+        kind, mine = get(ent_token)
+        assert kind == "miss"  # never the supervisor's cached tile
+        assert len(mapbox_vector_tile.decode(mine)["zones"]["features"]) == 3
+    finally:
+        with django_db_blocker.unblock():
+            other.delete()
