@@ -125,3 +125,11 @@ def test_cache_drops_only_tiles_under_a_change():
     assert c.get(("zones", 2)) is not None
     assert c.get(("sites", 1)) is not None
     assert c.invalidate("geo_core_zone", None) == 1  # no extent: every tile of the table's layers
+
+
+def test_openapi_document_validates(client):
+    from openapi_spec_validator import validate
+
+    doc = client.get("/ogc/api").json()
+    validate(doc)  # raises with the first violation
+    assert doc["paths"]["/ogc/collections/{collectionId}/items"]["get"]["operationId"] == "getFeatures"
