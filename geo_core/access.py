@@ -83,11 +83,6 @@ def cached_access(token: str) -> Access | None:
     return hit[1] if hit is not None and hit[0] > time.monotonic() else None
 
 
-def forget_tokens() -> None:
-    """Drop remembered tokens (after revoking one, in tests)."""
-    _tokens.clear()
-
-
 def access_for(user) -> Access:
     if user.is_superuser:
         return Access(user, "supervisor", None)
