@@ -54,10 +54,10 @@ def _literal(name: str) -> str:
     return f"'{name}'"
 
 
-def render(source: TileSource, grid: Grid, z: int, x: int, y: int, scope: frozenset[int] | None) -> bytes:
-    """The tile's MVT bytes (empty bytes for an empty tile). `scope` None = every row; otherwise enterprise ids."""
+def tile_params(grid: Grid, z: int, x: int, y: int, scope: frozenset[int] | None) -> dict:
+    """What a request binds: the envelope, the simplification tolerance, the access scope."""
     xmin, ymin, xmax, ymax = grid.bounds(z, x, y)
-    params = {
+    return {
         "xmin": xmin,
         "ymin": ymin,
         "xmax": xmax,
@@ -66,7 +66,11 @@ def render(source: TileSource, grid: Grid, z: int, x: int, y: int, scope: frozen
         "all": scope is None,
         "scope": sorted(scope or ()),
     }
+
+
+def render(source: TileSource, grid: Grid, z: int, x: int, y: int, scope: frozenset[int] | None) -> bytes:
+    """The tile's MVT bytes (empty bytes for an empty tile). `scope` None = every row; otherwise enterprise ids."""
     with connection.cursor() as cur:
-        cur.execute(tile_sql(source, grid), params)
+        cur.execute(tile_sql(source, grid), tile_params(grid, z, x, y, scope))
         row = cur.fetchone()
     return bytes(row[0]) if row and row[0] else b""
