@@ -168,9 +168,9 @@ def track(external_id: str, start: datetime, end: datetime, scope, tolerance_m: 
         sid, kind = row
         # The fixes as three arrays in one row (a row per fix costs more to fetch than the query takes).
         cur.execute(
-            """SELECT array_agg(extract(epoch FROM time) ORDER BY time), array_agg(ST_X(geom) ORDER BY time),
-                      array_agg(ST_Y(geom) ORDER BY time)
-               FROM geo_core_positionfix WHERE subject_id = %s AND time >= %s AND time < %s""",
+            """SELECT array_agg(t), array_agg(x), array_agg(y) FROM (
+                 SELECT extract(epoch FROM time)::float8 AS t, ST_X(geom) AS x, ST_Y(geom) AS y
+                 FROM geo_core_positionfix WHERE subject_id = %s AND time >= %s AND time < %s ORDER BY time) f""",
             [sid, start, end],
         )
         t, x, y = cur.fetchone()
