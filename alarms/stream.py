@@ -15,12 +15,12 @@ import time
 import orjson
 import psycopg
 from asgiref.sync import sync_to_async
-from django.db import connection
 from django.http import HttpRequest, StreamingHttpResponse
 
 from alarms.models import AlarmEvent
 from alarms.store import CHANNEL
 from geo_core.access import authenticate
+from geo_core.db import conninfo
 from geo_core.errors import error_response
 
 log = logging.getLogger(__name__)
@@ -72,16 +72,8 @@ class Bell:
         return self.event
 
     async def _listen(self) -> None:
-        s = connection.settings_dict
         try:
-            conn = await psycopg.AsyncConnection.connect(
-                dbname=s["NAME"],
-                user=s["USER"],
-                password=s["PASSWORD"],
-                host=s["HOST"],
-                port=s["PORT"],
-                autocommit=True,
-            )
+            conn = await psycopg.AsyncConnection.connect(conninfo(), autocommit=True)
             async with conn:
                 await conn.execute(f"LISTEN {CHANNEL}")
                 async for _ in conn.notifies():

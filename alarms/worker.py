@@ -25,6 +25,7 @@ from alarms.fences import Fixes
 from alarms.models import EngineSnapshot
 from alarms.plane import MetricPlane
 from alarms.store import Writer
+from geo_core.db import conninfo
 from geo_core.ingest.writer import CHANNEL, EVENTS_CHANNEL
 from geo_core.models import DeviceEvent, FeedLiveness, ReportedAlarm
 
@@ -158,10 +159,7 @@ class AlarmWorker:
     # --- the loop -----------------------------------------------------------------------------------------------
 
     def listen(self) -> None:
-        s = connection.settings_dict
-        self.listener = psycopg.connect(
-            dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"], host=s["HOST"], port=s["PORT"], autocommit=True
-        )
+        self.listener = psycopg.connect(conninfo(), autocommit=True)
         self.listener.execute(f"LISTEN {CHANNEL}")
         self.listener.execute(f"LISTEN {EVENTS_CHANNEL}")
 

@@ -11,14 +11,12 @@ import re
 import time
 from urllib.parse import parse_qs
 
-import morecantile
-from django.db import connection
 from psycopg import AsyncClientCursor
 from psycopg_pool import AsyncConnectionPool
 
 from geo_core.access import cached_access
-from layers import registry
-from tiles.cache import CACHE, etag
+from geo_core.db import conninfo
+from layers import registry, tiling
 from tiles.mvt import tile_params, tile_sql
 from tiles.tms import grids
 
@@ -64,56 +62,25 @@ class TileFastPath:
             if access is None:
                 return None  # sessions, unknown or expired tokens: Django decides
             scope_ids = access.enterprise_ids
-        key_scope = "all" if scope_ids is None else ",".join(map(str, sorted(scope_ids)))
-        parts, hit = [], True
-        for layer in layers:
-            if not layer.minzoom <= z <= layer.maxzoom:
-                continue
-            key = (layer.id, g.id, z, x, y, key_scope)
-            entry = CACHE.get(key)
-            if entry is None:
-                hit = False
+        wanted = tiling.in_zoom(layers, z)
+        parts = tiling.cached(wanted, g, z, x, y, scope_ids)
+        hit = all(p is not None for p in parts)
+        for k, layer in enumerate(wanted):
+            if parts[k] is None:
                 t0 = time.perf_counter()
                 data = await self._render(layer, g, z, x, y, scope_ids)
-                b = g.tms.bounds(morecantile.Tile(x, y, z))
-                entry = CACHE.put(
-                    key,
-                    data,
-                    layer.tables,
-                    (b.left, b.bottom, b.right, b.top),
-                    layer.live_ttl_s,
-                    time.perf_counter() - t0,
-                )
-            parts.append(entry.data)
+                parts[k] = tiling.store(layer, g, z, x, y, scope_ids, data, time.perf_counter() - t0)
         data = b"".join(parts)
-        tag = etag(data)
-        live = any(layer.live_ttl_s for layer in layers)
-        out = [
-            (b"etag", tag.encode()),
-            (b"cache-control", b"private, max-age=2" if live else b"private, no-cache"),
-            (b"vary", b"Authorization, Cookie"),
-            (b"x-tile-cache", b"hit-fast" if hit else b"miss-fast"),
-        ]
+        tag, out = tiling.headers(layers, data, "hit-fast" if hit else "miss-fast")
+        raw = [(k.lower().encode(), v.encode()) for k, v in out.items()]
         if headers.get(b"if-none-match", b"").decode() == tag:
-            return 304, out, b""
-        return 200, [(b"content-type", b"application/vnd.mapbox-vector-tile"), *out], data
+            return 304, raw, b""
+        return 200, [(b"content-type", b"application/vnd.mapbox-vector-tile"), *raw], data
 
     async def _render(self, layer, g, z: int, x: int, y: int, scope_ids) -> bytes:
         if self.pool is None:
-            s = connection.settings_dict
-            conninfo = " ".join(
-                f"{k}={v}"
-                for k, v in (
-                    ("dbname", s["NAME"]),
-                    ("user", s["USER"]),
-                    ("password", s["PASSWORD"]),
-                    ("host", s["HOST"]),
-                    ("port", s["PORT"]),
-                )
-                if v
-            )
             self.pool = AsyncConnectionPool(
-                conninfo, min_size=1, max_size=8, timeout=3, open=False, kwargs={"autocommit": True}
+                conninfo(), min_size=1, max_size=8, timeout=3, open=False, kwargs={"autocommit": True}
             )
             await self.pool.open()
         async with self.pool.connection() as conn:

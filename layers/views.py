@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import time
 
-import morecantile
 import orjson
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from geo_core.access import authenticate
 from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
-from layers import cql2, features, registry
+from layers import cql2, features, registry, tiling
 from layers.registry import Layer
 from tiles.cache import CACHE, etag
 from tiles.mvt import render
@@ -67,30 +66,16 @@ def _tile(request: HttpRequest, layer_ids: str, g: Grid, z: int, x: int, y: int)
     if not g.valid(z, x, y):
         raise NotFoundError(f"tile {z}/{x}/{y} is outside {g.id}")
     scope = scope_for(request, layers)
-    scope_key = "all" if scope is None else ",".join(map(str, sorted(scope)))
-    b = g.tms.bounds(morecantile.Tile(x, y, z))
-    bounds = (b.left, b.bottom, b.right, b.top)
-    parts, hit = [], True
-    for layer in layers:
-        if not layer.minzoom <= z <= layer.maxzoom:
-            continue
-        key = (layer.id, g.id, z, x, y, scope_key)
-        entry = CACHE.get(key)
-        if entry is None:
-            hit = False
+    wanted = tiling.in_zoom(layers, z)
+    parts = tiling.cached(wanted, g, z, x, y, scope)
+    hit = all(p is not None for p in parts)
+    for k, layer in enumerate(wanted):
+        if parts[k] is None:
             t0 = time.perf_counter()
             data = render(layer.source, g, z, x, y, scope)
-            entry = CACHE.put(key, data, layer.tables, bounds, layer.live_ttl_s, time.perf_counter() - t0)
-        parts.append(entry.data)
+            parts[k] = tiling.store(layer, g, z, x, y, scope, data, time.perf_counter() - t0)
     data = b"".join(parts)
-    tag = etag(data)
-    live = any(layer.live_ttl_s for layer in layers)
-    headers = {
-        "ETag": tag,
-        "Cache-Control": "private, no-cache" if not live else "private, max-age=2",
-        "Vary": "Authorization, Cookie",
-        "X-Tile-Cache": "hit" if hit else "miss",
-    }
+    tag, headers = tiling.headers(layers, data, "hit" if hit else "miss")
     if request.headers.get("If-None-Match") == tag:
         return HttpResponse(status=304, headers=headers)
     return HttpResponse(data, content_type=MVT, headers=headers)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import orjson
 import psycopg
-from django.db import connection
+
+from geo_core.db import conninfo
 
 log = logging.getLogger(__name__)
 CHANNEL = "geo_core_changes"
@@ -64,7 +65,7 @@ class TileCache:
     stopping: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def get(self, key: tuple, count_miss: bool = True) -> Entry | None:
+    def get(self, key: tuple) -> Entry | None:
         self.ensure_listening()
         with self.lock:
             e = self.entries.get(key)
@@ -73,7 +74,7 @@ class TileCache:
                 self.stats.expired += 1
                 e = None
             if e is None:
-                self.stats.misses += count_miss
+                self.stats.misses += 1
                 return None
             self.entries.move_to_end(key)
             self.stats.hits += 1
@@ -139,17 +140,9 @@ class TileCache:
         self.clear()
 
     def _listen(self) -> None:
-        s = connection.settings_dict
         while True:
             try:
-                with psycopg.connect(
-                    dbname=s["NAME"],
-                    user=s["USER"],
-                    password=s["PASSWORD"],
-                    host=s["HOST"],
-                    port=s["PORT"],
-                    autocommit=True,
-                ) as conn:
+                with psycopg.connect(conninfo(), autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.clear()  # whatever changed while not listening
                     self.listening = True

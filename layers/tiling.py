@@ -1,0 +1,52 @@
+"""One tile request, whichever way it is served (Django view or the ASGI fast path): which of its layers the cache
+holds, storing what was rendered, and the response headers (ETag, caching, which path answered)."""
+
+from __future__ import annotations
+
+import morecantile
+
+from layers.registry import Layer
+from tiles.cache import CACHE, etag
+from tiles.tms import Grid
+
+
+def in_zoom(layers: list[Layer], z: int) -> list[Layer]:
+    return [layer for layer in layers if layer.minzoom <= z <= layer.maxzoom]
+
+
+def _key(layer: Layer, g: Grid, z: int, x: int, y: int, scope: frozenset[int] | None) -> tuple:
+    return (layer.id, g.id, z, x, y, "all" if scope is None else ",".join(map(str, sorted(scope))))
+
+
+def cached(layers: list[Layer], g: Grid, z: int, x: int, y: int, scope) -> list[bytes | None]:
+    """Each layer's tile from the cache, None where it has to be rendered."""
+    out = []
+    for layer in layers:
+        entry = CACHE.get(_key(layer, g, z, x, y, scope))
+        out.append(None if entry is None else entry.data)
+    return out
+
+
+def store(layer: Layer, g: Grid, z: int, x: int, y: int, scope, data: bytes, seconds: float) -> bytes:
+    b = g.tms.bounds(morecantile.Tile(x, y, z))
+    CACHE.put(
+        _key(layer, g, z, x, y, scope),
+        data,
+        layer.tables,
+        (b.left, b.bottom, b.right, b.top),
+        layer.live_ttl_s,
+        seconds,
+    )
+    return data
+
+
+def headers(layers: list[Layer], data: bytes, served: str) -> tuple[str, dict[str, str]]:
+    """(ETag, headers). `served`: hit / miss, and -fast when the ASGI fast path answered."""
+    tag = etag(data)
+    live = any(layer.live_ttl_s for layer in layers)
+    return tag, {
+        "ETag": tag,
+        "Cache-Control": "private, max-age=2" if live else "private, no-cache",
+        "Vary": "Authorization, Cookie",
+        "X-Tile-Cache": served,
+    }
