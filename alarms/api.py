@@ -4,10 +4,7 @@ geo_core.errors' one table."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import orjson
-from dateutil.parser import isoparse
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,6 +20,8 @@ from alarms.store import serialize
 from geo_core.access import Access, DeniedError, authenticate, scoped
 from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
 from geo_core.models import Enterprise, TimeWindow, Zone
+from geo_core.params import bbox as parse_bbox
+from geo_core.params import instant
 
 MAX_LIMIT = 1000
 
@@ -73,24 +72,8 @@ def api(methods: tuple[str, ...]):
     return wrap
 
 
-def _time(value: str, name: str) -> datetime:
-    try:
-        t = isoparse(value)
-    except ValueError:
-        raise BadRequestError(f"{name}: {value!r} is not an ISO 8601 time") from None
-    if t.tzinfo is None:
-        raise BadRequestError(f"{name}: {value!r} needs a UTC offset (e.g. +08:00 or Z)")
-    return t
-
-
 def _bbox(value: str) -> Polygon:
-    try:
-        x0, y0, x1, y1 = (float(v) for v in value.split(","))
-    except ValueError:
-        raise BadRequestError(f"bbox: {value!r} is not minlon,minlat,maxlon,maxlat") from None
-    if not (x0 < x1 and y0 < y1):
-        raise BadRequestError("bbox: min must be below max")
-    return Polygon.from_bbox((x0, y0, x1, y1))
+    return Polygon.from_bbox(parse_bbox(value, strict=True))
 
 
 def _int(request: HttpRequest, name: str, default: int, hi: int) -> int:
@@ -136,9 +119,9 @@ def filter_alarms(qs, params) -> object:
     if v := params.get("subject"):
         qs = qs.filter(subject__external_id=v)
     if v := params.get("since"):
-        qs = qs.filter(raised_at__gte=_time(v, "since"))
+        qs = qs.filter(raised_at__gte=instant(v, "since"))
     if v := params.get("until"):
-        qs = qs.filter(raised_at__lt=_time(v, "until"))
+        qs = qs.filter(raised_at__lt=instant(v, "until"))
     if v := params.get("open"):
         qs = qs.filter(ended_at__isnull=v.lower() in ("1", "true", "yes"))
     if v := params.get("bbox"):
@@ -318,8 +301,8 @@ def suppressions(request: HttpRequest, access: Access) -> HttpResponse:
         raise BadRequestError(f"types: unknown {unknown}")
     s = Suppression(
         name=body.get("name", ""), types=body.get("types", []), zone_id=body.get("zone"),
-        starts_at=_time(body["starts_at"], "starts_at") if body.get("starts_at") else None,
-        ends_at=_time(body["ends_at"], "ends_at") if body.get("ends_at") else None,
+        starts_at=instant(body["starts_at"], "starts_at") if body.get("starts_at") else None,
+        ends_at=instant(body["ends_at"], "ends_at") if body.get("ends_at") else None,
         reason=body.get("reason", ""), created_by=access.user,
     )  # fmt: skip
     if body.get("enterprise"):

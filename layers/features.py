@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from dateutil.parser import isoparse
 from django.db import connection
 
-from geo_core.errors import BadRequestError
+from geo_core.params import instant
 from layers.registry import Layer
 from tiles.source import quote_ident
 
@@ -32,29 +31,11 @@ class Query:
     fid: int | None = None
 
 
-def parse_bbox(value: str) -> tuple[float, float, float, float]:
-    try:
-        v = [float(x) for x in value.split(",")]
-    except ValueError:
-        raise BadRequestError(f"bbox: {value!r} is not four numbers") from None
-    if len(v) == 6:
-        v = [v[0], v[1], v[3], v[4]]
-    if len(v) != 4 or v[0] > v[2] or v[1] > v[3]:
-        raise BadRequestError("bbox: minx,miny,maxx,maxy with min <= max")
-    return v[0], v[1], v[2], v[3]
-
-
 def parse_datetime(value: str) -> tuple[datetime | None, datetime | None]:
+    """An instant or an interval (a/b, ../b, a/..), as OGC API datetime."""
+
     def one(s: str) -> datetime | None:
-        if s in ("..", ""):
-            return None
-        try:
-            t = isoparse(s)
-        except ValueError:
-            raise BadRequestError(f"datetime: {s!r} is not RFC 3339") from None
-        if t.tzinfo is None:
-            raise BadRequestError(f"datetime: {s!r} needs a UTC offset (Z or +08:00)")
-        return t
+        return None if s in ("..", "") else instant(s, "datetime")
 
     if "/" in value:
         a, b = value.split("/", 1)

@@ -23,7 +23,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 
 from geo_core.access import authenticate
 from geo_core.errors import BadRequestError, error_response
-from layers.features import parse_bbox
+from geo_core.params import bbox as parse_bbox
 
 INTERVAL_S = 2.0
 KEEPALIVE_S = 15.0

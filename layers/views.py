@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET
 
 from geo_core.access import authenticate
 from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
+from geo_core.params import bbox as parse_bbox
+from geo_core.params import instant
 from layers import cql2, features, registry, tiling
 from layers.registry import Layer
 from tiles.cache import CACHE, etag
@@ -301,7 +303,7 @@ def items(request: HttpRequest, collection: str) -> HttpResponse:
     if q.limit < 1 or q.offset < 0:
         raise BadRequestError("limit must be >= 1 and offset >= 0")
     if g.get("bbox"):
-        q.bbox = features.parse_bbox(g["bbox"])
+        q.bbox = parse_bbox(g["bbox"])
     if g.get("datetime"):
         q.interval = features.parse_datetime(g["datetime"])
     node = cql2.parse(g.get("filter"), g.get("filter-lang"))
@@ -487,14 +489,13 @@ def district_counts(request: HttpRequest) -> HttpResponse:
 
 @handled
 def track(request: HttpRequest, external_id: str) -> HttpResponse:
-    from layers.features import parse_datetime
     from layers.queries import track as run
 
     scope = authenticate(request).enterprise_ids
     if not request.GET.get("from") or not request.GET.get("to"):
         raise BadRequestError("from and to (RFC 3339) are required")
-    start = parse_datetime(request.GET["from"])[0]
-    end = parse_datetime(request.GET["to"])[0]
+    start = instant(request.GET["from"], "from")
+    end = instant(request.GET["to"], "to")
     return _json(run(external_id, start, end, scope, _number(request, "tolerance", 2.0)))
 
 
@@ -528,7 +529,7 @@ def heat_geotiff(request: HttpRequest, source: str) -> HttpResponse:
     scope = authenticate(request).enterprise_ids
     if not request.GET.get("bbox"):
         raise BadRequestError("bbox: required")
-    bounds = features.parse_bbox(request.GET["bbox"])
+    bounds = parse_bbox(request.GET["bbox"])
     try:
         data = geotiff(
             source,

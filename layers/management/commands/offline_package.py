@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from geo_core.access import access_for
-from layers.features import parse_bbox
+from geo_core.params import bbox as parse_bbox
 from layers.offline import package, tiles_in
 
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, bbox, zooms, layers, user, out, **options) -> None:
         try:
-            box = parse_bbox(bbox)
+            box = parse_bbox(bbox, "--bbox")
             lo, hi = (int(z) for z in zooms.split("-"))
         except ValueError as exc:
             raise CommandError(f"--bbox/--zooms: {exc}") from None
