@@ -23,13 +23,12 @@ import multiprocessing
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -37,7 +36,15 @@ ROOT = Path(__file__).resolve().parent.parent
 PUBLISHERS = 2  # one Python publisher process does not keep up with 3,000 messages/s plus bursts
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ingest import cpu_seconds, free_port, log, peak_mb, postgres_pids  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    BenchDatabase,
+    cpu_seconds,
+    free_port,
+    log,
+    peak_mb,
+    postgres_pids,
+    start_broker,
+)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -159,41 +166,14 @@ def main() -> None:
     ap.add_argument("--burst-every", type=float, default=20.0)
     args = ap.parse_args()
 
-    import psycopg
-
-    base = os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:55432/geoservice")
-    bench = urlunsplit(urlsplit(base)._replace(path=f"{urlsplit(base).path}_alarmbench_{os.getpid()}"))
-    name = urlsplit(bench).path.lstrip("/")
-    admin = urlunsplit(urlsplit(base)._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    mq_dir = Path(tempfile.mkdtemp(prefix="bench-mq-"))
-    mq_port = free_port()
-    (mq_dir / "m.conf").write_text(
-        f"user root\nlistener {mq_port} 127.0.0.1\nallow_anonymous true\n"
-        "max_inflight_messages 0\nmax_queued_messages 10000000\n"
-    )
-    broker = subprocess.Popen(["mosquitto", "-c", str(mq_dir / "m.conf")], stderr=subprocess.DEVNULL)
-    env = os.environ | {"DATABASE_URL": bench, "MQTT_URL": f"mqtt://127.0.0.1:{mq_port}", "GEO_LOG_LEVEL": "WARNING"}
-    os.environ.update({"DATABASE_URL": bench, "MQTT_URL": f"mqtt://127.0.0.1:{mq_port}"})
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_core.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
+    broker, mq_port, mq_dir = start_broker()
+    db = BenchDatabase("alarmbench")
+    env = os.environ | {"GEO_LOG_LEVEL": "WARNING"}
     from alarms.models import AlarmRule
     from geo_core.access import create_user
-    from geo_core.demo.loader import load_demo
-    from geo_core.management.commands.load_regions import load_regions
     from geo_core.models import ApiToken, Subject, SubjectState, Zone
-    from geo_core.partitions import PARK_TZ
 
-    call_command("migrate", verbosity=0)
-    load_regions(prefixes=("31",), progress=False)
-    now = datetime.now(UTC)
-    load_demo(20261121, now.astimezone(PARK_TZ).replace(minute=0, second=0, microsecond=0), progress=False)
+    db.load_demo()
     rule = AlarmRule.objects.create(
         name="bench: cameras in forbidden zones",
         type="out_of_bounds",
@@ -245,7 +225,7 @@ def main() -> None:
     time.sleep(8)  # the ingest worker subscribes, the alarm worker loads the scene
     client = Client(url, token)
     client.start()
-    pg = postgres_pids(0)
+    pg = postgres_pids()
     cpu0 = {k: cpu_seconds([p.pid]) for k, p in procs.items()} | {"postgres": cpu_seconds(pg)}
     q: multiprocessing.Queue = multiprocessing.Queue()
     t_start = time.time()
@@ -329,8 +309,7 @@ def main() -> None:
     for p in procs.values():
         p.wait(timeout=30)
     broker.terminate()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    db.drop()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     eval "$(scripts/services.sh env)"; .venv/bin/python benchmarks/ingest.py [--fixes 200000] [--realistic 60]
 
-Everything is its own: a `<db>_bench` database with the demo scene, a Mosquitto on a free port, a uvicorn server
+Everything is its own: a `<db>_bench_<pid>` database with the demo scene, a Mosquitto on a free port, a uvicorn server
 (2 workers) and one `manage.py ingest` worker. Parts:
 1. raw COPY of N position rows straight into geo_core_positionfix (the limit);
 2. HTTP batch ingest: the same number of fixes as signed report API requests of 10,000 records, 4 client threads;
@@ -18,64 +18,30 @@ import json
 import multiprocessing
 import os
 import resource
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CLK = os.sysconf("SC_CLK_TCK")
 
-
-def log(**fields) -> None:
-    print(json.dumps(fields, ensure_ascii=False, default=str), flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / CLK
-        except (OSError, IndexError):
-            pass
-    return total
-
-
-def peak_mb(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM"):
-                return int(line.split()[1]) // 1024
-    except OSError:
-        return None
-    return None
-
-
-def children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    return [int(p) for p in out]
-
-
-def postgres_pids(port: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-f", "postgres"], capture_output=True, text=True).stdout.split()
-    return [int(p) for p in out]
+from benchmarks.common import (  # noqa: E402
+    BenchDatabase,
+    children,
+    cpu_seconds,
+    free_port,
+    log,
+    peak_mb,
+    postgres_pids,
+    start_broker,
+)
 
 
 def publisher(port: int, messages: list[tuple[str, bytes]], done: multiprocessing.Queue) -> None:
@@ -120,39 +86,16 @@ def main() -> None:
 
     import psycopg
 
-    base = os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:55432/geoservice")
-    bench = urlunsplit(urlsplit(base)._replace(path=urlsplit(base).path + "_bench"))
-    name = urlsplit(bench).path.lstrip("/")
-    admin = urlunsplit(urlsplit(base)._replace(scheme="postgresql", path="/postgres"))
-    dsn = urlunsplit(urlsplit(bench)._replace(scheme="postgresql"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    mq_dir = Path(tempfile.mkdtemp(prefix="bench-mq-"))
-    mq_port = free_port()
-    (mq_dir / "m.conf").write_text(
-        f"user root\nlistener {mq_port} 127.0.0.1\nallow_anonymous true\n"
-        "max_inflight_messages 0\nmax_queued_messages 10000000\n"
-    )
-    broker = subprocess.Popen(["mosquitto", "-c", str(mq_dir / "m.conf")], stderr=subprocess.DEVNULL)
-    env = os.environ | {"DATABASE_URL": bench, "MQTT_URL": f"mqtt://127.0.0.1:{mq_port}", "GEO_LOG_LEVEL": "WARNING"}
-    os.environ.update({"DATABASE_URL": bench, "MQTT_URL": f"mqtt://127.0.0.1:{mq_port}"})
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_core.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from geo_core.demo.loader import demo_credentials, load_demo
+    broker, mq_port, _ = start_broker()
+    db = BenchDatabase("bench")
+    dsn = db.dsn
+    env = os.environ | {"GEO_LOG_LEVEL": "WARNING"}
+    from geo_core.demo.loader import demo_credentials
     from geo_core.ingest.signing import signed_headers
-    from geo_core.management.commands.load_regions import load_regions
     from geo_core.models import Subject
-    from geo_core.partitions import PARK_TZ, ensure_partitions
+    from geo_core.partitions import ensure_partitions
 
-    call_command("migrate", verbosity=0)
-    load_regions(prefixes=("31",), progress=False)
-    now = datetime.now(UTC).replace(microsecond=0)
-    load_demo(20261121, now.astimezone(PARK_TZ).replace(minute=0, second=0), progress=False)
+    now = db.load_demo().replace(microsecond=0)
     creds = json.loads(Path(demo_credentials()).read_text())
     ensure_partitions((now - timedelta(days=3)).date(), (now + timedelta(days=1)).date())
     people = {
@@ -345,7 +288,7 @@ def main() -> None:
         pub.max_inflight_messages_set(20000)
         pub.connect("127.0.0.1", mq_port)
         pub.loop_start()
-        pids = [web.pid, *children(web.pid), worker.pid, *postgres_pids(0)]
+        pids = [web.pid, *children(web.pid), worker.pid, *postgres_pids()]
         cpu0 = cpu_seconds(pids)
         t_start = time.monotonic()
         tick = 0
@@ -407,11 +350,7 @@ def main() -> None:
     for proc in (worker, web, broker):
         proc.terminate()
     log(event="summary", **results)
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    db.drop()
 
 
 if __name__ == "__main__":

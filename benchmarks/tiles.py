@@ -22,16 +22,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ingest import cpu_seconds, free_port, log  # noqa: E402
+from benchmarks.common import BenchDatabase, cpu_seconds, free_port, log  # noqa: E402
 
 TIPG = ROOT / ".var" / "bench-tipg"
 PARK = (121.37, 30.72, 121.52, 30.84)
@@ -102,33 +101,16 @@ def main() -> None:
 
     import psycopg
 
-    base = os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:55432/geoservice")
-    bench = urlunsplit(urlsplit(base)._replace(path=f"{urlsplit(base).path}_tilebench_{os.getpid()}"))
-    name = urlsplit(bench).path.lstrip("/")
-    admin = urlunsplit(urlsplit(base)._replace(scheme="postgresql", path="/postgres"))
-    dsn = urlunsplit(urlsplit(bench)._replace(scheme="postgresql"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = bench
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_core.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
+    db = BenchDatabase("tilebench")
+    dsn = db.dsn
     from geo_core.access import create_user
-    from geo_core.demo.loader import load_demo
     from geo_core.ingest.writer import FixBatch, write_fixes
-    from geo_core.management.commands.load_regions import load_regions
     from geo_core.models import ApiToken, Subject
-    from geo_core.partitions import PARK_TZ, ensure_partitions
+    from geo_core.partitions import ensure_partitions
 
     procs = []
     try:
-        call_command("migrate", verbosity=0)
-        load_regions(prefixes=("31",), progress=False)
-        now = datetime.now(UTC)
-        load_demo(20261121, now.astimezone(PARK_TZ).replace(minute=0, second=0, microsecond=0), progress=False)
+        now = db.load_demo()
         token = ApiToken.issue(create_user("bench", "bench-password-1", "supervisor"))[1]
         headers = {"Authorization": f"Bearer {token}"}
         if not (TIPG / "bin" / "uvicorn").exists():
@@ -271,11 +253,7 @@ def main() -> None:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()  # an open event stream keeps uvicorn's graceful shutdown waiting
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        db.drop()
 
 
 if __name__ == "__main__":
