@@ -44,6 +44,7 @@ from benchmarks.common import (  # noqa: E402
     peak_mb,
     postgres_pids,
     start_broker,
+    stop,
 )
 
 
@@ -304,11 +305,7 @@ def main() -> None:
     summary["worker_slow_steps"] = len(slow)
     summary["worker_slowest"] = sorted(slow, key=lambda x: -x["seconds"])[:3]
     log(event="alarm latency", **summary)
-    for p in procs.values():
-        p.terminate()
-    for p in procs.values():
-        p.wait(timeout=30)
-    broker.terminate()
+    stop([*procs.values(), broker])
     db.drop()
 
 

@@ -115,3 +115,16 @@ def start_broker() -> tuple[subprocess.Popen, int, Path]:
     broker = subprocess.Popen(["mosquitto", "-c", str(folder / "m.conf")], stderr=subprocess.DEVNULL)
     os.environ["MQTT_URL"] = f"mqtt://127.0.0.1:{port}"
     return broker, port, folder
+
+
+def stop(procs: list[subprocess.Popen], grace: float = 10.0) -> None:
+    """Terminate, then kill what is still running after `grace` (an open event stream keeps uvicorn's graceful
+    shutdown waiting for ever)."""
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()

@@ -41,6 +41,7 @@ from benchmarks.common import (  # noqa: E402
     peak_mb,
     postgres_pids,
     start_broker,
+    stop,
 )
 
 
@@ -347,8 +348,7 @@ def main() -> None:
         "worker": peak_mb(worker.pid),
         "bench": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     }
-    for proc in (worker, web, broker):
-        proc.terminate()
+    stop([worker, web, broker])
     log(event="summary", **results)
     db.drop()
 

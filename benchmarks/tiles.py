@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import BenchDatabase, cpu_seconds, free_port, log  # noqa: E402
+from benchmarks.common import BenchDatabase, cpu_seconds, free_port, log, stop  # noqa: E402
 
 TIPG = ROOT / ".var" / "bench-tipg"
 PARK = (121.37, 30.72, 121.52, 30.84)
@@ -246,13 +246,7 @@ def main() -> None:
         log(event="live", **results["live"])
         log(event="tiles benchmark", **{k: v for k, v in results.items() if k in ("tiles", "zooms")})
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()  # an open event stream keeps uvicorn's graceful shutdown waiting
+        stop(procs)
         db.drop()
 
 
