@@ -305,20 +305,16 @@ class Engine:
                 continue
             if tr.kind == "exit":
                 if r.type == "leaving" and self._zone_on(r, tr.fence, tr.t) and self._own(tr.fence, subj):
-                    self._raise(
+                    self._new(
                         out,
-                        Signal(
-                            "raise",
-                            f"{r.id}:{tr.subject}:{tr.visit}:out",
-                            r.id,
-                            r.type,
-                            tr.t,
-                            subject=tr.subject,
-                            zone=int(tr.fence[1:]),
-                            lon=tr.lon,
-                            lat=tr.lat,
-                            evidence=self._evidence(r, tr),
-                        ),
+                        r,
+                        f"{r.id}:{tr.subject}:{tr.visit}:out",
+                        tr.t,
+                        subject=tr.subject,
+                        zone=int(tr.fence[1:]),
+                        lon=tr.lon,
+                        lat=tr.lat,
+                        evidence=self._evidence(r, tr),
                         visit="",
                     )
                 continue
@@ -333,20 +329,8 @@ class Engine:
             elif tr.kind == "cross" and r.type == "out_of_bounds" and self._zone_on(r, tr.fence, tr.t):
                 key = f"{r.id}:{tr.subject}:{tr.visit}"
                 ev = self._evidence(r, tr) | {"passed_through": True}
-                if self._raise(
-                    out,
-                    Signal(
-                        "raise",
-                        key,
-                        r.id,
-                        r.type,
-                        tr.t,
-                        subject=tr.subject,
-                        zone=int(tr.fence[1:]),
-                        lon=tr.lon,
-                        lat=tr.lat,
-                        evidence=ev,
-                    ),
+                if self._new(
+                    out, r, key, tr.t, subject=tr.subject, zone=int(tr.fence[1:]), lon=tr.lon, lat=tr.lat, evidence=ev
                 ):
                     out.append(self._end(key, tr.t, {"reason": "passed through between two fixes"}))
         if tr.kind == "exit":
@@ -396,22 +380,8 @@ class Engine:
             return
         ev = self._evidence(r, tr) if tr else {"rule": r.id, "params": params(r.type, r.params)}
         ev |= {"entered_at": entered_at}
-        self._raise(
-            out,
-            Signal(
-                "raise",
-                key,
-                r.id,
-                r.type,
-                t,
-                subject=s,
-                zone=zone,
-                permit=permit,
-                lon=where[2],
-                lat=where[3],
-                evidence=ev,
-            ),
-            visit=visit,
+        self._new(
+            out, r, key, t, subject=s, zone=zone, permit=permit, lon=where[2], lat=where[3], evidence=ev, visit=visit
         )
 
     def _evidence(self, r: RuleSpec, tr: Transition) -> dict:
@@ -428,6 +398,10 @@ class Engine:
 
     def _keys(self, *idx) -> list[str]:
         return list(self.by.get(idx, ()))
+
+    def _new(self, out: list[Signal], rule: RuleSpec, key: str, t: float, visit: str = "", **fields) -> bool:
+        """Raise an alarm of `rule` under `key` (see _raise)."""
+        return self._raise(out, Signal("raise", key, rule.id, rule.type, t, **fields), visit=visit)
 
     def _raise(self, out: list[Signal], sig: Signal, visit: str = "") -> bool:
         if sig.key in self.open:
@@ -553,20 +527,16 @@ class Engine:
             akey = f"{r.id}:{s}:{m.visit}"
             due = now - m.entered_at > limit and akey not in self.open and akey not in self.latched
             if due and r.matches(self.subjects.get(s)) and self._zone_on(r, key, now):
-                self._raise(
+                self._new(
                     out,
-                    Signal(
-                        "raise",
-                        akey,
-                        r.id,
-                        r.type,
-                        now,
-                        subject=s,
-                        zone=zid,
-                        lon=m.where[2],
-                        lat=m.where[3],
-                        evidence={"rule": r.id, "limit_s": limit, "entered_at": m.entered_at, "visit": m.visit},
-                    ),
+                    r,
+                    akey,
+                    now,
+                    subject=s,
+                    zone=zid,
+                    lon=m.where[2],
+                    lat=m.where[3],
+                    evidence={"rule": r.id, "limit_s": limit, "entered_at": m.entered_at, "visit": m.visit},
                     visit=m.visit,
                 )
 
@@ -581,20 +551,16 @@ class Engine:
             akey = f"{r.id}:{s}:{zid}:{_ms(a[2])}"
             due = still_for >= p["limit_s"] and akey not in self.open and akey not in self.latched
             if due and self._zone_on(r, key, now):
-                self._raise(
+                self._new(
                     out,
-                    Signal(
-                        "raise",
-                        akey,
-                        r.id,
-                        r.type,
-                        now,
-                        subject=s,
-                        zone=zid,
-                        lon=last[3],
-                        lat=last[4],
-                        evidence={"rule": r.id, "params": p, "still_since": a[2], "last_fix": last[0]},
-                    ),
+                    r,
+                    akey,
+                    now,
+                    subject=s,
+                    zone=zid,
+                    lon=last[3],
+                    lat=last[4],
+                    evidence={"rule": r.id, "params": p, "still_since": a[2], "last_fix": last[0]},
                     visit=m.visit,
                 )
 
@@ -618,18 +584,14 @@ class Engine:
             began = self._hold(out, name, bad, now, p["grace_s"])
             current = self._keys("rz", r.id, zid)
             if bad and began is not None and not current:
-                self._raise(
+                self._new(
                     out,
-                    Signal(
-                        "raise",
-                        f"{name}:{_ms(began)}",
-                        r.id,
-                        r.type,
-                        now,
-                        zone=zid,
-                        subjects=tuple(sorted(people)),
-                        evidence={"rule": r.id, "count": n, "limit": limit, "since": began, "params": p},
-                    ),
+                    r,
+                    f"{name}:{_ms(began)}",
+                    now,
+                    zone=zid,
+                    subjects=tuple(sorted(people)),
+                    evidence={"rule": r.id, "count": n, "limit": limit, "since": began, "params": p},
                 )
             elif not bad:
                 for k in current:
@@ -649,25 +611,21 @@ class Engine:
                 current = [k for k in self._keys("rz", r.id, zid) if self.open[k].subject == h]
                 if began is not None and not current:
                     last = self.last.get(h)
-                    self._raise(
+                    self._new(
                         out,
-                        Signal(
-                            "raise",
-                            f"{name}:{_ms(began)}",
-                            r.id,
-                            r.type,
-                            now,
-                            subject=h,
-                            zone=zid,
-                            lon=last[3] if last else None,
-                            lat=last[4] if last else None,
-                            evidence={
-                                "rule": r.id,
-                                "absent_since": began,
-                                "params": p,
-                                "last_fix": last[0] if last else None,
-                            },
-                        ),
+                        r,
+                        f"{name}:{_ms(began)}",
+                        now,
+                        subject=h,
+                        zone=zid,
+                        lon=last[3] if last else None,
+                        lat=last[4] if last else None,
+                        evidence={
+                            "rule": r.id,
+                            "absent_since": began,
+                            "params": p,
+                            "last_fix": last[0] if last else None,
+                        },
                     )
                 elif not absent:
                     for k in current:
@@ -719,21 +677,17 @@ class Engine:
                     if self.open[key].severity != lvl:
                         out.append(self._update(key, now, lvl, ev))
                 elif now - g.since > p["min_duration_s"]:
-                    self._raise(
+                    self._new(
                         out,
-                        Signal(
-                            "raise",
-                            key,
-                            r.id,
-                            r.type,
-                            now,
-                            severity=lvl,
-                            subjects=tuple(sorted(g.members)),
-                            enterprise=scope,
-                            lon=g.lon,
-                            lat=g.lat,
-                            evidence=ev,
-                        ),
+                        r,
+                        key,
+                        now,
+                        severity=lvl,
+                        subjects=tuple(sorted(g.members)),
+                        enterprise=scope,
+                        lon=g.lon,
+                        lat=g.lat,
+                        evidence=ev,
                     )
             if not current and not by_scope.get(scope):
                 self.groups.pop((r.id, scope), None)
@@ -741,27 +695,17 @@ class Engine:
     # --- permits ------------------------------------------------------------------------------------------------
 
     def _permit_raise(self, out, r: RuleSpec, key: str, p: PermitSpec, now: float, ev: dict, code=None) -> None:
-        self._raise(
+        self._new(
             out,
-            Signal(
-                "raise",
-                key,
-                r.id,
-                r.type,
-                now,
-                code=code,
-                permit=p.id,
-                enterprise=p.enterprise_id,
-                lon=p.lon,
-                lat=p.lat,
-                evidence={
-                    "rule": r.id,
-                    "ticket_no": p.ticket_no,
-                    "ticket_type": p.ticket_type,
-                    "status": p.status,
-                    **ev,
-                },
-            ),
+            r,
+            key,
+            now,
+            code=code,
+            permit=p.id,
+            enterprise=p.enterprise_id,
+            lon=p.lon,
+            lat=p.lat,
+            evidence={"rule": r.id, "ticket_no": p.ticket_no, "ticket_type": p.ticket_type, "status": p.status, **ev},
         )
 
     def _permit_end(self, out, r: RuleSpec, now: float, keep: set[str], reason: str) -> None:
@@ -878,19 +822,15 @@ class Engine:
         out: list[Signal] = []
         for r in self.rules.values():
             if r.type == "sos" and r.matches(self.subjects.get(subject)) and r.in_force(t):
-                self._raise(
+                self._new(
                     out,
-                    Signal(
-                        "raise",
-                        f"{r.id}:{subject}:{ref}",
-                        r.id,
-                        r.type,
-                        t,
-                        subject=subject,
-                        lon=lon,
-                        lat=lat,
-                        evidence={"rule": r.id, "source": ref},
-                    ),
+                    r,
+                    f"{r.id}:{subject}:{ref}",
+                    t,
+                    subject=subject,
+                    lon=lon,
+                    lat=lat,
+                    evidence={"rule": r.id, "source": ref},
                 )
         return out
 
@@ -908,19 +848,15 @@ class Engine:
             current = self._keys("rs", r.id, s)
             if silent and not current:
                 last = self.last.get(s)
-                self._raise(
+                self._new(
                     out,
-                    Signal(
-                        "raise",
-                        f"{name}:{_ms(heard)}",
-                        r.id,
-                        r.type,
-                        now,
-                        subject=s,
-                        lon=last[3] if last else None,
-                        lat=last[4] if last else None,
-                        evidence={"rule": r.id, "last_heard": heard, "silent_s": limit},
-                    ),
+                    r,
+                    f"{name}:{_ms(heard)}",
+                    now,
+                    subject=s,
+                    lon=last[3] if last else None,
+                    lat=last[4] if last else None,
+                    evidence={"rule": r.id, "last_heard": heard, "silent_s": limit},
                 )
             elif not silent:
                 for k in current:
@@ -948,19 +884,15 @@ class Engine:
                 limit = params(r.type, r.params)["distance_m"]
                 d = math.hypot(machine[0] - phone[0], machine[1] - phone[1])
                 if d > limit:
-                    self._raise(
+                    self._new(
                         out,
-                        Signal(
-                            "raise",
-                            f"{r.id}:{subject}:{ref}",
-                            r.id,
-                            r.type,
-                            t,
-                            subject=subject,
-                            lon=phone_lonlat[0],
-                            lat=phone_lonlat[1],
-                            evidence={"rule": r.id, "distance_m": round(d, 1), "limit_m": limit, "scan": ref},
-                        ),
+                        r,
+                        f"{r.id}:{subject}:{ref}",
+                        t,
+                        subject=subject,
+                        lon=phone_lonlat[0],
+                        lat=phone_lonlat[1],
+                        evidence={"rule": r.id, "distance_m": round(d, 1), "limit_m": limit, "scan": ref},
                     )
         if works and machine is not None and info is not None and info.kind == "welder":
             work = self.work.setdefault(subject, deque())
@@ -999,19 +931,8 @@ class Engine:
         }
         last = self.last.get(subject)
         key = f"{r.id}:{subject}:{_ms(start)}"
-        if self._raise(
-            out,
-            Signal(
-                "raise",
-                key,
-                r.id,
-                r.type,
-                t,
-                subject=subject,
-                lon=last[3] if last else None,
-                lat=last[4] if last else None,
-                evidence=ev,
-            ),
+        if self._new(
+            out, r, key, t, subject=subject, lon=last[3] if last else None, lat=last[4] if last else None, evidence=ev
         ):
             # A pattern, not a state: it is recorded once and needs a person to look at it; the window latches.
             out.append(self._end(key, t, {"reason": "recorded"}))
@@ -1027,17 +948,13 @@ class Engine:
                 name = f"{r.id}:{ent}:{feed}"
                 current = [k for k in self._keys("r", r.id) if k.startswith(name + ":")]
                 if not online and not current and r.in_force(now):
-                    self._raise(
+                    self._new(
                         out,
-                        Signal(
-                            "raise",
-                            f"{name}:{_ms(changed)}",
-                            r.id,
-                            r.type,
-                            changed,
-                            enterprise=ent,
-                            evidence={"rule": r.id, "feed": feed, "offline_since": changed},
-                        ),
+                        r,
+                        f"{name}:{_ms(changed)}",
+                        changed,
+                        enterprise=ent,
+                        evidence={"rule": r.id, "feed": feed, "offline_since": changed},
                     )
                 elif online:
                     for k in current:
