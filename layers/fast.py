@@ -85,6 +85,6 @@ class TileFastPath:
             await self.pool.open()
         async with self.pool.connection() as conn:
             cur = AsyncClientCursor(conn)  # the same client-side binding as Django's, for the same SQL
-            await cur.execute(tile_sql(layer.source, g), tile_params(g, z, x, y, scope_ids))
+            await cur.execute(tile_sql(layer.source, g, z), tile_params(g, z, x, y, scope_ids))
             row = await cur.fetchone()
         return bytes(row[0]) if row and row[0] else b""

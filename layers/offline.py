@@ -70,16 +70,7 @@ def package(
         }
         metadata = {
             "name": "geoservice offline package",
-            "vector_layers": [
-                {
-                    "id": layer.id,
-                    "description": layer.description,
-                    "minzoom": layer.minzoom,
-                    "maxzoom": layer.maxzoom,
-                    "fields": {k: "String" for k in layer.properties},
-                }
-                for layer in layers
-            ],
+            "vector_layers": registry.vector_layers(layers),
             "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         if not written:

@@ -29,7 +29,21 @@ class Layer:
     height: tuple[str, str] | None = None  # 3D extrusion: base and top fields (metres)
     live_ttl_s: float | None = None
     max_features: int = 20_000
+    cluster_maxzoom: int | None = None  # points: clustered in tiles at this zoom and below
+    cluster_sums: dict[str, str] = field(default_factory=dict, hash=False, compare=False)  # name -> SQL aggregate
     style: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self):
+        clash = {"point_count", *self.cluster_sums} & set(self.properties)
+        if clash:
+            raise ValueError(f"layer {self.id}: cluster fields {sorted(clash)} clash with its properties")
+
+    @property
+    def tile_fields(self) -> dict[str, str]:
+        """Fields a tile of this layer can carry: its properties, and a cluster's count and sums."""
+        if self.cluster_maxzoom is None:
+            return dict(self.properties)
+        return {**self.properties, "point_count": "integer", **dict.fromkeys(self.cluster_sums, "integer")}
 
     @property
     def source(self) -> TileSource:
@@ -54,6 +68,8 @@ def _source(layer: Layer) -> TileSource:
         simplify=layer.simplify,
         tables=layer.tables,
         live_ttl_s=layer.live_ttl_s,
+        cluster_maxzoom=layer.cluster_maxzoom,
+        cluster_sums=layer.cluster_sums,
     )
 
 
@@ -105,7 +121,11 @@ LAYERS: list[Layer] = [
         scope_column=None,
         simplify=True,
         maxzoom=16,
-        style={"type": "line", "paint": {"line-color": "#6b7b8c", "line-width": 1.2}},
+        style={
+            "type": "line",
+            "paint": {"line-color": "#6b7b8c", "line-width": 1.2},
+            "label": {"field": "name", "minzoom": 8},
+        },
     ),
     Layer(
         "enterprises",
@@ -117,7 +137,14 @@ LAYERS: list[Layer] = [
         {"company_code": "string", "name": "string", "credit_code": "string", "sites": "integer"},
         "Point",
         ("geo_core_enterprise", "geo_core_site"),
-        style={"type": "circle", "paint": {"circle-color": "#1f6feb", "circle-radius": 6}},
+        cluster_maxzoom=10,
+        cluster_sums={"site_count": "sum(sites)"},
+        style={
+            "type": "circle",
+            "paint": {"circle-color": "#1f6feb", "circle-radius": 6},
+            "cluster-color": "#1f6feb",
+            "label": {"field": "name", "minzoom": 12},
+        },
     ),
     Layer(
         "sites",
@@ -172,6 +199,7 @@ LAYERS: list[Layer] = [
         height=("height_min", "height_max"),
         style={
             "type": "fill",
+            "label": {"field": "name", "minzoom": 16},
             "paint": {
                 "fill-opacity": 0.3,
                 "fill-color": [
@@ -222,11 +250,17 @@ LAYERS: list[Layer] = [
         ("geo_core_workpermit", "geo_core_enterprise"),
         time_field="planned_start",
         time_end_field="planned_end",
+        cluster_maxzoom=12,
+        cluster_sums={
+            "in_progress": "count(*) FILTER (WHERE status = 2)",
+            "hot_work": "count(*) FILTER (WHERE operation = 'hot_work')",
+        },
         style={
             "type": "symbol",
             "layout": {
                 "icon-image": ["concat", "permit-", ["get", "operation"], "-", ["to-string", ["get", "status"]]]
             },
+            "cluster-color": "#6f42c1",
         },
     ),
     Layer(
@@ -239,13 +273,16 @@ LAYERS: list[Layer] = [
         ("geo_core_subjectstate",),
         time_field="time",
         live_ttl_s=2.0,
-        minzoom=10,
+        cluster_maxzoom=15,
+        cluster_sums={"outsiders": "count(*) FILTER (WHERE person_type IN ('02', '03'))"},
         style={
             "type": "circle",
             "paint": {
                 "circle-radius": 4,
                 "circle-color": ["match", ["get", "person_type"], "02", "#f66a0a", "03", "#d73a49", "#2ea44f"],
             },
+            "cluster-color": "#2ea44f",
+            "label": {"field": "name", "minzoom": 18},
         },
     ),
     Layer(
@@ -259,9 +296,12 @@ LAYERS: list[Layer] = [
         time_field="time",
         live_ttl_s=5.0,
         shared_nulls=True,
+        cluster_maxzoom=14,
+        cluster_sums={"powered": "count(*) FILTER (WHERE power = 'on')"},
         style={
             "type": "circle",
             "paint": {"circle-radius": 3, "circle-color": ["match", ["get", "power"], "on", "#d73a49", "#6a737d"]},
+            "cluster-color": "#d73a49",
         },
     ),
     Layer(
@@ -298,6 +338,8 @@ LAYERS: list[Layer] = [
         "Point",
         ("alarms_alarm",),
         time_field="raised_at",
+        cluster_maxzoom=11,
+        cluster_sums={"severe": "count(*) FILTER (WHERE severity IN ('critical', 'red'))"},
         style={
             "type": "circle",
             "paint": {
@@ -318,6 +360,7 @@ LAYERS: list[Layer] = [
                     "#6a737d",
                 ],
             },
+            "cluster-color": "#b31d28",
         },
     ),
 ]
@@ -330,3 +373,21 @@ def get(layer_id: str) -> Layer:
         return BY_ID[layer_id]
     except KeyError:
         raise LookupError(f"no layer {layer_id!r}; layers: {', '.join(BY_ID)}") from None
+
+
+def _field_type(t: str) -> str:
+    return {"integer": "Number", "number": "Number", "boolean": "Boolean"}.get(t, "String")
+
+
+def vector_layers(layers: list[Layer]) -> list[dict]:
+    """TileJSON's `vector_layers` (also the metadata of offline packages): what each layer's tiles carry."""
+    return [
+        {
+            "id": layer.id,
+            "description": layer.description,
+            "minzoom": layer.minzoom,
+            "maxzoom": layer.maxzoom,
+            "fields": {name: _field_type(t) for name, t in layer.tile_fields.items()},
+        }
+        for layer in layers
+    ]

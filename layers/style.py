@@ -13,7 +13,8 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 
 from geo_core.permit_codes import OPERATION_TYPE, STATUSES
-from layers.registry import LAYERS
+from layers.glyphs import DEFAULT_STACK
+from layers.registry import LAYERS, Layer
 
 ICON = 24  # pixels at 1x
 OPERATIONS = sorted(set(OPERATION_TYPE.values()))
@@ -78,12 +79,68 @@ def sprite(ratio: int = 1) -> tuple[bytes, dict]:
         return mem.read(), index
 
 
+TEXT = {"text-font": list(DEFAULT_STACK), "text-size": 12}
+HALO = {"text-color": "#24292e", "text-halo-color": "#ffffff", "text-halo-width": 1.2}
+NOT_CLUSTER = ["!", ["has", "point_count"]]
+
+
+def _clusters(layer: Layer, colour: str) -> list[dict]:
+    """A clustered layer's clusters (tiles.mvt: features with `point_count` at low zooms): a circle growing with the
+    count, and the count written on it."""
+    common = {
+        "source": "geoservice",
+        "source-layer": layer.id,
+        "minzoom": layer.minzoom,
+        "maxzoom": layer.cluster_maxzoom + 1,
+        "filter": ["has", "point_count"],
+    }
+    radius = ["step", ["get", "point_count"], 10, 10, 14, 100, 19, 1000, 25]
+    return [
+        {
+            "id": f"{layer.id}-clusters",
+            "type": "circle",
+            **common,
+            "paint": {
+                "circle-color": colour,
+                "circle-opacity": 0.8,
+                "circle-radius": radius,
+                "circle-stroke-color": "#ffffff",
+                "circle-stroke-width": 1.5,
+            },
+        },
+        {
+            "id": f"{layer.id}-cluster-count",
+            "type": "symbol",
+            **common,
+            "layout": {**TEXT, "text-field": ["to-string", ["get", "point_count"]], "text-allow-overlap": True},
+            "paint": {"text-color": "#ffffff"},
+        },
+    ]
+
+
+def _label(layer: Layer, field: str, minzoom: int) -> dict:
+    return {
+        "id": f"{layer.id}-label",
+        "type": "symbol",
+        "source": "geoservice",
+        "source-layer": layer.id,
+        "minzoom": max(minzoom, layer.minzoom),
+        "maxzoom": min(layer.maxzoom + 1, 24),
+        **({"filter": NOT_CLUSTER} if layer.cluster_maxzoom is not None else {}),
+        "layout": {**TEXT, "text-field": ["get", field], "text-anchor": "top", "text-offset": [0, 0.8]},
+        "paint": HALO,
+    }
+
+
 def style(base: str) -> dict:
     ids = ",".join(layer.id for layer in LAYERS)
     layers: list[dict] = [{"id": "background", "type": "background", "paint": {"background-color": "#f4f6f8"}}]
+    labels: list[dict] = []
     for layer in LAYERS:
         spec = dict(layer.style)
         kind = spec.pop("type", "circle")
+        cluster_colour = spec.pop("cluster-color", "#586069")
+        label = spec.pop("label", None)
         out = {
             "id": layer.id,
             "type": kind,
@@ -95,7 +152,12 @@ def style(base: str) -> dict:
         }
         if kind == "symbol":
             out.setdefault("layout", {}).update({"icon-allow-overlap": True, "icon-size": 1})
+        if layer.cluster_maxzoom is not None:
+            out["filter"] = NOT_CLUSTER
+            layers.extend(_clusters(layer, cluster_colour))
         layers.append(out)
+        if label:
+            labels.append(_label(layer, label["field"], label["minzoom"]))
         if layer.height:  # zones with a height range also as 3D extrusions (for clients that tilt the map)
             lo, hi = layer.height
             layers.append(
@@ -114,6 +176,7 @@ def style(base: str) -> dict:
                     },
                 }
             )
+    layers.extend(labels)  # labels above every shape
     return {
         "version": 8,
         "name": "geoservice 2D",
@@ -121,6 +184,7 @@ def style(base: str) -> dict:
         "center": [121.45, 30.78],
         "zoom": 12,
         "sprite": f"{base}/maps/sprite",
+        "glyphs": f"{base}/maps/fonts/{{fontstack}}/{{range}}.pbf",
         "sources": {"geoservice": {"type": "vector", "url": f"{base}/tiles/{ids}.json"}},
         "layers": layers,
     }

@@ -95,10 +95,6 @@ def ogc_tile(request: HttpRequest, collection: str, tms: str, z: int, y: int, x:
     return _tile(request, collection, grid(tms), z, x, y)
 
 
-def _field_type(t: str) -> str:
-    return {"integer": "Number", "number": "Number", "boolean": "Boolean"}.get(t, "String")
-
-
 @handled
 def tilejson(request: HttpRequest, layers: str) -> HttpResponse:
     """TileJSON 3.0.0 for one or several layers, with absolute tile URLs."""
@@ -118,16 +114,7 @@ def tilejson(request: HttpRequest, layers: str) -> HttpResponse:
         "bounds": bounds,
         "center": [121.45, 30.78, 12],
         "scheme": "xyz",
-        "vector_layers": [
-            {
-                "id": layer.id,
-                "description": layer.description,
-                "minzoom": layer.minzoom,
-                "maxzoom": layer.maxzoom,
-                "fields": {name: _field_type(t) for name, t in layer.properties.items()},
-            }
-            for layer in ls
-        ],
+        "vector_layers": registry.vector_layers(ls),
     }
     if tms != "WebMercatorQuad":
         body["crs"] = "EPSG:4490"
@@ -566,3 +553,21 @@ def sprite_file(request: HttpRequest, ext: str, ratio: str | None = None) -> Htt
     if ext == "json":
         return _json(index)
     return HttpResponse(png, content_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
+
+
+@handled
+def glyphs(request: HttpRequest, fontstack: str, start: str, end: str) -> HttpResponse:
+    """A glyph range for the style's labels; fonts hold no data, so no sign-in is asked."""
+    from layers import glyphs as g
+
+    first, last = int(start), int(end)
+    if last != first + 255:
+        raise BadRequestError(f"a glyph range is 256 code points (start-start+255), not {start}-{end}")
+    try:
+        names = g.stack(fontstack)
+        data = g.glyph_range(names, first)
+    except ValueError as e:
+        raise BadRequestError(str(e)) from None
+    except LookupError as e:
+        raise NotFoundError(str(e)) from None
+    return HttpResponse(data, content_type="application/x-protobuf", headers={"Cache-Control": "public, max-age=86400"})

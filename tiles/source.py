@@ -21,6 +21,8 @@ class TileSource:
     simplify: bool = False  # polygons/lines: simplify to the pixel size below the layer's detail zoom
     tables: tuple[str, ...] = ()  # the tables the source reads, for cache invalidation
     live_ttl_s: float | None = None  # live layers: cached this long instead of until a change
+    cluster_maxzoom: int | None = None  # points: clustered at this zoom and below (tiles.mvt._compose_clusters)
+    cluster_sums: dict[str, str] = field(default_factory=dict, hash=False, compare=False)  # name -> aggregate SQL
     extra: dict = field(default_factory=dict, hash=False, compare=False)
 
 
