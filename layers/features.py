@@ -45,7 +45,8 @@ def parse_datetime(value: str) -> tuple[datetime | None, datetime | None]:
 
 
 def _select(layer: Layer, q: Query, scope: frozenset[int] | None) -> tuple[str, list]:
-    where, params = ["TRUE"], []
+    source, params = layer.positional_sql(scope)
+    where = ["TRUE"]
     g = f"src.{quote_ident('geom')}"
     if q.fid is not None:
         where.append("src.id = %s")
@@ -77,7 +78,7 @@ def _select(layer: Layer, q: Query, scope: frozenset[int] | None) -> tuple[str, 
         nulls = f" OR {col} IS NULL" if layer.shared_nulls else ""
         where.append(f"({col} = ANY(%s){nulls})")
         params.append(sorted(scope))
-    return f"FROM ({layer.sql}) src WHERE " + " AND ".join(where), params
+    return f"FROM ({source}) src WHERE " + " AND ".join(where), params
 
 
 def fetch(layer: Layer, q: Query, scope: frozenset[int] | None) -> tuple[list[dict], int]:
@@ -110,10 +111,12 @@ def fetch(layer: Layer, q: Query, scope: frozenset[int] | None) -> tuple[list[di
 
 
 def extent(layer: Layer) -> list[float] | None:
+    source, params = layer.positional_sql(None)
     with connection.cursor() as cur:
         cur.execute(
             f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e "
-            f"FROM ({layer.sql}) src) x"
+            f"FROM ({source}) src) x",
+            params,
         )
         row = cur.fetchone()
     return [round(v, 6) for v in row] if row and row[0] is not None else None

@@ -13,8 +13,7 @@ from django.db import connection
 
 from coord_transform.plane import MetricPlane
 from geo_core.errors import BadRequestError, NotFoundError
-from geo_core.models import Enterprise
-from geo_core.queries import enterprises_per_district
+from layers import registry
 from layers.registry import Layer
 
 STOP_RADIUS_M = 20.0
@@ -95,11 +94,12 @@ def nearby(layer: Layer, lon: float, lat: float, radius_m: float | None, k: int,
             raise BadRequestError("radius: 0 to 100,000 metres")
         within = f"AND ST_DWithin(src.geom::geography, {point}, %s)"
     props = ", ".join(f'src."{p}"' for p in layer.properties)
+    source, inner = layer.positional_sql(scope)
     sql = f"""SELECT src.id, ST_Distance(src.geom::geography, {point}) AS d,
                      ST_AsGeoJSON(ST_Force2D(src.geom), 8, 0), {props}
-              FROM ({layer.sql}) src WHERE {where} {within}
+              FROM ({source}) src WHERE {where} {within}
               ORDER BY src.geom::geography <-> {point} LIMIT %s"""
-    args = [lon, lat, *params, *([lon, lat, radius_m] if within else []), lon, lat, k]
+    args = [lon, lat, *inner, *params, *([lon, lat, radius_m] if within else []), lon, lat, k]
     with connection.cursor() as cur:
         cur.execute(sql, args)
         rows = cur.fetchall()
@@ -120,33 +120,17 @@ def _plain(v):
 
 
 def district_counts(scope: frozenset[int] | None) -> list[dict]:
-    """Per district: enterprises (each once per district it has a site in), welders and open alarms located there."""
-    ents = Enterprise.objects.all() if scope is None else Enterprise.objects.filter(id__in=scope)
-    rows = {r["code"]: {**r, "welders": 0, "open_alarms": 0} for r in enterprises_per_district(ents)}
-    s_w, p_w = _scope_sql("s.enterprise_id", scope, shared_nulls=False)
-    s_a, p_a = _scope_sql("a.enterprise_id", scope)
+    """The `district_counts` layer's rows without their shapes: districts with anything to count, by code."""
+    layer = registry.get("district_counts")
+    source, params = layer.positional_sql(scope)
+    names = [n for n in layer.properties if n not in ("code", "name")]
     with connection.cursor() as cur:
         cur.execute(
-            f"""SELECT r.code, r.name, count(*) FROM geo_core_subjectstate st
-                        JOIN geo_core_subject s ON s.id = st.subject_id
-                        JOIN geo_core_region r ON r.level = 'district' AND ST_Intersects(r.geom, st.geom)
-                        WHERE s.kind = 'welder' AND {s_w} GROUP BY r.code, r.name""",
-            p_w,
+            f"SELECT code, name, {', '.join(names)} FROM ({source}) src "
+            f"WHERE {' OR '.join(f'{n} > 0' for n in names)} ORDER BY code",
+            params,
         )
-        for code, name, n in cur.fetchall():
-            rows.setdefault(code, {"code": code, "name": name, "enterprises": 0, "welders": 0, "open_alarms": 0})
-            rows[code]["welders"] = n
-        cur.execute(
-            f"""SELECT r.code, r.name, count(*) FROM alarms_alarm a
-                        JOIN geo_core_region r ON r.level = 'district' AND ST_Intersects(r.geom, a.location)
-                        WHERE a.status IN ('raised', 'acknowledged', 'dispatched') AND {s_a}
-                        GROUP BY r.code, r.name""",
-            p_a,
-        )
-        for code, name, n in cur.fetchall():
-            rows.setdefault(code, {"code": code, "name": name, "enterprises": 0, "welders": 0, "open_alarms": 0})
-            rows[code]["open_alarms"] = n
-    return sorted(rows.values(), key=lambda r: r["code"])
+        return [dict(zip(["code", "name", *names], row, strict=True)) for row in cur.fetchall()]
 
 
 def track(external_id: str, start: datetime, end: datetime, scope, tolerance_m: float = 2.0) -> dict:

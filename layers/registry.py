@@ -3,6 +3,7 @@ default style, 3D height, access) and served from here as vector tiles, TileJSON
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from geo_core.permit_codes import OPERATION_TYPE, STATUSES, TICKET_TYPES
@@ -45,6 +46,13 @@ class Layer:
             return dict(self.properties)
         return {**self.properties, "point_count": "integer", **dict.fromkeys(self.cluster_sums, "integer")}
 
+    def positional_sql(self, scope: frozenset[int] | None) -> tuple[str, list]:
+        """The source SELECT and its parameters for a caller's scope, with `%s` placeholders (GeoJSON, queries)."""
+        if scope is None:
+            return SCOPE.sub("TRUE", self.sql), []
+        sql, n = SCOPE.subn(lambda m: f"{m.group(1)} = ANY(%s)", self.sql)
+        return sql, [sorted(scope)] * n
+
     @property
     def source(self) -> TileSource:
         if self.id not in _SOURCES:
@@ -53,12 +61,15 @@ class Layer:
 
 
 _SOURCES: dict[str, TileSource] = {}
+# `$scope(column)` in a layer's SQL: the caller's access applied inside an aggregate (rows of no enterprise, whose
+# counts depend on who asks); replaced by each provider with its own placeholders.
+SCOPE = re.compile(r"\$scope\(([A-Za-z_][A-Za-z0-9_.]*)\)")
 
 
 def _source(layer: Layer) -> TileSource:
     return TileSource(
         id=layer.id,
-        sql=layer.sql,
+        sql=SCOPE.sub(lambda m: f"(%(all)s OR {m.group(1)} = ANY(%(scope)s))", layer.sql),
         properties=tuple(layer.properties),
         scope_column=layer.scope_column,
         shared_nulls=layer.shared_nulls,
@@ -108,6 +119,61 @@ POSITION_PROPS = {
 }
 
 LAYERS: list[Layer] = [
+    Layer(
+        "district_counts",
+        "区县统计 Counts per district",
+        "Per district: enterprises (each once per district it has a site in), welding machines there and how many "
+        "are powered, open alarms there; counted within what the caller may see. A choropleth.",
+        """SELECT r.id, r.code, r.name, r.geom, NULL::bigint AS enterprise_id,
+                  (SELECT count(DISTINCT s.enterprise_id)::int FROM geo_core_site s
+                   WHERE s.district_id = r.id AND $scope(s.enterprise_id)) AS enterprises,
+                  w.welders, w.powered, a.open_alarms
+           FROM geo_core_region r
+           CROSS JOIN LATERAL (
+             SELECT count(*)::int AS welders, (count(*) FILTER (WHERE st.live->>'power' = 'on'))::int AS powered
+             FROM geo_core_subjectstate st JOIN geo_core_subject sb ON sb.id = st.subject_id
+             WHERE sb.kind = 'welder' AND sb.active AND ST_Intersects(r.geom, st.geom)
+               AND $scope(sb.enterprise_id)) w
+           CROSS JOIN LATERAL (
+             SELECT count(*)::int AS open_alarms FROM alarms_alarm al
+             WHERE al.status IN ('raised', 'acknowledged', 'dispatched') AND ST_Intersects(r.geom, al.location)
+               AND $scope(al.enterprise_id)) a
+           WHERE r.level = 'district'""",
+        {
+            "code": "string",
+            "name": "string",
+            "enterprises": "integer",
+            "welders": "integer",
+            "powered": "integer",
+            "open_alarms": "integer",
+        },
+        "MultiPolygon",
+        ("geo_core_region", "geo_core_site", "alarms_alarm"),
+        scope_column=None,
+        simplify=True,
+        maxzoom=14,
+        live_ttl_s=30.0,  # machines move without a change notice; sites and alarms also invalidate by notice
+        style={
+            "type": "fill",
+            "maxzoom": 12,
+            "paint": {
+                "fill-opacity": 0.55,
+                "fill-color": [
+                    "interpolate",
+                    ["linear"],
+                    ["get", "enterprises"],
+                    0,
+                    "#f1eef6",
+                    5,
+                    "#bdc9e1",
+                    15,
+                    "#74a9cf",
+                    30,
+                    "#0570b0",
+                ],
+            },
+        },
+    ),
     Layer(
         "districts",
         "区县 Districts",

@@ -72,7 +72,7 @@ def _compose_clusters(source: TileSource, grid: Grid) -> str:
     no_sums = "".join(f", NULL::bigint AS {quote_ident(name)}" for name in source.cluster_sums)
     return f"""
 WITH {bounds},
-pts AS (
+pts AS MATERIALIZED (  -- the cells' filters must not reach the scan: they ruin its row estimate
   SELECT src.{quote_ident(source.id_column)} AS fid{props}, {mvt_geom} AS geom {where}
 ),
 cells AS (

@@ -59,7 +59,9 @@ class PositionFix(models.Model):
 class SubjectState(models.Model):
     subject = models.OneToOneField("geo_core.Subject", primary_key=True, on_delete=models.CASCADE, related_name="state")
     time = models.DateTimeField(help_text="time of the latest fix")
-    geom = models.PointField(srid=SRID, dim=3, validators=[validate_geometry])
+    # A 2D index (migration 0007) instead of Django's N-D one for a 3D field: `&&` and ST_Intersects (tiles, counts per
+    # district, bbox queries) are 2D and cannot use an N-D index; with it every such query scanned the table.
+    geom = models.PointField(srid=SRID, dim=3, spatial_index=False, validators=[validate_geometry])
     accuracy_m = models.FloatField(null=True, blank=True)
     floor = models.SmallIntegerField(null=True, blank=True)
     speed_mps = models.FloatField(null=True, blank=True)
@@ -70,7 +72,7 @@ class SubjectState(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["time"])]
+        indexes = [models.Index(fields=["time"])]  # and subjectstate_geom_2d (migration 0007: Django forces N-D)
 
     def __str__(self) -> str:
         return f"state of {self.subject_id}"

@@ -6,9 +6,11 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+import morecantile
 import numpy as np
 import pytest
 from django.contrib.gis.geos import Point
+from mapbox_vector_tile import decode
 from pyproj import Geod
 
 from geo_core.access import create_user
@@ -57,6 +59,35 @@ def test_counts_per_district_count_a_multi_site_enterprise_once_per_district(cli
     rows = {r["code"]: r for r in client.get("/api/counts/districts", **people["auth"]).json()["districts"]}
     assert rows[JINSHAN]["enterprises"] == 1
     assert rows[FENGXIAN]["enterprises"] == 1
+
+
+def test_counts_per_district_as_a_choropleth_layer_within_the_callers_scope(client, people, make_enterprise):
+    """The same counts as tiles and features; an enterprise's user counts only its own rows."""
+    other = make_enterprise()
+    lon, lat = inside(JINSHAN)
+    Site(enterprise=other, name="他厂", footprint=square(lon + 0.02, lat)).save()
+    Site(enterprise=people["ent"], name="三厂", footprint=square(*inside(FENGXIAN))).save()
+    for k, (ent, power) in enumerate([(people["ent"], "on"), (people["ent"], "off"), (other, "on")]):
+        w = Subject.objects.create(kind="welder", external_id=f"WC{k}", enterprise=ent, chip_id=f"C{k}",
+                                   qr_code=f"Q{k}", mobility="fixed")  # fmt: skip
+        SubjectState.objects.create(subject=w, time=datetime.now(UTC), geom=Point(lon, lat, 0, srid=4490),
+                                    source="demo", live={"power": power})  # fmt: skip
+    token = ApiToken.issue(create_user("q-ent", "pw-1234567", "enterprise", enterprise=people["ent"]))[1]
+    own = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    z = 9
+    t = morecantile.tms.get("WebMercatorQuad").tile(lon, lat, z)
+    for auth, want in ((people["auth"], (2, 3, 2)), (own, (1, 2, 1))):
+        tile = client.get(f"/tiles/district_counts/{z}/{t.x}/{t.y}.pbf", **auth)
+        assert tile.status_code == 200
+        feats = {f["properties"]["code"]: f["properties"] for f in decode(tile.content)["district_counts"]["features"]}
+        jinshan = feats[JINSHAN]
+        assert (jinshan["enterprises"], jinshan["welders"], jinshan["powered"]) == want
+        api = {r["code"]: r for r in client.get("/api/counts/districts", **auth).json()["districts"]}
+        assert {k: api[JINSHAN][k] for k in ("enterprises", "welders", "powered")} == {
+            "enterprises": want[0], "welders": want[1], "powered": want[2]}  # fmt: skip
+        items = client.get(f"/ogc/collections/district_counts/items?code={JINSHAN}", **auth).json()["features"]
+        assert items[0]["properties"]["welders"] == want[1]
+    assert client.get(f"/tiles/district_counts/{z}/{t.x}/{t.y}.pbf").status_code == 401  # not public
 
 
 def test_search_finds_enterprises_and_people(client, people):
