@@ -3,6 +3,7 @@ scope, paging with a total. One SELECT over the layer's source; every value boun
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -110,13 +111,36 @@ def fetch(layer: Layer, q: Query, scope: frozenset[int] | None) -> tuple[list[di
     return features, matched
 
 
-def extent(layer: Layer) -> list[float] | None:
-    source, params = layer.positional_sql(None)
+CHINA = [73.5, 3.8, 135.1, 53.6]
+EXTENT_TTL_S = 60.0
+_EXTENTS: dict[tuple, tuple[float, dict]] = {}
+
+
+def forget_extents() -> None:
+    _EXTENTS.clear()
+
+
+def extent(layer: Layer, scope: frozenset[int] | None) -> dict:
+    """The collection's extent as the caller sees it (OGC API `extent`): the bbox of its rows in CRS84 (China's when
+    it sees none) and, for layers with a time, the first and last instant. Kept a minute per layer and scope."""
+    key = (layer.id, None if scope is None else tuple(sorted(scope)))
+    hit = _EXTENTS.get(key)
+    if hit is not None and time.monotonic() - hit[0] < EXTENT_TTL_S:
+        return hit[1]
+    body, params = _select(layer, Query(), scope)
+    times = "NULL, NULL"
+    if layer.time_field:
+        t1 = layer.time_end_field or layer.time_field
+        times = f"min(src.{quote_ident(layer.time_field)}), max(src.{quote_ident(t1)})"
     with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e "
-            f"FROM ({source}) src) x",
-            params,
-        )
-        row = cur.fetchone()
-    return [round(v, 6) for v in row] if row and row[0] is not None else None
+        cur.execute(f"SELECT ST_Extent(src.geom), {times} {body}", params)
+        box, first, last = cur.fetchone()
+    bbox = CHINA
+    if box is not None:
+        x0, y0, x1, y1 = (float(v) for v in box[4:-1].replace(",", " ").split())  # "BOX(x0 y0,x1 y1)"
+        bbox = [round(x0, 6), round(y0, 6), round(x1, 6), round(y1, 6)]
+    out = {"spatial": {"bbox": [bbox], "crs": CRS84}}
+    if layer.time_field:
+        out["temporal"] = {"interval": [[t.isoformat() if t else None for t in (first, last)]]}
+    _EXTENTS[key] = (time.monotonic(), out)
+    return out

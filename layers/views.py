@@ -99,11 +99,12 @@ def ogc_tile(request: HttpRequest, collection: str, tms: str, z: int, y: int, x:
 def tilejson(request: HttpRequest, layers: str) -> HttpResponse:
     """TileJSON 3.0.0 for one or several layers, with absolute tile URLs."""
     ls = [registry.get(lid) for lid in layers.split(",")]
-    scope_for(request, ls)
+    scope = scope_for(request, ls)
     tms = request.GET.get("tms", "WebMercatorQuad")
     g = grid(tms)
     query = "" if tms == "WebMercatorQuad" else f"?tms={tms}"
-    bounds = [73.5, 3.8, 135.1, 53.6]  # China; the data's extent would leak rows a user may not see
+    boxes = [features.extent(layer, scope)["spatial"]["bbox"][0] for layer in ls]  # what the caller may see
+    bounds = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
     body = {
         "tilejson": "3.0.0",
         "name": ",".join(layer.id for layer in ls),
@@ -191,7 +192,7 @@ def conformance(request: HttpRequest) -> HttpResponse:
     return _json({"conformsTo": CONFORMANCE})
 
 
-def _collection(request: HttpRequest, layer: Layer) -> dict:
+def _collection(request: HttpRequest, layer: Layer, scope: frozenset[int] | None) -> dict:
     b = f"{base_url(request)}/ogc/collections/{layer.id}"
     out = {
         "id": layer.id,
@@ -200,7 +201,7 @@ def _collection(request: HttpRequest, layer: Layer) -> dict:
         "itemType": "feature",
         "crs": features.CRS_LIST,
         "storageCrs": features.EPSG4490,
-        "extent": {"spatial": {"bbox": [[73.5, 3.8, 135.1, 53.6]], "crs": features.CRS84}},
+        "extent": features.extent(layer, scope),
         "links": [
             _link(b, "self", "application/json"),
             _link(f"{b}/items", "items", GEOJSON, "features"),
@@ -208,26 +209,25 @@ def _collection(request: HttpRequest, layer: Layer) -> dict:
             _link(f"{b}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "application/json"),
         ],
     }
-    if layer.time_field:
-        out["extent"]["temporal"] = {"interval": [[None, None]]}
     return out
 
 
-def _visible_layers(request: HttpRequest) -> list[Layer]:
-    """Layers the caller may read: everything when signed in (rows are scoped), the public ones otherwise."""
+def _visible_layers(request: HttpRequest) -> tuple[list[Layer], frozenset[int] | None]:
+    """Layers the caller may read and its scope: everything when signed in (rows are scoped), the public ones
+    otherwise."""
     try:
-        authenticate(request)
-        return registry.LAYERS
+        return registry.LAYERS, authenticate(request).enterprise_ids
     except PermissionError:
-        return [layer for layer in registry.LAYERS if layer.public]
+        return [layer for layer in registry.LAYERS if layer.public], None
 
 
 @handled
 def collections(request: HttpRequest) -> HttpResponse:
     b = base_url(request)
+    layers, scope = _visible_layers(request)
     return _json(
         {
-            "collections": [_collection(request, layer) for layer in _visible_layers(request)],
+            "collections": [_collection(request, layer, scope) for layer in layers],
             "links": [_link(f"{b}/ogc/collections", "self", "application/json")],
         }
     )
@@ -236,8 +236,7 @@ def collections(request: HttpRequest) -> HttpResponse:
 @handled
 def collection(request: HttpRequest, collection: str) -> HttpResponse:
     layer = registry.get(collection)
-    scope_for(request, [layer])
-    return _json(_collection(request, layer))
+    return _json(_collection(request, layer, scope_for(request, [layer])))
 
 
 @handled

@@ -5,6 +5,7 @@ from django.contrib.gis.geos import Point
 
 from geo_core.access import create_user
 from geo_core.models import ApiToken, Site, Subject, SubjectState, WorkPermit, Zone
+from layers.features import forget_extents
 from tests.geo_core.conftest import JINSHAN, enterprise, inside, make_enterprise, park, square
 from tiles.cache import CACHE
 
@@ -13,8 +14,9 @@ __all__ = ["enterprise", "make_enterprise", "park"]
 
 @pytest.fixture(autouse=True)
 def fresh_tile_cache():
-    """Each test's scene is rolled back without a NOTIFY (nothing committed): start every test with an empty cache."""
+    """Each test's scene is rolled back without a NOTIFY (nothing committed): start every test with empty caches."""
     CACHE.clear()
+    forget_extents()
     yield
     CACHE.clear()
 

@@ -80,6 +80,22 @@ def test_items_filters_cql2_text_json_bbox_datetime(client, scene):
     assert r["numberMatched"] == 1  # only the permit planned until now + 2 h is still on
 
 
+def test_collection_extents_are_what_the_caller_sees(client, scene):
+    lon, lat = scene["lon"], scene["lat"]
+    sup = client.get("/ogc/collections/permits", **scene["sup"]).json()["extent"]
+    own = client.get("/ogc/collections/permits", **scene["ent_a"]).json()["extent"]
+    assert sup["spatial"]["bbox"][0] == pytest.approx([lon, lat, lon + 0.002, lat], abs=1e-6)
+    assert own["spatial"]["bbox"][0] == pytest.approx([lon, lat, lon, lat], abs=1e-6)
+    first, last = (datetime.fromisoformat(t) for t in sup["temporal"]["interval"][0])
+    assert last - first == pytest.approx(timedelta(hours=3), abs=timedelta(seconds=1))  # b's ends an hour later
+    first, last = (datetime.fromisoformat(t) for t in own["temporal"]["interval"][0])
+    assert last - first == pytest.approx(timedelta(hours=2), abs=timedelta(seconds=1))
+    tj = client.get("/tiles/permits.json", **scene["ent_a"]).json()
+    assert tj["bounds"] == pytest.approx([lon, lat, lon, lat], abs=1e-6)
+    listed = {c["id"]: c for c in client.get("/ogc/collections").json()["collections"]}
+    assert set(listed) == {"districts"}  # anonymous: the public layer only
+
+
 def test_paging_is_complete_and_stable(client, scene):
     seen, url = [], "/ogc/collections/zones/items?limit=3"
     while url:
