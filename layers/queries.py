@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import orjson
+import psycopg
 import shapely
 from django.db import connection
 
@@ -150,14 +151,18 @@ def track(external_id: str, start: datetime, end: datetime, scope, tolerance_m: 
         if row is None:
             raise NotFoundError(f"no subject {external_id!r}")
         sid, kind = row
-        # The fixes as three arrays in one row (a row per fix costs more to fetch than the query takes).
-        cur.execute(
-            """SELECT array_agg(t), array_agg(x), array_agg(y) FROM (
-                 SELECT extract(epoch FROM time)::float8 AS t, ST_X(geom) AS x, ST_Y(geom) AS y
-                 FROM geo_core_positionfix WHERE subject_id = %s AND time >= %s AND time < %s ORDER BY time) f""",
+    # The fixes as three float8 arrays in one row, in binary (a row per fix, or arrays as text, cost more to fetch
+    # than the query takes; Django's client-side cursors cannot ask for binary results, a plain one on the same
+    # connection can). date_part, not extract: extract's numeric costs 10 ms on a day of fixes.
+    with psycopg.Cursor(connection.connection) as raw:
+        raw.execute(
+            """SELECT array_agg(date_part('epoch', time)), array_agg(ST_X(geom)), array_agg(ST_Y(geom)) FROM (
+                 SELECT time, geom FROM geo_core_positionfix
+                 WHERE subject_id = %s AND time >= %s AND time < %s ORDER BY time) f""",
             [sid, start, end],
+            binary=True,
         )
-        t, x, y = cur.fetchone()
+        t, x, y = raw.fetchone()
     fixes = np.column_stack([t or [], x or [], y or []]).astype(float).reshape(-1, 3)
     line = _line(fixes, tolerance_m)
     stops = _stops(fixes)
