@@ -46,16 +46,17 @@ def parse_datetime(value: str) -> tuple[datetime | None, datetime | None]:
 
 
 def _select(layer: Layer, q: Query, scope: frozenset[int] | None) -> tuple[str, list]:
-    source, params = layer.positional_sql(scope)
+    box = q.bbox
+    if box is not None and q.bbox_crs == EPSG4490:  # lat/lon axis order
+        box = (box[1], box[0], box[3], box[2])
+    source, params = layer.positional_sql(scope, box)
     where = ["TRUE"]
     g = f"src.{quote_ident('geom')}"
     if q.fid is not None:
         where.append("src.id = %s")
         params.append(q.fid)
-    if q.bbox is not None:
-        x0, y0, x1, y1 = q.bbox
-        if q.bbox_crs == EPSG4490:  # lat/lon axis order
-            x0, y0, x1, y1 = y0, x0, y1, x1
+    if box is not None:
+        x0, y0, x1, y1 = box
         where.append(
             f"{g} && ST_MakeEnvelope(%s, %s, %s, %s, 4490) AND ST_Intersects({g}, "
             "ST_MakeEnvelope(%s, %s, %s, %s, 4490))"

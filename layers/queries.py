@@ -183,7 +183,7 @@ def _line(fixes: np.ndarray, tolerance_m: float) -> dict | None:
     Gauss-Krueger zone of the track: shapely and pyproj on arrays, a few milliseconds for a day of fixes)."""
     if len(fixes) < 2:
         return None
-    plane = MetricPlane(float(np.median(fixes[:, 1])))
+    plane = MetricPlane.around(float(np.median(fixes[:, 1])))
     x, y = plane.forward(fixes[:, 1], fixes[:, 2])
     simple = shapely.simplify(shapely.linestrings(np.column_stack([x, y])), tolerance_m, preserve_topology=False)
     sx, sy = shapely.get_coordinates(simple).T

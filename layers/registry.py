@@ -46,12 +46,25 @@ class Layer:
             return dict(self.properties)
         return {**self.properties, "point_count": "integer", **dict.fromkeys(self.cluster_sums, "integer")}
 
-    def positional_sql(self, scope: frozenset[int] | None) -> tuple[str, list]:
-        """The source SELECT and its parameters for a caller's scope, with `%s` placeholders (GeoJSON, queries)."""
-        if scope is None:
-            return SCOPE.sub("TRUE", self.sql), []
-        sql, n = SCOPE.subn(lambda m: f"{m.group(1)} = ANY(%s)", self.sql)
-        return sql, [sorted(scope)] * n
+    def positional_sql(
+        self, scope: frozenset[int] | None, bbox: tuple[float, float, float, float] | None = None
+    ) -> tuple[str, list]:
+        """The source SELECT and its parameters for a caller's scope (and the area asked for, where the source
+        narrows itself by `$bbox`), with `%s` placeholders (GeoJSON, queries)."""
+        params: list = []
+
+        def fill(m: re.Match) -> str:
+            if m.group(0) == "$bbox":
+                if bbox is None:
+                    return "ST_MakeEnvelope(-180, -90, 180, 90, 4490)"
+                params.extend(bbox)
+                return "ST_MakeEnvelope(%s, %s, %s, %s, 4490)"
+            if scope is None:
+                return "TRUE"
+            params.append(sorted(scope))
+            return f"{m.group(1)} = ANY(%s)"
+
+        return MARKERS.sub(fill, self.sql), params
 
     @property
     def source(self) -> TileSource:
@@ -63,13 +76,21 @@ class Layer:
 _SOURCES: dict[str, TileSource] = {}
 # `$scope(column)` in a layer's SQL: the caller's access applied inside an aggregate (rows of no enterprise, whose
 # counts depend on who asks); replaced by each provider with its own placeholders.
-SCOPE = re.compile(r"\$scope\(([A-Za-z_][A-Za-z0-9_.]*)\)")
+# `$bbox` in a layer's SQL: the area asked for (a tile's envelope, an items bbox), for sources that must narrow
+# themselves before aggregating (trails).
+MARKERS = re.compile(r"\$scope\(([A-Za-z_][A-Za-z0-9_.]*)\)|\$bbox")
+
+
+def _tile_marker(m: re.Match) -> str:
+    if m.group(0) == "$bbox":
+        return "bounds.env4490"
+    return f"(%(all)s OR {m.group(1)} = ANY(%(scope)s))"
 
 
 def _source(layer: Layer) -> TileSource:
     return TileSource(
         id=layer.id,
-        sql=SCOPE.sub(lambda m: f"(%(all)s OR {m.group(1)} = ANY(%(scope)s))", layer.sql),
+        sql=MARKERS.sub(_tile_marker, layer.sql),
         properties=tuple(layer.properties),
         scope_column=layer.scope_column,
         shared_nulls=layer.shared_nulls,
@@ -95,6 +116,11 @@ def _values(rows: list[tuple]) -> str:
 
 TICKETS = _values([(code, label, OPERATION_TYPE[code]) for code, (_, label) in TICKET_TYPES.items()])
 STATUS_LABELS = _values([(code, label) for code, (_, label) in STATUSES.items()])
+
+TRAIL_MINUTES = 15
+# A trail is found by its person's current position (indexed), so positions this far outside the area asked for
+# still bring their trails in: 15 minutes at a brisk 1.5 m/s is 1.35 km, about 0.015 degrees.
+TRAIL_REACH_DEG = 0.015
 
 POSITIONS = """
 SELECT st.subject_id AS id, s.external_id, s.name, s.kind, s.person_type, s.mobility, e.company_code,
@@ -382,6 +408,47 @@ LAYERS: list[Layer] = [
         live_ttl_s=2.0,
         shared_nulls=True,
         style={"type": "circle", "paint": {"circle-radius": 5, "circle-color": "#0366d6"}},
+    ),
+    Layer(
+        "trails",
+        "行动轨迹 Trails",
+        f"Each person's track over the last {TRAIL_MINUTES} minutes, a line per person (the full history is at "
+        "/api/tracks/{id}).",
+        f"""SELECT s.id, s.external_id, s.name, s.person_type, e.company_code, t.fixes, t.since, t.until, t.geom,
+                   s.enterprise_id
+            FROM geo_core_subjectstate st
+            JOIN geo_core_subject s ON s.id = st.subject_id
+            LEFT JOIN geo_core_enterprise e ON e.id = s.enterprise_id
+            CROSS JOIN LATERAL (
+              SELECT count(*)::int AS fixes, min(f.time) AS since, max(f.time) AS until,
+                     ST_MakeLine(ST_Force2D(f.geom) ORDER BY f.time) AS geom
+              FROM geo_core_positionfix f
+              WHERE f.subject_id = st.subject_id AND f.time > now() - interval '{TRAIL_MINUTES} minutes') t
+            WHERE s.kind = 'person' AND s.active AND st.time > now() - interval '{TRAIL_MINUTES} minutes'
+              AND st.geom && ST_Expand($bbox, {TRAIL_REACH_DEG}) AND t.fixes >= 2""",
+        {
+            "external_id": "string",
+            "name": "string",
+            "person_type": "string",
+            "company_code": "string",
+            "fixes": "integer",
+            "since": "datetime",
+            "until": "datetime",
+        },
+        "LineString",
+        ("geo_core_subjectstate",),
+        time_field="since",
+        time_end_field="until",
+        minzoom=14,
+        live_ttl_s=5.0,
+        style={
+            "type": "line",
+            "paint": {
+                "line-width": 2,
+                "line-opacity": 0.7,
+                "line-color": ["match", ["get", "person_type"], "02", "#f66a0a", "03", "#d73a49", "#2ea44f"],
+            },
+        },
     ),
     Layer(
         "alarms",

@@ -43,7 +43,8 @@ def _parts(source: TileSource, grid: Grid) -> tuple[str, str, str, str]:
     env4490 = env if grid.srid == 4490 else f"ST_Transform({env}, 4490)"
     bounds = f"bounds AS (SELECT {env} AS env, {env4490} AS env4490)"
     mvt_geom = f"ST_AsMVTGeom({geom}, bounds.env, {EXTENT}, {BUFFER}, true)"
-    where = f"FROM ({source.sql}) src, bounds WHERE {g} && bounds.env4490 AND {scope}"
+    # LATERAL: a source may narrow itself to the tile (`bounds.env4490`) before it aggregates
+    where = f"FROM bounds, LATERAL ({source.sql}) src WHERE {g} && bounds.env4490 AND {scope}"
     props = "".join(f", src.{quote_ident(p)}" for p in source.properties)
     return bounds, mvt_geom, where, props
 

@@ -121,3 +121,39 @@ def test_track_with_stops_and_trips(client, people):
     assert len(r["trips"]) == 1
     assert 480 - 2 * 20 <= r["trips"][0]["metres"] <= 480
     assert len(r["line"]["coordinates"]) < 10  # a straight walk simplifies to a few points
+
+
+def test_trails_layer_holds_the_last_minutes_of_each_person_in_scope(client, people, make_enterprise):
+    """A line per person over the last 15 minutes: as tiles and as features, within the caller's scope, without
+    the fixes from before the window."""
+    other = make_enterprise()
+    lon, lat = people["lon"], people["lat"]
+    now = time.time()
+    mover = Subject.objects.get(external_id="N0")
+    stranger = Subject.objects.create(kind="person", external_id="X1", enterprise=other, person_type="02")
+    for subject, dx in ((mover, 0.0), (stranger, 0.0005)):
+        old = [now - 1500 + 10 * k for k in range(5)]  # 25 minutes ago: outside the window
+        new = [now - 300 + 10 * k for k in range(30)]  # the last 5 minutes, walking east
+        pts = np.array([(lon + dx, lat)] * 5 + [east(lon + dx, lat, 3.0 * k) for k in range(30)])
+        times = [datetime.fromtimestamp(t, UTC) for t in old + new]
+        write_fixes(FixBatch(subject_id=np.full(len(pts), subject.id), time=times, lon=pts[:, 0], lat=pts[:, 1],
+                             source="simulator", raw_x=pts[:, 0], raw_y=pts[:, 1],
+                             raw_crs=["cgcs2000"] * len(pts)))  # fmt: skip
+    token = ApiToken.issue(create_user("t-ent", "pw-1234567", "enterprise", enterprise=people["ent"]))[1]
+    own = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    z = 16
+    t = morecantile.tms.get("WebMercatorQuad").tile(lon + 0.0004, lat, z)
+    for auth, want in ((people["auth"], {"N0", "X1"}), (own, {"N0"})):
+        r = client.get(f"/tiles/trails/{z}/{t.x}/{t.y}.pbf", **auth)
+        feats = decode(r.content)["trails"]["features"]
+        assert {f["properties"]["external_id"] for f in feats} == want
+        assert all(f["geometry"]["type"] == "LineString" for f in feats)
+        assert all(f["properties"]["fixes"] == 30 for f in feats)  # the 5 old fixes are not in the line
+        items = client.get(f"/ogc/collections/trails/items?bbox={lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}",
+                           **auth).json()  # fmt: skip
+        assert {f["properties"]["external_id"] for f in items["features"]} == want
+        line = next(f for f in items["features"] if f["properties"]["external_id"] == "N0")["geometry"]
+        metres = GEOD.line_length(*zip(*line["coordinates"], strict=True))
+        assert metres == pytest.approx(87.0, abs=0.5)  # 29 steps of 3 m
+    far = client.get("/ogc/collections/trails/items?bbox=100,20,100.1,20.1", **people["auth"]).json()
+    assert far["numberMatched"] == 0
