@@ -4,7 +4,7 @@ work in the Gauss-Krueger zone of the area). Two degrees from the central meridi
 
 from __future__ import annotations
 
-from functools import cache, cached_property
+from functools import cached_property
 
 import numpy as np
 from pyproj import Transformer
@@ -16,11 +16,6 @@ class MetricPlane:
     def __init__(self, central_lon: float):
         self.central_lon = central_lon
         self.crs = cgcs2000_gk3_zone(central_lon)
-
-    @staticmethod
-    def around(lon: float) -> MetricPlane:
-        """The plane of the zone holding `lon`, one per zone per process (making its transformers costs ~10 ms)."""
-        return _plane(cgcs2000_gk3_zone(lon), round(lon / 3.0) * 3.0)
 
     def __getstate__(self) -> dict:
         return {"central_lon": self.central_lon, "crs": self.crs}
@@ -41,8 +36,3 @@ class MetricPlane:
     def inverse(self, x, y) -> tuple[np.ndarray, np.ndarray]:
         lon, lat = self._inv.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         return np.asarray(lon), np.asarray(lat)
-
-
-@cache
-def _plane(crs: str, central_lon: float) -> MetricPlane:
-    return MetricPlane(central_lon)

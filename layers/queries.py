@@ -12,11 +12,11 @@ import psycopg
 import shapely
 from django.db import connection
 
-from coord_transform.plane import MetricPlane
 from geo_core.errors import BadRequestError, NotFoundError
 from layers import registry
 from layers.registry import Layer
 
+EARTH_M = 6378137.0
 STOP_RADIUS_M = 20.0
 STOP_MIN_S = 120.0
 
@@ -135,8 +135,8 @@ def district_counts(scope: frozenset[int] | None) -> list[dict]:
 
 
 def track(external_id: str, start: datetime, end: datetime, scope, tolerance_m: float = 2.0) -> dict:
-    """A subject's fixes in [start, end): the line simplified for display (in metres, on the Gauss-Krueger plane of
-    its longitude), and its stops (>= 2 min within 20 m) and the trips between them."""
+    """A subject's fixes in [start, end): the line simplified for display (by a tolerance in metres), and its stops
+    (>= 2 min within 20 m) and the trips between them."""
     if end <= start:
         raise BadRequestError("to must be after from")
     if (end - start).total_seconds() > 7 * 86400:
@@ -179,22 +179,28 @@ def track(external_id: str, start: datetime, end: datetime, scope, tolerance_m: 
 
 
 def _line(fixes: np.ndarray, tolerance_m: float) -> dict | None:
-    """The track as a GeoJSON LineString simplified by `tolerance_m` metres (Douglas-Peucker in the CGCS2000
-    Gauss-Krueger zone of the track: shapely and pyproj on arrays, a few milliseconds for a day of fixes)."""
+    """The track as a GeoJSON LineString simplified by `tolerance_m` metres (Douglas-Peucker by shapely, in local
+    equirectangular metres: over a track's few kilometres their scale errs by under 0.1 %, a few millimetres of a 2 m
+    tolerance, at a hundredth of the cost of a projection)."""
     if len(fixes) < 2:
         return None
-    plane = MetricPlane.around(float(np.median(fixes[:, 1])))
-    x, y = plane.forward(fixes[:, 1], fixes[:, 2])
+    x, y = _metres(fixes[:, 1], fixes[:, 2])
     simple = shapely.simplify(shapely.linestrings(np.column_stack([x, y])), tolerance_m, preserve_topology=False)
     sx, sy = shapely.get_coordinates(simple).T
-    lon, lat = plane.inverse(sx, sy)
+    lon, lat = _degrees(sx, sy, fixes[:, 2])
     return {"type": "LineString", "coordinates": np.round(np.column_stack([lon, lat]), 7).tolist()}
 
 
 def _metres(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Local equirectangular metres: enough for 20 m stop radii inside one track."""
+    """Local equirectangular metres: enough for 20 m stop radii and metre tolerances inside one track."""
     lat0 = np.radians(np.mean(lat))
-    return np.radians(lon) * 6378137.0 * np.cos(lat0), np.radians(lat) * 6378137.0
+    return np.radians(lon) * EARTH_M * np.cos(lat0), np.radians(lat) * EARTH_M
+
+
+def _degrees(x: np.ndarray, y: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The inverse of _metres for the same track (`lat`: the track's latitudes, which fix its scale)."""
+    lat0 = np.radians(np.mean(lat))
+    return np.degrees(x / (EARTH_M * np.cos(lat0))), np.degrees(y / EARTH_M)
 
 
 def _stops(fixes: np.ndarray) -> list[dict]:
@@ -208,7 +214,10 @@ def _stops(fixes: np.ndarray) -> list[dict]:
     while i < n - 1:
         x0, y0 = x[i], y[i]
         j = i + 1
-        while j < n and (x[j] - x0) ** 2 + (y[j] - y0) ** 2 <= r2:
+        while j < n:
+            dx, dy = x[j] - x0, y[j] - y0
+            if dx * dx + dy * dy > r2:
+                break
             j += 1
         if t[j - 1] - t[i] >= STOP_MIN_S:
             out.append(
