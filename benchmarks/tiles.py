@@ -10,8 +10,7 @@ database. Parts:
    our layers (joins with more attributes). One client, sequential; p50/p99 per request and tiles/s. Cold: first
    pass after start (our cache empty); warm: second pass (ours from the cache, tipg's from PostgreSQL's buffers).
 2. Track: 8 hours of one person at one fix per 2 s (14,400 fixes), vacuumed and analysed as hours of writing would
-   leave them; GET /api/tracks/{id} once (reported as
-   first_ms), then x 100: p50/p99.
+   leave them; GET /api/tracks/{id} once (reported as first_ms), then x 100: p50/p99.
 3. Live: 20,000 welders all moving, a view over Shanghai; bytes per 5 s delta and the server's CPU.
 """
 
@@ -24,7 +23,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +98,7 @@ def run_tiles(urls: dict[str, str], tiles, headers, from_zoom: int | None = None
     return out
 
 
-def track_part(o: str, headers: dict, now, dsn: str, repeat: int) -> dict:
+def track_part(o: str, headers: dict, now: datetime, dsn: str, repeat: int) -> dict:
     """8 hours of one person's fixes, then its track asked for `repeat` times."""
     import psycopg
 
