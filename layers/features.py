@@ -129,17 +129,18 @@ def extent(layer: Layer, scope: frozenset[int] | None) -> dict:
     if hit is not None and time.monotonic() - hit[0] < EXTENT_TTL_S:
         return hit[1]
     body, params = _select(layer, Query(), scope)
-    times = "NULL, NULL"
+    times = "NULL AS t0, NULL AS t1"
     if layer.time_field:
         t1 = layer.time_end_field or layer.time_field
-        times = f"min(src.{quote_ident(layer.time_field)}), max(src.{quote_ident(t1)})"
+        times = f"min(src.{quote_ident(layer.time_field)}) AS t0, max(src.{quote_ident(t1)}) AS t1"
     with connection.cursor() as cur:
-        cur.execute(f"SELECT ST_Extent(src.geom), {times} {body}", params)
-        box, first, last = cur.fetchone()
-    bbox = CHINA
-    if box is not None:
-        x0, y0, x1, y1 = (float(v) for v in box[4:-1].replace(",", " ").split())  # "BOX(x0 y0,x1 y1)"
-        bbox = [round(x0, 6), round(y0, 6), round(x1, 6), round(y1, 6)]
+        cur.execute(
+            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1 FROM "
+            f"(SELECT ST_Extent(src.geom) AS e, {times} {body}) x",
+            params,
+        )
+        *box, first, last = cur.fetchone()
+    bbox = CHINA if box[0] is None else [round(v, 6) for v in box]
     out = {"spatial": {"bbox": [bbox], "crs": CRS84}}
     if layer.time_field:
         out["temporal"] = {"interval": [[t.isoformat() if t else None for t in (first, last)]]}
