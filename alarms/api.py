@@ -8,7 +8,6 @@ import orjson
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
@@ -16,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from alarms import lifecycle
 from alarms.catalogue import TYPES
 from alarms.models import Alarm, AlarmRule, AlarmStatus, Suppression, WorkOrder
+from alarms.redact import redact, visible_zones
 from alarms.store import serialize
 from geo_core.access import Access, DeniedError, authenticate, scoped
 from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
@@ -90,9 +90,8 @@ def _int(request: HttpRequest, name: str, default: int, hi: int) -> int:
 
 
 def alarms_queryset(access: Access):
-    return scoped(Alarm.objects.select_related("subject", "zone", "permit", "work_order"), access).exclude(
-        status=AlarmStatus.SUPPRESSED
-    )
+    qs = Alarm.objects.select_related("subject", "zone", "permit", "work_order")
+    return scoped(qs, access, "enterprise", "location").exclude(status=AlarmStatus.SUPPRESSED)
 
 
 def filter_alarms(qs, params) -> object:
@@ -142,13 +141,13 @@ def alarm_list(request: HttpRequest, access: Access) -> HttpResponse:
         q["offset"], q["limit"] = str(offset + limit), str(limit)
         nxt = request.build_absolute_uri(f"{request.path}?{q.urlencode()}")
     return _json({"count": total, "limit": limit, "offset": offset, "next": nxt,
-                  "results": [serialize(a) for a in rows]})  # fmt: skip
+                  "results": redact([serialize(a) for a in rows], access.scope)})  # fmt: skip
 
 
 @api(("GET",))
 def alarm_detail(request: HttpRequest, access: Access, alarm_id: int) -> HttpResponse:
     a = alarms_queryset(access).get(pk=alarm_id)
-    body = serialize(a)
+    body = redact([serialize(a)], access.scope)[0]
     body["actions"] = [
         {"action": x.action, "by": x.by_name, "at": x.at.isoformat(), "comment": x.comment, "data": x.data}
         for x in a.actions.all()
@@ -168,7 +167,7 @@ def alarm_action(request: HttpRequest, access: Access, alarm_id: int, action: st
     if action == "resolve" and not comment.strip():
         raise BadRequestError("comment: resolving needs a comment saying what was done")
     alarm = lifecycle.act(alarm_id, action, access.user, comment, body.get("department"))
-    return _json(serialize(alarm))
+    return _json(redact([serialize(alarm)], access.scope)[0])
 
 
 def _work_order(wo: WorkOrder) -> dict:
@@ -180,7 +179,7 @@ def _work_order(wo: WorkOrder) -> dict:
 
 @api(("GET",))
 def work_orders(request: HttpRequest, access: Access) -> HttpResponse:
-    qs = scoped(WorkOrder.objects.select_related("alarm", "enterprise"), access, "alarm__enterprise")
+    qs = scoped(WorkOrder.objects.select_related("alarm", "enterprise"), access, "alarm__enterprise", "alarm__location")
     if v := request.GET.get("status"):
         qs = qs.filter(status__in=v.split(","))
     if v := request.GET.get("department"):
@@ -192,7 +191,7 @@ def work_orders(request: HttpRequest, access: Access) -> HttpResponse:
 
 @api(("GET",))
 def work_order_detail(request: HttpRequest, access: Access, number: str) -> HttpResponse:
-    qs = scoped(WorkOrder.objects.select_related("alarm", "enterprise"), access, "alarm__enterprise")
+    qs = scoped(WorkOrder.objects.select_related("alarm", "enterprise"), access, "alarm__enterprise", "alarm__location")
     return _json(_work_order(qs.get(number=number)))
 
 
@@ -202,13 +201,20 @@ RULE_FIELDS = ("name", "type", "active", "severity", "params", "zone_kinds", "su
                "window_mode", "route_department", "route_enterprise", "description")  # fmt: skip
 
 
-def _rule(r: AlarmRule) -> dict:
+def _rules(access: Access):
+    """Rules the caller may read: park-wide ones (no enterprise) and those of enterprises in its scope."""
+    qs = AlarmRule.objects.prefetch_related("zones", "time_windows").select_related("enterprise")
+    return scoped(qs, access, "enterprise", shared=True)
+
+
+def _rule(r: AlarmRule, access: Access) -> dict:
     t = TYPES.get(r.type)
+    zones = {z.id for z in r.zones.all()}
     return {
         "id": r.id, **{f: getattr(r, f) for f in RULE_FIELDS},
         "category": t.category if t else None, "code": t.code if t else None,
         "defaults": t.defaults if t else {},
-        "zones": [z.id for z in r.zones.all()], "time_windows": [w.name for w in r.time_windows.all()],
+        "zones": sorted(visible_zones(zones, access.scope)), "time_windows": [w.name for w in r.time_windows.all()],
         "enterprise": r.enterprise.company_code if r.enterprise else None,
         "updated_at": r.updated_at.isoformat(),
     }  # fmt: skip
@@ -254,26 +260,24 @@ def rules(request: HttpRequest, access: Access) -> HttpResponse:
     if request.method == "POST":
         if not access.can_manage_rules:
             raise DeniedError("only supervisors manage alarm rules")
-        return _json(_rule(_save_rule(AlarmRule(), _body(request), partial=False)), status=201)
-    qs = AlarmRule.objects.prefetch_related("zones", "time_windows").select_related("enterprise")
-    if access.enterprise_ids is not None:
-        qs = qs.filter(access.enterprise_q() | Q(enterprise__isnull=True))
-    return _json({"count": qs.count(), "results": [_rule(r) for r in qs], "types": {
+        return _json(_rule(_save_rule(AlarmRule(), _body(request), partial=False), access), status=201)
+    qs = _rules(access)
+    return _json({"count": qs.count(), "results": [_rule(r, access) for r in qs], "types": {
         t.name: {"category": t.category, "code": t.code, "label": t.label, "defaults": t.defaults}
         for t in TYPES.values()}})  # fmt: skip
 
 
 @api(("GET", "PUT", "PATCH", "DELETE"))
 def rule_detail(request: HttpRequest, access: Access, rule_id: int) -> HttpResponse:
-    rule = AlarmRule.objects.get(pk=rule_id)
+    rule = _rules(access).get(pk=rule_id)
     if request.method == "GET":
-        return _json(_rule(rule))
+        return _json(_rule(rule, access))
     if not access.can_manage_rules:
         raise DeniedError("only supervisors manage alarm rules")
     if request.method == "DELETE":
         rule.delete()
         return HttpResponse(status=204)
-    return _json(_rule(_save_rule(rule, _body(request), partial=request.method == "PATCH")))
+    return _json(_rule(_save_rule(rule, _body(request), partial=request.method == "PATCH"), access))
 
 
 # --- suppression windows -------------------------------------------------------------------------------------------
@@ -291,7 +295,7 @@ def _suppression(s: Suppression) -> dict:
 @api(("GET", "POST"))
 def suppressions(request: HttpRequest, access: Access) -> HttpResponse:
     if request.method == "GET":
-        qs = Suppression.objects.select_related("enterprise", "time_window")
+        qs = scoped(Suppression.objects.select_related("enterprise", "time_window"), access, "enterprise")
         return _json({"results": [_suppression(s) for s in qs]})
     if not access.can_manage_rules:
         raise DeniedError("only supervisors set suppression windows")

@@ -15,13 +15,16 @@ import time
 import orjson
 import psycopg
 from asgiref.sync import sync_to_async
+from django.db.models import BooleanField, ExpressionWrapper, Value
 from django.http import HttpRequest, StreamingHttpResponse
 
 from alarms.models import AlarmEvent
+from alarms.redact import redact
 from alarms.store import CHANNEL
 from geo_core.access import authenticate
 from geo_core.db import conninfo
 from geo_core.errors import error_response
+from geo_core.scope import Scope
 
 log = logging.getLogger(__name__)
 POLL_S = 1.0  # the longest a client waits without a NOTIFY (a fallback: the bell normally rings first)
@@ -88,9 +91,15 @@ class Bell:
 BELL = Bell()
 
 
-def _fetch(low: int) -> list[tuple[int, str, dict, int | None]]:
+def _fetch(low: int, scope: Scope) -> list[tuple[int, str, dict, bool]]:
+    """The next events after `low`, each with whether the caller may see its alarm (every id is needed to settle
+    the cursor), the visible payloads with what the caller may not read withheld."""
+    seen = Value(True) if scope.everything else scope.q("alarm__enterprise", "alarm__location")
     rows = AlarmEvent.objects.filter(id__gt=low).order_by("id")
-    return list(rows.values_list("id", "kind", "payload", "alarm__enterprise_id")[:BATCH])
+    rows = rows.annotate(seen=ExpressionWrapper(seen, output_field=BooleanField()))
+    out = list(rows.values_list("id", "kind", "payload", "seen")[:BATCH])
+    redact([r[2] for r in out if r[3]], scope)
+    return out
 
 
 def _start(request: HttpRequest) -> int:
@@ -107,7 +116,7 @@ async def alarm_stream(request: HttpRequest):
         low = await sync_to_async(_start)(request)
     except PermissionError as exc:
         return error_response(exc)
-    scope = access.enterprise_ids
+    scope = access.scope
 
     async def events():
         cursor = Cursor(low)
@@ -115,12 +124,12 @@ async def alarm_stream(request: HttpRequest):
         quiet = time.monotonic()
         while True:
             bell = BELL.current()  # taken before reading: a change committed meanwhile rings it
-            rows = await sync_to_async(_fetch)(cursor.low)
+            rows = await sync_to_async(_fetch)(cursor.low, scope)
             ids = cursor.fresh([r[0] for r in rows])
             wanted = set(ids)
             out = []
-            for i, kind, payload, ent in rows:
-                if i in wanted and (scope is None or ent in scope):
+            for i, kind, payload, seen in rows:
+                if i in wanted and seen:
                     out.append(b"id: %d\nevent: %s\ndata: %s\n\n" % (i, kind.encode(), orjson.dumps(payload)))
             cursor.settle(ids, time.monotonic())
             if out:

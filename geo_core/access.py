@@ -7,12 +7,12 @@ import time
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from geo_core.models import ApiToken, Enterprise, UserProfile
 from geo_core.models.accounts import token_digest
+from geo_core.scope import Scope
 
 
 class NotSignedInError(PermissionError):
@@ -27,8 +27,7 @@ class DeniedError(PermissionError):
 class Access:
     user: object
     role: str
-    enterprise_ids: frozenset[int] | None  # None: every enterprise
-    district_id: int | None = None
+    scope: Scope
 
     @property
     def can_manage_rules(self) -> bool:
@@ -39,11 +38,10 @@ class Access:
         """Acknowledge, dispatch, resolve, close alarms."""
         return self.role in ("supervisor", "district", "enterprise")
 
-    def enterprise_q(self, field: str = "enterprise") -> Q:
-        """Filter for rows of enterprises in scope; rows of no enterprise are for park- and city-wide roles only."""
-        if self.enterprise_ids is None:
-            return Q()
-        return Q(**{f"{field}__in": self.enterprise_ids})
+    @property
+    def can_write(self) -> bool:
+        """Change data (fences, zones) through the APIs; read-only clients never do."""
+        return self.role in ("supervisor", "enterprise")
 
 
 # Bearer tokens answer from memory for TOKEN_TTL_S (a map client sends one per tile): a revoked token or a changed
@@ -85,16 +83,16 @@ def cached_access(token: str) -> Access | None:
 
 def access_for(user) -> Access:
     if user.is_superuser:
-        return Access(user, "supervisor", None)
+        return Access(user, "supervisor", Scope())
     profile = UserProfile.objects.filter(user=user).select_related("district").first()
     if profile is None:
         raise DeniedError(f"user {user.username!r} has no role; ask an administrator")
     if profile.role == UserProfile.Role.ENTERPRISE:
-        return Access(user, profile.role, frozenset({profile.enterprise_id}))
+        return Access(user, profile.role, Scope(enterprises=frozenset({profile.enterprise_id})))
     if profile.role == UserProfile.Role.DISTRICT:
         ids = Enterprise.objects.filter(sites__district=profile.district).values_list("id", flat=True).distinct()
-        return Access(user, profile.role, frozenset(ids), profile.district_id)
-    return Access(user, profile.role, None)
+        return Access(user, profile.role, Scope(enterprises=frozenset(ids), districts=frozenset({profile.district_id})))
+    return Access(user, profile.role, Scope())
 
 
 def authenticate(request: HttpRequest) -> Access:
@@ -107,8 +105,9 @@ def authenticate(request: HttpRequest) -> Access:
     return access_for(user)
 
 
-def scoped(qs: QuerySet, access: Access, field: str = "enterprise") -> QuerySet:
-    return qs.filter(access.enterprise_q(field)) if access.enterprise_ids is not None else qs
+def scoped(qs, access: Access, enterprise: str = "enterprise", geom: str | None = None, shared: bool = False):
+    """A queryset narrowed to what the caller may see (geo_core.scope has the rules)."""
+    return qs if access.scope.everything else qs.filter(access.scope.q(enterprise, geom, shared))
 
 
 def create_user(username: str, password: str, role: str, enterprise=None, district=None, department: str = ""):

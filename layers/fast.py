@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from geo_core.access import cached_access
 from geo_core.db import conninfo
+from geo_core.scope import EVERYTHING
 from layers import registry, tiling
 from tiles.mvt import tile_params, tile_sql
 from tiles.tms import grids
@@ -55,21 +56,21 @@ class TileFastPath:
         layers = [registry.BY_ID[n] for n in names]
         headers = dict(scope["headers"])
         if all(layer.public for layer in layers):
-            scope_ids = None
+            seen = EVERYTHING
         else:
             auth = headers.get(b"authorization", b"").decode()
             access = cached_access(auth[7:].strip()) if auth.startswith("Bearer ") else None
             if access is None:
                 return None  # sessions, unknown or expired tokens: Django decides
-            scope_ids = access.enterprise_ids
+            seen = access.scope
         wanted = tiling.in_zoom(layers, z)
-        parts = tiling.cached(wanted, g, z, x, y, scope_ids)
+        parts = tiling.cached(wanted, g, z, x, y, seen)
         hit = all(p is not None for p in parts)
         for k, layer in enumerate(wanted):
             if parts[k] is None:
                 t0 = time.perf_counter()
-                data = await self._render(layer, g, z, x, y, scope_ids)
-                parts[k] = tiling.store(layer, g, z, x, y, scope_ids, data, time.perf_counter() - t0)
+                data = await self._render(layer, g, z, x, y, seen)
+                parts[k] = tiling.store(layer, g, z, x, y, seen, data, time.perf_counter() - t0)
         data = b"".join(parts)
         tag, out = tiling.headers(layers, data, "hit-fast" if hit else "miss-fast")
         raw = [(k.lower().encode(), v.encode()) for k, v in out.items()]
@@ -77,7 +78,7 @@ class TileFastPath:
             return 304, raw, b""
         return 200, [(b"content-type", b"application/vnd.mapbox-vector-tile"), *raw], data
 
-    async def _render(self, layer, g, z: int, x: int, y: int, scope_ids) -> bytes:
+    async def _render(self, layer, g, z: int, x: int, y: int, seen) -> bytes:
         if self.pool is None:
             self.pool = AsyncConnectionPool(
                 conninfo(), min_size=1, max_size=8, timeout=3, open=False, kwargs={"autocommit": True}
@@ -85,6 +86,6 @@ class TileFastPath:
             await self.pool.open()
         async with self.pool.connection() as conn:
             cur = AsyncClientCursor(conn)  # the same client-side binding as Django's, for the same SQL
-            await cur.execute(tile_sql(layer.source, g, z), tile_params(g, z, x, y, scope_ids))
+            await cur.execute(tile_sql(layer.source, g, z), tile_params(g, z, x, y, seen))
             row = await cur.fetchone()
         return bytes(row[0]) if row and row[0] else b""

@@ -11,6 +11,7 @@ import orjson
 from django.db import connection
 
 from geo_core.params import instant
+from geo_core.scope import Scope
 from layers.registry import Layer
 from tiles.source import quote_ident
 
@@ -45,7 +46,7 @@ def parse_datetime(value: str) -> tuple[datetime | None, datetime | None]:
     return t, t
 
 
-def _select(layer: Layer, q: Query, scope: frozenset[int] | None) -> tuple[str, list]:
+def _select(layer: Layer, q: Query, scope: Scope) -> tuple[str, list]:
     box = q.bbox
     if box is not None and q.bbox_crs == EPSG4490:  # lat/lon axis order
         box = (box[1], box[0], box[3], box[2])
@@ -75,15 +76,14 @@ def _select(layer: Layer, q: Query, scope: frozenset[int] | None) -> tuple[str, 
     if q.filter_sql:
         where.append(q.filter_sql)
         params += q.filter_params or []
-    if layer.scope_column and scope is not None:
-        col = f"src.{quote_ident(layer.scope_column)}"
-        nulls = f" OR {col} IS NULL" if layer.shared_nulls else ""
-        where.append(f"({col} = ANY(%s){nulls})")
-        params.append(sorted(scope))
+    if not scope.everything:
+        sql, values = layer.scope_where(scope)
+        where.append(sql)
+        params += values
     return f"FROM ({source}) src WHERE " + " AND ".join(where), params
 
 
-def fetch(layer: Layer, q: Query, scope: frozenset[int] | None) -> tuple[list[dict], int]:
+def fetch(layer: Layer, q: Query, scope: Scope) -> tuple[list[dict], int]:
     """(features, numberMatched)."""
     body, params = _select(layer, q, scope)
     geom = "src.geom" if q.crs == CRS84 else "ST_FlipCoordinates(src.geom)"
@@ -121,10 +121,10 @@ def forget_extents() -> None:
     _EXTENTS.clear()
 
 
-def extent(layer: Layer, scope: frozenset[int] | None) -> dict:
+def extent(layer: Layer, scope: Scope) -> dict:
     """The collection's extent as the caller sees it (OGC API `extent`): the bbox of its rows in CRS84 (China's when
     it sees none) and, for layers with a time, the first and last instant. Kept a minute per layer and scope."""
-    key = (layer.id, None if scope is None else tuple(sorted(scope)))
+    key = (layer.id, scope.key)
     hit = _EXTENTS.get(key)
     if hit is not None and time.monotonic() - hit[0] < EXTENT_TTL_S:
         return hit[1]

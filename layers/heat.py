@@ -13,6 +13,8 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 from rasterio.transform import from_bounds
 
+from geo_core.scope import Scope
+
 SOURCES = {
     # welding activity: machines powered on now, where they are
     "welding": """SELECT ST_X(st.geom), ST_Y(st.geom) FROM geo_core_subjectstate st
@@ -25,20 +27,19 @@ SOURCES = {
                  AND a.status <> 'suppressed' AND {scope}
                  AND a.location && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490)""",
 }
-SCOPE = {"welding": "s.enterprise_id", "alarms": "a.enterprise_id"}
+SCOPE = {"welding": ("s.enterprise_id", "st.geom"), "alarms": ("a.enterprise_id", "a.location")}
 _TO_MERC = Transformer.from_crs("EPSG:4490", "EPSG:3857", always_xy=True)
 _TO_LL = Transformer.from_crs("EPSG:3857", "EPSG:4490", always_xy=True)
 
 
-def points(source: str, lonlat_bounds, scope: frozenset[int] | None, days: int = 7) -> np.ndarray:
+def points(source: str, lonlat_bounds, scope: Scope, days: int = 7) -> np.ndarray:
     if source not in SOURCES:
         raise LookupError(f"no heat map {source!r}; heat maps: {', '.join(SOURCES)}")
-    scope_sql = "TRUE" if scope is None else f"{SCOPE[source]} = ANY(%(scope)s)"
     x0, y0, x1, y1 = lonlat_bounds
     with connection.cursor() as cur:
         cur.execute(
-            SOURCES[source].format(scope=scope_sql),
-            {"x0": x0, "y0": y0, "x1": x1, "y1": y1, "days": days, "scope": sorted(scope or ())},
+            SOURCES[source].format(scope=Scope.sql(*SCOPE[source])),
+            {"x0": x0, "y0": y0, "x1": x1, "y1": y1, "days": days, **scope.params()},
         )
         return np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
 

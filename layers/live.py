@@ -24,6 +24,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from geo_core.access import authenticate
 from geo_core.errors import BadRequestError, error_response
 from geo_core.params import bbox as parse_bbox
+from geo_core.scope import Scope
 
 INTERVAL_S = 2.0
 KEEPALIVE_S = 15.0
@@ -43,12 +44,12 @@ WHERE s.kind = ANY(%(kinds)s) AND st.updated_at > %(since)s AND {scope} {view}
 
 
 def _rows(view: dict, since: datetime, snapshot: bool) -> tuple[list, list, int]:
-    scope = "TRUE" if view["scope"] is None else "(s.enterprise_id = ANY(%(scope)s) OR s.enterprise_id IS NULL)"
     sql = ROWS.format(
-        scope=scope, view="AND st.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490)" if snapshot else ""
+        scope=Scope.sql("s.enterprise_id", "st.geom"),
+        view="AND st.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490)" if snapshot else "",
     )
     with connection.cursor() as cur:
-        cur.execute(sql, {**view["bbox"], "kinds": view["kinds"], "since": since, "scope": view["scope"] or []})
+        cur.execute(sql, {**view["bbox"], "kinds": view["kinds"], "since": since, **view["scope"].params()})
         rows = cur.fetchall()
     upsert = [list(r[:8]) for r in rows if r[8]]
     gone = [r[0] for r in rows if not r[8]]
@@ -75,7 +76,7 @@ async def live_stream(request: HttpRequest):
     view = {
         "bbox": {"x0": x0, "y0": y0, "x1": x1, "y1": y1},
         "kinds": sorted({k for n in names for k in KINDS[n]}),
-        "scope": sorted(access.enterprise_ids) if access.enterprise_ids is not None else None,
+        "scope": access.scope,
     }
     last = request.headers.get("Last-Event-ID", "")
     resume = int(last) if last.isdigit() and time.time() - int(last) / 1e6 < RESUME_WINDOW_S else None

@@ -12,6 +12,7 @@ import morecantile
 from pmtiles.tile import Compression, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
 
+from geo_core.scope import Scope
 from layers import registry
 from tiles.mvt import render
 from tiles.tms import grid
@@ -30,7 +31,7 @@ def package(
     bbox: tuple[float, float, float, float],
     minzoom: int,
     maxzoom: int,
-    scope: frozenset[int] | None,
+    scope: Scope,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Write the package; returns what went in. Empty tiles are left out (a reader treats them as empty)."""

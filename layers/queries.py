@@ -13,6 +13,7 @@ import shapely
 from django.db import connection
 
 from geo_core.errors import BadRequestError, NotFoundError
+from geo_core.scope import Scope
 from layers import registry
 from layers.registry import Layer
 
@@ -21,22 +22,15 @@ STOP_RADIUS_M = 20.0
 STOP_MIN_S = 120.0
 
 
-def _scope_sql(column: str, scope: frozenset[int] | None, shared_nulls: bool = False) -> tuple[str, list]:
-    if scope is None:
-        return "TRUE", []
-    nulls = f" OR {column} IS NULL" if shared_nulls else ""
-    return f"({column} = ANY(%s){nulls})", [sorted(scope)]
-
-
-def search(text: str, scope: frozenset[int] | None, limit: int = 20) -> list[dict]:
+def search(text: str, scope: Scope, limit: int = 20) -> list[dict]:
     """Enterprises (name, company or credit code), people and machines (id, name, chip, QR), zones (name)."""
     if len(text.strip()) < 2:
         raise BadRequestError("q: at least 2 characters")
     like = f"%{text.strip()}%"
     parts = []
-    s_ent, p_ent = _scope_sql("e.id", scope)
-    s_sub, p_sub = _scope_sql("s.enterprise_id", scope, shared_nulls=False)
-    s_zone, p_zone = _scope_sql("z.enterprise_id", scope, shared_nulls=True)
+    s_ent, p_ent = scope.where("si.enterprise_id", "si.footprint")
+    s_sub, p_sub = scope.where("s.enterprise_id", "st.geom")
+    s_zone, p_zone = scope.where("z.enterprise_id", "z.geom", shared=True)
     queries = [
         (
             "enterprise",
@@ -79,15 +73,13 @@ def search(text: str, scope: frozenset[int] | None, limit: int = 20) -> list[dic
     return parts[:limit]
 
 
-def nearby(layer: Layer, lon: float, lat: float, radius_m: float | None, k: int, scope) -> list[dict]:
+def nearby(layer: Layer, lon: float, lat: float, radius_m: float | None, k: int, scope: Scope) -> list[dict]:
     """The k nearest features of a layer (optionally within a radius), with geodesic distances in metres."""
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise BadRequestError("lon/lat out of range")
     if not 1 <= k <= 1000:
         raise BadRequestError("k: 1 to 1000")
-    where, params = (
-        _scope_sql(f'src."{layer.scope_column}"', scope, layer.shared_nulls) if layer.scope_column else ("TRUE", [])
-    )
+    where, params = layer.scope_where(scope)
     point = "ST_SetSRID(ST_MakePoint(%s, %s), 4490)::geography"
     within = ""
     if radius_m is not None:
@@ -120,7 +112,7 @@ def _plain(v):
     return v.isoformat() if isinstance(v, datetime) else v
 
 
-def district_counts(scope: frozenset[int] | None) -> list[dict]:
+def district_counts(scope: Scope) -> list[dict]:
     """The `district_counts` layer's rows without their shapes: districts with anything to count, by code."""
     layer = registry.get("district_counts")
     source, params = layer.positional_sql(scope)
@@ -134,17 +126,18 @@ def district_counts(scope: frozenset[int] | None) -> list[dict]:
         return [dict(zip(["code", "name", *names], row, strict=True)) for row in cur.fetchall()]
 
 
-def track(external_id: str, start: datetime, end: datetime, scope, tolerance_m: float = 2.0) -> dict:
+def track(external_id: str, start: datetime, end: datetime, scope: Scope, tolerance_m: float = 2.0) -> dict:
     """A subject's fixes in [start, end): the line simplified for display (by a tolerance in metres), and its stops
     (>= 2 min within 20 m) and the trips between them."""
     if end <= start:
         raise BadRequestError("to must be after from")
     if (end - start).total_seconds() > 7 * 86400:
         raise BadRequestError("at most 7 days per request")
-    s_sql, s_params = _scope_sql("s.enterprise_id", scope, shared_nulls=True)
+    s_sql, s_params = scope.where("s.enterprise_id", "st.geom")
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT s.id, s.kind FROM geo_core_subject s WHERE s.external_id = %s AND {s_sql} ORDER BY s.id LIMIT 1",
+            "SELECT s.id, s.kind FROM geo_core_subject s LEFT JOIN geo_core_subjectstate st ON st.subject_id = s.id "
+            f"WHERE s.external_id = %s AND {s_sql} ORDER BY s.id LIMIT 1",
             [external_id, *s_params],
         )
         row = cur.fetchone()

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from geo_core.permit_codes import OPERATION_TYPE, STATUSES, TICKET_TYPES
+from geo_core.scope import Scope
 from tiles.source import TileSource
 
 
@@ -46,9 +47,7 @@ class Layer:
             return dict(self.properties)
         return {**self.properties, "point_count": "integer", **dict.fromkeys(self.cluster_sums, "integer")}
 
-    def positional_sql(
-        self, scope: frozenset[int] | None, bbox: tuple[float, float, float, float] | None = None
-    ) -> tuple[str, list]:
+    def positional_sql(self, scope: Scope, bbox: tuple[float, float, float, float] | None = None) -> tuple[str, list]:
         """The source SELECT and its parameters for a caller's scope (and the area asked for, where the source
         narrows itself by `$bbox`), with `%s` placeholders (GeoJSON, queries)."""
         params: list = []
@@ -59,12 +58,16 @@ class Layer:
                     return "ST_MakeEnvelope(-180, -90, 180, 90, 4490)"
                 params.extend(bbox)
                 return "ST_MakeEnvelope(%s, %s, %s, %s, 4490)"
-            if scope is None:
-                return "TRUE"
-            params.append(sorted(scope))
-            return f"{m.group(1)} = ANY(%s)"
+            sql, values = scope.positional(_scope_marker(m))
+            params.extend(values)
+            return sql
 
         return MARKERS.sub(fill, self.sql), params
+
+    def scope_where(self, scope: Scope, alias: str = "src") -> tuple[str, list]:
+        """The caller's scope over this layer's rows (`alias`: the source's alias), positionally."""
+        col = f'{alias}."{self.scope_column}"' if self.scope_column else None
+        return scope.where(col, f"{alias}.geom", self.shared_nulls)
 
     @property
     def source(self) -> TileSource:
@@ -74,17 +77,19 @@ class Layer:
 
 
 _SOURCES: dict[str, TileSource] = {}
-# `$scope(column)` in a layer's SQL: the caller's access applied inside an aggregate (rows of no enterprise, whose
-# counts depend on who asks); replaced by each provider with its own placeholders.
+# `$scope(enterprise column[, geometry column])` in a layer's SQL: the caller's access applied inside an aggregate
+# (rows of no enterprise, whose counts depend on who asks); rendered by geo_core.scope for each provider.
 # `$bbox` in a layer's SQL: the area asked for (a tile's envelope, an items bbox), for sources that must narrow
 # themselves before aggregating (trails).
-MARKERS = re.compile(r"\$scope\(([A-Za-z_][A-Za-z0-9_.]*)\)|\$bbox")
+MARKERS = re.compile(r"\$scope\(([A-Za-z_][A-Za-z0-9_.]*)(?:, *([A-Za-z_][A-Za-z0-9_.]*))?\)|\$bbox")
+
+
+def _scope_marker(m: re.Match) -> str:
+    return Scope.sql(m.group(1), m.group(2))
 
 
 def _tile_marker(m: re.Match) -> str:
-    if m.group(0) == "$bbox":
-        return "bounds.env4490"
-    return f"(%(all)s OR {m.group(1)} = ANY(%(scope)s))"
+    return "bounds.env4490" if m.group(0) == "$bbox" else _scope_marker(m)
 
 
 def _source(layer: Layer) -> TileSource:
@@ -152,18 +157,18 @@ LAYERS: list[Layer] = [
         "are powered, open alarms there; counted within what the caller may see. A choropleth.",
         """SELECT r.id, r.code, r.name, r.geom, NULL::bigint AS enterprise_id,
                   (SELECT count(DISTINCT s.enterprise_id)::int FROM geo_core_site s
-                   WHERE s.district_id = r.id AND $scope(s.enterprise_id)) AS enterprises,
+                   WHERE s.district_id = r.id AND $scope(s.enterprise_id, s.footprint)) AS enterprises,
                   w.welders, w.powered, a.open_alarms
            FROM geo_core_region r
            CROSS JOIN LATERAL (
              SELECT count(*)::int AS welders, (count(*) FILTER (WHERE st.live->>'power' = 'on'))::int AS powered
              FROM geo_core_subjectstate st JOIN geo_core_subject sb ON sb.id = st.subject_id
              WHERE sb.kind = 'welder' AND sb.active AND ST_Intersects(r.geom, st.geom)
-               AND $scope(sb.enterprise_id)) w
+               AND $scope(sb.enterprise_id, st.geom)) w
            CROSS JOIN LATERAL (
              SELECT count(*)::int AS open_alarms FROM alarms_alarm al
              WHERE al.status IN ('raised', 'acknowledged', 'dispatched') AND ST_Intersects(r.geom, al.location)
-               AND $scope(al.enterprise_id)) a
+               AND $scope(al.enterprise_id, al.location)) a
            WHERE r.level = 'district'""",
         {
             "code": "string",
@@ -225,10 +230,12 @@ LAYERS: list[Layer] = [
         "Major-hazard enterprises as points (on their largest site).",
         """SELECT e.id, e.company_code, e.name, e.credit_code, count(s.id)::int AS sites,
                   ST_PointOnSurface(ST_Collect(s.footprint)) AS geom, e.id AS enterprise_id
-           FROM geo_core_enterprise e JOIN geo_core_site s ON s.enterprise_id = e.id GROUP BY e.id""",
+           FROM geo_core_enterprise e JOIN geo_core_site s ON s.enterprise_id = e.id
+           WHERE $scope(s.enterprise_id, s.footprint) GROUP BY e.id""",
         {"company_code": "string", "name": "string", "credit_code": "string", "sites": "integer"},
         "Point",
         ("geo_core_enterprise", "geo_core_site"),
+        scope_column=None,  # scoped by site inside: a district officer sees its district's sites of an enterprise
         cluster_maxzoom=10,
         cluster_sums={"site_count": "sum(sites)"},
         style={
@@ -387,7 +394,6 @@ LAYERS: list[Layer] = [
         ("geo_core_subjectstate",),
         time_field="time",
         live_ttl_s=5.0,
-        shared_nulls=True,
         cluster_maxzoom=14,
         cluster_sums={"powered": "count(*) FILTER (WHERE power = 'on')"},
         style={
@@ -406,7 +412,6 @@ LAYERS: list[Layer] = [
         ("geo_core_subjectstate",),
         time_field="time",
         live_ttl_s=2.0,
-        shared_nulls=True,
         style={"type": "circle", "paint": {"circle-radius": 5, "circle-color": "#0366d6"}},
     ),
     Layer(

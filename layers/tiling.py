@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import morecantile
 
+from geo_core.scope import Scope
 from layers.registry import Layer
 from tiles.cache import CACHE, etag
 from tiles.tms import Grid
@@ -14,11 +15,11 @@ def in_zoom(layers: list[Layer], z: int) -> list[Layer]:
     return [layer for layer in layers if layer.minzoom <= z <= layer.maxzoom]
 
 
-def _key(layer: Layer, g: Grid, z: int, x: int, y: int, scope: frozenset[int] | None) -> tuple:
-    return (layer.id, g.id, z, x, y, "all" if scope is None else ",".join(map(str, sorted(scope))))
+def _key(layer: Layer, g: Grid, z: int, x: int, y: int, scope: Scope) -> tuple:
+    return (layer.id, g.id, z, x, y, scope.key)
 
 
-def cached(layers: list[Layer], g: Grid, z: int, x: int, y: int, scope) -> list[bytes | None]:
+def cached(layers: list[Layer], g: Grid, z: int, x: int, y: int, scope: Scope) -> list[bytes | None]:
     """Each layer's tile from the cache, None where it has to be rendered."""
     out = []
     for layer in layers:
@@ -27,7 +28,7 @@ def cached(layers: list[Layer], g: Grid, z: int, x: int, y: int, scope) -> list[
     return out
 
 
-def store(layer: Layer, g: Grid, z: int, x: int, y: int, scope, data: bytes, seconds: float) -> bytes:
+def store(layer: Layer, g: Grid, z: int, x: int, y: int, scope: Scope, data: bytes, seconds: float) -> bytes:
     b = g.tms.bounds(morecantile.Tile(x, y, z))
     CACHE.put(
         _key(layer, g, z, x, y, scope),

@@ -13,6 +13,7 @@ from geo_core.access import authenticate
 from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
 from geo_core.params import bbox as parse_bbox
 from geo_core.params import instant
+from geo_core.scope import EVERYTHING, Scope
 from layers import cql2, features, registry, tiling
 from layers.registry import Layer
 from tiles.cache import CACHE, etag
@@ -49,11 +50,11 @@ def handled(view):
     return require_GET(inner)
 
 
-def scope_for(request: HttpRequest, layers: list[Layer]) -> frozenset[int] | None:
-    """Enterprise ids the caller may see (None: all); public layers need no sign-in."""
+def scope_for(request: HttpRequest, layers: list[Layer]) -> Scope:
+    """What the caller may see; public layers need no sign-in."""
     if all(layer.public for layer in layers):
-        return None
-    return authenticate(request).enterprise_ids
+        return EVERYTHING
+    return authenticate(request).scope
 
 
 def base_url(request: HttpRequest) -> str:
@@ -192,7 +193,7 @@ def conformance(request: HttpRequest) -> HttpResponse:
     return _json({"conformsTo": CONFORMANCE})
 
 
-def _collection(request: HttpRequest, layer: Layer, scope: frozenset[int] | None) -> dict:
+def _collection(request: HttpRequest, layer: Layer, scope: Scope) -> dict:
     b = f"{base_url(request)}/ogc/collections/{layer.id}"
     out = {
         "id": layer.id,
@@ -212,13 +213,13 @@ def _collection(request: HttpRequest, layer: Layer, scope: frozenset[int] | None
     return out
 
 
-def _visible_layers(request: HttpRequest) -> tuple[list[Layer], frozenset[int] | None]:
+def _visible_layers(request: HttpRequest) -> tuple[list[Layer], Scope]:
     """Layers the caller may read and its scope: everything when signed in (rows are scoped), the public ones
     otherwise."""
     try:
-        return registry.LAYERS, authenticate(request).enterprise_ids
+        return registry.LAYERS, authenticate(request).scope
     except PermissionError:
-        return [layer for layer in registry.LAYERS if layer.public], None
+        return [layer for layer in registry.LAYERS if layer.public], EVERYTHING
 
 
 @handled
@@ -445,7 +446,7 @@ def _number(request: HttpRequest, name: str, default: float | None = None) -> fl
 def search(request: HttpRequest) -> HttpResponse:
     from layers.queries import search as run
 
-    scope = authenticate(request).enterprise_ids
+    scope = authenticate(request).scope
     return _json({"results": run(request.GET.get("q", ""), scope, int(_number(request, "limit", 20)))})
 
 
@@ -470,14 +471,14 @@ def nearby(request: HttpRequest, layer: str) -> HttpResponse:
 def district_counts(request: HttpRequest) -> HttpResponse:
     from layers.queries import district_counts as run
 
-    return _json({"districts": run(authenticate(request).enterprise_ids)})
+    return _json({"districts": run(authenticate(request).scope)})
 
 
 @handled
 def track(request: HttpRequest, external_id: str) -> HttpResponse:
     from layers.queries import track as run
 
-    scope = authenticate(request).enterprise_ids
+    scope = authenticate(request).scope
     if not request.GET.get("from") or not request.GET.get("to"):
         raise BadRequestError("from and to (RFC 3339) are required")
     start = instant(request.GET["from"], "from")
@@ -493,7 +494,7 @@ def heat_tile(request: HttpRequest, source: str, z: int, x: int, y: int) -> Http
     """/tiles/heat/{welding|alarms}/{z}/{x}/{y}.png (Web Mercator), ?bandwidth=metres&days=N (alarms)."""
     from layers.heat import png_tile
 
-    scope = authenticate(request).enterprise_ids
+    scope = authenticate(request).scope
     g = grid("WebMercatorQuad")
     if not g.valid(z, x, y):
         raise NotFoundError(f"tile {z}/{x}/{y} is outside WebMercatorQuad")
@@ -512,7 +513,7 @@ def heat_geotiff(request: HttpRequest, source: str) -> HttpResponse:
     """/api/heat/{welding|alarms}.tif?bbox=minlon,minlat,maxlon,maxlat&resolution=deg: a COG in EPSG:4490."""
     from layers.heat import geotiff
 
-    scope = authenticate(request).enterprise_ids
+    scope = authenticate(request).scope
     if not request.GET.get("bbox"):
         raise BadRequestError("bbox: required")
     bounds = parse_bbox(request.GET["bbox"])

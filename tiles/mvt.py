@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import connection
 
+from geo_core.scope import Scope
 from tiles.source import TileSource, quote_ident
 from tiles.tms import Grid
 
@@ -34,11 +35,8 @@ def _parts(source: TileSource, grid: Grid) -> tuple[str, str, str, str]:
     geom = g if grid.srid == 4490 else f"ST_Transform({g}, {grid.srid})"
     if source.simplify:
         geom = f"ST_SimplifyPreserveTopology({geom}, %(tolerance)s)"
-    scope = "TRUE"
-    if source.scope_column:
-        col = f"src.{quote_ident(source.scope_column)}"
-        nulls = f" OR {col} IS NULL" if source.shared_nulls else ""
-        scope = f"(%(all)s OR {col} = ANY(%(scope)s){nulls})"
+    col = f"src.{quote_ident(source.scope_column)}" if source.scope_column else None
+    scope = Scope.sql(col, g, source.shared_nulls)
     env = f"ST_MakeEnvelope(%(xmin)s, %(ymin)s, %(xmax)s, %(ymax)s, {grid.srid})"
     env4490 = env if grid.srid == 4490 else f"ST_Transform({env}, 4490)"
     bounds = f"bounds AS (SELECT {env} AS env, {env4490} AS env4490)"
@@ -97,7 +95,7 @@ def _literal(name: str) -> str:
     return f"'{name}'"
 
 
-def tile_params(grid: Grid, z: int, x: int, y: int, scope: frozenset[int] | None) -> dict:
+def tile_params(grid: Grid, z: int, x: int, y: int, scope: Scope) -> dict:
     """What a request binds: the envelope, the simplification tolerance, the access scope."""
     xmin, ymin, xmax, ymax = grid.bounds(z, x, y)
     return {
@@ -106,13 +104,12 @@ def tile_params(grid: Grid, z: int, x: int, y: int, scope: frozenset[int] | None
         "xmax": xmax,
         "ymax": ymax,
         "tolerance": grid.pixel(z) / 2,
-        "all": scope is None,
-        "scope": sorted(scope or ()),
+        **scope.params(),
     }
 
 
-def render(source: TileSource, grid: Grid, z: int, x: int, y: int, scope: frozenset[int] | None) -> bytes:
-    """The tile's MVT bytes (empty bytes for an empty tile). `scope` None = every row; otherwise enterprise ids."""
+def render(source: TileSource, grid: Grid, z: int, x: int, y: int, scope: Scope) -> bytes:
+    """The tile's MVT bytes (empty bytes for an empty tile), of the rows `scope` may see."""
     with connection.cursor() as cur:
         cur.execute(tile_sql(source, grid, z), tile_params(grid, z, x, y, scope))
         row = cur.fetchone()

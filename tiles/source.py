@@ -13,8 +13,8 @@ class TileSource:
     properties: tuple[str, ...]
     geom_column: str = "geom"
     id_column: str = "id"
-    scope_column: str | None = None  # enterprise id column for access filtering; None = no per-row scope
-    shared_nulls: bool = False  # rows of no enterprise (the park's, the city's) are visible to every user
+    scope_column: str | None = None  # enterprise id column for access filtering (geo_core.scope); None: no owner
+    shared_nulls: bool = False  # rows of no enterprise are the park's, shared with every user (fences)
     minzoom: int = 0
     maxzoom: int = 22
     max_features: int = 20_000  # per tile

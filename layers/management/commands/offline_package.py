@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from geo_core.access import access_for
 from geo_core.params import bbox as parse_bbox
+from geo_core.scope import EVERYTHING
 from layers.offline import package, tiles_in
 
 
@@ -34,12 +35,12 @@ class Command(BaseCommand):
             lo, hi = (int(z) for z in zooms.split("-"))
         except ValueError as exc:
             raise CommandError(f"--bbox/--zooms: {exc}") from None
-        scope = None
+        scope = EVERYTHING
         if user:
             u = get_user_model().objects.filter(username=user).first()
             if u is None:
                 raise CommandError(f"--user: no user {user!r}")
-            scope = access_for(u).enterprise_ids
+            scope = access_for(u).scope
         total = len(tiles_in(box, lo, hi))
         with tqdm(total=total, unit="tile", desc="offline package", disable=options["verbosity"] < 1) as bar:
             try:

@@ -1,0 +1,100 @@
+"""What a caller may see (SEC-1), as one value that renders itself for every output: a SQL fragment with named
+parameters (tiles, features, queries, heat maps, counts), the same fragment with positional ones, and an ORM filter.
+
+The rules, in one place:
+- park and city supervisors, and read-only clients (the city brain): everything;
+- an enterprise user: the rows of its enterprise, and rows of no enterprise only where the kind of row says they
+  are the park's and shared (`shared=True`: park-level fences every enterprise must know);
+- a district officer: the district's geography. A row with a geometry is seen when that geometry lies (partly) in
+  the district, whoever owns it (a mobile welder working there); a row without one (a rule, a suppression, an alarm
+  with no place) when its enterprise has a site in the district.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q
+
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+@dataclass(frozen=True)
+class Scope:
+    enterprises: frozenset[int] | None = None  # None: every enterprise
+    districts: frozenset[int] | None = None  # district officers: the districts whose geography bounds what they see
+
+    @property
+    def everything(self) -> bool:
+        return self.enterprises is None and self.districts is None
+
+    @property
+    def key(self) -> str:
+        """A short stable text for cache keys: equal scopes see equal rows."""
+        if self.everything:
+            return "all"
+        ents = ",".join(map(str, sorted(self.enterprises or ())))
+        return f"d{','.join(map(str, sorted(self.districts)))}" if self.districts is not None else f"e{ents}"
+
+    def params(self) -> dict:
+        """The values every fragment of `sql()` binds."""
+        return {
+            "s_all": self.everything,
+            "s_geo": self.districts is not None,
+            "s_ents": sorted(self.enterprises or ()),
+            "s_districts": sorted(self.districts or ()),
+        }
+
+    @staticmethod
+    def sql(enterprise: str | None, geom: str | None = None, shared: bool = False) -> str:
+        """A boolean SQL fragment over the given columns, the same text whatever the scope (so SQL composed once per
+        layer stays composed); the scope comes in through `params()`. `enterprise` None: rows of no owner (regions),
+        seen by all. Columns are our own identifiers, never user input."""
+        if enterprise is None:
+            return "TRUE"
+        owned = f"{enterprise} = ANY(%(s_ents)s)" + (f" OR {enterprise} IS NULL" if shared else "")
+        if geom is None:
+            return f"(%(s_all)s OR {owned})"
+        in_district = (
+            f"EXISTS (SELECT 1 FROM geo_core_region s_r WHERE s_r.id = ANY(%(s_districts)s) "
+            f"AND ST_Intersects(s_r.geom, {geom}))"
+        )
+        return (
+            f"(%(s_all)s OR (NOT %(s_geo)s AND ({owned})) OR (%(s_geo)s AND ({in_district} "
+            f"OR ({geom} IS NULL AND {enterprise} = ANY(%(s_ents)s)))))"
+        )
+
+    def positional(self, fragment: str) -> tuple[str, list]:
+        """A fragment of `sql()` with `%s` placeholders and their values in order (for SQL built with lists)."""
+        values = self.params()
+        out: list = []
+
+        def one(m: re.Match) -> str:
+            out.append(values[m.group(1)])
+            return "%s"
+
+        return _NAMED.sub(one, fragment), out
+
+    def where(self, enterprise: str | None, geom: str | None = None, shared: bool = False) -> tuple[str, list]:
+        """`sql()` rendered positionally for this scope."""
+        return self.positional(self.sql(enterprise, geom, shared))
+
+    def q(self, enterprise: str | None, geom: str | None = None, shared: bool = False) -> Q:
+        """The same rule as an ORM filter over `enterprise` (a foreign key path) and `geom` (a geometry field)."""
+        if self.everything or enterprise is None:
+            return Q()
+        owned = Q(**{f"{enterprise}__in": self.enterprises or ()})
+        if shared:
+            owned |= Q(**{f"{enterprise}__isnull": True})
+        if self.districts is None:
+            return owned
+        if geom is None:
+            return Q(**{f"{enterprise}__in": self.enterprises or ()})
+        from geo_core.models import Region
+
+        inside = Exists(Region.objects.filter(id__in=self.districts, geom__intersects=OuterRef(geom)))
+        return Q(inside) | Q(**{f"{geom}__isnull": True, f"{enterprise}__in": self.enterprises or ()})
+
+
+EVERYTHING = Scope()
