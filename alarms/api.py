@@ -21,7 +21,7 @@ from geo_core.access import Access, DeniedError, authenticate, scoped
 from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
 from geo_core.models import Enterprise, TimeWindow, Zone
 from geo_core.params import bbox as parse_bbox
-from geo_core.params import instant
+from geo_core.params import instant, integer
 
 MAX_LIMIT = 1000
 
@@ -114,7 +114,7 @@ def filter_alarms(qs, params) -> object:
     if v := params.get("enterprise"):
         qs = qs.filter(company_code__in=v.split(","))
     if v := params.get("zone"):
-        qs = qs.filter(zone_id__in=[int(z) for z in v.split(",") if z.isdigit()])
+        qs = qs.filter(zone_id__in=[integer(z, "zone", 1, 2**62) for z in v.split(",") if z])
     if v := params.get("subject"):
         qs = qs.filter(subject__external_id=v)
     if v := params.get("since"):

@@ -167,7 +167,7 @@ SELECT p.id, p.ticket_no, p.ticket_type, p.status, p.enterprise_id, ST_X(p.locat
          WHERE f.subject_id = p.approver_id AND f.time BETWEEN p.approved_at - interval '5 minutes'
                                               AND p.approved_at + interval '5 minutes'
          ORDER BY abs(extract(epoch FROM f.time - p.approved_at)) LIMIT 1), 'Infinity') END
-FROM geo_core_workpermit p WHERE p.status IN (1, 2, 6)
+FROM geo_core_workpermit p WHERE p.status IN (1, 2, 6) AND NOT p.deleted
 """
 
 

@@ -24,6 +24,7 @@ from alarms.store import CHANNEL
 from geo_core.access import authenticate
 from geo_core.db import conninfo
 from geo_core.errors import error_response
+from geo_core.params import INT, integer
 from geo_core.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -104,8 +105,8 @@ def _fetch(low: int, scope: Scope) -> list[tuple[int, str, dict, bool]]:
 
 def _start(request: HttpRequest) -> int:
     last = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
-    if last is not None and last.strip().isdigit():
-        return int(last)
+    if last is not None and INT.fullmatch(last.strip()):
+        return integer(last, "Last-Event-ID", 0, 2**62)
     newest = AlarmEvent.objects.order_by("-id").values_list("id", flat=True).first()
     return newest or 0
 

@@ -71,7 +71,7 @@ def resolve(name: str | CRS) -> CRS:
         return CRS("sh2000", "sh2000", definition.proj, False, definition.name)
     if key.startswith("epsg:"):
         code = key[5:]
-        if not code.isdigit():
+        if not (code.isascii() and code.isdigit() and len(code) <= 6):
             raise TransformError(f"unknown CRS {name!r}: EPSG codes are numbers, e.g. EPSG:4549")
         return _epsg(int(code))
     raise TransformError(f"unknown CRS {name!r}; known: {', '.join(known_names())}")

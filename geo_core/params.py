@@ -1,19 +1,72 @@
-"""Request parameters every API parses the same way: instants and bounding boxes, with errors that name the field."""
+"""Request parameters every API parses the same way (numbers, integers, texts, instants, bounding boxes), with errors
+that name the field: finite numbers within a range, integers within a range, no NUL characters, bounded lengths."""
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import datetime
 
 from dateutil.parser import isoparse
 
 from geo_core.errors import BadRequestError
 
+INT = re.compile(r"[+-]?[0-9]{1,18}")
+MAX_TEXT = 2000
+
+
+def text(value: str, name: str, max_length: int = MAX_TEXT) -> str:
+    if "\x00" in value:
+        raise BadRequestError(f"{name}: contains a NUL character")
+    if len(value) > max_length:
+        raise BadRequestError(f"{name}: {len(value)} characters, at most {max_length}")
+    return value
+
+
+def integer(value: str | int, name: str, lo: int, hi: int) -> int:
+    """A whole number in [lo, hi] (ASCII digits only: '²' is a digit to Python, not to us)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise BadRequestError(f"{name}: must be an integer")
+    if isinstance(value, str) and not INT.fullmatch(value.strip()):
+        raise BadRequestError(f"{name}: {value[:40]!r} is not an integer")
+    v = int(value)
+    if not lo <= v <= hi:
+        raise BadRequestError(f"{name}: {v} is outside [{lo}, {hi}]")
+    return v
+
+
+def number(value: str | float, name: str, lo: float, hi: float) -> float:
+    """A finite number in [lo, hi]."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise BadRequestError(f"{name}: must be a number")
+    try:
+        v = float(text(value, name, 64) if isinstance(value, str) else value)
+    except (ValueError, OverflowError):
+        raise BadRequestError(f"{name}: {str(value)[:40]!r} is not a number") from None
+    if not math.isfinite(v):
+        raise BadRequestError(f"{name}: must be a finite number")
+    if not lo <= v <= hi:
+        raise BadRequestError(f"{name}: {v} is outside [{lo}, {hi}]")
+    return v
+
+
+def query_number(request, name: str, default: float | None, lo: float, hi: float) -> float | None:
+    """An optional query parameter as a number (None/default when absent)."""
+    raw = request.GET.get(name)
+    return default if raw is None else number(raw, name, lo, hi)
+
+
+def query_integer(request, name: str, default: int | None, lo: int, hi: int) -> int | None:
+    raw = request.GET.get(name)
+    return default if raw is None else integer(raw, name, lo, hi)
+
 
 def instant(value: str, name: str) -> datetime:
     """An ISO 8601 / RFC 3339 time with a UTC offset (a time without one is ambiguous across time zones)."""
+    text(value, name, 64)
     try:
         t = isoparse(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise BadRequestError(f"{name}: {value!r} is not an ISO 8601 time") from None
     if t.tzinfo is None:
         raise BadRequestError(f"{name}: {value!r} needs a UTC offset (e.g. +08:00 or Z)")
@@ -22,10 +75,13 @@ def instant(value: str, name: str) -> datetime:
 
 def bbox(value: str, name: str = "bbox", strict: bool = False) -> tuple[float, float, float, float]:
     """minx,miny,maxx,maxy (a 6-number 3D box keeps its 2D part); `strict` refuses a box of no area."""
+    text(value, name, 200)
     try:
         v = [float(x) for x in value.split(",")]
     except ValueError:
         raise BadRequestError(f"{name}: {value!r} is not minx,miny,maxx,maxy") from None
+    if not all(math.isfinite(x) for x in v):
+        raise BadRequestError(f"{name}: numbers must be finite")
     if len(v) == 6:
         v = [v[0], v[1], v[3], v[4]]
     if len(v) != 4:

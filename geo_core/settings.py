@@ -30,6 +30,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "geo_core.boundary.Hardening",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -38,11 +39,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "geo_core.boundary.ErrorBoundary",
 ]
 
 ROOT_URLCONF = "geo_core.urls"
 # Wrapped around the Django application by geo_core.asgi (rooms' fast paths that answer without Django).
-ASGI_MIDDLEWARE = ["layers.fast.TileFastPath"]
+ASGI_MIDDLEWARE = ["layers.fast.TileFastPath", "geo_core.boundary.BodyLimit"]
 ASGI_APPLICATION = "geo_core.asgi.application"
 
 TEMPLATES = [

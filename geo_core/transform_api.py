@@ -31,6 +31,7 @@ from coord_transform.geojson import GEOMETRY_TYPES, transform_geojson
 from geo_core.calibrations import active_calibration
 from geo_core.errors import BadRequestError, NotFoundError, RequestTooLargeError, error_response
 from geo_core.models import Park
+from geo_core.params import INT, integer
 
 OUT_CHUNK = 65_536  # points per streamed piece
 READ_CHUNK = 1 << 20
@@ -79,9 +80,10 @@ async def _calibration(options: dict) -> Calibration | None:
     if choice == "active":
         cal = await sync_to_async(active_calibration)(park)
         return cal.fitted() if cal else None
-    if not choice.isdigit():
-        raise BadRequestError(f"calibration must be none, active or a version number, not {choice!r}")
-    cal = await park.calibrations.filter(version=int(choice)).afirst()
+    if not INT.fullmatch(choice):
+        raise BadRequestError(f"calibration must be none, active or a version number, not {choice[:40]!r}")
+    version = integer(choice, "calibration", 0, 2**31 - 1)
+    cal = await park.calibrations.filter(version=version).afirst()
     if cal is None:
         raise NotFoundError(f"park {park_code!r} has no calibration version {choice}")
     return await sync_to_async(cal.fitted)()

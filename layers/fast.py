@@ -11,6 +11,8 @@ import re
 import time
 from urllib.parse import parse_qs
 
+from django.conf import settings
+from django.http.request import validate_host
 from psycopg import AsyncClientCursor
 from psycopg_pool import AsyncConnectionPool
 
@@ -55,6 +57,9 @@ class TileFastPath:
             return None
         layers = [registry.BY_ID[n] for n in names]
         headers = dict(scope["headers"])
+        host = headers.get(b"host", b"").decode("latin-1").rsplit(":", 1)[0]
+        if not validate_host(host, settings.ALLOWED_HOSTS):
+            return None  # Django answers 400 for a host it does not serve
         if all(layer.public for layer in layers):
             seen = EVERYTHING
         else:

@@ -23,6 +23,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 
 from geo_core.access import authenticate
 from geo_core.errors import BadRequestError, error_response
+from geo_core.params import INT, integer
 from geo_core.params import bbox as parse_bbox
 from geo_core.scope import Scope
 
@@ -79,7 +80,8 @@ async def live_stream(request: HttpRequest):
         "scope": access.scope,
     }
     last = request.headers.get("Last-Event-ID", "")
-    resume = int(last) if last.isdigit() and time.time() - int(last) / 1e6 < RESUME_WINDOW_S else None
+    cursor = integer(last, "Last-Event-ID", 0, 2**62) if INT.fullmatch(last) else None
+    resume = cursor if cursor is not None and time.time() - cursor / 1e6 < RESUME_WINDOW_S else None
 
     async def events():
         yield b"retry: 2000\n\n"

@@ -327,7 +327,8 @@ LAYERS: list[Layer] = [
                    p.location AS geom, p.enterprise_id
             FROM geo_core_workpermit p JOIN geo_core_enterprise e ON e.id = p.enterprise_id
             LEFT JOIN (VALUES {TICKETS}) AS tt(code, label, operation) ON tt.code = p.ticket_type
-            LEFT JOIN (VALUES {STATUS_LABELS}) AS sl(code, label) ON sl.code = p.status""",
+            LEFT JOIN (VALUES {STATUS_LABELS}) AS sl(code, label) ON sl.code = p.status
+            WHERE NOT p.deleted""",
         {
             "ticket_no": "string",
             "ticket_type": "string",

@@ -52,7 +52,7 @@ def verify(request: HttpRequest, body: bytes) -> ReportCredential:
                               ("X-Signature", signature)) if not v]  # fmt: skip
     if missing:
         raise AuthError(f"missing headers: {', '.join(missing)}")
-    if not ts.isdigit():
+    if not (ts.isascii() and ts.isdigit() and len(ts) <= 12):
         raise AuthError("X-Timestamp must be Unix seconds")
     skew = abs(time.time() - int(ts))
     if skew > MAX_SKEW_SECONDS:

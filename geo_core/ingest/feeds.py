@@ -13,12 +13,23 @@ from datetime import UTC, datetime
 
 import numpy as np
 from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
-from django.db import transaction
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point, WKBWriter
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 
 from coord_transform import TransformError, transform
 from geo_core.ingest.normalize import to_cgcs2000
-from geo_core.ingest.records import RecordError, Rejection, choice, flag, number, text, timestamp
+from geo_core.ingest.records import (
+    RecordError,
+    Rejection,
+    check_shape,
+    choice,
+    flag,
+    number,
+    text,
+    text_list,
+    timestamp,
+)
 from geo_core.ingest.writer import FixBatch, WriteResult, notify_events, write_fixes
 from geo_core.models import (
     Enterprise,
@@ -33,10 +44,14 @@ from geo_core.models import (
 )
 from geo_core.models.positions import Source
 from geo_core.permit_codes import STATUSES, TICKET_TYPES
-from geo_core.validation import as_multipolygon
+from geo_core.validation import as_multipolygon, validate_geometry
 
 PERSON_TYPES = {"01", "02", "03"}
 DEFAULT_CRS = "cgcs2000"
+MAX_VERTICES = 10_000  # per fence: a site's fence is tens to hundreds of vertices
+# Fence kinds an enterprise reports for itself; the others (key places) are the park's or the city's to draw.
+ENTERPRISE_ZONE_KINDS = {"forbidden", "work_area", "post", "muster_point", "site_boundary", "temporary"}
+SITE_TOLERANCE_M = 10.0  # an enterprise's fence may stick out of its site footprints by this much (survey error)
 
 
 @dataclass
@@ -66,10 +81,28 @@ def _parse_each(records: list, report: Report, parse) -> list[tuple[int, object]
             report.rejected.append(Rejection(i, "", "a record must be a JSON object"))
             continue
         try:
+            check_shape(record)
             good.append((i, parse(record)))
         except RecordError as exc:
             report.rejected.append(Rejection(i, exc.field, exc.reason))
     return good
+
+
+def _store_each(parsed: list[tuple[int, dict]], report: Report, store) -> list[tuple[int, dict]]:
+    """store(parsed record) for each, each in its own savepoint: a record the database refuses (a value out of its
+    range, a clash) is rejected alone and the others are kept. Returns the records stored."""
+    stored = []
+    for i, p in parsed:
+        try:
+            with transaction.atomic():
+                store(p)
+            stored.append((i, p))
+        except RecordError as exc:
+            report.rejected.append(Rejection(i, exc.field, exc.reason))
+        except DatabaseError as exc:
+            report.rejected.append(Rejection(i, "", f"refused by the database: {str(exc).splitlines()[0][:200]}"))
+    report.rejected.sort(key=lambda r: r.index)
+    return stored
 
 
 def _subject_ids(enterprise: Enterprise, external_ids: set[str], provisional: bool = True) -> dict[str, int]:
@@ -249,6 +282,8 @@ def parse_geo(value: object, crs: str) -> GEOSGeometry:
         except (GEOSException, GDALException, ValueError, TypeError):
             geom = None
     elif isinstance(value, list):
+        if len(value) > MAX_VERTICES:
+            raise RecordError("GEO", f"{len(value)} vertices; at most {MAX_VERTICES} per fence")
         tried.append("coordinate list")
         try:
             ring = [(float(p[0]), float(p[1])) for p in value]
@@ -282,6 +317,14 @@ def parse_geo(value: object, crs: str) -> GEOSGeometry:
         raise RecordError("GEO", f"could not be read as {' or '.join(tried) or 'GeoJSON, WKT or a coordinate list'}")
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise RecordError("GEO", f"must be a polygon, got {geom.geom_type}")
+    if geom.empty:
+        raise RecordError("GEO", "is an empty polygon")
+    if geom.num_coords > MAX_VERTICES:
+        raise RecordError("GEO", f"{geom.num_coords} vertices; at most {MAX_VERTICES} per fence")
+    if geom.hasz:  # a fence is a plan; its height comes as FLOOR (or the zone's height range), not as Z
+        writer = WKBWriter()
+        writer.outdim = 2
+        geom = GEOSGeometry(writer.write(geom))
     if crs != DEFAULT_CRS:
         coords = np.array(geom.coords[0] if geom.geom_type == "Polygon" else [], dtype=float)
         if geom.geom_type != "Polygon" or coords.size == 0:
@@ -294,8 +337,10 @@ def parse_geo(value: object, crs: str) -> GEOSGeometry:
             ) from None
         geom = GEOSGeometry(json.dumps({"type": "Polygon", "coordinates": [np.column_stack([r.x, r.y]).tolist()]}))
     geom.srid = 4490
-    if not geom.valid:
-        raise RecordError("GEO", f"invalid polygon: {geom.valid_reason}")
+    try:
+        validate_geometry(geom)
+    except ValidationError as exc:
+        raise RecordError("GEO", exc.messages[0]) from None
     return as_multipolygon(geom)
 
 
@@ -318,24 +363,52 @@ def _missing(field_name: str):
     raise RecordError(field_name, "is required")
 
 
+def _own_ground(enterprise: Enterprise) -> GEOSGeometry | None:
+    """The enterprise's site footprints grown by SITE_TOLERANCE_M: where it may put fences."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT ST_AsBinary(ST_Buffer(ST_Union(footprint)::geography, %s)::geometry) "
+            "FROM geo_core_site WHERE enterprise_id = %s",
+            [SITE_TOLERANCE_M, enterprise.id],
+        )
+        row = cur.fetchone()
+    return GEOSGeometry(memoryview(bytes(row[0])), srid=4490) if row and row[0] else None
+
+
 def handle_zones(enterprise: Enterprise, records: list) -> Report:
+    """B.2 fences of the reporting enterprise: only the kinds an enterprise draws, and only on its own sites."""
     report = Report(received=len(records))
     parsed = _parse_each(records, report, _zone)
+    ground = _own_ground(enterprise) if parsed else None
     created = 0
+    ok: list[tuple[int, dict]] = []
+    for i, z in parsed:
+        if z["kind"] not in ENTERPRISE_ZONE_KINDS:
+            why = f"{z['kind']!r} fences are the park's to draw; enterprises report {sorted(ENTERPRISE_ZONE_KINDS)}"
+            report.rejected.append(Rejection(i, "ZONE_KIND", why))
+        elif ground is None or not ground.covers(z["geom"]):
+            why = f"lies outside the enterprise's own sites (more than {SITE_TOLERANCE_M:.0f} m beyond them)"
+            report.rejected.append(Rejection(i, "GEO", why))
+        else:
+            ok.append((i, z))
+
+    def store(z: dict) -> None:
+        nonlocal created
+        _, was_created = Zone.objects.update_or_create(
+            enterprise=enterprise,
+            external_id=z["id"],
+            defaults={
+                "name": z["name"],
+                "kind": z["kind"],
+                "geom": z["geom"],
+                "active": not z["deleted"],
+                "floor": None if z["floor"] is None else int(z["floor"]),
+            },
+        )
+        created += was_created
+
     with transaction.atomic():
-        for _, z in parsed:
-            _, was_created = Zone.objects.update_or_create(
-                enterprise=enterprise,
-                external_id=z["id"],
-                defaults={
-                    "name": z["name"],
-                    "kind": z["kind"],
-                    "geom": z["geom"],
-                    "active": not z["deleted"],
-                    "floor": None if z["floor"] is None else int(z["floor"]),
-                },
-            )
-            created += was_created
+        parsed = _store_each(ok, report, store)
     report.accepted = len(parsed)
     report.extra = {"created": created, "updated": len(parsed) - created}
     report.relay = [
@@ -383,7 +456,8 @@ def _handle_alarms(enterprise: Enterprise, records: list, kind: str) -> Report:
                 "external_id", "id"
             )
         )
-        for _, a in parsed:
+
+        def store(a: dict) -> None:
             ReportedAlarm.objects.update_or_create(
                 enterprise=enterprise,
                 kind=kind,
@@ -399,6 +473,8 @@ def _handle_alarms(enterprise: Enterprise, records: list, kind: str) -> Report:
                     "raw": a["raw"],
                 },
             )
+
+        parsed = _store_each(parsed, report, store)
         if any(a["type"] == "0" for _, a in parsed) and kind == "person":
             notify_events()  # an SOS: the alarm worker looks at once
     report.accepted = len(parsed)
@@ -457,12 +533,11 @@ def handle_gatherings(enterprise: Enterprise, records: list) -> Report:
     report = Report(received=len(records))
     parsed = _parse_each(records, report, _gathering)
     with transaction.atomic():
-        for _, g in parsed:
-            ReportedGathering.objects.update_or_create(
-                enterprise=enterprise,
-                time=g["time"],
-                defaults={"last_time": g["last"], "members": g["members"], "centre": g["centre"], "raw": g["raw"]},
-            )
+        parsed = _store_each(parsed, report, lambda g: ReportedGathering.objects.update_or_create(
+            enterprise=enterprise,
+            time=g["time"],
+            defaults={"last_time": g["last"], "members": g["members"], "centre": g["centre"], "raw": g["raw"]},
+        ))  # fmt: skip
     report.accepted = len(parsed)
     report.relay = [g["raw"] for _, g in parsed]
     return report
@@ -484,7 +559,7 @@ def _links(record: dict, name: str) -> list[dict]:
                 "url": str(item["URL"])[:1000],
                 "name": str(item.get("NAME", ""))[:200],
                 "content_type": str(item.get("TYPE", ""))[:100],
-                "size": int(item["SIZE"]) if str(item.get("SIZE", "")).isdigit() else None,
+                "size": int(number(item, "SIZE", optional=True, lo=0, hi=2**62) or 0) or None,
             }
         )
     return out
@@ -523,7 +598,7 @@ def _permit(record: dict) -> dict:
         "contractor": flag(record, "ISCONTRACTORWORK"),
         "guardian": text(record, "GUARDIAN_ID", max_length=64, optional=True),
         "approver": text(record, "APPROVER_ID", max_length=64, optional=True),
-        "workers": [str(w) for w in record.get("WORKER_IDS") or []],
+        "workers": text_list(record, "WORKER_IDS"),
         "gas": gas,
         "videos": _links(record, "VIDEOS"),
         "attachments": _links(record, "ATTACHMENTS"),
@@ -550,10 +625,12 @@ def handle_permits(enterprise: Enterprise, records: list) -> Report:
         people = _subject_ids(
             enterprise, {i for _, p in parsed for i in [p["guardian"], p["approver"], *p["workers"]] if i}
         )
-        for k, (_, p) in enumerate(parsed):
-            if k in errors:
-                continue
-            location = Point(float(lon[k]), float(lat[k]), srid=4490)
+        located = [(i, {**p, "location": Point(float(lon[k]), float(lat[k]), srid=4490)})
+                   for k, (i, p) in enumerate(parsed) if k not in errors]  # fmt: skip
+
+        def store(p: dict) -> None:
+            nonlocal created
+            location = p["location"]
             site = Site.objects.filter(enterprise=enterprise, footprint__intersects=location).first()
             permit, was_created = WorkPermit.objects.update_or_create(
                 enterprise=enterprise,
@@ -574,7 +651,8 @@ def handle_permits(enterprise: Enterprise, records: list) -> Report:
                     "guardian_id": people.get(p["guardian"]),
                     "approver_id": people.get(p["approver"]),
                     "video_url": p["videos"][0]["url"] if p["videos"] else "",
-                    "attributes": {"reported": p["raw"], "deleted": p["deleted"]},
+                    "attributes": {"reported": p["raw"]},
+                    "deleted": p["deleted"],
                 },
             )
             created += was_created
@@ -594,8 +672,10 @@ def handle_permits(enterprise: Enterprise, records: list) -> Report:
                         url=link["url"],
                         defaults={k2: link[k2] for k2 in ("name", "content_type", "size")},
                     )
-            report.relay.append(p["raw"])
-    report.accepted = len(parsed) - len(errors)
+
+        stored = _store_each(located, report, store)
+    report.relay = [p["raw"] for _, p in stored]
+    report.accepted = len(stored)
     report.extra = {"created": created, "updated": report.accepted - created}
     report.rejected.sort(key=lambda r: r.index)
     return report

@@ -6,12 +6,17 @@ A RecordError is about one record: the batch goes on with the others. Reports li
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 MAX_FUTURE = timedelta(minutes=5)
 EPOCH_MS_MIN = 946_684_800_000  # 2000-01-01: smaller numbers are not epoch milliseconds
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # no record of this service's kind is older
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+MAX_DEPTH = 8  # objects and lists inside a record (B.5's ALARM_AREA members are at depth 2)
+DIGITS = re.compile(r"[0-9]+")
 
 
 class RecordError(ValueError):
@@ -41,6 +46,25 @@ def _given(record: dict, field: str, optional: bool) -> Any:
     return value
 
 
+def check_shape(record: object, depth: int = 0, path: str = "") -> None:
+    """Any record, before its fields are read: nesting no deeper than MAX_DEPTH, no NUL character in any text
+    (PostgreSQL stores none; a NUL would abort the whole batch's transaction), keys are text."""
+    if depth > MAX_DEPTH:
+        raise RecordError(path or "record", f"is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(record, str):
+        if "\x00" in record:
+            raise RecordError(path or "record", "contains a NUL character")
+    elif isinstance(record, dict):
+        for k, v in record.items():
+            name = f"{path}.{k}" if path else str(k)
+            if "\x00" in str(k):
+                raise RecordError(path or "record", "a field name contains a NUL character")
+            check_shape(v, depth + 1, name)
+    elif isinstance(record, list):
+        for k, v in enumerate(record):
+            check_shape(v, depth + 1, f"{path}[{k}]")
+
+
 def required(record: dict, field: str) -> Any:
     return _given(record, field, optional=False)
 
@@ -49,9 +73,11 @@ def text(record: dict, field: str, *, max_length: int = 200, optional: bool = Fa
     value = _given(record, field, optional)
     if value is None:
         return ""
-    if not isinstance(value, (str, int)):
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise RecordError(field, f"must be a string, not {type(value).__name__}")
     value = str(value).strip()
+    if "\x00" in value:
+        raise RecordError(field, "contains a NUL character")
     if len(value) > max_length:
         raise RecordError(field, f"is {len(value)} characters long, at most {max_length}")
     return value
@@ -107,10 +133,10 @@ def timestamp(record: dict, field: str, *, now: datetime | None = None, optional
         return None
     if isinstance(value, bool):
         raise RecordError(field, "must be a time, not true/false")
-    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
-        ms = int(value)
-        if ms < EPOCH_MS_MIN:
-            raise RecordError(field, f"{value!r} is not epoch milliseconds (before 2000)")
+    if isinstance(value, (int, float)) or (isinstance(value, str) and DIGITS.fullmatch(value.strip())):
+        ms = float(value)
+        if not EPOCH_MS_MIN <= ms < LATEST.timestamp() * 1000:
+            raise RecordError(field, f"{value!r} is not epoch milliseconds between 2000 and 2100")
         when = datetime.fromtimestamp(ms / 1000.0, tz=UTC)
     elif isinstance(value, str):
         try:
@@ -119,6 +145,8 @@ def timestamp(record: dict, field: str, *, now: datetime | None = None, optional
             raise RecordError(field, f"{value!r} is neither ISO 8601 nor epoch milliseconds") from None
         if when.tzinfo is None:
             raise RecordError(field, f"{value!r} has no UTC offset; write e.g. 2026-11-21T09:00:00+08:00")
+        if not EARLIEST <= when < LATEST:
+            raise RecordError(field, f"{value!r} is not between 2000 and 2100")
     else:
         raise RecordError(field, f"must be a time, not {type(value).__name__}")
     now = now or datetime.now(UTC)
@@ -126,3 +154,17 @@ def timestamp(record: dict, field: str, *, now: datetime | None = None, optional
         raise RecordError(field, f"{when.isoformat()} is {(when - now).total_seconds():.0f} s in the future "
                                  "(clock skew over 5 minutes)")  # fmt: skip
     return when.astimezone(UTC)
+
+
+def text_list(record: dict, field: str, *, max_length: int = 64, max_items: int = 1000) -> list[str]:
+    """A list of ids (AQ 3064.2 WORKER_IDS): a JSON list, or one comma-separated text; never a text's letters."""
+    value = record.get(field)
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = [v for v in value.split(",") if v.strip()]
+    if not isinstance(value, list):
+        raise RecordError(field, f"must be a list of ids or a comma-separated text, not {type(value).__name__}")
+    if len(value) > max_items:
+        raise RecordError(field, f"has {len(value)} ids, at most {max_items}")
+    return [text({field: v}, field, max_length=max_length) for v in value]

@@ -50,6 +50,7 @@ class WorkPermit(Timestamped):
     is_contractor_work = models.BooleanField(default=False)
     video_url = models.URLField(max_length=512, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
+    deleted = models.BooleanField(default=False, help_text="withdrawn by its enterprise (DELETED=1): kept, not shown")
 
     class Meta:
         ordering = ["-planned_start"]

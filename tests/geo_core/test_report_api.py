@@ -24,11 +24,14 @@ from geo_core.models import (
     RelayOutbox,
     ReportedAlarm,
     ReportedGathering,
+    Site,
     Subject,
     SubjectState,
     WorkPermit,
     Zone,
 )
+
+from tests.geo_core.conftest import square
 
 pytestmark = pytest.mark.django_db
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -230,6 +233,7 @@ def test_personnel_upsert_masks_id_numbers_and_reports_bad_types(client, cred):
     ],
 )
 def test_zone_geometry_in_any_of_the_accepted_forms(client, cred, geo):
+    Site(enterprise=cred.enterprise, name="厂区", footprint=square(121.405, 30.785, 0.006)).save()
     answer = post(client, cred, "zones", [{"ID": "Z1", "ZONE_NAME": "罐区", "ZONE_TYPE": "1", "GEO": geo}]).json()
     assert answer["accepted"] == 1, answer
     zone = Zone.objects.get(external_id="Z1")

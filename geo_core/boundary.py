@@ -1,0 +1,136 @@
+"""The HTTP boundary, in one place: what any request meets before and after a view.
+
+- `BodyLimit` (ASGI): a request body over MAX_BODY is refused with 413 however it is sent (Content-Length or chunked),
+  before Django reads it.
+- `ErrorBoundary` (Django middleware): an exception a view lets out becomes the answer geo_core.errors' table gives
+  it; Django's ValidationError a 400 with its fields; the database refusing a value a 400 (bad input reached the
+  database: logged, never a 500); an exhausted connection pool a 503 with Retry-After (REL-2).
+- `Hardening` (Django middleware): security headers on every answer, `Cache-Control: private` on per-user data.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.db import DataError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.deprecation import MiddlewareMixin
+from psycopg_pool import PoolTimeout
+
+from geo_core.errors import error_response, status_for
+
+log = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024 * 1024
+RETRY_AFTER_S = 2
+# Ready for the web pages: everything from this server; MapLibre and Cesium need workers from blob: and WebGL.
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; worker-src 'self' blob:; child-src 'self' blob:; "
+    "style-src 'self' 'unsafe-inline'; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def busy(reason: str = "the service is busy") -> JsonResponse:
+    """503 with Retry-After: the caller should come back, nothing it sent was kept."""
+    return JsonResponse(
+        {"error": f"{reason}; retry in {RETRY_AFTER_S} s"}, status=503, headers={"Retry-After": str(RETRY_AFTER_S)}
+    )
+
+
+def pool_exhausted(exc: BaseException) -> bool:
+    while exc is not None:
+        if isinstance(exc, PoolTimeout):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def answer_for(exc: Exception) -> HttpResponse | None:
+    """The answer for an exception a view let out, or None for a real fault (a 500, logged by Django)."""
+    if status_for(exc) is not None:
+        return error_response(exc)
+    if isinstance(exc, ValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        first = next(iter(fields.items()))
+        return JsonResponse(
+            {"error": "invalid", "field": first[0], "reason": "; ".join(first[1]), "fields": fields},
+            status=400,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return JsonResponse({"error": str(exc)}, status=413)
+    if pool_exhausted(exc):
+        log.warning("database pool exhausted; answered 503")
+        return busy("no database connection free")
+    if isinstance(exc, DataError):
+        log.warning("the database refused a value", extra={"error": str(exc)[:300]})
+        return JsonResponse({"error": "a value is out of range or malformed", "reason": str(exc).split("\n")[0]},
+                            status=400)  # fmt: skip
+    return None
+
+
+class ErrorBoundary(MiddlewareMixin):
+    """Django middleware around every view (sync and async): exceptions to answers by `answer_for`."""
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        return answer_for(exc)
+
+
+class Hardening(MiddlewareMixin):
+    """Security headers on every answer; per-user answers are never kept by shared caches."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        harden(request, response)
+        return response
+
+
+def harden(request: HttpRequest, response: HttpResponse) -> None:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure():
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    personal = "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES
+    if personal and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "private, no-cache"
+    if personal:
+        vary = response.headers.get("Vary", "")
+        if "Authorization" not in vary:
+            response.headers["Vary"] = ", ".join(v for v in (vary, "Authorization, Cookie") if v)
+
+
+class BodyLimit:
+    """ASGI: refuse a body over `limit` bytes with 413 before the application reads it, whatever the transfer
+    encoding; the body read so far is handed on unchanged."""
+
+    def __init__(self, app, limit: int = MAX_BODY):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        messages, size = [], 0
+        while True:
+            msg = await receive()
+            messages.append(msg)
+            if msg["type"] != "http.request":
+                break
+            size += len(msg.get("body", b""))
+            if size > self.limit:
+                body = orjson.dumps({"error": f"request body over {self.limit} bytes"})
+                headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+                await send({"type": "http.response.start", "status": 413, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            if not msg.get("more_body", False):
+                break
+
+        async def replay():
+            return messages.pop(0) if messages else await receive()
+
+        return await self.app(scope, replay, send)
