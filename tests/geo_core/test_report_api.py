@@ -30,7 +30,6 @@ from geo_core.models import (
     WorkPermit,
     Zone,
 )
-
 from tests.geo_core.conftest import square
 
 pytestmark = pytest.mark.django_db
