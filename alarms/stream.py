@@ -15,6 +15,7 @@ import time
 import orjson
 import psycopg
 from asgiref.sync import sync_to_async
+from django.db import DatabaseError
 from django.db.models import BooleanField, ExpressionWrapper, Value
 from django.http import HttpRequest, StreamingHttpResponse
 
@@ -23,9 +24,10 @@ from alarms.redact import redact
 from alarms.store import CHANNEL
 from geo_core.access import authenticate
 from geo_core.db import conninfo
-from geo_core.errors import error_response
+from geo_core.errors import BadRequestError, error_response
 from geo_core.params import INT, integer
 from geo_core.scope import Scope
+from geo_core.streams import SLOTS, guarded, released
 
 log = logging.getLogger(__name__)
 POLL_S = 1.0  # the longest a client waits without a NOTIFY (a fallback: the bell normally rings first)
@@ -92,6 +94,7 @@ class Bell:
 BELL = Bell()
 
 
+@released
 def _fetch(low: int, scope: Scope) -> list[tuple[int, str, dict, bool]]:
     """The next events after `low`, each with whether the caller may see its alarm (every id is needed to settle
     the cursor), the visible payloads with what the caller may not read withheld."""
@@ -103,6 +106,7 @@ def _fetch(low: int, scope: Scope) -> list[tuple[int, str, dict, bool]]:
     return out
 
 
+@released
 def _start(request: HttpRequest) -> int:
     last = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
     if last is not None and INT.fullmatch(last.strip()):
@@ -113,11 +117,15 @@ def _start(request: HttpRequest) -> int:
 
 async def alarm_stream(request: HttpRequest):
     try:
-        access = await sync_to_async(authenticate)(request)
+        access = await sync_to_async(released(authenticate))(request)
         low = await sync_to_async(_start)(request)
-    except PermissionError as exc:
+    except (PermissionError, BadRequestError) as exc:
         return error_response(exc)
     scope = access.scope
+    caller = f"user:{access.user.pk}"
+    refused = SLOTS.take(caller)
+    if refused is not None:
+        return refused
 
     async def events():
         cursor = Cursor(low)
@@ -125,7 +133,12 @@ async def alarm_stream(request: HttpRequest):
         quiet = time.monotonic()
         while True:
             bell = BELL.current()  # taken before reading: a change committed meanwhile rings it
-            rows = await sync_to_async(_fetch)(cursor.low, scope)
+            try:
+                rows = await sync_to_async(_fetch)(cursor.low, scope)
+            except DatabaseError as exc:  # pool busy or database away: this stream waits, it does not die
+                log.warning("alarm stream read failed; retrying", extra={"error": str(exc)[:200]})
+                await asyncio.sleep(POLL_S)
+                continue
             ids = cursor.fresh([r[0] for r in rows])
             wanted = set(ids)
             out = []
@@ -143,7 +156,7 @@ async def alarm_stream(request: HttpRequest):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(bell.wait(), POLL_S)
 
-    resp = StreamingHttpResponse(events(), content_type="text/event-stream")
+    resp = StreamingHttpResponse(guarded(events(), caller), content_type="text/event-stream")
     resp["Cache-Control"] = "no-cache"
     resp["X-Accel-Buffering"] = "no"
     return resp

@@ -13,12 +13,13 @@ RESUME_WINDOW_S).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime
 
 import orjson
 from asgiref.sync import sync_to_async
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, StreamingHttpResponse
 
 from geo_core.access import authenticate
@@ -26,7 +27,9 @@ from geo_core.errors import BadRequestError, error_response
 from geo_core.params import INT, integer
 from geo_core.params import bbox as parse_bbox
 from geo_core.scope import Scope
+from geo_core.streams import SLOTS, guarded, released
 
+log = logging.getLogger(__name__)
 INTERVAL_S = 2.0
 KEEPALIVE_S = 15.0
 RESUME_WINDOW_S = 600.0
@@ -44,6 +47,7 @@ WHERE s.kind = ANY(%(kinds)s) AND st.updated_at > %(since)s AND {scope} {view}
 """
 
 
+@released
 def _rows(view: dict, since: datetime, snapshot: bool) -> tuple[list, list, int]:
     sql = ROWS.format(
         scope=Scope.sql("s.enterprise_id", "st.geom"),
@@ -64,7 +68,7 @@ def _event(kind: str, cursor: int, body: dict) -> bytes:
 
 async def live_stream(request: HttpRequest):
     try:
-        access = await sync_to_async(authenticate)(request)
+        access = await sync_to_async(released(authenticate))(request)
         names = [n for n in request.GET.get("layers", "people,welders,cameras").split(",") if n]
         unknown = [n for n in names if n not in KINDS]
         if unknown:
@@ -72,6 +76,8 @@ async def live_stream(request: HttpRequest):
         if not request.GET.get("bbox"):
             raise BadRequestError("bbox: required (minlon,minlat,maxlon,maxlat of the map view)")
         x0, y0, x1, y1 = parse_bbox(request.GET["bbox"])
+        last = request.headers.get("Last-Event-ID", "")
+        cursor = integer(last, "Last-Event-ID", 0, 2**62) if INT.fullmatch(last) else None
     except (PermissionError, BadRequestError) as exc:
         return error_response(exc)
     view = {
@@ -79,8 +85,6 @@ async def live_stream(request: HttpRequest):
         "kinds": sorted({k for n in names for k in KINDS[n]}),
         "scope": access.scope,
     }
-    last = request.headers.get("Last-Event-ID", "")
-    cursor = integer(last, "Last-Event-ID", 0, 2**62) if INT.fullmatch(last) else None
     resume = cursor if cursor is not None and time.time() - cursor / 1e6 < RESUME_WINDOW_S else None
 
     async def events():
@@ -99,7 +103,11 @@ async def live_stream(request: HttpRequest):
         while True:
             await asyncio.sleep(INTERVAL_S)
             since = datetime.fromtimestamp(cursor / 1e6, UTC)
-            upsert, gone, newest = await sync_to_async(_rows)(view, since, False)
+            try:
+                upsert, gone, newest = await sync_to_async(_rows)(view, since, False)
+            except DatabaseError as exc:  # pool busy or database away: this stream waits, it does not die
+                log.warning("live stream read failed; retrying", extra={"error": str(exc)[:200]})
+                continue
             if visible is not None:
                 gone = [i for i in gone if i in visible]
                 visible.difference_update(gone)
@@ -127,7 +135,11 @@ async def live_stream(request: HttpRequest):
                 quiet = time.monotonic()
                 yield b": keep-alive\n\n"
 
-    resp = StreamingHttpResponse(events(), content_type="text/event-stream")
+    caller = f"user:{access.user.pk}"
+    refused = SLOTS.take(caller)
+    if refused is not None:
+        return refused
+    resp = StreamingHttpResponse(guarded(events(), caller), content_type="text/event-stream")
     resp["Cache-Control"] = "no-cache"
     resp["X-Accel-Buffering"] = "no"
     return resp
