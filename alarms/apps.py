@@ -9,5 +9,8 @@ class AlarmsConfig(AppConfig):
 
     def ready(self) -> None:
         from alarms.defaults import after_migrate
+        from alarms.models import AlarmRule, Suppression
+        from geo_core import audit
 
         post_migrate.connect(after_migrate, sender=self)
+        audit.watch(AlarmRule, Suppression, fields=("type", "active"))

@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils import timezone
 
+from geo_core import audit, lockout
+from geo_core.audit import address_of
 from geo_core.models import ApiToken, Enterprise, UserProfile
 from geo_core.models.accounts import token_digest
 from geo_core.scope import Scope
@@ -61,9 +63,14 @@ def _from_bearer(request: HttpRequest) -> Access | None:
     hit = _tokens.get(digest)
     if hit is not None and hit[0] > now:
         return hit[1]
+    address = address_of(request)
+    keys = lockout.keys(None, address)
+    lockout.check(keys)
     row = ApiToken.objects.select_related("user").filter(digest=digest, revoked_at__isnull=True).first()
     if row is None or not row.user.is_active:
         _tokens.pop(digest, None)
+        lockout.failed(keys, address, "bearer token")
+        audit.record("token_failed", "token", "", {}, actor_name="anonymous", address=address)
         raise NotSignedInError("the bearer token is unknown or revoked")
     if now - _last_used.get(row.pk, -LAST_USED_EVERY_S) >= LAST_USED_EVERY_S:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
@@ -98,6 +105,7 @@ def access_for(user) -> Access:
 def authenticate(request: HttpRequest) -> Access:
     access = _from_bearer(request)
     if access is not None:
+        audit.acting(access.user, access.user.get_username(), address_of(request))
         return access
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

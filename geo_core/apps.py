@@ -9,6 +9,7 @@ class GeoCoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from geo_core import partitions
+        from geo_core import audit, partitions
 
         post_migrate.connect(partitions.ensure_after_migrate, sender=self)
+        audit.connect()

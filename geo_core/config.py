@@ -100,6 +100,9 @@ class Config:
     # across requests under ASGI, and a new connection per request costs more than the request).
     db_pool: bool = False
     db_pool_max: int = 10
+    # SEC-2: idle session lifetime; behind TLS (secure cookies, HSTS, redirect to https).
+    session_idle_s: int = 1800
+    tls: bool = False
 
 
 KNOWN_GEO_VARS = {
@@ -124,6 +127,8 @@ KNOWN_GEO_VARS = {
     "GEO_DEVICE_TOKEN",
     "GEO_DB_POOL",
     "GEO_DB_POOL_MAX",
+    "GEO_SESSION_IDLE_S",
+    "GEO_TLS",
 }
 
 
@@ -172,6 +177,8 @@ def load() -> Config:
         device_token=os.environ.get("GEO_DEVICE_TOKEN", ""),
         db_pool=_bool("GEO_DB_POOL", False),
         db_pool_max=_int("GEO_DB_POOL_MAX", 10, 1, 200),
+        session_idle_s=_int("GEO_SESSION_IDLE_S", 1800, 60, 86400),
+        tls=_bool("GEO_TLS", False),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )
 

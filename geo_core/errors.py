@@ -9,6 +9,7 @@ from django.http import JsonResponse
 
 from coord_transform.errors import CalibrationError, TransformError
 from geo_core.access import DeniedError, NotSignedInError
+from geo_core.lockout import LockedOutError
 
 
 class RequestTooLargeError(ValueError):
@@ -34,6 +35,7 @@ STATUS = {
     RequestTooLargeError: 413,
     NotFoundError: 404,
     ConflictError: 409,
+    LockedOutError: 429,
     NotSignedInError: 401,
     DeniedError: 403,
 }
@@ -53,4 +55,5 @@ def error_response(exc: Exception) -> JsonResponse:
     body = exc.as_dict() if isinstance(exc, TransformError) else {"error": str(exc)}
     if isinstance(exc, CalibrationError) and exc.report is not None:
         body["report"] = exc.report.to_dict()
-    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, LockedOutError) else None
+    return JsonResponse(body, status=status, headers=headers, json_dumps_params={"ensure_ascii": False})

@@ -50,9 +50,22 @@ def database_status() -> dict[str, object]:
 
 
 def healthz(request):
+    """Anonymous callers (load balancers) learn up or down; supervisors also get versions, broker and counts."""
     db = database_status()
-    body: dict[str, object] = {"status": "ok" if db["ok"] else "unavailable", "database": db}
+    status = 200 if db["ok"] else 503
+    body: dict[str, object] = {"status": "ok" if db["ok"] else "unavailable"}
+    if not db["ok"] or not _is_supervisor(request):
+        return JsonResponse(body, status=status)
+    body["database"] = db
     body["broker"] = broker_status()
-    if db["ok"]:
-        body["counts"] = scene_counts()
-    return JsonResponse(body, status=200 if db["ok"] else 503, json_dumps_params={"ensure_ascii": False})
+    body["counts"] = scene_counts()
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _is_supervisor(request) -> bool:
+    from geo_core.access import authenticate
+
+    try:
+        return authenticate(request).role == "supervisor"
+    except PermissionError:
+        return False

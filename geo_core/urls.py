@@ -7,6 +7,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
+from geo_core.audit import audit_view
 from geo_core.health import healthz
 from geo_core.ingest.device_api import messages_view, single_view
 from geo_core.ingest.report_api import report_view
@@ -14,6 +15,7 @@ from geo_core.transform_api import transform_view
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("api/audit/", audit_view, name="audit"),
     path("api/transform", transform_view, name="transform"),
     path("api/report/v1/<slug:feed>", report_view, name="report"),
     path("api/devices/v1/messages", messages_view, name="device-messages"),

@@ -104,7 +104,7 @@ def stack(fontstack: str) -> tuple[str, ...]:
     """The fonts we have of a requested stack ("A,B"), in its order; LookupError naming what we have otherwise."""
     names = tuple(n.strip() for n in fontstack.split(",") if n.strip() in fonts())
     if not names:
-        raise LookupError(f"no font of {fontstack!r} here; fonts: {', '.join(sorted(fonts()))}")
+        raise LookupError(f"no font of {fontstack[:80]!r} here; the style's fonts are the ones to ask for")
     return names
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from geo_core.access import authenticate
 from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
 from geo_core.params import bbox as parse_bbox
-from geo_core.params import instant
+from geo_core.params import instant, integer
 from geo_core.scope import EVERYTHING, Scope
 from layers import cql2, features, registry, tiling
 from layers.registry import Layer
@@ -560,7 +560,7 @@ def glyphs(request: HttpRequest, fontstack: str, start: str, end: str) -> HttpRe
     """A glyph range for the style's labels; fonts hold no data, so no sign-in is asked."""
     from layers import glyphs as g
 
-    first, last = int(start), int(end)
+    first, last = integer(start, "start", 0, 65280), integer(end, "end", 255, 65535)
     if last != first + 255:
         raise BadRequestError(f"a glyph range is 256 code points (start-start+255), not {start}-{end}")
     try:

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from geo_core import audit
 from geo_core.ingest import liveness, relay
 from geo_core.ingest.auth import AuthError, ForbiddenError, verify
 from geo_core.ingest.feeds import HANDLERS, LIVENESS_FEED
@@ -40,6 +41,7 @@ def report_view(request: HttpRequest, feed: str):
     except AuthError as exc:
         return _answer(401, {"error": str(exc)})
     enterprise = cred.enterprise
+    audit.acting(None, f"credential:{cred.app_id}", audit.address_of(request))
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

@@ -1,6 +1,6 @@
 """The domain model (STO-1). Every geometry is CGCS2000 geographic, SRID 4490 (CRS-1)."""
 
-from geo_core.models.accounts import ApiToken, UserProfile
+from geo_core.models.accounts import ApiToken, AuditEvent, SignInFailure, UserProfile
 from geo_core.models.calibrations import ShanghaiCalibration
 from geo_core.models.enterprises import Enterprise, Park, Site
 from geo_core.models.ingest import (
@@ -24,6 +24,7 @@ from geo_core.models.zones import TimeWindow, Zone
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "Certificate",
     "DeviceEvent",
     "Enterprise",
@@ -42,6 +43,7 @@ __all__ = [
     "ReportedAlarm",
     "ReportedGathering",
     "ShanghaiCalibration",
+    "SignInFailure",
     "Site",
     "Subject",
     "SubjectState",

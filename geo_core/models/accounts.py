@@ -61,3 +61,37 @@ class ApiToken(models.Model):
     def issue(cls, user, name: str = "") -> tuple[ApiToken, str]:
         token = secrets.token_urlsafe(32)
         return cls.objects.create(user=user, name=name, digest=token_digest(token)), token
+
+
+class AuditEvent(models.Model):
+    """SEC-2: who did what, from where, when: sign-ins (and failures), permission changes, changes of fences, zones,
+    permits, calibrations and alarm rules. Written by geo_core.audit; read by supervisors at /api/audit/."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")  # fmt: skip
+    actor_name = models.CharField(max_length=150, blank=True, help_text="user name, credential id, or 'system'")
+    address = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=32, db_index=True)  # login, login_failed, locked, created, changed ...
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.target_type} {self.target_id}"
+
+
+class SignInFailure(models.Model):
+    """Failed sign-ins (passwords, bearer tokens) per account or address, for lockout (SEC-2); shared by every
+    process through the database."""
+
+    key = models.CharField(max_length=200, unique=True, help_text="account:<name> or address:<ip>")
+    failures = models.PositiveIntegerField(default=0)
+    first_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures}"

@@ -26,6 +26,7 @@ SECRET = "BSECRET"  # in every name of the far side
 # scoped, checked through the stream's own query), "admin" (Django admin's staff sign-in).
 MATRIX = {
     "healthz": "public",
+    "audit": "supervisor",
     "transform": "public",
     "report": "report",
     "device-messages": "device",
@@ -256,16 +257,16 @@ def test_the_streams_apply_the_same_scope(world):
     publish(world["alarm_b"], "raised")
     publish(world["alarm_a_in_b_zone"], "raised")
     scope = access_for(world["users"]["enterprise"]).scope
-    rows = _fetch(0, scope)
+    rows = _fetch.__wrapped__(0, scope)  # unwrapped: the wrapper gives the test's connection back
     seen = [r for r in rows if r[3]]
     assert [r[2]["id"] for r in seen] == [world["alarm_a_in_b_zone"].id]
     assert SECRET not in str(seen)
-    everyone = _fetch(0, access_for(world["users"]["supervisor"]).scope)
+    everyone = _fetch.__wrapped__(0, access_for(world["users"]["supervisor"]).scope)
     assert sum(r[3] for r in everyone) == 2
     for role in ("enterprise", "district"):
         view = {"bbox": {"x0": 120, "y0": 30, "x1": 123, "y1": 32}, "kinds": ["person", "welder"],
                 "scope": access_for(world["users"][role]).scope}  # fmt: skip
-        upsert, _, _ = _rows(view, datetime.fromtimestamp(0, UTC), True)
+        upsert, _, _ = _rows.__wrapped__(view, datetime.fromtimestamp(0, UTC), True)
         ids = {r[0] for r in upsert}
         far = world[f"B{SECRET}"]["person"].id
         assert far not in ids
