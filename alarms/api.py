@@ -21,7 +21,7 @@ from geo_core.access import Access, DeniedError, authenticate, scoped
 from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
 from geo_core.models import Enterprise, TimeWindow, Zone
 from geo_core.params import bbox as parse_bbox
-from geo_core.params import instant, integer
+from geo_core.params import instant, integer, query_integer, text
 
 MAX_LIMIT = 1000
 
@@ -76,19 +76,6 @@ def _bbox(value: str) -> Polygon:
     return Polygon.from_bbox(parse_bbox(value, strict=True))
 
 
-def _int(request: HttpRequest, name: str, default: int, hi: int) -> int:
-    raw = request.GET.get(name)
-    if raw is None:
-        return default
-    try:
-        v = int(raw)
-    except ValueError:
-        raise BadRequestError(f"{name}: {raw!r} is not an integer") from None
-    if not 0 <= v <= hi:
-        raise BadRequestError(f"{name}: must be between 0 and {hi}")
-    return v
-
-
 def alarms_queryset(access: Access):
     qs = Alarm.objects.select_related("subject", "zone", "permit", "work_order")
     return scoped(qs, access, "enterprise", "location").exclude(status=AlarmStatus.SUPPRESSED)
@@ -130,8 +117,8 @@ def filter_alarms(qs, params) -> object:
 
 @api(("GET",))
 def alarm_list(request: HttpRequest, access: Access) -> HttpResponse:
-    limit = _int(request, "limit", 100, MAX_LIMIT)
-    offset = _int(request, "offset", 0, 10_000_000)
+    limit = query_integer(request, "limit", 100, 0, MAX_LIMIT)
+    offset = query_integer(request, "offset", 0, 0, 10_000_000)
     qs = filter_alarms(alarms_queryset(access), request.GET)
     total = qs.count()
     rows = list(qs.order_by("-raised_at", "-id")[offset : offset + limit])
@@ -162,8 +149,9 @@ def alarm_action(request: HttpRequest, access: Access, alarm_id: int, action: st
     alarms_queryset(access).get(pk=alarm_id)  # 404 outside the user's scope
     body = _body(request)
     comment = body.get("comment", "")
-    if not isinstance(comment, str) or len(comment) > 2000:
+    if not isinstance(comment, str):
         raise BadRequestError("comment: a text of at most 2000 characters")
+    comment = text(comment, "comment", 2000)
     if action == "resolve" and not comment.strip():
         raise BadRequestError("comment: resolving needs a comment saying what was done")
     alarm = lifecycle.act(alarm_id, action, access.user, comment, body.get("department"))
@@ -184,8 +172,8 @@ def work_orders(request: HttpRequest, access: Access) -> HttpResponse:
         qs = qs.filter(status__in=v.split(","))
     if v := request.GET.get("department"):
         qs = qs.filter(department=v)
-    limit = _int(request, "limit", 100, MAX_LIMIT)
-    offset = _int(request, "offset", 0, 10_000_000)
+    limit = query_integer(request, "limit", 100, 0, MAX_LIMIT)
+    offset = query_integer(request, "offset", 0, 0, 10_000_000)
     return _json({"count": qs.count(), "results": [_work_order(w) for w in qs[offset : offset + limit]]})
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from geo_core.access import authenticate
 from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
 from geo_core.params import bbox as parse_bbox
-from geo_core.params import instant, integer
+from geo_core.params import instant, integer, query_integer, query_number
 from geo_core.scope import EVERYTHING, Scope
 from layers import cql2, features, registry, tiling
 from layers.registry import Layer
@@ -282,13 +282,8 @@ def items(request: HttpRequest, collection: str) -> HttpResponse:
     scope = scope_for(request, [layer])
     g = request.GET
     q = features.Query(crs=_crs(g.get("crs"), "crs"), bbox_crs=_crs(g.get("bbox-crs"), "bbox-crs"))
-    try:
-        q.limit = min(int(g.get("limit", 10)), MAX_LIMIT)
-        q.offset = int(g.get("offset", 0))
-    except ValueError:
-        raise BadRequestError("limit and offset must be integers") from None
-    if q.limit < 1 or q.offset < 0:
-        raise BadRequestError("limit must be >= 1 and offset >= 0")
+    q.limit = min(query_integer(request, "limit", 10, 1, 10**9), MAX_LIMIT)
+    q.offset = query_integer(request, "offset", 0, 0, 10**12)
     if g.get("bbox"):
         q.bbox = parse_bbox(g["bbox"])
     if g.get("datetime"):
@@ -430,16 +425,27 @@ def openapi(request: HttpRequest) -> HttpResponse:
 # --- queries ----------------------------------------------------------------------------------------------------
 
 
+# Every number a query API takes, with the range it must lie in (geo_core.params refuses NaN, infinities, NUL).
+RANGES = {
+    "lon": (-180.0, 180.0),
+    "lat": (-90.0, 90.0),
+    "radius": (0.0, 100_000.0),
+    "k": (1, 1000),
+    "limit": (1, 1000),
+    "tolerance": (0.0, 1000.0),
+    "bandwidth": (10.0, 500.0),  # metres: the kernel's cost grows about cubically with it
+    "days": (1, 365),
+    "resolution": (0.00001, 0.1),  # degrees per pixel of a density GeoTIFF
+}
+
+
 def _number(request: HttpRequest, name: str, default: float | None = None) -> float | None:
-    raw = request.GET.get(name)
-    if raw is None:
-        if default is None and name in ("lon", "lat"):
-            raise BadRequestError(f"{name}: required")
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise BadRequestError(f"{name}: {raw!r} is not a number") from None
+    if request.GET.get(name) is None and default is None and name in ("lon", "lat"):
+        raise BadRequestError(f"{name}: required")
+    lo, hi = RANGES[name]
+    if isinstance(lo, int):
+        return query_integer(request, name, None if default is None else int(default), lo, hi)
+    return query_number(request, name, default, lo, hi)
 
 
 @handled

@@ -54,13 +54,26 @@ def loaded_demo() -> Park | None:
     return Park.objects.filter(code=PARK_CODE).first()
 
 
+SERVICE_DB = "geoservice"  # the database `make run` serves (scripts/services.sh)
+
+
+def demo_dir() -> Path:
+    """Where the demo's credentials and users are written: .var/demo/ for the service's own database, a folder of
+    its own for any other (tests, benchmarks), so that they never overwrite the running demo's files."""
+    from django.db import connection
+
+    base = Path(settings.BASE_DIR) / ".var" / "demo"
+    name = connection.settings_dict["NAME"]
+    return base if name == SERVICE_DB else base / "other" / name
+
+
 def demo_credentials(path: Path | None = None) -> Path:
     """Issue a report API credential to every demo enterprise that has none, and write them all to
     .var/demo/credentials.json so a new user can try the signed API."""
     from geo_core.ingest.auth import issue
 
     park = loaded_demo()
-    path = path or Path(settings.BASE_DIR) / ".var" / "demo" / "credentials.json"
+    path = path or demo_dir() / "credentials.json"
     rows = []
     for e in Enterprise.objects.filter(park=park).order_by("company_code"):
         cred = e.credentials.filter(active=True).first() or issue(e)
@@ -82,7 +95,7 @@ def demo_users(path: Path | None = None) -> Path:
     from geo_core.models import ApiToken, Region
 
     park = loaded_demo()
-    path = path or Path(settings.BASE_DIR) / ".var" / "demo" / "users.json"
+    path = path or demo_dir() / "users.json"
     enterprises = list(Enterprise.objects.filter(park=park).order_by("company_code"))
     wanted = ["supervisor", "officer-310116"] + [f"ent-{e.company_code}" for e in enterprises]
     if path.exists():

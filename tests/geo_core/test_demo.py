@@ -106,3 +106,21 @@ def test_full_demo_park_has_everything_the_service_deals_with():
     pairs = set(Site.objects.values_list("district__code", "enterprise_id"))
     assert counts == dict(Counter(code for code, _ in pairs))
     assert counts[JINSHAN] + counts[FENGXIAN] > 29  # some enterprises are in both
+
+
+@pytest.mark.django_db
+def test_tests_and_benchmarks_never_write_the_running_demos_files():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from geo_core.demo.loader import demo_credentials, demo_dir
+
+    running = Path(settings.BASE_DIR) / ".var" / "demo"
+    assert demo_dir() != running
+    assert demo_dir().parent == running / "other"
+    before = (running / "credentials.json").read_bytes() if (running / "credentials.json").exists() else None
+    written = demo_credentials()
+    assert written.parent == demo_dir()
+    after = (running / "credentials.json").read_bytes() if (running / "credentials.json").exists() else None
+    assert after == before
