@@ -16,6 +16,8 @@ MAX_TEXT = 2000
 
 
 def text(value: str, name: str, max_length: int = MAX_TEXT) -> str:
+    if not isinstance(value, str):
+        raise BadRequestError(f"{name}: must be a text, not {type(value).__name__}")
     if "\x00" in value:
         raise BadRequestError(f"{name}: contains a NUL character")
     if len(value) > max_length:
