@@ -21,7 +21,7 @@ from geo_core.access import Access, DeniedError, authenticate, scoped
 from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
 from geo_core.models import Enterprise, TimeWindow, Zone
 from geo_core.params import bbox as parse_bbox
-from geo_core.params import instant, integer, query_integer, text
+from geo_core.params import instant, integer, members, query_integer, text
 
 MAX_LIMIT = 1000
 
@@ -187,6 +187,12 @@ def work_order_detail(request: HttpRequest, access: Access, number: str) -> Http
 
 RULE_FIELDS = ("name", "type", "active", "severity", "params", "zone_kinds", "subject_kinds", "person_types", "tags",
                "window_mode", "route_department", "route_enterprise", "description")  # fmt: skip
+RULE_BODY = {"name": "text", "type": "text", "active": "bool", "severity": "text", "params": "object",
+             "zone_kinds": "texts", "subject_kinds": "texts", "person_types": "texts", "tags": "texts",
+             "window_mode": "text", "route_department": "text", "route_enterprise": "bool", "description": "text",
+             "zones": "ints?", "time_windows": "texts?", "enterprise": "text?", "id": "int"}  # fmt: skip
+SUPPRESSION_BODY = {"name": "text", "types": "texts", "zone": "int?", "enterprise": "text?", "starts_at": "text?",
+                    "ends_at": "text?", "time_window": "text?", "reason": "text"}  # fmt: skip
 
 
 def _rules(access: Access):
@@ -209,9 +215,7 @@ def _rule(r: AlarmRule, access: Access) -> dict:
 
 
 def _save_rule(rule: AlarmRule, body: dict, partial: bool) -> AlarmRule:
-    unknown = set(body) - set(RULE_FIELDS) - {"zones", "time_windows", "enterprise", "id"}
-    if unknown:
-        raise BadRequestError(f"unknown fields {sorted(unknown)}")
+    members(body, RULE_BODY)
     if not partial:
         missing = {"name", "type"} - set(body)
         if missing:
@@ -287,8 +291,8 @@ def suppressions(request: HttpRequest, access: Access) -> HttpResponse:
         return _json({"results": [_suppression(s) for s in qs]})
     if not access.can_manage_rules:
         raise DeniedError("only supervisors set suppression windows")
-    body = _body(request)
-    unknown = sorted(set(body["types"]) - set(TYPES)) if isinstance(body.get("types"), list) else []
+    body = members(_body(request), SUPPRESSION_BODY)
+    unknown = sorted(set(body.get("types", [])) - set(TYPES))
     if unknown:
         raise BadRequestError(f"types: unknown {unknown}")
     s = Suppression(

@@ -91,3 +91,38 @@ def bbox(value: str, name: str = "bbox", strict: bool = False) -> tuple[float, f
     if (v[0] >= v[2] or v[1] >= v[3]) if strict else (v[0] > v[2] or v[1] > v[3]):
         raise BadRequestError(f"{name}: min must be below max")
     return v[0], v[1], v[2], v[3]
+
+
+# JSON body members: the type each must have ("text", "bool", "int", "object", "texts", "ints"; a trailing "?"
+# allows null). One checker for every JSON body an API takes, so a wrong type is a 400 that names the member.
+def _is_text(v: object) -> bool:
+    return isinstance(v, str) and "\x00" not in v and len(v) <= MAX_TEXT
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and -(2**62) <= v <= 2**62
+
+
+_KINDS = {
+    "text": (_is_text, "a text"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "int": (_is_int, "an integer"),
+    "object": (lambda v: isinstance(v, dict), "an object"),
+    "texts": (lambda v: isinstance(v, list) and all(_is_text(x) for x in v), "a list of texts"),
+    "ints": (lambda v: isinstance(v, list) and all(_is_int(x) for x in v), "a list of integers"),
+}
+
+
+def members(body: dict, types: dict[str, str]) -> dict:
+    """The body's members checked against `types` (unknown members refused); returns the body."""
+    unknown = sorted(set(body) - set(types))
+    if unknown:
+        raise BadRequestError(f"unknown members {unknown}; known: {sorted(types)}")
+    for name, value in body.items():
+        kind = types[name]
+        if value is None and kind.endswith("?"):
+            continue
+        ok, what = _KINDS[kind.rstrip("?")]
+        if not ok(value):
+            raise BadRequestError(f"{name}: must be {what}" + (" or null" if kind.endswith("?") else ""))
+    return body

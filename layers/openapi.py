@@ -151,3 +151,95 @@ def document(base: str) -> dict:
             },
         },
     }
+
+
+def service_paths() -> dict:
+    """The map query APIs' paths for the service's OpenAPI document (geo_core.openapi)."""
+    from geo_core.openapi import op, param
+
+    layer_ids = [layer.id for layer in LAYERS]
+    num = {"type": "number"}
+    z, x, y = (param(n, "path", {"type": "integer", "minimum": 0}) for n in ("z", "x", "y"))
+    heat = param("source", "path", {"type": "string", "enum": ["welding", "alarms"]})
+    kde = [
+        param("bandwidth", "query", {"type": "number", "minimum": 10, "maximum": 500}),
+        param("days", "query", {"type": "integer", "minimum": 1, "maximum": 365}),
+    ]
+    return {
+        "/api/search": {
+            "get": op(
+                "find enterprises, people, machines, zones by name, id, chip or QR",
+                "search",
+                [
+                    param("q", "query", {"type": "string", "minLength": 2}, required=True),
+                    param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                ],
+            )
+        },
+        "/api/nearby/{layer}": {
+            "get": op(
+                "the k nearest features with geodesic metres",
+                "nearby",
+                [
+                    param("layer", "path", {"type": "string", "enum": layer_ids}),
+                    param("lon", "query", num, required=True),
+                    param("lat", "query", num, required=True),
+                    param("radius", "query", num),
+                    param("k", "query", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                ],
+            )
+        },
+        "/api/counts/districts": {"get": op("counts per district", "districtCounts")},
+        "/api/tracks/{external_id}": {
+            "get": op(
+                "a subject's track with stops and trips",
+                "track",
+                [
+                    param("external_id", "path", {"type": "string"}),
+                    param("from", "query", {"type": "string", "format": "date-time"}, required=True),
+                    param("to", "query", {"type": "string", "format": "date-time"}, required=True),
+                    param("tolerance", "query", num),
+                ],
+            )
+        },
+        "/tiles/heat/{source}/{z}/{x}/{y}.png": {
+            "get": op("a density tile", "heatTile", [heat, z, x, y, *kde], ok="image/png")
+        },
+        "/api/heat/{source}.tif": {
+            "get": op(
+                "a density GeoTIFF (COG, EPSG:4490)",
+                "heatGeoTiff",
+                [
+                    heat,
+                    param("bbox", "query", {"type": "string"}, "minlon,minlat,maxlon,maxlat", required=True),
+                    param("resolution", "query", num),
+                    *kde,
+                ],
+                ok="image/tiff",
+            )
+        },
+        "/tiles/{layers}.json": {
+            "get": op(
+                "TileJSON 3.0 of one or several layers",
+                "tilejson",
+                [
+                    param("layers", "path", {"type": "string"}, "comma-separated layer ids"),
+                    param("tms", "query", {"type": "string", "enum": list(grids())}),
+                ],
+            )
+        },
+        "/tiles/{layers}/{z}/{x}/{y}.pbf": {
+            "get": op(
+                "a vector tile of one or several layers",
+                "xyzTile",
+                [
+                    param("layers", "path", {"type": "string"}),
+                    z,
+                    x,
+                    y,
+                    param("tms", "query", {"type": "string", "enum": list(grids())}),
+                ],
+                ok="application/vnd.mapbox-vector-tile",
+            )
+        },
+    }

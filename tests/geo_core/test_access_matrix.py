@@ -27,6 +27,7 @@ SECRET = "BSECRET"  # in every name of the far side
 MATRIX = {
     "healthz": "public",
     "audit": "supervisor",
+    "openapi": "public",
     "transform": "public",
     "report": "report",
     "device-messages": "device",

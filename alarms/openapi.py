@@ -1,0 +1,90 @@
+"""The alarm APIs' paths for the service's OpenAPI document (geo_core.openapi)."""
+
+from __future__ import annotations
+
+from alarms.catalogue import TYPES
+from geo_core.openapi import op, param
+
+ACTIONS = ["acknowledge", "dispatch", "resolve", "close"]
+
+
+def service_paths() -> dict:
+    page = [
+        param("limit", "query", {"type": "integer", "minimum": 0, "maximum": 1000}),
+        param("offset", "query", {"type": "integer", "minimum": 0}),
+    ]
+    filters = [
+        param(n, "query", {"type": "string"})
+        for n in ("status", "category", "code", "type", "enterprise", "zone", "subject", "open", "bbox")
+    ]
+    times = [param(n, "query", {"type": "string", "format": "date-time"}) for n in ("since", "until")]
+    rule = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "type": {"type": "string", "enum": sorted(TYPES)},
+            "active": {"type": "boolean"},
+            "severity": {"type": "string"},
+            "params": {"type": "object"},
+            "zones": {"type": "array", "items": {"type": "integer"}},
+            "zone_kinds": {"type": "array", "items": {"type": "string"}},
+            "subject_kinds": {"type": "array", "items": {"type": "string"}},
+            "person_types": {"type": "array", "items": {"type": "string"}},
+            "time_windows": {"type": "array", "items": {"type": "string"}},
+            "enterprise": {"type": "string", "nullable": True},
+            "description": {"type": "string"},
+        },
+    }
+    suppression = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "types": {"type": "array", "items": {"type": "string"}},
+            "zone": {"type": "integer"},
+            "enterprise": {"type": "string"},
+            "starts_at": {"type": "string", "format": "date-time"},
+            "ends_at": {"type": "string", "format": "date-time"},
+            "time_window": {"type": "string"},
+            "reason": {"type": "string"},
+        },
+    }
+    alarm_id = param("alarm_id", "path", {"type": "integer", "minimum": 1})
+    rule_id = param("rule_id", "path", {"type": "integer", "minimum": 1})
+    return {
+        "/api/alarms/": {"get": op("alarms, newest first", "listAlarms", [*filters, *times, *page])},
+        "/api/alarms/{alarm_id}": {"get": op("one alarm with its actions", "getAlarm", [alarm_id])},
+        "/api/alarms/{alarm_id}/{action}": {
+            "post": op(
+                "a lifecycle step",
+                "actOnAlarm",
+                [alarm_id, param("action", "path", {"type": "string", "enum": ACTIONS})],
+                body={
+                    "type": "object",
+                    "properties": {"comment": {"type": "string"}, "department": {"type": "string"}},
+                },
+            )
+        },
+        "/api/work-orders/": {
+            "get": op(
+                "work orders",
+                "listWorkOrders",
+                [param("status", "query", {"type": "string"}), param("department", "query", {"type": "string"}), *page],
+            )
+        },
+        "/api/work-orders/{number}": {
+            "get": op("one work order", "getWorkOrder", [param("number", "path", {"type": "string"})])
+        },
+        "/api/alarm-rules/": {
+            "get": op("alarm rules in scope, and the catalogue of types", "listRules"),
+            "post": op("a new rule (supervisors)", "createRule", body=rule, status="201"),
+        },
+        "/api/alarm-rules/{rule_id}": {
+            "get": op("one rule", "getRule", [rule_id]),
+            "patch": op("change a rule (supervisors)", "patchRule", [rule_id], body=rule),
+            "delete": op("delete a rule (supervisors)", "deleteRule", [rule_id], status="204"),
+        },
+        "/api/alarm-suppressions/": {
+            "get": op("suppression windows in scope", "listSuppressions"),
+            "post": op("a new suppression window (supervisors)", "createSuppression", body=suppression, status="201"),
+        },
+    }

@@ -1,0 +1,122 @@
+"""The OpenAPI 3.0 document of the service's own JSON APIs (`/api/openapi.json`): what other systems (the city brain,
+the web pages) call beside the OGC API (`/ogc/api`). Each room contributes its paths from its `openapi` module
+(`paths()`), found the way geo_core.urls finds the rooms' URLs, so geo_core never imports them."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import apps
+from django.http import HttpRequest, JsonResponse
+
+ERRORS = {
+    "400": {"description": "invalid request: `field` and `reason` say what"},
+    "401": {"description": "sign in, or send Authorization: Bearer <token>"},
+    "403": {"description": "not the caller's to do"},
+    "404": {"description": "not found, or not in the caller's scope"},
+    "429": {"description": "too many failed sign-ins or open streams; Retry-After says when"},
+    "503": {"description": "busy; Retry-After says when"},
+}
+
+
+def param(name: str, where: str, schema: dict, description: str = "", required: bool = False) -> dict:
+    """An OpenAPI parameter (shared by the rooms' path modules)."""
+    out = {"name": name, "in": where, "schema": schema, "required": required or where == "path"}
+    if description:
+        out["description"] = description
+    return out
+
+
+def op(
+    summary: str,
+    operation_id: str,
+    params: list | None = None,
+    body: dict | None = None,
+    ok: str = "application/json",
+    status: str = "200",
+) -> dict:
+    """An operation with the service's error answers."""
+    out: dict = {
+        "summary": summary,
+        "operationId": operation_id,
+        "parameters": params or [],
+        "responses": {status: {"description": "done", "content": {ok: {"schema": {}}}}, **ERRORS},
+    }
+    if body is not None:
+        out["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return out
+
+
+def paths() -> dict:
+    since = [
+        param("since", "query", {"type": "string", "format": "date-time"}),
+        param("until", "query", {"type": "string", "format": "date-time"}),
+    ]
+    page = [
+        param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}),
+        param("offset", "query", {"type": "integer", "minimum": 0}),
+    ]
+    return {
+        "/healthz": {"get": op("up or down (details for supervisors)", "health")},
+        "/api/audit/": {
+            "get": op(
+                "the audit trail, newest first (supervisors)",
+                "auditTrail",
+                [
+                    param("action", "query", {"type": "string"}),
+                    param("actor", "query", {"type": "string"}),
+                    param("target_type", "query", {"type": "string"}),
+                    *since,
+                    *page,
+                ],
+            )
+        },
+        "/api/transform": {
+            "post": op(
+                "batch coordinate conversion (docs/coordinates.md)",
+                "transform",
+                [
+                    param("src", "query", {"type": "string"}),
+                    param("dst", "query", {"type": "string"}),
+                    param("dims", "query", {"type": "string", "enum": ["2", "3"]}),
+                    param("park", "query", {"type": "string"}),
+                    param("calibration", "query", {"type": "string"}),
+                ],
+                body={
+                    "type": "object",
+                    "properties": {
+                        "x": {"type": "array", "items": {"type": "number"}},
+                        "y": {"type": "array", "items": {"type": "number"}},
+                    },
+                },
+            )
+        },
+    }
+
+
+def document(base: str) -> dict:
+    merged = paths()
+    for app in apps.get_app_configs():
+        if app.name == "geo_core" or app.name.startswith("django.") or not find_spec(f"{app.name}.openapi"):
+            continue
+        module = import_module(f"{app.name}.openapi")
+        if hasattr(module, "service_paths"):
+            merged.update(module.service_paths())
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "geoservice APIs",
+            "version": "1.0.0",
+            "description": "Alarms, work orders, rules, queries, tracks, heat maps and the audit trail. Map "
+            "layers as OGC API: /ogc/api. Roles and scopes: docs/security.md.",
+        },
+        "servers": [{"url": base}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": dict(sorted(merged.items())),
+    }
+
+
+def openapi_view(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(document(request.build_absolute_uri("/").rstrip("/")))
