@@ -4,6 +4,7 @@ to the application in process, over a small real scene in PostGIS."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import psycopg
@@ -24,9 +25,13 @@ from layers.openapi import document as ogc_document
 from tests.geo_core.conftest import JINSHAN, inside, square
 
 pytestmark = pytest.mark.django_db
-# Derandomized: CI sees the same cases each run (raise max_examples locally to search further).
+# Derandomized: CI sees the same cases each run. FUZZ_EXAMPLES=300 FUZZ_RANDOM=1 searches further by hand.
 FUZZ = settings(
-    max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "12")),
+    derandomize=not os.environ.get("FUZZ_RANDOM"),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
 )
 
 
