@@ -40,11 +40,6 @@ class Access:
         """Acknowledge, dispatch, resolve, close alarms."""
         return self.role in ("supervisor", "district", "enterprise")
 
-    @property
-    def can_write(self) -> bool:
-        """Change data (fences, zones) through the APIs; read-only clients never do."""
-        return self.role in ("supervisor", "enterprise")
-
 
 # Bearer tokens answer from memory for TOKEN_TTL_S (a map client sends one per tile): a revoked token or a changed
 # role takes effect within that time. last_used_at is written at most once per LAST_USED_EVERY_S.

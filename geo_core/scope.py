@@ -34,8 +34,8 @@ class Scope:
         """A short stable text for cache keys: equal scopes see equal rows."""
         if self.everything:
             return "all"
-        ents = ",".join(map(str, sorted(self.enterprises or ())))
-        return f"d{','.join(map(str, sorted(self.districts)))}" if self.districts is not None else f"e{ents}"
+        ents = "e" + ",".join(map(str, sorted(self.enterprises or ())))
+        return ents if self.districts is None else "d" + ",".join(map(str, sorted(self.districts))) + ents
 
     def params(self) -> dict:
         """The values every fragment of `sql()` binds."""
@@ -87,10 +87,8 @@ class Scope:
         owned = Q(**{f"{enterprise}__in": self.enterprises or ()})
         if shared:
             owned |= Q(**{f"{enterprise}__isnull": True})
-        if self.districts is None:
+        if self.districts is None or geom is None:
             return owned
-        if geom is None:
-            return Q(**{f"{enterprise}__in": self.enterprises or ()})
         from geo_core.models import Region
 
         inside = Exists(Region.objects.filter(id__in=self.districts, geom__intersects=OuterRef(geom)))

@@ -272,3 +272,21 @@ def test_the_streams_apply_the_same_scope(world):
         far = world[f"B{SECRET}"]["person"].id
         assert far not in ids
         assert ids
+
+
+def test_the_scope_renders_one_rule_in_sql_and_in_the_orm(world):
+    """The SQL fragment (tiles, features, queries) and the ORM filter (APIs) select the same rows for every role."""
+    from django.db import connection
+
+    Zone.objects.create(name="园区禁区", kind="forbidden", authority="园区", geom=square(*world["js"], 0.0005))
+    scopes = {role: access_for(u).scope for role, u in world["users"].items()}
+    for shared in (True, False):
+        for role, scope in scopes.items():
+            sql, params = scope.where("z.enterprise_id", "z.geom", shared)
+            with connection.cursor() as cur:
+                cur.execute(f"SELECT z.id FROM geo_core_zone z WHERE {sql}", params)
+                by_sql = {r[0] for r in cur.fetchall()}
+            by_orm = set(Zone.objects.filter(scope.q("enterprise", "geom", shared)).values_list("id", flat=True))
+            assert by_sql == by_orm, (role, shared)
+            assert by_sql, role
+    assert len(set(Zone.objects.filter(scopes["enterprise"].q("enterprise", "geom", True)))) == 2  # its own, the park's
