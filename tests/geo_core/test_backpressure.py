@@ -115,3 +115,22 @@ def test_a_chunked_body_over_the_cap_is_refused(server):
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
         pytest.fail("the connection was reset before an answer was read")
     assert status == 413
+
+
+def test_an_exhausted_pool_is_503_with_retry_after_for_any_view(rf):
+    """Django wraps the pool's PoolTimeout in its OperationalError; the boundary still knows it for what it is."""
+    from django.db import OperationalError
+    from psycopg_pool import PoolTimeout
+
+    from geo_core.boundary import answer_for
+
+    try:
+        try:
+            raise PoolTimeout("couldn't get a connection after 3.00 sec")
+        except PoolTimeout as inner:
+            raise OperationalError("couldn't get a connection") from inner
+    except OperationalError as exc:
+        answer = answer_for(exc)
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "2"
+    assert answer_for(OperationalError("server closed the connection")) is None  # a real fault stays a 500
