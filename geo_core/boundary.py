@@ -33,10 +33,10 @@ CSP = (
 )
 
 
-def busy(reason: str = "the service is busy") -> JsonResponse:
-    """503 with Retry-After: the caller should come back, nothing it sent was kept."""
+def retry_later(reason: str, status: int = 503) -> JsonResponse:
+    """503 (or 429) with Retry-After: the caller should come back; nothing it sent was kept."""
     return JsonResponse(
-        {"error": f"{reason}; retry in {RETRY_AFTER_S} s"}, status=503, headers={"Retry-After": str(RETRY_AFTER_S)}
+        {"error": f"{reason}; retry in {RETRY_AFTER_S} s"}, status=status, headers={"Retry-After": str(RETRY_AFTER_S)}
     )
 
 
@@ -64,7 +64,7 @@ def answer_for(exc: Exception) -> HttpResponse | None:
         return JsonResponse({"error": str(exc)}, status=413)
     if pool_exhausted(exc):
         log.warning("database pool exhausted; answered 503")
-        return busy("no database connection free")
+        return retry_later("no database connection free")
     if isinstance(exc, DataError):
         log.warning("the database refused a value", extra={"error": str(exc)[:300]})
         return JsonResponse({"error": "a value is out of range or malformed", "reason": str(exc).split("\n")[0]},

@@ -91,10 +91,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = CONFIG.tls
-if CONFIG.tls:  # behind a TLS-terminating proxy that sets X-Forwarded-Proto
+if CONFIG.tls:  # behind a TLS-terminating proxy that sets X-Forwarded-Proto; HSTS: geo_core.boundary.harden
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = 31_536_000
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_SSL_REDIRECT = True
 
 AUTH_PASSWORD_VALIDATORS = [

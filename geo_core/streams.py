@@ -17,7 +17,7 @@ from functools import wraps
 from django.db import connection
 from django.http import JsonResponse
 
-from geo_core.boundary import RETRY_AFTER_S
+from geo_core.boundary import retry_later
 
 log = logging.getLogger(__name__)
 PER_CALLER = 8  # a wall of maps opens a few streams per user (alarms, live view); eight is generous
@@ -51,9 +51,9 @@ class Slots:
         with self.lock:
             if sum(self.open.values()) >= self.total:
                 log.warning("stream refused: process at its cap", extra={"cap": self.total})
-                return _refuse(503, f"{self.total} streams are open on this server")
+                return retry_later(f"{self.total} streams are open on this server")
             if self.open[caller] >= self.per_caller:
-                return _refuse(429, f"{self.per_caller} streams are open for this caller; close one")
+                return retry_later(f"{self.per_caller} streams are open for this caller; close one", 429)
             self.open[caller] += 1
             return None
 
@@ -62,11 +62,6 @@ class Slots:
             self.open[caller] -= 1
             if self.open[caller] <= 0:
                 del self.open[caller]
-
-
-def _refuse(status: int, reason: str) -> JsonResponse:
-    return JsonResponse({"error": f"{reason}; retry in {RETRY_AFTER_S} s"}, status=status,
-                        headers={"Retry-After": str(RETRY_AFTER_S)})  # fmt: skip
 
 
 SLOTS = Slots()
