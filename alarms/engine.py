@@ -51,6 +51,7 @@ class SubjectInfo:
     enterprise_id: int | None = None
     person_type: str = ""
     tags: frozenset[str] = frozenset()
+    provisional: bool = False  # known only from its own reports (positions or alarms before its registration)
 
 
 @dataclass(frozen=True)
@@ -817,21 +818,39 @@ class Engine:
 
     # --- devices, events, feeds ---------------------------------------------------------------------------------
 
-    def sos(self, subject: int, t: float, lon: float | None, lat: float | None, ref: str) -> list[Signal]:
-        """An SOS (button press, or an enterprise's B.3 type 0 alarm): raised at once, no thresholds."""
+    def sos(
+        self,
+        subject: int | None,
+        t: float,
+        lon: float | None,
+        lat: float | None,
+        ref: str,
+        enterprise: int | None = None,
+        extra: dict | None = None,
+    ) -> list[Signal]:
+        """An SOS (button press, or an enterprise's B.3 type 0 alarm): raised at once, no thresholds. An SOS is never
+        dropped for want of knowing its subject: one from a subject the scene does not know, or knows only
+        provisionally, is raised by the park-wide SOS rule, flagged, with whatever `extra` the caller has (the
+        reporter, the raw record)."""
         out: list[Signal] = []
-        for r in self.rules.values():
-            if r.type == "sos" and r.matches(self.subjects.get(subject)) and r.in_force(t):
-                self._new(
-                    out,
-                    r,
-                    f"{r.id}:{subject}:{ref}",
-                    t,
-                    subject=subject,
-                    lon=lon,
-                    lat=lat,
-                    evidence={"rule": r.id, "source": ref},
-                )
+        info = self.subjects.get(subject) if subject is not None else None
+        rules = [r for r in self.rules.values() if r.type == "sos" and r.in_force(t)]
+        chosen = [r for r in rules if r.matches(info)]
+        if not chosen and rules and (info is None or info.provisional):
+            chosen = [min(rules, key=lambda r: (r.enterprise_id is not None, bool(r.person_types), r.id))]
+        flags = {"unknown_subject": info is None, "provisional_subject": bool(info and info.provisional)}
+        for r in chosen:
+            self._new(
+                out,
+                r,
+                f"{r.id}:{subject}:{ref}",
+                t,
+                subject=subject,
+                enterprise=info.enterprise_id if info else enterprise,
+                lon=lon,
+                lat=lat,
+                evidence={"rule": r.id, "source": ref, **{k: v for k, v in flags.items() if v}, **(extra or {})},
+            )
         return out
 
     def device(self, subject: int, powered: bool, heard_at: float) -> None:

@@ -144,15 +144,26 @@ def load(
     return zone_specs, _permits(plane), rule_specs, subjects
 
 
-def _subjects() -> dict[int, SubjectInfo]:
+SUBJECTS = """
+SELECT id, kind, external_id, enterprise_id, person_type,
+       coalesce(ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(attributes->'tags')
+                = 'array' THEN attributes->'tags' ELSE '[]'::jsonb END)), '{}'), provisional
+FROM geo_core_subject WHERE
+"""
+
+
+def _subjects(where: str = "active", params: list | None = None) -> dict[int, SubjectInfo]:
     with connection.cursor() as cur:
-        cur.execute(
-            """SELECT id, kind, external_id, enterprise_id, person_type,
-                      coalesce(ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(attributes->'tags')
-                               = 'array' THEN attributes->'tags' ELSE '[]'::jsonb END)), '{}')
-               FROM geo_core_subject WHERE active"""
-        )
-        return {i: SubjectInfo(i, k, e, ent, pt, frozenset(tags)) for i, k, e, ent, pt, tags in cur.fetchall()}
+        cur.execute(SUBJECTS + where, params or [])
+        return {
+            i: SubjectInfo(i, k, e, ent, pt, frozenset(tags), prov) for i, k, e, ent, pt, tags, prov in cur.fetchall()
+        }
+
+
+def subjects_by_id(ids: set[int]) -> dict[int, SubjectInfo]:
+    """Subjects as they are in the database now (active or not): what the engine must know before it evaluates an
+    input about them (a person registered a moment ago, a provisional one made by its first report)."""
+    return _subjects("id = ANY(%s)", [sorted(ids)]) if ids else {}
 
 
 PERMITS = """

@@ -249,9 +249,19 @@ class AlarmWorker:
         self.stats["batches"] += len(ids)
         return self._feed(rows)
 
+    def _know(self, ids) -> None:
+        """Load the subjects the engine does not know yet, as they are in the database now, before any input about
+        them is evaluated (the scene is re-read once a second; an input must not wait for it, nor be skipped)."""
+        missing = {int(i) for i in ids if i is not None} - self.engine.subjects.keys()
+        if missing:
+            found = scene.subjects_by_id(missing)
+            self.engine.subjects.update(found)
+            self.stats["subjects_loaded"] = self.stats.get("subjects_loaded", 0) + len(found)
+
     def _feed(self, rows: list[tuple]) -> list[Signal]:
         if not rows:
             return []
+        self._know({r[0] for r in rows})
         a = np.array([r[:5] for r in rows], dtype=float)
         x, y = self.plane.forward(a[:, 2], a[:, 3])
         fixes = Fixes(a[:, 0].astype(np.int64), a[:, 1], x, y, a[:, 4], a[:, 2], a[:, 3])
@@ -269,6 +279,9 @@ class AlarmWorker:
         out: list[Signal] = []
         cursor = self.cursors.get("device_event", 0)
         evs = list(DeviceEvent.objects.filter(id__gt=cursor).order_by("id")[:5000])
+        cursor = self.cursors.get("reported", 0)
+        reps = list(ReportedAlarm.objects.filter(id__gt=cursor).select_related("enterprise").order_by("id")[:5000])
+        self._know({ev.subject_id for ev in evs} | {rep.subject_id for rep in reps})
         for ev in evs:
             t = ev.time.timestamp()
             s = ev.subject_id
@@ -281,15 +294,15 @@ class AlarmWorker:
                 out += self._scan(ev)
             elif ev.kind == "sos":
                 lon, lat = (ev.location.x, ev.location.y) if ev.location else self._last_lonlat(s)
-                out += self.engine.sos(s, t, lon, lat, f"device:{ev.id}")
+                out += self.engine.sos(s, t, lon, lat, f"device:{ev.id}", extra={"device_data": ev.data})
         if evs:
             self.cursors["device_event"] = evs[-1].id
-        cursor = self.cursors.get("reported", 0)
-        reps = list(ReportedAlarm.objects.filter(id__gt=cursor).order_by("id")[:5000])
         for rep in reps:
-            if rep.kind == "person" and rep.alarm_type == "0" and not rep.deleted and rep.subject_id:
-                lon, lat = self._last_lonlat(rep.subject_id)
-                out += self.engine.sos(rep.subject_id, rep.alarm_time.timestamp(), lon, lat, f"reported:{rep.id}")
+            if rep.kind == "person" and rep.alarm_type == "0" and not rep.deleted:
+                lon, lat = self._last_lonlat(rep.subject_id) if rep.subject_id else (None, None)
+                extra = {"reporter": rep.enterprise.company_code, "raw": rep.raw}
+                out += self.engine.sos(rep.subject_id, rep.alarm_time.timestamp(), lon, lat, f"reported:{rep.id}",
+                                       enterprise=rep.enterprise_id, extra=extra)  # fmt: skip
         if reps:
             self.cursors["reported"] = reps[-1].id
         return out

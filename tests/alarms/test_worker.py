@@ -137,3 +137,26 @@ def test_sos_reported_by_an_enterprise_b3_type_0(scene):
     a = Alarm.objects.get(type="sos")
     assert a.subject.external_id == "C1"
     assert a.evidence["source"].startswith("reported:")
+
+
+def test_an_sos_right_after_registration_and_one_from_a_never_seen_id_both_raise(scene):
+    """ALM-1: the worker knows the scene as it was a moment ago; an SOS must not wait for it, nor be skipped."""
+    from geo_core.ingest.feeds import handle_person_alarms, handle_personnel
+
+    w = started(now=datetime.now(UTC).timestamp())
+    t = datetime.now(UTC) - timedelta(seconds=1)
+    handle_personnel(scene.enterprise, [{"ID": "N1", "PERSON_NAME": "新员工", "PERSON_TYPE": "01"}])
+    handle_person_alarms(scene.enterprise, [
+        {"ID": "S1", "PERSON_ID": "N1", "ALARM_TYPE": "0", "ALARM_TIME": t.isoformat()},
+        {"ID": "S2", "PERSON_ID": "NEVER-SEEN", "ALARM_TYPE": "0", "ALARM_TIME": t.isoformat(), "DESCRIBE": "救命"},
+    ])  # fmt: skip
+    w.step(datetime.now(UTC).timestamp(), [], events=True, tick=False)  # no tick: the scene is not re-read
+    raised = {a.subject.external_id: a for a in Alarm.objects.filter(type="sos")}
+    assert set(raised) == {"N1", "NEVER-SEEN"}
+    assert "provisional_subject" not in raised["N1"].evidence
+    unknown = raised["NEVER-SEEN"]
+    assert unknown.evidence["provisional_subject"] is True
+    assert unknown.evidence["reporter"] == scene.enterprise.company_code
+    assert unknown.evidence["raw"]["DESCRIBE"] == "救命"
+    assert unknown.enterprise_id == scene.enterprise.id
+    assert unknown.severity == "critical"
