@@ -111,7 +111,19 @@ TYPES: dict[str, AlarmType] = {
             {"window_days": 15.0, "jump_m": 4000.0, "jumps": 3, "districts": 2},
             kinds=("welder",),
         ),
-        AlarmType("welder_silent", "welder", None, "warning", "焊机通电但失联", {"silent_s": 600.0}, kinds=("welder",)),
+        # Many machines silent together is one outage (broker, ingest, network, the service's own start), not a
+        # storm of per-machine alarms: at least `outage_min` machines and `outage_share` of the powered ones.
+        AlarmType(
+            "welder_silent",
+            "welder",
+            None,
+            "warning",
+            "焊机通电但失联",
+            {"silent_s": 600.0, "outage_min": 20, "outage_share": 0.1},
+            kinds=("welder",),
+        ),
+        # Raised by the welder_silent rule when the silence is a feed's, not a machine's (see above).
+        AlarmType("feed_outage", "feed", None, "alarm", "大面积失联 (数据中断)", {}, kinds=("welder",)),
         AlarmType("feed_offline", "feed", None, "warning", "企业数据中断", {}, kinds=()),
     ]
 }

@@ -182,6 +182,7 @@ class Engine:
         self.anchors: dict[int, tuple[float, float, float, float]] = {}  # stationary: x, y, since, last fix
         self.since: dict[str, float] = {}  # condition timers: capacity, absence, guardian distance, silence
         self.power: dict[int, tuple[bool, float]] = {}  # welder -> (powered, last heard)
+        self.outage_ended: dict[int, float] = {}  # welder_silent rule -> when its last feed outage ended
         self.work: dict[int, deque] = {}  # welder -> (t, x, y, district) of recent work starts
         self.groups: dict[tuple[int, int | None], GroupTracker] = {}
         self.last_gathering: dict[int, float] = {}
@@ -858,12 +859,37 @@ class Engine:
         self.power[subject] = (powered, heard_at)
 
     def _tick_welder_silent(self, r: RuleSpec, now: float, occupants, out) -> None:
-        limit = params(r.type, r.params)["silent_s"]
-        for s, (powered, heard) in self.power.items():
-            if not r.matches(self.subjects.get(s)):
-                continue
+        """Powered machines not heard for `silent_s`. When many fall silent together the silence is the feed's (an
+        outage of the broker, the ingest, the network, or this service before its first start): one `feed_outage`
+        alarm says how many and since when, and ends when data flows again; machines are then given `silent_s`
+        from that moment before a silence counts as their own."""
+        p = params(r.type, r.params)
+        limit = p["silent_s"]
+        watched = [(s, powered, heard) for s, (powered, heard) in self.power.items() if r.matches(self.subjects.get(s))]
+        resumed = self.outage_ended.get(r.id, -math.inf)
+        silent = [(s, heard) for s, powered, heard in watched if powered and now - max(heard, resumed) > limit]
+        lone = [(s, h) for s, h in silent if not self._keys("rs", r.id, s)]  # not already alarmed on their own
+        powered_n = sum(1 for _, powered, _ in watched if powered)
+        mass = len(lone) >= max(p["outage_min"], p["outage_share"] * powered_n)
+        outage = [k for k in self._keys("r", r.id) if self.open[k].type == "feed_outage"]
+        if mass and not outage:
+            heard = sorted(h for _, h in lone)
+            since = heard[len(heard) // 2]
+            evidence = {"rule": r.id, "silent": len(lone), "powered": powered_n, "since": since,
+                        "first_silent_since": heard[0], "silent_s": limit}  # fmt: skip
+            self._raise(out, Signal("raise", f"{r.id}:outage:{_ms(since)}", r.id, "feed_outage", now,
+                                    evidence=evidence))  # fmt: skip
+            return
+        if outage:
+            if mass:
+                return
+            for k in outage:
+                out.append(self._end(k, now, {"reason": "data flows again", "still_silent": len(lone)}))
+            self.outage_ended[r.id] = now
+            return
+        for s, powered, heard in watched:
             name = f"{r.id}:{s}"
-            silent = powered and now - heard > limit
+            silent = powered and now - max(heard, resumed) > limit
             current = self._keys("rs", r.id, s)
             if silent and not current:
                 last = self.last.get(s)

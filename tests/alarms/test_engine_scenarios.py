@@ -317,3 +317,43 @@ def test_stationary_needs_stillness_that_was_seen_not_a_gap_in_the_data():
     run(e, track(1, 0, line((280, 50), (350, 50), 20)))
     # An hour without data, then two fixes at the same spot: no alarm (nobody saw an hour of stillness).
     assert run(e, track(1, 3600, [(350, 50)] * 2)) == []
+
+
+def test_twenty_thousand_machines_silent_together_are_one_outage_not_a_storm():
+    """The broker stops for longer than the silence limit: one feed_outage alarm (how many, since when), no
+    per-machine alarm; it ends when data flows again; a machine that stays silent after that is its own alarm."""
+    from alarms.engine import SubjectInfo
+
+    e = engine([RuleSpec(19, "welder_silent", params={"silent_s": 60})])
+    machines = range(1000, 21000)
+    e.subjects.update({i: SubjectInfo(i, "welder", f"W{i}") for i in machines})
+    for i in machines:
+        e.device(i, True, 100.0 + (i % 10))  # the last messages before the broker stopped
+    assert e.tick(150.0) == []
+    storm = e.tick(200.0)
+    assert kinds(storm) == [("raise", "feed_outage")]
+    assert storm[0].evidence["silent"] == 20000
+    assert 100.0 <= storm[0].evidence["since"] <= 110.0
+    assert e.tick(400.0) == []  # still out: nothing more
+    for i in machines:
+        if i != 1234:  # one machine stays silent: its own fault
+            e.device(i, True, 500.0)
+    ended = e.tick(501.0)
+    assert kinds(ended) == [("end", "feed_outage")]
+    assert e.tick(540.0) == []  # the silent one gets its own silence limit after the outage
+    for i in machines:
+        if i != 1234:
+            e.device(i, True, 555.0)  # the others go on reporting
+    own = e.tick(562.0)
+    assert kinds(own) == [("raise", "welder_silent")]
+    assert own[0].subject == 1234
+
+
+def test_a_few_machines_silent_together_are_each_their_own():
+    e = engine([RuleSpec(19, "welder_silent", params={"silent_s": 60})])
+    from alarms.engine import SubjectInfo
+
+    e.subjects.update({i: SubjectInfo(i, "welder", f"W{i}") for i in range(1000, 1200)})
+    for i in range(1000, 1200):
+        e.device(i, True, 100.0 if i < 1005 else 190.0)
+    assert kinds(e.tick(170.0)) == [("raise", "welder_silent")] * 5  # 5 of 200: below 20 and 10 %
