@@ -101,7 +101,17 @@ TYPES: dict[str, AlarmType] = {
             kinds=("welder",),
             zone_kinds=("key_place",),
         ),
-        AlarmType("remote_scan", "welder", None, "alarm", "远距离扫码作业", {"distance_m": 1000.0}, kinds=("welder",)),
+        # Remote only when the phone is beyond `distance_m` of the machine even at the nearest ends of both accuracy
+        # radii (a base-station fix is hundreds of metres off); fixes that report no radius get these defaults.
+        AlarmType(
+            "remote_scan",
+            "welder",
+            None,
+            "alarm",
+            "远距离扫码作业",
+            {"distance_m": 1000.0, "machine_accuracy_m": 500.0, "phone_accuracy_m": 50.0},
+            kinds=("welder",),
+        ),
         AlarmType(
             "mobile_welder",
             "welder",

@@ -183,6 +183,7 @@ class Engine:
         self.since: dict[str, float] = {}  # condition timers: capacity, absence, guardian distance, silence
         self.power: dict[int, tuple[bool, float]] = {}  # welder -> (powered, last heard)
         self.outage_ended: dict[int, float] = {}  # welder_silent rule -> when its last feed outage ended
+        self.scan_verdicts: list[tuple[str, dict]] = []  # remote-scan verdicts since the caller last took them
         self.work: dict[int, deque] = {}  # welder -> (t, x, y, district) of recent work starts
         self.groups: dict[tuple[int, int | None], GroupTracker] = {}
         self.last_gathering: dict[int, float] = {}
@@ -917,18 +918,26 @@ class Engine:
         district: str | None,
         ref: str,
         works: bool = True,
+        machine_accuracy_m: float | None = None,
+        phone_accuracy_m: float | None = None,
     ) -> list[Signal]:
         """A QR scan on a welder: remote scan (the phone far from the machine, both in the metric plane of one
-        datum), and, when it starts work (`works`), the mobile-welder pattern over the work starts of recent days."""
+        datum), and, when it starts work (`works`), the mobile-welder pattern over the work starts of recent days.
+        Each remote-scan verdict (remote, uncertain, near) is kept in `scan_verdicts` for the caller to record."""
         out: list[Signal] = []
         info = self.subjects.get(subject)
         for r in self.rules.values():
             if not r.matches(info) or not r.in_force(t):
                 continue
             if r.type == "remote_scan" and machine is not None and phone is not None:
-                limit = params(r.type, r.params)["distance_m"]
-                d = math.hypot(machine[0] - phone[0], machine[1] - phone[1])
-                if d > limit:
+                verdict = remote_scan_verdict(
+                    math.hypot(machine[0] - phone[0], machine[1] - phone[1]),
+                    machine_accuracy_m,
+                    phone_accuracy_m,
+                    params(r.type, r.params),
+                )
+                self.scan_verdicts.append((ref, verdict))
+                if verdict["result"] == "remote":
                     self._new(
                         out,
                         r,
@@ -937,7 +946,7 @@ class Engine:
                         subject=subject,
                         lon=phone_lonlat[0],
                         lat=phone_lonlat[1],
-                        evidence={"rule": r.id, "distance_m": round(d, 1), "limit_m": limit, "scan": ref},
+                        evidence={"rule": r.id, **verdict, "scan": ref},
                     )
         if works and machine is not None and info is not None and info.kind == "welder":
             work = self.work.setdefault(subject, deque())
@@ -1005,6 +1014,17 @@ class Engine:
                     for k in current:
                         out.append(self._end(k, changed, {"reason": "feed back online"}))
         return out
+
+
+def remote_scan_verdict(distance_m: float, machine_acc: float | None, phone_acc: float | None, p: dict) -> dict:
+    """Remote when the phone is beyond the limit even at the nearest ends of both accuracy radii; uncertain when
+    only the raw distance is beyond it; near otherwise. A radius not reported takes the rule's default."""
+    am = p["machine_accuracy_m"] if machine_acc is None or machine_acc != machine_acc else machine_acc
+    ap = p["phone_accuracy_m"] if phone_acc is None or phone_acc != phone_acc else phone_acc
+    nearest = max(0.0, distance_m - am - ap)
+    result = "remote" if nearest > p["distance_m"] else "uncertain" if distance_m > p["distance_m"] else "near"
+    return {"result": result, "distance_m": round(distance_m, 1), "nearest_possible_m": round(nearest, 1),
+            "machine_accuracy_m": am, "phone_accuracy_m": ap, "limit_m": p["distance_m"]}  # fmt: skip
 
 
 def _index_keys(o: Open) -> list[tuple]:

@@ -317,24 +317,30 @@ class AlarmWorker:
             cur.execute(
                 """SELECT ST_X(f.geom), ST_Y(f.geom),
                           (SELECT code FROM geo_core_region r WHERE r.level = 'district'
-                           AND ST_Intersects(r.geom, f.geom) LIMIT 1)
+                           AND ST_Intersects(r.geom, f.geom) LIMIT 1), f.accuracy_m
                    FROM geo_core_positionfix f WHERE f.subject_id = %s AND f.time <= %s
                    AND f.time > %s - interval '1 hour' ORDER BY f.time DESC LIMIT 1""",
                 [ev.subject_id, ev.time, ev.time],
             )
             row = cur.fetchone()
-        machine = district = None
+        machine = district = machine_acc = None
         if row:
             mx, my = self.plane.forward([row[0]], [row[1]])
-            machine, district = (float(mx[0]), float(my[0])), row[2]
+            machine, district, machine_acc = (float(mx[0]), float(my[0])), row[2], row[3]
         phone = phone_lonlat = None
         if ev.location is not None:
             px, py = self.plane.forward([ev.location.x], [ev.location.y])
             phone, phone_lonlat = (float(px[0]), float(py[0])), (ev.location.x, ev.location.y)
         works = ev.data.get("decision", "allow") == "allow"
-        return self.engine.scan(
-            ev.subject_id, ev.time.timestamp(), machine, phone, phone_lonlat, district, f"scan:{ev.id}", works=works
-        )
+        phone_acc = (ev.data.get("phone") or {}).get("acc") if isinstance(ev.data.get("phone"), dict) else None
+        out = self.engine.scan(
+            ev.subject_id, ev.time.timestamp(), machine, phone, phone_lonlat, district, f"scan:{ev.id}", works=works,
+            machine_accuracy_m=machine_acc, phone_accuracy_m=phone_acc if isinstance(phone_acc, (int, float)) else None,
+        )  # fmt: skip
+        verdicts, self.engine.scan_verdicts = self.engine.scan_verdicts, []
+        for _, verdict in verdicts:  # kept on the scan itself, an "uncertain" one included (seed 003: evidence)
+            DeviceEvent.objects.filter(pk=ev.pk).update(data={**ev.data, "remote_scan": verdict})
+        return out
 
     @staticmethod
     def _feed_states() -> list[tuple[int | None, str, bool, float]]:

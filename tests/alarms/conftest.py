@@ -47,13 +47,13 @@ class Scene:
         """A point east/north of the forbidden square's centre (the square spans -50..50 m)."""
         return offset(*self.centre, east_m, north_m)
 
-    def write(self, subject: Subject, t: float, east_m: float, north_m: float = 0.0):
+    def write(self, subject: Subject, t: float, east_m: float, north_m: float = 0.0, accuracy_m: float = np.nan):
         lon, lat = self.at(east_m, north_m)
         return write_fixes(
             FixBatch(
                 subject_id=np.array([subject.id]), time=[datetime.fromtimestamp(t, UTC)], lon=np.array([lon]),
                 lat=np.array([lat]), source="simulator", raw_x=np.array([lon]), raw_y=np.array([lat]),
-                raw_crs=["cgcs2000"],
+                raw_crs=["cgcs2000"], accuracy_m=np.array([accuracy_m]),
             )
         )  # fmt: skip
 

@@ -230,12 +230,20 @@ def test_welder_working_in_a_key_area_only_when_powered():
     assert kinds(e.tick(50.0)) == [("end", "key_area_work")]
 
 
-def test_remote_scan_compares_distance_in_one_plane():
+def test_remote_scan_is_beyond_the_limit_even_at_the_nearest_ends_of_both_accuracy_radii():
     e = engine([RuleSpec(16, "remote_scan")])
-    assert e.scan(40, 10.0, (0.0, 0.0), (800.0, 0.0), (121.3, 30.7), "310116", "scan:1") == []
-    sig = e.scan(40, 20.0, (0.0, 0.0), (1200.0, 0.0), (121.3, 30.7), "310116", "scan:2")
+    gnss = {"machine_accuracy_m": 10.0, "phone_accuracy_m": 15.0}
+    assert e.scan(40, 10.0, (0.0, 0.0), (800.0, 0.0), (121.3, 30.7), "310116", "scan:1", **gnss) == []
+    sig = e.scan(40, 20.0, (0.0, 0.0), (1200.0, 0.0), (121.3, 30.7), "310116", "scan:2", **gnss)
     assert kinds(sig) == [("raise", "remote_scan")]
     assert sig[0].evidence["distance_m"] == 1200.0
+    assert sig[0].evidence["nearest_possible_m"] == 1175.0
+    # A base-station fix (no radius reported: the rule's 500 m) 1.2 km away may be next to the phone: uncertain.
+    assert e.scan(40, 30.0, (0.0, 0.0), (1200.0, 0.0), (121.3, 30.7), "310116", "scan:3") == []
+    assert kinds(e.scan(40, 40.0, (0.0, 0.0), (1600.0, 0.0), (121.3, 30.7), "310116", "scan:4")) == [
+        ("raise", "remote_scan")
+    ]
+    assert [v["result"] for _, v in e.scan_verdicts] == ["near", "remote", "uncertain", "remote"]
 
 
 def test_mobile_welder_over_15_days():

@@ -96,14 +96,16 @@ def test_suppression_window_records_what_it_suppressed(scene):
     assert AlarmAction.objects.get(alarm=a).action == "suppressed"
 
 
-def _scan_message(chip, t, lon, lat):
+def _scan_message(chip, t, lon, lat, crs="gcj02"):
     return (f"welder/{chip}/scan", orjson.dumps({"ts": int(t * 1000), "operator_id": "W-01", "decision": "allow",
-                                                  "phone": {"lon": lon, "lat": lat, "crs": "gcj02"}}))  # fmt: skip
+                                                  "phone": {"lon": lon, "lat": lat, "crs": crs}}))  # fmt: skip
 
 
 def test_remote_scan_with_a_gcj02_phone_800_m_and_1200_m_away(scene):
+    from geo_core.models import DeviceEvent
+
     w = started()
-    scene.write(scene.welder, T0, 0)
+    scene.write(scene.welder, T0, 0, accuracy_m=10.0)  # a satellite fix of the machine
     for k, east in enumerate((800.0, 1200.0)):
         lon, lat = scene.at(east)
         glon, glat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))  # the phone reports GCJ-02 (~500 m shifted)
@@ -112,7 +114,26 @@ def test_remote_scan_with_a_gcj02_phone_800_m_and_1200_m_away(scene):
         w.step(T0 + 11 + k, [], events=True)
     a = Alarm.objects.get(type="remote_scan")
     assert 1150 < a.evidence["distance_m"] < 1250
+    assert a.evidence["nearest_possible_m"] > 1000  # beyond the limit even 10 m + 50 m closer
     assert a.category == "welder"
+    verdicts = [e.data["remote_scan"]["result"] for e in DeviceEvent.objects.filter(kind="scan").order_by("id")]
+    assert verdicts == ["near", "remote"]
+
+
+def test_remote_scan_of_a_machine_located_by_base_station_is_uncertain_not_an_alarm(scene):
+    """Seed 000: machines locate themselves by base station, hundreds of metres off; an honest scan 1.2 km from such
+    a fix may be next to the machine, so it is recorded as uncertain with the evidence, not raised."""
+    from geo_core.models import DeviceEvent
+
+    w = started()
+    scene.write(scene.welder, T0, 0, accuracy_m=400.0)
+    lon, lat = scene.at(1200.0)
+    process([_scan_message("CHIP-1", T0 + 10, lon, lat, crs="cgcs2000")])
+    w.step(T0 + 11, [], events=True)
+    assert not Alarm.objects.filter(type="remote_scan").exists()
+    verdict = DeviceEvent.objects.get(kind="scan").data["remote_scan"]
+    assert verdict["result"] == "uncertain"
+    assert verdict["machine_accuracy_m"] == 400.0
 
 
 def test_sos_from_a_body_camera_is_raised_at_once(scene):
