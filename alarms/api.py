@@ -16,7 +16,7 @@ from alarms import lifecycle
 from alarms.catalogue import TYPES
 from alarms.models import Alarm, AlarmRule, AlarmStatus, Suppression, WorkOrder
 from alarms.redact import redact, visible_zones
-from alarms.store import serialize
+from alarms.store import district_code, serialize
 from geo_core.access import Access, DeniedError, authenticate, scoped
 from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
 from geo_core.models import Enterprise, TimeWindow, Zone
@@ -100,6 +100,10 @@ def filter_alarms(qs, params) -> object:
         qs = qs.filter(type__in=v.split(","))
     if v := params.get("enterprise"):
         qs = qs.filter(company_code__in=v.split(","))
+    if v := params.get("district"):  # jurisdiction (属地): GB/T 2260 district codes
+        qs = qs.filter(district__code__in=v.split(","))
+    if v := params.get("park"):
+        qs = qs.filter(park__code__in=v.split(","))
     if v := params.get("zone"):
         qs = qs.filter(zone_id__in=[integer(z, "zone", 1, 2**62) for z in v.split(",") if z])
     if v := params.get("subject"):
@@ -154,6 +158,11 @@ def alarm_action(request: HttpRequest, access: Access, alarm_id: int, action: st
     comment = text(comment, "comment", 2000)
     if action == "resolve" and not comment.strip():
         raise BadRequestError("comment: resolving needs a comment saying what was done")
+    if action == "confirm":
+        if access.role != "enterprise":
+            raise DeniedError("the enterprise concerned confirms an alarm; supervisors see who has confirmed")
+        alarm = lifecycle.confirm(alarm_id, access.user, comment)
+        return _json(redact([serialize(alarm)], access.scope)[0])
     alarm = lifecycle.act(alarm_id, action, access.user, comment, body.get("department"))
     return _json(redact([serialize(alarm)], access.scope)[0])
 
@@ -161,6 +170,7 @@ def alarm_action(request: HttpRequest, access: Access, alarm_id: int, action: st
 def _work_order(wo: WorkOrder) -> dict:
     return {"number": wo.number, "alarm": wo.alarm_id, "type": wo.alarm.type, "department": wo.department,
             "company_code": wo.enterprise.company_code if wo.enterprise else None, "status": wo.status,
+            "district": district_code(wo.alarm.district_id),
             "instructions": wo.instructions, "resolution": wo.resolution, "created_at": wo.created_at.isoformat(),
             "resolved_at": wo.resolved_at.isoformat() if wo.resolved_at else None}  # fmt: skip
 
@@ -172,6 +182,8 @@ def work_orders(request: HttpRequest, access: Access) -> HttpResponse:
         qs = qs.filter(status__in=v.split(","))
     if v := request.GET.get("department"):
         qs = qs.filter(department=v)
+    if v := request.GET.get("district"):
+        qs = qs.filter(alarm__district__code__in=v.split(","))
     limit = query_integer(request, "limit", 100, 0, MAX_LIMIT)
     offset = query_integer(request, "offset", 0, 0, 10_000_000)
     return _json({"count": qs.count(), "results": [_work_order(w) for w in qs[offset : offset + limit]]})

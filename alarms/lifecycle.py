@@ -22,6 +22,26 @@ RESULT = {"acknowledge": AlarmStatus.ACKNOWLEDGED, "dispatch": AlarmStatus.DISPA
 PAST = {"acknowledge": "acknowledged", "dispatch": "dispatched", "resolve": "resolved", "close": "closed"}
 
 
+OPEN = {AlarmStatus.RAISED, AlarmStatus.ACKNOWLEDGED, AlarmStatus.DISPATCHED}
+
+
+def confirm(alarm_id: int, user, comment: str) -> Alarm:
+    """Seed 003 预警确认: the enterprise concerned confirms it has received an alarm, with its feedback; the status
+    does not change, the supervisor sees who confirmed and what they said."""
+    with transaction.atomic():
+        alarm = Alarm.objects.select_for_update(of=("self",)).get(pk=alarm_id)
+        if alarm.status not in OPEN:
+            raise ConflictError(f"alarm {alarm.id} is {alarm.status}; only open alarms are confirmed")
+        now = timezone.now()
+        alarm.confirmations = [*alarm.confirmations, {"by": user.get_username(), "at": now.isoformat(),
+                                                      "comment": comment}]  # fmt: skip
+        alarm.save(update_fields=["confirmations", "updated_at"])
+        AlarmAction.objects.create(alarm=alarm, action="confirmed", by=user, by_name=user.get_username(),
+                                   comment=comment)  # fmt: skip
+        publish(alarm, "confirmed")
+    return alarm
+
+
 def act(alarm_id: int, action: str, user, comment: str = "", department: str | None = None) -> Alarm:
     if action not in ALLOWED:
         raise ConflictError(f"unknown action {action!r}; one of {', '.join(ALLOWED)}")

@@ -153,6 +153,14 @@ class Alarm(models.Model):
     )
     company_code = models.CharField(max_length=18, blank=True)
     location = models.PointField(srid=SRID, null=True, blank=True)
+    # Jurisdiction (属地): the district where it happened (its place, else its permit's or enterprise's site) and the
+    # park of the enterprise concerned; alarm lists and work orders are filtered and routed by them.
+    district = models.ForeignKey(
+        "geo_core.Region", null=True, blank=True, on_delete=models.SET_NULL, related_name="alarms"
+    )
+    park = models.ForeignKey("geo_core.Park", null=True, blank=True, on_delete=models.SET_NULL, related_name="alarms")
+    # Seed 003 (预警确认): the enterprise's confirmations with its feedback, [{by, at, comment}], newest last.
+    confirmations = models.JSONField(default=list, blank=True)
     raised_at = models.DateTimeField(help_text="when the condition began (ALARM_TIME)")
     detected_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True, help_text="when the condition ended (ALARM_END_TIME)")

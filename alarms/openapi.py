@@ -5,7 +5,7 @@ from __future__ import annotations
 from alarms.catalogue import TYPES
 from geo_core.openapi import op, param
 
-ACTIONS = ["acknowledge", "dispatch", "resolve", "close"]
+ACTIONS = ["acknowledge", "dispatch", "resolve", "close", "confirm"]
 
 
 def service_paths() -> dict:
@@ -15,7 +15,19 @@ def service_paths() -> dict:
     ]
     filters = [
         param(n, "query", {"type": "string"})
-        for n in ("status", "category", "code", "type", "enterprise", "zone", "subject", "open", "bbox")
+        for n in (
+            "status",
+            "category",
+            "code",
+            "type",
+            "enterprise",
+            "district",
+            "park",
+            "zone",
+            "subject",
+            "open",
+            "bbox",
+        )
     ]
     times = [param(n, "query", {"type": "string", "format": "date-time"}) for n in ("since", "until")]
     rule = {
@@ -68,7 +80,12 @@ def service_paths() -> dict:
             "get": op(
                 "work orders",
                 "listWorkOrders",
-                [param("status", "query", {"type": "string"}), param("department", "query", {"type": "string"}), *page],
+                [
+                    param("status", "query", {"type": "string"}),
+                    param("department", "query", {"type": "string"}),
+                    param("district", "query", {"type": "string"}),
+                    *page,
+                ],
             )
         },
         "/api/work-orders/{number}": {

@@ -49,7 +49,44 @@ def serialize(a: Alarm) -> dict:
         "rule": a.rule_id,
         "evidence": a.evidence,
         "work_order": _work_order(a),
+        "district": district_code(a.district_id),
+        "confirmations": a.confirmations,
     }
+
+
+JURISDICTION = """
+UPDATE alarms_alarm a SET
+  district_id = coalesce(
+    (SELECT r.id FROM geo_core_region r WHERE r.level = 'district' AND ST_Intersects(r.geom, a.location) LIMIT 1),
+    (SELECT s.district_id FROM geo_core_workpermit p JOIN geo_core_site s ON s.id = p.site_id WHERE p.id = a.permit_id),
+    (SELECT s.district_id FROM geo_core_site s WHERE s.enterprise_id = a.enterprise_id ORDER BY s.id LIMIT 1)),
+  park_id = (SELECT e.park_id FROM geo_core_enterprise e WHERE e.id = a.enterprise_id)
+WHERE a.id = ANY(%s)
+RETURNING a.id, a.district_id, a.park_id
+"""
+
+
+def set_jurisdiction(ids: list[int]) -> dict[int, tuple[int | None, int | None]]:
+    """Each new alarm's district and park, in one statement."""
+    if not ids:
+        return {}
+    with connection.cursor() as cur:
+        cur.execute(JURISDICTION, [ids])
+        return {i: (d, p) for i, d, p in cur.fetchall()}
+
+
+_DISTRICT_CODES: dict[int, str] = {}
+
+
+def district_code(region_id: int | None) -> str | None:
+    """A district's code (GB/T 2260), from a table read once (regions change with a new data release)."""
+    if region_id is None:
+        return None
+    if region_id not in _DISTRICT_CODES:
+        from geo_core.models import Region
+
+        _DISTRICT_CODES.update(Region.objects.filter(level="district").values_list("id", "code"))
+    return _DISTRICT_CODES.get(region_id)
 
 
 def _work_order(a: Alarm) -> dict | None:
@@ -252,6 +289,9 @@ class Writer:
         if not new:
             return new
         Alarm.objects.bulk_create(new)
+        jurisdiction = set_jurisdiction([a.id for a in new])
+        for a in new:
+            a.district_id, a.park_id = jurisdiction.get(a.id, (None, None))
         subjects = Subject.objects.in_bulk({a.subject_id for a in new if a.subject_id})
         zones = Zone.objects.in_bulk({a.zone_id for a in new if a.zone_id})
         permits = WorkPermit.objects.in_bulk({a.permit_id for a in new if a.permit_id})

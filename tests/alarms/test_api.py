@@ -163,3 +163,32 @@ def test_suppression_windows(client, supervisor):
     bad = client.post("/api/alarm-suppressions/", {"name": "x", "types": ["nope"]}, content_type="application/json",
                       **supervisor)  # fmt: skip
     assert bad.status_code == 400
+
+
+def test_alarms_know_their_jurisdiction_and_enterprises_confirm_with_feedback(client, enterprise, jinshan_site):
+    """Seed 003/ALM-6: the district where it happened, filters by it; the enterprise confirms and gives feedback,
+    the supervisor sees who confirmed; only the enterprise concerned confirms, and only open alarms."""
+    from alarms.engine import Signal
+    from alarms.store import Writer
+
+    lon, lat = jinshan_site.footprint.centroid.coords
+    w = Writer()
+    w.apply([Signal("raise", "j:1", 0, "sos", NOW.timestamp(), severity="critical", code="0",
+                    enterprise=enterprise.id, lon=lon, lat=lat)])  # fmt: skip
+    a = Alarm.objects.get(key="j:1")
+    assert a.district.code == "310116"
+    assert a.park_id == enterprise.park_id
+    sup = bearer(create_user("sup", "pw-1234567", "supervisor"))
+    ent = bearer(create_user("ent", "pw-1234567", "enterprise", enterprise=enterprise))
+    assert [x["id"] for x in client.get("/api/alarms/?district=310116", **sup).json()["results"]] == [a.id]
+    assert client.get("/api/alarms/?district=310120", **sup).json()["count"] == 0
+    assert client.get(f"/api/alarms/{a.id}", **sup).json()["district"] == "310116"
+    r = client.post(f"/api/alarms/{a.id}/confirm", {"comment": "已收到，安排人员前往"}, content_type="application/json",
+                    **ent)  # fmt: skip
+    assert r.status_code == 200, r.content
+    seen = client.get(f"/api/alarms/{a.id}", **sup).json()
+    assert [(c["by"], c["comment"]) for c in seen["confirmations"]] == [("ent", "已收到，安排人员前往")]
+    assert seen["status"] == "raised"
+    assert client.post(f"/api/alarms/{a.id}/confirm", {}, content_type="application/json", **sup).status_code == 403
+    client.post(f"/api/alarms/{a.id}/resolve", {"comment": "已处置"}, content_type="application/json", **sup)
+    assert client.post(f"/api/alarms/{a.id}/confirm", {}, content_type="application/json", **ent).status_code == 409
