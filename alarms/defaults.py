@@ -16,6 +16,7 @@ DEFAULTS: dict[str, dict] = {
     "under_staffed": {"active": False, "description": "enable once post zones carry capacity_min"},
     "absent_from_post": {"active": False, "description": "enable once post zones name their holders"},
     "feed_outage": {"skip": True},  # raised by the welder_silent rule; no rule of its own
+    "input_unevaluated": {"skip": True},  # raised by the worker itself
 }
 
 

@@ -855,6 +855,13 @@ class Engine:
             )
         return out
 
+    def unevaluated(self, ref: str, t: float, subject: int | None, evidence: dict) -> list[Signal]:
+        """An input that could not be evaluated after retries: itself an alarm (no rule: it is the service's)."""
+        out: list[Signal] = []
+        self._raise(out, Signal("raise", f"unevaluated:{ref}", 0, "input_unevaluated", t, subject=subject,
+                                evidence=evidence))  # fmt: skip
+        return out
+
     def device(self, subject: int, powered: bool, heard_at: float) -> None:
         """A welder's power state and when it was last heard from (position, heartbeat, power or scan)."""
         self.power[subject] = (powered, heard_at)

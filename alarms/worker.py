@@ -34,6 +34,7 @@ VERSION = "engine-2"  # the engine's pickled state changed shape: an older save 
 KEEP_BATCHES = 5000  # processed batch ids remembered (a batch committing later than this many others is missed)
 SNAPSHOT_EVERY_S = 5.0
 SLOW_STEP_S = 0.25  # steps longer than this are logged with their parts
+MAX_ATTEMPTS = 3  # an input that fails this many evaluations becomes an `input_unevaluated` alarm
 
 FIXES_SQL = """
 SELECT subject_id, extract(epoch FROM time), ST_X(geom), ST_Y(geom), coalesce(floor::float8, 'NaN'), batch_id
@@ -281,31 +282,67 @@ class AlarmWorker:
         evs = list(DeviceEvent.objects.filter(id__gt=cursor).order_by("id")[:5000])
         cursor = self.cursors.get("reported", 0)
         reps = list(ReportedAlarm.objects.filter(id__gt=cursor).select_related("enterprise").order_by("id")[:5000])
+        retry = self.cursors.setdefault("retry", {})  # "device:ID" / "reported:ID" -> failed attempts
+        if retry:  # inputs that failed before come first, as they are in the database now
+            evs = self._retrying(DeviceEvent, "device", retry) + evs
+            reps = self._retrying(ReportedAlarm.objects.select_related("enterprise"), "reported", retry) + reps
         self._know({ev.subject_id for ev in evs} | {rep.subject_id for rep in reps})
         for ev in evs:
-            t = ev.time.timestamp()
-            s = ev.subject_id
-            if ev.kind == "power":
-                self.engine.device(s, ev.data.get("state") == "on", t)
-            elif ev.kind == "heartbeat":
-                powered = ev.data.get("power", "on" if self.engine.power.get(s, (False, 0))[0] else "off") == "on"
-                self.engine.device(s, powered, t)
-            elif ev.kind == "scan":
-                out += self._scan(ev)
-            elif ev.kind == "sos":
-                lon, lat = (ev.location.x, ev.location.y) if ev.location else self._last_lonlat(s)
-                out += self.engine.sos(s, t, lon, lat, f"device:{ev.id}", extra={"device_data": ev.data})
+            out += self._guarded(f"device:{ev.id}", self._device_event, ev, now)
         if evs:
-            self.cursors["device_event"] = evs[-1].id
+            self.cursors["device_event"] = max(self.cursors.get("device_event", 0), evs[-1].id)
         for rep in reps:
-            if rep.kind == "person" and rep.alarm_type == "0" and not rep.deleted:
-                lon, lat = self._last_lonlat(rep.subject_id) if rep.subject_id else (None, None)
-                extra = {"reporter": rep.enterprise.company_code, "raw": rep.raw}
-                out += self.engine.sos(rep.subject_id, rep.alarm_time.timestamp(), lon, lat, f"reported:{rep.id}",
-                                       enterprise=rep.enterprise_id, extra=extra)  # fmt: skip
+            out += self._guarded(f"reported:{rep.id}", self._reported, rep, now)
         if reps:
-            self.cursors["reported"] = reps[-1].id
+            self.cursors["reported"] = max(self.cursors.get("reported", 0), reps[-1].id)
         return out
+
+    @staticmethod
+    def _retrying(source, prefix: str, retry: dict) -> list:
+        ids = [int(k.split(":")[1]) for k in retry if k.startswith(prefix + ":")]
+        manager = source.objects if hasattr(source, "objects") else source
+        return list(manager.filter(id__in=ids).order_by("id")) if ids else []
+
+    def _guarded(self, ref: str, evaluate, item, now: float) -> list[Signal]:
+        """Evaluate one input on its own: one that fails is kept and tried again at the next steps; after
+        MAX_ATTEMPTS failures it becomes an alarm itself (`input_unevaluated`), so no input is silently lost."""
+        retry = self.cursors["retry"]
+        try:
+            out = evaluate(item)
+        except Exception as exc:
+            attempts = retry.get(ref, 0) + 1
+            log.exception("alarm input could not be evaluated", extra={"input": ref, "attempts": attempts})
+            if attempts < MAX_ATTEMPTS:
+                retry[ref] = attempts
+                return []
+            retry.pop(ref, None)
+            evidence = {"input": ref, "attempts": attempts, "error": f"{type(exc).__name__}: {exc}"[:500]}
+            return self.engine.unevaluated(ref, now, getattr(item, "subject_id", None), evidence)
+        retry.pop(ref, None)
+        return out
+
+    def _device_event(self, ev: DeviceEvent) -> list[Signal]:
+        t = ev.time.timestamp()
+        s = ev.subject_id
+        if ev.kind == "power":
+            self.engine.device(s, ev.data.get("state") == "on", t)
+        elif ev.kind == "heartbeat":
+            powered = ev.data.get("power", "on" if self.engine.power.get(s, (False, 0))[0] else "off") == "on"
+            self.engine.device(s, powered, t)
+        elif ev.kind == "scan":
+            return self._scan(ev)
+        elif ev.kind == "sos":
+            lon, lat = (ev.location.x, ev.location.y) if ev.location else self._last_lonlat(s)
+            return self.engine.sos(s, t, lon, lat, f"device:{ev.id}", extra={"device_data": ev.data})
+        return []
+
+    def _reported(self, rep: ReportedAlarm) -> list[Signal]:
+        if rep.kind != "person" or rep.alarm_type != "0" or rep.deleted:
+            return []
+        lon, lat = self._last_lonlat(rep.subject_id) if rep.subject_id else (None, None)
+        extra = {"reporter": rep.enterprise.company_code, "raw": rep.raw}
+        return self.engine.sos(rep.subject_id, rep.alarm_time.timestamp(), lon, lat, f"reported:{rep.id}",
+                               enterprise=rep.enterprise_id, extra=extra)  # fmt: skip
 
     def _last_lonlat(self, subject: int) -> tuple[float | None, float | None]:
         last = self.engine.last.get(subject)

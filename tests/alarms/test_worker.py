@@ -181,3 +181,42 @@ def test_an_sos_right_after_registration_and_one_from_a_never_seen_id_both_raise
     assert unknown.evidence["raw"]["DESCRIBE"] == "救命"
     assert unknown.enterprise_id == scene.enterprise.id
     assert unknown.severity == "critical"
+
+
+def test_an_input_that_fails_is_retried_and_one_that_keeps_failing_is_itself_an_alarm(scene, monkeypatch):
+    from geo_core.ingest.feeds import handle_person_alarms
+
+    w = started(now=datetime.now(UTC).timestamp())
+    real_sos = w.engine.sos
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):  # the first two evaluations fail (a database hiccup, a bug on one path)
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise RuntimeError("transient")
+        return real_sos(*args, **kwargs)
+
+    monkeypatch.setattr(w.engine, "sos", flaky)
+    t = datetime.now(UTC) - timedelta(seconds=1)
+    handle_person_alarms(scene.enterprise, [{"ID": "R1", "PERSON_ID": "C1", "ALARM_TYPE": "0",
+                                             "ALARM_TIME": t.isoformat()}])  # fmt: skip
+    for _ in range(3):
+        w.step(datetime.now(UTC).timestamp(), [], events=True, tick=False)
+    assert Alarm.objects.filter(type="sos", subject__external_id="C1").count() == 1
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("always")
+
+    monkeypatch.setattr(w.engine, "sos", broken)
+    handle_person_alarms(scene.enterprise, [{"ID": "R2", "PERSON_ID": "C2", "ALARM_TYPE": "0",
+                                             "ALARM_TIME": t.isoformat()}])  # fmt: skip
+    for _ in range(2):
+        w.step(datetime.now(UTC).timestamp(), [], events=True, tick=False)
+    assert not Alarm.objects.filter(type="input_unevaluated").exists()  # still being retried
+    w.step(datetime.now(UTC).timestamp(), [], events=True, tick=False)
+    lost = Alarm.objects.get(type="input_unevaluated")
+    assert lost.evidence["input"].startswith("reported:")
+    assert lost.evidence["attempts"] == 3
+    assert "always" in lost.evidence["error"]
+    assert lost.subject.external_id == "C2"
+    assert lost.severity == "alarm"
