@@ -134,7 +134,15 @@ TYPES: dict[str, AlarmType] = {
         ),
         # Raised by the welder_silent rule when the silence is a feed's, not a machine's (see above).
         AlarmType("feed_outage", "feed", None, "alarm", "大面积失联 (数据中断)", {}, kinds=("welder",)),
-        AlarmType("feed_offline", "feed", None, "warning", "企业数据中断", {}, kinds=()),
+        AlarmType(
+            "feed_offline",
+            "feed",
+            None,
+            "warning",
+            "企业数据中断",
+            {"outage_min": 5, "outage_share": 0.5, "grace_s": 120.0},
+            kinds=(),
+        ),
         # An input (an SOS, a scan, a report) the worker could not evaluate after retries: the service's own alarm.
         AlarmType("input_unevaluated", "system", None, "alarm", "报警输入无法评估", {}, kinds=()),
     ]

@@ -1000,12 +1000,37 @@ class Engine:
             self.latched.add(key)
 
     def feeds(self, states: list[tuple[int | None, str, bool, float]], now: float) -> list[Signal]:
-        """Reporting liveness per (enterprise, feed): offline raises, back online ends."""
+        """Reporting liveness per (enterprise, feed): offline raises, back online ends. Many feeds offline together
+        (at least `outage_min` and `outage_share` of them: the broker, the network, this service's own start) are
+        one `feed_outage` alarm, not one per enterprise; a feed still offline `grace_s` after it ended is its own."""
         out: list[Signal] = []
         for r in [r for r in self.rules.values() if r.type == "feed_offline"]:
-            for ent, feed, online, changed in states:
-                if r.enterprise_id is not None and ent != r.enterprise_id:
+            p = params(r.type, r.params)
+            mine = [st for st in states if r.enterprise_id is None or st[0] == r.enterprise_id]
+            down = [st for st in mine if not st[2]]
+            mass = len(down) >= max(p["outage_min"], p["outage_share"] * len(mine))
+            outage = [k for k in self._keys("r", r.id) if self.open[k].type == "feed_outage"]
+            if mass and not outage and r.in_force(now):
+                since = sorted(st[3] for st in down)[len(down) // 2]
+                evidence = {
+                    "rule": r.id,
+                    "feeds_offline": len(down),
+                    "feeds": len(mine),
+                    "since": since,
+                    "by_feed": {f: sum(1 for st in down if st[1] == f) for f in sorted({st[1] for st in down})},
+                }
+                self._raise(out, Signal("raise", f"{r.id}:outage:{_ms(since)}", r.id, "feed_outage", now,
+                                        evidence=evidence))  # fmt: skip
+                continue
+            if outage:
+                if mass:
                     continue
+                for k in outage:
+                    out.append(self._end(k, now, {"reason": "feeds report again", "still_offline": len(down)}))
+                self.outage_ended[r.id] = now
+            if now - self.outage_ended.get(r.id, -math.inf) < p["grace_s"]:
+                continue
+            for ent, feed, online, changed in mine:
                 name = f"{r.id}:{ent}:{feed}"
                 current = [k for k in self._keys("r", r.id) if k.startswith(name + ":")]
                 if not online and not current and r.in_force(now):

@@ -365,3 +365,18 @@ def test_a_few_machines_silent_together_are_each_their_own():
     for i in range(1000, 1200):
         e.device(i, True, 100.0 if i < 1005 else 190.0)
     assert kinds(e.tick(170.0)) == [("raise", "welder_silent")] * 5  # 5 of 200: below 20 and 10 %
+
+
+def test_every_enterprise_offline_at_once_is_one_outage_and_one_left_offline_is_its_own():
+    e = engine([RuleSpec(20, "feed_offline", params={"grace_s": 60})])
+    down = [(ent, "positions", False, 100.0 + ent) for ent in range(1, 30)]
+    sig = e.feeds(down, 200.0)
+    assert kinds(sig) == [("raise", "feed_outage")]
+    assert sig[0].evidence["feeds_offline"] == 29
+    assert e.feeds(down, 300.0) == []
+    back = [(ent, "positions", ent != 7, 400.0) for ent in range(1, 30)]  # all but one report again
+    assert kinds(e.feeds(back, 400.0)) == [("end", "feed_outage")]
+    assert e.feeds(back, 430.0) == []  # within the grace after the outage
+    own = e.feeds(back, 470.0)
+    assert kinds(own) == [("raise", "feed_offline")]
+    assert own[0].enterprise == 7
