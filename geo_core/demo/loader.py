@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.contrib.gis.geos import Point as GPoint
 from django.db import connection, transaction
+from django.dispatch import Signal
 from tqdm import tqdm
 
 from geo_core.demo.scene import PARK_CODE, Scene, SceneSize, build_scene
@@ -122,12 +123,19 @@ def demo_users(path: Path | None = None) -> Path:
     return path
 
 
+# Sent before the demo's rows are deleted, so that rooms built on geo_core remove what they hold about them (the
+# alarms room: the demo's alarms and its worker's saved state), which geo_core cannot name.
+demo_removed = Signal()
+
+
 def reset_demo() -> None:
     """Remove the demo park and everything it brought (history included)."""
     park = loaded_demo()
     with transaction.atomic():
         demo_subjects = Subject.objects.filter(enterprise__park=park) | Subject.objects.filter(attributes__demo=True)
         ids = list(demo_subjects.values_list("id", flat=True))
+        enterprises = list(Enterprise.objects.filter(park=park).values_list("id", flat=True)) if park else []
+        demo_removed.send(sender=None, park=park, enterprise_ids=enterprises, subject_ids=ids)
         with connection.cursor() as cur:
             cur.execute("DELETE FROM geo_core_positionfix WHERE subject_id = ANY(%s)", [ids])
         if park is not None:

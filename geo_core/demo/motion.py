@@ -1,7 +1,9 @@
 """Motion of the demo park's people and welding machines, seeded and vectorised (no I/O here).
 
-People walk between random waypoints inside their enterprise's sites at about 1.2 m/s and pause; reported positions
-carry AQ 3064.3-like error (about 3 m standing, 5 m moving, one sigma). Now and then a group of 3-7 people of one
+People walk between random waypoints inside their home site (the site of their enterprise they start on, kept
+EDGE_M away from its boundary, as people work inside a plant, not along its fence) at about 1.2 m/s and pause; people
+with a post (a permit's guardian, its workers) stay within a few metres of it. Reported positions carry AQ 3064.3-like
+error (about 3 m standing, 5 m moving, one sigma). Now and then a group of 3-7 people of one
 enterprise gathers at a spot for a couple of minutes. Welding machines report base-station fixes (errors of 50-500 m
 with an accuracy radius); mobile machines sometimes move to another district.
 """
@@ -16,6 +18,7 @@ from pyproj import Transformer
 
 WALK_MPS = 1.2
 STAND_SIGMA_M, MOVE_SIGMA_M = 3.0, 5.0
+EDGE_M = 15.0  # waypoints keep this far inside the home site (positioning error and fence hysteresis are ~5-6 m)
 
 
 class LocalFrame:
@@ -43,6 +46,8 @@ class People:
     ty: np.ndarray
     pause: np.ndarray  # seconds left standing
     areas: list[shapely.Geometry]  # per company: union of its sites, in local metres
+    home: list[shapely.Geometry]  # per person: the site they work on, less EDGE_M, in local metres
+    anchors: dict[int, tuple[float, float, float]]  # person -> (x, y, radius m) of a post they keep to
 
 
 class PeopleModel:
@@ -65,22 +70,38 @@ class PeopleModel:
         for a in areas:
             shapely.prepare(a)
         n = len(ids)
+        company = np.asarray(company)
         self.p = People(
             ids,
-            np.asarray(company),
+            company,
             np.array(x, float),
             np.array(y, float),
             np.array(x, float),  # waypoints start where people stand: copies, not the same arrays
             np.array(y, float),
             self.rng.uniform(0, 60, n),
             areas,
+            _homes(areas, company, np.asarray(x, float), np.asarray(y, float)),
+            {},
         )
         self.gathering: tuple[int, np.ndarray, float] | None = None  # (company, members, seconds left)
+
+    def keep_to(self, person: int, lon: float, lat: float, radius_m: float) -> None:
+        """A post the person keeps to (a permit's guardian or worker); they are placed there at once."""
+        x, y = self.frame.to_m(lon, lat)
+        p = self.p
+        p.anchors[person] = (float(x), float(y), radius_m)
+        p.x[person] = p.tx[person] = float(x)
+        p.y[person] = p.ty[person] = float(y)
 
     def _new_targets(self, idx: np.ndarray) -> None:
         p = self.p
         for i in idx.tolist():
-            area = p.areas[p.company[i]]
+            if i in p.anchors:
+                ax, ay, r = p.anchors[i]
+                d, a = r * np.sqrt(self.rng.random()), self.rng.uniform(0, 2 * np.pi)
+                p.tx[i], p.ty[i] = ax + d * np.cos(a), ay + d * np.sin(a)
+                continue
+            area = p.home[i]
             xmin, ymin, xmax, ymax = area.bounds
             for _ in range(20):
                 tx, ty = self.rng.uniform(xmin, xmax), self.rng.uniform(ymin, ymax)
@@ -147,6 +168,25 @@ class PeopleModel:
         y = p.y[idx] + self.rng.normal(0, 1, idx.size) * sigma
         lon, lat = self.frame.to_deg(x, y)
         return np.asarray(lon), np.asarray(lat), sigma
+
+
+def _homes(areas: list[shapely.Geometry], company: np.ndarray, x: np.ndarray, y: np.ndarray) -> list:
+    """Each person's home site: the part of their enterprise's area they stand in (else the largest), less EDGE_M."""
+    parts = []
+    for a in areas:
+        sites = list(shapely.get_parts(a))
+        inner = [shapely.buffer(s, -EDGE_M) for s in sites]
+        inner = [i if not i.is_empty else s for i, s in zip(inner, sites, strict=True)]
+        for i in inner:
+            shapely.prepare(i)
+        parts.append((sites, inner))
+    homes = []
+    for k in range(len(x)):
+        sites, inner = parts[company[k]]
+        pt = shapely.Point(x[k], y[k])
+        j = next((j for j, s in enumerate(sites) if s.covers(pt)), max(range(len(sites)), key=lambda j: sites[j].area))
+        homes.append(inner[j])
+    return homes
 
 
 class WelderModel:

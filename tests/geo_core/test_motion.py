@@ -72,3 +72,21 @@ def test_mobile_welders_move_kilometres_fixed_ones_stay():
     moved = np.hypot((w.lon - lon) * 95_000, (w.lat - lat) * 111_000)
     assert (moved[:100] > 4000).any()
     assert (moved[100:] == 0).all()
+
+
+def test_people_keep_to_their_home_site_away_from_its_fence_and_to_their_post():
+    """The demo's `leaving` and `guardian_away` alarms were mostly people wandering between an enterprise's sites
+    and along fences, and guardians walking off: a plant's people stay on their site, a guardian at the work."""
+    frame = LocalFrame(121.44, 30.785)
+    a, b = shapely.box(121.430, 30.780, 121.436, 30.786), shapely.box(121.440, 30.780, 121.446, 30.786)
+    n = 40
+    lon = np.where(np.arange(n) < 20, 121.433, 121.443)
+    m = PeopleModel(5, frame, [f"P{i}" for i in range(n)], [0] * n, lon, np.full(n, 30.783), [a.union(b)])
+    m.keep_to(0, 121.434, 30.784, 3.0)
+    for _ in range(1800):
+        m.step(1.0)
+        x0, y0 = frame.to_m(121.434, 30.784)
+        assert np.hypot(m.p.x[0] - x0, m.p.y[0] - y0) <= 3.0 + 1e-6
+    plon, plat = (np.asarray(v) for v in frame.to_deg(m.p.x, m.p.y))
+    assert shapely.contains_xy(shapely.buffer(a, -10 / 111_000), plon[:20], plat[:20]).all()
+    assert shapely.contains_xy(shapely.buffer(b, -10 / 111_000), plon[20:], plat[20:]).all()

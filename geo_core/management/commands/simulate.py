@@ -31,6 +31,10 @@ from geo_core.models import Region, Site, SubjectState, WorkPermit
 log = logging.getLogger("geo_core.simulate")
 
 
+GUARDIAN_POST_M = 3.0
+WORKER_POST_M = 8.0
+
+
 def _geom(g) -> shapely.Geometry:
     return shapely.from_wkb(bytes(g.wkb))
 
@@ -92,6 +96,7 @@ class Simulation:
             np.array([s.geom.y for s in people]),
             areas,
         )
+        self._posts(park, [s.subject_id for s in people])
         self.tag_due = self.rng.uniform(0, o["tag_interval"], len(people))
         # Welding machines.
         welders = list(
@@ -132,6 +137,18 @@ class Simulation:
             "permit_updates": 0,
             "publish_errors": 0,
         }
+
+    def _posts(self, park, subject_ids: list[int]) -> None:
+        """Work in progress keeps its people: each running permit's guardian stays within GUARDIAN_POST_M of the
+        work (the guardian_away rule allows 10 m), its workers within WORKER_POST_M."""
+        index = {sid: k for k, sid in enumerate(subject_ids)}
+        running = WorkPermit.objects.filter(enterprise__park=park, status=2, deleted=False).prefetch_related("workers")
+        for permit in running.order_by("id"):
+            lon, lat = permit.location.x, permit.location.y
+            for sid, radius in [(permit.guardian_id, GUARDIAN_POST_M)] + [(w.id, WORKER_POST_M)
+                                                                          for w in permit.workers.all()]:  # fmt: skip
+                if sid in index and index[sid] not in self.people.p.anchors:
+                    self.people.keep_to(index[sid], lon, lat, radius)
 
     def _publish(self, topic: str, body: str) -> None:
         info = self.mqtt.publish(topic, body, qos=1)
