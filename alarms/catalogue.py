@@ -69,7 +69,9 @@ TYPES: dict[str, AlarmType] = {
             "yellow",
             "人员聚集",
             # >= 3 people within 15 m for > 1 min: 3 yellow, 4-6 orange, > 6 red (AQ 3064.3).
+            # A permit's crew at its work (within crew_exempt_m of it) is not a gathering; 0 counts them too.
             {
+                "crew_exempt_m": 30.0,
                 "radius_m": 15.0,
                 "min_people": 3,
                 "min_duration_s": 60.0,

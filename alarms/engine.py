@@ -634,6 +634,21 @@ class Engine:
                     for k in current:
                         out.append(self._end(k, now, {"reason": "back at the post"}))
 
+    def _at_work(self, reach_m: float) -> set[int]:
+        """People at the work of a permit in progress that names them (its guardian, its workers), within
+        `reach_m` of its location: a crew at its work is not a gathering."""
+        out: set[int] = set()
+        if reach_m <= 0:
+            return out
+        for pm in self.permits.values():
+            if not pm.active:
+                continue
+            for s in (pm.guardian, *pm.authorised):
+                last = self.last.get(s) if s is not None else None
+                if last is not None and math.hypot(last[1] - pm.x, last[2] - pm.y) <= reach_m:
+                    out.add(s)
+        return out
+
     def _tick_gathering(self, r: RuleSpec, now: float, occupants, out) -> None:
         p = params(r.type, r.params)
         if now - self.last_gathering.get(r.id, -math.inf) < p["interval_s"]:
@@ -648,6 +663,9 @@ class Engine:
         if r.zones:
             inside = {s for zid in r.zones for s in occupants.get(f"z{zid}", ())}
             by_scope = {k: [s for s in v if s in inside] for k, v in by_scope.items()}
+        crews = self._at_work(p["crew_exempt_m"])
+        if crews:
+            by_scope = {k: [s for s in v if s not in crews] for k, v in by_scope.items()}
         on = r.in_force(now)
         for scope in set(by_scope) | {sc for (rid, sc) in self.groups if rid == r.id}:
             members = by_scope.get(scope, []) if on else []

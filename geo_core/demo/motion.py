@@ -103,9 +103,16 @@ class PeopleModel:
                 continue
             area = p.home[i]
             xmin, ymin, xmax, ymax = area.bounds
-            for _ in range(20):
-                tx, ty = self.rng.uniform(xmin, xmax), self.rng.uniform(ymin, ymax)
-                if shapely.contains_xy(area, tx, ty):
+            here = (p.x[i], p.y[i])
+            inside = shapely.contains_xy(area, *here)
+            tx, ty = here  # no walkable target found: stay (a later pause picks again)
+            for _ in range(30):
+                cx, cy = self.rng.uniform(xmin, xmax), self.rng.uniform(ymin, ymax)
+                # the whole way must stay on the site (a straight line across a concave site leaves it)
+                if shapely.contains_xy(area, cx, cy) and (
+                    not inside or area.contains(shapely.LineString([here, (cx, cy)]))
+                ):
+                    tx, ty = cx, cy
                     break
             p.tx[i], p.ty[i] = tx, ty
 

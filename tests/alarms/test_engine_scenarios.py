@@ -380,3 +380,18 @@ def test_every_enterprise_offline_at_once_is_one_outage_and_one_left_offline_is_
     own = e.feeds(back, 470.0)
     assert kinds(own) == [("raise", "feed_offline")]
     assert own[0].enterprise == 7
+
+
+def test_a_permit_crew_at_its_work_is_no_gathering_but_others_joining_them_are():
+    crew = PermitSpec(5, "DH-1", "02", 2, 1, 800.0, 0.0, 121.3, 30.7, guardian=1, authorised=frozenset({2, 3}))
+    e = engine([RuleSpec(7, "gathering")], permits=[crew])
+    out = []
+    for t in range(300):
+        ids = [1, 2, 3] + ([4, 5, 6] if t >= 150 else [])
+        xs = [800.0 + 3 * k for k in range(len(ids))]
+        fx = Fixes.of(ids, [t] * len(ids), xs, [0.0] * len(ids))
+        out += e.fixes(fx) + e.tick(float(t))
+    raised = [s for s in out if s.action == "raise"]
+    assert len(raised) == 1  # only once three who are not the crew stand together
+    assert raised[0].t > 150 + 59
+    assert set(raised[0].subjects) == {4, 5, 6}

@@ -26,12 +26,13 @@ from geo_core.demo.loader import demo_credentials, loaded_demo
 from geo_core.demo.motion import LocalFrame, PeopleModel, WelderModel
 from geo_core.demo.scene import PARK_CENTRE
 from geo_core.ingest.signing import ReportClient
-from geo_core.models import Region, Site, SubjectState, WorkPermit
+from geo_core.models import Region, Site, SubjectState, WorkPermit, Zone
 
 log = logging.getLogger("geo_core.simulate")
 
 
 GUARDIAN_POST_M = 3.0
+FORBIDDEN_MARGIN_DEG = 0.0001  # about 10 m
 WORKER_POST_M = 8.0
 
 
@@ -82,10 +83,15 @@ class Simulation:
         companies = sorted({s.subject.enterprise.company_code for s in people})
         self.companies = companies
         self.clients = {c: ReportClient(url, creds[c]["app_id"], creds[c]["app_secret"]) for c in companies}
+        # Where people walk: their sites, less forbidden zones and a margin round them (no one strays in there in a
+        # normal day; the incident schedule sends someone in on purpose).
+        forbidden = shapely.buffer(
+            shapely.union_all([_geom(z) for z in Zone.objects.filter(kind="forbidden", active=True)
+                               .values_list("geom", flat=True)]), FORBIDDEN_MARGIN_DEG)  # fmt: skip
         areas = []
         for code in companies:
             sites = Site.objects.filter(enterprise__company_code=code).values_list("footprint", flat=True)
-            areas.append(shapely.union_all([_geom(g) for g in sites]))
+            areas.append(shapely.difference(shapely.union_all([_geom(g) for g in sites]), forbidden))
         index = {c: k for k, c in enumerate(companies)}
         self.people = PeopleModel(
             o["seed"],
