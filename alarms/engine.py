@@ -67,6 +67,7 @@ class ZoneSpec:
     holders: tuple[int, ...] = ()  # subjects who must be at this post
     params: dict = field(default_factory=dict)  # per-zone thresholds, by type: {"overstay": {"limit_s": 600}}
     in_force: Callable[[float], bool] = always
+    cleared: frozenset[int] = frozenset()  # subjects allowed in (a work cordon's own crew): no out_of_bounds for them
 
 
 @dataclass(frozen=True)
@@ -329,7 +330,12 @@ class Engine:
                 self._inside(
                     r, tr.subject, tr.fence, tr.visit, tr.entered_at, tr.t, (tr.x, tr.y, tr.lon, tr.lat), out, tr
                 )
-            elif tr.kind == "cross" and r.type == "out_of_bounds" and self._zone_on(r, tr.fence, tr.t):
+            elif (
+                tr.kind == "cross"
+                and r.type == "out_of_bounds"
+                and self._zone_on(r, tr.fence, tr.t)
+                and tr.subject not in self.zones[int(tr.fence[1:])].cleared
+            ):
                 key = f"{r.id}:{tr.subject}:{tr.visit}"
                 ev = self._evidence(r, tr) | {"passed_through": True}
                 if self._new(
@@ -380,6 +386,8 @@ class Engine:
         zone = int(fence[1:]) if fence[0] == "z" else None
         permit = int(fence[1:]) if fence[0] == "p" else None
         if r.type == "unauthorized_person" and s in self.permits[permit].authorised:
+            return
+        if r.type == "out_of_bounds" and zone is not None and s in self.zones[zone].cleared:
             return
         ev = self._evidence(r, tr) if tr else {"rule": r.id, "params": params(r.type, r.params)}
         ev |= {"entered_at": entered_at}

@@ -119,10 +119,12 @@ def load(
                 windows=windows,
             )
         )
+    crews = _permit_crews()
     zone_specs = []
     for z in zones:
         if z.id not in used:
             continue
+        cleared = crews.get((z.enterprise_id, z.attributes.get("permit")), frozenset())
         holders = tuple(
             sid for ext in z.attributes.get("holders", []) if (sid := by_external.get((z.enterprise_id, ext)))
         )
@@ -139,9 +141,25 @@ def load(
                 holders=holders,
                 params=z.attributes.get("alarm", {}),
                 in_force=InForce(z.window_mode, tuple(z.time_windows.all())),
+                cleared=cleared,
             )
         )
     return zone_specs, _permits(plane), rule_specs, subjects
+
+
+def _permit_crews() -> dict[tuple[int, str], frozenset[int]]:
+    """(enterprise, ticket number) -> the guardian and workers of that permit: the people a work cordon whose
+    `attributes.permit` names it lets in."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT p.enterprise_id, p.ticket_no, p.guardian_id,
+                      ARRAY(SELECT subject_id FROM geo_core_workpermit_workers w WHERE w.workpermit_id = p.id)
+               FROM geo_core_workpermit p WHERE p.status IN (1, 2, 6) AND NOT p.deleted"""
+        )
+        return {
+            (ent, ticket): frozenset([*workers, *([guardian] if guardian else [])])
+            for ent, ticket, guardian, workers in cur.fetchall()
+        }
 
 
 SUBJECTS = """

@@ -197,7 +197,7 @@ def load_demo(
                 Zone(
                     name=z["name"], kind=z["kind"], enterprise=by_code.get(z.get("company_code")),
                     authority=z.get("authority", ""), geom=_geos(z["geom"]), window_mode=z["window_mode"],
-                    attributes={"demo": True}, **extra,
+                    attributes={"demo": True, **z.get("attributes", {})}, **extra,
                 )
             )  # fmt: skip
             zone_windows.append(z["windows"])

@@ -83,6 +83,10 @@ class PeopleModel:
             _homes(areas, company, np.asarray(x, float), np.asarray(y, float)),
             {},
         )
+        # Anyone standing where no one walks in a normal day (a forbidden zone, along a fence) starts on their site.
+        astray = [i for i in range(n) if not shapely.contains_xy(self.p.home[i], self.p.x[i], self.p.y[i])]
+        self._new_targets(np.array(astray, dtype=int))
+        self.p.x[astray], self.p.y[astray] = self.p.tx[astray], self.p.ty[astray]
         self.gathering: tuple[int, np.ndarray, float] | None = None  # (company, members, seconds left)
 
     def keep_to(self, person: int, lon: float, lat: float, radius_m: float) -> None:

@@ -467,5 +467,5 @@ def _permits(scene: Scene, rng: np.random.Generator, local: _Local, people: dict
             scene.zones.append(
                 {"name": f"{scene.permits[-1]['ticket_no']}作业警戒区", "kind": "temporary", "company_code": code,
                  "geom": MultiPolygon([local.circle(float(lon), float(lat), 30.0)]), "windows": [],
-                 "window_mode": "always"}
+                 "window_mode": "always", "attributes": {"permit": scene.permits[-1]["ticket_no"]}}
             )  # fmt: skip

@@ -395,3 +395,14 @@ def test_a_permit_crew_at_its_work_is_no_gathering_but_others_joining_them_are()
     assert len(raised) == 1  # only once three who are not the crew stand together
     assert raised[0].t > 150 + 59
     assert set(raised[0].subjects) == {4, 5, 6}
+
+
+def test_a_work_cordon_lets_its_own_crew_in_and_no_one_else():
+    """A permit's cordon (作业警戒区) keeps others out; its guardian and workers work inside it."""
+    import dataclasses
+
+    cordon = dataclasses.replace(zones()[0], kind="temporary", cleared=frozenset({2}))
+    e = engine([OOB], zone_list=zones(禁区=cordon))
+    path = line((-30, 50), (30, 50), 31) + [(30, 50)] * 40
+    assert run(e, track(2, 0, path)) == []  # the crew
+    assert kinds(run(e, track(3, 100, path)))[0] == ("raise", "out_of_bounds")  # anyone else
