@@ -148,6 +148,29 @@ def reset_demo() -> None:
             park.delete()
 
 
+APPROVER_AWAY_EVERY = 10  # one open permit in ten was approved without the approver on site (an incident to find)
+
+
+def _approvers_on_site(permits: list[WorkPermit]) -> None:
+    """Most permits are in order: their approver stood at the work when approving (a fix there at approval time,
+    a few metres off), so `approver_not_on_site` is raised for the few that were not."""
+    rows = [
+        (p.approver_id, p.approved_at, p.location.x, p.location.y)
+        for k, p in enumerate(permits)
+        if p.approved_at is not None and p.approver_id and p.status in (1, 2, 6) and k % APPROVER_AWAY_EVERY != 3
+    ]
+    if not rows:
+        return
+    ensure_partitions(local_day(min(r[1] for r in rows)), local_day(max(r[1] for r in rows)))
+    with connection.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO geo_core_positionfix (subject_id, time, geom, accuracy_m, source, raw_x, raw_y, raw_crs)
+               VALUES (%s, %s, ST_SetSRID(ST_MakePoint(%s + 0.00005, %s + 0.00003, 0), 4490), 3.0, %s,
+                       %s, %s, 'cgcs2000') ON CONFLICT DO NOTHING""",
+            [(a, t, x, y, Source.DEMO, x, y) for a, t, x, y in rows],
+        )
+
+
 def load_demo(
     seed: int, anchor: datetime, size: SceneSize | None = None, progress: bool = True
 ) -> tuple[Scene, dict[str, float]]:
@@ -292,6 +315,7 @@ def load_demo(
         GasTest.objects.bulk_create(
             [GasTest(permit=obj, **g) for obj, p in zip(permits, scene.permits, strict=True) for g in p["gas_tests"]]
         )
+        _approvers_on_site(permits)
         steps.update()
         timings["permits"] = time.perf_counter() - t
     steps.update()

@@ -130,3 +130,19 @@ def test_tests_and_benchmarks_never_write_the_running_demos_files():
     assert written.parent == demo_dir()
     after = (running / "credentials.json").read_bytes() if (running / "credentials.json").exists() else None
     assert after == before
+
+
+@pytest.mark.django_db
+def test_most_open_permits_were_approved_with_the_approver_at_the_work():
+    load_demo(7, ANCHOR, SMALL, progress=False)
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT count(*), count(*) FILTER (WHERE EXISTS (
+                 SELECT 1 FROM geo_core_positionfix f WHERE f.subject_id = p.approver_id
+                 AND f.time BETWEEN p.approved_at - interval '5 minutes' AND p.approved_at + interval '5 minutes'
+                 AND ST_DWithin(f.geom::geography, p.location::geography, 50)))
+               FROM geo_core_workpermit p WHERE p.status IN (1, 2, 6) AND p.approved_at IS NOT NULL"""
+        )
+        total, in_order = cur.fetchone()
+    assert total > 0
+    assert 0.8 <= in_order / total < 1.0  # most, not all: the demo keeps a few to find
