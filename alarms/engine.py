@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from alarms.catalogue import TYPES, UPGRADE_CODES, params
@@ -215,6 +216,9 @@ class Engine:
         self.zones = {z.id: z for z in zones}
         self.permits = {p.id: p for p in permits}
         self.rules = {r.id: r for r in rules}
+        # Who may be in a zone by permit: the crew of each permit in progress whose work lies in it (a permitted
+        # job in a tank farm is not an intrusion), with a work cordon's own crew (ZoneSpec.cleared).
+        self.permitted = _permitted(self.zones, self.permits)
         if subjects is not None:
             self.subjects = subjects
         fences: list[Fence] = []
@@ -334,7 +338,7 @@ class Engine:
                 tr.kind == "cross"
                 and r.type == "out_of_bounds"
                 and self._zone_on(r, tr.fence, tr.t)
-                and tr.subject not in self.zones[int(tr.fence[1:])].cleared
+                and tr.subject not in self.permitted.get(int(tr.fence[1:]), ())
             ):
                 key = f"{r.id}:{tr.subject}:{tr.visit}"
                 ev = self._evidence(r, tr) | {"passed_through": True}
@@ -387,7 +391,7 @@ class Engine:
         permit = int(fence[1:]) if fence[0] == "p" else None
         if r.type == "unauthorized_person" and s in self.permits[permit].authorised:
             return
-        if r.type == "out_of_bounds" and zone is not None and s in self.zones[zone].cleared:
+        if r.type == "out_of_bounds" and zone is not None and s in self.permitted.get(zone, ()):
             return
         ev = self._evidence(r, tr) if tr else {"rule": r.id, "params": params(r.type, r.params)}
         ev |= {"entered_at": entered_at}
@@ -1083,6 +1087,20 @@ def remote_scan_verdict(distance_m: float, machine_acc: float | None, phone_acc:
     result = "remote" if nearest > p["distance_m"] else "uncertain" if distance_m > p["distance_m"] else "near"
     return {"result": result, "distance_m": round(distance_m, 1), "nearest_possible_m": round(nearest, 1),
             "machine_accuracy_m": am, "phone_accuracy_m": ap, "limit_m": p["distance_m"]}  # fmt: skip
+
+
+def _permitted(zones: dict[int, ZoneSpec], permits: dict[int, PermitSpec]) -> dict[int, frozenset[int]]:
+    """Zone -> the people allowed in it: its `cleared` list, and the crew (guardian, authorised) of every permit in
+    progress whose work location lies in it."""
+    out: dict[int, set[int]] = {zid: set(z.cleared) for zid, z in zones.items() if z.cleared}
+    active = [p for p in permits.values() if p.active]
+    for zid, z in zones.items():
+        if z.kind not in ("forbidden", "temporary"):
+            continue
+        for p in active:
+            if z.geom.covers(Point(p.x, p.y)):
+                out.setdefault(zid, set()).update({*p.authorised, *([p.guardian] if p.guardian else [])})
+    return {zid: frozenset(v) for zid, v in out.items()}
 
 
 def _index_keys(o: Open) -> list[tuple]:

@@ -182,7 +182,8 @@ class PeopleModel:
 
 
 def _homes(areas: list[shapely.Geometry], company: np.ndarray, x: np.ndarray, y: np.ndarray) -> list:
-    """Each person's home site: the part of their enterprise's area they stand in (else the largest), less EDGE_M."""
+    """Each person's home site: the part of their enterprise's area they stand on (else the nearest: someone in a
+    forbidden zone belongs to the site around it, not to another one), less EDGE_M."""
     parts = []
     for a in areas:
         sites = list(shapely.get_parts(a))
@@ -195,7 +196,7 @@ def _homes(areas: list[shapely.Geometry], company: np.ndarray, x: np.ndarray, y:
     for k in range(len(x)):
         sites, inner = parts[company[k]]
         pt = shapely.Point(x[k], y[k])
-        j = next((j for j, s in enumerate(sites) if s.covers(pt)), max(range(len(sites)), key=lambda j: sites[j].area))
+        j = min(range(len(sites)), key=lambda j: sites[j].distance(pt))  # the part they stand on, else the nearest
         homes.append(inner[j])
     return homes
 

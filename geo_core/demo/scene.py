@@ -315,6 +315,8 @@ def _people(scene: Scene, rng: np.random.Generator, size: SceneSize) -> dict[str
     extra = rng.multinomial(size.people - minimum * len(codes), area / area.sum())
     out: dict[str, dict[str, list[str]]] = {}
     n = 0
+    # People stand where people work: not inside forbidden zones (the incidents put someone there on purpose).
+    forbidden = shapely.union_all([z["geom"] for z in scene.zones if z["kind"] == "forbidden"])
     for code, count in zip(codes, extra + minimum, strict=True):
         geoms = sites_by_code[code]
         weights = np.array([g.area for g in geoms])
@@ -323,7 +325,8 @@ def _people(scene: Scene, rng: np.random.Generator, size: SceneSize) -> dict[str
         groups: dict[str, list[str]] = {"01": [], "02": [], "03": []}
         for site_index in range(len(geoms)):
             idx = np.flatnonzero(which == site_index)
-            pts = _random_points(rng, geoms[site_index], len(idx))
+            walkable = shapely.difference(geoms[site_index], forbidden)
+            pts = _random_points(rng, walkable if not walkable.is_empty else geoms[site_index], len(idx))
             for k, (lon, lat) in zip(idx, pts, strict=True):
                 n += 1
                 ext = f"{code}-P{int(k) + 1:04d}"
@@ -416,6 +419,8 @@ def _permits(scene: Scene, rng: np.random.Generator, local: _Local, people: dict
     combos = [(t, st) for t in list(TICKET_TYPES) for st in range(7)]
     combos += [(str(rng.choice(list(TICKET_TYPES))), 2) for _ in range(size.extra_permits)]
     counters: dict[str, int] = {}
+    person = {(s["company_code"], s["external_id"]): s for s in scene.subjects if s["kind"] == "person"}
+    at_work: set[tuple[str, str]] = set()
     for n, (ttype, status) in enumerate(combos):
         code = codes[int(rng.integers(len(codes)))]
         site = sites_by_code[code][int(rng.integers(len(sites_by_code[code])))]
@@ -462,6 +467,12 @@ def _permits(scene: Scene, rng: np.random.Generator, local: _Local, people: dict
                 "gas_tests": gas,
             }
         )  # fmt: skip
+        if status == 2:  # work in progress: its guardian and workers are at the work (first permit wins)
+            for k, ext in enumerate([guardian, *workers]):
+                if (code, ext) not in at_work:
+                    at_work.add((code, ext))
+                    state = person[(code, ext)]["state"]
+                    state["lon"], state["lat"] = float(lon) + 0.00002 * (k + 1), float(lat) + 0.00001 * k
         if status == 2 and op in ("hot_work", "lifting", "confined_space"):
             # A temporary cordon around running high-risk work.
             scene.zones.append(

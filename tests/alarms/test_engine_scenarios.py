@@ -406,3 +406,11 @@ def test_a_work_cordon_lets_its_own_crew_in_and_no_one_else():
     path = line((-30, 50), (30, 50), 31) + [(30, 50)] * 40
     assert run(e, track(2, 0, path)) == []  # the crew
     assert kinds(run(e, track(3, 100, path)))[0] == ("raise", "out_of_bounds")  # anyone else
+
+
+def test_a_permitted_job_inside_a_forbidden_zone_is_not_an_intrusion_by_its_crew():
+    inside = PermitSpec(9, "DH-9", "02", 2, 1, 30.0, 50.0, 121.3, 30.7, guardian=2, authorised=frozenset({6}))
+    e = engine([OOB], permits=[inside])
+    path = line((-30, 50), (30, 50), 31) + [(30, 50)] * 60
+    assert run(e, track(2, 0, path)) == []  # the guardian of the job in the zone
+    assert kinds(run(e, track(3, 100, path)))[0] == ("raise", "out_of_bounds")
