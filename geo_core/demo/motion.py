@@ -88,6 +88,7 @@ class PeopleModel:
         self._new_targets(np.array(astray, dtype=int))
         self.p.x[astray], self.p.y[astray] = self.p.tx[astray], self.p.ty[astray]
         self.gathering: tuple[int, np.ndarray, float] | None = None  # (company, members, seconds left)
+        self.hold: dict[int, float] = {}  # person -> seconds to stay once at their target (an incident's)
 
     def keep_to(self, person: int, lon: float, lat: float, radius_m: float) -> None:
         """A post the person keeps to (a permit's guardian or worker); they are placed there at once."""
@@ -136,6 +137,8 @@ class PeopleModel:
             arrive[self.gathering[1]] = False  # people at a gathering wait there for the others
         if arrive.any():
             p.pause[arrive] = self.rng.uniform(20, 300, int(arrive.sum()))
+            for i in [i for i in np.flatnonzero(arrive).tolist() if i in self.hold]:
+                p.pause[i] = self.hold.pop(i)
             self._new_targets(np.flatnonzero(arrive))
         self._gatherings(dt)
 

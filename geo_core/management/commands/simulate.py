@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
+from geo_core.demo.incidents import Incidents
 from geo_core.demo.loader import demo_credentials, loaded_demo
 from geo_core.demo.motion import LocalFrame, PeopleModel, WelderModel
 from geo_core.demo.scene import PARK_CENTRE
@@ -51,6 +52,7 @@ class Command(BaseCommand):
         parser.add_argument("--permit-interval", type=float, default=30.0, help="seconds between permit updates")
         parser.add_argument("--offline-every", type=float, default=600.0, help="an enterprise goes silent this often")
         parser.add_argument("--offline-for", type=float, default=90.0)
+        parser.add_argument("--incident-every", type=float, default=300.0, help="seconds between scripted incidents")
         parser.add_argument("--seconds", type=float, default=None, help="stop after this long")
         parser.add_argument("--seed", type=int, default=1)
 
@@ -83,11 +85,13 @@ class Simulation:
         companies = sorted({s.subject.enterprise.company_code for s in people})
         self.companies = companies
         self.clients = {c: ReportClient(url, creds[c]["app_id"], creds[c]["app_secret"]) for c in companies}
-        # Where people walk: their sites, less forbidden zones and a margin round them (no one strays in there in a
-        # normal day; the incident schedule sends someone in on purpose).
-        forbidden = shapely.buffer(
-            shapely.union_all([_geom(z) for z in Zone.objects.filter(kind="forbidden", active=True)
-                               .values_list("geom", flat=True)]), FORBIDDEN_MARGIN_DEG)  # fmt: skip
+        # Where people walk: their sites, less forbidden zones and the work areas of running permits, with a margin
+        # round them (no one strays in there in a normal day; a permit's crew keeps to its work, see _posts).
+        kept_out = [_geom(z) for z in Zone.objects.filter(kind="forbidden", active=True).values_list("geom", flat=True)]
+        kept_out += [_geom(a) for a in WorkPermit.objects.filter(enterprise__park=park, status=2, deleted=False,
+                                                                 work_area__isnull=False)
+                     .values_list("work_area", flat=True)]  # fmt: skip
+        forbidden = shapely.buffer(shapely.union_all(kept_out), FORBIDDEN_MARGIN_DEG)
         areas = []
         for code in companies:
             sites = Site.objects.filter(enterprise__company_code=code).values_list("footprint", flat=True)
@@ -104,6 +108,7 @@ class Simulation:
         )
         self._posts(park, [s.subject_id for s in people])
         self.tag_due = self.rng.uniform(0, o["tag_interval"], len(people))
+        self.incidents = self._incidents(companies, [s.subject.person_type for s in people], o)
         # Welding machines.
         welders = list(
             SubjectState.objects.filter(subject__kind="welder").select_related("subject").order_by("subject_id")
@@ -143,6 +148,54 @@ class Simulation:
             "permit_updates": 0,
             "publish_errors": 0,
         }
+
+    def _incidents(self, companies: list[str], person_types: list[str], o: dict) -> Incidents:
+        """The scripted incidents of the demo day (geo_core.demo.incidents), on the zones of the park."""
+        index = {c: k for k, c in enumerate(companies)}
+
+        def to_m(c: np.ndarray) -> np.ndarray:
+            return np.column_stack(self.frame.to_m(c[:, 0], c[:, 1]))
+
+        def local(kind: str) -> list[tuple[int, shapely.Geometry]]:
+            rows = Zone.objects.filter(kind=kind, active=True, enterprise__company_code__in=companies)
+            return [
+                (index[code], shapely.transform(_geom(geom), to_m))
+                for code, geom in rows.values_list("enterprise__company_code", "geom")
+            ]
+
+        return Incidents(
+            people=self.people,
+            forbidden=local("forbidden"),
+            key_places=local("key_place"),
+            contractors=np.flatnonzero(np.array(person_types) == "02"),
+            sos=self._sos,
+            scan=self._far_scan,
+            every_s=o["incident_every"],
+            rng=np.random.default_rng(o["seed"] + 1),
+        )
+
+    def _sos(self, person: int) -> None:
+        """A worker presses SOS: the enterprise reports it (AQ 3064.3 B.3, ALARM_TYPE 0)."""
+        p = self.people.p
+        code = self.companies[p.company[person]]
+        now = datetime.now(UTC).replace(microsecond=0)
+        record = {"ID": f"SOS-{p.ids[person]}-{int(now.timestamp())}", "PERSON_ID": p.ids[person], "ALARM_TYPE": "0",
+                  "ALARM_TIME": now.isoformat(), "DESCRIBE": "人员按下SOS求救"}  # fmt: skip
+        self.pool.submit(self._post, code, "person-alarms", [record])
+
+    def _far_scan(self, metres: float) -> None:
+        """A welding machine scanned by a phone far from it (a borrowed QR code: seed 003's remote scan)."""
+        i = int(self.rng.integers(len(self.chips)))
+        lon = float(self.welders.lon[i]) + metres / (111_000.0 * np.cos(np.radians(float(self.welders.lat[i]))))
+        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        body = {
+            "ts": now_ms,
+            "operator_id": "W-DEMO",
+            "operator_name": "张三",
+            "decision": "allow",
+            "phone": {"lon": round(lon, 7), "lat": round(float(self.welders.lat[i]), 7), "crs": "cgcs2000"},
+        }
+        self._publish(f"welder/{self.chips[i]}/scan", json.dumps(body))  # fmt: skip
 
     def _posts(self, park, subject_ids: list[int]) -> None:
         """Work in progress keeps its people: each running permit's guardian stays within GUARDIAN_POST_M of the
@@ -264,6 +317,7 @@ class Simulation:
                 break
             now = datetime.now(UTC).replace(microsecond=0)
             self.people.step(1.0)
+            self.incidents.step(t)
             self._tags(t, now)
             self._welders(t, int(now.timestamp() * 1000))
             if t >= self.next_permit:
@@ -282,4 +336,4 @@ class Simulation:
         self.pool.shutdown(wait=True)
         self.mqtt.loop_stop()
         self.mqtt.disconnect()
-        log.info("simulation stopped", extra=self.sent)
+        log.info("simulation stopped", extra={**self.sent, "incidents": self.incidents.happened})

@@ -1,0 +1,116 @@
+"""The demo day's incidents (issue 12): on top of a park in order, every few minutes one thing goes wrong for a
+realistic reason, in rotation, so that each alarm type happens about once an hour and an alarm list shows what a
+command centre really meets. Each incident acts on the motion model (people) or sends what a device or an
+enterprise would send (through callbacks of the simulator); none writes to the database.
+
+| incident | what happens | the alarm it should raise |
+|---|---|---|
+| intrusion | a contractor walks into a forbidden zone of their site and lingers | out_of_bounds |
+| man_down | someone stops in a key place for ten minutes | stationary |
+| guardian_walks_off | a running permit's guardian walks 60 m away for four minutes | guardian_away |
+| sos | a worker presses SOS (the enterprise's B.3 alarm, type 0) | sos |
+| remote_scan | a welding machine is scanned by a phone 3 km away | remote_scan |
+
+Gatherings (the motion model's), enterprises going silent and mobile machines crossing districts (the simulator's)
+come on their own, every few minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+
+from geo_core.demo.motion import PeopleModel
+
+log = logging.getLogger("geo_core.simulate")
+KINDS = ("intrusion", "man_down", "guardian_walks_off", "sos", "remote_scan")
+
+
+@dataclass
+class Incidents:
+    people: PeopleModel
+    forbidden: list[tuple[int, shapely.Geometry]]  # (company index, zone in local metres)
+    key_places: list[tuple[int, shapely.Geometry]]
+    contractors: np.ndarray  # person indices of type 02
+    sos: Callable[[int], None]  # person index -> report an SOS
+    scan: Callable[[float], None]  # metres away -> scan a random machine from that far
+    every_s: float = 300.0
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(7))
+    next_at: float = 120.0
+    turn: int = 0
+    undo: list[tuple[float, Callable[[], None]]] = field(default_factory=list)
+    happened: dict[str, int] = field(default_factory=dict)
+
+    def step(self, t: float) -> None:
+        for _, fn in [u for u in self.undo if u[0] <= t]:
+            fn()
+        self.undo = [u for u in self.undo if u[0] > t]
+        if t < self.next_at:
+            return
+        self.next_at = t + self.every_s
+        kind = KINDS[self.turn % len(KINDS)]
+        self.turn += 1
+        if getattr(self, f"_{kind}")(t):
+            self.happened[kind] = self.happened.get(kind, 0) + 1
+            log.info("incident", extra={"kind": kind, "seconds": round(t)})
+
+    def _free(self, pool: np.ndarray) -> int | None:
+        free = [int(i) for i in pool if int(i) not in self.people.p.anchors]
+        return int(self.rng.choice(free)) if free else None
+
+    def _send(self, i: int, x: float, y: float, stay_s: float) -> None:
+        p = self.people.p
+        p.tx[i], p.ty[i], p.pause[i] = x, y, 0.0
+        self.people.hold[i] = stay_s
+
+    def _intrusion(self, t: float) -> bool:
+        i = self._free(self.contractors)
+        zones = [z for c, z in self.forbidden if i is not None and c == self.people.p.company[i]]
+        if i is None or not zones:
+            return False
+        c = zones[int(self.rng.integers(len(zones)))].centroid
+        self._send(i, c.x, c.y, 120.0)
+        return True
+
+    def _man_down(self, t: float) -> bool:
+        if not self.key_places:
+            return False
+        company, zone = self.key_places[int(self.rng.integers(len(self.key_places)))]
+        i = self._free(np.flatnonzero(self.people.p.company == company))
+        if i is None:
+            return False
+        c = zone.centroid
+        self._send(i, c.x, c.y, 600.0)
+        return True
+
+    def _guardian_walks_off(self, t: float) -> bool:
+        anchored = list(self.people.p.anchors.items())
+        guardians = [(i, a) for i, a in anchored if a[2] <= 3.0]
+        if not guardians:
+            return False
+        i, (x, y, r) = guardians[int(self.rng.integers(len(guardians)))]
+        self.people.p.anchors[i] = (x + 60.0, y, r)
+        self.people.p.pause[i] = 0.0
+        self.people.p.tx[i], self.people.p.ty[i] = x + 60.0, y
+
+        def back() -> None:
+            self.people.p.anchors[i] = (x, y, r)
+            self.people.p.tx[i], self.people.p.ty[i], self.people.p.pause[i] = x, y, 0.0
+
+        self.undo.append((t + 240.0, back))
+        return True
+
+    def _sos(self, t: float) -> bool:
+        i = self._free(np.arange(len(self.people.p.ids)))
+        if i is None:
+            return False
+        self.sos(i)
+        return True
+
+    def _remote_scan(self, t: float) -> bool:
+        self.scan(3000.0)
+        return True
