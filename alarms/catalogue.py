@@ -145,6 +145,8 @@ TYPES: dict[str, AlarmType] = {
             {"outage_min": 5, "outage_share": 0.5, "grace_s": 120.0},
             kinds=(),
         ),
+        # A fence redrawn over people: one record of how many it put inside or outside (raised and ended at once).
+        AlarmType("fence_edited", "zone", None, "info", "围栏调整致人员进出", {}, kinds=()),
         # An input (an SOS, a scan, a report) the worker could not evaluate after retries: the service's own alarm.
         AlarmType("input_unevaluated", "system", None, "alarm", "报警输入无法评估", {}, kinds=()),
     ]

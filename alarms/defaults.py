@@ -17,6 +17,7 @@ DEFAULTS: dict[str, dict] = {
     "absent_from_post": {"active": False, "description": "enable once post zones name their holders"},
     "feed_outage": {"skip": True},  # raised by the welder_silent rule; no rule of its own
     "input_unevaluated": {"skip": True},  # raised by the worker itself
+    "fence_edited": {"skip": True},  # raised by the engine when a fence is redrawn
 }
 
 

@@ -41,6 +41,7 @@ FENCE_TYPES = {
 }
 HYSTERESIS = ("enter_dwell_s", "exit_dwell_s", "enter_margin_m", "exit_margin_m")
 STILL_MAX_GAP_S = 120.0  # a longer gap between fixes restarts the stationary count
+FENCE_SETTLE_S = 60.0  # after a fence is redrawn, enters and exits this long are the edit's, not people's
 DEFAULT_HYSTERESIS = {"enter_dwell_s": 10.0, "exit_dwell_s": 10.0, "enter_margin_m": 6.0, "exit_margin_m": 6.0}
 
 
@@ -180,6 +181,9 @@ class Engine:
         self.still_fences: frozenset[str] = frozenset()
         self.still_radius = 3.0
         self.latched: set[str] = set()  # raised and ended while their visit goes on: not raised again
+        # Fences redrawn a moment ago: fence key -> (edited at, settled at, enter/exit counts). The memberships the
+        # new shape makes are no one's walking: no per-person alarm, one `fence_edited` record with the counts.
+        self.settling: dict[str, tuple[float, float, dict[str, int]]] = {}
         self.last: dict[int, tuple[float, float, float, float, float]] = {}  # subject -> t, x, y, lon, lat
         self.anchors: dict[int, tuple[float, float, float, float]] = {}  # stationary: x, y, since, last fix
         self.since: dict[str, float] = {}  # condition timers: capacity, absence, guardian distance, silence
@@ -213,7 +217,13 @@ class Engine:
     ) -> list[Signal]:
         """Load (or reload) the scene. Memberships of fences that remain are kept; open alarms of rules, zones or
         permits that are gone end."""
+        before = getattr(self, "zones", {})
         self.zones = {z.id: z for z in zones}
+        t_now = now if now is not None else max((v[0] for v in self.last.values()), default=0.0)
+        for zid, z in self.zones.items():  # a fence redrawn: who it now holds is not who walked in (see _settling)
+            old = before.get(zid)
+            if old is not None and not old.geom.equals_exact(z.geom, 1e-6):
+                self.settling[f"z{zid}"] = (t_now, t_now + FENCE_SETTLE_S, {"enter": 0, "exit": 0})
         self.permits = {p.id: p for p in permits}
         self.rules = {r.id: r for r in rules}
         # Who may be in a zone by permit: the crew of each permit in progress whose work lies in it (a permitted
@@ -305,7 +315,35 @@ class Engine:
             else:
                 self.anchors[s] = (a[0], a[1], a[2], t)
 
+    def _settled_by_edit(self, fence: str, t: float, kind: str | None = None) -> bool:
+        """Whether a transition (or a visit that began) at `t` on `fence` is the doing of a fence edit."""
+        s = self.settling.get(fence)
+        if s is None or not (s[0] <= t <= s[1]):
+            return False
+        if kind in s[2]:
+            s[2][kind] += 1
+        return True
+
+    def _tick_settling(self, now: float, out: list[Signal]) -> None:
+        for fence, (edited, settled, counts) in list(self.settling.items()):
+            if now < settled:
+                continue
+            del self.settling[fence]
+            if counts["enter"] or counts["exit"]:
+                zid = int(fence[1:])
+                ev = {
+                    "edited_at": edited,
+                    "entered": counts["enter"],
+                    "left": counts["exit"],
+                    "settle_s": FENCE_SETTLE_S,
+                }
+                key = f"edit:{fence}:{_ms(edited)}"
+                if self._raise(out, Signal("raise", key, 0, "fence_edited", now, zone=zid, evidence=ev)):
+                    out.append(self._end(key, now, {"reason": "a record of the edit's effect"}))
+
     def _transition(self, tr: Transition, out: list[Signal]) -> None:
+        if self._settled_by_edit(tr.fence, tr.t, tr.kind):
+            return
         rules = self.by_fence.get(tr.fence, ())
         subj = self.subjects.get(tr.subject)
         for r in rules:
@@ -382,6 +420,9 @@ class Engine:
             return
         key = f"{r.id}:{s}:{visit}"
         if key in self.open or key in self.latched or not self._zone_on(r, fence, t):
+            return
+        if self._settled_by_edit(fence, entered_at):  # inside because the fence moved, not because they walked in
+            self.latched.add(key)
             return
         if r.type == "key_area_work":
             powered = self.power.get(s, (False, 0.0))[0]
@@ -492,6 +533,7 @@ class Engine:
         out: list[Signal] = []
         for tr in self.tracker.tick(self.index, now):
             self._transition(tr, out)
+        self._tick_settling(now, out)
         occupants = self.tracker.occupants()
         for r in self.rules.values():
             handler = getattr(self, f"_tick_{r.type}", None)

@@ -414,3 +414,30 @@ def test_a_permitted_job_inside_a_forbidden_zone_is_not_an_intrusion_by_its_crew
     path = line((-30, 50), (30, 50), 31) + [(30, 50)] * 60
     assert run(e, track(2, 0, path)) == []  # the guardian of the job in the zone
     assert kinds(run(e, track(3, 100, path)))[0] == ("raise", "out_of_bounds")
+
+
+def test_a_fence_redrawn_over_people_is_one_record_not_an_alarm_each():
+    """A supervisor enlarges a forbidden zone over ten contractors: no out_of_bounds for them (they did not walk in),
+    one fence_edited record with the count; someone who walks in after the edit settles is an intrusion as ever."""
+    import dataclasses
+
+    from alarms.engine import FENCE_SETTLE_S
+
+    visitors = [RuleSpec(1, "out_of_bounds", zones=frozenset({1}))]
+    e = engine(visitors)
+    people = list(range(1, 11))
+    for t in range(0, 30):  # ten people standing 20-40 m east of the zone (it spans 0-100 m)
+        fx = Fixes.of(people, [t] * 10, [120.0 + 2 * k for k in range(10)], [50.0] * 10)
+        assert e.fixes(fx) + e.tick(float(t)) == []
+    bigger = dataclasses.replace(zones()[0], geom=shapely.box(0, 0, 200, 100))
+    assert e.configure(zones(禁区=bigger), [], visitors, None, now=30.0) == []
+    out = []
+    for t in range(30, 30 + int(FENCE_SETTLE_S) + 40):
+        fx = Fixes.of(people, [t] * 10, [120.0 + 2 * k for k in range(10)], [50.0] * 10)
+        out += e.fixes(fx) + e.tick(float(t))
+    assert [s.type for s in out if s.action == "raise"] == ["fence_edited"]
+    record = next(s for s in out if s.type == "fence_edited")
+    assert record.evidence["entered"] == 10
+    assert record.zone == 1
+    late = run(e, track(15, 200, line((300, 50), (150, 50), 40) + [(150, 50)] * 40))
+    assert kinds(late)[0] == ("raise", "out_of_bounds")
