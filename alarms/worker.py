@@ -284,7 +284,7 @@ class AlarmWorker:
         reps = list(ReportedAlarm.objects.filter(id__gt=cursor).select_related("enterprise").order_by("id")[:5000])
         retry = self.cursors.setdefault("retry", {})  # "device:ID" / "reported:ID" -> failed attempts
         if retry:  # inputs that failed before come first, as they are in the database now
-            evs = self._retrying(DeviceEvent, "device", retry) + evs
+            evs = self._retrying(DeviceEvent.objects.all(), "device", retry) + evs
             reps = self._retrying(ReportedAlarm.objects.select_related("enterprise"), "reported", retry) + reps
         self._know({ev.subject_id for ev in evs} | {rep.subject_id for rep in reps})
         for ev in evs:
@@ -298,10 +298,13 @@ class AlarmWorker:
         return out
 
     @staticmethod
-    def _retrying(source, prefix: str, retry: dict) -> list:
+    def _retrying(rows, prefix: str, retry: dict) -> list:
+        """The inputs of `rows` waiting for another attempt (one deleted meanwhile is forgotten)."""
         ids = [int(k.split(":")[1]) for k in retry if k.startswith(prefix + ":")]
-        manager = source.objects if hasattr(source, "objects") else source
-        return list(manager.filter(id__in=ids).order_by("id")) if ids else []
+        found = list(rows.filter(id__in=ids).order_by("id")) if ids else []
+        for gone in set(ids) - {r.id for r in found}:
+            retry.pop(f"{prefix}:{gone}", None)
+        return found
 
     def _guarded(self, ref: str, evaluate, item, now: float) -> list[Signal]:
         """Evaluate one input on its own: one that fails is kept and tried again at the next steps; after
