@@ -6,7 +6,7 @@ enterprise would send (through callbacks of the simulator); none writes to the d
 | incident | what happens | the alarm it should raise |
 |---|---|---|
 | intrusion | a contractor walks into a forbidden zone of their site and lingers | out_of_bounds |
-| man_down | someone stops in a key place for ten minutes | stationary |
+| man_down | someone stops in a work area of their enterprise for ten minutes | stationary |
 | guardian_walks_off | a running permit's guardian walks 60 m away for four minutes | guardian_away |
 | sos | a worker presses SOS (the enterprise's B.3 alarm, type 0) | sos |
 | remote_scan | a welding machine is scanned by a phone 3 km away | remote_scan |
@@ -34,7 +34,7 @@ KINDS = ("intrusion", "man_down", "guardian_walks_off", "sos", "remote_scan")
 class Incidents:
     people: PeopleModel
     forbidden: list[tuple[int, shapely.Geometry]]  # (company index, zone in local metres)
-    key_places: list[tuple[int, shapely.Geometry]]
+    work_areas: list[tuple[int, shapely.Geometry]]
     contractors: np.ndarray  # person indices of type 02
     sos: Callable[[int], None]  # person index -> report an SOS
     scan: Callable[[float], None]  # metres away -> scan a random machine from that far
@@ -77,9 +77,9 @@ class Incidents:
         return True
 
     def _man_down(self, t: float) -> bool:
-        if not self.key_places:
+        if not self.work_areas:
             return False
-        company, zone = self.key_places[int(self.rng.integers(len(self.key_places)))]
+        company, zone = self.work_areas[int(self.rng.integers(len(self.work_areas)))]
         i = self._free(np.flatnonzero(self.people.p.company == company))
         if i is None:
             return False

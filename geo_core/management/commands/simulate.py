@@ -166,7 +166,7 @@ class Simulation:
         return Incidents(
             people=self.people,
             forbidden=local("forbidden"),
-            key_places=local("key_place"),
+            work_areas=local("work_area"),
             contractors=np.flatnonzero(np.array(person_types) == "02"),
             sos=self._sos,
             scan=self._far_scan,
