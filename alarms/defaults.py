@@ -13,6 +13,8 @@ DEFAULTS: dict[str, dict] = {
         "description": "contractors and visitors in forbidden zones and cordons; add rules for others as needed",
     },
     "over_capacity": {"zone_kinds": ["key_place", "work_area", "post"]},
+    # Gatherings where a crowd is the hazard (key places, muster points), not three colleagues at a workbench.
+    "gathering": {"zone_kinds": ["key_place", "muster_point"]},
     "under_staffed": {"active": False, "description": "enable once post zones carry capacity_min"},
     "absent_from_post": {"active": False, "description": "enable once post zones name their holders"},
     "feed_outage": {"skip": True},  # raised by the welder_silent rule; no rule of its own

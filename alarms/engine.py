@@ -38,6 +38,7 @@ FENCE_TYPES = {
     "under_staffed",
     "absent_from_post",
     "key_area_work",
+    "gathering",  # when a rule names zones: who is in them
 }
 HYSTERESIS = ("enter_dwell_s", "exit_dwell_s", "enter_margin_m", "exit_margin_m")
 STILL_MAX_GAP_S = 120.0  # a longer gap between fixes restarts the stationary count

@@ -10,6 +10,7 @@ enterprise would send (through callbacks of the simulator); none writes to the d
 | guardian_walks_off | a running permit's guardian walks 60 m away for four minutes | guardian_away |
 | sos | a worker presses SOS (the enterprise's B.3 alarm, type 0) | sos |
 | remote_scan | a welding machine is scanned by a phone 3 km away | remote_scan |
+| crowd | six people of an enterprise meet at its muster point for three minutes | gathering |
 
 Gatherings (the motion model's), enterprises going silent and mobile machines crossing districts (the simulator's)
 come on their own, every few minutes.
@@ -27,7 +28,7 @@ import shapely
 from geo_core.demo.motion import PeopleModel
 
 log = logging.getLogger("geo_core.simulate")
-KINDS = ("intrusion", "man_down", "guardian_walks_off", "sos", "remote_scan")
+KINDS = ("intrusion", "man_down", "guardian_walks_off", "sos", "remote_scan", "crowd")
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Incidents:
     people: PeopleModel
     forbidden: list[tuple[int, shapely.Geometry]]  # (company index, zone in local metres)
     work_areas: list[tuple[int, shapely.Geometry]]
+    muster_points: list[tuple[int, shapely.Geometry]]
     contractors: np.ndarray  # person indices of type 02
     sos: Callable[[int], None]  # person index -> report an SOS
     scan: Callable[[float], None]  # metres away -> scan a random machine from that far
@@ -109,6 +111,20 @@ class Incidents:
         if i is None:
             return False
         self.sos(i)
+        return True
+
+    def _crowd(self, t: float) -> bool:
+        if not self.muster_points:
+            return False
+        company, zone = self.muster_points[int(self.rng.integers(len(self.muster_points)))]
+        staff = [
+            int(i) for i in np.flatnonzero(self.people.p.company == company) if int(i) not in self.people.p.anchors
+        ]
+        if len(staff) < 6:
+            return False
+        c = zone.centroid
+        for i in self.rng.choice(staff, 6, replace=False).tolist():
+            self._send(i, c.x + self.rng.normal(0, 2.0), c.y + self.rng.normal(0, 2.0), 180.0)
         return True
 
     def _remote_scan(self, t: float) -> bool:

@@ -167,6 +167,7 @@ class Simulation:
             people=self.people,
             forbidden=local("forbidden"),
             work_areas=local("work_area"),
+            muster_points=local("muster_point"),
             contractors=np.flatnonzero(np.array(person_types) == "02"),
             sos=self._sos,
             scan=self._far_scan,
