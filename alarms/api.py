@@ -266,9 +266,8 @@ def rules(request: HttpRequest, access: Access) -> HttpResponse:
             raise DeniedError("only supervisors manage alarm rules")
         return _json(_rule(_save_rule(AlarmRule(), _body(request), partial=False), access), status=201)
     qs = _rules(access)
-    return _json({"count": qs.count(), "results": [_rule(r, access) for r in qs], "types": {
-        t.name: {"category": t.category, "code": t.code, "label": t.label, "defaults": t.defaults}
-        for t in TYPES.values()}})  # fmt: skip
+    types = {t.name: t.describe() for t in TYPES.values()}
+    return _json({"count": qs.count(), "results": [_rule(r, access) for r in qs], "types": types})
 
 
 @api(("GET", "PUT", "PATCH", "DELETE"))

@@ -20,7 +20,7 @@ import psycopg
 from django.db import connection, transaction
 
 from alarms import scene
-from alarms.engine import Engine, Signal
+from alarms.engine import Engine, Scan, Signal
 from alarms.fences import Fixes
 from alarms.models import EngineSnapshot
 from alarms.plane import MetricPlane
@@ -373,10 +373,10 @@ class AlarmWorker:
             phone, phone_lonlat = (float(px[0]), float(py[0])), (ev.location.x, ev.location.y)
         works = ev.data.get("decision", "allow") == "allow"
         phone_acc = (ev.data.get("phone") or {}).get("acc") if isinstance(ev.data.get("phone"), dict) else None
-        out = self.engine.scan(
+        out = self.engine.scan(Scan(
             ev.subject_id, ev.time.timestamp(), machine, phone, phone_lonlat, district, f"scan:{ev.id}", works=works,
             machine_accuracy_m=machine_acc, phone_accuracy_m=phone_acc if isinstance(phone_acc, (int, float)) else None,
-        )  # fmt: skip
+        ))  # fmt: skip
         verdicts, self.engine.scan_verdicts = self.engine.scan_verdicts, []
         for _, verdict in verdicts:  # kept on the scan itself, an "uncertain" one included (seed 003: evidence)
             DeviceEvent.objects.filter(pk=ev.pk).update(data={**ev.data, "remote_scan": verdict})

@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import shapely
 
-from alarms.engine import PermitSpec, RuleSpec
+from alarms.engine import PermitSpec, RuleSpec, Scan
 from alarms.fences import Fixes
 from tests.alarms.scenes import engine, kinds, line, run, track, zones
 
@@ -233,14 +233,14 @@ def test_welder_working_in_a_key_area_only_when_powered():
 def test_remote_scan_is_beyond_the_limit_even_at_the_nearest_ends_of_both_accuracy_radii():
     e = engine([RuleSpec(16, "remote_scan")])
     gnss = {"machine_accuracy_m": 10.0, "phone_accuracy_m": 15.0}
-    assert e.scan(40, 10.0, (0.0, 0.0), (800.0, 0.0), (121.3, 30.7), "310116", "scan:1", **gnss) == []
-    sig = e.scan(40, 20.0, (0.0, 0.0), (1200.0, 0.0), (121.3, 30.7), "310116", "scan:2", **gnss)
+    assert e.scan(Scan(40, 10.0, (0.0, 0.0), (800.0, 0.0), (121.3, 30.7), "310116", "scan:1", **gnss)) == []
+    sig = e.scan(Scan(40, 20.0, (0.0, 0.0), (1200.0, 0.0), (121.3, 30.7), "310116", "scan:2", **gnss))
     assert kinds(sig) == [("raise", "remote_scan")]
     assert sig[0].evidence["distance_m"] == 1200.0
     assert sig[0].evidence["nearest_possible_m"] == 1175.0
     # A base-station fix (no radius reported: the rule's 500 m) 1.2 km away may be next to the phone: uncertain.
-    assert e.scan(40, 30.0, (0.0, 0.0), (1200.0, 0.0), (121.3, 30.7), "310116", "scan:3") == []
-    assert kinds(e.scan(40, 40.0, (0.0, 0.0), (1600.0, 0.0), (121.3, 30.7), "310116", "scan:4")) == [
+    assert e.scan(Scan(40, 30.0, (0.0, 0.0), (1200.0, 0.0), (121.3, 30.7), "310116", "scan:3")) == []
+    assert kinds(e.scan(Scan(40, 40.0, (0.0, 0.0), (1600.0, 0.0), (121.3, 30.7), "310116", "scan:4"))) == [
         ("raise", "remote_scan")
     ]
     assert [v["result"] for _, v in e.scan_verdicts] == ["near", "remote", "uncertain", "remote"]
@@ -253,14 +253,14 @@ def test_mobile_welder_over_15_days():
     spots = [(0, 0), (0, 0), (100, 0), (0, 50), (5000, 0), (5000, 100), (10_000, 0), (15_000, 0), (20_000, 0)]
     out = []
     for k, (x, y) in enumerate(spots):
-        out += e.scan(40, k * day, (x, y), (x, y), (121.3, 30.7), "310116", f"s{k}")
+        out += e.scan(Scan(40, k * day, (x, y), (x, y), (121.3, 30.7), "310116", f"s{k}"))
     assert kinds(raised(out)) == [("raise", "mobile_welder")]
     assert len(out[0].evidence["jumps_m"]) == 3
     assert out[0].t == 7 * day
     # Districts: two districts within the window.
     e = engine([RuleSpec(18, "mobile_welder")])
-    a = e.scan(40, 0.0, (0, 0), (0, 0), (121.3, 30.7), "310116", "a")
-    b = e.scan(40, day, (10, 0), (10, 0), (121.3, 30.7), "310120", "b")
+    a = e.scan(Scan(40, 0.0, (0, 0), (0, 0), (121.3, 30.7), "310116", "a"))
+    b = e.scan(Scan(40, day, (10, 0), (10, 0), (121.3, 30.7), "310120", "b"))
     assert a == []
     assert kinds(raised(b)) == [("raise", "mobile_welder")]
     assert b[0].evidence["districts"] == ["310116", "310120"]
@@ -307,7 +307,7 @@ def test_quiet_tracks_raise_nothing():
     e = engine([RuleSpec(17, "mobile_welder")])
     out = []
     for k in range(20):  # one district, never more than 4 km from the last work start
-        out += e.scan(40, k * day, (k * 100.0, 0.0), None, None, "310116", f"s{k}")
+        out += e.scan(Scan(40, k * day, (k * 100.0, 0.0), None, None, "310116", f"s{k}"))
     assert out == []
     e = engine([RuleSpec(19, "welder_silent", params={"silent_s": 60})])
     for t in range(0, 300, 30):

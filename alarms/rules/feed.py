@@ -1,0 +1,107 @@
+"""Alarms about the data rather than the park: a feed or many devices silent together, an input the service could
+not evaluate."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from alarms.catalogue import RuleType, params, register
+from alarms.specs import RuleSpec, Signal, ms
+
+if TYPE_CHECKING:
+    from alarms.engine import Engine
+
+register(
+    RuleType(
+        "feed_outage",
+        "feed",
+        None,
+        "alarm",
+        "大面积失联 (数据中断)",
+        kinds=("welder",),
+        cause="at least 5 and half of the (enterprise, feed) pairs offline together (one alarm with how many, by "
+        "feed, since when; per-enterprise alarms only for feeds still offline 120 s after it ends), or at least 20 "
+        "machines and 10 % of the powered ones silent together (`outage_min`, `outage_share`): a broker, ingest or "
+        "network outage, or the service's own first start after a pause; no per-machine alarm meanwhile",
+        ending="data flows again; machines then get the full silence limit from that moment before a silence is "
+        "their own",
+        evidence=("silent", "powered", "since", "first_silent_since", "feeds_offline", "feeds", "by_feed"),
+        default_rule=None,
+        raised_by="the `feed_offline` and `welder_silent` rules",
+    )
+)
+
+
+def feed_offline(e: Engine, rules: list[RuleSpec], states, now: float, out: list[Signal]) -> None:
+    """Reporting liveness per (enterprise, feed): offline raises, back online ends. Many feeds offline together
+    are one `feed_outage` alarm, not one per enterprise; a feed still offline `grace_s` after it ended is its own."""
+    for r in rules:
+        p = params(r.type, r.params)
+        mine = [st for st in states if r.enterprise_id is None or st[0] == r.enterprise_id]
+        down = [st for st in mine if not st[2]]
+        mass = len(down) >= max(p["outage_min"], p["outage_share"] * len(mine))
+        outage = [k for k in e._keys("r", r.id) if e.open[k].type == "feed_outage"]
+        if mass and not outage and r.in_force(now):
+            since = sorted(st[3] for st in down)[len(down) // 2]
+            evidence = {
+                "rule": r.id,
+                "feeds_offline": len(down),
+                "feeds": len(mine),
+                "since": since,
+                "by_feed": {f: sum(1 for st in down if st[1] == f) for f in sorted({st[1] for st in down})},
+            }
+            e._raise(out, Signal("raise", f"{r.id}:outage:{ms(since)}", r.id, "feed_outage", now, evidence=evidence))
+            continue
+        if outage:
+            if mass:
+                continue
+            for k in outage:
+                out.append(e._end(k, now, {"reason": "feeds report again", "still_offline": len(down)}))
+            e.outage_ended[r.id] = now
+        if now - e.outage_ended.get(r.id, -math.inf) < p["grace_s"]:
+            continue
+        for ent, feed, online, changed in mine:
+            name = f"{r.id}:{ent}:{feed}"
+            current = [k for k in e._keys("r", r.id) if k.startswith(name + ":")]
+            if not online and not current and r.in_force(now):
+                e._new(out, r, f"{name}:{ms(changed)}", changed, enterprise=ent,
+                       evidence={"rule": r.id, "feed": feed, "offline_since": changed})  # fmt: skip
+            elif online:
+                for k in current:
+                    out.append(e._end(k, changed, {"reason": "feed back online"}))
+
+
+register(
+    RuleType(
+        "feed_offline",
+        "feed",
+        None,
+        "warning",
+        "企业数据中断",
+        {"outage_min": 5, "outage_share": 0.5, "grace_s": 120.0},
+        kinds=(),
+        on={"feeds": feed_offline},
+        cause="an enterprise feed goes offline (ingest's liveness, `GEO_OFFLINE_AFTER_*`)",
+        ending="back online",
+        evidence=("feed", "offline_since"),
+    )
+)
+
+register(
+    RuleType(
+        "input_unevaluated",
+        "system",
+        None,
+        "alarm",
+        "报警输入无法评估",
+        kinds=(),
+        cause="an input (an SOS, a scan, a power change, a reported alarm) the worker could not evaluate 3 times in "
+        "a row; each failure is logged and the input retried at the next steps (`cursors.retry` of the worker's "
+        "saved state)",
+        ending="handled by a person",
+        evidence=("input", "attempts", "error"),
+        default_rule=None,
+        raised_by="the alarm worker itself",
+    )
+)

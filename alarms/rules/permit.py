@@ -1,0 +1,204 @@
+"""Special-work permit alarms (AQ 3064.2, GB 30871-2022): where, who is on site, how long, when."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from alarms.catalogue import UPGRADE_CODES, RuleType, params, register
+from alarms.specs import PermitSpec, RuleSpec, ms
+
+if TYPE_CHECKING:
+    from alarms.engine import Engine
+
+
+def permit_raise(e: Engine, out, r: RuleSpec, key: str, p: PermitSpec, now: float, ev: dict, code=None) -> None:
+    e._new(
+        out,
+        r,
+        key,
+        now,
+        code=code,
+        permit=p.id,
+        enterprise=p.enterprise_id,
+        lon=p.lon,
+        lat=p.lat,
+        evidence={"rule": r.id, "ticket_no": p.ticket_no, "ticket_type": p.ticket_type, "status": p.status, **ev},
+    )
+
+
+def permit_end(e: Engine, out, r: RuleSpec, now: float, keep: set[str], reason: str) -> None:
+    """End the rule's open alarms not in `keep`: their condition no longer holds."""
+    for k in [k for k in e._keys("r", r.id) if k not in keep]:
+        out.append(e._end(k, now, {"reason": reason}))
+
+
+PERMIT_EVIDENCE = ("ticket_no", "ticket_type", "status")
+
+
+def location_outside_site_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    keep = set()
+    for p in e.permits.values():
+        if p.outside_site and p.status in (1, 2, 6) and r.in_force(now):
+            key = f"{r.id}:p{p.id}"
+            keep.add(key)
+            permit_raise(e, out, r, key, p, now, {"location": [p.lon, p.lat]})
+    permit_end(e, out, r, now, keep, "permit closed or moved onto its site")
+
+
+register(
+    RuleType(
+        "location_outside_site",
+        "permit",
+        None,
+        "alarm",
+        "作业地点不在本企业厂区内",
+        on={"tick": location_outside_site_tick},
+        cause="the permit's location is in none of its enterprise's own sites",
+        ending="corrected or closed",
+        evidence=(*PERMIT_EVIDENCE, "location"),
+    )
+)
+
+
+def guardian_away_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    pr = params(r.type, r.params)
+    keep = set()
+    for p in e.permits.values():
+        if not p.active or p.ticket_type not in pr["ticket_types"] or p.guardian is None:
+            continue
+        last = e.last.get(p.guardian)
+        d = math.inf if last is None else math.hypot(last[1] - p.x, last[2] - p.y)
+        name = f"{r.id}:p{p.id}"
+        began = e._hold(name, d > pr["distance_m"], now, pr["grace_s"])
+        current = e._keys("rp", r.id, p.id)
+        keep.update(current)
+        if began is not None and not current:
+            key = f"{name}:{ms(began)}"
+            keep.add(key)
+            permit_raise(
+                e,
+                out,
+                r,
+                key,
+                p,
+                now,
+                {
+                    "guardian": p.guardian,
+                    "distance_m": None if math.isinf(d) else round(d, 1),
+                    "limit_m": pr["distance_m"],
+                    "away_since": began,
+                    "no_position": last is None,
+                },
+            )
+        elif d <= pr["distance_m"]:
+            for k in current:
+                keep.discard(k)
+    permit_end(e, out, r, now, keep, "guardian back, or permit no longer in progress")
+
+
+register(
+    RuleType(
+        "guardian_away",
+        "permit",
+        "31",
+        "alarm",
+        "监护人离开作业现场",
+        {"distance_m": 10.0, "grace_s": 60.0, "ticket_types": ["01", "02", "03", "70"]},
+        on={"tick": guardian_away_tick},
+        cause="hot work or confined space in progress and the guardian more than 10 m away (or without a position) "
+        "for 60 s",
+        ending="guardian back",
+        evidence=(*PERMIT_EVIDENCE, "guardian", "distance_m", "limit_m", "away_since", "no_position"),
+    )
+)
+
+
+def approver_not_on_site_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    limit = params(r.type, r.params)["distance_m"]
+    for p in e.permits.values():
+        d = p.approver_distance_m
+        if d is not None and d > limit:
+            ev = {"approver_distance_m": None if math.isinf(d) else round(d, 1), "limit_m": limit,
+                  "no_position": math.isinf(d)}  # fmt: skip
+            permit_raise(e, out, r, f"{r.id}:p{p.id}", p, now, ev)
+
+
+register(
+    RuleType(
+        "approver_not_on_site",
+        "permit",
+        "30",
+        "alarm",
+        "审批人未到现场审批",
+        {"distance_m": 50.0},
+        on={"tick": approver_not_on_site_tick},
+        cause="the approver's fix nearest the approval time (±5 min) is more than 50 m from the work location, or "
+        "missing",
+        ending="handled by a person",
+        evidence=(*PERMIT_EVIDENCE, "approver_distance_m", "limit_m", "no_position"),
+    )
+)
+
+
+def permit_expired_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    keep = set()
+    for p in e.permits.values():
+        if not p.active:
+            continue
+        past_end = now > p.planned_end
+        too_long = (
+            p.max_validity_s is not None and p.actual_start is not None and now - p.actual_start > p.max_validity_s
+        )
+        if past_end or too_long:
+            key = f"{r.id}:p{p.id}"
+            keep.add(key)
+            ev = {"planned_end": p.planned_end, "past_planned_end": past_end, "past_max_validity": too_long,
+                  "max_validity_s": p.max_validity_s}  # fmt: skip
+            permit_raise(e, out, r, key, p, now, ev)
+    permit_end(e, out, r, now, keep, "permit no longer in progress")
+
+
+register(
+    RuleType(
+        "permit_expired",
+        "permit",
+        "10",
+        "alarm",
+        "作业票超期",
+        on={"tick": permit_expired_tick},
+        cause="in progress past its planned end or past the GB 30871 maximum for its type",
+        ending="no longer in progress",
+        evidence=(*PERMIT_EVIDENCE, "planned_end", "past_planned_end", "past_max_validity", "max_validity_s"),
+    )
+)
+
+
+def hot_work_not_upgraded_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    keep = set()
+    for p in e.permits.values():
+        if not p.active or p.ticket_type not in ("02", "03") or p.upgraded:
+            continue
+        for purpose, inside in r.windows.items():
+            code = UPGRADE_CODES.get(purpose)
+            if code and inside(now):
+                key = f"{r.id}:p{p.id}:{code}"
+                keep.add(key)
+                permit_raise(e, out, r, key, p, now, {"window": purpose}, code=code)
+    permit_end(e, out, r, now, keep, "outside the window, upgraded or finished")
+
+
+register(
+    RuleType(
+        "hot_work_not_upgraded",
+        "permit",
+        "40",
+        "alarm",
+        "动火作业未升级管理",
+        on={"tick": hot_work_not_upgraded_tick},
+        cause="一级/二级 hot work in progress in a holiday (40), rest day (41), night (42) or key period (43) window, "
+        "unless the permit carries `attributes.upgraded`",
+        ending="window over, upgraded or finished",
+        evidence=(*PERMIT_EVIDENCE, "window"),
+    )
+)

@@ -1,0 +1,271 @@
+"""Person alarms of AQ 3064.3 B.3: SOS, out of bounds, overstay, stationary, leaving; and people on a permit's work
+area who are not on the permit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from alarms.catalogue import RuleType, params, register
+from alarms.specs import RuleSpec, SubjectInfo, ms
+
+if TYPE_CHECKING:
+    from alarms.engine import Engine
+    from alarms.fences import Transition
+    from alarms.specs import Signal
+
+
+def sos(e: Engine, rules: list[RuleSpec], subject, t, lon, lat, ref, enterprise=None, extra=None) -> list[Signal]:
+    """Raised at once, no thresholds. An SOS is never dropped for want of knowing its subject: one from a subject the
+    scene does not know, or knows only provisionally, is raised by the park-wide SOS rule, flagged, with whatever
+    `extra` the caller has (the reporter, the raw record)."""
+    out: list[Signal] = []
+    info = e.subjects.get(subject) if subject is not None else None
+    rules = [r for r in rules if r.in_force(t)]
+    chosen = [r for r in rules if r.matches(info)]
+    if not chosen and rules and (info is None or info.provisional):
+        chosen = [min(rules, key=lambda r: (r.enterprise_id is not None, bool(r.person_types), r.id))]
+    flags = {"unknown_subject": info is None, "provisional_subject": bool(info and info.provisional)}
+    for r in chosen:
+        e._new(
+            out,
+            r,
+            f"{r.id}:{subject}:{ref}",
+            t,
+            subject=subject,
+            enterprise=info.enterprise_id if info else enterprise,
+            lon=lon,
+            lat=lat,
+            evidence={"rule": r.id, "source": ref, **{k: v for k, v in flags.items() if v}, **(extra or {})},
+        )
+    return out
+
+
+register(
+    RuleType(
+        "sos",
+        "person",
+        "0",
+        "critical",
+        "SOS 求救",
+        on={"sos": sos},
+        cause="an SOS button (`camera/{id}/sos`, `phone/{id}/sos` over MQTT) or an enterprise's B.3 alarm with "
+        "ALARM_TYPE 0; at once, even for a subject registered a moment ago (the worker loads subjects it does not "
+        "know before evaluating any input) or never seen (a provisional subject: raised by the park-wide SOS rule "
+        "with `provisional_subject` or `unknown_subject`, the reporter and the raw record in the evidence)",
+        ending="handled by a person",
+        evidence=("source", "unknown_subject", "provisional_subject", "device_data", "reported"),
+        default_rule={"subject_kinds": ["person", "body_camera", "phone"]},
+    )
+)
+
+
+def out_of_bounds_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    """Still inside: the warning becomes an alarm when not cleared within `confirm_after_s`."""
+    p = params(r.type, r.params)
+    for zid, key, s, m in e._visits(r, occupants):
+        if not r.matches(e.subjects.get(s)):
+            continue
+        e._inside(r, s, key, m.visit, m.entered_at, now, m.where, out)
+        akey = f"{r.id}:{s}:{m.visit}"
+        o = e.open.get(akey)
+        confirm = params(r.type, r.params, e.zones[zid].params.get(r.type))["confirm_after_s"]
+        if o and o.severity == "warning" and now - o.since >= confirm:
+            out.append(e._update(akey, now, "alarm", {"confirmed_after_s": confirm, "params": p}))
+
+
+def out_of_bounds_cross(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInfo | None, out) -> bool:
+    """Passed through between two sparse fixes: raised and ended at once."""
+    if tr.kind != "cross":
+        return False
+    zone = int(tr.fence[1:])
+    if e._zone_on(r, tr.fence, tr.t) and tr.subject not in e.permitted.get(zone, ()):
+        key = f"{r.id}:{tr.subject}:{tr.visit}"
+        ev = e._evidence(r, tr) | {"passed_through": True}
+        if e._new(out, r, key, tr.t, subject=tr.subject, zone=zone, lon=tr.lon, lat=tr.lat, evidence=ev):
+            out.append(e._end(key, tr.t, {"reason": "passed through between two fixes"}))
+    return True
+
+
+def out_of_bounds_presence(e: Engine, r: RuleSpec, s: int, zone: int | None, permit: int | None) -> bool:
+    return zone is None or s not in e.permitted.get(zone, ())
+
+
+register(
+    RuleType(
+        "out_of_bounds",
+        "person",
+        "1",
+        "warning",
+        "越界 / 闯入禁区",
+        # Warn at once, upgrade to an alarm when not cleared (AQ 3064.3: within 5 s / 30 s).
+        # Hysteresis: 6 m past the edge (beyond the +-5 m dynamic accuracy of AQ 3064.3) counts at once, a
+        # walker is 6 m in within 5 s; otherwise 10 s on one side of the edge.
+        {
+            "confirm_after_s": 30.0,
+            "enter_dwell_s": 10.0,
+            "exit_dwell_s": 10.0,
+            "enter_margin_m": 6.0,
+            "exit_margin_m": 6.0,
+        },
+        zone_kinds=("forbidden", "temporary"),
+        fences="zones",
+        on={"tick": out_of_bounds_tick, "transition": out_of_bounds_cross, "presence": out_of_bounds_presence},
+        cause="enters a forbidden zone or cordon (default: contractors and visitors); severity `warning` at once, "
+        "`alarm` if not cleared in 30 s; passing through between two sparse fixes raises and ends at once; not for "
+        "the crew (guardian, workers) of a permit in progress whose work lies in the zone, nor a work cordon's own "
+        "crew (zone attribute `permit`)",
+        ending="the visit ends",
+        evidence=("transition", "fence", "visit", "fix", "entered_at", "passed_through", "confirmed_after_s"),
+        default_rule={
+            "person_types": ["02", "03"],
+            "description": "contractors and visitors in forbidden zones and cordons; add rules for others as needed",
+        },
+    )
+)
+
+
+def overstay_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    for zid, key, s, m in e._visits(r, occupants):
+        limit = params(r.type, r.params, e.zones[zid].params.get(r.type))["limit_s"]
+        akey = f"{r.id}:{s}:{m.visit}"
+        due = now - m.entered_at > limit and akey not in e.open and akey not in e.latched
+        if due and r.matches(e.subjects.get(s)) and e._zone_on(r, key, now):
+            e._new(
+                out,
+                r,
+                akey,
+                now,
+                subject=s,
+                zone=zid,
+                lon=m.where[2],
+                lat=m.where[3],
+                evidence={"rule": r.id, "limit_s": limit, "entered_at": m.entered_at, "visit": m.visit},
+                visit=m.visit,
+            )
+
+
+register(
+    RuleType(
+        "overstay",
+        "person",
+        "2",
+        "alarm",
+        "滞留超时",
+        {"limit_s": 1800.0},
+        zone_kinds=("key_place",),
+        fences="zones",
+        on={"tick": overstay_tick},
+        cause="inside longer than `limit_s` (1,800 s; per zone)",
+        ending="the visit ends",
+        evidence=("limit_s", "entered_at", "visit"),
+    )
+)
+
+
+def stationary_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    for zid, key, s, m in e._visits(r, occupants):
+        p = params(r.type, r.params, e.zones[zid].params.get(r.type))
+        a, last = e.anchors.get(s), e.last.get(s)
+        if a is None or last is None or not r.matches(e.subjects.get(s)):
+            continue
+        still_for = last[0] - a[2]
+        akey = f"{r.id}:{s}:{zid}:{ms(a[2])}"
+        due = still_for >= p["limit_s"] and akey not in e.open and akey not in e.latched
+        if due and e._zone_on(r, key, now):
+            e._new(
+                out,
+                r,
+                akey,
+                now,
+                subject=s,
+                zone=zid,
+                lon=last[3],
+                lat=last[4],
+                evidence={"rule": r.id, "params": p, "still_since": a[2], "last_fix": last[0]},
+                visit=m.visit,
+            )
+
+
+register(
+    RuleType(
+        "stationary",
+        "person",
+        "3",
+        "alarm",
+        "静止 (疑似倒地)",
+        {"radius_m": 3.0, "limit_s": 300.0},
+        zone_kinds=("key_place", "work_area"),
+        fences="zones",
+        on={"tick": stationary_tick},
+        cause="inside a hazardous zone and not more than `radius_m` (3 m) from one spot for `limit_s` (300 s)",
+        ending="moves or leaves",
+        evidence=("still_since", "last_fix"),
+    )
+)
+
+
+def leaving_transition(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInfo | None, out) -> bool:
+    if tr.kind == "exit":
+        if e._zone_on(r, tr.fence, tr.t) and e._own(tr.fence, subj):
+            e._new(
+                out,
+                r,
+                f"{r.id}:{tr.subject}:{tr.visit}:out",
+                tr.t,
+                subject=tr.subject,
+                zone=int(tr.fence[1:]),
+                lon=tr.lon,
+                lat=tr.lat,
+                evidence=e._evidence(r, tr),
+            )
+    elif tr.kind == "enter":
+        for key in [k for k in e._keys("rs", r.id, tr.subject) if f"z{e.open[k].zone}" == tr.fence]:
+            out.append(e._end(key, tr.t, {"reason": "returned"}))
+    return True
+
+
+register(
+    RuleType(
+        "leaving",
+        "person",
+        "4",
+        "warning",
+        "离场",
+        zone_kinds=("site_boundary",),
+        fences="zones",
+        on={"transition": leaving_transition},
+        cause="exits the site boundary of the own enterprise (or an authority's boundary)",
+        ending="comes back",
+        evidence=("transition", "fence", "visit", "fix"),
+    )
+)
+
+
+def unauthorized_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    for key, members in occupants.items():
+        if key[0] != "p" or r not in e.by_fence.get(key, ()):
+            continue
+        for s in members:
+            if r.matches(e.subjects.get(s)):
+                m = e.tracker.members[s][key]
+                e._inside(r, s, key, m.visit, m.entered_at, now, m.where, out)
+
+
+def unauthorized_presence(e: Engine, r: RuleSpec, s: int, zone: int | None, permit: int | None) -> bool:
+    return permit is not None and s not in e.permits[permit].authorised
+
+
+register(
+    RuleType(
+        "unauthorized_person",
+        "person",
+        None,
+        "alarm",
+        "非授权人员进入作业区域",
+        fences="permit_areas",
+        on={"tick": unauthorized_tick, "presence": unauthorized_presence},
+        cause="inside an in-progress permit's work area and not on the permit (workers, guardian, approver)",
+        ending="the visit ends",
+        evidence=("transition", "fence", "visit", "fix", "entered_at"),
+    )
+)
