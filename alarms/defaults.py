@@ -7,29 +7,43 @@ from __future__ import annotations
 from alarms.catalogue import TYPES
 
 
+def rule_fields(name: str) -> dict | None:
+    """The default rule of a registered type as AlarmRule fields; None for types without rules of their own."""
+    t = TYPES[name]
+    extra = t.default_rule
+    if extra is None:
+        return None
+    return {
+        "name": f"{t.label} (default)",
+        "type": t.name,
+        "active": extra.get("active", True),
+        "zone_kinds": extra.get("zone_kinds", []),
+        "subject_kinds": extra.get("subject_kinds", []),
+        "person_types": extra.get("person_types", []),
+        "description": extra.get("description", "default rule; thresholds from the standards"),
+        "route_department": extra.get("route_department", "安全监管科"),
+        "auto_dispatch": extra.get("auto_dispatch", False),
+    }
+
+
 def ensure_default_rules(using: str = "default") -> int:
     from alarms.models import AlarmRule
 
     if AlarmRule.objects.using(using).exists():
         return 0
-    rules = []
-    for t in TYPES.values():
-        extra = t.default_rule
-        if extra is None:  # raised by another type or by the service: no rule of its own
-            continue
-        rules.append(
-            AlarmRule(
-                name=f"{t.label} (default)",
-                type=t.name,
-                active=extra.get("active", True),
-                zone_kinds=extra.get("zone_kinds", []),
-                subject_kinds=extra.get("subject_kinds", []),
-                person_types=extra.get("person_types", []),
-                description=extra.get("description", "default rule; thresholds from the standards"),
-                route_department=extra.get("route_department", "安全监管科"),
-            )
-        )
+    rules = [AlarmRule(**f) for name in TYPES if (f := rule_fields(name)) is not None]
     AlarmRule.objects.using(using).bulk_create(rules)
+    return len(rules)
+
+
+def add_default_rules(rule_model, names: list[str], using: str = "default") -> int:
+    """For a migration that brings new types to a database that already has rules (a new one gets every default
+    rule after migrating): their default rules, where none of the type exists."""
+    if not rule_model.objects.using(using).exists():
+        return 0
+    have = set(rule_model.objects.using(using).values_list("type", flat=True))
+    rules = [rule_model(**f) for n in names if n not in have and (f := rule_fields(n)) is not None]
+    rule_model.objects.using(using).bulk_create(rules)
     return len(rules)
 
 

@@ -18,9 +18,19 @@ from shapely.geometry import Point
 from alarms.catalogue import TYPES, listening, params
 from alarms.fences import Fence, FenceIndex, FenceTracker, Fixes, Transition
 from alarms.gathering import GroupTracker
-from alarms.specs import Open, PermitSpec, RuleSpec, Scan, Signal, SubjectInfo, ZoneSpec, metres, ms
+from alarms.specs import Open, Paperwork, PermitSpec, RuleSpec, Scan, Signal, SubjectInfo, ZoneSpec, metres, ms
 
-__all__ = ["FENCE_SETTLE_S", "Engine", "PermitSpec", "RuleSpec", "Scan", "Signal", "SubjectInfo", "ZoneSpec"]
+__all__ = [
+    "FENCE_SETTLE_S",
+    "Engine",
+    "Paperwork",
+    "PermitSpec",
+    "RuleSpec",
+    "Scan",
+    "Signal",
+    "SubjectInfo",
+    "ZoneSpec",
+]
 
 HYSTERESIS = ("enter_dwell_s", "exit_dwell_s", "enter_margin_m", "exit_margin_m")
 STILL_MAX_GAP_S = 120.0  # a longer gap between fixes restarts the stationary count
@@ -38,6 +48,7 @@ class Engine:
         self.zones: dict[int, ZoneSpec] = {}
         self.permits: dict[int, PermitSpec] = {}
         self.subjects: dict[int, SubjectInfo] = {}
+        self.paperwork: Paperwork | None = None  # contractors and filings; None: not known, their rules judge nothing
         self.by_fence: dict[str, list[RuleSpec]] = {}
         self.open: dict[str, Open] = {}
         self.by: dict[tuple, set[str]] = {}  # index over open alarms: see _index_keys
@@ -58,7 +69,7 @@ class Engine:
         self.last_gathering: dict[int, float] = {}
 
     # The scene (specs, fence index) is rebuilt from the database by configure(); only the state is saved.
-    SCENE = ("index", "rules", "zones", "permits", "subjects", "by_fence", "still_fences", "still_radius")
+    SCENE = ("index", "rules", "zones", "permits", "subjects", "paperwork", "by_fence", "still_fences", "still_radius")
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k not in self.SCENE}
@@ -77,6 +88,7 @@ class Engine:
         rules: list[RuleSpec],
         subjects: dict[int, SubjectInfo] | None = None,
         now: float | None = None,
+        paperwork: Paperwork | None = None,
     ) -> list[Signal]:
         """Load (or reload) the scene. Memberships of fences that remain are kept; open alarms of rules, zones or
         permits that are gone end."""
@@ -94,6 +106,8 @@ class Engine:
         self.permitted = _permitted(self.zones, self.permits)
         if subjects is not None:
             self.subjects = subjects
+        if paperwork is not None:
+            self.paperwork = paperwork
         fences: list[Fence] = []
         self.by_fence = {}
         for r in rules:

@@ -56,13 +56,8 @@ def act(alarm_id: int, action: str, user, comment: str = "", department: str | N
         if action == "dispatch":
             dept = department or (alarm.rule.route_department if alarm.rule else "") or "安全监管科"
             to_enterprise = alarm.rule.route_enterprise if alarm.rule else True
-            wo = WorkOrder.objects.create(
-                alarm=alarm,
-                number=f"WO{now:%Y%m%d}-{alarm.id:06d}",
-                department=dept,
-                enterprise_id=alarm.enterprise_id if to_enterprise else None,
-                instructions=comment,
-            )
+            wo = WorkOrder.for_alarm(alarm, dept, to_enterprise, comment, now)
+            wo.save()
             data = {"work_order": wo.number, "department": dept, "enterprise": alarm.company_code}
         elif action in ("resolve", "close"):
             wo = WorkOrder.objects.filter(alarm=alarm).first()

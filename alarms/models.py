@@ -45,6 +45,9 @@ class AlarmRule(Timestamped):
     time_windows = models.ManyToManyField("geo_core.TimeWindow", blank=True, related_name="alarm_rules")
     route_department = models.CharField(max_length=64, blank=True, help_text="department that gets the work order")
     route_enterprise = models.BooleanField(default=True, help_text="the enterprise concerned gets it too")
+    auto_dispatch = models.BooleanField(
+        default=False, help_text="a work order goes to the department (and the enterprise) as soon as it is raised"
+    )
     description = models.TextField(blank=True)
 
     class Meta:
@@ -219,6 +222,17 @@ class WorkOrder(Timestamped):
 
     def __str__(self) -> str:
         return self.number
+
+    @classmethod
+    def for_alarm(cls, alarm: Alarm, department: str, to_enterprise: bool, instructions: str, now) -> WorkOrder:
+        """A new (unsaved) work order for an alarm: to the department, and to the alarm's enterprise unless not."""
+        return cls(
+            alarm=alarm,
+            number=f"WO{now:%Y%m%d}-{alarm.id:06d}",
+            department=department or "安全监管科",
+            enterprise_id=alarm.enterprise_id if to_enterprise else None,
+            instructions=instructions,
+        )
 
 
 class AlarmEvent(models.Model):

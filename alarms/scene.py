@@ -11,9 +11,10 @@ import shapely
 from django.db import connection
 
 from alarms.catalogue import TYPES, UPGRADE_CODES
-from alarms.engine import PermitSpec, RuleSpec, SubjectInfo, ZoneSpec
+from alarms.engine import Paperwork, PermitSpec, RuleSpec, SubjectInfo, ZoneSpec
 from alarms.models import AlarmRule
 from alarms.plane import MetricPlane, to_plane
+from alarms.specs import ContractorInfo, StaffInfo, day_span
 from geo_core.models import TimeWindow, Zone
 from geo_core.permit_codes import MAX_VALIDITY
 from geo_core.timewindows import window_contains, zone_in_force
@@ -26,6 +27,12 @@ WATCHED = (
     "geo_core_timewindow",
     "geo_core_subject",
     "geo_core_site",
+    "geo_core_contractor",
+    "geo_core_contractorstaff",
+    "geo_core_qualification",
+    "geo_core_training",
+    "geo_core_stafffiling",
+    "geo_core_dailyfiling",
 )
 
 
@@ -77,6 +84,12 @@ def plane_for_scene() -> MetricPlane:
 
 def rules() -> list[AlarmRule]:
     return list(AlarmRule.objects.filter(active=True).prefetch_related("zones", "time_windows"))
+
+
+def dispatching() -> dict[int, tuple[str, bool]]:
+    """Active rules whose alarms become work orders at once: rule -> (department, to the enterprise too)."""
+    qs = AlarmRule.objects.filter(active=True, auto_dispatch=True)
+    return {r: (dept, ent) for r, dept, ent in qs.values_list("id", "route_department", "route_enterprise")}
 
 
 def _watched_zone_ids(rule: AlarmRule, zones: list[Zone]) -> frozenset[int]:
@@ -195,8 +208,12 @@ SELECT p.id, p.ticket_no, p.ticket_type, p.status, p.enterprise_id, ST_X(p.locat
          SELECT ST_Distance(f.geom::geography, p.location::geography) FROM geo_core_positionfix f
          WHERE f.subject_id = p.approver_id AND f.time BETWEEN p.approved_at - interval '5 minutes'
                                               AND p.approved_at + interval '5 minutes'
-         ORDER BY abs(extract(epoch FROM f.time - p.approved_at)) LIMIT 1), 'Infinity') END
-FROM geo_core_workpermit p WHERE p.status IN (1, 2, 6) AND NOT p.deleted
+         ORDER BY abs(extract(epoch FROM f.time - p.approved_at)) LIMIT 1), 'Infinity') END,
+       p.planned_start, p.video_url <> '' OR EXISTS (SELECT 1 FROM geo_core_permitattachment a
+                                                     WHERE a.permit_id = p.id AND a.kind = 'video'),
+       coalesce(c.credit_code, upper(p.attributes->'reported'->>'CONTRACTOR_CODE'), '')
+FROM geo_core_workpermit p LEFT JOIN geo_core_contractor c ON c.id = p.contractor_id
+WHERE p.status IN (1, 2, 6) AND NOT p.deleted
 """
 
 
@@ -222,6 +239,9 @@ def _permits(plane: MetricPlane) -> list[PermitSpec]:
         upgraded,
         outside,
         approver_d,
+        planned_start,
+        video,
+        contractor,
     ) in rows:
         x, y = plane.forward([lon], [lat])
         authorised = frozenset([*workers, *(v for v in (guardian, approver) if v is not None)])
@@ -248,6 +268,60 @@ def _permits(plane: MetricPlane) -> list[PermitSpec]:
                 approver_distance_m=None
                 if approver_d is None
                 else (math.inf if math.isinf(approver_d) else approver_d),
+                planned_start=planned_start.timestamp(),
+                video=video,
+                contractor_code=contractor,
             )
         )
     return out
+
+
+STAFF = """
+SELECT s.id, st.id, st.name, c.credit_code,
+       ARRAY(SELECT ARRAY[q.valid_from::text, q.valid_until::text] FROM geo_core_qualification q
+             WHERE q.staff_id = st.id AND q.park_certified AND NOT q.revoked),
+       ARRAY(SELECT ARRAY[t.completed_on::text, t.valid_until::text] FROM geo_core_training t
+             WHERE t.staff_id = st.id AND t.passed),
+       ARRAY(SELECT ARRAY[f.enterprise_id::text, f.valid_from::text, f.valid_until::text]
+             FROM geo_core_stafffiling f JOIN geo_core_stafffiling_staff fs ON fs.stafffiling_id = f.id
+             WHERE fs.contractorstaff_id = st.id)
+FROM geo_core_subject s
+JOIN geo_core_contractorstaff st ON st.identify_sha256 = s.attributes->>'identify_sha256' AND st.active
+JOIN geo_core_contractor c ON c.id = st.contractor_id
+WHERE s.kind = 'person' AND s.active
+"""
+
+UNITS = """
+SELECT c.credit_code, c.name, c.blacklisted,
+       ARRAY(SELECT ARRAY[q.valid_from::text, q.valid_until::text] FROM geo_core_qualification q
+             WHERE q.contractor_id = c.id AND q.staff_id IS NULL AND q.park_certified AND NOT q.revoked)
+FROM geo_core_contractor c
+"""
+
+
+def paperwork() -> Paperwork:
+    """Contractor staff by positioned subject, units by credit code, and the daily filings from yesterday on."""
+    with connection.cursor() as cur:
+        cur.execute(STAFF)
+        staff = {
+            sid: StaffInfo(
+                id=stid,
+                name=name,
+                contractor=code,
+                certified=tuple(day_span(a, b) for a, b in certs),
+                trained=tuple(day_span(a, b) for a, b in trained),
+                filed=tuple((int(ent), *day_span(a, b)) for ent, a, b in filed),
+            )
+            for sid, stid, name, code, certs, trained, filed in cur.fetchall()
+        }
+        cur.execute(UNITS)
+        units = {
+            code: ContractorInfo(code, name, tuple(day_span(a, b) for a, b in certs), blacklisted)
+            for code, name, blacklisted, certs in cur.fetchall()
+        }
+        cur.execute(
+            "SELECT enterprise_id, day::text, special_work FROM geo_core_dailyfiling "
+            "WHERE day >= (now() AT TIME ZONE 'Asia/Shanghai')::date - 1"
+        )
+        daily = {(ent, d): work if isinstance(work, dict) else {} for ent, d, work in cur.fetchall()}
+    return Paperwork(staff, units, daily)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from shapely.geometry.base import BaseGeometry
 
@@ -63,6 +64,13 @@ class PermitSpec:
     outside_site: bool = False
     upgraded: bool = False
     approver_distance_m: float | None = None  # approver's distance from the work location when approving; inf = no fix
+    planned_start: float = -math.inf
+    video: bool = True  # an on-site video is linked (VIDEOS)
+    contractor_code: str = ""  # the unit doing the work (CONTRACTOR_CODE), known to the park or not
+
+    @property
+    def started(self) -> float:
+        return self.actual_start if self.actual_start is not None else self.planned_start
 
     @property
     def active(self) -> bool:
@@ -151,3 +159,61 @@ class Scan:
     works: bool = True  # the scan starts work (an allowed scan)
     machine_accuracy_m: float | None = None
     phone_accuracy_m: float | None = None
+
+
+SHANGHAI = timezone(timedelta(hours=8))  # Asia/Shanghai keeps no daylight saving: a fixed offset is exact
+Windows = tuple[tuple[float, float], ...]  # validity periods, epoch seconds [from, until)
+
+
+def local_day(t: float) -> str:
+    """The calendar day (Asia/Shanghai) of an instant, as filings name days."""
+    return datetime.fromtimestamp(t, SHANGHAI).date().isoformat()
+
+
+def day_span(first: str, last: str) -> tuple[float, float]:
+    """From the start of day `first` to the end of day `last`, Asia/Shanghai, as epoch seconds."""
+    a = datetime.fromisoformat(first).replace(tzinfo=SHANGHAI)
+    b = datetime.fromisoformat(last).replace(tzinfo=SHANGHAI) + timedelta(days=1)
+    return a.timestamp(), b.timestamp()
+
+
+def lapse(windows: Windows, t: float) -> str | None:
+    """Why nothing in `windows` is valid at `t` ("none", "expired YYYY-MM-DD", "not yet valid"), or None."""
+    if any(a <= t < b for a, b in windows):
+        return None
+    if not windows:
+        return "none"
+    ended = [b for _, b in windows if b <= t]
+    if ended:
+        return f"expired {datetime.fromtimestamp(max(ended) - 1, SHANGHAI).date().isoformat()}"
+    return "not yet valid"
+
+
+@dataclass(frozen=True)
+class StaffInfo:
+    """A contractor's staff member as a positioned subject (matched by the hash of the ID number)."""
+
+    id: int
+    name: str
+    contractor: str  # the unit's credit code
+    certified: Windows = ()  # the park's certification
+    trained: Windows = ()  # passed safety training
+    filed: tuple[tuple[int, float, float], ...] = ()  # (enterprise, from, until): filed to work for it
+
+
+@dataclass(frozen=True)
+class ContractorInfo:
+    code: str
+    name: str
+    certified: Windows = ()
+    blacklisted: bool = False
+
+
+@dataclass(frozen=True)
+class Paperwork:
+    """What the contractor and filing rules judge by: staff by subject, units by credit code, and the daily
+    filings by (enterprise, day) -> the special work declared (ticket type -> count; empty: not itemised)."""
+
+    staff: dict[int, StaffInfo] = field(default_factory=dict)
+    contractors: dict[str, ContractorInfo] = field(default_factory=dict)
+    daily: dict[tuple[int, str], dict[str, int]] = field(default_factory=dict)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from alarms.catalogue import TYPES
 from alarms.engine import Signal
-from alarms.models import Alarm, AlarmAction, AlarmEvent, AlarmStatus, Suppression
+from alarms.models import Alarm, AlarmAction, AlarmEvent, AlarmStatus, Suppression, WorkOrder
 from geo_core.ingest import relay
 from geo_core.models import Enterprise, Subject, WorkPermit, Zone
 from geo_core.timewindows import window_contains
@@ -170,6 +170,8 @@ class Writer:
 
     def __init__(self) -> None:
         self.rule_ids: set[int] = set()  # the rules of the scene the engine runs (set by the worker)
+        # Rules whose alarms go to a work order as soon as they are raised: rule -> (department, to the enterprise).
+        self.dispatching: dict[int, tuple[str, bool]] = {}
         self._codes: dict[int, str] = {}
         self._externals: dict[int, str] = {}
 
@@ -219,6 +221,9 @@ class Writer:
                 )
                 counts["raised" if live else "suppressed"] += 1
                 kind = "raised"
+                if a.status == AlarmStatus.DISPATCHED:  # auto-dispatched (see _dispatch)
+                    data = {"work_order": a.work_order.number, "automatic": True}
+                    actions.append(AlarmAction(alarm=a, action="dispatched", by_name="engine", data=data))
             elif sig.action == "update":
                 if a.severity == sig.severity:
                     counts["repeats"] += 1  # replayed after a restart
@@ -254,6 +259,21 @@ class Writer:
                 cur.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(events[-1].id)])
         return counts
 
+    def _born(self, rule: int) -> str:
+        return AlarmStatus.DISPATCHED if rule in self.dispatching and rule in self.rule_ids else AlarmStatus.RAISED
+
+    def _dispatch(self, new: list[Alarm]) -> None:
+        """Work orders for the new alarms of auto-dispatching rules (seed 002: special-work alarms go to the
+        department and the enterprise at once); those alarms are born dispatched."""
+        now = timezone.now()
+        orders = []
+        for a in new:
+            if a.status == AlarmStatus.DISPATCHED:
+                department, to_enterprise = self.dispatching[a.rule_id]
+                a.work_order = WorkOrder.for_alarm(a, department, to_enterprise, "自动派单", now)
+                orders.append(a.work_order)
+        WorkOrder.objects.bulk_create(orders)
+
     def _new_alarms(self, raises: list[Signal], alarms: dict[str, Alarm], counts: dict) -> list[Alarm]:
         """Insert the alarms not stored yet, in one statement, with their related rows at hand for serialize()."""
         new: list[Alarm] = []
@@ -272,7 +292,7 @@ class Writer:
                 category=TYPES[sig.type].category,
                 code=sig.code,
                 severity=sig.severity,
-                status=AlarmStatus.SUPPRESSED if sup else AlarmStatus.RAISED,
+                status=AlarmStatus.SUPPRESSED if sup else self._born(sig.rule),
                 subject_id=sig.subject,
                 subjects=self._external(sig.subjects),
                 zone_id=sig.zone,
@@ -289,6 +309,7 @@ class Writer:
         if not new:
             return new
         Alarm.objects.bulk_create(new)
+        self._dispatch(new)
         jurisdiction = set_jurisdiction([a.id for a in new])
         for a in new:
             a.district_id, a.park_id = jurisdiction.get(a.id, (None, None))

@@ -99,8 +99,9 @@ class AlarmWorker:
         )
         self.stamp = stamp
         zones, permits, rules, subjects = scene.load(self.plane, self.engine.subjects if same_subjects else None)
-        out = self.engine.configure(zones, permits, rules, subjects, now=now)
+        out = self.engine.configure(zones, permits, rules, subjects, now=now, paperwork=scene.paperwork())
         self.writer.rule_ids = {r.id for r in rules}
+        self.writer.dispatching = scene.dispatching()
         log.info(
             "scene loaded",
             extra={

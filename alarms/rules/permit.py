@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 from alarms.catalogue import UPGRADE_CODES, RuleType, params, register
-from alarms.specs import PermitSpec, RuleSpec, ms
+from alarms.specs import PermitSpec, RuleSpec, day_span, local_day, ms
 
 if TYPE_CHECKING:
     from alarms.engine import Engine
@@ -34,6 +34,8 @@ def permit_end(e: Engine, out, r: RuleSpec, now: float, keep: set[str], reason: 
 
 
 PERMIT_EVIDENCE = ("ticket_no", "ticket_type", "status")
+# Seed 002: every special-work alarm goes to the work-order system, to the department and the enterprise, at once.
+AUTO = {"auto_dispatch": True}
 
 
 def location_outside_site_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
@@ -57,6 +59,7 @@ register(
         cause="the permit's location is in none of its enterprise's own sites",
         ending="corrected or closed",
         evidence=(*PERMIT_EVIDENCE, "location"),
+        default_rule=AUTO,
     )
 )
 
@@ -110,6 +113,7 @@ register(
         "for 60 s",
         ending="guardian back",
         evidence=(*PERMIT_EVIDENCE, "guardian", "distance_m", "limit_m", "away_since", "no_position"),
+        default_rule=AUTO,
     )
 )
 
@@ -137,6 +141,7 @@ register(
         "missing",
         ending="handled by a person",
         evidence=(*PERMIT_EVIDENCE, "approver_distance_m", "limit_m", "no_position"),
+        default_rule=AUTO,
     )
 )
 
@@ -170,6 +175,7 @@ register(
         cause="in progress past its planned end or past the GB 30871 maximum for its type",
         ending="no longer in progress",
         evidence=(*PERMIT_EVIDENCE, "planned_end", "past_planned_end", "past_max_validity", "max_validity_s"),
+        default_rule=AUTO,
     )
 )
 
@@ -200,5 +206,115 @@ register(
         "unless the permit carries `attributes.upgraded`",
         ending="window over, upgraded or finished",
         evidence=(*PERMIT_EVIDENCE, "window"),
+        default_rule=AUTO,
+    )
+)
+
+
+def permit_overdue_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    grace = params(r.type, r.params)["grace_s"]
+    keep = set()
+    for p in e.permits.values():  # the scene holds the permits not closed: issued, in progress, paused
+        if now > p.planned_end + grace and r.in_force(now):
+            key = f"{r.id}:p{p.id}"
+            keep.add(key)
+            ev = {"planned_end": p.planned_end, "overdue_s": round(now - p.planned_end), "grace_s": grace,
+                  "work_stopped": not p.active}  # fmt: skip
+            permit_raise(e, out, r, key, p, now, ev)
+    permit_end(e, out, r, now, keep, "closed (accepted, voided or revoked)")
+
+
+register(
+    RuleType(
+        "permit_overdue",
+        "permit",
+        None,
+        "alarm",
+        "作业票超时未关闭",
+        {"grace_s": 1800.0},
+        on={"tick": permit_overdue_tick},
+        cause="issued, in progress or paused `grace_s` (1,800 s) after its planned end: not closed by acceptance "
+        "(验收), voiding or revocation in time (GB 30871), whether the work goes on or has stopped; distinct from "
+        "`permit_expired` (code 10), which is work still in progress past the end, at once",
+        ending="closed",
+        evidence=(*PERMIT_EVIDENCE, "planned_end", "overdue_s", "grace_s", "work_stopped"),
+        default_rule=AUTO,
+    )
+)
+
+
+def permit_without_video_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    pr = params(r.type, r.params)
+    types = pr["ticket_types"]
+    keep = set()
+    for p in e.permits.values():
+        if p.active and not p.video and (not types or p.ticket_type in types) and now - p.started >= pr["grace_s"]:
+            key = f"{r.id}:p{p.id}"
+            keep.add(key)
+            permit_raise(e, out, r, key, p, now, {"started": p.started, "grace_s": pr["grace_s"]})
+    permit_end(e, out, r, now, keep, "video linked, or the work ended")
+
+
+register(
+    RuleType(
+        "permit_without_video",
+        "permit",
+        None,
+        "alarm",
+        "作业票未关联现场视频",
+        {"grace_s": 600.0, "ticket_types": []},
+        on={"tick": permit_without_video_tick},
+        cause="in progress `grace_s` (600 s) after its start with no on-site video linked (the permit feed's VIDEOS), "
+        "for every ticket type unless `ticket_types` names some (GB 30871; the 2025 digitalisation plan)",
+        ending="a video is linked, or the work ends",
+        evidence=(*PERMIT_EVIDENCE, "started", "grace_s"),
+        default_rule=AUTO,
+    )
+)
+
+
+def unfiled_special_work_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    """Special work in progress today (Asia/Shanghai) for an enterprise that filed no commitment for today, or
+    of a type today's filing did not declare. Work carried over from yesterday is judged once today's filing is
+    due (`deadline_h`). One alarm per enterprise and day."""
+    if e.paperwork is None:
+        return
+    day = local_day(now)
+    midnight = day_span(day, day)[0]
+    due = now >= midnight + params(r.type, r.params)["deadline_h"] * 3600.0
+    found: dict[int, list] = {}
+    for p in e.permits.values():
+        if not p.active or not r.in_force(now) or (p.started < midnight and not due):
+            continue
+        declared = e.paperwork.daily.get((p.enterprise_id, day))
+        if declared is None or (declared and not declared.get(p.ticket_type)):
+            found.setdefault(p.enterprise_id, []).append((p, declared))
+    keep = set()
+    for ent, items in found.items():
+        key = f"{r.id}:e{ent}:{day}"
+        keep.add(key)
+        declared = items[0][1]
+        permits = [{"ticket_no": p.ticket_no, "ticket_type": p.ticket_type} for p, _ in items]
+        ev = {"rule": r.id, "day": day, "filed": declared is not None, "declared": declared, "permits": permits}
+        e._new(out, r, key, now, enterprise=ent, lon=items[0][0].lon, lat=items[0][0].lat, evidence=ev)
+    permit_end(e, out, r, now, keep, "filed, or the work ended")
+
+
+register(
+    RuleType(
+        "unfiled_special_work",
+        "permit",
+        None,
+        "alarm",
+        "未报备特殊作业",
+        {"deadline_h": 9.0},
+        on={"tick": unfiled_special_work_tick},
+        cause="special work in progress today (Asia/Shanghai) for an enterprise that filed no daily commitment for "
+        "today (每日承诺公告, the daily-filings feed), or of a ticket type today's filing declared none of; work "
+        "carried over from yesterday counts from `deadline_h` (09:00); one alarm per enterprise and day, listing "
+        "the permits",
+        ending="the filing arrives, or the work ends",
+        evidence=("day", "filed", "declared", "permits"),
+        default_rule=AUTO,
     )
 )

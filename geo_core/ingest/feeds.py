@@ -6,7 +6,6 @@ every rejected record with its index, field and reason. Field names are the stan
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +23,9 @@ from geo_core.ingest.records import (
     Rejection,
     check_shape,
     choice,
+    credit_code,
     flag,
+    identity,
     number,
     text,
     text_list,
@@ -32,6 +33,7 @@ from geo_core.ingest.records import (
 )
 from geo_core.ingest.writer import FixBatch, WriteResult, notify_events, write_fixes
 from geo_core.models import (
+    Contractor,
     Enterprise,
     GasTest,
     PermitAttachment,
@@ -207,7 +209,7 @@ def handle_positions(enterprise: Enterprise, records: list) -> Report:
 
 
 def _person(record: dict) -> dict:
-    identify = text(record, "IDENTIFY_NUM", max_length=32, optional=True)
+    identify = identity(record, "IDENTIFY_NUM", optional=True)
     gender = choice(record, "GENDER", {"0", "1"}, optional=True)
     birthday = text(record, "BIRTHDAY", max_length=10, optional=True)
     if birthday:
@@ -222,9 +224,8 @@ def _person(record: dict) -> dict:
         "gender": gender,
         "birthday": birthday,
     }
-    if identify:  # personal data: keep a masked form and a hash to match on, not the number
-        attributes["identify_masked"] = identify[:4] + "*" * max(0, len(identify) - 8) + identify[-4:]
-        attributes["identify_sha256"] = hashlib.sha256(identify.encode()).hexdigest()
+    if identify:
+        attributes["identify_masked"], attributes["identify_sha256"] = identify
     return {
         "id": text(record, "ID", max_length=64),
         "name": text(record, "PERSON_NAME", max_length=64),
@@ -596,6 +597,7 @@ def _permit(record: dict) -> dict:
         "issued": timestamp(record, "ISSUETIME", optional=True),
         "supervisor": text(record, "SUPERVISORNAME", max_length=64, optional=True),
         "contractor": flag(record, "ISCONTRACTORWORK"),
+        "contractor_code": credit_code(record, "CONTRACTOR_CODE", optional=True),
         "guardian": text(record, "GUARDIAN_ID", max_length=64, optional=True),
         "approver": text(record, "APPROVER_ID", max_length=64, optional=True),
         "workers": text_list(record, "WORKER_IDS"),
@@ -647,7 +649,10 @@ def handle_permits(enterprise: Enterprise, records: list) -> Report:
                     "actual_end": p["actual_end"],
                     "approved_at": p["issued"],
                     "supervisor_name": p["supervisor"],
-                    "is_contractor_work": p["contractor"],
+                    "is_contractor_work": p["contractor"] or bool(p["contractor_code"]),
+                    "contractor": Contractor.objects.filter(credit_code=p["contractor_code"]).first()
+                    if p["contractor_code"]
+                    else None,
                     "guardian_id": people.get(p["guardian"]),
                     "approver_id": people.get(p["approver"]),
                     "video_url": p["videos"][0]["url"] if p["videos"] else "",

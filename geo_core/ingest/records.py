@@ -6,9 +6,10 @@ A RecordError is about one record: the batch goes on with the others. Reports li
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 MAX_FUTURE = timedelta(minutes=5)
@@ -168,3 +169,42 @@ def text_list(record: dict, field: str, *, max_length: int = 64, max_items: int 
     if len(value) > max_items:
         raise RecordError(field, f"has {len(value)} ids, at most {max_items}")
     return [text({field: v}, field, max_length=max_length) for v in value]
+
+
+def day(record: dict, field: str, *, optional: bool = False) -> date | None:
+    """A calendar day, YYYY-MM-DD (validity dates, filing days), between 2000 and 2100."""
+    value = _given(record, field, optional)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RecordError(field, f"must be a date YYYY-MM-DD, not {type(value).__name__}")
+    try:
+        out = date.fromisoformat(value.strip())
+    except ValueError:
+        raise RecordError(field, f"{value!r} is not a date YYYY-MM-DD") from None
+    if not EARLIEST.date() <= out < LATEST.date():
+        raise RecordError(field, f"{value!r} is not between 2000 and 2100")
+    return out
+
+
+def identity(record: dict, field: str, *, optional: bool = False) -> tuple[str, str] | None:
+    """An ID number as personal data is kept: a masked form to show and a hash to match on, never the number."""
+    number = text(record, field, max_length=32, optional=optional)
+    if not number:
+        return None
+    return number[:4] + "*" * max(0, len(number) - 8) + number[-4:], hashlib.sha256(number.encode()).hexdigest()
+
+
+def credit_code(record: dict, field: str, *, optional: bool = False) -> str:
+    """A unified social credit code (GB 32100), check character verified."""
+    from django.core.exceptions import ValidationError
+
+    from geo_core.validation import validate_credit_code
+
+    code = text(record, field, max_length=18, optional=optional).upper()
+    if code:
+        try:
+            validate_credit_code(code)
+        except ValidationError as exc:
+            raise RecordError(field, exc.messages[0]) from None
+    return code

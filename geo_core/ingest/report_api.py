@@ -16,11 +16,13 @@ from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from geo_core import audit
-from geo_core.ingest import liveness, relay
+from geo_core.ingest import contractor_feeds, feeds, liveness, relay
 from geo_core.ingest.auth import AuthError, ForbiddenError, verify
-from geo_core.ingest.feeds import HANDLERS, LIVENESS_FEED
+from geo_core.ingest.feeds import LIVENESS_FEED
 
 log = logging.getLogger(__name__)
+# The feeds by URL name. Contractor data and filings are not periodic: they count towards no liveness feed.
+HANDLERS = {**feeds.HANDLERS, **contractor_feeds.HANDLERS}
 MAX_RECORDS = 10_000
 
 
@@ -64,7 +66,8 @@ def report_view(request: HttpRequest, feed: str):
     with transaction.atomic():
         report = handler(enterprise, records)
         if report.accepted:
-            liveness.touch(enterprise, LIVENESS_FEED[feed])
+            if feed in LIVENESS_FEED:
+                liveness.touch(enterprise, LIVENESS_FEED[feed])
             if report.relay:
                 relay.enqueue(feed, enterprise.company_code, report.relay if feed != "positions" else report.relay[0])
     log.info(

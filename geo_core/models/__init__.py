@@ -2,6 +2,15 @@
 
 from geo_core.models.accounts import ApiToken, AuditEvent, SignInFailure, UserProfile
 from geo_core.models.calibrations import ShanghaiCalibration
+from geo_core.models.contractors import (
+    Contractor,
+    ContractorStaff,
+    ContractorVehicle,
+    DailyFiling,
+    Qualification,
+    StaffFiling,
+    Training,
+)
 from geo_core.models.enterprises import Enterprise, Park, Site
 from geo_core.models.ingest import (
     DeviceEvent,
@@ -26,6 +35,10 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Certificate",
+    "Contractor",
+    "ContractorStaff",
+    "ContractorVehicle",
+    "DailyFiling",
     "DeviceEvent",
     "Enterprise",
     "FeedLiveness",
@@ -35,6 +48,7 @@ __all__ = [
     "PermitAttachment",
     "PermitStatus",
     "PositionFix",
+    "Qualification",
     "Quarantine",
     "Region",
     "RelayOutbox",
@@ -45,10 +59,12 @@ __all__ = [
     "ShanghaiCalibration",
     "SignInFailure",
     "Site",
+    "StaffFiling",
     "Subject",
     "SubjectState",
     "TicketType",
     "TimeWindow",
+    "Training",
     "UnknownDevice",
     "UserProfile",
     "WorkPermit",
