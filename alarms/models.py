@@ -139,7 +139,7 @@ class Alarm(models.Model):
     key = models.CharField(max_length=200, unique=True, help_text="de-duplication: rule, subject/zone, visit")
     rule = models.ForeignKey(AlarmRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="alarms")
     type = models.CharField(max_length=32, choices=TYPE_CHOICES)
-    category = models.CharField(max_length=8)
+    category = models.CharField(max_length=16)
     code = models.CharField(max_length=4, null=True, blank=True)
     severity = models.CharField(max_length=16)
     status = models.CharField(max_length=16, choices=AlarmStatus.choices, default=AlarmStatus.RAISED)

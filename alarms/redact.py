@@ -1,6 +1,7 @@
 """What of an alarm a caller may read. An alarm the caller may see can still name things the caller may not: another
-enterprise's fence its person walked into, another enterprise's permit. Those names (and their ids) are withheld;
-the alarm keeps the kind of thing it was about and `restricted: true`."""
+enterprise's fence its person walked into, another enterprise's permit, the enterprises a contractor's staff member
+is filed for. Those names (and their ids) are withheld; the alarm keeps the kind of thing it was about and
+`restricted: true` (or, for filings, only their count)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def redact(payloads: list[dict], scope: Scope) -> list[dict]:
         if p.get("zone") and p["zone"].get("id") not in zones_ok:
             p["zone"] = dict(RESTRICTED)
             ev.pop("fence", None)
+        ev.pop("filed_for", None)  # the enterprises a contractor's staff is filed for are theirs and the park's
         if p.get("permit") and p["permit"].get("id") not in permits_ok:
             p["permit"] = {**RESTRICTED, "ticket_no": None}
             for k in ("ticket_no", "ticket_type", "status"):

@@ -6,167 +6,270 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('geo_core', '0009_audit_and_lockout'),
+        ("geo_core", "0009_audit_and_lockout"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Contractor',
+            name="Contractor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('credit_code', models.CharField(max_length=18, unique=True, validators=[geo_core.validation.validate_credit_code], verbose_name='unified social credit code')),
-                ('name', models.CharField(max_length=200)),
-                ('contact', models.CharField(blank=True, max_length=64)),
-                ('phone', models.CharField(blank=True, max_length=20)),
-                ('blacklisted', models.BooleanField(default=False, help_text="on the park's blacklist (黑名单)")),
-                ('attributes', models.JSONField(blank=True, default=dict)),
-                ('enterprises', models.ManyToManyField(blank=True, help_text='enterprises that engage it', related_name='contractors', to='geo_core.enterprise')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "credit_code",
+                    models.CharField(
+                        max_length=18,
+                        unique=True,
+                        validators=[geo_core.validation.validate_credit_code],
+                        verbose_name="unified social credit code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("contact", models.CharField(blank=True, max_length=64)),
+                ("phone", models.CharField(blank=True, max_length=20)),
+                ("blacklisted", models.BooleanField(default=False, help_text="on the park's blacklist (黑名单)")),
+                ("attributes", models.JSONField(blank=True, default=dict)),
+                (
+                    "enterprises",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="enterprises that engage it",
+                        related_name="contractors",
+                        to="geo_core.enterprise",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['credit_code'],
+                "ordering": ["credit_code"],
             },
         ),
         migrations.AddField(
-            model_name='workpermit',
-            name='contractor',
-            field=models.ForeignKey(blank=True, help_text='the unit doing the work (CONTRACTOR_CODE)', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='permits', to='geo_core.contractor'),
+            model_name="workpermit",
+            name="contractor",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="the unit doing the work (CONTRACTOR_CODE)",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="permits",
+                to="geo_core.contractor",
+            ),
         ),
         migrations.CreateModel(
-            name='ContractorStaff',
+            name="ContractorStaff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=64)),
-                ('identify_sha256', models.CharField(help_text='SHA-256 of the ID number: matched with personnel records, the number is not kept', max_length=64)),
-                ('identify_masked', models.CharField(blank=True, max_length=32)),
-                ('trade', models.CharField(blank=True, help_text='工种', max_length=64)),
-                ('active', models.BooleanField(default=True)),
-                ('contractor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='staff', to='geo_core.contractor')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=64)),
+                (
+                    "identify_sha256",
+                    models.CharField(
+                        help_text="SHA-256 of the ID number: matched with personnel records, the number is not kept",
+                        max_length=64,
+                    ),
+                ),
+                ("identify_masked", models.CharField(blank=True, max_length=32)),
+                ("trade", models.CharField(blank=True, help_text="工种", max_length=64)),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "contractor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="staff", to="geo_core.contractor"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='ContractorVehicle',
+            name="ContractorVehicle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('plate', models.CharField(max_length=16, unique=True)),
-                ('kind', models.CharField(blank=True, max_length=32)),
-                ('confirmed_by', models.ForeignKey(blank=True, help_text="the enterprise that confirmed it (a contractor's own entry needs one)", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='geo_core.enterprise')),
-                ('contractor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='vehicles', to='geo_core.contractor')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("plate", models.CharField(max_length=16, unique=True)),
+                ("kind", models.CharField(blank=True, max_length=32)),
+                (
+                    "confirmed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the enterprise that confirmed it (a contractor's own entry needs one)",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="geo_core.enterprise",
+                    ),
+                ),
+                (
+                    "contractor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="vehicles", to="geo_core.contractor"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['plate'],
+                "ordering": ["plate"],
             },
         ),
         migrations.CreateModel(
-            name='DailyFiling',
+            name="DailyFiling",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('day', models.DateField(help_text='the day in Asia/Shanghai')),
-                ('special_work', models.JSONField(blank=True, default=dict, help_text='ticket type -> count declared')),
-                ('commitment', models.TextField(blank=True)),
-                ('person_in_charge', models.CharField(blank=True, max_length=64)),
-                ('filed_at', models.DateTimeField()),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='daily_filings', to='geo_core.enterprise')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("day", models.DateField(help_text="the day in Asia/Shanghai")),
+                ("special_work", models.JSONField(blank=True, default=dict, help_text="ticket type -> count declared")),
+                ("commitment", models.TextField(blank=True)),
+                ("person_in_charge", models.CharField(blank=True, max_length=64)),
+                ("filed_at", models.DateTimeField()),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="daily_filings",
+                        to="geo_core.enterprise",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-day'],
+                "ordering": ["-day"],
             },
         ),
         migrations.CreateModel(
-            name='Qualification',
+            name="Qualification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(help_text='e.g. 安全生产许可证, 特种作业操作证, 园区准入认证', max_length=64)),
-                ('number', models.CharField(max_length=64)),
-                ('valid_from', models.DateField()),
-                ('valid_until', models.DateField()),
-                ('park_certified', models.BooleanField(default=False, help_text="the park's admission certification")),
-                ('revoked', models.BooleanField(default=False)),
-                ('contractor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='qualifications', to='geo_core.contractor')),
-                ('staff', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='qualifications', to='geo_core.contractorstaff')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(help_text="e.g. 安全生产许可证, 特种作业操作证, 园区准入认证", max_length=64),
+                ),
+                ("number", models.CharField(max_length=64)),
+                ("valid_from", models.DateField()),
+                ("valid_until", models.DateField()),
+                ("park_certified", models.BooleanField(default=False, help_text="the park's admission certification")),
+                ("revoked", models.BooleanField(default=False)),
+                (
+                    "contractor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="qualifications",
+                        to="geo_core.contractor",
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="qualifications",
+                        to="geo_core.contractorstaff",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='StaffFiling',
+            name="StaffFiling",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('project', models.CharField(max_length=128)),
-                ('valid_from', models.DateField()),
-                ('valid_until', models.DateField()),
-                ('contractor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='filings', to='geo_core.contractor')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='staff_filings', to='geo_core.enterprise')),
-                ('staff', models.ManyToManyField(related_name='filings', to='geo_core.contractorstaff')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("project", models.CharField(max_length=128)),
+                ("valid_from", models.DateField()),
+                ("valid_until", models.DateField()),
+                (
+                    "contractor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="filings", to="geo_core.contractor"
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff_filings",
+                        to="geo_core.enterprise",
+                    ),
+                ),
+                ("staff", models.ManyToManyField(related_name="filings", to="geo_core.contractorstaff")),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Training',
+            name="Training",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('course', models.CharField(max_length=128)),
-                ('completed_on', models.DateField()),
-                ('valid_until', models.DateField()),
-                ('passed', models.BooleanField(default=True)),
-                ('score', models.FloatField(blank=True, null=True)),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='trainings', to='geo_core.contractorstaff')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("course", models.CharField(max_length=128)),
+                ("completed_on", models.DateField()),
+                ("valid_until", models.DateField()),
+                ("passed", models.BooleanField(default=True)),
+                ("score", models.FloatField(blank=True, null=True)),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="trainings",
+                        to="geo_core.contractorstaff",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='contractorstaff',
-            constraint=models.UniqueConstraint(fields=('contractor', 'identify_sha256'), name='contractor_staff_unique'),
+            model_name="contractorstaff",
+            constraint=models.UniqueConstraint(
+                fields=("contractor", "identify_sha256"), name="contractor_staff_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dailyfiling',
-            constraint=models.UniqueConstraint(fields=('enterprise', 'day'), name='daily_filing_unique'),
+            model_name="dailyfiling",
+            constraint=models.UniqueConstraint(fields=("enterprise", "day"), name="daily_filing_unique"),
         ),
         migrations.AddConstraint(
-            model_name='qualification',
-            constraint=models.UniqueConstraint(fields=('contractor', 'kind', 'number'), name='qualification_unique'),
+            model_name="qualification",
+            constraint=models.UniqueConstraint(fields=("contractor", "kind", "number"), name="qualification_unique"),
         ),
         migrations.AddConstraint(
-            model_name='qualification',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_until__gte', models.F('valid_from'))), name='qualification_validity_order'),
+            model_name="qualification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("valid_until__gte", models.F("valid_from"))), name="qualification_validity_order"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stafffiling',
-            constraint=models.UniqueConstraint(fields=('enterprise', 'contractor', 'project'), name='staff_filing_unique'),
+            model_name="stafffiling",
+            constraint=models.UniqueConstraint(
+                fields=("enterprise", "contractor", "project"), name="staff_filing_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stafffiling',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_until__gte', models.F('valid_from'))), name='staff_filing_validity_order'),
+            model_name="stafffiling",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("valid_until__gte", models.F("valid_from"))), name="staff_filing_validity_order"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='training',
-            constraint=models.UniqueConstraint(fields=('staff', 'course', 'completed_on'), name='training_unique'),
+            model_name="training",
+            constraint=models.UniqueConstraint(fields=("staff", "course", "completed_on"), name="training_unique"),
         ),
         migrations.AddConstraint(
-            model_name='training',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_until__gte', models.F('completed_on'))), name='training_validity_order'),
+            model_name="training",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("valid_until__gte", models.F("completed_on"))), name="training_validity_order"
+            ),
         ),
     ]
