@@ -11,6 +11,14 @@ enterprise would send (through callbacks of the simulator); none writes to the d
 | sos | a worker presses SOS (the enterprise's B.3 alarm, type 0) | sos |
 | remote_scan | a welding machine is scanned by a phone 3 km away | remote_scan |
 | crowd | six people of an enterprise meet at its muster point for three minutes | gathering |
+| elsewhere | a contractor filed for their own enterprise works 8 min on a neighbour's site | contractor_elsewhere |
+| late_video | hot work starts with no video; linked 12 min later, closed at 25 min | permit_without_video |
+| overdue | a permit still in progress 35 min past its planned end, closed 6 min on | permit_expired, permit_overdue |
+
+Standing from the scene: one enterprise that filed no daily commitment (`unfiled_special_work`), one contractor
+staff member whose training lapsed (`contractor_unqualified`), a permit in forty without video, one in ten approved
+away from the work (`approver_not_on_site`). Hot work in night, rest-day and holiday windows raises
+`hot_work_not_upgraded` on the real calendar, not on a schedule.
 
 Gatherings (the motion model's), enterprises going silent and mobile machines crossing districts (the simulator's)
 come on their own, every few minutes.
@@ -28,7 +36,10 @@ import shapely
 from geo_core.demo.motion import PeopleModel
 
 log = logging.getLogger("geo_core.simulate")
-KINDS = ("intrusion", "man_down", "guardian_walks_off", "sos", "remote_scan", "crowd")
+KINDS = ("intrusion", "man_down", "guardian_walks_off", "sos", "remote_scan", "crowd", "elsewhere", "late_video",
+         "overdue")  # fmt: skip
+# A scripted permit: its kind -> the follow-ups (seconds from now, what to do) the simulator returns.
+Followups = list[tuple[float, Callable[[], None]]]
 
 
 @dataclass
@@ -40,6 +51,7 @@ class Incidents:
     contractors: np.ndarray  # person indices of type 02
     sos: Callable[[int], None]  # person index -> report an SOS
     scan: Callable[[float], None]  # metres away -> scan a random machine from that far
+    permit: Callable[[str], Followups]  # "late_video" | "overdue" -> report such a permit; its follow-ups
     every_s: float = 300.0
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(7))
     next_at: float = 120.0
@@ -130,3 +142,28 @@ class Incidents:
     def _remote_scan(self, t: float) -> bool:
         self.scan(3000.0)
         return True
+
+    def _elsewhere(self, t: float) -> bool:
+        i = self._free(self.contractors)
+        if i is None:
+            return False
+        own = self.people.p.company[i]
+        x, y = self.people.p.x[i], self.people.p.y[i]
+        others = [(k, a) for k, a in enumerate(self.people.p.areas) if k != own and not a.is_empty]
+        if not others:
+            return False
+        _, area = min(others, key=lambda ka: ka[1].distance(shapely.Point(x, y)))
+        c = area.point_on_surface()
+        self._send(i, c.x, c.y, 480.0)
+        return True
+
+    def _late_video(self, t: float) -> bool:
+        return self._scripted("late_video", t)
+
+    def _overdue(self, t: float) -> bool:
+        return self._scripted("overdue", t)
+
+    def _scripted(self, kind: str, t: float) -> bool:
+        followups = self.permit(kind)
+        self.undo += [(t + after, fn) for after, fn in followups]
+        return bool(followups)

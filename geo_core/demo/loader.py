@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +21,24 @@ from django.db import connection, transaction
 from django.dispatch import Signal
 from tqdm import tqdm
 
+from geo_core.demo import vocab
 from geo_core.demo.scene import PARK_CODE, Scene, SceneSize, build_scene
 from geo_core.models import (
     Certificate,
+    Contractor,
+    ContractorStaff,
+    DailyFiling,
     Enterprise,
     GasTest,
     Park,
+    Qualification,
     Region,
     Site,
+    StaffFiling,
     Subject,
     SubjectState,
     TimeWindow,
+    Training,
     WorkPermit,
     Zone,
 )
@@ -140,12 +147,47 @@ def reset_demo() -> None:
             cur.execute("DELETE FROM geo_core_positionfix WHERE subject_id = ANY(%s)", [ids])
         if park is not None:
             WorkPermit.objects.filter(enterprise__park=park).delete()
+        Contractor.objects.filter(attributes__demo=True).delete()
         Zone.objects.filter(attributes__demo=True).delete()
         Subject.objects.filter(id__in=ids).delete()
         if park is not None:
             Site.objects.filter(enterprise__park=park).delete()
             Enterprise.objects.filter(park=park).delete()
             park.delete()
+
+
+def _contractors(scene: Scene, by_code: dict, person_ids: dict) -> dict[str, Contractor]:
+    """The scene's contractor units with their park certification, staff (certified, trained, filed for the
+    enterprise they work at) and the enterprises' daily filings. Returns the units by credit code."""
+    units = {}
+    for u in scene.contractors:
+        unit = Contractor.objects.create(credit_code=u["credit_code"], name=u["name"], attributes={"demo": True})
+        unit.enterprises.set([by_code[c] for c in u["enterprises"]])
+        units[u["credit_code"]] = unit
+        Qualification.objects.create(contractor=unit, kind=Qualification.PARK, number=f"YQ-{u['credit_code'][-8:]}",
+                                     valid_from=u["certified"][0], valid_until=u["certified"][1],
+                                     park_certified=True)  # fmt: skip
+        filings: dict[str, list[ContractorStaff]] = {}
+        for k, st in enumerate(u["staff"]):
+            staff = ContractorStaff.objects.create(contractor=unit, name=st["name"], identify_sha256=st["sha"],
+                                                   identify_masked=st["masked"])  # fmt: skip
+            Qualification.objects.create(contractor=unit, staff=staff, kind=Qualification.PARK,
+                                         number=f"YQ-{u['credit_code'][-8:]}-{k:04d}", valid_from=st["certified"][0],
+                                         valid_until=st["certified"][1], park_certified=True)  # fmt: skip
+            Training.objects.create(staff=staff, course=vocab.TRAINING_COURSES[k % len(vocab.TRAINING_COURSES)],
+                                    completed_on=st["trained"][0], valid_until=st["trained"][1])  # fmt: skip
+            filings.setdefault(st["company_code"], []).append(staff)
+        for code, staff in filings.items():
+            f = StaffFiling.objects.create(enterprise=by_code[code], contractor=unit, project="装置年度检修",
+                                           valid_from=u["certified"][0], valid_until=u["certified"][1])  # fmt: skip
+            f.staff.set(staff)
+    now = datetime.now(UTC)
+    DailyFiling.objects.bulk_create(
+        [DailyFiling(enterprise=by_code[d["company_code"]], day=d["day"], special_work=d["special_work"],
+                     commitment=d["commitment"], person_in_charge=d["person_in_charge"], filed_at=now)
+         for d in scene.daily_filings]
+    )  # fmt: skip
+    return units
 
 
 APPROVER_AWAY_EVERY = 10  # one open permit in ten was approved without the approver on site (an incident to find)
@@ -291,6 +333,7 @@ def load_demo(
         )  # fmt: skip
         steps.update()
 
+        units = _contractors(scene, by_code, person_ids)
         permits = []
         for p in scene.permits:
             code = p["company_code"]
@@ -303,7 +346,8 @@ def load_demo(
                     actual_start=p["actual_start"], actual_end=p["actual_end"], approved_at=p["approved_at"],
                     guardian_id=person_ids[(code, p["guardian"])], approver_id=person_ids[(code, p["approver"])],
                     supervisor_name=p["supervisor_name"], is_contractor_work=p["is_contractor_work"],
-                    video_url=p["video_url"], attributes={"demo": True},
+                    contractor=units.get(p.get("contractor_code")), video_url=p["video_url"],
+                    attributes={"demo": True},
                 )
             )  # fmt: skip
         permits = WorkPermit.objects.bulk_create(permits, batch_size=BATCH)

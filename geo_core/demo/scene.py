@@ -22,6 +22,8 @@ from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from geo_core.demo import vocab
+from geo_core.ingest.records import identity
+from geo_core.partitions import PARK_TZ
 from geo_core.permit_codes import MAX_VALIDITY, OPERATION_TYPE, TICKET_TYPES
 from geo_core.validation import USCC_ALPHABET, uscc_check_char
 
@@ -64,6 +66,8 @@ class Scene:
     subjects: list[dict] = field(default_factory=list)
     certificates: list[dict] = field(default_factory=list)
     permits: list[dict] = field(default_factory=list)
+    contractors: list[dict] = field(default_factory=list)
+    daily_filings: list[dict] = field(default_factory=list)
 
     def fingerprint(self) -> str:
         """A hash of the whole scene (geometries as WKT at 1e-9 degree precision)."""
@@ -162,6 +166,8 @@ def build_scene(seed: int, anchor: datetime, districts: dict[str, dict], size: S
     _welders(scene, rng, districts, size)
     _body_cameras(scene, rng, park_geom, size)
     _permits(scene, rng, local, people_by_enterprise, size)
+    # Drawn from their own stream, so adding them left every other draw of a seed as it was.
+    _contractors(scene, np.random.default_rng([seed, 2]), people_by_enterprise)
     return scene
 
 
@@ -480,3 +486,57 @@ def _permits(scene: Scene, rng: np.random.Generator, local: _Local, people: dict
                  "geom": MultiPolygon([local.circle(float(lon), float(lat), 30.0)]), "windows": [],
                  "window_mode": "always", "attributes": {"permit": scene.permits[-1]["ticket_no"]}}
             )  # fmt: skip
+
+
+UNFILED = 5  # the enterprise (by index) that filed no daily commitment: the demo's standing `unfiled_special_work`
+VIDEO_MISSING_EVERY = 40  # one permit in forty has no on-site video linked
+
+
+def _contractors(scene: Scene, rng: np.random.Generator, people: dict) -> None:
+    """The park's contractor units, each engaged by some enterprises. Every contractor-type person (02) is staff of
+    a unit their enterprise engages, filed for that enterprise, certified by the park and trained: in order, but for
+    one whose training has lapsed (a `contractor_unqualified` to find). Contractor permits name their unit; a few
+    permits lack their video; every enterprise but one files today's commitment with the special work it has."""
+    day = scene.anchor.astimezone(PARK_TZ).date()
+    codes = [e["company_code"] for e in scene.enterprises]
+    units = [{"credit_code": _credit_code(rng, JINSHAN), "name": name, "enterprises": [], "staff": [],
+              "certified": (day - timedelta(days=200), day + timedelta(days=165))}
+             for name in vocab.CONTRACTOR_UNITS]  # fmt: skip
+    engaged: dict[str, list[dict]] = {}
+    for code in codes:
+        engaged[code] = [units[int(k)] for k in rng.choice(len(units), size=2, replace=False)]
+        for u in engaged[code]:
+            u["enterprises"].append(code)
+    person = {(s["company_code"], s["external_id"]): s for s in scene.subjects if s["kind"] == "person"}
+    unit_of: dict[tuple[str, str], dict] = {}
+    lapsed = True
+    for code in codes:
+        for ext in people[code]["02"]:
+            u = engaged[code][int(rng.integers(2))]
+            number = f"310{int(rng.integers(100, 999))}19{int(rng.integers(70, 99))}{int(rng.integers(10**7, 10**8))}"
+            masked, sha = identity({"ID": number}, "ID")
+            subject = person[(code, ext)]
+            subject["attributes"] |= {"identify_masked": masked, "identify_sha256": sha}
+            trained = (day - timedelta(days=300), day + timedelta(days=65))
+            if lapsed:  # the one whose yearly training ran out last week
+                trained, lapsed = (day - timedelta(days=372), day - timedelta(days=7)), False
+            u["staff"].append({"company_code": code, "external_id": ext, "name": subject["name"], "sha": sha,
+                               "masked": masked, "trained": trained, "certified": u["certified"]})  # fmt: skip
+            unit_of[(code, ext)] = u
+    scene.contractors = units
+    running: dict[str, dict[str, int]] = {}
+    for k, p in enumerate(scene.permits):
+        if p["is_contractor_work"]:
+            named = [unit_of[(p["company_code"], w)] for w in p["workers"] if (p["company_code"], w) in unit_of]
+            p["contractor_code"] = (named or engaged[p["company_code"]])[0]["credit_code"]
+        code = p["company_code"]
+        if not p["video_url"] and k % VIDEO_MISSING_EVERY != 7:
+            p["video_url"] = f"https://video.demo.invalid/permits/{code}/{k}.m3u8"
+        if p["status"] in (1, 2, 6):
+            work = running.setdefault(code, {})
+            work[p["ticket_type"]] = work.get(p["ticket_type"], 0) + 1
+    for k, code in enumerate(codes):
+        if k != UNFILED:
+            scene.daily_filings.append({"company_code": code, "day": day, "special_work": running.get(code, {}),
+                                        "person_in_charge": _person_name(rng),
+                                        "commitment": "今日特殊作业已落实安全措施，风险可控"})  # fmt: skip

@@ -13,24 +13,39 @@ from geo_core.demo.motion import LocalFrame, PeopleModel
 def test_incidents_come_in_rotation_and_do_what_they_say():
     frame = LocalFrame(121.44, 30.785)
     site = shapely.box(121.430, 30.780, 121.440, 30.787)
+    neighbour = shapely.box(121.441, 30.780, 121.450, 30.787)
     n = 30
-    m = PeopleModel(3, frame, [f"P{i}" for i in range(n)], [0] * n, np.full(n, 121.435), np.full(n, 30.783), [site])
+    company = [0] * 25 + [1] * 5
+    lon = np.array([121.435] * 25 + [121.445] * 5)
+    m = PeopleModel(3, frame, [f"P{i}" for i in range(n)], company, lon, np.full(n, 30.783), [site, neighbour])
     m.keep_to(0, 121.436, 30.784, 3.0)  # a guardian at a permit
     zone = shapely.box(-100, -100, -60, -60)  # local metres
-    sent = {"sos": [], "scan": []}
+    sent = {"sos": [], "scan": [], "permit": [], "done": []}
+
+    def permit(kind: str):
+        sent["permit"].append(kind)
+        return [(600.0, lambda: sent["done"].append(kind))]
+
     inc = Incidents(m, [(0, zone)], [(0, shapely.box(100, 100, 130, 130))], [(0, shapely.box(200, 0, 220, 20))],
-                    np.arange(5, 15), sent["sos"].append, sent["scan"].append, every_s=60.0, next_at=0.0)  # fmt: skip
+                    np.arange(5, 15), sent["sos"].append, sent["scan"].append, permit, every_s=60.0,
+                    next_at=0.0)  # fmt: skip
+    neighbour_m = m.p.areas[1]
     x0 = m.p.anchors[0][0]
     seen_away = False
     in_zone = 0
-    for t in range(0, 760):
+    elsewhere = 0
+    for t in range(0, 1700):
         m.step(1.0)
         inc.step(float(t))
         seen_away |= m.p.anchors[0][0] > x0 + 50
         in_zone = max(in_zone, int(shapely.contains_xy(zone, m.p.x, m.p.y).sum()))
-    assert [inc.happened.get(k, 0) for k in KINDS] == [3, 2, 2, 2, 2, 2]  # thirteen turns in rotation
+        elsewhere = max(elsewhere, int(shapely.contains_xy(neighbour_m, m.p.x[:25], m.p.y[:25]).sum()))
+    assert [inc.happened.get(k, 0) for k in KINDS] == [4, 4, 3, 3, 3, 3, 3, 3, 3]  # 29 turns in rotation
+    assert elsewhere >= 1  # a contractor of the first enterprise went to work on its neighbour's site
+    assert sent["permit"] == ["late_video", "overdue"] * 3
+    assert sent["done"] == ["late_video", "overdue"] * 2  # each permit's follow-up in its time (the last still due)
     assert in_zone >= 1  # an intruder got in
     assert seen_away
     assert m.p.anchors[0][0] == x0  # and the guardian came back to the work
-    assert len(sent["sos"]) == 2
-    assert sent["scan"] == [3000.0, 3000.0]
+    assert len(sent["sos"]) == 3
+    assert sent["scan"] == [3000.0] * 3

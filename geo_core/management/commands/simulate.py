@@ -11,8 +11,9 @@ import json
 import logging
 import signal
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,8 @@ from geo_core.demo.loader import demo_credentials, loaded_demo
 from geo_core.demo.motion import LocalFrame, PeopleModel, WelderModel
 from geo_core.demo.scene import PARK_CENTRE
 from geo_core.ingest.signing import ReportClient
-from geo_core.models import Region, Site, SubjectState, WorkPermit, Zone
+from geo_core.models import DailyFiling, Region, Site, SubjectState, WorkPermit, Zone
+from geo_core.partitions import PARK_TZ
 
 log = logging.getLogger("geo_core.simulate")
 
@@ -131,6 +133,11 @@ class Simulation:
             .values_list("id", flat=True)
         )
         self.next_permit = o["permit_interval"]
+        # The daily commitments of the enterprises that file them (the latest of each), re-filed each new day.
+        self.filed = {code: work for code, work in DailyFiling.objects.filter(enterprise__park=park)
+                      .order_by("day").values_list("enterprise__company_code", "special_work")}  # fmt: skip
+        self.filed_day = datetime.now(UTC).astimezone(PARK_TZ).date().isoformat()
+        self.scripted = 0
         self.silent: dict[str, float] = {}
         self.next_offline = o["offline_every"]
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sim-http")
@@ -171,6 +178,7 @@ class Simulation:
             contractors=np.flatnonzero(np.array(person_types) == "02"),
             sos=self._sos,
             scan=self._far_scan,
+            permit=self._scripted_permit,
             every_s=o["incident_every"],
             rng=np.random.default_rng(o["seed"] + 1),
         )
@@ -197,6 +205,56 @@ class Simulation:
             "phone": {"lon": round(lon, 7), "lat": round(float(self.welders.lat[i]), 7), "crs": "cgcs2000"},
         }
         self._publish(f"welder/{self.chips[i]}/scan", json.dumps(body))  # fmt: skip
+
+    def _scripted_permit(self, kind: str) -> list:
+        """A permit for an incident, reported by its enterprise as real ones are, with its follow-ups: `late_video`
+        starts without a video (linked 12 min on, closed at 25 min); `overdue` is still in progress 35 min past its
+        planned end (closed 6 min on). Of a ticket type its enterprise filed for today, so only the incident's
+        alarms follow."""
+        filed = [(c, w) for c, w in self.filed.items() if w]
+        if not filed:
+            return []
+        code, work = filed[int(self.rng.integers(len(filed)))]
+        site = Site.objects.filter(enterprise__company_code=code).order_by("id").first()
+        spot = site.footprint.point_on_surface
+        now = datetime.now(UTC).replace(microsecond=0)
+        self.scripted += 1
+        start, end = (now, now + timedelta(hours=4)) if kind == "late_video" else (
+            now - timedelta(hours=4), now - timedelta(minutes=35))  # fmt: skip
+        record = {"ID": f"{code}-INC-{int(now.timestamp())}-{self.scripted}", "TICKETTYPE": sorted(work)[0],
+                  "STATUS": "2", "LONGITUDE": spot.x, "LATITUDE": spot.y, "STARTTIME": start.isoformat(),
+                  "ENDTIME": end.isoformat(), "ACTUALSTARTTIME": start.isoformat(),
+                  "CONTENT": "设备检修作业"}  # fmt: skip
+        video = [{"URL": f"https://video.demo.invalid/incidents/{record['ID']}.m3u8", "NAME": "作业现场"}]
+        self.pool.submit(self._post, code, "permits", [record])
+
+        def send(closed: bool) -> Callable[[], None]:
+            def report() -> None:
+                changes = {"VIDEOS": video}
+                if closed:
+                    changes |= {"STATUS": "3", "ACTUALENDTIME": datetime.now(UTC).replace(microsecond=0).isoformat()}
+                self.pool.submit(self._post, code, "permits", [{**record, **changes}])
+
+            return report
+
+        if kind == "late_video":
+            return [(720.0, send(closed=False)), (1500.0, send(closed=True))]
+        return [(360.0, send(closed=True))]
+
+    def _daily_filings(self, now: datetime) -> None:
+        """Each enterprise that files its daily commitment (all but the scene's one) files again on a new day."""
+        day = now.astimezone(PARK_TZ).date().isoformat()
+        if day == self.filed_day:
+            return
+        self.filed_day = day
+        for code, work in self.filed.items():
+            record = {
+                "DAY": day,
+                "SPECIAL_WORK": work,
+                "PERSON_IN_CHARGE": "值班长",
+                "COMMITMENT": "今日特殊作业已落实安全措施",
+            }
+            self.pool.submit(self._post, code, "daily-filings", [record])
 
     def _posts(self, park, subject_ids: list[int]) -> None:
         """Work in progress keeps its people: each running permit's guardian stays within GUARDIAN_POST_M of the
@@ -284,7 +342,7 @@ class Simulation:
     def _permit(self, now: datetime) -> None:
         if not self.permits:
             return
-        p = WorkPermit.objects.select_related("enterprise").get(
+        p = WorkPermit.objects.select_related("enterprise", "contractor").get(
             pk=self.permits[int(self.rng.integers(len(self.permits)))]
         )
         new_status = {1: 2, 2: 6, 6: 2}.get(p.status, 2)
@@ -300,6 +358,11 @@ class Simulation:
             "SUPERVISORNAME": p.supervisor_name,
             "ISCONTRACTORWORK": int(p.is_contractor_work),
         }
+        # A report carries the whole permit: its unit and its video stay linked.
+        if p.contractor_id:
+            record["CONTRACTOR_CODE"] = p.contractor.credit_code
+        if p.video_url:
+            record["VIDEOS"] = [{"URL": p.video_url, "NAME": "作业现场"}]
         if new_status == 2 and p.actual_start is None:
             record["ACTUALSTARTTIME"] = now.isoformat()
         self.sent["permit_updates"] += 1
@@ -324,6 +387,7 @@ class Simulation:
             if t >= self.next_permit:
                 self.next_permit = t + self.o["permit_interval"]
                 self._permit(now)
+                self._daily_filings(now)
             if t >= self.next_offline:
                 self.next_offline = t + self.o["offline_every"]
                 code = self.companies[int(self.rng.integers(len(self.companies)))]
