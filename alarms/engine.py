@@ -162,7 +162,8 @@ class Engine:
 
     def _remember(self, f: Fixes, out: list[Signal]) -> None:
         """The last fix of every subject, and the stationary anchors of subjects inside fences that a stationary
-        rule watches (a subject's anchor moves when a fix lands farther than the radius from it)."""
+        rule watches (a subject's anchor moves when a fix lands farther than the radius from it, beyond the fix's
+        reported accuracy)."""
         sl, tl, xl, yl = f.subject.tolist(), f.t.tolist(), f.x.tolist(), f.y.tolist()
         lonl, latl = f.lon.tolist(), f.lat.tolist()
         ends = np.append(f.subject[1:] != f.subject[:-1], True)
@@ -179,10 +180,13 @@ class Engine:
             return
         radius = self.still_radius
         rows = np.flatnonzero(np.isin(f.subject, np.fromiter(watched, np.int64, len(watched))))
+        acc = np.nan_to_num(f.accuracy, nan=0.0).tolist()
         for i in rows.tolist():
             s, t = sl[i], tl[i]
             a = self.anchors.get(s)
-            moved = a is not None and math.hypot(xl[i] - a[0], yl[i] - a[1]) > radius
+            # Moved only when beyond the radius even at the nearest end of the fix's accuracy circle: a still
+            # person's fixes scatter by about their accuracy.
+            moved = a is not None and math.hypot(xl[i] - a[0], yl[i] - a[1]) - acc[i] > radius
             if moved:
                 for key in self._keys("ts", "stationary", s):
                     out.append(self._end(key, t, {"reason": "moved"}))

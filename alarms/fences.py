@@ -22,6 +22,14 @@ from shapely.geometry.base import BaseGeometry
 
 # A step longer than this between two fixes of one subject is checked for passing through a fence between them.
 CROSS_MIN_STEP_M = 20.0
+# A passage between two fixes is inferred only where the straight line could have been travelled: no faster than a
+# vehicle in a park (30 km/h). A longer jump is a relocation (a tag moved, a first fix far from the last known
+# one), whose path is unknown.
+CROSS_MAX_SPEED_MPS = 8.4
+# Fixes as accurate as AQ 3064.3 asks (+-5 m dynamic) are what the hysteresis margins are set for. A fix that reports
+# a larger accuracy radius counts across an edge only by more than the excess: inside only when it would be even at
+# the nearest end of its circle. Nearer the edge it says nothing (a pending change neither starts nor resets).
+ACCURATE_M = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +46,8 @@ class Fence:
 
 
 class Fixes(NamedTuple):
-    """A batch of positions in columns: subject ids, epoch seconds, metric x/y, floor (NaN = unknown), and the
-    CGCS2000 lon/lat the alarms report."""
+    """A batch of positions in columns: subject ids, epoch seconds, metric x/y, floor (NaN = unknown), the
+    CGCS2000 lon/lat the alarms report, and the accuracy radius in metres each fix reports (NaN = not reported)."""
 
     subject: np.ndarray
     t: np.ndarray
@@ -48,9 +56,10 @@ class Fixes(NamedTuple):
     floor: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
+    acc: np.ndarray | None = None
 
     @classmethod
-    def of(cls, subject, t, x, y, floor=None, lon=None, lat=None) -> Fixes:
+    def of(cls, subject, t, x, y, floor=None, lon=None, lat=None, acc=None) -> Fixes:
         subject = np.asarray(subject, dtype=np.int64)
         n = subject.shape[0]
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -63,10 +72,15 @@ class Fixes(NamedTuple):
             nan if floor is None else np.asarray(floor, dtype=float),
             x if lon is None else np.asarray(lon, dtype=float),
             y if lat is None else np.asarray(lat, dtype=float),
+            nan if acc is None else np.asarray(acc, dtype=float),
         )
 
+    @property
+    def accuracy(self) -> np.ndarray:
+        return np.full(len(self), np.nan) if self.acc is None else self.acc
+
     def take(self, idx: np.ndarray) -> Fixes:
-        return Fixes(*(a[idx] for a in self))
+        return Fixes(*(None if a is None else a[idx] for a in self))
 
     def __len__(self) -> int:  # type: ignore[override]
         return int(self.subject.shape[0])
@@ -120,15 +134,18 @@ class FenceIndex:
     def __len__(self) -> int:
         return len(self.fences)
 
-    def pairs(self, x: np.ndarray, y: np.ndarray, floor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(fix index, fence index, depth) for every fix inside a fence or within the largest margin of one.
-        Depth is metres from the edge, positive inside. A fix on another floor than a floor fence is outside it."""
+    def pairs(
+        self, x: np.ndarray, y: np.ndarray, floor: np.ndarray, slack: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(fix index, fence index, depth) for every fix inside a fence or within the largest margin (and `slack`,
+        the largest accuracy excess) of one. Depth is metres from the edge, positive inside. A fix on another floor
+        than a floor fence is outside it."""
         if not len(self.fences) or not len(x):
             empty = np.empty(0, dtype=np.int64)
             return empty, empty, np.empty(0)
         pts = shapely.points(x, y)
-        if self.reach > 0:
-            p, f = self.tree.query(pts, predicate="dwithin", distance=self.reach)
+        if self.reach + slack > 0:
+            p, f = self.tree.query(pts, predicate="dwithin", distance=self.reach + slack)
         else:
             p, f = self.tree.query(pts, predicate="intersects")
         if not len(p):
@@ -212,7 +229,8 @@ class FenceTracker:
         out: list[Transition] = []
         if not n:
             return out, f
-        p, fi, depth = index.pairs(f.x, f.y, f.floor)
+        excess = np.nan_to_num(np.maximum(f.accuracy - ACCURATE_M, 0.0), nan=0.0)
+        p, fi, depth = index.pairs(f.x, f.y, f.floor, float(excess.max(initial=0.0)))
         by_fix: dict[int, list[tuple[int, float]]] = {}
         for a, b, d in zip(p.tolist(), fi.tolist(), depth.tolist(), strict=True):
             by_fix.setdefault(a, []).append((b, d))
@@ -221,15 +239,18 @@ class FenceTracker:
         subj = f.subject
         first = np.ones(n, dtype=bool)
         first[1:] = subj[1:] != subj[:-1]
-        px, py = np.empty(n), np.empty(n)
-        px[1:], py[1:] = f.x[:-1], f.y[:-1]
+        px, py, pt = np.empty(n), np.empty(n), np.empty(n)
+        px[1:], py[1:], pt[1:] = f.x[:-1], f.y[:-1], f.t[:-1]
         fi0 = np.flatnonzero(first)
         lx, ly = self.last_x[subj[fi0]], self.last_y[subj[fi0]]
         known = ~np.isnan(lx)
         px[fi0], py[fi0] = np.where(known, lx, f.x[fi0]), np.where(known, ly, f.y[fi0])
+        pt[fi0] = self.last_t[subj[fi0]]
         step = np.hypot(f.x - px, f.y - py)
         cross_by_fix: dict[int, list[int]] = {}
-        long = np.flatnonzero(step > CROSS_MIN_STEP_M)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            travelled = step <= CROSS_MAX_SPEED_MPS * (f.t - pt)
+        long = np.flatnonzero((step > CROSS_MIN_STEP_M) & travelled)
         if len(long):
             seg, fen = index.crossed(px[long], py[long], f.x[long], f.y[long])
             for a, b in zip(long[seg].tolist(), fen.tolist(), strict=True):
@@ -247,9 +268,9 @@ class FenceTracker:
         fences = index.fences
         keys = [fc.key for fc in fences]
         sl, tl, xl, yl = subj.tolist(), f.t.tolist(), f.x.tolist(), f.y.tolist()
-        lonl, latl = f.lon.tolist(), f.lat.tolist()
+        lonl, latl, el = f.lon.tolist(), f.lat.tolist(), excess.tolist()
         for i in np.flatnonzero(interesting).tolist():
-            s, t, where = sl[i], tl[i], (xl[i], yl[i], lonl[i], latl[i])
+            s, t, where, slack = sl[i], tl[i], (xl[i], yl[i], lonl[i], latl[i]), el[i]
             near = by_fix.get(i, ())
             ms = members.get(s)
             before = set(ms) if ms else set()
@@ -261,10 +282,10 @@ class FenceTracker:
                     ms = members.setdefault(s, {})
                 m = ms.get(key)
                 if m is None:
-                    if d <= 0:
+                    if d <= slack:
                         continue
                     m = ms[key] = Membership()
-                _step(out, s, key, fences[b], m, t, d, where)
+                _step(out, s, key, fences[b], m, t, d, where, slack)
             if ms:
                 for key in [k for k in ms if k not in seen]:
                     b = index.by_key.get(key)
@@ -329,8 +350,13 @@ def _due(beyond_m: float, elapsed_s: float, margin_m: float, dwell_s: float) -> 
     return (margin_m > 0 and beyond_m >= margin_m) or (dwell_s > 0 and elapsed_s >= dwell_s)
 
 
-def _step(out: list[Transition], s: int, key: str, fence: Fence, m: Membership, t: float, d: float, where) -> None:
-    """One fix against one fence: the hysteresis state machine. A change dates from the first fix across the edge."""
+def _step(
+    out: list[Transition], s: int, key: str, fence: Fence, m: Membership, t: float, d: float, where, slack: float = 0.0
+) -> None:
+    """One fix against one fence: the hysteresis state machine. A change dates from the first fix across the edge;
+    a fix within its accuracy excess (`slack`) of the edge decides nothing."""
+    if slack > 0.0 and -slack < d <= slack:
+        return
     m.t, m.depth, m.where = t, d, where
     across = d <= 0 if m.inside else d > 0
     if not across:

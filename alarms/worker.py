@@ -37,7 +37,8 @@ SLOW_STEP_S = 0.25  # steps longer than this are logged with their parts
 MAX_ATTEMPTS = 3  # an input that fails this many evaluations becomes an `input_unevaluated` alarm
 
 FIXES_SQL = """
-SELECT subject_id, extract(epoch FROM time), ST_X(geom), ST_Y(geom), coalesce(floor::float8, 'NaN'), batch_id
+SELECT subject_id, extract(epoch FROM time), ST_X(geom), ST_Y(geom), coalesce(floor::float8, 'NaN'), batch_id,
+       coalesce(accuracy_m::float8, 'NaN')
 FROM geo_core_positionfix WHERE {where}
 """
 
@@ -264,9 +265,9 @@ class AlarmWorker:
         if not rows:
             return []
         self._know({r[0] for r in rows})
-        a = np.array([r[:5] for r in rows], dtype=float)
+        a = np.array([(*r[:5], r[6]) for r in rows], dtype=float)
         x, y = self.plane.forward(a[:, 2], a[:, 3])
-        fixes = Fixes(a[:, 0].astype(np.int64), a[:, 1], x, y, a[:, 4], a[:, 2], a[:, 3])
+        fixes = Fixes(a[:, 0].astype(np.int64), a[:, 1], x, y, a[:, 4], a[:, 2], a[:, 3], a[:, 5])
         self.stats["fixes"] += len(rows)
         heard = self.engine.power
         if heard:

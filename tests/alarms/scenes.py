@@ -39,10 +39,14 @@ def engine(rules: list[RuleSpec], zone_list=None, permits: list[PermitSpec] | No
     return e
 
 
-def track(subject: int, t0: float, points: list[tuple[float, float]], dt: float = 1.0) -> Fixes:
+def track(
+    subject: int, t0: float, points: list[tuple[float, float]], dt: float = 1.0, acc: float | None = None
+) -> Fixes:
+    """Fixes `dt` apart along `points`, each reporting the accuracy radius `acc` (None: not reported)."""
     xy = np.array(points, dtype=float)
     n = len(xy)
-    return Fixes.of(np.full(n, subject), t0 + dt * np.arange(n), xy[:, 0], xy[:, 1])
+    accuracy = None if acc is None else np.full(n, acc)
+    return Fixes.of(np.full(n, subject), t0 + dt * np.arange(n), xy[:, 0], xy[:, 1], acc=accuracy)
 
 
 def line(a: tuple[float, float], b: tuple[float, float], n: int) -> list[tuple[float, float]]:

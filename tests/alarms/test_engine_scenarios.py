@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import shapely
 
-from alarms.engine import PermitSpec, RuleSpec, Scan
+from alarms.engine import PermitSpec, RuleSpec, Scan, ZoneSpec
 from alarms.fences import Fixes
 from tests.alarms.scenes import engine, kinds, line, run, track, zones
 
@@ -441,3 +441,26 @@ def test_a_fence_redrawn_over_people_is_one_record_not_an_alarm_each():
     assert record.zone == 1
     late = run(e, track(15, 200, line((300, 50), (150, 50), 40) + [(150, 50)] * 40))
     assert kinds(late)[0] == ("raise", "out_of_bounds")
+
+
+def test_a_still_person_whose_fixes_scatter_by_their_accuracy_is_still():
+    """Tags scatter by their accuracy: a person lying still, fixes within 4 m of the spot, is stationary when the
+    fixes say they are 4 m accurate, and moving when nothing says how accurate they are."""
+    rule = RuleSpec(3, "stationary", params={"limit_s": 120, "radius_m": 3}, zones=frozenset({2}))
+    rng = np.random.default_rng(5)
+    angle, r = rng.uniform(0, 2 * np.pi, 200), rng.uniform(0, 4, 200)
+    still = [(350 + a * np.cos(b), 50 + a * np.sin(b)) for a, b in zip(r, angle, strict=True)]
+    path = line((280, 50), (350, 50), 20) + still
+    assert kinds(run(engine([rule]), track(1, 0, path, acc=4.0))) == [("raise", "stationary")]
+    assert run(engine([rule]), track(1, 0, path)) == []
+
+
+def test_a_base_station_fix_enters_a_fence_only_when_its_whole_circle_would():
+    """A fix 20 m inside with a 50 m accuracy radius may be outside: it decides nothing, however long it stays;
+    60 m inside it counts. An accurate fix 20 m inside counts as before."""
+    rule = RuleSpec(1, "out_of_bounds", zones=frozenset({1}), person_types=frozenset({"03"}))
+    big = shapely.box(0, 0, 200, 200)
+    zl = zones(**{"禁区": ZoneSpec(1, "禁区", "forbidden", big, enterprise_id=1)})
+    assert run(engine([rule], zl), track(30, 0, [(20.0, 100.0)] * 60, acc=50.0)) == []
+    assert kinds(run(engine([rule], zl), track(30, 0, [(20.0, 100.0)] * 60, acc=3.0)))[0] == ("raise", "out_of_bounds")
+    assert kinds(run(engine([rule], zl), track(30, 0, [(60.0, 100.0)] * 60, acc=50.0)))[0] == ("raise", "out_of_bounds")

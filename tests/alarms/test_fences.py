@@ -68,6 +68,13 @@ def test_sparse_fixes_that_jump_over_a_fence_cross_it():
     assert kinds(trs) == [("cross", "z1")]
 
 
+def test_a_jump_no_one_could_travel_is_a_relocation_not_a_passage():
+    """200 m in 10 s (72 km/h): a tag moved or a first fix far from the last known one; its path is unknown."""
+    index = FenceIndex([Fence("z1", SQUARE)])
+    assert walk(FenceTracker(), index, 1, [(-50, 50), (150, 50)], dt=10) == []
+    assert kinds(walk(FenceTracker(), index, 1, [(-50, 50), (150, 50)], dt=30)) == [("cross", "z1")]  # 24 km/h
+
+
 def test_out_of_order_and_repeated_fixes_are_ignored():
     tracker, index = FenceTracker(), FenceIndex([Fence("z1", SQUARE)])
     walk(tracker, index, 1, [(-10, 50), (-9, 50)], t0=100)
