@@ -35,6 +35,9 @@ __all__ = [
 HYSTERESIS = ("enter_dwell_s", "exit_dwell_s", "enter_margin_m", "exit_margin_m")
 STILL_MAX_GAP_S = 120.0  # a longer gap between fixes restarts the stationary count
 FENCE_SETTLE_S = 60.0  # after a fence is redrawn, enters and exits this long are the edit's, not people's
+# Ticks come about once a second and fixes as people move. Time passing beyond this with neither (the service's clock
+# stepped forward, or it stood still) was not observed: it does not count towards any dwell, stay or grace.
+CLOCK_JUMP_S = 60.0
 DEFAULT_HYSTERESIS = {"enter_dwell_s": 10.0, "exit_dwell_s": 10.0, "enter_margin_m": 6.0, "exit_margin_m": 6.0}
 
 
@@ -67,6 +70,8 @@ class Engine:
         self.work: dict[int, deque] = {}  # welder -> (t, x, y, district) of recent work starts
         self.groups: dict[tuple[int, int | None], GroupTracker] = {}
         self.last_gathering: dict[int, float] = {}
+        self.clock = -math.inf  # the last tick, and the newest fix seen: what time the engine has observed
+        self.newest_fix = -math.inf
 
     # The scene (specs, fence index) is rebuilt from the database by configure(); only the state is saved.
     SCENE = ("index", "rules", "zones", "permits", "subjects", "paperwork", "by_fence", "still_fences", "still_radius")
@@ -152,6 +157,8 @@ class Engine:
 
     def fixes(self, batch: Fixes) -> list[Signal]:
         """Evaluate a batch of fixes (any order; fixes not newer than a subject's last are ignored here)."""
+        if len(batch):
+            self.newest_fix = max(self.newest_fix, float(batch.t.max()))
         transitions, kept = self.tracker.advance(self.index, batch)
         out: list[Signal] = []
         for tr in transitions:
@@ -382,6 +389,10 @@ class Engine:
     def tick(self, now: float) -> list[Signal]:
         """Everything that follows from time passing or data not coming; call about once a second."""
         out: list[Signal] = []
+        observed = max(self.clock, self.newest_fix)
+        if math.isfinite(observed) and now - observed > CLOCK_JUMP_S:
+            self._unobserved(observed, now, out)
+        self.clock = max(self.clock, now)
         for tr in self.tracker.tick(self.index, now):
             self._transition(tr, out)
         self._tick_settling(now, out)
@@ -391,6 +402,25 @@ class Engine:
             if handler is not None:
                 handler(self, r, now, occupants, out)
         return out
+
+    def _unobserved(self, observed: float, now: float, out: list[Signal]) -> None:
+        """A stretch of time with neither ticks nor fixes (a clock step, a stalled service): every timer moves on by
+        it, so no stay, dwell or grace is complete for time no one saw, and one `clock_jump` record says so instead
+        of a storm of per-person alarms at once."""
+        gap = now - observed
+        memberships = 0
+        for subject_ms in self.tracker.members.values():
+            for m in subject_ms.values():
+                memberships += 1
+                m.entered_at += gap
+                if not math.isnan(m.since):
+                    m.since += gap
+        self.since = {k: v + gap for k, v in self.since.items()}
+        ev = {"from": observed, "to": now, "unobserved_s": round(gap, 1), "memberships": memberships,
+              "timers": len(self.since)}  # fmt: skip
+        key = f"clock:{ms(observed)}"
+        if (memberships or self.since) and self._raise(out, Signal("raise", key, 0, "clock_jump", now, evidence=ev)):
+            out.append(self._end(key, now, {"reason": "a record: timers moved on by the unobserved time"}))
 
     def _visits(self, r: RuleSpec, occupants: dict[str, list[int]]):
         for zid in r.zones:

@@ -105,3 +105,22 @@ register(
         raised_by="the alarm worker itself",
     )
 )
+
+register(
+    RuleType(
+        "clock_jump",
+        "system",
+        None,
+        "info",
+        "时钟跳变/服务停顿",
+        kinds=(),
+        cause="more than 60 s passed with neither a tick nor a fix (the service's clock stepped forward, or it stood "
+        "still): that time was not observed, so every stay, dwell and grace timer moves on by it and nothing "
+        "raises at once for it (no storm of overstays, capacity or guardian alarms); a restart that replays the "
+        "stored positions observes its gap and is not one",
+        ending="raised and ended at once (a record)",
+        evidence=("from", "to", "unobserved_s", "memberships", "timers"),
+        default_rule=None,
+        raised_by="the engine, on its own clock",
+    )
+)

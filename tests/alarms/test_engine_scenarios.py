@@ -464,3 +464,22 @@ def test_a_base_station_fix_enters_a_fence_only_when_its_whole_circle_would():
     assert run(engine([rule], zl), track(30, 0, [(20.0, 100.0)] * 60, acc=50.0)) == []
     assert kinds(run(engine([rule], zl), track(30, 0, [(20.0, 100.0)] * 60, acc=3.0)))[0] == ("raise", "out_of_bounds")
     assert kinds(run(engine([rule], zl), track(30, 0, [(60.0, 100.0)] * 60, acc=50.0)))[0] == ("raise", "out_of_bounds")
+
+
+def test_a_clock_step_is_one_record_not_a_storm_of_stays_and_observed_time_still_counts():
+    """Ten people in a key place; the service's clock steps 40 minutes ahead (no tick, no fix in between): no one
+    overstays for time no one saw, one `clock_jump` record says what moved; their real stay then counts on."""
+    rule = RuleSpec(2, "overstay", params={"limit_s": 1800}, zones=frozenset({2}))
+    e = engine([rule])
+    crowd = [track(s, 0, line((280, 5 * s), (350, 5 * s), 20) + [(350, 5 * s)] * 80) for s in range(1, 11)]
+    assert run(e, Fixes(*(np.concatenate(cols) for cols in zip(*crowd, strict=True)))) == []
+    jumped = e.tick(100 + 2400)
+    assert kinds(jumped) == [("raise", "clock_jump"), ("end", "clock_jump")]
+    assert jumped[0].evidence["unobserved_s"] == 2401.0
+    assert jumped[0].evidence["memberships"] == 10
+    # They stay on, seen every 10 s: overstay once 1,800 s of observed stay have passed, for each of them.
+    later = [track(s, 2501, [(350, 5 * s)] * 200, dt=10) for s in range(1, 11)]
+    out = run(e, Fixes(*(np.concatenate(cols) for cols in zip(*later, strict=True))))
+    raised = [s for s in out if s.action == "raise"]
+    assert [s.type for s in raised] == ["overstay"] * 10
+    assert min(s.t for s in raised) >= 2501 + 1800 - 100 - 10
