@@ -123,7 +123,8 @@ class AlarmWorker:
             self.cursors["batch_floor"] = cur.fetchone()[0]
             cur.execute(
                 """SELECT subject_id, extract(epoch FROM time), ST_X(geom), ST_Y(geom),
-                          coalesce(floor::float8, 'NaN'), NULL FROM geo_core_subjectstate"""
+                          coalesce(floor::float8, 'NaN'), NULL, coalesce(accuracy_m::float8, 'NaN')
+                   FROM geo_core_subjectstate"""
             )
             rows = cur.fetchall()
             cur.execute(
