@@ -22,10 +22,12 @@ from shapely.geometry.base import BaseGeometry
 
 # A step longer than this between two fixes of one subject is checked for passing through a fence between them.
 CROSS_MIN_STEP_M = 20.0
-# A passage between two fixes is inferred only where the straight line could have been travelled: no faster than a
-# vehicle in a park (30 km/h). A longer jump is a relocation (a tag moved, a first fix far from the last known
-# one), whose path is unknown.
+# A passage between two fixes is inferred only where the straight line is the likely path: travelled no faster than
+# a vehicle in a park (30 km/h), and within two minutes (a sparse tag, a machine's fix a minute). A longer jump is
+# a relocation (a tag moved), and after a longer silence (a first fix long after the last known one) the path is
+# unknown.
 CROSS_MAX_SPEED_MPS = 8.4
+CROSS_MAX_GAP_S = 120.0
 # Fixes as accurate as AQ 3064.3 asks (+-5 m dynamic) are what the hysteresis margins are set for. A fix that reports
 # a larger accuracy radius counts across an edge only by more than the excess: inside only when it would be even at
 # the nearest end of its circle. Nearer the edge it says nothing (a pending change neither starts nor resets).
@@ -249,7 +251,7 @@ class FenceTracker:
         step = np.hypot(f.x - px, f.y - py)
         cross_by_fix: dict[int, list[int]] = {}
         with np.errstate(invalid="ignore", divide="ignore"):
-            travelled = step <= CROSS_MAX_SPEED_MPS * (f.t - pt)
+            travelled = (step <= CROSS_MAX_SPEED_MPS * (f.t - pt)) & (f.t - pt <= CROSS_MAX_GAP_S)
         long = np.flatnonzero((step > CROSS_MIN_STEP_M) & travelled)
         if len(long):
             seg, fen = index.crossed(px[long], py[long], f.x[long], f.y[long])

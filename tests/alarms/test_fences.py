@@ -73,6 +73,8 @@ def test_a_jump_no_one_could_travel_is_a_relocation_not_a_passage():
     index = FenceIndex([Fence("z1", SQUARE)])
     assert walk(FenceTracker(), index, 1, [(-50, 50), (150, 50)], dt=10) == []
     assert kinds(walk(FenceTracker(), index, 1, [(-50, 50), (150, 50)], dt=30)) == [("cross", "z1")]  # 24 km/h
+    # Twenty minutes apart: any path at all could join them.
+    assert walk(FenceTracker(), index, 1, [(-50, 50), (150, 50)], dt=1200) == []
 
 
 def test_out_of_order_and_repeated_fixes_are_ignored():
