@@ -128,9 +128,12 @@ class Consumer:
 
     def flush(self) -> int:
         with self._lock:
-            batch, self._urgent = self._urgent[: self.batch_size], self._urgent[self.batch_size :]
-            room = self.batch_size - len(batch)
-            batch, self._buffer = batch + self._buffer[:room], self._buffer[room:]
+            # People's messages go alone, in a small batch that commits in milliseconds, not behind the thousands
+            # of welder positions of a full batch (the next flush takes those).
+            if self._urgent:
+                batch, self._urgent = self._urgent[: self.batch_size], self._urgent[self.batch_size :]
+            else:
+                batch, self._buffer = self._buffer[: self.batch_size], self._buffer[self.batch_size :]
         if not batch:
             return 0
         started = time.perf_counter()
@@ -206,7 +209,7 @@ class Consumer:
                 self._wake.wait(self.flush_interval)
                 self._wake.clear()
                 close_old_connections()  # a long-running worker: drop connections that broke or aged
-                while self.flush() == self.batch_size:
+                while self.flush() and (self._urgent or len(self._buffer) >= self.batch_size):
                     pass
                 if on_tick:
                     on_tick()
