@@ -7,10 +7,12 @@ import math
 from typing import TYPE_CHECKING
 
 from alarms.catalogue import RuleType, params, register
+from alarms.rules.outage import outage
 from alarms.specs import RuleSpec, Signal, ms
 
 if TYPE_CHECKING:
     from alarms.engine import Engine
+
 
 register(
     RuleType(
@@ -26,7 +28,7 @@ register(
         "network outage, or the service's own first start after a pause; no per-machine alarm meanwhile",
         ending="data flows again; machines then get the full silence limit from that moment before a silence is "
         "their own",
-        evidence=("silent", "powered", "since", "first_silent_since", "feeds_offline", "feeds", "by_feed"),
+        evidence=("since", "first_since", "silent", "powered", "feeds_offline", "feeds", "by_feed"),
         default_rule=None,
         raised_by="the `feed_offline` and `welder_silent` rules",
     )
@@ -41,24 +43,11 @@ def feed_offline(e: Engine, rules: list[RuleSpec], states, now: float, out: list
         mine = [st for st in states if r.enterprise_id is None or st[0] == r.enterprise_id]
         down = [st for st in mine if not st[2]]
         mass = len(down) >= max(p["outage_min"], p["outage_share"] * len(mine))
-        outage = [k for k in e._keys("r", r.id) if e.open[k].type == "feed_outage"]
-        if mass and not outage and r.in_force(now):
-            since = sorted(st[3] for st in down)[len(down) // 2]
-            evidence = {
-                "rule": r.id,
-                "feeds_offline": len(down),
-                "feeds": len(mine),
-                "since": since,
-                "by_feed": {f: sum(1 for st in down if st[1] == f) for f in sorted({st[1] for st in down})},
-            }
-            e._raise(out, Signal("raise", f"{r.id}:outage:{ms(since)}", r.id, "feed_outage", now, evidence=evidence))
+        by_feed = {f: sum(1 for st in down if st[1] == f) for f in sorted({st[1] for st in down})}
+        ev = {"feeds_offline": len(down), "feeds": len(mine), "by_feed": by_feed}
+        ended = {"reason": "feeds report again", "still_offline": len(down)}
+        if outage(e, r, now, out, mass and r.in_force(now), [st[3] for st in down], ev, ended):
             continue
-        if outage:
-            if mass:
-                continue
-            for k in outage:
-                out.append(e._end(k, now, {"reason": "feeds report again", "still_offline": len(down)}))
-            e.outage_ended[r.id] = now
         if now - e.outage_ended.get(r.id, -math.inf) < p["grace_s"]:
             continue
         for ent, feed, online, changed in mine:

@@ -8,6 +8,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from alarms.catalogue import RuleType, params, register
+from alarms.rules.outage import outage
 from alarms.specs import RuleSpec, Signal, ms
 
 if TYPE_CHECKING:
@@ -178,20 +179,10 @@ def welder_silent_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> No
     lone = [(s, h) for s, h in silent if not e._keys("rs", r.id, s)]  # not already alarmed on their own
     powered_n = sum(1 for _, powered, _ in watched if powered)
     mass = len(lone) >= max(p["outage_min"], p["outage_share"] * powered_n)
-    outage = [k for k in e._keys("r", r.id) if e.open[k].type == "feed_outage"]
-    if mass and not outage:
-        heard = sorted(h for _, h in lone)
-        since = heard[len(heard) // 2]
-        evidence = {"rule": r.id, "silent": len(lone), "powered": powered_n, "since": since,
-                    "first_silent_since": heard[0], "silent_s": limit}  # fmt: skip
-        e._raise(out, Signal("raise", f"{r.id}:outage:{ms(since)}", r.id, "feed_outage", now, evidence=evidence))
-        return
-    if outage:
-        if mass:
-            return
-        for k in outage:
-            out.append(e._end(k, now, {"reason": "data flows again", "still_silent": len(lone)}))
-        e.outage_ended[r.id] = now
+    ev = {"silent": len(lone), "powered": powered_n, "silent_s": limit}
+    if outage(
+        e, r, now, out, mass, [h for _, h in lone], ev, {"reason": "data flows again", "still_silent": len(lone)}
+    ):
         return
     for s, powered, heard in watched:
         silent = powered and now - max(heard, resumed) > limit
