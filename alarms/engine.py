@@ -42,7 +42,9 @@ DEFAULT_HYSTERESIS = {"enter_dwell_s": 10.0, "exit_dwell_s": 10.0, "enter_margin
 
 
 class Engine:
-    """See the module docstring. Inputs: configure(), fixes(), tick(), sos(), device(), scan(), feeds()."""
+    """See the module docstring. Inputs: configure(), fixes(), tick(), sos(), device(), scan(), feeds(). The rule
+    types (`alarms/rules/`) evaluate through its public helpers: new / emit / update / end (signals), keys (the
+    index of open alarms), hold (condition timers), visits / inside / zone_on (fence memberships), at_work."""
 
     def __init__(self) -> None:
         self.tracker = FenceTracker()
@@ -100,7 +102,10 @@ class Engine:
         before = getattr(self, "zones", {})
         self.zones = {z.id: z for z in zones}
         t_now = now if now is not None else max((v[0] for v in self.last.values()), default=0.0)
-        for zid, z in self.zones.items():  # a fence redrawn: who it now holds is not who walked in (see _settling)
+        for (
+            zid,
+            z,
+        ) in self.zones.items():  # a fence redrawn: who it now holds is not who walked in (see _settled_by_edit)
             old = before.get(zid)
             if old is not None and not old.geom.equals_exact(z.geom, 1e-6):
                 self.settling[f"z{zid}"] = (t_now, t_now + FENCE_SETTLE_S, {"enter": 0, "exit": 0})
@@ -134,14 +139,14 @@ class Engine:
             else:
                 fences.append(Fence(key, self.permits[ident].area, None, **_hysteresis(rs, None)))
         self.index = FenceIndex(fences)
-        still = self._rules_of("stationary")
+        still = self.rules_of("stationary")
         self.still_fences = frozenset(f"z{z}" for r in still for z in r.zones)
         self.still_radius = min((params("stationary", r.params)["radius_m"] for r in still), default=3.0)
         out: list[Signal] = []
         t = now if now is not None else max((v[0] for v in self.last.values()), default=0.0)
         for tr in self.tracker.retain(set(self.by_fence)):
-            for key in self._keys("v", tr.visit):
-                out.append(self._end(key, t, {"reason": "the fence is no longer watched"}))
+            for key in self.keys("v", tr.visit):
+                out.append(self.end(key, t, {"reason": "the fence is no longer watched"}))
             self.latched = {k for k in self.latched if tr.visit not in k}
         for key, o in list(self.open.items()):
             gone = (
@@ -150,7 +155,7 @@ class Engine:
                 or (o.permit is not None and o.permit not in self.permits)
             )
             if gone:
-                out.append(self._end(key, t, {"reason": "rule, zone or permit removed"}))
+                out.append(self.end(key, t, {"reason": "rule, zone or permit removed"}))
         return out
 
     # --- positions -----------------------------------------------------------------------------------------------
@@ -195,10 +200,10 @@ class Engine:
             # person's fixes scatter by about their accuracy.
             moved = a is not None and math.hypot(xl[i] - a[0], yl[i] - a[1]) - acc[i] > radius
             if moved:
-                for key in self._keys("ts", "stationary", s):
-                    out.append(self._end(key, t, {"reason": "moved"}))
+                for key in self.keys("ts", "stationary", s):
+                    out.append(self.end(key, t, {"reason": "moved"}))
             # Stillness must be seen: after a gap in the data (and no alarm yet) the count starts again.
-            gap = a is not None and t - a[3] > STILL_MAX_GAP_S and not self._keys("ts", "stationary", s)
+            gap = a is not None and t - a[3] > STILL_MAX_GAP_S and not self.keys("ts", "stationary", s)
             if a is None or moved or gap:
                 self.anchors[s] = (xl[i], yl[i], t, t)
             else:
@@ -227,8 +232,8 @@ class Engine:
                     "settle_s": FENCE_SETTLE_S,
                 }
                 key = f"edit:{fence}:{ms(edited)}"
-                if self._raise(out, Signal("raise", key, 0, "fence_edited", now, zone=zid, evidence=ev)):
-                    out.append(self._end(key, now, {"reason": "a record of the edit's effect"}))
+                if self.emit(out, Signal("raise", key, 0, "fence_edited", now, zone=zid, evidence=ev)):
+                    out.append(self.end(key, now, {"reason": "a record of the edit's effect"}))
 
     def _transition(self, tr: Transition, out: list[Signal]) -> None:
         if self._settled_by_edit(tr.fence, tr.t, tr.kind):
@@ -242,21 +247,21 @@ class Engine:
             handler = t.on.get("transition")
             if handler is not None and handler(self, r, tr, subj, out):
                 continue
-            if tr.kind == "enter":  # presence: what being inside raises (see _inside)
-                self._inside(
+            if tr.kind == "enter":  # presence: what being inside raises (see inside)
+                self.inside(
                     r, tr.subject, tr.fence, tr.visit, tr.entered_at, tr.t, (tr.x, tr.y, tr.lon, tr.lat), out, tr
                 )
         if tr.kind == "exit":
-            for key in self._keys("v", tr.visit):
-                out.append(self._end(key, tr.t, {"reason": "left the zone", "depth_m": metres(tr.depth)}))
+            for key in self.keys("v", tr.visit):
+                out.append(self.end(key, tr.t, {"reason": "left the zone", "depth_m": metres(tr.depth)}))
             self.latched = {k for k in self.latched if tr.visit not in k}
 
-    def _own(self, fence: str, subj: SubjectInfo | None) -> bool:
+    def own_site(self, fence: str, subj: SubjectInfo | None) -> bool:
         """Leaving counts for the site of one's own enterprise (or an authority's boundary, such as the park's)."""
         z = self.zones.get(int(fence[1:])) if fence[0] == "z" else None
         return z is not None and subj is not None and z.enterprise_id in (None, subj.enterprise_id)
 
-    def _zone_on(self, r: RuleSpec, fence: str, t: float) -> bool:
+    def zone_on(self, r: RuleSpec, fence: str, t: float) -> bool:
         if not r.in_force(t):
             return False
         if fence[0] == "z":
@@ -265,7 +270,7 @@ class Engine:
         p = self.permits.get(int(fence[1:]))
         return p is not None and p.active
 
-    def _inside(
+    def inside(
         self,
         r: RuleSpec,
         s: int,
@@ -283,7 +288,7 @@ class Engine:
         if presence is None:
             return
         key = f"{r.id}:{s}:{visit}"
-        if key in self.open or key in self.latched or not self._zone_on(r, fence, t):
+        if key in self.open or key in self.latched or not self.zone_on(r, fence, t):
             return
         if self._settled_by_edit(fence, entered_at):  # inside because the fence moved, not because they walked in
             self.latched.add(key)
@@ -292,13 +297,13 @@ class Engine:
         permit = int(fence[1:]) if fence[0] == "p" else None
         if not presence(self, r, s, zone, permit):
             return
-        ev = self._evidence(r, tr) if tr else {"rule": r.id, "params": params(r.type, r.params)}
+        ev = self.transition_evidence(r, tr) if tr else {"rule": r.id, "params": params(r.type, r.params)}
         ev |= {"entered_at": entered_at}
-        self._new(
+        self.new(
             out, r, key, t, subject=s, zone=zone, permit=permit, lon=where[2], lat=where[3], evidence=ev, visit=visit
         )
 
-    def _evidence(self, r: RuleSpec, tr: Transition) -> dict:
+    def transition_evidence(self, r: RuleSpec, tr: Transition) -> dict:
         return {
             "rule": r.id,
             "params": params(r.type, r.params),
@@ -310,14 +315,14 @@ class Engine:
 
     # --- signals ------------------------------------------------------------------------------------------------
 
-    def _keys(self, *idx) -> list[str]:
+    def keys(self, *idx) -> list[str]:
         return list(self.by.get(idx, ()))
 
-    def _new(self, out: list[Signal], rule: RuleSpec, key: str, t: float, visit: str = "", **fields) -> bool:
-        """Raise an alarm of `rule` under `key` (see _raise)."""
-        return self._raise(out, Signal("raise", key, rule.id, rule.type, t, **fields), visit=visit)
+    def new(self, out: list[Signal], rule: RuleSpec, key: str, t: float, visit: str = "", **fields) -> bool:
+        """Raise an alarm of `rule` under `key` (see emit)."""
+        return self.emit(out, Signal("raise", key, rule.id, rule.type, t, **fields), visit=visit)
 
-    def _raise(self, out: list[Signal], sig: Signal, visit: str = "") -> bool:
+    def emit(self, out: list[Signal], sig: Signal, visit: str = "") -> bool:
         if sig.key in self.open:
             return False
         r = self.rules.get(sig.rule)
@@ -337,7 +342,7 @@ class Engine:
         out.append(sig)
         return True
 
-    def _end(self, key: str, t: float, evidence: dict) -> Signal:
+    def end(self, key: str, t: float, evidence: dict) -> Signal:
         o = self.open.pop(key)
         for idx in _index_keys(o):
             keys = self.by.get(idx)
@@ -360,7 +365,7 @@ class Engine:
             evidence=evidence,
         )
 
-    def _update(self, key: str, t: float, severity: str, evidence: dict) -> Signal:
+    def update(self, key: str, t: float, severity: str, evidence: dict) -> Signal:
         o = self.open[key]
         o.severity = severity
         return Signal(
@@ -376,7 +381,7 @@ class Engine:
             evidence=evidence,
         )
 
-    def _hold(self, name: str, condition: bool, now: float, grace: float) -> float | None:
+    def hold(self, name: str, condition: bool, now: float, grace: float) -> float | None:
         """A condition timer: returns when the condition began once it has held for `grace` seconds."""
         if not condition:
             self.since.pop(name, None)
@@ -419,17 +424,17 @@ class Engine:
         ev = {"from": observed, "to": now, "unobserved_s": round(gap, 1), "memberships": memberships,
               "timers": len(self.since)}  # fmt: skip
         key = f"clock:{ms(observed)}"
-        if (memberships or self.since) and self._raise(out, Signal("raise", key, 0, "clock_jump", now, evidence=ev)):
-            out.append(self._end(key, now, {"reason": "a record: timers moved on by the unobserved time"}))
+        if (memberships or self.since) and self.emit(out, Signal("raise", key, 0, "clock_jump", now, evidence=ev)):
+            out.append(self.end(key, now, {"reason": "a record: timers moved on by the unobserved time"}))
 
-    def _visits(self, r: RuleSpec, occupants: dict[str, list[int]]):
+    def visits(self, r: RuleSpec, occupants: dict[str, list[int]]):
         for zid in r.zones:
             key = f"z{zid}"
             for s in occupants.get(key, ()):
                 m = self.tracker.members[s][key]
                 yield zid, key, s, m
 
-    def _at_work(self, reach_m: float) -> set[int]:
+    def at_work(self, reach_m: float) -> set[int]:
         """People at the work of a permit in progress that names them (its guardian, its workers), within
         `reach_m` of its location: a crew at its work is not a gathering."""
         out: set[int] = set()
@@ -446,7 +451,7 @@ class Engine:
 
     # --- devices, events, feeds ---------------------------------------------------------------------------------
 
-    def _rules_of(self, type_name: str) -> list[RuleSpec]:
+    def rules_of(self, type_name: str) -> list[RuleSpec]:
         return [r for r in self.rules.values() if r.type == type_name]
 
     def sos(
@@ -462,7 +467,7 @@ class Engine:
         """An SOS (button press, or an enterprise's B.3 type 0 alarm): the types listening to `sos` decide."""
         out: list[Signal] = []
         for t_ in listening("sos"):
-            out += t_.on["sos"](self, self._rules_of(t_.name), subject, t, lon, lat, ref, enterprise, extra)
+            out += t_.on["sos"](self, self.rules_of(t_.name), subject, t, lon, lat, ref, enterprise, extra)
         return out
 
     def scan(self, scan: Scan) -> list[Signal]:
@@ -478,7 +483,7 @@ class Engine:
                 if not work or scan.t > work[-1][0]:
                     work.append((scan.t, scan.machine[0], scan.machine[1], scan.district))
             for t_ in listening(event):
-                rules = [r for r in self._rules_of(t_.name) if r.matches(info) and r.in_force(scan.t)]
+                rules = [r for r in self.rules_of(t_.name) if r.matches(info) and r.in_force(scan.t)]
                 if rules:
                     t_.on[event](self, rules, scan, out)
         return out
@@ -487,13 +492,13 @@ class Engine:
         """Reporting liveness per (enterprise, feed), for the types listening to `feeds`."""
         out: list[Signal] = []
         for t_ in listening("feeds"):
-            t_.on["feeds"](self, self._rules_of(t_.name), states, now, out)
+            t_.on["feeds"](self, self.rules_of(t_.name), states, now, out)
         return out
 
     def unevaluated(self, ref: str, t: float, subject: int | None, evidence: dict) -> list[Signal]:
         """An input that could not be evaluated after retries: itself an alarm (no rule: it is the service's)."""
         out: list[Signal] = []
-        self._raise(out, Signal("raise", f"unevaluated:{ref}", 0, "input_unevaluated", t, subject=subject,
+        self.emit(out, Signal("raise", f"unevaluated:{ref}", 0, "input_unevaluated", t, subject=subject,
                                 evidence=evidence))  # fmt: skip
         return out
 

@@ -19,12 +19,12 @@ def _site_visits(e: Engine, r: RuleSpec, occupants, now: float, dwell_s: float):
     """Contractor staff on an enterprise's site (not the park's boundary) for at least `dwell_s`."""
     if e.paperwork is None:
         return
-    for zid, key, s, m in e._visits(r, occupants):
+    for zid, key, s, m in e.visits(r, occupants):
         staff = e.paperwork.staff.get(s)
         z = e.zones[zid]
         if staff is None or z.enterprise_id is None or now - m.entered_at < dwell_s:
             continue
-        if r.matches(e.subjects.get(s)) and e._zone_on(r, key, now):
+        if r.matches(e.subjects.get(s)) and e.zone_on(r, key, now):
             yield zid, s, m, staff, z.enterprise_id
 
 
@@ -42,13 +42,13 @@ def elsewhere_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
         ev = {"rule": r.id, "params": p, "staff": staff.name, "contractor": staff.contractor, "filed_for": filed_now,
               "filed_for_count": len(filed_now), "entered_at": m.entered_at}  # fmt: skip
         lon, lat = m.where[2], m.where[3]
-        e._new(out, r, key, now, subject=s, zone=zid, enterprise=ent, lon=lon, lat=lat, visit=m.visit, evidence=ev)
-    for key in e._keys("r", r.id):  # filed meanwhile: the work is in order now
+        e.new(out, r, key, now, subject=s, zone=zid, enterprise=ent, lon=lon, lat=lat, visit=m.visit, evidence=ev)
+    for key in e.keys("r", r.id):  # filed meanwhile: the work is in order now
         o = e.open[key]
         staff = e.paperwork.staff.get(o.subject) if e.paperwork else None
         ent = e.zones[o.zone].enterprise_id if o.zone in e.zones else None
         if staff is not None and ent is not None and _filed_for(staff, ent, now):
-            out.append(e._end(key, now, {"reason": "filed for this enterprise"}))
+            out.append(e.end(key, now, {"reason": "filed for this enterprise"}))
 
 
 register(
@@ -118,7 +118,7 @@ def unqualified_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None
             if key not in e.open and key not in e.latched:
                 ev = {"rule": r.id, "staff": staff.name, "contractor": staff.contractor, "problem": why}
                 lon, lat = m.where[2], m.where[3]
-                e._new(out, r, key, now, subject=s, zone=zid, lon=lon, lat=lat, visit=m.visit, evidence=ev)
+                e.new(out, r, key, now, subject=s, zone=zid, lon=lon, lat=lat, visit=m.visit, evidence=ev)
     permit_end(e, out, r, now, keep, "qualified, or the work ended")
 
 

@@ -52,13 +52,13 @@ def feed_offline(e: Engine, rules: list[RuleSpec], states, now: float, out: list
             continue
         for ent, feed, online, changed in mine:
             name = f"{r.id}:{ent}:{feed}"
-            current = [k for k in e._keys("r", r.id) if k.startswith(name + ":")]
+            current = [k for k in e.keys("r", r.id) if k.startswith(name + ":")]
             if not online and not current and r.in_force(now):
-                e._new(out, r, f"{name}:{ms(changed)}", changed, enterprise=ent,
+                e.new(out, r, f"{name}:{ms(changed)}", changed, enterprise=ent,
                        evidence={"rule": r.id, "feed": feed, "offline_since": changed})  # fmt: skip
             elif online:
                 for k in current:
-                    out.append(e._end(k, changed, {"reason": "feed back online"}))
+                    out.append(e.end(k, changed, {"reason": "feed back online"}))
 
 
 register(

@@ -16,15 +16,15 @@ def outage(e: Engine, r: RuleSpec, now: float, out: list[Signal], mass: bool, ti
     """One `feed_outage` for rule `r` while `mass` holds (many of its feeds or devices silent together): raised
     with `since` the median of their silences' `times`, ended (with `ended` as evidence) once it no longer holds.
     Returns whether an outage was open this tick: the rule's own per-feed or per-device alarms wait meanwhile."""
-    current = [k for k in e._keys("r", r.id) if e.open[k].type == "feed_outage"]
+    current = [k for k in e.keys("r", r.id) if e.open[k].type == "feed_outage"]
     if mass and not current:
         times = sorted(times)
         since = times[len(times) // 2]
         ev = {"rule": r.id, **evidence, "since": since, "first_since": times[0]}
-        e._raise(out, Signal("raise", f"{r.id}:outage:{ms(since)}", r.id, "feed_outage", now, evidence=ev))
+        e.emit(out, Signal("raise", f"{r.id}:outage:{ms(since)}", r.id, "feed_outage", now, evidence=ev))
         return True
     if current and not mass:
         for k in current:
-            out.append(e._end(k, now, ended))
+            out.append(e.end(k, now, ended))
         e.outage_ended[r.id] = now
     return bool(current)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def permit_raise(e: Engine, out, r: RuleSpec, key: str, p: PermitSpec, now: float, ev: dict, code=None) -> None:
-    e._new(
+    e.new(
         out,
         r,
         key,
@@ -29,8 +29,8 @@ def permit_raise(e: Engine, out, r: RuleSpec, key: str, p: PermitSpec, now: floa
 
 def permit_end(e: Engine, out, r: RuleSpec, now: float, keep: set[str], reason: str) -> None:
     """End the rule's open alarms not in `keep`: their condition no longer holds."""
-    for k in [k for k in e._keys("r", r.id) if k not in keep]:
-        out.append(e._end(k, now, {"reason": reason}))
+    for k in [k for k in e.keys("r", r.id) if k not in keep]:
+        out.append(e.end(k, now, {"reason": reason}))
 
 
 PERMIT_EVIDENCE = ("ticket_no", "ticket_type", "status")
@@ -73,8 +73,8 @@ def guardian_away_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> No
         last = e.last.get(p.guardian)
         d = math.inf if last is None else math.hypot(last[1] - p.x, last[2] - p.y)
         name = f"{r.id}:p{p.id}"
-        began = e._hold(name, d > pr["distance_m"], now, pr["grace_s"])
-        current = e._keys("rp", r.id, p.id)
+        began = e.hold(name, d > pr["distance_m"], now, pr["grace_s"])
+        current = e.keys("rp", r.id, p.id)
         keep.update(current)
         if began is not None and not current:
             key = f"{name}:{ms(began)}"
@@ -296,7 +296,7 @@ def unfiled_special_work_tick(e: Engine, r: RuleSpec, now: float, occupants, out
         declared = items[0][1]
         permits = [{"ticket_no": p.ticket_no, "ticket_type": p.ticket_type} for p, _ in items]
         ev = {"rule": r.id, "day": day, "filed": declared is not None, "declared": declared, "permits": permits}
-        e._new(out, r, key, now, enterprise=ent, lon=items[0][0].lon, lat=items[0][0].lat, evidence=ev)
+        e.new(out, r, key, now, enterprise=ent, lon=items[0][0].lon, lat=items[0][0].lat, evidence=ev)
     permit_end(e, out, r, now, keep, "filed, or the work ended")
 
 

@@ -26,7 +26,7 @@ def sos(e: Engine, rules: list[RuleSpec], subject, t, lon, lat, ref, enterprise=
         chosen = [min(rules, key=lambda r: (r.enterprise_id is not None, bool(r.person_types), r.id))]
     flags = {"unknown_subject": info is None, "provisional_subject": bool(info and info.provisional)}
     for r in chosen:
-        e._new(
+        e.new(
             out,
             r,
             f"{r.id}:{subject}:{ref}",
@@ -62,15 +62,15 @@ register(
 def out_of_bounds_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
     """Still inside: the warning becomes an alarm when not cleared within `confirm_after_s`."""
     p = params(r.type, r.params)
-    for zid, key, s, m in e._visits(r, occupants):
+    for zid, key, s, m in e.visits(r, occupants):
         if not r.matches(e.subjects.get(s)):
             continue
-        e._inside(r, s, key, m.visit, m.entered_at, now, m.where, out)
+        e.inside(r, s, key, m.visit, m.entered_at, now, m.where, out)
         akey = f"{r.id}:{s}:{m.visit}"
         o = e.open.get(akey)
         confirm = params(r.type, r.params, e.zones[zid].params.get(r.type))["confirm_after_s"]
         if o and o.severity == "warning" and now - o.since >= confirm:
-            out.append(e._update(akey, now, "alarm", {"confirmed_after_s": confirm, "params": p}))
+            out.append(e.update(akey, now, "alarm", {"confirmed_after_s": confirm, "params": p}))
 
 
 def out_of_bounds_cross(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInfo | None, out) -> bool:
@@ -78,11 +78,11 @@ def out_of_bounds_cross(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInf
     if tr.kind != "cross":
         return False
     zone = int(tr.fence[1:])
-    if e._zone_on(r, tr.fence, tr.t) and tr.subject not in e.permitted.get(zone, ()):
+    if e.zone_on(r, tr.fence, tr.t) and tr.subject not in e.permitted.get(zone, ()):
         key = f"{r.id}:{tr.subject}:{tr.visit}"
-        ev = e._evidence(r, tr) | {"passed_through": True}
-        if e._new(out, r, key, tr.t, subject=tr.subject, zone=zone, lon=tr.lon, lat=tr.lat, evidence=ev):
-            out.append(e._end(key, tr.t, {"reason": "passed through between two fixes"}))
+        ev = e.transition_evidence(r, tr) | {"passed_through": True}
+        if e.new(out, r, key, tr.t, subject=tr.subject, zone=zone, lon=tr.lon, lat=tr.lat, evidence=ev):
+            out.append(e.end(key, tr.t, {"reason": "passed through between two fixes"}))
     return True
 
 
@@ -125,12 +125,12 @@ register(
 
 
 def overstay_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
-    for zid, key, s, m in e._visits(r, occupants):
+    for zid, key, s, m in e.visits(r, occupants):
         limit = params(r.type, r.params, e.zones[zid].params.get(r.type))["limit_s"]
         akey = f"{r.id}:{s}:{m.visit}"
         due = now - m.entered_at > limit and akey not in e.open and akey not in e.latched
-        if due and r.matches(e.subjects.get(s)) and e._zone_on(r, key, now):
-            e._new(
+        if due and r.matches(e.subjects.get(s)) and e.zone_on(r, key, now):
+            e.new(
                 out,
                 r,
                 akey,
@@ -163,7 +163,7 @@ register(
 
 
 def stationary_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
-    for zid, key, s, m in e._visits(r, occupants):
+    for zid, key, s, m in e.visits(r, occupants):
         p = params(r.type, r.params, e.zones[zid].params.get(r.type))
         a, last = e.anchors.get(s), e.last.get(s)
         if a is None or last is None or not r.matches(e.subjects.get(s)):
@@ -171,8 +171,8 @@ def stationary_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
         still_for = last[0] - a[2]
         akey = f"{r.id}:{s}:{zid}:{ms(a[2])}"
         due = still_for >= p["limit_s"] and akey not in e.open and akey not in e.latched
-        if due and e._zone_on(r, key, now):
-            e._new(
+        if due and e.zone_on(r, key, now):
+            e.new(
                 out,
                 r,
                 akey,
@@ -206,8 +206,8 @@ register(
 
 def leaving_transition(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInfo | None, out) -> bool:
     if tr.kind == "exit":
-        if e._zone_on(r, tr.fence, tr.t) and e._own(tr.fence, subj):
-            e._new(
+        if e.zone_on(r, tr.fence, tr.t) and e.own_site(tr.fence, subj):
+            e.new(
                 out,
                 r,
                 f"{r.id}:{tr.subject}:{tr.visit}:out",
@@ -216,11 +216,11 @@ def leaving_transition(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInfo
                 zone=int(tr.fence[1:]),
                 lon=tr.lon,
                 lat=tr.lat,
-                evidence=e._evidence(r, tr),
+                evidence=e.transition_evidence(r, tr),
             )
     elif tr.kind == "enter":
-        for key in [k for k in e._keys("rs", r.id, tr.subject) if f"z{e.open[k].zone}" == tr.fence]:
-            out.append(e._end(key, tr.t, {"reason": "returned"}))
+        for key in [k for k in e.keys("rs", r.id, tr.subject) if f"z{e.open[k].zone}" == tr.fence]:
+            out.append(e.end(key, tr.t, {"reason": "returned"}))
     return True
 
 
@@ -248,7 +248,7 @@ def unauthorized_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> Non
         for s in members:
             if r.matches(e.subjects.get(s)):
                 m = e.tracker.members[s][key]
-                e._inside(r, s, key, m.visit, m.entered_at, now, m.where, out)
+                e.inside(r, s, key, m.visit, m.entered_at, now, m.where, out)
 
 
 def unauthorized_presence(e: Engine, r: RuleSpec, s: int, zone: int | None, permit: int | None) -> bool:

@@ -16,12 +16,12 @@ if TYPE_CHECKING:
 
 
 def key_area_work_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
-    for _zid, key, s, m in e._visits(r, occupants):
+    for _zid, key, s, m in e.visits(r, occupants):
         if r.matches(e.subjects.get(s)):
-            e._inside(r, s, key, m.visit, m.entered_at, now, m.where, out)
-    for akey in e._keys("r", r.id):
+            e.inside(r, s, key, m.visit, m.entered_at, now, m.where, out)
+    for akey in e.keys("r", r.id):
         if not e.power.get(e.open[akey].subject, (False, 0.0))[0]:
-            out.append(e._end(akey, now, {"reason": "machine powered off"}))
+            out.append(e.end(akey, now, {"reason": "machine powered off"}))
 
 
 def key_area_work_presence(e: Engine, r: RuleSpec, s: int, zone: int | None, permit: int | None) -> bool:
@@ -73,7 +73,7 @@ def remote_scan(e: Engine, rules: list[RuleSpec], scan, out: list[Signal]) -> No
         )
         e.scan_verdicts.append((scan.ref, verdict))
         if verdict["result"] == "remote":
-            e._new(out, r, f"{r.id}:{scan.subject}:{scan.ref}", scan.t, subject=scan.subject,
+            e.new(out, r, f"{r.id}:{scan.subject}:{scan.ref}", scan.t, subject=scan.subject,
                    lon=scan.phone_lonlat[0], lat=scan.phone_lonlat[1],
                    evidence={"rule": r.id, **verdict, "scan": scan.ref})  # fmt: skip
 
@@ -126,7 +126,7 @@ def mobile_welder(e: Engine, rules: list[RuleSpec], scan, out: list[Signal]) -> 
         districts = sorted({w[3] for w in pts if w[3]})
         if len(far) < p["jumps"] and len(districts) < p["districts"]:
             continue
-        if e._keys("rs", r.id, scan.subject):
+        if e.keys("rs", r.id, scan.subject):
             continue
         mine = f"{r.id}:{scan.subject}:"
         if any(k.startswith(mine) and float(k.rsplit(":", 1)[1]) / 1000 > t - window for k in e.latched):
@@ -141,9 +141,9 @@ def mobile_welder(e: Engine, rules: list[RuleSpec], scan, out: list[Signal]) -> 
         }
         last = e.last.get(scan.subject)
         key = f"{mine}{ms(pts[0][0])}"
-        if e._new(out, r, key, t, subject=scan.subject, lon=last[3] if last else None,
+        if e.new(out, r, key, t, subject=scan.subject, lon=last[3] if last else None,
                   lat=last[4] if last else None, evidence=ev):  # fmt: skip
-            out.append(e._end(key, t, {"reason": "recorded"}))
+            out.append(e.end(key, t, {"reason": "recorded"}))
             e.latched.add(key)
 
 
@@ -176,7 +176,7 @@ def welder_silent_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> No
     watched = [(s, powered, heard) for s, (powered, heard) in e.power.items() if r.matches(e.subjects.get(s))]
     resumed = e.outage_ended.get(r.id, -math.inf)
     silent = [(s, heard) for s, powered, heard in watched if powered and now - max(heard, resumed) > limit]
-    lone = [(s, h) for s, h in silent if not e._keys("rs", r.id, s)]  # not already alarmed on their own
+    lone = [(s, h) for s, h in silent if not e.keys("rs", r.id, s)]  # not already alarmed on their own
     powered_n = sum(1 for _, powered, _ in watched if powered)
     mass = len(lone) >= max(p["outage_min"], p["outage_share"] * powered_n)
     ev = {"silent": len(lone), "powered": powered_n, "silent_s": limit}
@@ -186,15 +186,15 @@ def welder_silent_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> No
         return
     for s, powered, heard in watched:
         silent = powered and now - max(heard, resumed) > limit
-        current = e._keys("rs", r.id, s)
+        current = e.keys("rs", r.id, s)
         if silent and not current:
             last = e.last.get(s)
             ev = {"rule": r.id, "last_heard": heard, "silent_s": limit}
             lon, lat = (last[3], last[4]) if last else (None, None)
-            e._new(out, r, f"{r.id}:{s}:{ms(heard)}", now, subject=s, lon=lon, lat=lat, evidence=ev)
+            e.new(out, r, f"{r.id}:{s}:{ms(heard)}", now, subject=s, lon=lon, lat=lat, evidence=ev)
         elif not silent:
             for k in current:
-                out.append(e._end(k, now, {"reason": "heard again" if powered else "powered off"}))
+                out.append(e.end(k, now, {"reason": "heard again" if powered else "powered off"}))
 
 
 register(

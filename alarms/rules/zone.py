@@ -25,12 +25,12 @@ def _capacity(e: Engine, r: RuleSpec, now: float, occupants, out, over: bool) ->
         p = params(r.type, r.params, z.params.get(r.type))
         people = [s for s in occupants.get(f"z{zid}", ()) if r.matches(e.subjects.get(s))]
         n = len(people)
-        bad = limit is not None and (n > limit if over else n < limit) and e._zone_on(r, f"z{zid}", now)
+        bad = limit is not None and (n > limit if over else n < limit) and e.zone_on(r, f"z{zid}", now)
         name = f"{r.id}:z{zid}"
-        began = e._hold(name, bad, now, p["grace_s"])
-        current = e._keys("rz", r.id, zid)
+        began = e.hold(name, bad, now, p["grace_s"])
+        current = e.keys("rz", r.id, zid)
         if bad and began is not None and not current:
-            e._new(
+            e.new(
                 out,
                 r,
                 f"{name}:{ms(began)}",
@@ -41,7 +41,7 @@ def _capacity(e: Engine, r: RuleSpec, now: float, occupants, out, over: bool) ->
             )
         elif not bad:
             for k in current:
-                out.append(e._end(k, now, {"count": n, "limit": limit}))
+                out.append(e.end(k, now, {"count": n, "limit": limit}))
 
 
 def over_capacity_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
@@ -97,12 +97,12 @@ def absent_from_post_tick(e: Engine, r: RuleSpec, now: float, occupants, out) ->
         present = set(occupants.get(f"z{zid}", ()))
         for h in z.holders:
             name = f"{r.id}:z{zid}:{h}"
-            absent = h not in present and e._zone_on(r, f"z{zid}", now)
-            began = e._hold(name, absent, now, p["grace_s"])
-            current = [k for k in e._keys("rz", r.id, zid) if e.open[k].subject == h]
+            absent = h not in present and e.zone_on(r, f"z{zid}", now)
+            began = e.hold(name, absent, now, p["grace_s"])
+            current = [k for k in e.keys("rz", r.id, zid) if e.open[k].subject == h]
             if began is not None and not current:
                 last = e.last.get(h)
-                e._new(
+                e.new(
                     out,
                     r,
                     f"{name}:{ms(began)}",
@@ -120,7 +120,7 @@ def absent_from_post_tick(e: Engine, r: RuleSpec, now: float, occupants, out) ->
                 )
             elif not absent:
                 for k in current:
-                    out.append(e._end(k, now, {"reason": "back at the post"}))
+                    out.append(e.end(k, now, {"reason": "back at the post"}))
 
 
 register(
@@ -156,7 +156,7 @@ def gathering_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
     if r.zones:
         inside = {s for zid in r.zones for s in occupants.get(f"z{zid}", ())}
         by_scope = {k: [s for s in v if s in inside] for k, v in by_scope.items()}
-    crews = e._at_work(p["crew_exempt_m"])
+    crews = e.at_work(p["crew_exempt_m"])
     if crews:
         by_scope = {k: [s for s in v if s not in crews] for k, v in by_scope.items()}
     on = r.in_force(now)
@@ -174,7 +174,7 @@ def gathering_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
         for g in gone:
             key = f"{r.id}:{g.gid}"
             if key in e.open:
-                out.append(e._end(key, now, {"reason": "dispersed", "peak": g.peak}))
+                out.append(e.end(key, now, {"reason": "dispersed", "peak": g.peak}))
         for g in current.values():
             key = f"{r.id}:{g.gid}"
             lvl = level(len(g.members), int(p["orange_from"]), int(p["red_from"]))
@@ -189,9 +189,9 @@ def gathering_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
             }
             if key in e.open:
                 if e.open[key].severity != lvl:
-                    out.append(e._update(key, now, lvl, ev))
+                    out.append(e.update(key, now, lvl, ev))
             elif now - g.since > p["min_duration_s"]:
-                e._new(
+                e.new(
                     out,
                     r,
                     key,
