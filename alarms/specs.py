@@ -10,8 +10,6 @@ from datetime import datetime, timedelta, timezone
 
 from shapely.geometry.base import BaseGeometry
 
-from alarms.catalogue import TYPES
-
 
 def always(_t: float) -> bool:
     return True
@@ -84,7 +82,7 @@ class RuleSpec:
     severity: str = ""
     params: dict = field(default_factory=dict)
     zones: frozenset[int] = frozenset()
-    kinds: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()  # empty: the type's own (alarms.catalogue), filled in on construction
     person_types: frozenset[str] = frozenset()
     enterprise_id: int | None = None
     tags: frozenset[str] = frozenset()
@@ -92,10 +90,16 @@ class RuleSpec:
     # Time windows by purpose (night, holiday, ...) for the hot-work upgrade rule.
     windows: dict[str, Callable[[float], bool]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not self.kinds:
+            from alarms.catalogue import TYPES  # the register imports the rule modules, which import this one
+
+            object.__setattr__(self, "kinds", TYPES[self.type].kinds)
+
     def matches(self, s: SubjectInfo | None) -> bool:
         if s is None:
             return False
-        kinds = self.kinds or TYPES[self.type].kinds
+        kinds = self.kinds
         return (
             (not kinds or s.kind in kinds)
             and (not self.person_types or s.person_type in self.person_types)
