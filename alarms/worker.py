@@ -195,6 +195,9 @@ class AlarmWorker:
             batches, events = self.wait(next_tick - time.monotonic())
             now = time.time()
             try:
+                if events and batches:  # a person's SOS does not wait for thousands of welder fixes: it goes first
+                    self.step(now, [], events=True, tick=False)
+                    events = False
                 self.step(now, batches, events, tick=time.monotonic() >= next_tick)
             except Exception:
                 log.exception("alarm step failed; the state is reloaded from the last save")
