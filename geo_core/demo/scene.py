@@ -417,6 +417,9 @@ def _body_cameras(scene: Scene, rng: np.random.Generator, park_geom, size: Scene
         )  # fmt: skip
 
 
+PERMIT_INSET_DEG = 0.0002  # about 20 m
+
+
 def _permits(scene: Scene, rng: np.random.Generator, local: _Local, people: dict, size: SceneSize) -> None:
     sites_by_code: dict[str, list[dict]] = {}
     for s in scene.sites:
@@ -430,7 +433,9 @@ def _permits(scene: Scene, rng: np.random.Generator, local: _Local, people: dict
     for n, (ttype, status) in enumerate(combos):
         code = codes[int(rng.integers(len(codes)))]
         site = sites_by_code[code][int(rng.integers(len(sites_by_code[code])))]
-        ((lon, lat),) = _random_points(rng, site["footprint"], 1)
+        # Work is done inside the plant: 20 m or more from its fence, so a crew at its work is on its site.
+        inner = site["footprint"].buffer(-PERMIT_INSET_DEG)
+        ((lon, lat),) = _random_points(rng, inner if not inner.is_empty else site["footprint"], 1)
         longest = MAX_VALIDITY.get(ttype) or timedelta(hours=48)
         length = min(longest, timedelta(hours=int(rng.integers(2, 49))))
         anchor = scene.anchor

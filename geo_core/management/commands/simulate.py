@@ -259,14 +259,18 @@ class Simulation:
     def _posts(self, park, subject_ids: list[int]) -> None:
         """Work in progress keeps its people: each running permit's guardian stays within GUARDIAN_POST_M of the
         work (the guardian_away rule allows 10 m), its workers within WORKER_POST_M."""
-        index = {sid: k for k, sid in enumerate(subject_ids)}
+        self.person_index = {sid: k for k, sid in enumerate(subject_ids)}
         running = WorkPermit.objects.filter(enterprise__park=park, status=2, deleted=False).prefetch_related("workers")
         for permit in running.order_by("id"):
-            lon, lat = permit.location.x, permit.location.y
-            for sid, radius in [(permit.guardian_id, GUARDIAN_POST_M)] + [(w.id, WORKER_POST_M)
-                                                                          for w in permit.workers.all()]:  # fmt: skip
-                if sid in index and index[sid] not in self.people.p.anchors:
-                    self.people.keep_to(index[sid], lon, lat, radius)
+            self._crew_to(permit)
+
+    def _crew_to(self, permit: WorkPermit) -> None:
+        lon, lat = permit.location.x, permit.location.y
+        for sid, radius in [(permit.guardian_id, GUARDIAN_POST_M)] + [(w.id, WORKER_POST_M)
+                                                                      for w in permit.workers.all()]:  # fmt: skip
+            k = self.person_index.get(sid)
+            if k is not None and k not in self.people.p.anchors:
+                self.people.keep_to(k, lon, lat, radius)
 
     def _publish(self, topic: str, body: str) -> None:
         info = self.mqtt.publish(topic, body, qos=1)
@@ -342,8 +346,10 @@ class Simulation:
     def _permit(self, now: datetime) -> None:
         if not self.permits:
             return
-        p = WorkPermit.objects.select_related("enterprise", "contractor").get(
-            pk=self.permits[int(self.rng.integers(len(self.permits)))]
+        p = (
+            WorkPermit.objects.select_related("enterprise", "contractor", "guardian", "approver")
+            .prefetch_related("workers")
+            .get(pk=self.permits[int(self.rng.integers(len(self.permits)))])
         )
         new_status = {1: 2, 2: 6, 6: 2}.get(p.status, 2)
         record = {
@@ -358,13 +364,23 @@ class Simulation:
             "SUPERVISORNAME": p.supervisor_name,
             "ISCONTRACTORWORK": int(p.is_contractor_work),
         }
-        # A report carries the whole permit: its unit and its video stay linked.
+        # A report carries the whole permit (AQ 3064.2 records are snapshots): its crew, approval, unit and video.
+        workers = [w.external_id for w in p.workers.all()]
+        record |= {"WORKER_IDS": workers}
+        for field, value in (("GUARDIAN_ID", p.guardian), ("APPROVER_ID", p.approver)):
+            if value is not None:
+                record[field] = value.external_id
+        if p.approved_at:
+            record["ISSUETIME"] = p.approved_at.isoformat()
         if p.contractor_id:
             record["CONTRACTOR_CODE"] = p.contractor.credit_code
         if p.video_url:
             record["VIDEOS"] = [{"URL": p.video_url, "NAME": "作业现场"}]
-        if new_status == 2 and p.actual_start is None:
-            record["ACTUALSTARTTIME"] = now.isoformat()
+        started = p.actual_start or (now if new_status == 2 else None)
+        if started:
+            record["ACTUALSTARTTIME"] = started.isoformat()
+        if new_status == 2 and p.status == 1:  # work begins: its crew goes to it and stays (see _posts)
+            self._crew_to(p)
         self.sent["permit_updates"] += 1
         self.pool.submit(self._post, p.enterprise.company_code, "permits", [record])
 
