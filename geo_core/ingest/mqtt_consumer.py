@@ -1,9 +1,10 @@
 """The MQTT consumer for device topics (ING-2, REL-1).
 
-QoS 1 with a persistent session (clean_session=False, a fixed client id), so the broker keeps what arrives while the
-worker is down. Messages are acknowledged by hand, only after the batch holding them has committed: a worker killed
-between receipt and commit gets them again (and the (subject, time) key stores a repeated fix once). A database
-outage keeps the batch, reconnects and retries; nothing is acknowledged until it is stored.
+QoS 1 with persistent sessions (clean_session=False, fixed client ids; one for the machines' lane, one beside it for
+people's devices, see LANES), so the broker keeps what arrives while the worker is down. Messages are acknowledged by
+hand, only after the batch holding them has committed: a worker killed between receipt and commit gets them again
+(and the (subject, time) key stores a repeated fix once). A database outage keeps the batch, reconnects and retries;
+nothing is acknowledged until it is stored.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ from geo_core.ingest.devices import DeviceResult, process
 from geo_core.models import Quarantine
 
 log = logging.getLogger(__name__)
-TOPICS = ["welder/+/+", "camera/+/position", "phone/+/position", "camera/+/sos", "phone/+/sos"]
-# Messages from devices people carry (SOS buttons, body cameras, phones) jump the queue: a burst of welder positions
-# (machines that report every few seconds with base-station accuracy) must not hold up a person's alarm. Their
-# PUBACKs may then precede those of earlier welder messages; MQTT brokers key acknowledgements by message id.
-URGENT_PREFIXES = ("camera/", "phone/")
+# Two lanes, each its own MQTT session: devices people carry (SOS buttons, body cameras, phones) and welding machines.
+# A burst of welder positions (20,000 machines) must not hold up a person's alarm, neither in the broker's queue and
+# the socket (a session of their own) nor in a batch (flushed alone, ahead of the machines').
+LANES = {
+    "people": ["camera/+/position", "phone/+/position", "camera/+/sos", "phone/+/sos"],
+    "machines": ["welder/+/+"],
+}
+TOPICS = [t for topics in LANES.values() for t in topics]
 
 
 class _Pending(NamedTuple):
@@ -35,7 +39,8 @@ class _Pending(NamedTuple):
     qos: int
     topic: str
     payload: bytes
-    session: int  # which connection delivered it: a message id means nothing on another connection
+    lane: str
+    session: int  # which connection of its lane delivered it: a message id means nothing on another connection
 
 
 @dataclass
@@ -68,46 +73,60 @@ class Consumer:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._session = 0
-        self.connected = threading.Event()
+        self._session = dict.fromkeys(LANES, 0)
+        self._up: set[str] = set()
+        self.connected = threading.Event()  # every lane connected
         ep = settings.CONFIG.mqtt
-        self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False, manual_ack=True
+        self._endpoint = ep
+        # The machines' lane keeps the worker's client id (its persistent session); people's is beside it.
+        self.clients = {lane: self._client(client_id if lane == "machines" else f"{client_id}-people", lane, ep)
+                        for lane in LANES}  # fmt: skip
+
+    def _client(self, client_id: str, lane: str, ep) -> mqtt.Client:
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False, manual_ack=True, userdata=lane
         )
         if ep.username:
-            self.client.username_pw_set(ep.username, ep.password)
-        self.client.max_inflight_messages_set(65535)
-        self.client.max_queued_messages_set(0)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-        self._endpoint = ep
+            client.username_pw_set(ep.username, ep.password)
+        client.max_inflight_messages_set(65535)
+        client.max_queued_messages_set(0)
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
 
     # paho callbacks (network thread) ---------------------------------------------------------------------------
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+    def _on_connect(self, client, lane, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            log.warning("mqtt connect refused", extra={"reason": str(reason_code)})
+            log.warning("mqtt connect refused", extra={"lane": lane, "reason": str(reason_code)})
             return
-        client.subscribe([(t, 1) for t in TOPICS])
+        # A session from before the lanes may still hold the other lane's topics: they are that lane's now.
+        client.unsubscribe([t for other, topics in LANES.items() if other != lane for t in topics])
+        client.subscribe([(t, 1) for t in LANES[lane]])
         with self._lock:
-            self._session += 1
-        self.connected.set()
-        log.info("mqtt connected", extra={"session_present": flags.session_present, "topics": TOPICS})
+            self._session[lane] += 1
+            self._up.add(lane)
+            if self._up == set(LANES):
+                self.connected.set()
+        log.info("mqtt connected", extra={"lane": lane, "session_present": flags.session_present,
+                                          "topics": LANES[lane]})  # fmt: skip
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        self.connected.clear()
+    def _on_disconnect(self, client, lane, flags, reason_code, properties) -> None:
         # Unacknowledged messages will come again from the broker; forget them here so they are not acked twice.
         with self._lock:
-            dropped = len(self._buffer)
-            self._buffer.clear()
-        log.warning("mqtt disconnected", extra={"reason": str(reason_code), "unacked_dropped": dropped})
+            self._up.discard(lane)
+            self.connected.clear()
+            pending = self._urgent if lane == "people" else self._buffer
+            dropped = len(pending)
+            pending.clear()
+        log.warning("mqtt disconnected", extra={"lane": lane, "reason": str(reason_code), "unacked_dropped": dropped})
 
-    def _on_message(self, client, userdata, msg) -> None:
-        urgent = msg.topic.startswith(URGENT_PREFIXES)
+    def _on_message(self, client, lane, msg) -> None:
+        urgent = lane == "people"
         with self._lock:
             (self._urgent if urgent else self._buffer).append(
-                _Pending(msg.mid, msg.qos, msg.topic, msg.payload, self._session)
+                _Pending(msg.mid, msg.qos, msg.topic, msg.payload, lane, self._session[lane])
             )
             self.stats.received += 1
             full = len(self._buffer) >= self.batch_size
@@ -116,15 +135,17 @@ class Consumer:
 
     # the flush loop (caller's thread) ---------------------------------------------------------------------------
     def start(self) -> None:
-        self.client.connect_async(self._endpoint.host, self._endpoint.port, keepalive=30)
-        self.client.loop_start()
+        for client in self.clients.values():
+            client.connect_async(self._endpoint.host, self._endpoint.port, keepalive=30)
+            client.loop_start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
         self.flush()
-        self.client.loop_stop()
-        self.client.disconnect()
+        for client in self.clients.values():
+            client.loop_stop()
+            client.disconnect()
 
     def flush(self) -> int:
         with self._lock:
@@ -154,19 +175,21 @@ class Consumer:
                 result = self._one_by_one(batch)
                 break
         with self._lock:
-            session = self._session if self.connected.is_set() else -1
+            sessions = {lane: self._session[lane] if lane in self._up else -1 for lane in LANES}
         # Messages of a connection that has since dropped are redelivered by the broker: stored twice, kept once.
-        self._ack([(p.mid, p.qos) for p in batch if p.qos and p.session == session])
+        for lane, client in self.clients.items():
+            self._ack(
+                client, [(p.mid, p.qos) for p in batch if p.lane == lane and p.qos and p.session == sessions[lane]]
+            )
         self.stats.add(result)
         self.stats.stored_batches += 1
         self.stats.last_batch_seconds = time.perf_counter() - started
         return len(batch)
 
-    def _ack(self, acks: list[tuple[int, int]]) -> None:
+    def _ack(self, client: mqtt.Client, acks: list[tuple[int, int]]) -> None:
         """PUBACK the stored messages. paho's ack() wakes its network thread through a socketpair on every call, a
         system call per message that costs more than storing the message; the wake-ups are held back during the
         batch and given once at the end (paho is pinned; tests/geo_core/test_reliability.py covers the acks)."""
-        client = self.client
         real = client._sockpairW
         if real is None or len(acks) < 2:
             for mid, qos in acks:

@@ -159,9 +159,10 @@ def test_mqtt_consumer_stores_and_acknowledges_what_a_real_broker_delivers(welde
             consumer.flush()
     finally:
         consumer.stop()
-        cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
-        cleaner.connect(ep.host, ep.port)
-        cleaner.disconnect()
+        for cid in (client_id, f"{client_id}-people"):  # both lanes' sessions
+            cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid, clean_session=True)
+            cleaner.connect(ep.host, ep.port)
+            cleaner.disconnect()
     assert consumer.stats.positions == 20
     assert len(history(welder)) == 20
     assert UnknownDevice.objects.filter(identifier="nochip").exists()
