@@ -144,7 +144,10 @@ class AlarmWorker:
             ReportedAlarm.objects.filter(received_at__lt=since).order_by("-id").values_list("id", flat=True).first()
             or 0
         )
-        return self._feed(rows)
+        out = self._feed(rows)
+        # The live states are a snapshot, not a stream: the engine observes from now on (no clock_jump for their age).
+        self.engine.clock = now
+        return out
 
     def _catch_up(self, saved_at: datetime) -> list[Signal]:
         """Batches committed since the saved state (or not yet processed when it was saved)."""

@@ -204,23 +204,27 @@ register(
 )
 
 
+def _premises(e: Engine, fence: str) -> int | str:
+    """Whose premises a site fence is: its enterprise's (all its sites are one), or the authority's boundary alone."""
+    z = e.zones.get(int(fence[1:]))
+    return z.enterprise_id if z is not None and z.enterprise_id is not None else fence
+
+
 def leaving_transition(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInfo | None, out) -> bool:
+    """Out of the own premises: an exit from an own site while in none of the enterprise's other sites; it ends on
+    coming back to any of them (a walk from one site of an enterprise to another is left and back, not a leaving)."""
     if tr.kind == "exit":
-        if e.zone_on(r, tr.fence, tr.t) and e.own_site(tr.fence, subj):
-            e.new(
-                out,
-                r,
-                f"{r.id}:{tr.subject}:{tr.visit}:out",
-                tr.t,
-                subject=tr.subject,
-                zone=int(tr.fence[1:]),
-                lon=tr.lon,
-                lat=tr.lat,
-                evidence=e.transition_evidence(r, tr),
-            )
+        premises = _premises(e, tr.fence)
+        elsewhere = [k for k in e.tracker.members.get(tr.subject, {}) if k != tr.fence and k[0] == "z"
+                     and e.tracker.members[tr.subject][k].inside and _premises(e, k) == premises]  # fmt: skip
+        if not elsewhere and e.zone_on(r, tr.fence, tr.t) and e.own_site(tr.fence, subj):
+            ev = e.transition_evidence(r, tr)
+            e.new(out, r, f"{r.id}:{tr.subject}:{tr.visit}:out", tr.t, subject=tr.subject, zone=int(tr.fence[1:]),
+                  lon=tr.lon, lat=tr.lat, evidence=ev)  # fmt: skip
     elif tr.kind == "enter":
-        for key in [k for k in e.keys("rs", r.id, tr.subject) if f"z{e.open[k].zone}" == tr.fence]:
-            out.append(e.end(key, tr.t, {"reason": "returned"}))
+        premises = _premises(e, tr.fence)
+        for key in [k for k in e.keys("rs", r.id, tr.subject) if _premises(e, f"z{e.open[k].zone}") == premises]:
+            out.append(e.end(key, tr.t, {"reason": "returned", "to": tr.fence}))
     return True
 
 
@@ -234,8 +238,9 @@ register(
         zone_kinds=("site_boundary",),
         fences="zones",
         on={"transition": leaving_transition},
-        cause="exits the site boundary of the own enterprise (or an authority's boundary)",
-        ending="comes back",
+        cause="exits the site boundary of the own enterprise (or an authority's boundary) and is in none of the "
+        "enterprise's other sites",
+        ending="comes back to any site of the enterprise",
         evidence=("transition", "fence", "visit", "fix"),
     )
 )

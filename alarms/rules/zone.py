@@ -39,9 +39,12 @@ def _capacity(e: Engine, r: RuleSpec, now: float, occupants, out, over: bool) ->
                 subjects=tuple(sorted(people)),
                 evidence={"rule": r.id, "count": n, "limit": limit, "since": began, "params": p},
             )
-        elif not bad:
+        # Ended once the count has been back within the limit for `clear_s`: a count hovering at the limit is one
+        # alarm, not one a minute.
+        cleared = e.hold(f"{name}:clear", not bad, now, p["clear_s"])
+        if cleared is not None:
             for k in current:
-                out.append(e.end(k, now, {"count": n, "limit": limit}))
+                out.append(e.end(k, now, {"count": n, "limit": limit, "within_since": cleared}))
 
 
 def over_capacity_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
@@ -59,12 +62,12 @@ register(
         "1",
         "alarm",
         "超员",
-        {"grace_s": 10.0},
+        {"grace_s": 10.0, "clear_s": 60.0},
         zone_kinds=("key_place",),
         fences="zones",
         on={"tick": over_capacity_tick},
         cause="more people inside than `capacity_max` for `grace_s` (10 s)",
-        ending="count back within",
+        ending="count back within the limit for `clear_s` (60 s)",
         evidence=("count", "limit", "since"),
         default_rule={"zone_kinds": ["key_place", "work_area", "post"]},
     )
@@ -76,12 +79,12 @@ register(
         "2",
         "warning",
         "缺员",
-        {"grace_s": 60.0},
+        {"grace_s": 60.0, "clear_s": 60.0},
         zone_kinds=("key_place", "post"),
         fences="zones",
         on={"tick": under_staffed_tick},
         cause="fewer than `capacity_min` for `grace_s` (60 s) (default rule off until posts are set up)",
-        ending="count back",
+        ending="count back within the limit for `clear_s` (60 s)",
         evidence=("count", "limit", "since"),
         default_rule={"active": False, "description": "enable once post zones carry capacity_min"},
     )

@@ -100,7 +100,11 @@ def test_over_capacity_and_back():
     fx = [track(s, 0, line((280, 10 * s), (350, 10 * s), 20) + [(350, 10 * s)] * 40) for s in range(1, 5)]
     fx.append(track(4, 60, line((350, 40), (450, 40), 40)))
     sig = run(e, Fixes(*(np.concatenate(cols) for cols in zip(*fx, strict=True))))
+    assert kinds(sig) == [("raise", "over_capacity")]  # back within the limit, not yet for clear_s (60 s)
+    for t in range(100, 200):
+        sig += e.tick(float(t))
     assert kinds(sig) == [("raise", "over_capacity"), ("end", "over_capacity")]
+    assert sig[1].evidence["within_since"] < sig[1].t - 59
     assert sig[0].evidence["count"] == 4
     assert sig[0].evidence["limit"] == 3
     assert sig[0].zone == 2
@@ -483,3 +487,14 @@ def test_a_clock_step_is_one_record_not_a_storm_of_stays_and_observed_time_still
     raised = [s for s in out if s.action == "raise"]
     assert [s.type for s in raised] == ["overstay"] * 10
     assert min(s.t for s in raised) >= 2501 + 1800 - 100 - 10
+
+
+def test_a_walk_between_two_sites_of_ones_enterprise_is_left_and_back_not_a_leaving():
+    second = ZoneSpec(5, "第2厂区", "site_boundary", shapely.box(1600, -500, 2500, 500), enterprise_id=1)
+    rule = RuleSpec(4, "leaving", zones=frozenset({4, 5}))
+    e = engine([rule], [*zones(), second])
+    out = run(e, track(1, 0, line((1400, 0), (1700, 0), 120)))  # over the road between the two sites
+    assert kinds(out) == [("raise", "leaving"), ("end", "leaving")]
+    assert out[1].evidence["to"] == "z5"
+    # Out of the second one into the open: a leaving that stays open.
+    assert kinds(run(e, track(1, 200, line((1700, 0), (1700, 700), 120)))) == [("raise", "leaving")]
