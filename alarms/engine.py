@@ -82,8 +82,9 @@ class Engine:
         return {k: v for k, v in self.__dict__.items() if k not in self.SCENE}
 
     def __setstate__(self, state: dict) -> None:
-        fresh = Engine()
-        self.__dict__.update({k: getattr(fresh, k) for k in self.SCENE})
+        # A fresh engine first: the scene is rebuilt by configure(), and state added since the save was made (a
+        # newer engine's) starts empty rather than missing.
+        self.__dict__.update(Engine().__dict__)
         self.__dict__.update(state)
 
     # --- configuration -------------------------------------------------------------------------------------------

@@ -498,3 +498,13 @@ def test_a_walk_between_two_sites_of_ones_enterprise_is_left_and_back_not_a_leav
     assert out[1].evidence["to"] == "z5"
     # Out of the second one into the open: a leaving that stays open.
     assert kinds(run(e, track(1, 200, line((1700, 0), (1700, 700), 120)))) == [("raise", "leaving")]
+
+
+def test_a_state_saved_before_a_field_existed_restores_with_it_empty():
+    e = engine([RuleSpec(1, "out_of_bounds", zones=frozenset({1}))])
+    state = e.__getstate__()
+    del state["clock"], state["newest_fix"]  # as an engine saved them before they existed
+    restored = pickle.loads(pickle.dumps(e))
+    restored.__setstate__(state)
+    assert restored.clock == -np.inf
+    assert restored.tick(10.0) == []
