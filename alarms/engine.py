@@ -34,6 +34,9 @@ __all__ = [
 
 HYSTERESIS = ("enter_dwell_s", "exit_dwell_s", "enter_margin_m", "exit_margin_m")
 STILL_MAX_GAP_S = 120.0  # a longer gap between fixes restarts the stationary count
+STILL_STRIKES = 2  # fixes in a row beyond the radius that make a move
+STILL_SIGMAS = 2.0  # a fix's reported accuracy is one sigma; stillness allows this many
+STILL_MEAN_OF = 30  # the standing point is the running mean of about this many fixes
 FENCE_SETTLE_S = 60.0  # after a fence is redrawn, enters and exits this long are the edit's, not people's
 # Ticks come about once a second and fixes as people move. Time passing beyond this with neither (the service's clock
 # stepped forward, or it stood still) was not observed: it does not count towards any dwell, stay or grace.
@@ -64,7 +67,9 @@ class Engine:
         # new shape makes are no one's walking: no per-person alarm, one `fence_edited` record with the counts.
         self.settling: dict[str, tuple[float, float, dict[str, int]]] = {}
         self.last: dict[int, tuple[float, float, float, float, float]] = {}  # subject -> t, x, y, lon, lat
-        self.anchors: dict[int, tuple[float, float, float, float]] = {}  # stationary: x, y, since, last fix
+        # Stationary: where a subject stands (the mean of its fixes since it stopped), since when, its last fix, how
+        # many fixes the mean has, and how many fixes in a row have lain beyond the radius.
+        self.anchors: dict[int, tuple[float, float, float, float, int, int]] = {}
         self.since: dict[str, float] = {}  # condition timers: capacity, absence, guardian distance, silence
         self.power: dict[int, tuple[bool, float]] = {}  # welder -> (powered, last heard)
         self.outage_ended: dict[int, float] = {}  # welder_silent rule -> when its last feed outage ended
@@ -195,20 +200,24 @@ class Engine:
         rows = np.flatnonzero(np.isin(f.subject, np.fromiter(watched, np.int64, len(watched))))
         acc = np.nan_to_num(f.accuracy, nan=0.0).tolist()
         for i in rows.tolist():
-            s, t = sl[i], tl[i]
+            s, t, x, y = sl[i], tl[i], xl[i], yl[i]
             a = self.anchors.get(s)
-            # Moved only when beyond the radius even at the nearest end of the fix's accuracy circle: a still
-            # person's fixes scatter by about their accuracy.
-            moved = a is not None and math.hypot(xl[i] - a[0], yl[i] - a[1]) - acc[i] > radius
-            if moved:
+            # Stillness must be seen: after a gap in the data (and no alarm yet) the count starts again.
+            if a is None or (t - a[3] > STILL_MAX_GAP_S and not self.keys("ts", "stationary", s)):
+                self.anchors[s] = (x, y, t, t, 1, 0)
+                continue
+            # Moved: beyond the radius by more than twice the fix's accuracy (one sigma, as tags report it: two
+            # cover 95 % of a still person's scatter), twice in a row. A walker is out within seconds.
+            beyond = math.hypot(x - a[0], y - a[1]) - STILL_SIGMAS * acc[i] > radius
+            if beyond and a[5] + 1 >= STILL_STRIKES:
                 for key in self.keys("ts", "stationary", s):
                     out.append(self.end(key, t, {"reason": "moved"}))
-            # Stillness must be seen: after a gap in the data (and no alarm yet) the count starts again.
-            gap = a is not None and t - a[3] > STILL_MAX_GAP_S and not self.keys("ts", "stationary", s)
-            if a is None or moved or gap:
-                self.anchors[s] = (xl[i], yl[i], t, t)
+                self.anchors[s] = (x, y, t, t, 1, 0)
+            elif beyond:
+                self.anchors[s] = (a[0], a[1], a[2], t, a[4], a[5] + 1)
             else:
-                self.anchors[s] = (a[0], a[1], a[2], t)
+                n = min(a[4] + 1, STILL_MEAN_OF)
+                self.anchors[s] = (a[0] + (x - a[0]) / n, a[1] + (y - a[1]) / n, a[2], t, n, 0)
 
     def _settled_by_edit(self, fence: str, t: float, kind: str | None = None) -> bool:
         """Whether a transition (or a visit that began) at `t` on `fence` is the doing of a fence edit."""

@@ -30,7 +30,7 @@ from geo_core.ingest.writer import CHANNEL, EVENTS_CHANNEL
 from geo_core.models import DeviceEvent, FeedLiveness, ReportedAlarm
 
 log = logging.getLogger("alarms.worker")
-VERSION = "engine-3"  # the engine's pickled state changed shape: an older save is not restored
+VERSION = "engine-4"  # the engine's pickled state changed shape: an older save is not restored
 KEEP_BATCHES = 5000  # processed batch ids remembered (a batch committing later than this many others is missed)
 SNAPSHOT_EVERY_S = 5.0
 SLOW_STEP_S = 0.25  # steps longer than this are logged with their parts

@@ -197,7 +197,8 @@ register(
         zone_kinds=("key_place", "work_area"),
         fences="zones",
         on={"tick": stationary_tick},
-        cause="inside a hazardous zone and not more than `radius_m` (3 m) from one spot for `limit_s` (300 s)",
+        cause="inside a hazardous zone and not more than `radius_m` (3 m), allowing twice each fix's reported "
+        "accuracy, from where they stand for `limit_s` (300 s)",
         ending="moves or leaves",
         evidence=("still_since", "last_fix"),
     )
