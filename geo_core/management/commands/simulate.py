@@ -344,18 +344,32 @@ class Simulation:
         self.sent["welder_msgs"] += int(due.size + flipped.size + beat.size)
 
     def _permit(self, now: datetime) -> None:
+        """One permit moves on (issued -> in progress <-> paused), and work due to end is closed on time: most
+        permits are in order (the scripted incidents bring the ones that are not)."""
         if not self.permits:
             return
-        p = (
-            WorkPermit.objects.select_related("enterprise", "contractor", "guardian", "approver")
-            .prefetch_related("workers")
-            .get(pk=self.permits[int(self.rng.integers(len(self.permits)))])
-        )
+        permits = WorkPermit.objects.select_related("enterprise", "contractor", "guardian", "approver")
+        due = permits.filter(id__in=self.permits, status__in=[2, 6],
+                             planned_end__lt=now + timedelta(seconds=2 * self.o["permit_interval"]))  # fmt: skip
+        for p in due.prefetch_related("workers"):
+            self._report_permit(p, 3, now)
+            self.permits.remove(p.id)
+            for k in (self.person_index.get(sid) for sid in [p.guardian_id, *(w.id for w in p.workers.all())]):
+                self.people.p.anchors.pop(k, None)  # the crew is free again
+        if not self.permits:
+            return
+        p = permits.prefetch_related("workers").get(pk=self.permits[int(self.rng.integers(len(self.permits)))])
         new_status = {1: 2, 2: 6, 6: 2}.get(p.status, 2)
+        if new_status == 2 and p.status == 1:  # work begins: its crew goes to it and stays (see _posts)
+            self._crew_to(p)
+        self._report_permit(p, new_status, now)
+
+    def _report_permit(self, p: WorkPermit, status: int, now: datetime) -> None:
+        """The permit as its enterprise reports it (AQ 3064.2 records are snapshots): crew, approval, unit, video."""
         record = {
             "ID": p.ticket_no,
             "TICKETTYPE": p.ticket_type,
-            "STATUS": str(new_status),
+            "STATUS": str(status),
             "LONGITUDE": p.location.x,
             "LATITUDE": p.location.y,
             "STARTTIME": p.planned_start.isoformat(),
@@ -363,10 +377,8 @@ class Simulation:
             "CONTENT": p.content,
             "SUPERVISORNAME": p.supervisor_name,
             "ISCONTRACTORWORK": int(p.is_contractor_work),
+            "WORKER_IDS": [w.external_id for w in p.workers.all()],
         }
-        # A report carries the whole permit (AQ 3064.2 records are snapshots): its crew, approval, unit and video.
-        workers = [w.external_id for w in p.workers.all()]
-        record |= {"WORKER_IDS": workers}
         for field, value in (("GUARDIAN_ID", p.guardian), ("APPROVER_ID", p.approver)):
             if value is not None:
                 record[field] = value.external_id
@@ -376,11 +388,11 @@ class Simulation:
             record["CONTRACTOR_CODE"] = p.contractor.credit_code
         if p.video_url:
             record["VIDEOS"] = [{"URL": p.video_url, "NAME": "作业现场"}]
-        started = p.actual_start or (now if new_status == 2 else None)
+        started = p.actual_start or (now if status == 2 else None)
         if started:
             record["ACTUALSTARTTIME"] = started.isoformat()
-        if new_status == 2 and p.status == 1:  # work begins: its crew goes to it and stays (see _posts)
-            self._crew_to(p)
+        if status == 3:
+            record["ACTUALENDTIME"] = max(now, started or now).isoformat()
         self.sent["permit_updates"] += 1
         self.pool.submit(self._post, p.enterprise.company_code, "permits", [record])
 
