@@ -471,7 +471,7 @@ def _permits(scene: Scene, rng: np.random.Generator, local: _Local, people: dict
                 "planned_start": start, "planned_end": start + length,
                 "actual_start": start if status in (2, 3, 6) else None,
                 "actual_end": start + length if status == 3 else None,
-                "approved_at": start - timedelta(minutes=10) if status >= 1 else None,
+                "approved_at": min(start, anchor) - timedelta(minutes=10) if status >= 1 else None,
                 "guardian": guardian, "approver": approver, "workers": workers,
                 "supervisor_name": _person_name(rng), "is_contractor_work": contractor,
                 "video_url": f"https://video.demo.invalid/permits/{code}/{n}.m3u8" if ttype == "01" else "",

@@ -382,7 +382,7 @@ class Simulation:
         for field, value in (("GUARDIAN_ID", p.guardian), ("APPROVER_ID", p.approver)):
             if value is not None:
                 record[field] = value.external_id
-        if p.approved_at:
+        if p.approved_at and p.approved_at <= now:
             record["ISSUETIME"] = p.approved_at.isoformat()
         if p.contractor_id:
             record["CONTRACTOR_CODE"] = p.contractor.credit_code
