@@ -163,10 +163,11 @@ register(
 
 
 def stationary_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    crews = e.at_work(params(r.type, r.params)["crew_exempt_m"])
     for zid, key, s, m in e.visits(r, occupants):
         p = params(r.type, r.params, e.zones[zid].params.get(r.type))
         a, last = e.anchors.get(s), e.last.get(s)
-        if a is None or last is None or not r.matches(e.subjects.get(s)):
+        if a is None or last is None or s in crews or not r.matches(e.subjects.get(s)):
             continue
         still_for = last[0] - a[2]
         akey = f"{r.id}:{s}:{zid}:{ms(a[2])}"
@@ -193,12 +194,14 @@ register(
         "3",
         "alarm",
         "静止 (疑似倒地)",
-        {"radius_m": 3.0, "limit_s": 300.0},
+        # A permit's crew at its work (within crew_exempt_m of it) stands still by trade, watched by its guardian.
+        {"radius_m": 3.0, "limit_s": 300.0, "crew_exempt_m": 30.0},
         zone_kinds=("key_place", "work_area"),
         fences="zones",
         on={"tick": stationary_tick},
         cause="inside a hazardous zone and not more than `radius_m` (3 m), allowing twice each fix's reported "
-        "accuracy, from where they stand for `limit_s` (300 s)",
+        "accuracy, from where they stand for `limit_s` (300 s); not a permit's crew at its work (within "
+        "`crew_exempt_m`, 30 m: they stand still by trade, watched by their guardian)",
         ending="moves or leaves",
         evidence=("still_since", "last_fix"),
     )

@@ -520,3 +520,11 @@ def test_a_man_down_seen_through_tag_noise_is_stationary_and_a_slow_walker_is_no
     assert kinds(out) == [("raise", "stationary")]
     pacing = [(330 + 30 * np.sin(k / 60) + dx, 50 + dy) for k, (dx, dy) in enumerate(rng.normal(0, 3.0, (500, 2)))]
     assert run(engine([rule]), track(1, 0, pacing, acc=3.0)) == []
+
+
+def test_a_permits_crew_standing_at_its_work_is_not_a_man_down():
+    rule = RuleSpec(3, "stationary", params={"limit_s": 120}, zones=frozenset({2}))
+    permit = PermitSpec(9, "DH-9", "02", 2, 1, 350.0, 50.0, 121.3, 30.7, guardian=1, authorised=frozenset({1}))
+    still = line((280, 50), (352, 50), 20) + [(352, 50)] * 200
+    assert run(engine([rule], permits=[permit]), track(1, 0, still, acc=3.0)) == []
+    assert kinds(run(engine([rule], permits=[permit]), track(2, 0, still, acc=3.0))) == [("raise", "stationary")]
