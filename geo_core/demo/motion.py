@@ -18,6 +18,7 @@ from pyproj import Transformer
 
 WALK_MPS = 1.2
 STAND_SIGMA_M, MOVE_SIGMA_M = 3.0, 5.0
+PAUSE_MAX_S = 180.0
 EDGE_M = 15.0  # waypoints keep this far inside the home site (positioning error and fence hysteresis are ~5-6 m)
 
 
@@ -136,7 +137,9 @@ class PeopleModel:
         if self.gathering is not None:
             arrive[self.gathering[1]] = False  # people at a gathering wait there for the others
         if arrive.any():
-            p.pause[arrive] = self.rng.uniform(20, 300, int(arrive.sum()))
+            # A stop to work at a spot lasts up to PAUSE_MAX_S: standing still for the stationary rule's 300 s is
+            # the man-down incident's, not everyone's.
+            p.pause[arrive] = self.rng.uniform(20, PAUSE_MAX_S, int(arrive.sum()))
             for i in [i for i in np.flatnonzero(arrive).tolist() if i in self.hold]:
                 p.pause[i] = self.hold.pop(i)
             self._new_targets(np.flatnonzero(arrive))
