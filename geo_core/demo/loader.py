@@ -347,7 +347,7 @@ def load_demo(
                     guardian_id=person_ids[(code, p["guardian"])], approver_id=person_ids[(code, p["approver"])],
                     supervisor_name=p["supervisor_name"], is_contractor_work=p["is_contractor_work"],
                     contractor=units.get(p.get("contractor_code")), video_url=p["video_url"],
-                    attributes={"demo": True},
+                    attributes={"demo": True, **({"upgraded": True} if p.get("upgraded") else {})},
                 )
             )  # fmt: skip
         permits = WorkPermit.objects.bulk_create(permits, batch_size=BATCH)

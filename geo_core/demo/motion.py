@@ -120,6 +120,13 @@ class PeopleModel:
                 ):
                     tx, ty = cx, cy
                     break
+            else:  # a narrow or concave corner: a few steps on, which a straight line reaches
+                for _ in range(30):
+                    d, a = self.rng.uniform(5.0, 30.0), self.rng.uniform(0, 2 * np.pi)
+                    cx, cy = here[0] + d * np.cos(a), here[1] + d * np.sin(a)
+                    if shapely.contains_xy(area, cx, cy) and area.contains(shapely.LineString([here, (cx, cy)])):
+                        tx, ty = cx, cy
+                        break
             p.tx[i], p.ty[i] = tx, ty
 
     def step(self, dt: float) -> None:

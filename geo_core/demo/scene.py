@@ -537,6 +537,8 @@ def _contractors(scene: Scene, rng: np.random.Generator, people: dict) -> None:
         code = p["company_code"]
         if not p["video_url"] and k % VIDEO_MISSING_EVERY != 7:
             p["video_url"] = f"https://video.demo.invalid/permits/{code}/{k}.m3u8"
+        # Hot work into the night, a rest day or a holiday is upgraded (GB 30871), but for one permit in ten.
+        p["upgraded"] = p["ticket_type"] in ("02", "03") and k % 10 != 4
         if p["status"] in (1, 2, 6):
             work = running.setdefault(code, {})
             work[p["ticket_type"]] = work.get(p["ticket_type"], 0) + 1

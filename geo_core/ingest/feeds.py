@@ -598,6 +598,7 @@ def _permit(record: dict) -> dict:
         "supervisor": text(record, "SUPERVISORNAME", max_length=64, optional=True),
         "contractor": flag(record, "ISCONTRACTORWORK"),
         "contractor_code": credit_code(record, "CONTRACTOR_CODE", optional=True),
+        "upgraded": flag(record, "UPGRADED"),
         "guardian": text(record, "GUARDIAN_ID", max_length=64, optional=True),
         "approver": text(record, "APPROVER_ID", max_length=64, optional=True),
         "workers": text_list(record, "WORKER_IDS"),
@@ -656,7 +657,7 @@ def handle_permits(enterprise: Enterprise, records: list) -> Report:
                     "guardian_id": people.get(p["guardian"]),
                     "approver_id": people.get(p["approver"]),
                     "video_url": p["videos"][0]["url"] if p["videos"] else "",
-                    "attributes": {"reported": p["raw"]},
+                    "attributes": {"reported": p["raw"], **({"upgraded": True} if p["upgraded"] else {})},
                     "deleted": p["deleted"],
                 },
             )

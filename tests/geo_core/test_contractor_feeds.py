@@ -153,9 +153,9 @@ def test_daily_filings_declare_special_work_by_ticket_type(client, cred):
 def test_a_permit_names_its_unit(client, cred, unit):
     end = "2099-01-01T00:00:00+08:00"
     permit = {"ID": "DH-1", "TICKETTYPE": "02", "STATUS": "2", "LONGITUDE": 121.3, "LATITUDE": 30.7,
-              "STARTTIME": NOW.isoformat(), "ENDTIME": end, "CONTRACTOR_CODE": UNIT}  # fmt: skip
+              "STARTTIME": NOW.isoformat(), "ENDTIME": end, "CONTRACTOR_CODE": UNIT, "UPGRADED": 1}  # fmt: skip
     assert post(client, cred, "permits", [permit]).json()["accepted"] == 1
     p = WorkPermit.objects.get()
-    assert (p.contractor, p.is_contractor_work) == (unit, True)
+    assert (p.contractor, p.is_contractor_work, p.attributes["upgraded"]) == (unit, True, True)
     r = post(client, cred, "permits", [{**permit, "ID": "DH-2", "CONTRACTOR_CODE": "X"}]).json()
     assert r["rejected"][0]["field"] == "CONTRACTOR_CODE"

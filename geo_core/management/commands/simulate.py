@@ -388,6 +388,8 @@ class Simulation:
             record["CONTRACTOR_CODE"] = p.contractor.credit_code
         if p.video_url:
             record["VIDEOS"] = [{"URL": p.video_url, "NAME": "作业现场"}]
+        if p.attributes.get("upgraded"):
+            record["UPGRADED"] = 1
         started = p.actual_start or (now if status == 2 else None)
         if started:
             record["ACTUALSTARTTIME"] = started.isoformat()
