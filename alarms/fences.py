@@ -137,17 +137,19 @@ class FenceIndex:
         return len(self.fences)
 
     def pairs(
-        self, x: np.ndarray, y: np.ndarray, floor: np.ndarray, slack: float = 0.0
+        self, x: np.ndarray, y: np.ndarray, floor: np.ndarray, slack: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(fix index, fence index, depth) for every fix inside a fence or within the largest margin (and `slack`,
-        the largest accuracy excess) of one. Depth is metres from the edge, positive inside. A fix on another floor
-        than a floor fence is outside it."""
+        """(fix index, fence index, depth) for every fix inside a fence or within the largest margin of one (and,
+        for a fix with a `slack`, its accuracy excess, further). Depth is metres from the edge, positive inside. A
+        fix on another floor than a floor fence is outside it."""
         if not len(self.fences) or not len(x):
             empty = np.empty(0, dtype=np.int64)
             return empty, empty, np.empty(0)
         pts = shapely.points(x, y)
-        if self.reach + slack > 0:
+        if slack is not None:  # each fix as far as its own accuracy needs: one coarse fix must not widen the rest
             p, f = self.tree.query(pts, predicate="dwithin", distance=self.reach + slack)
+        elif self.reach > 0:
+            p, f = self.tree.query(pts, predicate="dwithin", distance=self.reach)
         else:
             p, f = self.tree.query(pts, predicate="intersects")
         if not len(p):
@@ -231,8 +233,10 @@ class FenceTracker:
         out: list[Transition] = []
         if not n:
             return out, f
-        excess = np.nan_to_num(np.maximum(f.accuracy - ACCURATE_M, 0.0), nan=0.0)
-        p, fi, depth = index.pairs(f.x, f.y, f.floor, float(excess.max(initial=0.0)))
+        excess = np.nan_to_num(np.maximum(f.accuracy - ACCURATE_M, 0.0), nan=0.0) if f.acc is not None else None
+        if excess is not None and not excess.any():
+            excess = None  # every fix as accurate as the margins assume (the usual batch): nothing per fix
+        p, fi, depth = index.pairs(f.x, f.y, f.floor, excess)
         by_fix: dict[int, list[tuple[int, float]]] = {}
         for a, b, d in zip(p.tolist(), fi.tolist(), depth.tolist(), strict=True):
             by_fix.setdefault(a, []).append((b, d))
@@ -270,9 +274,10 @@ class FenceTracker:
         fences = index.fences
         keys = [fc.key for fc in fences]
         sl, tl, xl, yl = subj.tolist(), f.t.tolist(), f.x.tolist(), f.y.tolist()
-        lonl, latl, el = f.lon.tolist(), f.lat.tolist(), excess.tolist()
+        lonl, latl = f.lon.tolist(), f.lat.tolist()
+        el = excess.tolist() if excess is not None else None
         for i in np.flatnonzero(interesting).tolist():
-            s, t, where, slack = sl[i], tl[i], (xl[i], yl[i], lonl[i], latl[i]), el[i]
+            s, t, where, slack = sl[i], tl[i], (xl[i], yl[i], lonl[i], latl[i]), el[i] if el else 0.0
             near = by_fix.get(i, ())
             ms = members.get(s)
             before = set(ms) if ms else set()

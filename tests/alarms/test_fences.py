@@ -104,3 +104,11 @@ def test_tick_confirms_a_pending_exit_when_fixes_stop():
     trs = tracker.tick(index, 12.5)
     assert kinds(trs) == [("exit", "z1")]
     assert trs[0].t == 2.0
+
+
+def test_a_coarse_fix_widens_only_its_own_search():
+    """One base-station fix (500 m) in a batch: it is paired with a fence 300 m off, the accurate fix beside it
+    (same distance, 3 m) is not: the rest of the batch is not searched 500 m wide."""
+    index = FenceIndex([Fence("z1", SQUARE, enter_margin_m=6.0)])
+    p, _, _ = index.pairs(np.array([400.0, 400.0]), np.array([50.0, 50.0]), np.full(2, np.nan), np.array([495.0, 0.0]))
+    assert p.tolist() == [0]
