@@ -4,72 +4,23 @@ geo_core.errors' one table."""
 
 from __future__ import annotations
 
-import orjson
 from django.contrib.gis.geos import Polygon
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
-from django.views.decorators.csrf import csrf_exempt
+from django.http import HttpRequest, HttpResponse
 
 from alarms import lifecycle
 from alarms.catalogue import TYPES
 from alarms.models import Alarm, AlarmRule, AlarmStatus, Suppression, WorkOrder
 from alarms.redact import redact, visible_zones
 from alarms.store import district_code, serialize
-from geo_core.access import Access, DeniedError, authenticate, scoped
-from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
+from geo_core.access import Access, DeniedError, scoped
+from geo_core.apiview import json_api, json_body, json_response
+from geo_core.errors import BadRequestError, NotFoundError
 from geo_core.models import Enterprise, TimeWindow, Zone
 from geo_core.params import bbox as parse_bbox
 from geo_core.params import instant, integer, members, query_integer, text
 
 MAX_LIMIT = 1000
-
-
-def _json(body: object, status: int = 200) -> HttpResponse:
-    return HttpResponse(orjson.dumps(body), status=status, content_type="application/json")
-
-
-def _body(request: HttpRequest) -> dict:
-    try:
-        body = orjson.loads(request.body or b"{}")
-    except orjson.JSONDecodeError as exc:
-        raise BadRequestError(f"body is not JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise BadRequestError("body must be a JSON object")
-    return body
-
-
-def api(methods: tuple[str, ...]):
-    """Authenticate, check the method and CSRF (for session users), map domain errors to answers."""
-
-    def wrap(view):
-        @csrf_exempt
-        def inner(request: HttpRequest, *args, **kwargs):
-            if request.method not in methods:
-                return JsonResponse({"error": f"method {request.method} not allowed"}, status=405,
-                                    headers={"Allow": ", ".join(methods)})  # fmt: skip
-            try:
-                access = authenticate(request)
-                bearer = request.headers.get("Authorization", "").startswith("Bearer ")
-                if request.method not in ("GET", "HEAD") and not bearer:
-                    refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
-                    if refused is not None:
-                        return refused
-                return view(request, access, *args, **kwargs)
-            except (Alarm.DoesNotExist, AlarmRule.DoesNotExist, WorkOrder.DoesNotExist, Suppression.DoesNotExist):
-                return JsonResponse({"error": "not found"}, status=404)
-            except ValidationError as exc:
-                detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-                return JsonResponse({"error": "invalid", "fields": detail}, status=400)
-            except Exception as exc:
-                if status_for(exc) is None:
-                    raise
-                return error_response(exc)
-
-        return inner
-
-    return wrap
 
 
 def _bbox(value: str) -> Polygon:
@@ -119,7 +70,7 @@ def filter_alarms(qs, params) -> object:
     return qs
 
 
-@api(("GET",))
+@json_api(("GET",))
 def alarm_list(request: HttpRequest, access: Access) -> HttpResponse:
     limit = query_integer(request, "limit", 100, 0, MAX_LIMIT)
     offset = query_integer(request, "offset", 0, 0, 10_000_000)
@@ -131,11 +82,11 @@ def alarm_list(request: HttpRequest, access: Access) -> HttpResponse:
         q = request.GET.copy()
         q["offset"], q["limit"] = str(offset + limit), str(limit)
         nxt = request.build_absolute_uri(f"{request.path}?{q.urlencode()}")
-    return _json({"count": total, "limit": limit, "offset": offset, "next": nxt,
+    return json_response({"count": total, "limit": limit, "offset": offset, "next": nxt,
                   "results": redact([serialize(a) for a in rows], access.scope)})  # fmt: skip
 
 
-@api(("GET",))
+@json_api(("GET",))
 def alarm_detail(request: HttpRequest, access: Access, alarm_id: int) -> HttpResponse:
     a = alarms_queryset(access).get(pk=alarm_id)
     body = redact([serialize(a)], access.scope)[0]
@@ -143,15 +94,15 @@ def alarm_detail(request: HttpRequest, access: Access, alarm_id: int) -> HttpRes
         {"action": x.action, "by": x.by_name, "at": x.at.isoformat(), "comment": x.comment, "data": x.data}
         for x in a.actions.all()
     ]
-    return _json(body)
+    return json_response(body)
 
 
-@api(("POST",))
+@json_api(("POST",))
 def alarm_action(request: HttpRequest, access: Access, alarm_id: int, action: str) -> HttpResponse:
     if not access.can_act:
         raise DeniedError("read-only users cannot act on alarms")
     alarms_queryset(access).get(pk=alarm_id)  # 404 outside the user's scope
-    body = _body(request)
+    body = json_body(request)
     comment = body.get("comment", "")
     if not isinstance(comment, str):
         raise BadRequestError("comment: a text of at most 2000 characters")
@@ -162,9 +113,9 @@ def alarm_action(request: HttpRequest, access: Access, alarm_id: int, action: st
         if access.role != "enterprise":
             raise DeniedError("the enterprise concerned confirms an alarm; supervisors see who has confirmed")
         alarm = lifecycle.confirm(alarm_id, access.user, comment)
-        return _json(redact([serialize(alarm)], access.scope)[0])
+        return json_response(redact([serialize(alarm)], access.scope)[0])
     alarm = lifecycle.act(alarm_id, action, access.user, comment, body.get("department"))
-    return _json(redact([serialize(alarm)], access.scope)[0])
+    return json_response(redact([serialize(alarm)], access.scope)[0])
 
 
 def _work_order(wo: WorkOrder) -> dict:
@@ -175,7 +126,7 @@ def _work_order(wo: WorkOrder) -> dict:
             "resolved_at": wo.resolved_at.isoformat() if wo.resolved_at else None}  # fmt: skip
 
 
-@api(("GET",))
+@json_api(("GET",))
 def work_orders(request: HttpRequest, access: Access) -> HttpResponse:
     qs = scoped(WorkOrder.objects.select_related("alarm", "enterprise"), access, "alarm__enterprise", "alarm__location")
     if v := request.GET.get("status"):
@@ -186,13 +137,13 @@ def work_orders(request: HttpRequest, access: Access) -> HttpResponse:
         qs = qs.filter(alarm__district__code__in=v.split(","))
     limit = query_integer(request, "limit", 100, 0, MAX_LIMIT)
     offset = query_integer(request, "offset", 0, 0, 10_000_000)
-    return _json({"count": qs.count(), "results": [_work_order(w) for w in qs[offset : offset + limit]]})
+    return json_response({"count": qs.count(), "results": [_work_order(w) for w in qs[offset : offset + limit]]})
 
 
-@api(("GET",))
+@json_api(("GET",))
 def work_order_detail(request: HttpRequest, access: Access, number: str) -> HttpResponse:
     qs = scoped(WorkOrder.objects.select_related("alarm", "enterprise"), access, "alarm__enterprise", "alarm__location")
-    return _json(_work_order(qs.get(number=number)))
+    return json_response(_work_order(qs.get(number=number)))
 
 
 # --- rules ---------------------------------------------------------------------------------------------------------
@@ -259,28 +210,28 @@ def _save_rule(rule: AlarmRule, body: dict, partial: bool) -> AlarmRule:
     return rule
 
 
-@api(("GET", "POST"))
+@json_api(("GET", "POST"))
 def rules(request: HttpRequest, access: Access) -> HttpResponse:
     if request.method == "POST":
         if not access.can_manage_rules:
             raise DeniedError("only supervisors manage alarm rules")
-        return _json(_rule(_save_rule(AlarmRule(), _body(request), partial=False), access), status=201)
+        return json_response(_rule(_save_rule(AlarmRule(), json_body(request), partial=False), access), status=201)
     qs = _rules(access)
     types = {t.name: t.describe() for t in TYPES.values()}
-    return _json({"count": qs.count(), "results": [_rule(r, access) for r in qs], "types": types})
+    return json_response({"count": qs.count(), "results": [_rule(r, access) for r in qs], "types": types})
 
 
-@api(("GET", "PUT", "PATCH", "DELETE"))
+@json_api(("GET", "PUT", "PATCH", "DELETE"))
 def rule_detail(request: HttpRequest, access: Access, rule_id: int) -> HttpResponse:
     rule = _rules(access).get(pk=rule_id)
     if request.method == "GET":
-        return _json(_rule(rule, access))
+        return json_response(_rule(rule, access))
     if not access.can_manage_rules:
         raise DeniedError("only supervisors manage alarm rules")
     if request.method == "DELETE":
         rule.delete()
         return HttpResponse(status=204)
-    return _json(_rule(_save_rule(rule, _body(request), partial=request.method == "PATCH"), access))
+    return json_response(_rule(_save_rule(rule, json_body(request), partial=request.method == "PATCH"), access))
 
 
 # --- suppression windows -------------------------------------------------------------------------------------------
@@ -295,14 +246,14 @@ def _suppression(s: Suppression) -> dict:
             "suppressed": s.suppressed.count()}  # fmt: skip
 
 
-@api(("GET", "POST"))
+@json_api(("GET", "POST"))
 def suppressions(request: HttpRequest, access: Access) -> HttpResponse:
     if request.method == "GET":
         qs = scoped(Suppression.objects.select_related("enterprise", "time_window"), access, "enterprise")
-        return _json({"results": [_suppression(s) for s in qs]})
+        return json_response({"results": [_suppression(s) for s in qs]})
     if not access.can_manage_rules:
         raise DeniedError("only supervisors set suppression windows")
-    body = members(_body(request), SUPPRESSION_BODY)
+    body = members(json_body(request), SUPPRESSION_BODY)
     unknown = sorted(set(body.get("types", [])) - set(TYPES))
     if unknown:
         raise BadRequestError(f"types: unknown {unknown}")
@@ -322,4 +273,4 @@ def suppressions(request: HttpRequest, access: Access) -> HttpResponse:
             raise NotFoundError(f"time_window: no window named {body['time_window']!r}")
     s.full_clean()
     s.save()
-    return _json(_suppression(s), status=201)
+    return json_response(_suppression(s), status=201)

@@ -445,13 +445,13 @@ class Engine:
                 yield zid, key, s, m
 
     def at_work(self, reach_m: float) -> set[int]:
-        """People at the work of a permit in progress that names them (its guardian, its workers), within
-        `reach_m` of its location: a crew at its work is not a gathering."""
+        """People at the work of a standing permit (in progress or paused) that names them (its guardian, its
+        workers), within `reach_m` of its location: a crew at its work is not a gathering, nor a man down."""
         out: set[int] = set()
         if reach_m <= 0:
             return out
         for pm in self.permits.values():
-            if not pm.active:
+            if not pm.standing:
                 continue
             for s in (pm.guardian, *pm.authorised):
                 last = self.last.get(s) if s is not None else None
@@ -519,9 +519,9 @@ class Engine:
 
 def _permitted(zones: dict[int, ZoneSpec], permits: dict[int, PermitSpec]) -> dict[int, frozenset[int]]:
     """Zone -> the people allowed in it: its `cleared` list, and the crew (guardian, authorised) of every permit in
-    progress whose work location lies in it."""
+    progress or paused whose work location lies in it (a pause does not turn the crew at its work into intruders)."""
     out: dict[int, set[int]] = {zid: set(z.cleared) for zid, z in zones.items() if z.cleared}
-    active = [p for p in permits.values() if p.active]
+    active = [p for p in permits.values() if p.standing]
     for zid, z in zones.items():
         if z.kind not in ("forbidden", "temporary"):
             continue

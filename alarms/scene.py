@@ -14,7 +14,7 @@ from alarms.catalogue import TYPES, UPGRADE_CODES
 from alarms.engine import Paperwork, PermitSpec, RuleSpec, SubjectInfo, ZoneSpec
 from alarms.models import AlarmRule
 from alarms.plane import MetricPlane, to_plane
-from alarms.specs import ContractorInfo, StaffInfo, day_span
+from alarms.specs import ContractorInfo, StaffInfo, always, day_span
 from geo_core.models import TimeWindow, Zone
 from geo_core.permit_codes import MAX_VALIDITY
 from geo_core.timewindows import window_contains, zone_in_force
@@ -178,7 +178,7 @@ def _permit_crews() -> dict[tuple[int, str], frozenset[int]]:
 SUBJECTS = """
 SELECT id, kind, external_id, enterprise_id, person_type,
        coalesce(ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(attributes->'tags')
-                = 'array' THEN attributes->'tags' ELSE '[]'::jsonb END)), '{}'), provisional
+                = 'array' THEN attributes->'tags' ELSE '[]'::jsonb END)), '{}'), provisional, shift_id
 FROM geo_core_subject WHERE
 """
 
@@ -186,9 +186,13 @@ FROM geo_core_subject WHERE
 def _subjects(where: str = "active", params: list | None = None) -> dict[int, SubjectInfo]:
     with connection.cursor() as cur:
         cur.execute(SUBJECTS + where, params or [])
-        return {
-            i: SubjectInfo(i, k, e, ent, pt, frozenset(tags), prov) for i, k, e, ent, pt, tags, prov in cur.fetchall()
-        }
+        rows = cur.fetchall()
+    # One callable per shift, shared by its people (its answer is kept for the second asked).
+    shifts = {w.id: Window(w) for w in TimeWindow.objects.filter(id__in={row[-1] for row in rows} - {None})}
+    return {
+        i: SubjectInfo(i, k, e, ent, pt, frozenset(tags), prov, shifts.get(shift, always))
+        for i, k, e, ent, pt, tags, prov, shift in rows
+    }
 
 
 def subjects_by_id(ids: set[int]) -> dict[int, SubjectInfo]:

@@ -24,6 +24,7 @@ class SubjectInfo:
     person_type: str = ""
     tags: frozenset[str] = frozenset()
     provisional: bool = False  # known only from its own reports (positions or alarms before its registration)
+    on_duty: Callable[[float], bool] = always  # within the person's shift (班次); no shift: always on duty
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,11 @@ class PermitSpec:
     @property
     def active(self) -> bool:
         return self.status == 2  # AQ 3064.2: in progress
+
+    @property
+    def standing(self) -> bool:
+        """In progress or paused (AQ 3064.2: 2, 6): the permit stands, and its crew may be at its work."""
+        return self.status in (2, 6)
 
 
 @dataclass(frozen=True)

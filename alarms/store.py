@@ -38,6 +38,7 @@ def serialize(a: Alarm) -> dict:
         "company_code": a.company_code,
         "subject": a.subject.external_id if a.subject_id and a.subject else None,
         "subject_kind": a.subject.kind if a.subject_id and a.subject else None,
+        "subject_id": a.subject_id,
         "subjects": a.subjects,
         "zone": {"id": a.zone_id, "name": a.zone.name} if a.zone_id and a.zone else None,
         "permit": {"id": a.permit_id, "ticket_no": a.permit.ticket_no} if a.permit_id and a.permit else None,

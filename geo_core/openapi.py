@@ -49,6 +49,7 @@ def op(
 
 
 def paths() -> dict:
+    zone_id = param("zone_id", "path", {"type": "integer"})
     since = [
         param("since", "query", {"type": "string", "format": "date-time"}),
         param("until", "query", {"type": "string", "format": "date-time"}),
@@ -92,7 +93,37 @@ def paths() -> dict:
                 },
             )
         },
+        "/api/zones": {"post": op("draw a fence (supervisors)", "createZone", body=ZONE, status="201")},
+        "/api/zones/{zone_id}": {
+            "get": op("one fence as drawn (supervisors)", "getZone", [zone_id]),
+            "patch": op("change a fence (supervisors)", "patchZone", [zone_id], body=ZONE),
+            "delete": op("retire a fence (supervisors): inactive, kept for its alarms", "retireZone", [zone_id]),
+        },
     }
+
+
+ZONE = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "maxLength": 128},
+        "kind": {
+            "type": "string",
+            "enum": ["key_place", "forbidden", "work_area", "post", "muster_point", "site_boundary", "temporary"],
+        },
+        "geometry": {"type": "object", "description": "GeoJSON Polygon or MultiPolygon, CGCS2000 lon/lat"},
+        "company_code": {"type": "string", "nullable": True},
+        "authority": {"type": "string", "nullable": True},
+        "floor": {"type": "integer", "nullable": True},
+        "height_min": {"type": "number", "nullable": True},
+        "height_max": {"type": "number", "nullable": True},
+        "capacity_min": {"type": "integer", "nullable": True, "minimum": 0},
+        "capacity_max": {"type": "integer", "nullable": True, "minimum": 0},
+        "window_mode": {"type": "string", "enum": ["always", "inside", "outside"]},
+        "time_windows": {"type": "array", "items": {"type": "string"}},
+        "active": {"type": "boolean"},
+        "attributes": {"type": "object"},
+    },
+}
 
 
 def document(base: str) -> dict:

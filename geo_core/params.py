@@ -93,7 +93,7 @@ def bbox(value: str, name: str = "bbox", strict: bool = False) -> tuple[float, f
     return v[0], v[1], v[2], v[3]
 
 
-# JSON body members: the type each must have ("text", "bool", "int", "object", "texts", "ints"; a trailing "?"
+# JSON body members: the type each must have ("text", "bool", "int", "number", "object", "texts", "ints"; a trailing "?"
 # allows null). One checker for every JSON body an API takes, so a wrong type is a 400 that names the member.
 def _is_text(v: object) -> bool:
     return isinstance(v, str) and "\x00" not in v and len(v) <= MAX_TEXT
@@ -107,6 +107,7 @@ _KINDS = {
     "text": (_is_text, "a text"),
     "bool": (lambda v: isinstance(v, bool), "true or false"),
     "int": (_is_int, "an integer"),
+    "number": (lambda v: _is_int(v) or (isinstance(v, float) and math.isfinite(v)), "a number"),
     "object": (lambda v: isinstance(v, dict), "an object"),
     "texts": (lambda v: isinstance(v, list) and all(_is_text(x) for x in v), "a list of texts"),
     "ints": (lambda v: isinstance(v, list) and all(_is_int(x) for x in v), "a list of integers"),

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "geo_core.apps.GeoCoreConfig",
     "alarms.apps.AlarmsConfig",
     "layers.apps.LayersConfig",
+    "web.apps.WebConfig",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +111,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / ".var" / "static"
+# The pages' bundle (web/build.mjs) is served straight from web/static/ (no collectstatic needed by tests or a fresh
+# start); its files carry a content hash in their names and are cached for a year.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_IMMUTABLE_FILE_TEST = r"-[0-9A-Z]{8}\.(js|css|map|woff2?|png|svg)$"
 
 LOGGING = {
     "version": 1,

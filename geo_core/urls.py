@@ -13,12 +13,15 @@ from geo_core.ingest.device_api import messages_view, single_view
 from geo_core.ingest.report_api import report_view
 from geo_core.openapi import openapi_view
 from geo_core.transform_api import transform_view
+from geo_core.zones_api import zone_detail, zones
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/audit/", audit_view, name="audit"),
     path("api/openapi.json", openapi_view, name="openapi"),
     path("api/transform", transform_view, name="transform"),
+    path("api/zones", zones, name="zones"),
+    path("api/zones/<int:zone_id>", zone_detail, name="zone"),
     path("api/report/v1/<slug:feed>", report_view, name="report"),
     path("api/devices/v1/messages", messages_view, name="device-messages"),
     path("api/devices/v1/<slug:device>/<str:ident>/<slug:kind>", single_view, name="device-message"),

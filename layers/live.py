@@ -34,12 +34,14 @@ INTERVAL_S = 2.0
 KEEPALIVE_S = 15.0
 RESUME_WINDOW_S = 600.0
 KINDS = {"people": ["person"], "welders": ["welder"], "cameras": ["body_camera", "phone"]}
-FIELDS = ["id", "kind", "lon", "lat", "time", "floor", "power", "online"]
+FIELDS = ["id", "kind", "lon", "lat", "time", "floor", "power", "online", "code", "name", "person_type"]
 MOVED = ["id", "lon", "lat", "time"]
+ATTRS = [FIELDS.index(f) for f in FIELDS if f not in MOVED]  # a row whose attributes are as last sent goes as MOVED
 
 ROWS = """
 SELECT st.subject_id, s.kind, round(ST_X(st.geom)::numeric, 7)::float8, round(ST_Y(st.geom)::numeric, 7)::float8,
        extract(epoch FROM st.time)::bigint, st.floor, st.live->>'power', st.online,
+       s.external_id, s.name, s.person_type,
        st.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490) AS inside,
        (extract(epoch FROM st.updated_at) * 1000000)::bigint AS changed
 FROM geo_core_subjectstate st JOIN geo_core_subject s ON s.id = st.subject_id
@@ -56,9 +58,9 @@ def _rows(view: dict, since: datetime, snapshot: bool) -> tuple[list, list, int]
     with connection.cursor() as cur:
         cur.execute(sql, {**view["bbox"], "kinds": view["kinds"], "since": since, **view["scope"].params()})
         rows = cur.fetchall()
-    upsert = [list(r[:8]) for r in rows if r[8]]
-    gone = [r[0] for r in rows if not r[8]]
-    newest = max((r[9] for r in rows), default=0)
+    upsert = [list(r[:11]) for r in rows if r[11]]
+    gone = [r[0] for r in rows if not r[11]]
+    newest = max((r[12] for r in rows), default=0)
     return upsert, gone, newest
 
 
@@ -94,7 +96,7 @@ async def live_stream(request: HttpRequest):
             upsert, _, newest = await sync_to_async(_rows)(view, cursor_t, True)
             cursor = max(newest, 1)
             visible = {r[0] for r in upsert}
-            known = {r[0]: (r[1], r[5], r[6], r[7]) for r in upsert}
+            known = {r[0]: tuple(r[k] for k in ATTRS) for r in upsert}
             yield _event("snapshot", cursor, {"fields": FIELDS, "rows": upsert})
         else:
             cursor, visible = resume, None  # unknown after a reconnect: every move out of the view is reported
@@ -115,7 +117,7 @@ async def live_stream(request: HttpRequest):
             # A subject whose other fields are as last sent goes as [id, lon, lat, time] only.
             full, moved = [], []
             for r in upsert:
-                attrs = (r[1], r[5], r[6], r[7])
+                attrs = tuple(r[k] for k in ATTRS)
                 if known.get(r[0]) == attrs:
                     moved.append([r[0], r[2], r[3], r[4]])
                 else:

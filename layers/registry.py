@@ -129,7 +129,8 @@ TRAIL_REACH_DEG = 0.015
 
 POSITIONS = """
 SELECT st.subject_id AS id, s.external_id, s.name, s.kind, s.person_type, s.mobility, e.company_code,
-       st.time, st.floor, st.online, st.accuracy_m, st.live->>'power' AS power, st.geom, s.enterprise_id
+       st.time, st.floor, st.online, st.accuracy_m, st.live->>'power' AS power, s.chip_id, s.qr_code,
+       st.geom, s.enterprise_id
 FROM geo_core_subjectstate st
 JOIN geo_core_subject s ON s.id = st.subject_id
 LEFT JOIN geo_core_enterprise e ON e.id = s.enterprise_id
@@ -147,6 +148,8 @@ POSITION_PROPS = {
     "online": "boolean",
     "accuracy_m": "number",
     "power": "string",
+    "chip_id": "string",
+    "qr_code": "string",
 }
 
 LAYERS: list[Layer] = [
@@ -324,8 +327,16 @@ LAYERS: list[Layer] = [
         f"""SELECT p.id, p.ticket_no, p.ticket_type, tt.label AS ticket_label, tt.operation, p.status,
                    sl.label AS status_label, e.company_code, p.content, p.planned_start, p.planned_end,
                    p.actual_start, p.actual_end, p.supervisor_name, p.is_contractor_work, p.video_url,
+                   g.name AS guardian, a.name AS approver, p.approved_at,
+                   (SELECT string_agg(w.name, '、' ORDER BY w.name) FROM geo_core_workpermit_workers pw
+                    JOIN geo_core_subject w ON w.id = pw.subject_id WHERE pw.workpermit_id = p.id) AS workers,
+                   (SELECT string_agg(concat_ws(' ', t.gas_name, t.value, t.unit,
+                                                CASE WHEN NOT t.qualified THEN '✗' END), '; ' ORDER BY t.sampled_at)
+                    FROM geo_core_gastest t WHERE t.permit_id = p.id) AS gas_tests,
                    p.location AS geom, p.enterprise_id
             FROM geo_core_workpermit p JOIN geo_core_enterprise e ON e.id = p.enterprise_id
+            LEFT JOIN geo_core_subject g ON g.id = p.guardian_id
+            LEFT JOIN geo_core_subject a ON a.id = p.approver_id
             LEFT JOIN (VALUES {TICKETS}) AS tt(code, label, operation) ON tt.code = p.ticket_type
             LEFT JOIN (VALUES {STATUS_LABELS}) AS sl(code, label) ON sl.code = p.status
             WHERE NOT p.deleted""",
@@ -345,6 +356,11 @@ LAYERS: list[Layer] = [
             "supervisor_name": "string",
             "is_contractor_work": "boolean",
             "video_url": "string",
+            "guardian": "string",
+            "approver": "string",
+            "approved_at": "datetime",
+            "workers": "string",
+            "gas_tests": "string",
         },
         "Point",
         ("geo_core_workpermit", "geo_core_enterprise"),

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(curl postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal32 libgeos-c1v5 libproj25 mosquitto fonts-wqy-microhei fonts-dejavu-core)
+DEB_PACKAGES=(curl postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal32 libgeos-c1v5 libproj25 mosquitto fonts-wqy-microhei fonts-dejavu-core chromium)
 log() { printf '{"event":"bootstrap","step":"%s"}\n' "$*" >&2; }
 
 missing=()
@@ -47,4 +47,9 @@ if [ ! -f web/node_modules/.installed ] || [ web/package-lock.json -nt web/node_
   log "npm ci (web/)"
   (cd web && npm ci --no-audit --no-fund --loglevel=error)
   touch web/node_modules/.installed
+fi
+# The pages' bundle (web/build.mjs: esbuild, hashed names, a manifest), rebuilt when a source or a package changed.
+if [ ! -f web/static/web/manifest.json ] || [ -n "$(find web/src web/build.mjs web/node_modules/.installed -newer web/static/web/manifest.json -print -quit)" ]; then
+  log "build web pages"
+  (cd web && npm run --silent build)
 fi

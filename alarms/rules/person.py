@@ -112,8 +112,8 @@ register(
         on={"tick": out_of_bounds_tick, "transition": out_of_bounds_cross, "presence": out_of_bounds_presence},
         cause="enters a forbidden zone or cordon (default: contractors and visitors); severity `warning` at once, "
         "`alarm` if not cleared in 30 s; passing through between two sparse fixes raises and ends at once; not for "
-        "the crew (guardian, workers) of a permit in progress whose work lies in the zone, nor a work cordon's own "
-        "crew (zone attribute `permit`)",
+        "the crew (guardian, workers) of a permit in progress or paused whose work lies in the zone, nor a work "
+        "cordon's own crew (zone attribute `permit`)",
         ending="the visit ends",
         evidence=("transition", "fence", "visit", "fix", "entered_at", "passed_through", "confirmed_after_s"),
         default_rule={
@@ -201,7 +201,8 @@ register(
         on={"tick": stationary_tick},
         cause="inside a hazardous zone and not more than `radius_m` (3 m), allowing twice each fix's reported "
         "accuracy, from where they stand for `limit_s` (300 s); not a permit's crew at its work (within "
-        "`crew_exempt_m`, 30 m: they stand still by trade, watched by their guardian)",
+        "`crew_exempt_m`, 30 m, of a permit in progress or paused: they stand still by trade, watched by their "
+        "guardian)",
         ending="moves or leaves",
         evidence=("still_since", "last_fix"),
     )
@@ -215,9 +216,10 @@ def _premises(e: Engine, fence: str) -> int | str:
 
 
 def leaving_transition(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInfo | None, out) -> bool:
-    """Out of the own premises: an exit from an own site while in none of the enterprise's other sites; it ends on
-    coming back to any of them (a walk from one site of an enterprise to another is left and back, not a leaving)."""
-    if tr.kind == "exit":
+    """Out of the own premises while on duty: an exit from an own site while in none of the enterprise's other
+    sites; it ends on coming back to any of them (a walk from one site of an enterprise to another is left and back,
+    not a leaving). Going home after the shift is no leaving."""
+    if tr.kind == "exit" and (subj is None or subj.on_duty(tr.t)):
         premises = _premises(e, tr.fence)
         elsewhere = [k for k in e.tracker.members.get(tr.subject, {}) if k != tr.fence and k[0] == "z"
                      and e.tracker.members[tr.subject][k].inside and _premises(e, k) == premises]  # fmt: skip
@@ -232,6 +234,14 @@ def leaving_transition(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInfo
     return True
 
 
+def leaving_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    """Who left during the shift and is still away when it ends is off duty from then on: the alarm ends."""
+    for key in e.keys("r", r.id):
+        subj = e.subjects.get(e.open[key].subject)
+        if subj is not None and not subj.on_duty(now):
+            out.append(e.end(key, now, {"reason": "shift over"}))
+
+
 register(
     RuleType(
         "leaving",
@@ -241,10 +251,10 @@ register(
         "离场",
         zone_kinds=("site_boundary",),
         fences="zones",
-        on={"transition": leaving_transition},
+        on={"transition": leaving_transition, "tick": leaving_tick},
         cause="exits the site boundary of the own enterprise (or an authority's boundary) and is in none of the "
-        "enterprise's other sites",
-        ending="comes back to any site of the enterprise",
+        "enterprise's other sites, while on duty (within the person's shift, `Subject.shift`; no shift: always)",
+        ending="comes back to any site of the enterprise, or the shift ends",
         evidence=("transition", "fence", "visit", "fix"),
     )
 )

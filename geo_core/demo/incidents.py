@@ -73,13 +73,15 @@ class Incidents:
             log.info("incident", extra={"kind": kind, "seconds": round(t)})
 
     def _free(self, pool: np.ndarray) -> int | None:
-        free = [int(i) for i in pool if int(i) not in self.people.p.anchors]
+        free = [int(i) for i in pool if self.people.available(int(i))]
         return int(self.rng.choice(free)) if free else None
 
     def _send(self, i: int, x: float, y: float, stay_s: float) -> None:
         p = self.people.p
         p.tx[i], p.ty[i], p.pause[i] = x, y, 0.0
         self.people.hold[i] = stay_s
+        log.info("incident sends", extra={"person": p.ids[i], "metres": round(float(np.hypot(x - p.x[i], y - p.y[i]))),
+                                          "stay_s": stay_s})  # fmt: skip
 
     def _intrusion(self, t: float) -> bool:
         i = self._free(self.contractors)
@@ -129,9 +131,7 @@ class Incidents:
         if not self.muster_points:
             return False
         company, zone = self.muster_points[int(self.rng.integers(len(self.muster_points)))]
-        staff = [
-            int(i) for i in np.flatnonzero(self.people.p.company == company) if int(i) not in self.people.p.anchors
-        ]
+        staff = [int(i) for i in np.flatnonzero(self.people.p.company == company) if self.people.available(int(i))]
         if len(staff) < 6:
             return False
         c = zone.centroid

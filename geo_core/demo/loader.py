@@ -284,6 +284,7 @@ def load_demo(
                 kind=s["kind"], external_id=s["external_id"], enterprise=by_code.get(s["company_code"]),
                 name=s["name"], person_type=s.get("person_type", ""), chip_id=s.get("chip_id"),
                 qr_code=s.get("qr_code"), mobility=s.get("mobility", ""), attributes=s["attributes"] | {"demo": True},
+                shift=windows.get(s.get("shift")),
             )
             for s in scene.subjects
         ]  # fmt: skip
@@ -297,12 +298,12 @@ def load_demo(
             st = s["state"]
             states.append(
                 SubjectState(
-                    subject=obj, time=anchor, geom=GPoint(st["lon"], st["lat"], 0.0, srid=4490),
+                    subject=obj, time=st.get("time", anchor), geom=GPoint(st["lon"], st["lat"], 0.0, srid=4490),
                     accuracy_m=round(st["accuracy_m"], 1), floor=st["floor"], source=Source.DEMO, live=st["live"],
                 )
             )  # fmt: skip
         SubjectState.objects.bulk_create(states, batch_size=BATCH)
-        ensure_partitions(local_day(anchor), local_day(anchor))
+        ensure_partitions(local_day(min(s.time for s in states)), local_day(anchor))
         with connection.cursor() as cur:
             # The initial positions are history too.
             cur.execute(

@@ -18,10 +18,10 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import shapely
 import shapely.ops
-from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from geo_core.demo import vocab
+from geo_core.demo.motion import LocalFrame, gate_of
 from geo_core.ingest.records import identity
 from geo_core.partitions import PARK_TZ
 from geo_core.permit_codes import MAX_VALIDITY, OPERATION_TYPE, TICKET_TYPES
@@ -37,6 +37,8 @@ PARK_OUTLINE = [
     (121.385, 30.748), (121.455, 30.756), (121.492, 30.772), (121.488, 30.808), (121.425, 30.818), (121.386, 30.800),
 ]  # fmt: skip
 PARK_CENTRE = (121.44, 30.785)
+SHIFTS = (("白班 08:00-20:00", 8), ("夜班 20:00-08:00", 20))  # name, start hour (park time)
+SHIFT_HOURS = 12
 PLOT_LON, PLOT_LAT, ROAD = 0.0115, 0.0088, 0.0009  # about 1100 m x 980 m cells, 90 m roads
 # Relative weights of welding machines per district: area times an industrial factor for the big manufacturing
 # districts (the rest by area alone).
@@ -91,18 +93,13 @@ class Scene:
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-class _Local:
+class _Local(LocalFrame):
     """Metres around the park, for buffers and offsets (azimuthal equidistant: exact distances near the centre)."""
 
-    def __init__(self, lon0: float, lat0: float) -> None:
-        crs = f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +ellps=GRS80 +units=m"
-        self._fwd = Transformer.from_crs("EPSG:4490", crs, always_xy=True)
-        self._inv = Transformer.from_crs(crs, "EPSG:4490", always_xy=True)
-
     def circle(self, lon: float, lat: float, radius_m: float) -> Polygon:
-        x, y = self._fwd.transform(lon, lat)
+        x, y = self.to_m(lon, lat)
         ring = np.asarray(Point(x, y).buffer(radius_m, quad_segs=8).exterior.coords)
-        lons, lats = self._inv.transform(ring[:, 0], ring[:, 1])
+        lons, lats = self.to_deg(ring[:, 0], ring[:, 1])
         return Polygon(np.column_stack([np.round(lons, 8), np.round(lats, 8)]))
 
 
@@ -168,6 +165,8 @@ def build_scene(seed: int, anchor: datetime, districts: dict[str, dict], size: S
     _permits(scene, rng, local, people_by_enterprise, size)
     # Drawn from their own stream, so adding them left every other draw of a seed as it was.
     _contractors(scene, np.random.default_rng([seed, 2]), people_by_enterprise)
+    _capacities(scene)
+    _shifts(scene, np.random.default_rng([seed, 3]))
     return scene
 
 
@@ -254,6 +253,61 @@ def _time_windows(scene: Scene) -> None:
          "starts_at": datetime(year, 10, 1, 0, 0, tzinfo=tz), "ends_at": datetime(year, 10, 8, 0, 0, tzinfo=tz),
          "rrule": "", "duration": None},
     ]  # fmt: skip
+    for name, hour in SHIFTS:
+        scene.time_windows.append({"name": name, "kind": "recurring", "purpose": "shift",
+                                   "starts_at": datetime(2024, 1, 1, hour, 0, tzinfo=tz), "rrule": "FREQ=DAILY",
+                                   "duration": timedelta(hours=SHIFT_HOURS), "ends_at": None})  # fmt: skip
+
+
+def _capacities(scene: Scene) -> None:
+    """A work area's capacity leaves room for the people who walk in it on a normal day (twice its share of the
+    site's staff, all shifts in), so `over_capacity` means a crowd, not a busy hour."""
+    points = [Point(s["state"]["lon"], s["state"]["lat"]) for s in scene.subjects if s["kind"] == "person"]
+    tree = shapely.STRtree(points)
+    for z in scene.zones:
+        if z["kind"] == "work_area" and z.get("capacity_max"):
+            inside = len(tree.query(z["geom"], predicate="contains"))
+            z["capacity_max"] = max(z["capacity_max"], 2 * inside + 10)
+
+
+def _on_shift(hour: int, t: datetime) -> tuple[bool, datetime]:
+    """Whether the shift starting daily at `hour` is in force at `t` (park time), and when it last ended."""
+    start = t.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if start > t:
+        start -= timedelta(days=1)
+    end = start + timedelta(hours=SHIFT_HOURS)
+    return t < end, end if end <= t else end - timedelta(days=1)
+
+
+def _shifts(scene: Scene, rng: np.random.Generator) -> None:
+    """Every person works a shift: half the day, half the night; a running permit's crew is on the shift now in
+    force. Who is off duty was last seen outside their site's gate, when their shift ended (tags are left silent)."""
+    local = _Local(*PARK_CENTRE)
+    sites = list(scene.sites)
+    to_m = [shapely.transform(s["footprint"], lambda c: np.column_stack(local.to_m(c[:, 0], c[:, 1]))) for s in sites]
+    taken = shapely.union_all(to_m)
+    gates: dict[int, tuple[float, float]] = {}
+    crews = {(p["company_code"], ext) for p in scene.permits if p["status"] == 2
+             for ext in [p["guardian"], *p["workers"]]}  # fmt: skip
+    anchor = scene.anchor.astimezone(PARK_TZ)
+    on_now = next(k for k, (_, hour) in enumerate(SHIFTS) if _on_shift(hour, anchor)[0])
+    for s in scene.subjects:
+        if s["kind"] != "person":
+            continue
+        k = on_now if (s["company_code"], s["external_id"]) in crews else int(rng.integers(len(SHIFTS)))
+        name, hour = SHIFTS[k]
+        s["shift"] = name
+        on, ended = _on_shift(hour, anchor)
+        if on:
+            continue
+        st = s["state"]
+        pt = Point(*local.to_m(st["lon"], st["lat"]))
+        j = min((j for j, site in enumerate(sites) if site["company_code"] == s["company_code"]),
+                key=lambda j: to_m[j].distance(pt))  # fmt: skip
+        if j not in gates:
+            gates[j] = local.to_deg(*gate_of(to_m[j], shapely.difference(taken, to_m[j]))[1])
+        st["lon"], st["lat"] = (round(float(v), 8) for v in gates[j])
+        st["time"] = ended
 
 
 def _sub_box(geom, fx0: float, fy0: float, fx1: float, fy1: float) -> MultiPolygon:
@@ -271,7 +325,7 @@ def _sub_box(geom, fx0: float, fy0: float, fx1: float, fy1: float) -> MultiPolyg
 
 
 def _zones(scene: Scene, rng: np.random.Generator, local: _Local) -> None:
-    night, weekend, key_period, _holiday = (w["name"] for w in scene.time_windows)
+    night, weekend, key_period, _holiday = (w["name"] for w in scene.time_windows[:4])
     park = scene.park["boundary"]
     scene.zones.append({"name": f"{PARK_NAME}边界", "kind": "site_boundary", "authority": PARK_AUTHORITY,
                         "geom": park, "windows": [], "window_mode": "always"})  # fmt: skip

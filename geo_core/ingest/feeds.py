@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 import numpy as np
 from django.contrib.gis.gdal import GDALException
@@ -41,6 +42,7 @@ from geo_core.models import (
     ReportedGathering,
     Site,
     Subject,
+    TimeWindow,
     WorkPermit,
     Zone,
 )
@@ -208,7 +210,11 @@ def handle_positions(enterprise: Enterprise, records: list) -> Report:
 # --- personnel (B.1) ------------------------------------------------------------------------------------------
 
 
-def _person(record: dict) -> dict:
+def _person(record: dict, shifts: dict[str, int]) -> dict:
+    shift = text(record, "SHIFT", max_length=128, optional=True) if "SHIFT" in record else None
+    if shift and shift not in shifts:
+        known = ", ".join(sorted(shifts)) or "none is set up"
+        raise RecordError("SHIFT", f"no shift (time window of purpose 'shift') named {shift!r}; known: {known}")
     identify = identity(record, "IDENTIFY_NUM", optional=True)
     gender = choice(record, "GENDER", {"0", "1"}, optional=True)
     birthday = text(record, "BIRTHDAY", max_length=10, optional=True)
@@ -232,12 +238,15 @@ def _person(record: dict) -> dict:
         "type": choice(record, "PERSON_TYPE", PERSON_TYPES),
         "deleted": flag(record, "DELETED"),
         "attributes": {k: v for k, v in attributes.items() if v},
+        # Absent: the shift stays as it is; given empty: no shift (always on duty).
+        **({"shift": shifts.get(shift)} if shift is not None else {}),
     }
 
 
 def handle_personnel(enterprise: Enterprise, records: list) -> Report:
     report = Report(received=len(records))
-    parsed = _parse_each(records, report, _person)
+    shifts = dict(TimeWindow.objects.filter(purpose="shift").values_list("name", "id"))
+    parsed = _parse_each(records, report, partial(_person, shifts=shifts))
     with transaction.atomic():
         existing = {
             s.external_id: s
@@ -256,9 +265,11 @@ def handle_personnel(enterprise: Enterprise, records: list) -> Report:
                 changed.append(s)
             s.name, s.person_type, s.active, s.provisional = p["name"], p["type"], not p["deleted"], False
             s.attributes = {**s.attributes, **p["attributes"]}
+            if "shift" in p:
+                s.shift_id = p["shift"]
         Subject.objects.bulk_create(new, batch_size=2000)
         Subject.objects.bulk_update(
-            changed, ["name", "person_type", "active", "provisional", "attributes"], batch_size=2000
+            changed, ["name", "person_type", "active", "provisional", "attributes", "shift"], batch_size=2000
         )
     report.accepted = len(parsed)
     report.extra = {"created": len(new), "updated": len(changed)}

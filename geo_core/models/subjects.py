@@ -40,6 +40,14 @@ class Subject(Timestamped):
     provisional = models.BooleanField(
         default=False, help_text="created from a position report before the subject was registered"
     )
+    shift = models.ForeignKey(
+        "geo_core.TimeWindow",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="on_shift",
+        help_text="the working hours (班次) a person is on duty; off duty, leaving the site raises no alarm",
+    )
     attributes = models.JSONField(default=dict, blank=True)
 
     class Meta:

@@ -22,7 +22,9 @@ class TimeWindow(Timestamped):
     name = models.CharField(max_length=128, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     purpose = models.CharField(
-        max_length=32, blank=True, help_text="key_period, night, holiday, working_hours ... (free label)"
+        max_length=32,
+        blank=True,
+        help_text="key_period, night, holiday, shift ... (free label; `shift`: people's working hours)",
     )
     starts_at = models.DateTimeField(help_text="start of the period, or DTSTART of the recurrence")
     ends_at = models.DateTimeField(null=True, blank=True, help_text="end of a one-off period")

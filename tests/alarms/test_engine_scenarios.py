@@ -1,9 +1,11 @@
 """Choreographed tracks through the pure engine: each rule type raises exactly the expected alarms, and a track
 that must raise none raises none."""
 
+import dataclasses
 import pickle
 
 import numpy as np
+import pytest
 import shapely
 
 from alarms.engine import PermitSpec, RuleSpec, Scan, ZoneSpec
@@ -93,6 +95,26 @@ def test_leaving_the_site_and_returning():
     sig = run(e, track(1, 0, line((1400, 0), (1600, 0), 60) + line((1600, 0), (1400, 0), 60)))
     assert kinds(sig) == [("raise", "leaving"), ("end", "leaving")]
     assert sig[0].code == "4"
+
+
+def on_shift_until(end: float):
+    return lambda t: t < end
+
+
+def test_leaving_after_the_shift_is_going_home():
+    e = engine([RuleSpec(4, "leaving", zones=frozenset({4}))])
+    e.subjects[1] = dataclasses.replace(e.subjects[1], on_duty=on_shift_until(30.0))
+    sig = run(e, track(1, 0, line((1400, 0), (1600, 0), 60)))
+    assert sig == []  # crossed the fence at t≈50, twenty seconds after the shift ended
+
+
+def test_leaving_during_the_shift_ends_when_the_shift_does():
+    e = engine([RuleSpec(4, "leaving", zones=frozenset({4}))])
+    e.subjects[1] = dataclasses.replace(e.subjects[1], on_duty=on_shift_until(100.0))
+    sig = run(e, track(1, 0, line((1400, 0), (1600, 0), 60) + [(1600, 0)] * 60))
+    assert kinds(sig) == [("raise", "leaving"), ("end", "leaving")]
+    assert sig[1].evidence["reason"] == "shift over"
+    assert 100.0 <= sig[1].t <= 101.0
 
 
 def test_over_capacity_and_back():
@@ -412,8 +434,9 @@ def test_a_work_cordon_lets_its_own_crew_in_and_no_one_else():
     assert kinds(run(e, track(3, 100, path)))[0] == ("raise", "out_of_bounds")  # anyone else
 
 
-def test_a_permitted_job_inside_a_forbidden_zone_is_not_an_intrusion_by_its_crew():
-    inside = PermitSpec(9, "DH-9", "02", 2, 1, 30.0, 50.0, 121.3, 30.7, guardian=2, authorised=frozenset({6}))
+@pytest.mark.parametrize("status", [2, 6])  # in progress, paused
+def test_a_permitted_job_inside_a_forbidden_zone_is_not_an_intrusion_by_its_crew(status):
+    inside = PermitSpec(9, "DH-9", "02", status, 1, 30.0, 50.0, 121.3, 30.7, guardian=2, authorised=frozenset({6}))
     e = engine([OOB], permits=[inside])
     path = line((-30, 50), (30, 50), 31) + [(30, 50)] * 60
     assert run(e, track(2, 0, path)) == []  # the guardian of the job in the zone
@@ -522,9 +545,12 @@ def test_a_man_down_seen_through_tag_noise_is_stationary_and_a_slow_walker_is_no
     assert run(engine([rule]), track(1, 0, pacing, acc=3.0)) == []
 
 
-def test_a_permits_crew_standing_at_its_work_is_not_a_man_down():
+@pytest.mark.parametrize("status", [2, 6])  # in progress, paused
+def test_a_permits_crew_standing_at_its_work_is_not_a_man_down(status):
     rule = RuleSpec(3, "stationary", params={"limit_s": 120}, zones=frozenset({2}))
-    permit = PermitSpec(9, "DH-9", "02", 2, 1, 350.0, 50.0, 121.3, 30.7, guardian=1, authorised=frozenset({1}))
+    permit = PermitSpec(9, "DH-9", "02", status, 1, 350.0, 50.0, 121.3, 30.7, guardian=1, authorised=frozenset({1}))
     still = line((280, 50), (352, 50), 20) + [(352, 50)] * 200
     assert run(engine([rule], permits=[permit]), track(1, 0, still, acc=3.0)) == []
     assert kinds(run(engine([rule], permits=[permit]), track(2, 0, still, acc=3.0))) == [("raise", "stationary")]
+    closed = dataclasses.replace(permit, status=3)  # work over: standing still there is a man down again
+    assert kinds(run(engine([rule], permits=[closed]), track(1, 0, still, acc=3.0))) == [("raise", "stationary")]

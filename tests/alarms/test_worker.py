@@ -9,9 +9,11 @@ import numpy as np
 import orjson
 
 from alarms.models import Alarm, AlarmAction, AlarmEvent, AlarmRule, Suppression
+from alarms.scene import subjects_by_id
 from alarms.worker import AlarmWorker
 from coord_transform.gcj02 import wgs84_to_gcj02
 from geo_core.ingest.devices import process
+from geo_core.models import TimeWindow
 from tests.alarms.conftest import T0
 
 
@@ -230,3 +232,20 @@ def test_a_first_start_takes_everyones_live_state_as_their_first_fix(scene):
     assert w.engine.last[scene.people["V1"].id][0] == T0 - 30
     walk(w, scene, scene.people["V1"], T0, [0.0] * 15)
     assert Alarm.objects.filter(type="out_of_bounds", subject=scene.people["V1"]).exists()
+
+
+def test_a_persons_shift_from_the_database_decides_when_they_are_on_duty(scene):
+    start = datetime(2024, 1, 1, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
+    day = TimeWindow.objects.create(name="白班", kind="recurring", purpose="shift", rrule="FREQ=DAILY",
+                                    starts_at=start, duration=timedelta(hours=12))  # fmt: skip
+    person = scene.people["E1"]
+    person.shift = day
+    person.save()
+    info = subjects_by_id({person.id, scene.people["C1"].id})
+    noon = datetime(2026, 11, 26, 4, 0, tzinfo=UTC).timestamp()  # 12:00 in Shanghai
+    night = datetime(2026, 11, 26, 14, 0, tzinfo=UTC).timestamp()  # 22:00
+    assert info[person.id].on_duty(noon)
+    assert not info[person.id].on_duty(night)
+    other = info[scene.people["C1"].id]
+    assert other.on_duty(noon)
+    assert other.on_duty(night)

@@ -67,6 +67,13 @@ MATRIX = {
     "ogc-tilesets": "signed",
     "ogc-tileset": "signed",
     "ogc-tile": "signed",
+    "zones": "supervisor",
+    "zone": "supervisor",
+    # The pages: sign-in is public; the others send a visitor to it and read only the public URLs above.
+    "home": "page",
+    "signin": "public",
+    "signout": "page",
+    "map": "page",
 }
 
 
@@ -205,6 +212,26 @@ def test_nothing_of_the_other_side_comes_back(client, world, role):
                 assert f'"{code}"'.encode() not in body, (role, path)
             checked += 1
     assert checked > 30
+
+
+def test_fence_edits_are_the_supervisors_alone(client, world):
+    """Enterprise and district users may read the zones in their scope, never write one (not even their own)."""
+    zone = world["A"]["zone"]  # the enterprise user's own
+    for role in ("enterprise", "district"):
+        headers = world["tokens"][role]
+        assert client.get(f"/api/zones/{zone.id}", **headers).status_code == 403
+        answer = client.patch(f"/api/zones/{zone.id}", data='{"name": "x"}', content_type="application/json", **headers)
+        assert answer.status_code == 403
+        assert client.delete(f"/api/zones/{zone.id}", **headers).status_code == 403
+    assert client.get(f"/api/zones/{zone.id}").status_code == 401
+    zone.refresh_from_db()
+    assert zone.active
+    assert zone.name != "x"
+
+
+def test_pages_send_anonymous_visitors_to_sign_in(client, world):
+    for path in ("/", "/map/"):
+        assert client.get(path)["Location"].startswith("/signin/"), path
 
 
 def test_anonymous_callers_get_401_from_every_signed_route(client, world):

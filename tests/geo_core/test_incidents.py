@@ -49,3 +49,25 @@ def test_incidents_come_in_rotation_and_do_what_they_say():
     assert m.p.anchors[0][0] == x0  # and the guardian came back to the work
     assert len(sent["sos"]) == 3
     assert sent["scan"] == [3000.0] * 3
+
+
+def test_the_man_down_reaches_the_work_area_and_lies_still_past_the_stationary_limit():
+    frame = LocalFrame(121.44, 30.785)
+    site = shapely.box(121.430, 30.780, 121.440, 30.787)
+    n = 30
+    m = PeopleModel(3, frame, [f"P{i}" for i in range(n)], [0] * n, np.full(n, 121.435), np.full(n, 30.783), [site])
+    area = shapely.box(100, 100, 130, 130)  # local metres
+    inc = Incidents(m, [], [(0, area)], [], np.arange(5, 15), print, print, lambda kind: [], every_s=10_000.0,
+                    next_at=0.0)  # fmt: skip
+    inc.turn = KINDS.index("man_down")
+    still = np.zeros(n)
+    longest_in_area = 0.0
+    for t in range(1200):
+        x0, y0 = m.p.x.copy(), m.p.y.copy()
+        m.step(1.0)
+        inc.step(float(t))
+        still = np.where(np.hypot(m.p.x - x0, m.p.y - y0) > 0.01, 0.0, still + 1.0)
+        inside = shapely.contains_xy(area, m.p.x, m.p.y)
+        longest_in_area = max(longest_in_area, float((still * inside).max()))
+    assert inc.happened == {"man_down": 1}
+    assert longest_in_area >= 300  # the stationary rule's limit

@@ -63,6 +63,58 @@ def test_a_gathering_forms_within_a_few_metres_for_over_a_minute_and_disperses()
     assert (m.p.pause[members] <= 0).all()  # everyone walks on
 
 
+def test_no_one_stands_still_five_minutes_in_a_normal_hour():
+    """Standing still 300 s is the man-down alarm's: the pauses and the gatherings (their wait included) of a normal
+    day stay under it."""
+    m, _, _ = model(seed=11)
+    still = np.zeros(len(m.p.ids))
+    longest = 0.0
+    for _ in range(3600):
+        x0, y0 = m.p.x.copy(), m.p.y.copy()
+        m.step(1.0)
+        moved = np.hypot(m.p.x - x0, m.p.y - y0) > 0.01
+        still = np.where(moved, 0.0, still + 1.0)
+        longest = max(longest, still.max())
+    assert longest < 300
+
+
+def shift_model(on_until: float, off_until: float):
+    """Half the staff on a shift that ends at `on_until`, half on one that begins at `off_until`."""
+    frame = LocalFrame(121.44, 30.785)
+    site = shapely.box(121.43, 30.78, 121.44, 30.787)
+    n = 40
+    lon, lat = np.full(n, 121.435), np.full(n, 30.783)
+    shift = np.arange(n) % 2
+    shifts = [lambda t: t < on_until, lambda t: t >= off_until]
+    m = PeopleModel(5, frame, [f"P{i}" for i in range(n)], [0] * n, lon, lat, [site], shift, shifts, now=0.0)
+    return m, frame, site
+
+
+def test_a_shift_goes_home_through_the_gate_and_the_next_comes_in():
+    m, frame, site = shift_model(on_until=600.0, off_until=1800.0)
+    day, night = np.arange(40) % 2 == 0, np.arange(40) % 2 == 1
+    assert m.present[day].all()
+    assert not m.present[night].any()
+    m.p.anchors[0] = (float(m.p.x[0]), float(m.p.y[0]), 3.0)  # one of the day shift is on a permit's post
+    for t in range(3600):
+        m.step(1.0)
+        if t % 10 == 0:
+            m.shifts_at(float(t))
+        if t == 590:
+            assert m.present[day].all()  # no one leaves before the shift ends
+    lon, lat = frame.to_deg(m.p.x, m.p.y)
+    outside = ~shapely.contains_xy(site, np.asarray(lon), np.asarray(lat))
+    assert m.present[0]
+    assert not outside[0]
+    assert not m.present[day][1:].any()  # the rest of the day shift went home within a quarter of an hour...
+    assert outside[day][1:].all()  # ...out through the gate, and is last seen outside
+    gone = m.p.x[day][1:], m.p.y[day][1:]
+    assert np.ptp(gone[0]) < 1
+    assert np.ptp(gone[1]) < 1
+    assert m.present[night].all()
+    assert not outside[night].any()
+
+
 def test_mobile_welders_move_kilometres_fixed_ones_stay():
     city = shapely.box(121.0, 30.7, 121.9, 31.8)
     lon, lat = np.full(200, 121.45), np.full(200, 31.2)

@@ -27,6 +27,7 @@ from geo_core.models import (
     Site,
     Subject,
     SubjectState,
+    TimeWindow,
     WorkPermit,
     Zone,
 )
@@ -220,6 +221,26 @@ def test_personnel_upsert_masks_id_numbers_and_reports_bad_types(client, cred):
     post(client, cred, "personnel", [{"ID": "P1", "PERSON_NAME": "李四", "PERSON_TYPE": "01", "DELETED": 1}])
     p.refresh_from_db()
     assert not p.active
+
+
+def test_personnel_name_their_shift_and_an_unknown_shift_is_refused(client, cred):
+    start = datetime(2024, 1, 1, 0, tzinfo=UTC)
+    day = TimeWindow.objects.create(name="白班 08:00-20:00", kind="recurring", purpose="shift", rrule="FREQ=DAILY",
+                                    starts_at=start, duration=timedelta(hours=12))  # fmt: skip
+    records = [
+        {"ID": "P1", "PERSON_NAME": "李四", "PERSON_TYPE": "01", "SHIFT": "白班 08:00-20:00"},
+        {"ID": "P2", "PERSON_NAME": "王五", "PERSON_TYPE": "01", "SHIFT": "中班"},
+    ]
+    answer = post(client, cred, "personnel", records).json()
+    assert answer["accepted"] == 1
+    [bad] = answer["rejected"]
+    assert (bad["index"], bad["field"]) == (1, "SHIFT")
+    assert "白班 08:00-20:00" in bad["reason"]  # the known shifts are named
+    assert Subject.objects.get(external_id="P1").shift == day
+    post(client, cred, "personnel", [{"ID": "P1", "PERSON_NAME": "李四", "PERSON_TYPE": "01"}])
+    assert Subject.objects.get(external_id="P1").shift == day  # absent: kept
+    post(client, cred, "personnel", [{"ID": "P1", "PERSON_NAME": "李四", "PERSON_TYPE": "01", "SHIFT": ""}])
+    assert Subject.objects.get(external_id="P1").shift is None  # empty: cleared
 
 
 @pytest.mark.parametrize(

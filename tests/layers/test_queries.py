@@ -121,6 +121,11 @@ def test_track_with_stops_and_trips(client, people):
     assert len(r["trips"]) == 1
     assert 480 - 2 * 20 <= r["trips"][0]["metres"] <= 480
     assert len(r["line"]["coordinates"]) < 10  # a straight walk simplifies to a few points
+    # Each kept vertex carries its fix's time (here a straight walk: the first and the last fix).
+    assert len(r["times"]) == len(r["line"]["coordinates"])
+    assert r["times"][0] == t0
+    assert r["times"][-1] == t0 + 2 * (n - 1)
+    assert r["times"] == sorted(r["times"])
 
 
 def test_trails_layer_holds_the_last_minutes_of_each_person_in_scope(client, people, make_enterprise):

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ from geo_core.demo.scene import PARK_CENTRE
 from geo_core.ingest.signing import ReportClient
 from geo_core.models import DailyFiling, Region, Site, SubjectState, WorkPermit, Zone
 from geo_core.partitions import PARK_TZ
+from geo_core.timewindows import window_contains
 
 log = logging.getLogger("geo_core.simulate")
 
@@ -41,6 +43,10 @@ WORKER_POST_M = 8.0
 
 def _geom(g) -> shapely.Geometry:
     return shapely.from_wkb(bytes(g.wkb))
+
+
+def _on_duty(window, t: float) -> bool:
+    return window_contains(window, datetime.fromtimestamp(t, UTC))
 
 
 class Command(BaseCommand):
@@ -81,7 +87,7 @@ class Simulation:
             SubjectState.objects.filter(
                 subject__kind="person", subject__provisional=False, subject__enterprise__park=park
             )
-            .select_related("subject__enterprise")
+            .select_related("subject__enterprise", "subject__shift")
             .order_by("subject_id")
         )
         companies = sorted({s.subject.enterprise.company_code for s in people})
@@ -107,6 +113,8 @@ class Simulation:
             np.array([s.geom.x for s in people]),
             np.array([s.geom.y for s in people]),
             areas,
+            *self._shifts([s.subject.shift for s in people]),
+            now=time.time(),
         )
         self._posts(park, [s.subject_id for s in people])
         self.tag_due = self.rng.uniform(0, o["tag_interval"], len(people))
@@ -155,6 +163,14 @@ class Simulation:
             "permit_updates": 0,
             "publish_errors": 0,
         }
+
+    @staticmethod
+    def _shifts(windows: list) -> tuple[np.ndarray, list[Callable[[float], bool]]]:
+        """Each person's shift (index, -1 for none) and each shift as a callable over epoch seconds."""
+        distinct = sorted({w.id: w for w in windows if w is not None}.values(), key=lambda w: w.id)
+        index = {w.id: k for k, w in enumerate(distinct)}
+        shift = np.array([index[w.id] if w is not None else -1 for w in windows], dtype=int)
+        return shift, [partial(_on_duty, w) for w in distinct]
 
     def _incidents(self, companies: list[str], person_types: list[str], o: dict) -> Incidents:
         """The scripted incidents of the demo day (geo_core.demo.incidents), on the zones of the park."""
@@ -295,6 +311,7 @@ class Simulation:
         if due.size == 0:
             return
         self.tag_due[due] += self.o["tag_interval"]
+        due = due[self.people.present[due]]  # off duty, tags are silent
         lon, lat, sigma = self.people.observe(due)
         stamp = now.isoformat()
         by_company: dict[str, list[dict]] = {}
@@ -411,6 +428,8 @@ class Simulation:
                 break
             now = datetime.now(UTC).replace(microsecond=0)
             self.people.step(1.0)
+            if int(t) % 10 == 0:
+                self.people.shifts_at(now.timestamp())
             self.incidents.step(t)
             self._tags(t, now)
             self._welders(t, int(now.timestamp() * 1000))

@@ -1,0 +1,279 @@
+"""The 2D map page in a real browser: sign-in per role, the scene on the map within the user's scope, the alarm list
+live, search and nearby equal to the API's answers."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from alarms.models import Alarm
+from alarms.store import publish
+
+# The database is set up for these tests; what the server must see is committed by the fixtures, or by a thread of
+# its own (a test's own connection sits in a transaction that is rolled back).
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def committed(fn):
+    """Run fn on a connection of its own (autocommit), so the server sees what it wrote; its return value."""
+    out = []
+
+    def run():
+        from django.db import connection
+
+        try:
+            out.append(fn())
+        finally:
+            connection.close()
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    return out[0]
+
+
+def api(base: str, path: str, token: str) -> dict:
+    req = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def test_sign_in_sends_each_role_to_its_page_and_a_wrong_password_is_told(open_page, web_scene):
+    p = open_page()
+    p.page.goto(p.base + "/map/")
+    assert "/signin/" in p.page.url  # not signed in: to the sign-in page, coming back after
+    p.page.fill("input[name=username]", "web-sup")
+    p.page.fill("input[name=password]", "wrong-Password-1")
+    p.page.click("button[type=submit]")
+    assert "用户名或密码错误" in p.page.inner_text("body")
+    p.page.click("a.lang")
+    assert p.page.inner_text("button[type=submit]") == "Sign in"  # English on request
+    p.sign_in("web-officer")
+    p.page.wait_for_url("**/map/**")
+    assert "Sign out" in p.page.inner_text("header")  # the language choice stays with the session
+
+
+def test_the_map_shows_the_scene_and_an_enterprise_sees_only_its_own(open_page, web_scene):
+    sup = open_page("web-sup")
+    sup.js("([lon, lat]) => window.map.jumpTo({center: [lon, lat], zoom: 17})", list(web_scene["centre_a"]))
+    sup.map_idle()
+    assert "A罐区禁区" in sup.rendered("zones", "name")
+    assert "WEBA-01-0001" in sup.rendered("permits", "ticket_no")
+    people = sup.rendered("live-people", "code")
+    assert {"WEBA-P0", "WEBA-P1", "WEBA-P2"} <= people
+    assert "WEB-W1" in sup.rendered("live-welders", "code")
+
+    ent = open_page("web-ent-a")
+    # The view holds both enterprises' sites (they are in two districts some way apart): fit them both.
+    (ax, ay), (bx, by) = web_scene["centre_a"], web_scene["centre_b"]
+    ent.js(
+        "(b) => window.map.fitBounds(b, {animate: false, padding: 40})",
+        [[min(ax, bx) - 0.004, min(ay, by) - 0.004], [max(ax, bx) + 0.004, max(ay, by) + 0.004]],
+    )
+    ent.map_idle()
+    ent.js("() => window.map.zoomTo(window.map.getZoom(), {animate: false})")
+    codes = ent.js("() => [...window.live.props.values()].map(p => p.code)")
+    assert set(codes) == {"WEBA-P0", "WEBA-P1", "WEBA-P2", "WEB-W1"}  # the live stream: its own only
+    names = ent.rendered("zones", "name") | ent.rendered("permits", "ticket_no") | ent.rendered("enterprises", "name")
+    assert names >= {"A罐区禁区", "WEBA-01-0001"}
+    assert not names & {"B罐区禁区", "WEBB-01-0001", "网页B化工"}, names  # nothing of enterprise B on the map
+    assert "网页B化工" not in ent.page.inner_text("body")
+
+
+def test_a_new_alarm_appears_within_5_s_and_is_acknowledged_from_the_page(open_page, web_scene):
+    p = open_page("web-officer")  # the district officer of Jinshan, where enterprise A's site is
+    p.js("([lon, lat]) => window.map.jumpTo({center: [lon, lat], zoom: 17})", list(web_scene["centre_a"]))
+    p.map_idle()
+    p.until("() => window.alarms && window.alarms.es && window.alarms.es.readyState === 1")
+    person = web_scene["people"]["WEBA-P2"]
+    lon, lat = web_scene["centre_a"]
+
+    def raise_alarm():
+        a = Alarm.objects.create(key=f"web:{person.id}", type="out_of_bounds", category="person", code="1",
+                                 severity="alarm", subject=person, enterprise=web_scene["a"], company_code="WEBA",
+                                 location=Point(lon - 0.001, lat, srid=4490), raised_at=datetime.now(UTC),
+                                 zone=web_scene["zones"]["a"], evidence={"fence": "A罐区禁区"})  # fmt: skip
+        publish(a, "raised")
+        return a
+
+    alarm = committed(raise_alarm)
+    row = f"[data-alarm='{alarm.id}']"
+    p.page.wait_for_selector(row, timeout=5000)
+    assert "WEBA-P2" in p.page.inner_text(row)
+    # The subject's symbol on the map is in its alarm state.
+    p.until("(id) => window.live.props.get(id)?.alarm === 'alarm'", arg=person.id)
+    p.page.click(row)
+    p.page.wait_for_selector("#details [data-action=acknowledge]")
+    assert "A罐区禁区" in p.page.inner_text("#details")  # the evidence
+    p.page.fill("#details textarea", "已通知企业")
+    p.page.click("#details [data-action=acknowledge]")
+    p.page.wait_for_selector("#details .note:text('已提交')")
+    answer = api(p.base, f"/api/alarms/{alarm.id}", web_scene["token"])
+    assert answer["status"] == "acknowledged"
+    assert answer["actions"][-1]["comment"] == "已通知企业"
+    assert answer["actions"][-1]["by"] == "web-officer"
+
+
+@pytest.mark.parametrize("query", ["WEBA-P1", "WEBCHIP1"])
+def test_search_lists_what_the_api_finds_and_flies_to_it(open_page, web_scene, query):
+    p = open_page("web-sup")
+    p.map_idle()
+    p.page.fill("#search-input", query)
+    p.page.wait_for_selector("#search-results button")
+    shown = p.js("() => [...document.querySelectorAll('#search-results button')].map(b => Number(b.dataset.id))")
+    expected = [r["id"] for r in api(p.base, f"/api/search?q={query}&limit=12", web_scene["token"])["results"]]
+    assert shown == expected
+    p.page.click("#search-results button")
+    p.page.wait_for_selector("#details:not([hidden]) h2")
+    target = api(p.base, f"/api/search?q={query}&limit=1", web_scene["token"])["results"][0]["location"]["coordinates"]
+    near = "(t) => { const c = window.map.getCenter(); return Math.hypot(c.lng - t[0], c.lat - t[1]) < 1e-5; }"
+    p.until(near, arg=target)  # the map flew to it
+
+
+def test_nearby_by_pressing_the_map_lists_the_apis_nearest(open_page, web_scene):
+    p = open_page("web-sup")
+    lon, lat = web_scene["centre_a"]
+    p.js("([lon, lat]) => window.map.jumpTo({center: [lon, lat], zoom: 16})", [lon, lat])
+    p.map_idle()
+    x, y = p.js("([lon, lat]) => { const pt = window.map.project([lon, lat]); return [pt.x, pt.y]; }", [lon, lat])
+    box = p.page.locator("#map").bounding_box()
+    p.page.mouse.click(box["x"] + x, box["y"] + y, button="right")
+    p.page.wait_for_selector("#tab-query [data-layer=people] li")
+    clicked = p.js("() => window.map.unproject([0, 0]) && null")
+    assert clicked is None
+    shown = p.js(
+        "() => [...document.querySelectorAll('#tab-query [data-layer=people] button')].map(b => Number(b.dataset.id))"
+    )
+    marker = p.js("() => document.querySelector('.maplibregl-marker') !== null")
+    assert marker
+    # The page asked for the point under the cursor: the API's answer for that point is the same list.
+    at = p.js("([x, y]) => window.map.unproject([x, y]).toArray()", [x, y])
+    expected = api(p.base, f"/api/nearby/people?lon={at[0]:.7f}&lat={at[1]:.7f}&radius=2000&k=10", web_scene["token"])
+    assert shown == [r["id"] for r in expected["results"]]
+    assert {"WEBA-P0", "WEBA-P1", "WEBA-P2"} <= set(r["properties"]["external_id"] for r in expected["results"])
+
+
+def test_a_drawn_rectangle_lists_what_the_api_finds_inside(open_page, web_scene):
+    p = open_page("web-sup")
+    lon, lat = web_scene["centre_a"]
+    p.js("([lon, lat]) => window.map.jumpTo({center: [lon, lat], zoom: 16})", [lon, lat])
+    p.map_idle()
+    p.page.click("[data-tab=query]")
+    p.page.click("[data-draw=rectangle]")
+    box = p.page.locator("#map").bounding_box()
+    corners = p.js("([lon, lat]) => [window.map.project([lon - 0.0025, lat - 0.0015]), "
+                   "window.map.project([lon + 0.0025, lat + 0.0015])].map(q => [q.x, q.y])", [lon, lat])  # fmt: skip
+    for x, y in corners:
+        p.page.mouse.click(box["x"] + x, box["y"] + y)
+        p.page.wait_for_timeout(200)
+    p.page.wait_for_selector(".area-results [data-layer=people]")
+    geometry = p.js("() => window.area.last.geometry")
+    wkt = "POLYGON((" + ",".join(f"{x} {y}" for x, y in geometry["coordinates"][0]) + "))"
+    params = {"filter": f"S_INTERSECTS(geometry,{wkt})", "filter-lang": "cql2-text", "limit": 1000}
+    query = urllib.parse.urlencode(params)
+    listed = "(l) => [...document.querySelectorAll(`.area-results [data-layer=${l}] li`)].map(x => +x.dataset.id)"
+    counted = "(l) => document.querySelector(`.area-results [data-layer=${l}]`).dataset.count"
+    answers = {}
+    for layer in ("people", "welders", "permits", "zones"):
+        answers[layer] = api(p.base, f"/ogc/collections/{layer}/items?{query}", web_scene["token"])
+        assert p.js(listed, layer) == [f["id"] for f in answers[layer]["features"]], layer
+        assert p.js(counted, layer) == str(answers[layer]["numberMatched"]), layer
+    assert {"WEBA-P0", "WEBA-P1", "WEBA-P2"} <= {f["properties"]["external_id"] for f in answers["people"]["features"]}
+    assert "WEBA-01-0001" in {f["properties"]["ticket_no"] for f in answers["permits"]["features"]}
+
+
+def test_a_fence_drawn_on_the_page_is_in_postgis_and_in_the_next_tile(open_page, web_scene):
+    import mapbox_vector_tile
+    import morecantile
+
+    p = open_page("web-sup")
+    lon, lat = web_scene["centre_a"]
+    p.js("([lon, lat]) => window.map.jumpTo({center: [lon, lat], zoom: 17})", [lon, lat])
+    p.map_idle()
+    p.page.click("[data-tab=layers]")
+    p.page.fill(".fence-form [name=name]", "网页新画禁区")
+    p.page.select_option(".fence-form [name=kind]", "forbidden")
+    p.page.fill(".fence-form [name=company_code]", "WEBA")
+    p.page.fill(".fence-form [name=capacity_max]", "4")
+    p.page.click("[data-fence=draw]")
+    box = p.page.locator("#map").bounding_box()
+    ring = [(lon + 0.0004, lat - 0.0003), (lon + 0.0009, lat - 0.0003), (lon + 0.0009, lat + 0.0001)]
+    points = p.js("(ring) => ring.map(([x, y]) => { const q = window.map.project([x, y]); return [q.x, q.y]; })", ring)
+    for x, y in [*points, points[0]]:  # clicking the first point again closes the ring
+        p.page.mouse.click(box["x"] + x, box["y"] + y)
+        p.page.wait_for_timeout(250)
+    p.page.wait_for_selector(".fence-form .note:text('范围已绘制')")
+    p.page.click("[data-fence=save]")
+    p.page.wait_for_selector(".fence-form .note:text('已保存')")
+    zone_id = int(p.page.inner_text(".fence-form .note").split("#")[1])
+    stored = api(p.base, f"/api/zones/{zone_id}", web_scene["token"])
+    assert stored["name"] == "网页新画禁区"
+    assert stored["company_code"] == "WEBA"
+    assert stored["capacity_max"] == 4
+    vertices = stored["geometry"]["coordinates"][0][0]
+    for x, y in ring:  # where it was drawn (a pixel at zoom 17 is about a metre)
+        assert min(abs(x - vx) + abs(y - vy) for vx, vy in vertices) < 3e-5, (x, y, vertices)
+    t = morecantile.tms.get("WebMercatorQuad").tile(lon + 0.0006, lat - 0.0001, 16)
+    req = urllib.request.Request(f"{p.base}/tiles/zones/{t.z}/{t.x}/{t.y}.pbf",
+                                 headers={"Authorization": f"Bearer {web_scene['token']}"})  # fmt: skip
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        tile = mapbox_vector_tile.decode(resp.read())
+    assert "网页新画禁区" in {f["properties"]["name"] for f in tile["zones"]["features"]}
+    # And the page drew it once the tiles were asked again.
+    p.until(
+        "() => window.map.queryRenderedFeatures({layers: ['zones']}).some(f => f.properties.name === '网页新画禁区')"
+    )
+
+
+def test_playback_moves_the_marker_along_the_track(open_page, web_scene):
+    import numpy as np
+
+    from geo_core.ingest.writer import FixBatch, write_fixes
+
+    person = web_scene["people"]["WEBA-P1"]
+    lon, lat = web_scene["centre_a"]
+    t0 = datetime.now(UTC).timestamp() - 1800
+    n = 61  # ten minutes walking east at 1 m/s, a fix every 10 s, then standing
+    lons = lon + np.minimum(np.arange(n), 60) * 10 / 95_500  # ~95.5 km per degree of longitude here
+    times = [datetime.fromtimestamp(t0 + 10 * k, UTC) for k in range(n)]
+
+    def write():
+        lats = np.full(n, lat)
+        write_fixes(FixBatch(subject_id=np.full(n, person.id), time=times, lon=lons, lat=lats, source="simulator",
+                             raw_x=lons, raw_y=lats, raw_crs=["cgcs2000"] * n))  # fmt: skip
+
+    committed(write)
+    p = open_page("web-sup")
+    p.map_idle()
+    p.page.click("[data-tab=query]")
+    p.page.fill(".playback-form [name=code]", "WEBA-P1")
+    p.page.fill(
+        ".playback-form [name=from]", (times[0] - timedelta(minutes=1)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+    )
+    p.page.fill(
+        ".playback-form [name=to]", (times[-1] + timedelta(minutes=1)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+    )
+    p.page.click("[data-play=load]")
+    p.until("() => window.playback.track !== null")
+    marker = "() => window.playback.marker.getLngLat().toArray()"
+    start = p.js(marker)
+    assert abs(start[0] - lons[0]) < 1e-6
+    p.page.select_option(".playback-controls [name=speed]", "20")
+    p.page.click("[data-play=toggle]")
+    p.page.wait_for_timeout(1500)  # 30 s of the track at 20x
+    p.page.click("[data-play=toggle]")
+    moved = p.js(marker)
+    assert lons[1] < moved[0] < lons[10]  # on its way east, not yet far
+    assert abs(moved[1] - lat) < 1e-6  # along the line
+    p.page.locator(".playback-controls [name=scrub]").fill("500")  # half-way through the ten minutes
+    half = p.js(marker)
+    assert abs(half[0] - lons[30]) < 2e-5  # within 2 m of where the fixes were then
+    assert "0" in p.page.inner_text(".playback-controls .clock")

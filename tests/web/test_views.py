@@ -1,0 +1,69 @@
+"""The pages' server side, without a browser: who gets which page, where sign-in may send one back to, what the map
+page carries (hashed local files only, no inline script, the CSP)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from geo_core.access import create_user
+from web.assets import asset_url
+
+PASSWORD = "Views-test-2026"
+
+
+@pytest.fixture
+def supervisor(db):
+    return create_user("views-sup", PASSWORD, "supervisor")
+
+
+def test_pages_need_a_signed_in_user_and_send_each_role_to_its_page(client, supervisor):
+    assert client.get("/map/")["Location"] == "/signin/?next=/map/"
+    assert client.get("/")["Location"] == "/signin/?next=/"
+    client.force_login(supervisor)
+    assert client.get("/")["Location"] == "/map/"
+    reader = create_user("views-reader", PASSWORD, "reader")
+    client.force_login(reader)
+    assert client.get("/")["Location"] == "/ogc/"
+
+
+def test_sign_in_goes_back_only_to_this_server(client, supervisor):
+    for target, expected in (("/map/", "/map/"), ("https://evil.example/x", "/"), ("//evil.example", "/")):
+        client.logout()
+        answer = client.post("/signin/", {"username": "views-sup", "password": PASSWORD, "next": target})
+        assert answer.status_code == 302
+        assert answer["Location"] == expected
+
+
+def test_a_wrong_password_and_a_user_without_a_role_are_told_so(client, supervisor):
+    answer = client.post("/signin/", {"username": "views-sup", "password": "nope-Nope-1"})
+    assert answer.status_code == 401
+    assert "用户名或密码错误" in answer.content.decode()
+    get_user_model().objects.create_user("views-norole", password=PASSWORD)
+    answer = client.post("/signin/?lang=en", {"username": "views-norole", "password": PASSWORD})
+    assert answer.status_code == 403
+    assert "no role yet" in answer.content.decode()
+    assert client.get("/map/")["Location"].startswith("/signin/")  # not signed in by the attempt
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"username": "x" * 5000, "password": "y" * 5000}, {"username": "\x00", "next": "\n"}]
+)
+def test_odd_sign_in_bodies_are_answered_not_crashed(client, db, body):
+    assert client.post("/signin/", body).status_code in (401, 403)
+
+
+def test_the_map_page_loads_only_hashed_local_files_and_no_inline_script(client, supervisor):
+    client.force_login(supervisor)
+    answer = client.get("/map/")
+    html = answer.content.decode()
+    assert "default-src 'self'" in answer["Content-Security-Policy"]
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert asset_url("map.js") in sources
+    assert asset_url("map.css") in sources
+    assert all(s.startswith("/") and not s.startswith("//") for s in sources), sources
+    assert all(re.search(r"-[0-9A-Z]{8}\.(js|css)$", s) for s in sources if s.startswith("/static/")), sources
+    scripts = re.findall(r"<script([^>]*)>", html)
+    assert all('type="application/json"' in s or "src=" in s for s in scripts), scripts  # data, or a file

@@ -1,0 +1,117 @@
+// Details of what was clicked: people, machines, cameras, enterprises, sites, zones, permits and alarms, read from the
+// OGC items and the alarm API (so always within the user's scope), in a side card.
+
+import { getJSON } from './api.js';
+import { t } from './i18n.js';
+import { el, shanghaiTime } from './format.js';
+
+const COLLECTION = { 'live-people': 'people', 'live-welders': 'welders', 'live-cameras': 'cameras' };
+const PERSON_TYPE = { '01': 'p_internal', '02': 'p_contractor', '03': 'p_visitor' };
+
+function rows(pairs) {
+  return el('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .flatMap(([k, v]) => [el('dt', {}, t(k)), el('dd', {}, v instanceof Node ? v : String(v))]));
+}
+
+const yes = (v) => (v === true ? t('yes') : v === false ? t('no') : '');
+
+export class Details {
+  constructor(card, { onClose } = {}) {
+    this.card = card;
+    this.onClose = onClose;
+  }
+
+  show(title, ...body) {
+    this.card.replaceChildren(
+      el('header', {}, el('h2', {}, title), el('button', { class: 'icon-button close', type: 'button', 'aria-label': t('closeDetails'), onclick: () => this.hide() }, '×')),
+      ...body);
+    this.card.hidden = false;
+  }
+
+  hide() {
+    this.card.hidden = true;
+    this.card.replaceChildren();
+    this.onClose?.();
+  }
+
+  async subject(sourceId, id) {
+    const f = await getJSON(`/ogc/collections/${COLLECTION[sourceId]}/items/${id}`);
+    const p = f.properties;
+    const facts = [['code', p.external_id], ['enterprise', p.company_code], ['lastHeard', shanghaiTime(p.time)], ['onlineState', yes(p.online)],
+      ['accuracy', p.accuracy_m != null ? `${p.accuracy_m} ${t('metres')}` : ''], ['floor', p.floor]];
+    if (p.kind === 'person') facts.splice(1, 0, ['personType', t(PERSON_TYPE[p.person_type] || 'none')]);
+    if (p.kind === 'welder') facts.push(['chip', p.chip_id], ['qr', p.qr_code], ['power', p.power === 'on' ? t('w_on') : t('w_off')], ['mobility', p.mobility]);
+    this.show(p.name || p.external_id, rows(facts));
+    return f;
+  }
+
+  async permit(id) {
+    const f = await getJSON(`/ogc/collections/permits/items/${id}`);
+    const p = f.properties;
+    const video = p.video_url ? el('a', { href: p.video_url, target: '_blank', rel: 'noopener' }, t('openVideo')) : t('none');
+    this.show(p.ticket_no, rows([
+      ['ticketType', p.ticket_label], ['status', p.status_label], ['enterprise', p.company_code], ['content', p.content],
+      ['workers', p.workers], ['guardian', p.guardian], ['approver', p.approver],
+      ['validity', `${shanghaiTime(p.planned_start)} — ${shanghaiTime(p.planned_end)}`],
+      ['gasTests', p.gas_tests], ['video', video]]));
+    return f;
+  }
+
+  async zone(id) {
+    const f = await getJSON(`/ogc/collections/zones/items/${id}`);
+    const p = f.properties;
+    const capacity = [p.capacity_min, p.capacity_max].some((v) => v != null) ? `${p.capacity_min ?? 0} – ${p.capacity_max ?? '∞'}` : '';
+    const inside = el('ul', { class: 'inside' }, el('li', {}, '…'));
+    this.show(p.name, rows([['kind', t(`k_${p.kind}`) === `k_${p.kind}` ? p.kind : t(`k_${p.kind}`)], ['enterprise', p.company_code || p.authority],
+      ['capacity', capacity], ['floor', p.floor]]), el('h3', {}, t('insideNow')), inside);
+    const wkt = toWkt(f.geometry);
+    const people = await getJSON('/ogc/collections/people/items', { filter: `S_INTERSECTS(geometry,${wkt})`, 'filter-lang': 'cql2-text', limit: 200 }).catch(() => null);
+    inside.replaceChildren(...(people?.features || []).map((x) => el('li', {}, `${x.properties.name} (${x.properties.external_id})`)));
+    if (!inside.children.length) inside.append(el('li', {}, t('none')));
+    return f;
+  }
+
+  async enterprise(id) {
+    const f = await getJSON(`/ogc/collections/enterprises/items/${id}`);
+    const p = f.properties;
+    this.show(p.name, rows([['code', p.company_code], ['sites', p.sites]]));
+    return f;
+  }
+
+  async site(id) {
+    const f = await getJSON(`/ogc/collections/sites/items/${id}`);
+    const p = f.properties;
+    this.show(`${p.enterprise_name} ${p.name}`, rows([['enterprise', p.company_code], ['address', p.address]]));
+    return f;
+  }
+
+  /** An alarm with its evidence and what was done; `actions` are the buttons the user may press. */
+  async alarm(id, { actions = [], onAct }) {
+    const a = await getJSON(`/api/alarms/${id}`);
+    const evidence = el('dl', { class: 'facts evidence' }, Object.entries(a.evidence || {}).flatMap(([k, v]) => [
+      el('dt', {}, k), el('dd', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))]));
+    const comment = el('textarea', { class: 'comment', placeholder: t('comment'), rows: 2 });
+    const note = el('p', { class: 'note', role: 'status' });
+    const buttons = actions.map((action) => el('button', { type: 'button', class: `action act-${action}`, 'data-action': action,
+      onclick: async () => { note.textContent = await onAct(a, action, comment.value); } }, t(action)));
+    const history = el('ol', { class: 'history' }, (a.actions || []).map((x) => el('li', {}, `${shanghaiTime(x.at)} ${x.by} ${t(x.action)} ${x.comment || ''}`)));
+    this.show(a.label, rows([
+      ['status', `${t(`s_${a.status}`)}${a.ended_at ? ` · ${t('ended')}` : ''}`], ['subject', a.subject], ['zone', a.zone?.name],
+      ['permit', a.permit?.ticket_no], ['enterprise', a.company_code], ['raisedAt', shanghaiTime(a.raised_at)], ['endedAt', shanghaiTime(a.ended_at)]]),
+    el('h3', {}, t('evidence')), evidence,
+    buttons.length ? el('div', { class: 'actions' }, comment, el('div', { class: 'buttons' }, buttons), note) : null,
+    history.children.length ? el('h3', {}, t('actions')) : null, history.children.length ? history : null);
+    return a;
+  }
+}
+
+function ring(coords) {
+  return `(${coords.map((c) => `${c[0]} ${c[1]}`).join(',')})`;
+}
+
+/** GeoJSON polygons as WKT for a CQL2 spatial filter. */
+export function toWkt(g) {
+  if (g.type === 'Polygon') return `POLYGON(${g.coordinates.map(ring).join(',')})`;
+  if (g.type === 'MultiPolygon') return `MULTIPOLYGON(${g.coordinates.map((p) => `(${p.map(ring).join(',')})`).join(',')})`;
+  throw new Error(`no WKT for ${g.type}`);
+}

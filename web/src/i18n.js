@@ -1,0 +1,91 @@
+// The words of the pages, Chinese by default; English when the user switches (kept in a cookie the server reads too).
+
+const WORDS = {
+  zh: {
+    search: '搜索 姓名 / 编号 / 芯片 / 二维码 / 企业代码', noResults: '无结果', signout: '退出', online: '在线', offline: '离线',
+    reconnecting: '重连中', tabAlarms: '告警', tabLayers: '图层', tabQuery: '查询', layers: '图层', legend: '图例',
+    g_districts: '区县', g_enterprises: '企业', g_sites: '厂区', g_zones: '电子围栏', g_permits: '作业票', g_people: '人员',
+    g_welders: '焊机', g_cameras: '执法记录仪', g_trails: '轨迹', g_alarms: '告警', g_heat_welding: '焊接热力图',
+    g_heat_alarms: '告警热力图', g_counts: '区县统计', basemap: '底图',
+    k_forbidden: '禁区', k_key_place: '重点场所', k_work_area: '作业区', k_post: '岗位', k_other: '其他围栏',
+    p_internal: '内部人员', p_contractor: '承包商', p_visitor: '访客', w_on: '通电', w_off: '断电',
+    allTypes: '全部类型', allSeverities: '全部级别', allStatuses: '未关闭', allDistricts: '全部区县', openAlarms: '未结束告警',
+    s_raised: '已报警', s_acknowledged: '已确认', s_dispatched: '已派单', s_resolved: '已处置', s_closed: '已关闭',
+    sev_info: '提示', sev_warning: '预警', sev_alarm: '报警', sev_critical: '紧急', sev_yellow: '黄色', sev_orange: '橙色', sev_red: '红色',
+    acknowledge: '确认', dispatch: '派单', resolve: '处置', close: '关闭', confirm: '企业确认', comment: '处置说明',
+    queued: '离线，已排队，联网后提交', sent: '已提交', failed: '提交失败', ended: '已结束', ongoing: '持续中',
+    evidence: '证据', actions: '处置记录', flyTo: '定位', details: '详情', closeDetails: '关闭',
+    name: '姓名', code: '编号', kind: '类型', enterprise: '企业', time: '时间', lastHeard: '最后上报', floor: '楼层',
+    power: '电源', onlineState: '在线状态', yes: '是', no: '否', chip: '芯片号', qr: '二维码', mobility: '类别',
+    accuracy: '定位精度', personType: '人员类型', capacity: '容量', insideNow: '当前区域内人员', status: '状态',
+    ticketNo: '作业票号', ticketType: '作业类型', level: '级别', content: '作业内容', workers: '作业人员', guardian: '监护人',
+    approver: '审批人', gasTests: '气体检测', validity: '有效期', video: '现场视频', openVideo: '打开视频', sites: '厂区',
+    counts: '统计', address: '地址', industry: '行业', nearby: '附近', nearbyHint: '长按地图查询附近', distance: '距离',
+    area: '区域查询', polygon: '多边形', rectangle: '矩形', circle: '圆形', exportCsv: '导出 CSV', inside: '区域内',
+    subjectPerson: '人员', subjectWelder: '焊机', subjectCamera: '执法记录仪', severeAlarm: '严重告警', metres: '米',
+    raisedAt: '报警时间', endedAt: '结束时间', zone: '区域', permit: '作业票', subject: '对象', none: '无',
+    fences: '电子围栏编辑', authority: '管理单位', capacityMin: '最少人数', capacityMax: '最多人数', heightMin: '最低高度(米)',
+    heightMax: '最高高度(米)', windowMode: '生效方式', timeWindows: '时段(逗号分隔)', wm_always: '始终', wm_inside: '时段内',
+    wm_outside: '时段外', drawFence: '绘制范围', save: '保存', retire: '停用', drawHint: '在地图上点击绘制，双击或点回起点结束',
+    drawn: '范围已绘制', saved: '已保存', retired: '已停用', editing: '正在编辑', edit: '编辑围栏', k_muster_point: '集合点',
+    k_site_boundary: '厂区边界', k_temporary: '临时区域', playback: '轨迹回放', from: '开始', to: '结束', load: '加载',
+    follow: '跟随', noTrack: '该时段无轨迹', stops: '停留点', trips: '行程',
+  },
+  en: {
+    search: 'Search name / ID / chip / QR / company code', noResults: 'No results', signout: 'Sign out', online: 'Online',
+    offline: 'Offline', reconnecting: 'Reconnecting', tabAlarms: 'Alarms', tabLayers: 'Layers', tabQuery: 'Query',
+    layers: 'Layers', legend: 'Legend', g_districts: 'Districts', g_enterprises: 'Enterprises', g_sites: 'Sites',
+    g_zones: 'Fences', g_permits: 'Permits', g_people: 'People', g_welders: 'Welding machines', g_cameras: 'Body cameras',
+    g_trails: 'Trails', g_alarms: 'Alarms', g_heat_welding: 'Welding heat map', g_heat_alarms: 'Alarm heat map',
+    g_counts: 'District counts', basemap: 'Base map',
+    k_forbidden: 'Forbidden', k_key_place: 'Key place', k_work_area: 'Work area', k_post: 'Post', k_other: 'Other fence',
+    p_internal: 'Employee', p_contractor: 'Contractor', p_visitor: 'Visitor', w_on: 'Powered', w_off: 'Off',
+    allTypes: 'All types', allSeverities: 'All severities', allStatuses: 'Not closed', allDistricts: 'All districts',
+    openAlarms: 'Open alarms', s_raised: 'Raised', s_acknowledged: 'Acknowledged', s_dispatched: 'Dispatched',
+    s_resolved: 'Resolved', s_closed: 'Closed', sev_info: 'Info', sev_warning: 'Warning', sev_alarm: 'Alarm',
+    sev_critical: 'Critical', sev_yellow: 'Yellow', sev_orange: 'Orange', sev_red: 'Red', acknowledge: 'Acknowledge',
+    dispatch: 'Dispatch', resolve: 'Resolve', close: 'Close', confirm: 'Confirm', comment: 'Comment',
+    queued: 'Offline: queued, sent on reconnect', sent: 'Sent', failed: 'Failed', ended: 'Ended', ongoing: 'Ongoing',
+    evidence: 'Evidence', actions: 'Actions', flyTo: 'Show', details: 'Details', closeDetails: 'Close', name: 'Name',
+    code: 'ID', kind: 'Kind', enterprise: 'Enterprise', time: 'Time', lastHeard: 'Last heard', floor: 'Floor',
+    power: 'Power', onlineState: 'Online', yes: 'yes', no: 'no', chip: 'Chip', qr: 'QR code', mobility: 'Class',
+    accuracy: 'Accuracy', personType: 'Person type', capacity: 'Capacity', insideNow: 'Inside now', status: 'Status',
+    ticketNo: 'Permit no.', ticketType: 'Work type', level: 'Level', content: 'Work', workers: 'Workers',
+    guardian: 'Guardian', approver: 'Approver', gasTests: 'Gas tests', validity: 'Valid', video: 'On-site video',
+    openVideo: 'Open video', sites: 'Sites', counts: 'Counts', address: 'Address', industry: 'Industry',
+    nearby: 'Nearby', nearbyHint: 'Press and hold the map for what is nearby', distance: 'Distance',
+    area: 'Area query', polygon: 'Polygon', rectangle: 'Rectangle', circle: 'Circle', exportCsv: 'Export CSV',
+    inside: 'Inside', subjectPerson: 'People', subjectWelder: 'Welding machines', subjectCamera: 'Body cameras',
+    severeAlarm: 'Severe alarm', metres: 'm', raisedAt: 'Raised', endedAt: 'Ended', zone: 'Zone', permit: 'Permit',
+    subject: 'Subject', none: 'none', fences: 'Fence editor', authority: 'Authority', capacityMin: 'Min people',
+    capacityMax: 'Max people', heightMin: 'From height (m)', heightMax: 'To height (m)', windowMode: 'In force',
+    timeWindows: 'Time windows (comma separated)', wm_always: 'always', wm_inside: 'inside its windows',
+    wm_outside: 'outside its windows', drawFence: 'Draw shape', save: 'Save', retire: 'Retire',
+    drawHint: 'Click on the map to draw; double-click or close the ring to finish', drawn: 'Shape drawn', saved: 'Saved',
+    retired: 'Retired', editing: 'Editing', edit: 'Edit fence', k_muster_point: 'Muster point',
+    k_site_boundary: 'Site boundary', k_temporary: 'Temporary', playback: 'Track playback', from: 'From', to: 'To',
+    load: 'Load', follow: 'Follow', noTrack: 'No track in that time', stops: 'stops', trips: 'trips',
+  },
+};
+
+let current = 'zh';
+
+export function setLang(lang) {
+  current = WORDS[lang] ? lang : 'zh';
+  document.documentElement.lang = current === 'en' ? 'en' : 'zh-CN';
+}
+
+export function lang() {
+  return current;
+}
+
+export function t(key) {
+  return WORDS[current][key] ?? WORDS.zh[key] ?? key;
+}
+
+/** Switch the language: the cookie is read by the server for its own words; the page reloads in the new one. */
+export function switchLang() {
+  const next = current === 'zh' ? 'en' : 'zh';
+  document.cookie = `lang=${next}; path=/; max-age=31536000; samesite=lax`;
+  window.location.reload();
+}

@@ -1,0 +1,117 @@
+"""The pages: sign-in (browser session, CSRF-protected), the landing that sends each role to its page, and the 2D map.
+
+The pages carry no data of their own: their scripts read the service's public URLs (style, tiles, live and alarm
+streams, OGC items, search) with the session cookie, so every answer is cut to the signed-in user's scope there."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, login, logout
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_http_methods
+
+from geo_core.access import Access, DeniedError, access_for
+from web.assets import asset_url
+from web.words import LANGS, words
+
+LANG_COOKIE = "lang"
+PAGE_OF_ROLE = {"supervisor": "/map/", "district": "/map/", "enterprise": "/map/", "reader": "/ogc/"}
+
+
+def language(request: HttpRequest) -> str:
+    asked = request.GET.get("lang") or request.COOKIES.get(LANG_COOKIE, "")
+    return asked if asked in LANGS else "zh"
+
+
+def _with_language(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    if request.GET.get("lang") in LANGS:
+        response.set_cookie(LANG_COOKIE, request.GET["lang"], max_age=365 * 86400, samesite="Lax")
+    return response
+
+
+def _access_or_none(user) -> Access | None:
+    """The user's role and scope, or None for one without a role (an administrator must give one first)."""
+    try:
+        return access_for(user)
+    except DeniedError:
+        return None
+
+
+def _access(request: HttpRequest) -> Access | None:
+    user = getattr(request, "user", None)
+    return _access_or_none(user) if user is not None and user.is_authenticated else None
+
+
+def _to_signin(request: HttpRequest) -> HttpResponseRedirect:
+    return HttpResponseRedirect(f"/signin/?next={request.path}")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    access = _access(request)
+    if access is None:
+        return _to_signin(request)
+    return HttpResponseRedirect(PAGE_OF_ROLE.get(access.role, "/map/"))
+
+
+@ensure_csrf_cookie
+@require_http_methods(["GET", "POST"])
+def signin(request: HttpRequest) -> HttpResponse:
+    lang = language(request)
+    w = words(lang)
+    nxt = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(nxt, {request.get_host()}, require_https=request.is_secure()):
+        nxt = "/"
+    error, status = "", 200
+    if request.method == "POST":
+        username = request.POST.get("username", "")[:150]
+        password = request.POST.get("password", "")[:1024]
+        try:
+            # A NUL cannot be in a stored name or password (PostgreSQL text refuses it): a wrong pair, not a query.
+            ok = "\x00" not in username + password
+            user = authenticate(request, username=username, password=password) if ok else None
+        except PermissionDenied:
+            user, error, status = None, w["locked"], 429
+        if user is not None:
+            if _access_or_none(user) is None:
+                error, status = w["no_role"], 403
+            else:
+                login(request, user)
+                return HttpResponseRedirect(nxt)
+        elif not error:
+            error, status = w["bad_credentials"], 401
+    page = render(request, "web/signin.html", {"w": w, "lang": lang, "next": nxt, "error": error,
+                                               "css": asset_url("signin.css")}, status=status)  # fmt: skip
+    return _with_language(request, page)
+
+
+@require_http_methods(["POST"])
+def signout(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return HttpResponseRedirect("/signin/")
+
+
+@ensure_csrf_cookie
+@require_http_methods(["GET"])
+def map_page(request: HttpRequest) -> HttpResponse:
+    access = _access(request)
+    if access is None:
+        return _to_signin(request)
+    lang = language(request)
+    user = access.user
+    profile = getattr(user, "profile", None)
+    me = {
+        "username": user.get_username(),
+        "role": access.role,
+        "can_act": access.can_act,
+        "can_edit_fences": access.role == "supervisor",
+        "enterprise": getattr(getattr(profile, "enterprise", None), "name", None),
+        "district": getattr(getattr(profile, "district", None), "name", None),
+        "lang": lang,
+        "worker": asset_url("maplibre-worker.js"),
+    }
+    page = render(request, "web/map.html", {"w": words(lang), "lang": lang, "me": me,
+                                            "js": asset_url("map.js"), "css": asset_url("map.css")})  # fmt: skip
+    return _with_language(request, page)
