@@ -28,6 +28,7 @@ urlpatterns = [
     path("tiles/stats", views.tile_stats, name="tile-stats"),
     path("tiles/heat/<slug:source>/<int:z>/<int:x>/<int:y>.png", views.heat_tile, name="heat-tile"),
     path("api/heat/<slug:source>.tif", views.heat_geotiff, name="heat-geotiff"),
+    path("api/offline/package.pmtiles", views.offline_package, name="offline-package"),
     path("tiles/<str:layers>.json", views.tilejson, name="tilejson"),
     path("tiles/<str:layers>/<int:z>/<int:x>/<int:y>.pbf", views.xyz_tile, name="tile"),
     path("ogc/", views.landing, name="ogc"),

@@ -577,3 +577,41 @@ def glyphs(request: HttpRequest, fontstack: str, start: str, end: str) -> HttpRe
     except LookupError as e:
         raise NotFoundError(str(e)) from None
     return HttpResponse(data, content_type="application/x-protobuf", headers={"Cache-Control": "public, max-age=86400"})
+
+
+OFFLINE_MAX_TILES = 5_000  # over HTTP; larger packages: manage.py offline_package
+
+
+@handled
+def offline_package(request: HttpRequest) -> HttpResponse:
+    """/api/offline/package.pmtiles?bbox=&minzoom=&maxzoom=&layers=: the area an officer takes along, as PMTiles, cut
+    to what the caller may see (LAY-7; the same renderer as the online tiles)."""
+    import tempfile
+    from pathlib import Path
+
+    from layers.offline import package, tiles_in
+
+    scope = authenticate(request).scope
+    if not request.GET.get("bbox"):
+        raise BadRequestError("bbox: required (minlon,minlat,maxlon,maxlat)")
+    bounds = parse_bbox(request.GET["bbox"], strict=True)
+    lo = query_integer(request, "minzoom", 10, 0, 18)
+    hi = query_integer(request, "maxzoom", 16, 0, 18)
+    if lo > hi:
+        raise BadRequestError("minzoom: not above maxzoom")
+    names = request.GET.get("layers", "district_counts,districts,enterprises,sites,zones,permits").split(",")
+    for name in names:
+        registry.get(name)  # an unknown layer is a 404 naming it
+    count = len(tiles_in(bounds, lo, hi))
+    if count > OFFLINE_MAX_TILES:
+        raise BadRequestError(f"{count} tiles; at most {OFFLINE_MAX_TILES} here: a smaller area or fewer zooms")
+    with tempfile.TemporaryDirectory(prefix="offline-") as folder:
+        path = Path(folder) / "package.pmtiles"
+        try:
+            package(path, names, bounds, lo, hi, scope)
+        except ValueError as exc:
+            raise BadRequestError(str(exc)) from None
+        data = path.read_bytes()
+    return HttpResponse(data, content_type="application/vnd.pmtiles",
+                        headers={"Content-Disposition": 'attachment; filename="offline.pmtiles"',
+                                 "X-Tiles": str(count)})  # fmt: skip

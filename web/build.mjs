@@ -42,6 +42,14 @@ const worker = join(here, 'node_modules', 'maplibre-gl', 'dist', 'maplibre-gl-wo
 const digest = createHash('sha256').update(readFileSync(worker)).digest('hex').slice(0, 8).toUpperCase();
 manifest['maplibre-worker.js'] = `maplibre-worker-${digest}.js`;
 copyFileSync(worker, join(out, manifest['maplibre-worker.js']));
+// The service worker keeps this version's files (its own name is fixed: the page registers /map/sw.js).
+const shellFiles = Object.values(manifest).map((f) => `/static/web/${f}`);
+const version = createHash('sha256').update(JSON.stringify(manifest)).digest('hex').slice(0, 12);
+await build({
+  absWorkingDir: here, entryPoints: ['src/sw.js'], bundle: true, minify: true, outfile: join(out, 'sw.js'),
+  define: { SHELL_FILES: JSON.stringify(shellFiles), SHELL_VERSION: JSON.stringify(version) }, logLevel: 'warning',
+});
+manifest['sw.js'] = 'sw.js';
 writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 1));
 // Compressed copies beside each file: WhiteNoise sends the smallest the browser accepts (brotli, then gzip).
 for (const file of readdirSync(out)) {

@@ -7,4 +7,5 @@ urlpatterns = [
     path("signin/", views.signin, name="signin"),
     path("signout/", views.signout, name="signout"),
     path("map/", views.map_page, name="map"),
+    path("map/sw.js", views.service_worker, name="service-worker"),
 ]

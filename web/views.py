@@ -14,7 +14,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
 from geo_core.access import Access, DeniedError, access_for
-from web.assets import asset_url
+from web.assets import BUILD_DIR, asset_url
 from web.words import LANGS, words
 
 LANG_COOKIE = "lang"
@@ -115,3 +115,11 @@ def map_page(request: HttpRequest) -> HttpResponse:
     page = render(request, "web/map.html", {"w": words(lang), "lang": lang, "me": me,
                                             "js": asset_url("map.js"), "css": asset_url("map.css")})  # fmt: skip
     return _with_language(request, page)
+
+
+@require_http_methods(["GET"])
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The map page's service worker, at a fixed URL inside the page's scope; always asked again (its content names
+    the version's hashed files)."""
+    body = (BUILD_DIR / "sw.js").read_bytes()
+    return HttpResponse(body, content_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"})

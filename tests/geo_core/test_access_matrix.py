@@ -52,6 +52,7 @@ MATRIX = {
     "tile-stats": "signed",
     "heat-tile": "signed",
     "heat-geotiff": "signed",
+    "offline-package": "signed",
     "tilejson": "signed",
     "tile": "signed",
     "ogc": "public",
@@ -74,6 +75,7 @@ MATRIX = {
     "signin": "public",
     "signout": "page",
     "map": "page",
+    "service-worker": "public",
 }
 
 

@@ -108,6 +108,17 @@ class Page:
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.log: list[str] = []  # console errors and failed requests, for the message of a wait that timed out
+        self.page.on("console", self._console)
+        self.page.on("requestfailed", self._failed)
+
+    def _console(self, message) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.log.append(f"console: {message.text[:300]}")
+
+    def _failed(self, request) -> None:
+        if "/stream" not in request.url:  # the live and alarm streams retry while offline, as they should
+            self.log.append(f"failed {request.url[:150]}: {request.failure}")
 
     def _route(self, route):
         if route.request.url.startswith(self.base):
@@ -134,8 +145,12 @@ class Page:
             if value:
                 return value
             if time.monotonic() > deadline:
-                raise AssertionError(f"not within {timeout} s: {expression}")
+                raise AssertionError(f"not within {timeout} s: {expression}; last: {self.log[-12:]}")
             self.page.wait_for_timeout(100)
+
+    def map_ready(self, timeout: float = 30.0) -> None:
+        """The page's map exists (until then `window.map` is the element of that id)."""
+        self.until("() => typeof window.map?.jumpTo === 'function'", timeout)
 
     def map_idle(self, timeout: float = 30.0) -> float:
         """Wait for the map to have loaded its style, tiles and live snapshot; seconds it took."""
@@ -167,6 +182,7 @@ def open_page(live_service, web_scene, browser):
         if username:
             p.sign_in(username)
             p.page.wait_for_url("**/map/**")
+            p.map_ready()
         return p
 
     yield make

@@ -277,3 +277,56 @@ def test_playback_moves_the_marker_along_the_track(open_page, web_scene):
     half = p.js(marker)
     assert abs(half[0] - lons[30]) < 2e-5  # within 2 m of where the fixes were then
     assert "0" in p.page.inner_text(".playback-controls .clock")
+
+
+def test_offline_the_packaged_area_still_draws_and_a_queued_acknowledge_lands_on_reconnect(open_page, web_scene):
+    p = open_page("web-officer")
+    lon, lat = web_scene["centre_a"]
+    p.js("([lon, lat]) => window.map.jumpTo({center: [lon, lat], zoom: 15})", [lon, lat])
+    p.map_idle()
+    p.until("() => navigator.serviceWorker.controller !== null")  # the app shell is kept
+    p.page.click("[data-tab=layers]")
+    p.page.click("[data-offline=download]")
+    p.page.wait_for_selector(".note:text('已保存')", timeout=30_000)
+    person = web_scene["people"]["WEBA-P0"]
+
+    def raise_alarm():
+        a = Alarm.objects.create(key=f"web-offline:{person.id}", type="out_of_bounds", category="person", code="1",
+                                 severity="alarm", subject=person, enterprise=web_scene["a"], company_code="WEBA",
+                                 location=Point(lon, lat, srid=4490), raised_at=datetime.now(UTC))  # fmt: skip
+        publish(a, "raised")
+        return a
+
+    alarm = committed(raise_alarm)
+    row = f"[data-alarm='{alarm.id}']"
+    p.page.click("[data-tab=alarms]")
+    p.page.wait_for_selector(row, timeout=5000)
+    p.page.click(row)
+    p.page.wait_for_selector("#details [data-action=acknowledge]")
+
+    p.context.set_offline(True)
+    p.until("() => document.body.dataset.net === 'offline'")
+    p.page.click("#details [data-action=acknowledge]")
+    p.page.wait_for_selector("#details .note:text('离线')")  # queued, said so
+    assert api(p.base, f"/api/alarms/{alarm.id}", web_scene["token"])["status"] == "raised"
+
+    # A fresh start with the network cut: the page from the service worker, the tiles from the package.
+    p.page.reload()
+    p.map_ready()
+    p.until("() => window.map.isStyleLoaded() && window.map.loaded()", 30)
+    p.js("([lon, lat]) => window.map.jumpTo({center: [lon, lat], zoom: 16})", [lon, lat])
+    p.until("() => window.map.loaded()", 30)
+    assert "A罐区禁区" in p.rendered("zones", "name")
+    assert "WEBA-01-0001" in p.rendered("permits", "ticket_no")
+    assert "离线" in p.page.inner_text("#net-state")
+
+    p.context.set_offline(False)
+    answer = {}
+    for _ in range(100):  # the queue is sent when the browser is back online
+        answer = api(p.base, f"/api/alarms/{alarm.id}", web_scene["token"])
+        if answer["status"] == "acknowledged":
+            break
+        p.page.wait_for_timeout(100)
+    assert answer["status"] == "acknowledged"
+    assert answer["actions"][-1]["by"] == "web-officer"
+    assert p.js("() => JSON.parse(localStorage.getItem('alarm-actions-queue') || '[]').length") == 0

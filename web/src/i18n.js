@@ -29,7 +29,9 @@ const WORDS = {
     wm_outside: '时段外', drawFence: '绘制范围', save: '保存', retire: '停用', drawHint: '在地图上点击绘制，双击或点回起点结束',
     drawn: '范围已绘制', saved: '已保存', retired: '已停用', editing: '正在编辑', edit: '编辑围栏', k_muster_point: '集合点',
     k_site_boundary: '厂区边界', k_temporary: '临时区域', playback: '轨迹回放', from: '开始', to: '结束', load: '加载',
-    follow: '跟随', noTrack: '该时段无轨迹', stops: '停留点', trips: '行程',
+    follow: '跟随', noTrack: '该时段无轨迹', stops: '停留点', trips: '行程', offlinePackage: '离线包',
+    downloadView: '下载当前区域', dropPackage: '删除离线包', kept: '已保存', zoomLevels: '级别', noPackage: '尚无离线包',
+    downloading: '正在下载…',
   },
   en: {
     search: 'Search name / ID / chip / QR / company code', noResults: 'No results', signout: 'Sign out', online: 'Online',
@@ -65,6 +67,8 @@ const WORDS = {
     retired: 'Retired', editing: 'Editing', edit: 'Edit fence', k_muster_point: 'Muster point',
     k_site_boundary: 'Site boundary', k_temporary: 'Temporary', playback: 'Track playback', from: 'From', to: 'To',
     load: 'Load', follow: 'Follow', noTrack: 'No track in that time', stops: 'stops', trips: 'trips',
+    offlinePackage: 'Offline package', downloadView: 'Take this view offline', dropPackage: 'Drop the package',
+    kept: 'Kept', zoomLevels: 'zooms', noPackage: 'No offline package yet', downloading: 'Downloading…',
   },
 };
 

@@ -11,6 +11,7 @@ import { nearbyPanel } from './nearby.js';
 import { AreaQuery } from './area.js';
 import { FenceEditor } from './fences.js';
 import { Playback } from './playback.js';
+import { OfflinePanel, installProtocol, registerShell, workerFromPage } from './offline.js';
 import { el } from './format.js';
 import { setLang, t } from './i18n.js';
 import { ApiError } from './api.js';
@@ -18,6 +19,10 @@ import { ApiError } from './api.js';
 const me = JSON.parse(document.getElementById('me').textContent);
 setLang(me.lang);
 
+installProtocol();
+registerShell();
+// MapLibre's worker from a blob of its script: fetched by the page, so the service worker answers offline too.
+me.worker = await workerFromPage(me.worker);
 const map = createMap(document.getElementById('map'), me);
 window.map = map; // for tests and debugging
 frame(me, map);
@@ -113,6 +118,7 @@ map.once('style.load', () => {
   layerPanel(map, document.getElementById('tab-layers'));
   if (me.can_edit_fences) fences = new FenceEditor(map, document.getElementById('tab-layers'));
   window.fences = fences;
+  window.offline = new OfflinePanel(map, document.getElementById('tab-layers'));
   nearbyPanel(map, document.getElementById('tab-query'), () => showTab('query'));
   window.area = new AreaQuery(map, document.getElementById('tab-query'));
   playback = new Playback(map, document.getElementById('tab-query'));

@@ -85,19 +85,29 @@ function addOwnLayers(map) {
   for (const layer of layers) map.addLayer(layer, before);
 }
 
+// The style's tiles minus what the page draws live; through geo:// (offline.js: the offline package when the network is
+// down).
+const TILE_LAYERS = 'district_counts,districts,enterprises,sites,zones,permits,trails';
+
+function pageStyle(_previous, next) {
+  const source = next.sources.geoservice;
+  source.url = `geo:///tiles/${TILE_LAYERS}.json`;
+  next.layers = next.layers.filter((l) => !REPLACED.includes(l.id));
+  return next;
+}
+
 export function createMap(container, me) {
   maplibregl.setWorkerUrl(me.worker);
   const map = new maplibregl.Map({
     container,
-    style: '/maps/style.json',
     attributionControl: { compact: true },
     hash: true,
     transformRequest: (u) => ({ url: u, credentials: 'same-origin' }),
   });
+  map.setStyle('/maps/style.json', { transformStyle: pageStyle });
   map.addControl(new maplibregl.NavigationControl({ visualizePitch: true }), 'bottom-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   map.once('style.load', () => {
-    for (const id of REPLACED) if (map.getLayer(id)) map.removeLayer(id);
     addOwnLayers(map);
     container.querySelector('.loading')?.remove();
   });
