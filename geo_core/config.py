@@ -103,6 +103,10 @@ class Config:
     # SEC-2: idle session lifetime; behind TLS (secure cookies, HSTS, redirect to https).
     session_idle_s: int = 1800
     tls: bool = False
+    # A base map under the service's layers (never required): XYZ URL templates, fetched by the server and passed on
+    # to the pages (which load nothing from another host). GEO_BASEMAP: empty (none), tianditu-vec, tianditu-img (with
+    # GEO_TIANDITU_KEY), or one or more templates "https://host/{z}/{x}/{y}.png" separated by spaces.
+    basemap: tuple[str, ...] = ()
 
 
 KNOWN_GEO_VARS = {
@@ -129,7 +133,32 @@ KNOWN_GEO_VARS = {
     "GEO_DB_POOL_MAX",
     "GEO_SESSION_IDLE_S",
     "GEO_TLS",
+    "GEO_BASEMAP",
+    "GEO_TIANDITU_KEY",
 }
+
+TIANDITU = (
+    "https://t0.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default"
+    "&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
+# Tianditu's vector or imagery base and its labels (Web Mercator, CGCS2000 datum: no GCJ-02 offset to undo).
+TIANDITU_LAYERS = {"tianditu-vec": ("vec", "cva"), "tianditu-img": ("img", "cia")}
+
+
+def _basemap(value: str, key: str) -> tuple[str, ...]:
+    value = value.strip()
+    if not value:
+        return ()
+    if value in TIANDITU_LAYERS:
+        if not key:
+            raise ConfigError(f"GEO_BASEMAP={value}: needs GEO_TIANDITU_KEY (the deployment's Tianditu key)")
+        return tuple(TIANDITU.format(layer=layer, key=key) for layer in TIANDITU_LAYERS[value])
+    templates = tuple(value.split())
+    for t in templates:
+        if urlsplit(t).scheme not in ("http", "https") or not all(p in t for p in ("{z}", "{x}", "{y}")):
+            raise ConfigError(f"GEO_BASEMAP: {t!r} is not an http(s) XYZ template with {{z}}, {{x}} and {{y}}; or use "
+                              f"{' / '.join(TIANDITU_LAYERS)}")  # fmt: skip
+    return templates
 
 
 def _relay_url(url: str) -> str:
@@ -179,6 +208,7 @@ def load() -> Config:
         db_pool_max=_int("GEO_DB_POOL_MAX", 10, 1, 200),
         session_idle_s=_int("GEO_SESSION_IDLE_S", 1800, 60, 86400),
         tls=_bool("GEO_TLS", False),
+        basemap=_basemap(os.environ.get("GEO_BASEMAP", ""), os.environ.get("GEO_TIANDITU_KEY", "")),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )
 

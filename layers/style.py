@@ -13,6 +13,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 
 from geo_core.permit_codes import OPERATION_TYPE, STATUSES
+from layers import basemap
 from layers.glyphs import DEFAULT_STACK
 from layers.registry import LAYERS, Layer
 
@@ -177,6 +178,12 @@ def style(base: str) -> dict:
                 }
             )
     layers.extend(labels)  # labels above every shape
+    # A configured base map (GEO_BASEMAP) under everything, through this server (layers.basemap).
+    sources: dict = {"geoservice": {"type": "vector", "url": f"{base}/tiles/{ids}.json"}}
+    for i, _template in enumerate(basemap.templates()):
+        sources[f"basemap-{i}"] = {"type": "raster", "tiles": [f"{base}/maps/basemap/{i}/{{z}}/{{x}}/{{y}}"],
+                                   "tileSize": 256, "maxzoom": 18}  # fmt: skip
+        layers.insert(1 + i, {"id": f"basemap-{i}", "type": "raster", "source": f"basemap-{i}"})
     return {
         "version": 8,
         "name": "geoservice 2D",
@@ -185,6 +192,6 @@ def style(base: str) -> dict:
         "zoom": 12,
         "sprite": f"{base}/maps/sprite",
         "glyphs": f"{base}/maps/fonts/{{fontstack}}/{{range}}.pbf",
-        "sources": {"geoservice": {"type": "vector", "url": f"{base}/tiles/{ids}.json"}},
+        "sources": sources,
         "layers": layers,
     }

@@ -615,3 +615,16 @@ def offline_package(request: HttpRequest) -> HttpResponse:
     return HttpResponse(data, content_type="application/vnd.pmtiles",
                         headers={"Content-Disposition": 'attachment; filename="offline.pmtiles"',
                                  "X-Tiles": str(count)})  # fmt: skip
+
+
+@handled
+def basemap_tile(request: HttpRequest, index: int, z: int, x: int, y: int) -> HttpResponse:
+    """/maps/basemap/{layer}/{z}/{x}/{y}: the configured base map's tile, passed through (signed-in users)."""
+    from layers.basemap import BasemapError, tile
+
+    authenticate(request)
+    try:
+        body, kind = tile(index, z, x, y)
+    except BasemapError as exc:
+        return JsonResponse({"error": str(exc)}, status=502)
+    return HttpResponse(body, content_type=kind, headers={"Cache-Control": "private, max-age=86400"})

@@ -42,6 +42,7 @@ MATRIX = {
     "alarm-rule": "signed",
     "alarm-suppressions": "signed",
     "style": "public",
+    "basemap": "signed",
     "glyphs": "public",
     "sprite": "public",
     "search": "signed",

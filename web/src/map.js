@@ -38,6 +38,7 @@ function pointLayers(id, color, radius) {
 
 // Layer groups of the switcher: each names the style's layers and the page's own.
 export const GROUPS = [
+  { key: 'basemap', layers: ['basemap-0', 'basemap-1'], on: true },
   { key: 'counts', layers: ['district_counts'], on: true },
   { key: 'districts', layers: ['districts', 'districts-label'], on: true },
   { key: 'enterprises', layers: ['enterprises-clusters', 'enterprises-cluster-count', 'enterprises', 'enterprises-label'], on: true },
