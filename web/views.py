@@ -5,6 +5,8 @@ streams, OGC items, search) with the session cookie, so every answer is cut to t
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib.auth import authenticate, login, logout
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -46,7 +48,7 @@ def _access(request: HttpRequest) -> Access | None:
 
 
 def _to_signin(request: HttpRequest) -> HttpResponseRedirect:
-    return HttpResponseRedirect(f"/signin/?next={request.path}")
+    return HttpResponseRedirect(f"/signin/?next={quote(request.path)}")
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -142,7 +142,7 @@ def test_good_positions_are_stored_and_bad_ones_reported_by_index_and_field(clie
         position("P4", lon=221.0),
         position("P5", CRS="mars"),
         position("P6", lon=2.35, lat=48.85),
-        position("P7", when=NOW + timedelta(minutes=10)),
+        position("P7", when=datetime.now(UTC) + timedelta(minutes=10)),  # NOW is import time: minutes ago by now
         {"PERSON_ID": "P8", "TIME_STAMP": NOW.isoformat(), "LONGITUDE": "abc", "LATITUDE": 30.78},
         {"TIME_STAMP": NOW.isoformat(), "LONGITUDE": 121.4, "LATITUDE": 30.78},
         position("P10", when=None, TIME_STAMP=int(NOW.timestamp() * 1000)),

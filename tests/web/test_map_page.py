@@ -330,3 +330,16 @@ def test_offline_the_packaged_area_still_draws_and_a_queued_acknowledge_lands_on
     assert answer["status"] == "acknowledged"
     assert answer["actions"][-1]["by"] == "web-officer"
     assert p.js("() => JSON.parse(localStorage.getItem('alarm-actions-queue') || '[]').length") == 0
+
+
+def test_an_enterprises_card_counts_its_people_machines_and_work(open_page, web_scene):
+    p = open_page("web-sup")
+    p.map_idle()
+    p.page.fill("#search-input", "网页A化工")
+    p.page.click("#search-results button[data-kind=enterprise]")
+    p.page.wait_for_selector("#details:not([hidden]) dd")
+    facts = p.js("() => Object.fromEntries([...document.querySelectorAll('#details dt')].map(dt => "
+                 "[dt.textContent, dt.nextElementSibling.textContent]))")  # fmt: skip
+    assert facts["人员"] == "3"
+    assert facts["焊机"] == "1"
+    assert facts["作业中的作业票"] == "1"

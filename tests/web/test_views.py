@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from geo_core.access import create_user
-from web.assets import asset_url
+from web.assets import BUILD_DIR, asset_url
 
 PASSWORD = "Views-test-2026"
 
@@ -67,3 +67,12 @@ def test_the_map_page_loads_only_hashed_local_files_and_no_inline_script(client,
     assert all(re.search(r"-[0-9A-Z]{8}\.(js|css)$", s) for s in sources if s.startswith("/static/")), sources
     scripts = re.findall(r"<script([^>]*)>", html)
     assert all('type="application/json"' in s or "src=" in s for s in scripts), scripts  # data, or a file
+
+
+BUDGET_KB = 450  # the map page's own code, the map library and its worker, as sent (brotli)
+
+
+def test_the_map_pages_code_stays_within_its_budget():
+    files = [asset_url(name).removeprefix("/static/web/") for name in ("map.js", "map.css", "maplibre-worker.js")]
+    sent = sum((BUILD_DIR / f"{f}.br").stat().st_size for f in files) / 1024
+    assert sent <= BUDGET_KB, f"{sent:.0f} KB of code as sent; the budget is {BUDGET_KB} KB (docs/benchmarks.md)"

@@ -74,7 +74,13 @@ export class Details {
   async enterprise(id) {
     const f = await getJSON(`/ogc/collections/enterprises/items/${id}`);
     const p = f.properties;
-    this.show(p.name, rows([['code', p.company_code], ['sites', p.sites]]));
+    // Counts from the collections themselves (numberMatched of a CQL2 filter on the enterprise's code).
+    const count = (collection, extra = '') => getJSON(`/ogc/collections/${collection}/items`, {
+      filter: `company_code = '${p.company_code.replace(/'/g, "''")}'${extra}`, 'filter-lang': 'cql2-text', limit: 1,
+    }).then((a) => a.numberMatched).catch(() => '');
+    const [people, welders, permits] = await Promise.all([count('people'), count('welders'), count('permits', ' AND status = 2')]);
+    this.show(p.name, rows([['code', p.company_code], ['sites', p.sites], ['subjectPerson', people],
+      ['subjectWelder', welders], ['permitsInProgress', permits]]));
     return f;
   }
 

@@ -31,7 +31,7 @@ const WORDS = {
     k_site_boundary: '厂区边界', k_temporary: '临时区域', playback: '轨迹回放', from: '开始', to: '结束', load: '加载',
     follow: '跟随', noTrack: '该时段无轨迹', stops: '停留点', trips: '行程', offlinePackage: '离线包',
     downloadView: '下载当前区域', dropPackage: '删除离线包', kept: '已保存', zoomLevels: '级别', noPackage: '尚无离线包',
-    downloading: '正在下载…',
+    downloading: '正在下载…', permitsInProgress: '作业中的作业票',
   },
   en: {
     search: 'Search name / ID / chip / QR / company code', noResults: 'No results', signout: 'Sign out', online: 'Online',
@@ -69,6 +69,7 @@ const WORDS = {
     load: 'Load', follow: 'Follow', noTrack: 'No track in that time', stops: 'stops', trips: 'trips',
     offlinePackage: 'Offline package', downloadView: 'Take this view offline', dropPackage: 'Drop the package',
     kept: 'Kept', zoomLevels: 'zooms', noPackage: 'No offline package yet', downloading: 'Downloading…',
+    permitsInProgress: 'Permits in progress',
   },
 };
 

@@ -14,7 +14,7 @@ import { Playback } from './playback.js';
 import { OfflinePanel, installProtocol, registerShell, workerFromPage } from './offline.js';
 import { el } from './format.js';
 import { setLang, t } from './i18n.js';
-import { ApiError } from './api.js';
+import { ApiError, getJSON } from './api.js';
 
 const me = JSON.parse(document.getElementById('me').textContent);
 setLang(me.lang);
@@ -41,9 +41,25 @@ async function act(alarm, action, comment) {
   }
 }
 
+const TRACK_BEFORE_S = 600;
+const TRACK_AFTER_S = 300;
+
+/** The subject's track around an alarm (10 minutes before to 5 after): how it came to be where it raised. */
+async function alarmTrack(a) {
+  const source = map.getSource('alarm-track');
+  if (!source) return;
+  source.setData({ type: 'FeatureCollection', features: [] });
+  if (!a.subject) return;
+  const at = new Date(a.raised_at).getTime();
+  const tr = await getJSON(`/api/tracks/${encodeURIComponent(a.subject)}`, {
+    from: new Date(at - TRACK_BEFORE_S * 1000).toISOString(), to: new Date(at + TRACK_AFTER_S * 1000).toISOString() }).catch(() => null);
+  if (tr?.line) source.setData({ type: 'Feature', geometry: tr.line, properties: {} });
+}
+
 async function openAlarm(a) {
   if (a.location) map.flyTo({ center: a.location.coordinates, zoom: Math.max(map.getZoom(), 17) });
   await details.alarm(a.id, { actions: board.actionsFor(a), onAct: act });
+  await alarmTrack(a);
 }
 
 const board = new AlarmBoard({ panel: document.getElementById('tab-alarms'), toasts: document.getElementById('toasts'), me, onSelect: openAlarm });

@@ -69,6 +69,7 @@ function addOwnLayers(map) {
   map.addSource('live-people', { type: 'geojson', data: empty, cluster: true, clusterMaxZoom: 15, clusterRadius: 40 });
   map.addSource('live-cameras', { type: 'geojson', data: empty });
   map.addSource('live-alarms', { type: 'geojson', data: empty });
+  map.addSource('alarm-track', { type: 'geojson', data: empty });
   const layers = [
     ...clusterLayers('live-welders', '#d73a49', 15, 0.3), ...pointLayers('live-welders', ['match', ['get', 'power'], 'on', '#d73a49', '#6a737d'], 3.5),
     ...clusterLayers('live-people', '#2ea44f', 16, 0.6), ...pointLayers('live-people', PEOPLE_COLOR, 5),
@@ -76,6 +77,8 @@ function addOwnLayers(map) {
       layout: { 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 12, 'text-offset': [0, 1], 'text-anchor': 'top' },
       paint: { 'text-color': '#24292e', 'text-halo-color': '#fff', 'text-halo-width': 1.2 } },
     ...pointLayers('live-cameras', '#0366d6', 6),
+    { id: 'alarm-track', type: 'line', source: 'alarm-track',
+      paint: { 'line-color': '#b31d28', 'line-width': 3, 'line-dasharray': [2, 1], 'line-opacity': 0.8 } },
     // Ongoing alarms with a halo; those whose condition has ended (still to be handled) dimmed, without one.
     { id: 'live-alarms-halo', type: 'circle', source: 'live-alarms', filter: ['!', ['get', 'ended']],
       paint: { 'circle-radius': 18, 'circle-color': SEVERITY_COLOR, 'circle-opacity': 0.3 } },
