@@ -58,6 +58,7 @@ def test_sign_in_sends_each_role_to_its_page_and_a_wrong_password_is_told(open_p
     assert p.page.inner_text("button[type=submit]") == "Sign in"  # English on request
     p.sign_in("web-officer")
     p.page.wait_for_url("**/map/**")
+    p.map_ready()  # the page's script has filled in its frame
     assert "Sign out" in p.page.inner_text("header")  # the language choice stays with the session
 
 
