@@ -47,7 +47,8 @@ def _apply(zone: Zone, body: dict) -> list[TimeWindow] | None:
     for name in ("name", "kind", "floor", "height_min", "height_max", "capacity_min", "capacity_max", "window_mode",
                  "authority", "active", "attributes"):  # fmt: skip
         if name in body:
-            setattr(zone, name, body[name] if body[name] is not None or name != "authority" else "")
+            value = body[name]
+            setattr(zone, name, "" if name == "authority" and value is None else value)  # a text field: no null
     if "geometry" in body:
         zone.geom = _geometry(body["geometry"])
     if "company_code" in body:

@@ -71,6 +71,9 @@ def test_the_map_shows_the_scene_and_an_enterprise_sees_only_its_own(open_page, 
     people = sup.rendered("live-people", "code")
     assert {"WEBA-P0", "WEBA-P1", "WEBA-P2"} <= people
     assert "WEB-W1" in sup.rendered("live-welders", "code")
+    links = "() => [...document.querySelectorAll('a[href]')].map(a => a.href).filter(h => !h.startsWith(origin))"
+    assert sup.js(links) == []  # no link to another host either (MapLibre is credited as text)
+    assert "MapLibre" in sup.page.inner_text(".maplibregl-ctrl-attrib")
 
     ent = open_page("web-ent-a")
     # The view holds both enterprises' sites (they are in two districts some way apart): fit them both.

@@ -48,7 +48,8 @@ export class AlarmBoard extends EventTarget {
       this.upsert(a, fresh && a.status === 'raised');
       this.render();
     };
-    for (const kind of ['raised', 'updated', 'ended', 'acknowledged', 'dispatched', 'resolved', 'closed', 'confirmed', 'reopened', 'message']) {
+    // The outbox's event kinds (alarms.store.publish and the lifecycle's actions).
+    for (const kind of ['raised', 'updated', 'ended', 'acknowledged', 'dispatched', 'resolved', 'closed', 'confirmed']) {
       es.addEventListener(kind, onEvent);
     }
     es.addEventListener('open', () => this.flush());

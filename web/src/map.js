@@ -104,7 +104,8 @@ export function createMap(container, me) {
   maplibregl.setWorkerUrl(me.worker);
   const map = new maplibregl.Map({
     container,
-    attributionControl: { compact: true },
+    // MapLibre's own attribution links to its website: credited as text instead (the page links to no other host).
+    attributionControl: { compact: true, customAttribution: 'MapLibre GL JS (BSD-3-Clause)' },
     hash: true,
     transformRequest: (u) => ({ url: u, credentials: 'same-origin' }),
   });
