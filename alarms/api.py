@@ -16,7 +16,7 @@ from alarms.store import district_code, serialize
 from geo_core.access import Access, DeniedError, scoped
 from geo_core.apiview import json_api, json_body, json_response
 from geo_core.errors import BadRequestError, NotFoundError
-from geo_core.models import Enterprise, TimeWindow, Zone
+from geo_core.models import Enterprise, Subject, TimeWindow, Zone
 from geo_core.params import bbox as parse_bbox
 from geo_core.params import instant, integer, members, query_integer, text
 
@@ -114,15 +114,38 @@ def alarm_action(request: HttpRequest, access: Access, alarm_id: int, action: st
             raise DeniedError("the enterprise concerned confirms an alarm; supervisors see who has confirmed")
         alarm = lifecycle.confirm(alarm_id, access.user, comment)
         return json_response(redact([serialize(alarm)], access.scope)[0])
-    alarm = lifecycle.act(alarm_id, action, access.user, comment, body.get("department"))
+    assignees = _assignees(body.get("assignees"), access) if action == "dispatch" else None
+    alarm = lifecycle.act(alarm_id, action, access.user, comment, body.get("department"), assignees)
     return json_response(redact([serialize(alarm)], access.scope)[0])
+
+
+MAX_ASSIGNEES = 50
+
+
+def _assignees(value, access: Access) -> list[dict]:
+    """The people and body cameras a dispatch sends, by code: each must be one the dispatcher may see."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_ASSIGNEES or not all(isinstance(v, str) for v in value):
+        raise BadRequestError(f"assignees: a list of at most {MAX_ASSIGNEES} subject codes (people or body cameras)")
+    codes = list(dict.fromkeys(text(v, "assignees", 64) for v in value))
+    found = {
+        s.external_id: s
+        for s in scoped(Subject.objects.filter(external_id__in=codes, kind__in=("person", "body_camera", "phone")),
+                        access, "enterprise", "state__geom")
+    }  # fmt: skip
+    missing = [c for c in codes if c not in found]
+    if missing:
+        raise BadRequestError(f"assignees: no person or body camera {', '.join(missing[:5])} that you may send")
+    return [{"code": c, "name": found[c].name, "kind": found[c].kind} for c in codes]
 
 
 def _work_order(wo: WorkOrder) -> dict:
     return {"number": wo.number, "alarm": wo.alarm_id, "type": wo.alarm.type, "department": wo.department,
             "company_code": wo.enterprise.company_code if wo.enterprise else None, "status": wo.status,
             "district": district_code(wo.alarm.district_id),
-            "instructions": wo.instructions, "resolution": wo.resolution, "created_at": wo.created_at.isoformat(),
+            "instructions": wo.instructions, "assignees": wo.assignees, "resolution": wo.resolution,
+            "created_at": wo.created_at.isoformat(),
             "resolved_at": wo.resolved_at.isoformat() if wo.resolved_at else None}  # fmt: skip
 
 

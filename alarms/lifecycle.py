@@ -42,7 +42,9 @@ def confirm(alarm_id: int, user, comment: str) -> Alarm:
     return alarm
 
 
-def act(alarm_id: int, action: str, user, comment: str = "", department: str | None = None) -> Alarm:
+def act(
+    alarm_id: int, action: str, user, comment: str = "", department: str | None = None, assignees: list | None = None
+) -> Alarm:
     if action not in ALLOWED:
         raise ConflictError(f"unknown action {action!r}; one of {', '.join(ALLOWED)}")
     with transaction.atomic():
@@ -57,8 +59,11 @@ def act(alarm_id: int, action: str, user, comment: str = "", department: str | N
             dept = department or (alarm.rule.route_department if alarm.rule else "") or "安全监管科"
             to_enterprise = alarm.rule.route_enterprise if alarm.rule else True
             wo = WorkOrder.for_alarm(alarm, dept, to_enterprise, comment, now)
+            wo.assignees = assignees or []
             wo.save()
             data = {"work_order": wo.number, "department": dept, "enterprise": alarm.company_code}
+            if wo.assignees:
+                data["assignees"] = wo.assignees
         elif action in ("resolve", "close"):
             wo = WorkOrder.objects.filter(alarm=alarm).first()
             if wo is not None:

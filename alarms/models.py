@@ -214,6 +214,8 @@ class WorkOrder(Timestamped):
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     instructions = models.TextField(blank=True)
+    # Who was sent (chosen on the command centre's map): [{"code", "name", "kind"}], as they were when dispatched.
+    assignees = models.JSONField(default=list, blank=True)
     resolution = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 

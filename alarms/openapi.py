@@ -72,7 +72,16 @@ def service_paths() -> dict:
                 [alarm_id, param("action", "path", {"type": "string", "enum": ACTIONS})],
                 body={
                     "type": "object",
-                    "properties": {"comment": {"type": "string"}, "department": {"type": "string"}},
+                    "properties": {
+                        "comment": {"type": "string"},
+                        "department": {"type": "string"},
+                        "assignees": {
+                            "type": "array",
+                            "maxItems": 50,
+                            "items": {"type": "string"},
+                            "description": "dispatch: codes of the people and body cameras sent",
+                        },
+                    },
                 },
             )
         },

@@ -25,9 +25,11 @@ from geo_core.errors import error_response, status_for
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024 * 1024
 RETRY_AFTER_S = 2
-# Ready for the web pages: everything from this server; MapLibre and Cesium need workers from blob: and WebGL.
+# Ready for the web pages: everything from this server; MapLibre and Cesium need workers from blob: and WebGL, and
+# Cesium's workers compile WebAssembly (decoders): 'wasm-unsafe-eval' allows that and not JavaScript eval.
 CSP = (
-    "default-src 'self'; img-src 'self' data: blob:; worker-src 'self' blob:; child-src 'self' blob:; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data: blob:; "
+    "worker-src 'self' blob:; child-src 'self' blob:; "
     "style-src 'self' 'unsafe-inline'; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )

@@ -107,6 +107,9 @@ class Config:
     # to the pages (which load nothing from another host). GEO_BASEMAP: empty (none), tianditu-vec, tianditu-img (with
     # GEO_TIANDITU_KEY), or one or more templates "https://host/{z}/{x}/{y}.png" separated by spaces.
     basemap: tuple[str, ...] = ()
+    # The 3D command centre's buildings: a 3D Tiles tileset.json (oblique photography), as a path on this server or an
+    # http(s) URL (its origin is then allowed by the page's CSP). Empty: the park's generated tileset (/maps/3dtiles/).
+    tiles3d_url: str = ""
 
 
 KNOWN_GEO_VARS = {
@@ -135,6 +138,7 @@ KNOWN_GEO_VARS = {
     "GEO_TLS",
     "GEO_BASEMAP",
     "GEO_TIANDITU_KEY",
+    "GEO_3DTILES_URL",
 }
 
 TIANDITU = (
@@ -159,6 +163,15 @@ def _basemap(value: str, key: str) -> tuple[str, ...]:
             raise ConfigError(f"GEO_BASEMAP: {t!r} is not an http(s) XYZ template with {{z}}, {{x}} and {{y}}; or use "
                               f"{' / '.join(TIANDITU_LAYERS)}")  # fmt: skip
     return templates
+
+
+def _tiles3d_url(url: str) -> str:
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if (url.startswith("/") and not url.startswith("//")) or (parts.scheme in ("http", "https") and parts.hostname):
+        return url
+    raise ConfigError(f"GEO_3DTILES_URL={url!r}: expected a tileset.json as /path on this server or an http(s) URL")
 
 
 def _relay_url(url: str) -> str:
@@ -209,6 +222,7 @@ def load() -> Config:
         session_idle_s=_int("GEO_SESSION_IDLE_S", 1800, 60, 86400),
         tls=_bool("GEO_TLS", False),
         basemap=_basemap(os.environ.get("GEO_BASEMAP", ""), os.environ.get("GEO_TIANDITU_KEY", "")),
+        tiles3d_url=_tiles3d_url(os.environ.get("GEO_3DTILES_URL", "")),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )
 

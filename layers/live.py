@@ -34,17 +34,18 @@ INTERVAL_S = 2.0
 KEEPALIVE_S = 15.0
 RESUME_WINDOW_S = 600.0
 KINDS = {"people": ["person"], "welders": ["welder"], "cameras": ["body_camera", "phone"]}
-FIELDS = ["id", "kind", "lon", "lat", "time", "floor", "power", "online", "code", "name", "person_type"]
+FIELDS = ["id", "kind", "lon", "lat", "time", "floor", "power", "online", "code", "name", "person_type", "company_code"]
 MOVED = ["id", "lon", "lat", "time"]
 ATTRS = [FIELDS.index(f) for f in FIELDS if f not in MOVED]  # a row whose attributes are as last sent goes as MOVED
 
 ROWS = """
 SELECT st.subject_id, s.kind, round(ST_X(st.geom)::numeric, 7)::float8, round(ST_Y(st.geom)::numeric, 7)::float8,
        extract(epoch FROM st.time)::bigint, st.floor, st.live->>'power', st.online,
-       s.external_id, s.name, s.person_type,
+       s.external_id, s.name, s.person_type, e.company_code,
        st.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490) AS inside,
        (extract(epoch FROM st.updated_at) * 1000000)::bigint AS changed
 FROM geo_core_subjectstate st JOIN geo_core_subject s ON s.id = st.subject_id
+LEFT JOIN geo_core_enterprise e ON e.id = s.enterprise_id
 WHERE s.kind = ANY(%(kinds)s) AND st.updated_at > %(since)s AND {scope} {view}
 """
 
@@ -58,9 +59,10 @@ def _rows(view: dict, since: datetime, snapshot: bool) -> tuple[list, list, int]
     with connection.cursor() as cur:
         cur.execute(sql, {**view["bbox"], "kinds": view["kinds"], "since": since, **view["scope"].params()})
         rows = cur.fetchall()
-    upsert = [list(r[:11]) for r in rows if r[11]]
-    gone = [r[0] for r in rows if not r[11]]
-    newest = max((r[12] for r in rows), default=0)
+    n = len(FIELDS)
+    upsert = [list(r[:n]) for r in rows if r[n]]
+    gone = [r[0] for r in rows if not r[n]]
+    newest = max((r[n + 1] for r in rows), default=0)
     return upsert, gone, newest
 
 

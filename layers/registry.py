@@ -130,7 +130,7 @@ TRAIL_REACH_DEG = 0.015
 POSITIONS = """
 SELECT st.subject_id AS id, s.external_id, s.name, s.kind, s.person_type, s.mobility, e.company_code,
        st.time, st.floor, st.online, st.accuracy_m, st.live->>'power' AS power, s.chip_id, s.qr_code,
-       st.geom, s.enterprise_id
+       s.attributes->>'holder' AS holder, s.attributes->>'unit' AS unit, st.geom, s.enterprise_id
 FROM geo_core_subjectstate st
 JOIN geo_core_subject s ON s.id = st.subject_id
 LEFT JOIN geo_core_enterprise e ON e.id = s.enterprise_id
@@ -150,6 +150,8 @@ POSITION_PROPS = {
     "power": "string",
     "chip_id": "string",
     "qr_code": "string",
+    "holder": "string",  # who carries a body camera: the contact a dispatcher calls
+    "unit": "string",
 }
 
 LAYERS: list[Layer] = [
@@ -253,7 +255,7 @@ LAYERS: list[Layer] = [
         "厂区 Sites",
         "Each address of an enterprise with its footprint and the district holding most of it.",
         """SELECT s.id, s.name, s.address, e.company_code, e.name AS enterprise_name, r.code AS district,
-                  s.footprint AS geom, s.enterprise_id
+                  s.height_m, s.footprint AS geom, s.enterprise_id
            FROM geo_core_site s JOIN geo_core_enterprise e ON e.id = s.enterprise_id
            LEFT JOIN geo_core_region r ON r.id = s.district_id""",
         {
@@ -262,6 +264,7 @@ LAYERS: list[Layer] = [
             "company_code": "string",
             "enterprise_name": "string",
             "district": "string",
+            "height_m": "number",
         },
         "MultiPolygon",
         ("geo_core_site", "geo_core_enterprise"),

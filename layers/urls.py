@@ -19,6 +19,7 @@ register_converter(SignedInt, "sint")
 urlpatterns = [
     path("maps/style.json", views.style_json, name="style"),
     path("maps/basemap/<int:index>/<int:z>/<int:x>/<int:y>", views.basemap_tile, name="basemap"),
+    re_path(r"^maps/3dtiles/(?P<path>[A-Za-z0-9_.-]{1,100})$", views.tiles3d_file, name="tiles3d"),
     re_path(r"^maps/fonts/(?P<fontstack>[^/]+)/(?P<start>\d+)-(?P<end>\d+)\.pbf$", views.glyphs, name="glyphs"),
     re_path(r"^maps/sprite(?P<ratio>@2x)?\.(?P<ext>json|png)$", views.sprite_file, name="sprite"),
     path("api/search", views.search, name="search"),

@@ -628,3 +628,15 @@ def basemap_tile(request: HttpRequest, index: int, z: int, x: int, y: int) -> Ht
     except BasemapError as exc:
         return JsonResponse({"error": str(exc)}, status=502)
     return HttpResponse(body, content_type=kind, headers={"Cache-Control": "private, max-age=86400"})
+
+
+@handled
+def tiles3d_file(request: HttpRequest, path: str) -> HttpResponse:
+    """/maps/3dtiles/{path}: the park's generated 3D Tiles (tileset.json, site-<id>.glb), cut to the caller's scope."""
+    from layers.tiles3d import served
+
+    body, kind, tag = served(path, authenticate(request).scope)
+    quoted = f'"{tag}"'
+    if request.headers.get("If-None-Match") == quoted:
+        return HttpResponse(status=304, headers={"ETag": quoted})
+    return HttpResponse(body, content_type=kind, headers={"ETag": quoted, "Cache-Control": "private, no-cache"})

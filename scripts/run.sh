@@ -39,6 +39,7 @@ start() {
   .venv/bin/python manage.py migrate --noinput -v0
   .venv/bin/python manage.py load_regions -v0
   .venv/bin/python manage.py load_demo
+  .venv/bin/python manage.py build_3dtiles -v0
   .venv/bin/python manage.py collectstatic --noinput -v0
   start_bg web .venv/bin/uvicorn geo_core.asgi:application --host 127.0.0.1 --port "$PORT" --workers 2
   start_bg ingest .venv/bin/python manage.py ingest

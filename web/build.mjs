@@ -2,7 +2,7 @@
 // (name -> hashed file) the server reads. MapLibre's worker is copied beside them, hashed too.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -13,7 +13,7 @@ const started = Date.now();
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-const entries = { map: 'src/map-page.js', signin: 'src/signin.css' };
+const entries = { map: 'src/map-page.js', command: 'src/command-page.js', signin: 'src/signin.css' };
 const result = await build({
   absWorkingDir: here,
   entryPoints: entries,
@@ -42,8 +42,18 @@ const worker = join(here, 'node_modules', 'maplibre-gl', 'dist', 'maplibre-gl-wo
 const digest = createHash('sha256').update(readFileSync(worker)).digest('hex').slice(0, 8).toUpperCase();
 manifest['maplibre-worker.js'] = `maplibre-worker-${digest}.js`;
 copyFileSync(worker, join(out, manifest['maplibre-worker.js']));
-// The service worker keeps this version's files (its own name is fixed: the page registers /map/sw.js).
-const shellFiles = Object.values(manifest).map((f) => `/static/web/${f}`);
+// Cesium's workers, third-party decoders and assets, loaded by Cesium itself under fixed names: copied into a folder
+// named for the engine's version, which changes whenever they do (a year's cache stays right).
+const engine = join(here, 'node_modules', '@cesium', 'engine');
+const cesiumVersion = JSON.parse(readFileSync(join(engine, 'package.json'), 'utf8')).version;
+manifest['cesium/'] = `cesium-${cesiumVersion}/`;
+for (const [from, to] of [['Build/Workers', 'Workers'], ['Build/ThirdParty', 'ThirdParty'], ['Source/Assets', 'Assets']]) {
+  cpSync(join(engine, from), join(out, manifest['cesium/'], to), { recursive: true });
+}
+// The map page's service worker keeps that page's files (its own name is fixed: the page registers /map/sw.js); the
+// command centre is a wall screen on the park's network and is not cached for offline use.
+const shellFiles = Object.entries(manifest).filter(([k]) => !k.startsWith('command') && !k.startsWith('cesium'))
+  .map(([, f]) => `/static/web/${f}`);
 const version = createHash('sha256').update(JSON.stringify(manifest)).digest('hex').slice(0, 12);
 await build({
   absWorkingDir: here, entryPoints: ['src/sw.js'], bundle: true, minify: true, outfile: join(out, 'sw.js'),
@@ -52,8 +62,8 @@ await build({
 manifest['sw.js'] = 'sw.js';
 writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 1));
 // Compressed copies beside each file: WhiteNoise sends the smallest the browser accepts (brotli, then gzip).
-for (const file of readdirSync(out)) {
-  if (!/\.(js|css)$/.test(file)) continue;
+for (const file of readdirSync(out, { recursive: true })) {
+  if (!/\.(js|css|json|wasm)$/.test(file) || file === 'manifest.json') continue;
   const body = readFileSync(join(out, file));
   writeFileSync(join(out, `${file}.gz`), gzipSync(body, { level: 9 }));
   writeFileSync(join(out, `${file}.br`), brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));

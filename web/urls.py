@@ -8,4 +8,5 @@ urlpatterns = [
     path("signout/", views.signout, name="signout"),
     path("map/", views.map_page, name="map"),
     path("map/sw.js", views.service_worker, name="service-worker"),
+    path("command/", views.command_page, name="command"),
 ]

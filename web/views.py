@@ -5,8 +5,9 @@ streams, OGC items, search) with the session cookie, so every answer is cut to t
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -16,6 +17,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
 from geo_core.access import Access, DeniedError, access_for
+from geo_core.boundary import CSP
 from web.assets import BUILD_DIR, asset_url
 from web.words import LANGS, words
 
@@ -95,16 +97,11 @@ def signout(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect("/signin/")
 
 
-@ensure_csrf_cookie
-@require_http_methods(["GET"])
-def map_page(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
-    if access is None:
-        return _to_signin(request)
-    lang = language(request)
+def _me(access: Access, lang: str) -> dict:
+    """Who is signed in, as the pages show it and decide their buttons by (the server decides again on each call)."""
     user = access.user
     profile = getattr(user, "profile", None)
-    me = {
+    return {
         "username": user.get_username(),
         "role": access.role,
         "can_act": access.can_act,
@@ -112,10 +109,44 @@ def map_page(request: HttpRequest) -> HttpResponse:
         "enterprise": getattr(getattr(profile, "enterprise", None), "name", None),
         "district": getattr(getattr(profile, "district", None), "name", None),
         "lang": lang,
-        "worker": asset_url("maplibre-worker.js"),
     }
+
+
+@ensure_csrf_cookie
+@require_http_methods(["GET"])
+def map_page(request: HttpRequest) -> HttpResponse:
+    access = _access(request)
+    if access is None:
+        return _to_signin(request)
+    lang = language(request)
+    me = {**_me(access, lang), "worker": asset_url("maplibre-worker.js")}
     page = render(request, "web/map.html", {"w": words(lang), "lang": lang, "me": me,
                                             "js": asset_url("map.js"), "css": asset_url("map.css")})  # fmt: skip
+    return _with_language(request, page)
+
+
+COMMAND_ROLES = {"supervisor", "district"}
+
+
+@ensure_csrf_cookie
+@require_http_methods(["GET"])
+def command_page(request: HttpRequest) -> HttpResponse:
+    """The 3D command centre (video wall) for supervisors and district officers; an enterprise's user has the map."""
+    access = _access(request)
+    if access is None:
+        return _to_signin(request)
+    if access.role not in COMMAND_ROLES:
+        raise PermissionDenied("the command centre is for supervisors and district officers")
+    lang = language(request)
+    tiles = settings.CONFIG.tiles3d_url or "/maps/3dtiles/tileset.json"
+    me = {**_me(access, lang), "cesium": asset_url("cesium/"), "tileset": tiles}
+    assets = {"js": asset_url("command.js"), "css": asset_url("command.css")}
+    page = render(request, "web/command.html", {"w": words(lang), "lang": lang, "me": me, **assets})
+    origin = urlsplit(tiles)
+    if origin.scheme in ("http", "https"):  # a deployment's own tileset host, and only that one
+        page.headers["Content-Security-Policy"] = CSP.replace(
+            "connect-src 'self'", f"connect-src 'self' {origin.scheme}://{origin.netloc}"
+        )
     return _with_language(request, page)
 
 

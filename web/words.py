@@ -19,6 +19,8 @@ WORDS = {
         "map": "监管地图",
         "loading": "正在加载地图…",
         "noscript": "请启用 JavaScript 以使用地图。",
+        "command": "三维指挥中心",
+        "loading3d": "正在加载三维场景…",
     },
     "en": {
         "title": "Hazardous work and personnel positioning supervision",
@@ -33,6 +35,8 @@ WORDS = {
         "map": "Supervision map",
         "loading": "Loading the map…",
         "noscript": "Enable JavaScript to use the map.",
+        "command": "3D command centre",
+        "loading3d": "Loading the 3D scene…",
     },
 }
 

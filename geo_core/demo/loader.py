@@ -241,7 +241,7 @@ def load_demo(
         sites = {}
         for s in scene.sites:
             site = Site(enterprise=by_code[s["company_code"]], name=s["name"], address=s["address"],
-                        footprint=_geos(s["footprint"]))  # fmt: skip
+                        footprint=_geos(s["footprint"]), height_m=s["height_m"])  # fmt: skip
             site.save()
             sites[(s["company_code"], s["name"])] = site
         steps.update()

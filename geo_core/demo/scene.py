@@ -232,6 +232,9 @@ def _enterprises_and_sites(scene: Scene, rng: np.random.Generator, plots: list[d
                     "name": "主厂区" if s == 0 else f"第{s + 1}厂区",
                     "address": f"{PARK_NAME}{plot['cell'][0] + 1}号路{(plot['cell'][1] + 1) * 100}号",
                     "footprint": plot["geom"],
+                    # The tallest structure, the process unit's columns (the 3D map extrudes to it); not drawn from
+                    # `rng`, so the rest of the scene stays what it was.
+                    "height_m": float(24 + (7 * e + 13 * s) % 22),
                 }
             )
 

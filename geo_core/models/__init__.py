@@ -25,6 +25,7 @@ from geo_core.models.ingest import (
     ReportNonce,
     UnknownDevice,
 )
+from geo_core.models.models3d import TilesetFile
 from geo_core.models.permits import GasTest, PermitStatus, TicketType, WorkPermit
 from geo_core.models.positions import PositionFix, SubjectState
 from geo_core.models.regions import Region
@@ -63,6 +64,7 @@ __all__ = [
     "Subject",
     "SubjectState",
     "TicketType",
+    "TilesetFile",
     "TimeWindow",
     "Training",
     "UnknownDevice",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import F, Func
 
 from geo_core.models.base import SRID, Timestamped, valid_geometry_constraint
@@ -66,6 +67,10 @@ class Site(Timestamped):
     district = models.ForeignKey(
         "geo_core.Region", null=True, editable=False, on_delete=models.SET_NULL, related_name="sites"
     )
+    height_m = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1000.0)],
+        help_text="height of the site's tallest building or plant (metres): the 3D map extrudes the footprint to it",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["enterprise_id", "name"]

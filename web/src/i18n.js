@@ -32,6 +32,12 @@ const WORDS = {
     follow: '跟随', noTrack: '该时段无轨迹', stops: '停留点', trips: '行程', offlinePackage: '离线包',
     downloadView: '下载当前区域', dropPackage: '删除离线包', kept: '已保存', zoomLevels: '级别', noPackage: '尚无离线包',
     downloading: '正在下载…', permitsInProgress: '作业中的作业票',
+    g_buildings: '建筑', peopleOnSite: '在场人员', machinesPowered: '焊机通电', permitBoard: '作业票看板', alarmTrend: '24小时告警趋势',
+    byDistrict: '分区统计', allEnterprises: '全部企业', people: '人', outsiders: '外来人员', machines: '台焊机', last24h: '起（近24小时）',
+    op_hot_work: '动火', op_confined_space: '受限空间', op_blinding: '盲板抽堵', op_height: '高处', op_lifting: '吊装',
+    op_temporary_power: '临时用电', op_excavation: '动土', op_road_closure: '断路', ps_1: '已签发', ps_2: '作业中', ps_6: '暂停',
+    autoFollow: '自动跟踪', dispatchTool: '框选调度', dispatchSelection: '派单给所选人员', alarmToDispatch: '告警',
+    codes: '编号（可多个，逗号分隔）', tracks: '条轨迹',
   },
   en: {
     search: 'Search name / ID / chip / QR / company code', noResults: 'No results', signout: 'Sign out', online: 'Online',
@@ -70,6 +76,14 @@ const WORDS = {
     offlinePackage: 'Offline package', downloadView: 'Take this view offline', dropPackage: 'Drop the package',
     kept: 'Kept', zoomLevels: 'zooms', noPackage: 'No offline package yet', downloading: 'Downloading…',
     permitsInProgress: 'Permits in progress',
+    g_buildings: 'Buildings', peopleOnSite: 'People on site', machinesPowered: 'Machines powered', permitBoard: 'Permit board',
+    alarmTrend: 'Alarms, last 24 h', byDistrict: 'By district', allEnterprises: 'All enterprises', people: 'people',
+    outsiders: 'outsiders', machines: 'machines', last24h: 'in the last 24 h', op_hot_work: 'Hot work',
+    op_confined_space: 'Confined space', op_blinding: 'Blinding', op_height: 'Height', op_lifting: 'Lifting',
+    op_temporary_power: 'Temporary power', op_excavation: 'Excavation', op_road_closure: 'Road closure', ps_1: 'Issued',
+    ps_2: 'In progress', ps_6: 'Paused', autoFollow: 'Auto-follow', dispatchTool: 'Select and dispatch',
+    dispatchSelection: 'Dispatch to the selection', alarmToDispatch: 'Alarm', codes: 'IDs (several, comma separated)',
+    tracks: 'tracks',
   },
 };
 

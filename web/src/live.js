@@ -2,27 +2,17 @@
 // sources in place: a snapshot sets a source once; each delta is a diff (add, update, remove) that MapLibre applies
 // in its worker, so 20,000 moving machines cost the page a message, not a rebuild.
 
-import { url } from './api.js';
+import { LiveStream } from './live-stream.js';
 
 export const LIVE_SOURCES = { person: 'live-people', welder: 'live-welders', body_camera: 'live-cameras', phone: 'live-cameras' };
-const LAYERS = 'people,welders,cameras';
-const PAD = 0.5; // the stream covers the view and half of it again on each side: small pans need no new stream
 
-function feature(fields, row) {
-  const p = {};
-  fields.forEach((f, i) => { p[f] = row[i]; });
+function feature(p) {
   return { type: 'Feature', id: p.id, geometry: { type: 'Point', coordinates: [p.lon, p.lat] }, properties: p };
 }
 
-function padded(b) {
-  const w = b.getEast() - b.getWest();
-  const h = b.getNorth() - b.getSouth();
-  return [b.getWest() - w * PAD, b.getSouth() - h * PAD, b.getEast() + w * PAD, b.getNorth() + h * PAD]
-    .map((v, i) => (i % 2 === 0 ? Math.max(-180, Math.min(180, v)) : Math.max(-90, Math.min(90, v))));
-}
-
-function covers(box, b) {
-  return box && b.getWest() >= box[0] && b.getSouth() >= box[1] && b.getEast() <= box[2] && b.getNorth() <= box[3];
+function viewOf(map) {
+  const b = map.getBounds();
+  return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
 }
 
 export class LiveFeed extends EventTarget {
@@ -32,8 +22,10 @@ export class LiveFeed extends EventTarget {
     this.sourceOf = new Map(); // subject id -> source id
     this.props = new Map(); // subject id -> properties last applied (for details and alarm state)
     this.alarmed = new Map(); // subject id -> severity of its open alarm
-    this.box = null;
-    this.es = null;
+    this.stream = new LiveStream();
+    this.stream.addEventListener('status', (e) => this.status(e.detail));
+    this.stream.addEventListener('snapshot', (e) => this.snapshot(e.detail));
+    this.stream.addEventListener('delta', (e) => this.delta(e.detail));
     this.lastApplyMs = 0;
   }
 
@@ -47,20 +39,7 @@ export class LiveFeed extends EventTarget {
   }
 
   follow() {
-    const b = this.map.getBounds();
-    if (covers(this.box, b)) return;
-    this.box = padded(b);
-    this.connect();
-  }
-
-  connect() {
-    if (this.es) this.es.close();
-    const es = new EventSource(url('/api/live/stream', { layers: LAYERS, bbox: this.box.map((v) => v.toFixed(6)).join(',') }));
-    this.es = es;
-    es.addEventListener('open', () => this.status('online'));
-    es.addEventListener('error', () => this.status(es.readyState === EventSource.CLOSED ? 'offline' : 'reconnecting'));
-    es.addEventListener('snapshot', (e) => this.snapshot(JSON.parse(e.data)));
-    es.addEventListener('delta', (e) => this.delta(JSON.parse(e.data)));
+    this.stream.follow(viewOf(this.map));
   }
 
   status(state) {
@@ -71,13 +50,13 @@ export class LiveFeed extends EventTarget {
     return this.map.getSource(id);
   }
 
-  snapshot(body) {
+  snapshot({ subjects }) {
     const t0 = performance.now();
     const bySource = { 'live-people': [], 'live-welders': [], 'live-cameras': [] };
     this.sourceOf.clear();
     this.props.clear();
-    for (const row of body.rows) {
-      const f = feature(body.fields, row);
+    for (const p of subjects) {
+      const f = feature(p);
       const sid = LIVE_SOURCES[f.properties.kind];
       if (!sid) continue;
       f.properties.alarm = this.alarmed.get(f.id) || '';
@@ -89,15 +68,15 @@ export class LiveFeed extends EventTarget {
       this.source(sid)?.setData({ type: 'FeatureCollection', features });
     }
     this.lastApplyMs = performance.now() - t0;
-    this.dispatchEvent(new CustomEvent('applied', { detail: { snapshot: true, count: body.rows.length } }));
+    this.dispatchEvent(new CustomEvent('applied', { detail: { snapshot: true, count: subjects.length } }));
   }
 
-  delta(body) {
+  delta({ upserts, moved, gone }) {
     const t0 = performance.now();
     const diffs = {};
     const diff = (sid) => (diffs[sid] ??= { add: [], update: [], remove: [] });
-    for (const row of body.upsert) {
-      const f = feature(body.fields, row);
+    for (const p of upserts) {
+      const f = feature(p);
       const sid = LIVE_SOURCES[f.properties.kind];
       if (!sid) continue;
       f.properties.alarm = this.alarmed.get(f.id) || '';
@@ -111,16 +90,14 @@ export class LiveFeed extends EventTarget {
       this.sourceOf.set(f.id, sid);
       this.props.set(f.id, f.properties);
     }
-    const [iId, iLon, iLat, iTime] = ['id', 'lon', 'lat', 'time'].map((k) => body.moved_fields.indexOf(k));
-    for (const row of body.moved) {
-      const id = row[iId];
-      const sid = this.sourceOf.get(id);
+    for (const m of moved) {
+      const sid = this.sourceOf.get(m.id);
       if (!sid) continue;
-      const p = this.props.get(id);
-      p.lon = row[iLon]; p.lat = row[iLat]; p.time = row[iTime];
-      diff(sid).update.push({ id, newGeometry: { type: 'Point', coordinates: [row[iLon], row[iLat]] }, addOrUpdateProperties: [{ key: 'time', value: row[iTime] }] });
+      const p = this.props.get(m.id);
+      p.lon = m.lon; p.lat = m.lat; p.time = m.time;
+      diff(sid).update.push({ id: m.id, newGeometry: { type: 'Point', coordinates: [m.lon, m.lat] }, addOrUpdateProperties: [{ key: 'time', value: m.time }] });
     }
-    for (const id of body.gone) {
+    for (const id of gone) {
       const sid = this.sourceOf.get(id);
       if (!sid) continue;
       diff(sid).remove.push(id);
@@ -129,7 +106,7 @@ export class LiveFeed extends EventTarget {
     }
     for (const [sid, d] of Object.entries(diffs)) this.source(sid)?.updateData(d);
     this.lastApplyMs = performance.now() - t0;
-    this.dispatchEvent(new CustomEvent('applied', { detail: { snapshot: false, count: body.upsert.length + body.moved.length + body.gone.length } }));
+    this.dispatchEvent(new CustomEvent('applied', { detail: { snapshot: false, count: upserts.length + moved.length + gone.length } }));
   }
 
   /** Show a subject in its alarm state (severity) or back to normal (''). */
@@ -142,7 +119,6 @@ export class LiveFeed extends EventTarget {
   }
 
   stop() {
-    if (this.es) this.es.close();
-    this.es = null;
+    this.stream.stop();
   }
 }

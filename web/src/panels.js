@@ -24,10 +24,11 @@ export function frame(me, map) {
   lang.addEventListener('click', switchLang);
   const toggle = document.getElementById('panel-toggle');
   const panel = document.getElementById('panel');
+  if (!toggle || !panel) return; // the wall has no collapsible panel
   toggle.addEventListener('click', () => {
     const open = panel.classList.toggle('collapsed') === false;
     toggle.setAttribute('aria-expanded', String(open));
-    setTimeout(() => map.resize(), 250);
+    setTimeout(() => map?.resize(), 250);
   });
   if (window.matchMedia('(orientation: portrait) and (max-width: 900px)').matches) panel.classList.add('collapsed');
 }

@@ -1,0 +1,201 @@
+// The 3D command centre for the park's video wall: the scene, live subjects, alarms linked to the map, the
+// statistics panels, track playback and dispatch. Shares the 2D page's api, live stream, alarm list, details, words.
+
+import './command.css';
+import { BoundingSphere, Cartesian3, Color, ColorMaterialProperty, CallbackProperty, HeadingPitchRange, Math as CesiumMath,
+  ScreenSpaceEventHandler, ScreenSpaceEventType } from '@cesium/engine';
+import { addBaseMap, createViewer, frame, identify } from './scene3d.js';
+import { Layers3D, ZONE_COLORS } from './layers3d.js';
+import { Live3D, SEVERITY_COLORS } from './live3d.js';
+import { AlarmBoard } from './alarms.js';
+import { Details } from './details.js';
+import { WallPanels } from './wall.js';
+import { Playback3D } from './playback3d.js';
+import { Dispatch3D } from './dispatch3d.js';
+import { frame as pageFrame, netState } from './panels.js';
+import { el, shanghaiTime } from './format.js';
+import { setLang, t } from './i18n.js';
+import { ApiError } from './api.js';
+
+const me = JSON.parse(document.getElementById('me').textContent);
+setLang(me.lang);
+window.__ready = false;
+
+const viewer = createViewer(document.getElementById('scene'), me);
+window.viewer = viewer; // for tests and debugging
+pageFrame(me, null);
+const clock = document.getElementById('clock');
+setInterval(() => { clock.textContent = shanghaiTime(new Date()); }, 1000);
+
+const details = new Details(document.getElementById('details'));
+const layers = new Layers3D(viewer);
+const SEVERE = new Set(['critical', 'red']);
+const FOLLOW_EVERY_MS = 12_000;
+
+async function act(alarm, action, comment) {
+  try {
+    return t(await board.act(alarm.id, action, comment));
+  } catch (err) {
+    return `${t('failed')}: ${err instanceof ApiError ? err.message : err}`;
+  }
+}
+
+function flyTo([lon, lat], range = 450, duration = 1.5) {
+  viewer.camera.flyToBoundingSphere(new BoundingSphere(Cartesian3.fromDegrees(lon, lat, 0), 30),
+    { offset: new HeadingPitchRange(0, CesiumMath.toRadians(-40), range), duration });
+}
+
+async function openAlarm(a) {
+  board.current = a.id;
+  if (a.location) flyTo(a.location.coordinates);
+  const card = await details.alarm(a.id, { actions: board.actionsFor(a), onAct: act });
+  if (me.can_act) {
+    details.card.append(el('button', { type: 'button', class: 'action', 'data-action': 'dispatch-area', onclick: () => dispatch.start() }, t('dispatchTool')));
+  }
+  if (a.subject) {
+    details.card.append(el('button', { type: 'button', class: 'action', 'data-play': 'alarm', onclick: () => {
+      const at = new Date(a.raised_at).getTime();
+      playback.from.value = shanghaiTime(new Date(at - 600e3)).replace(' ', 'T').slice(0, 16);
+      playback.to.value = shanghaiTime(new Date(at + 300e3)).replace(' ', 'T').slice(0, 16);
+      playback.open([a.subject]);
+    } }, t('playback')));
+  }
+  return card;
+}
+
+const board = new AlarmBoard({ panel: document.getElementById('tab-alarms'), toasts: document.getElementById('toasts'), me, onSelect: openAlarm });
+window.alarms = board;
+
+// --- alarm linkage: subjects and zones in their alarm state, an auto-follow queue of severe alarms ---------------
+const zoneAlarms = new Map(); // zone id -> severity
+const followQueue = [];
+let following = false;
+
+function zoneEntities(id) {
+  return (layers.groups.zones || []).filter((e) => e.properties?.id?.getValue() === id);
+}
+
+function markZone(id, severity) {
+  if (severity) zoneAlarms.set(id, severity); else zoneAlarms.delete(id);
+  for (const e of zoneEntities(id)) {
+    const base = Color.fromCssColorString(ZONE_COLORS[e.properties.kind.getValue()] || '#3fb950');
+    e.polygon.material = severity
+      ? new ColorMaterialProperty(new CallbackProperty(() => SEVERITY_COLORS[severity].withAlpha(0.25 + 0.3 * (0.5 + 0.5 * Math.sin(performance.now() / 200))), false))
+      : new ColorMaterialProperty(base.withAlpha(e.properties.kind.getValue() === 'forbidden' ? 0.28 : 0.16));
+    e.polygon.outlineColor = severity ? SEVERITY_COLORS[severity] : base.withAlpha(0.9);
+  }
+}
+
+board.addEventListener('alarm', (e) => {
+  const a = e.detail;
+  const open = board.isOpen(a);
+  if (a.subject_id) live.setAlarm(a.subject_id, open ? a.severity : '');
+  if (a.zone?.id && !a.subject_id) markZone(a.zone.id, open ? a.severity : '');
+  if (following && open && a.status === 'raised' && (SEVERE.has(a.severity) || a.type === 'sos') && !followQueue.some((x) => x.id === a.id)) {
+    followQueue.push(a);
+  }
+});
+
+function followNext() {
+  if (!following) return;
+  const a = followQueue.shift();
+  if (a) openAlarm(a).catch(() => {});
+  followButton.dataset.queue = String(followQueue.length);
+  followButton.textContent = `${t('autoFollow')}${followQueue.length ? ` (${followQueue.length})` : ''}`;
+}
+setInterval(followNext, FOLLOW_EVERY_MS);
+
+// --- tools: layers, heat maps, auto-follow, dispatch, playback --------------------------------------------------
+const tools = document.getElementById('wall-tools');
+function toggle(key, on, apply) {
+  const b = el('button', { type: 'button', class: `tool${on ? ' on' : ''}`, 'data-layer': key, 'aria-pressed': String(on), onclick: () => {
+    const now = b.getAttribute('aria-pressed') !== 'true';
+    b.setAttribute('aria-pressed', String(now));
+    b.classList.toggle('on', now);
+    apply(now);
+  } }, t(`g_${key}`));
+  return b;
+}
+const followButton = el('button', { type: 'button', class: 'tool', 'data-tool': 'follow', 'aria-pressed': 'false', onclick: () => {
+  following = !following;
+  followButton.setAttribute('aria-pressed', String(following));
+  followButton.classList.toggle('on', following);
+  if (!following) followQueue.length = 0;
+  followNext();
+} }, t('autoFollow'));
+
+const live = new Live3D(viewer, null);
+window.live = live;
+netState(live);
+const playback = new Playback3D(viewer, document.getElementById('playbar'), { onFrame: (pts) => frame(viewer, pts, { duration: 1 }) });
+window.playback = playback;
+const dispatch = new Dispatch3D(viewer, document.getElementById('details'), { board, me });
+window.dispatch = dispatch;
+
+tools.replaceChildren(
+  ...['buildings', 'sites', 'zones', 'permits', 'counts', 'districts'].map((k) => toggle(k, true, (on) => layers.show(k, on))),
+  ...[['people', 'person'], ['welders', 'welder'], ['cameras', 'body_camera']].map(([k, kind]) => toggle(k, true, (on) => live.showKind(kind, on))),
+  ...['heat_welding', 'heat_alarms'].map((k) => toggle(k, false, (on) => layers.show(k, on))),
+  followButton,
+  el('button', { type: 'button', class: 'tool', 'data-tool': 'dispatch', onclick: () => dispatch.start() }, t('dispatchTool')),
+  el('button', { type: 'button', class: 'tool', 'data-tool': 'playback', onclick: () => playback.open() }, t('playback')),
+);
+
+// --- picking: details of what was clicked -----------------------------------------------------------------------
+const SOURCE_OF_KIND = { person: 'live-people', welder: 'live-welders', body_camera: 'live-cameras', phone: 'live-cameras' };
+async function openPicked(hit) {
+  if (!hit) return;
+  try {
+    if (hit.layer === 'live') {
+      const f = await details.subject(SOURCE_OF_KIND[hit.kind], hit.id);
+      details.card.append(el('button', { type: 'button', class: 'action', 'data-play': 'subject', onclick: () => playback.open([f.properties.external_id]) }, t('playback')));
+    } else if (hit.layer === 'sites') await details.site(hit.id);
+    else if (hit.layer === 'zones') await details.zone(hit.id);
+    else if (hit.layer === 'permits') await details.permit(hit.id);
+    else if (hit.layer === 'districts') return;
+  } catch (err) {
+    details.show(t('failed'), String(err.message || err));
+  }
+}
+new ScreenSpaceEventHandler(viewer.scene.canvas).setInputAction((e) => {
+  if (dispatch.handler) return; // drawing an area
+  openPicked(identify(viewer.scene.pick(e.position)));
+}, ScreenSpaceEventType.LEFT_CLICK);
+
+/** What is at a point on the screen (tests and the wall's own clicks). */
+window.command = { identify: (x, y) => identify(viewer.scene.pick({ x, y })), openPicked, flyTo };
+
+// --- start --------------------------------------------------------------------------------------------------------
+addBaseMap(viewer);
+layers.addHeat('welding');
+layers.addHeat('alarms');
+const loaded = await layers.load({ tileset: me.tileset });
+const extent = (loaded.sites.length ? loaded.sites : loaded.districts).flatMap((f) => {
+  const g = f.geometry;
+  return (g.type === 'Polygon' ? [g.coordinates] : g.coordinates).flatMap((p) => p[0]);
+});
+frame(viewer, extent);
+const lons = extent.map((c) => c[0]);
+const lats = extent.map((c) => c[1]);
+live.scopeBox = extent.length ? [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)] : [73, 18, 135, 54];
+const panels = new WallPanels(document.getElementById('left'), { live, board, layers });
+window.panels = panels;
+const firstData = new Promise((resolve) => live.addEventListener('applied', resolve, { once: true }));
+live.start();
+board.start();
+panels.start(loaded.permits, loaded.sites);
+await firstData;
+const tilesReady = layers.tileset ? new Promise((resolve) => {
+  if (layers.tileset.tilesLoaded) resolve();
+  else layers.tileset.allTilesLoaded.addEventListener(resolve);
+  setTimeout(resolve, 30_000); // a tileset that never settles must not hold the page back
+}) : Promise.resolve();
+await tilesReady;
+let frames = 0;
+const remove = viewer.scene.postRender.addEventListener(() => {
+  frames += 1;
+  if (frames < 3) return;
+  remove();
+  window.__ready = true;
+  document.body.dataset.ready = 'true';
+});

@@ -1,0 +1,174 @@
+// The command centre's statistics panels: people on site by enterprise (outsiders apart), machines powered, permits in
+// progress by the 8 operation types, status and level with a per-enterprise board of the day, open alarms by severity,
+// the alarm trend of the last 24 hours, and counts by district. All from the public APIs, in the user's scope.
+
+import { getJSON } from './api.js';
+import { t } from './i18n.js';
+import { el, shanghaiTime } from './format.js';
+
+const OPERATIONS = ['hot_work', 'confined_space', 'blinding', 'height', 'lifting', 'temporary_power', 'excavation', 'road_closure'];
+const STATUS_SHOWN = [2, 6, 1];
+const SEVERITIES = ['critical', 'red', 'alarm', 'orange', 'warning', 'yellow', 'info'];
+const SVG = 'http://www.w3.org/2000/svg';
+
+function card(title, ...body) {
+  return el('section', { class: 'card' }, el('h2', {}, title), ...body);
+}
+
+function bars(rows, { max } = {}) {
+  const top = max ?? Math.max(1, ...rows.map(([, v]) => v));
+  return el('ul', { class: 'bars' }, rows.map(([label, v, cls]) => el('li', { class: cls || '' },
+    el('span', { class: 'bar-label' }, label), el('span', { class: 'bar' }, el('i', { style: `width:${(100 * v) / top}%` })),
+    el('span', { class: 'bar-value' }, String(v)))));
+}
+
+function svg(tag, attrs) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
+/** Hourly counts as columns, the newest hour on the right. */
+function trendChart(hours) {
+  const w = 24 * 12;
+  const h = 70;
+  const max = Math.max(1, ...hours.map((x) => x.count));
+  const chart = svg('svg', { viewBox: `0 0 ${w} ${h + 14}`, class: 'trend', role: 'img' });
+  hours.forEach((x, i) => {
+    const bh = Math.round((h * x.count) / max);
+    const rect = svg('rect', { x: i * 12 + 1, y: h - bh, width: 10, height: bh, class: 'col' });
+    const tip = svg('title', {});
+    tip.textContent = `${x.label} ${x.count}`;
+    rect.append(tip);
+    chart.append(rect);
+    if (i % 6 === 0) {
+      const label = svg('text', { x: i * 12, y: h + 12, class: 'tick' });
+      label.textContent = x.label.slice(11, 13);
+      chart.append(label);
+    }
+  });
+  return chart;
+}
+
+export class WallPanels {
+  constructor(container, { live, board, layers }) {
+    this.container = container;
+    this.live = live;
+    this.board = board;
+    this.layers = layers;
+    this.enterprise = '';
+    this.parts = {
+      people: el('div'), machines: el('div'), permits: el('div'), alarms: el('div'), trend: el('div'), districts: el('div'),
+    };
+    this.picker = el('select', { class: 'enterprise-picker', onchange: (e) => { this.enterprise = e.target.value; this.renderPermits(); } });
+    container.replaceChildren(
+      card(t('peopleOnSite'), this.parts.people),
+      card(t('machinesPowered'), this.parts.machines),
+      card(t('permitBoard'), this.picker, this.parts.permits),
+      card(t('openAlarms'), this.parts.alarms),
+      card(t('alarmTrend'), this.parts.trend),
+      card(t('byDistrict'), this.parts.districts),
+    );
+    this.permits = [];
+    this.names = {};
+  }
+
+  async start(permits, sites) {
+    this.permits = permits;
+    for (const s of sites) this.names[s.properties.company_code] = s.properties.enterprise_name;
+    this.picker.replaceChildren(el('option', { value: '' }, t('allEnterprises')),
+      ...Object.entries(this.names).sort().map(([code, name]) => el('option', { value: code }, `${name} (${code})`)));
+    this.renderPermits();
+    this.renderPeople();
+    this.live.addEventListener('applied', () => this.schedulePeople());
+    this.board.addEventListener('changed', () => this.renderAlarms());
+    this.renderAlarms();
+    await Promise.all([this.refreshCounts(), this.refreshTrend()]);
+    setInterval(() => this.refreshCounts(), 30_000);
+    setInterval(() => this.refreshTrend(), 300_000);
+  }
+
+  schedulePeople() {
+    if (this.peopleTimer) return;
+    this.peopleTimer = setTimeout(() => { this.peopleTimer = null; this.renderPeople(); }, 2000);
+  }
+
+  /** People on site now (online), by enterprise; contractors and visitors counted apart. */
+  renderPeople() {
+    const by = new Map();
+    let outsiders = 0;
+    let total = 0;
+    for (const { props: p } of this.live.byId.values()) {
+      if (p.kind !== 'person' || p.online === false) continue;
+      total += 1;
+      if (p.person_type === '02' || p.person_type === '03') { outsiders += 1; continue; }
+      const key = p.company_code || '—';
+      by.set(key, (by.get(key) || 0) + 1);
+    }
+    const rows = [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([code, n]) => [this.names[code] || code, n]);
+    this.parts.people.replaceChildren(
+      el('p', { class: 'big' }, el('strong', { 'data-count': 'people' }, String(total)), ` ${t('people')} · `,
+        el('strong', { class: 'outsiders', 'data-count': 'outsiders' }, String(outsiders)), ` ${t('outsiders')}`),
+      bars(rows));
+  }
+
+  /** District counts: machines, powered ones and open alarms, scope-wide. */
+  async refreshCounts() {
+    const body = await getJSON('/api/counts/districts').catch(() => null);
+    if (!body) return;
+    const rows = body.districts;
+    const sum = (k) => rows.reduce((a, r) => a + (r[k] || 0), 0);
+    const welders = sum('welders');
+    const powered = sum('powered');
+    this.parts.machines.replaceChildren(el('p', { class: 'big' }, el('strong', { 'data-count': 'powered' }, String(powered)), ` / ${welders} ${t('machines')}`),
+      el('div', { class: 'meter' }, el('i', { style: `width:${welders ? (100 * powered) / welders : 0}%` })));
+    this.parts.districts.replaceChildren(el('table', { class: 'districts' },
+      el('thead', {}, el('tr', {}, el('th', {}, t('g_districts')), el('th', {}, t('g_enterprises')), el('th', {}, t('machines')), el('th', {}, t('g_alarms')))),
+      el('tbody', {}, rows.map((r) => el('tr', {}, el('td', {}, r.name), el('td', {}, String(r.enterprises)), el('td', {}, `${r.powered}/${r.welders}`),
+        el('td', { class: r.open_alarms ? 'hot' : '' }, String(r.open_alarms)))))));
+  }
+
+  renderPermits() {
+    const chosen = this.permits.filter((f) => !this.enterprise || f.properties.company_code === this.enterprise);
+    const byOp = OPERATIONS.map((op) => {
+      const mine = chosen.filter((f) => f.properties.operation === op);
+      return el('tr', {}, el('th', {}, t(`op_${op}`)), ...STATUS_SHOWN.map((st) => {
+        const n = mine.filter((f) => f.properties.status === st).length;
+        return el('td', { class: n ? `st-${st}` : 'zero' }, String(n));
+      }));
+    });
+    const levels = new Map();
+    for (const f of chosen) {
+      if (f.properties.status !== 2) continue;
+      const m = /[（(]([^)）]+)[)）]/.exec(f.properties.ticket_label || '');
+      if (m) levels.set(`${t(`op_${f.properties.operation}`)} ${m[1]}`, (levels.get(`${t(`op_${f.properties.operation}`)} ${m[1]}`) || 0) + 1);
+    }
+    const table = el('table', { class: 'permit-board' },
+      el('thead', {}, el('tr', {}, el('th', {}, ''), ...STATUS_SHOWN.map((st) => el('th', {}, t(`ps_${st}`))))), el('tbody', {}, byOp));
+    const day = this.enterprise ? el('ol', { class: 'day' }, chosen
+      .sort((a, b) => (a.properties.planned_start < b.properties.planned_start ? -1 : 1))
+      .map((f) => el('li', { class: `st-${f.properties.status}` }, `${shanghaiTime(f.properties.planned_start).slice(11, 16)}–${shanghaiTime(f.properties.planned_end).slice(11, 16)} `,
+        el('strong', {}, f.properties.ticket_label), ` ${f.properties.status_label} · ${f.properties.ticket_no}`))) : null;
+    this.parts.permits.replaceChildren(table, levels.size ? bars([...levels.entries()].sort((a, b) => b[1] - a[1])) : '', day || '');
+  }
+
+  renderAlarms() {
+    const open = [...this.board.alarms.values()].filter((a) => this.board.isOpen(a));
+    const rows = SEVERITIES.map((s) => [t(`sev_${s}`), open.filter((a) => a.severity === s).length, `sev-${s}`]).filter(([, n]) => n);
+    this.parts.alarms.replaceChildren(el('p', { class: 'big' }, el('strong', { 'data-count': 'alarms' }, String(open.length)), ` ${t('ongoing')}`), bars(rows));
+  }
+
+  /** Alarms raised per hour over the last 24 hours (counts from the alarm list, limit 0). */
+  async refreshTrend() {
+    const hour = 3600_000;
+    const end = Math.ceil(Date.now() / hour) * hour;
+    const hours = await Promise.all(Array.from({ length: 24 }, (_, i) => {
+      const from = new Date(end - (24 - i) * hour);
+      const to = new Date(end - (23 - i) * hour);
+      return getJSON('/api/alarms/', { since: from.toISOString(), until: to.toISOString(), limit: 0 })
+        .then((b) => ({ label: shanghaiTime(from), count: b.count })).catch(() => ({ label: shanghaiTime(from), count: 0 }));
+    }));
+    const total = hours.reduce((a, x) => a + x.count, 0);
+    this.parts.trend.replaceChildren(el('p', { class: 'big' }, el('strong', {}, String(total)), ` ${t('last24h')}`), trendChart(hours));
+  }
+}
