@@ -2,8 +2,8 @@
 // statistics panels, track playback and dispatch. Shares the 2D page's api, live stream, alarm list, details, words.
 
 import './command.css';
-import { BoundingSphere, Cartesian3, Color, ColorMaterialProperty, CallbackProperty, HeadingPitchRange, Math as CesiumMath,
-  ScreenSpaceEventHandler, ScreenSpaceEventType } from '@cesium/engine';
+import { BoundingSphere, Cartesian2, Cartesian3, Color, ColorMaterialProperty, CallbackProperty, HeadingPitchRange, Math as CesiumMath,
+  SceneTransforms, ScreenSpaceEventHandler, ScreenSpaceEventType } from '@cesium/engine';
 import { addBaseMap, createViewer, frame, identify } from './scene3d.js';
 import { Layers3D, ZONE_COLORS } from './layers3d.js';
 import { Live3D, SEVERITY_COLORS } from './live3d.js';
@@ -29,6 +29,7 @@ setInterval(() => { clock.textContent = shanghaiTime(new Date()); }, 1000);
 
 const details = new Details(document.getElementById('details'));
 const layers = new Layers3D(viewer);
+window.layers3d = layers;
 const SEVERE = new Set(['critical', 'red']);
 const FOLLOW_EVERY_MS = 12_000;
 
@@ -163,7 +164,15 @@ new ScreenSpaceEventHandler(viewer.scene.canvas).setInputAction((e) => {
 }, ScreenSpaceEventType.LEFT_CLICK);
 
 /** What is at a point on the screen (tests and the wall's own clicks). */
-window.command = { identify: (x, y) => identify(viewer.scene.pick({ x, y })), openPicked, flyTo };
+window.command = {
+  identify: (x, y) => identify(viewer.scene.pick(new Cartesian2(x, y))),
+  toScreen: (lon, lat, h = 0) => {
+    const p = SceneTransforms.worldToWindowCoordinates(viewer.scene, Cartesian3.fromDegrees(lon, lat, h));
+    return p ? [p.x, p.y] : null;
+  },
+  openPicked,
+  flyTo,
+};
 
 // --- start --------------------------------------------------------------------------------------------------------
 addBaseMap(viewer);

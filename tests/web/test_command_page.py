@@ -1,0 +1,191 @@
+"""The 3D command centre in a real browser (Cesium on SwiftShader, 15-20 s to load: one page per role, several
+checks each): readiness, picking a site, the live primitives against the live API, an SOS highlighted within 5 s,
+playback on Cesium's clock, the generated 3D Tiles loaded, and a district officer's scope."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+import urllib.parse
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from django.contrib.gis.geos import Point
+
+from alarms.models import Alarm
+from alarms.store import publish
+from geo_core.models import TilesetFile
+from layers.tiles3d import build
+from tests.web.conftest import Page
+from tests.web.test_map_page import SHANGHAI, committed
+
+pytestmark = pytest.mark.django_db
+READY_S = 90.0
+
+
+@pytest.fixture(scope="module")
+def tiles(web_scene, django_db_blocker):
+    """The scene's generated tileset, committed for the server."""
+    with django_db_blocker.unblock():
+        out = build(force=True)
+        yield out
+        TilesetFile.objects.all().delete()
+
+
+def open_wall(browser, base: str, username: str, viewport=(1920, 1080)) -> tuple[Page, float]:
+    p = Page(browser, base, viewport)
+    p.page.goto(f"{base}/signin/?next=/command/")
+    p.page.fill("input[name=username]", username)
+    p.page.fill("input[name=password]", "Web-test-2026")
+    p.page.click("button[type=submit]")
+    p.page.wait_for_url("**/command/**")
+    t0 = time.monotonic()
+    p.until("() => window.__ready === true", READY_S)
+    return p, time.monotonic() - t0
+
+
+@pytest.fixture(scope="module")
+def wall(live_service, web_scene, tiles, browser):
+    p, _ = open_wall(browser, live_service, "web-sup")
+    yield p
+    outside, errors = p.outside, p.errors
+    p.close()
+    assert outside == [], f"the page tried other hosts: {outside}"
+    assert errors == [], f"the page threw: {errors}"
+
+
+def snapshot_count(base: str, token: str, box: list[float]) -> dict:
+    """What the live API sends first for an area: its snapshot's subjects by kind."""
+    u = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=20)
+    bbox = ",".join(f"{v:.6f}" for v in box)
+    conn.request("GET", f"/api/live/stream?layers=people,welders,cameras&bbox={bbox}",
+                 headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    resp = conn.getresponse()
+    event = None
+    try:
+        while True:
+            line = resp.fp.readline().decode().strip()
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event == "snapshot":
+                body = json.loads(line[5:])
+                kinds = [r[body["fields"].index("kind")] for r in body["rows"]]
+                return {"total": len(kinds), **{k: kinds.count(k) for k in set(kinds)}}
+    finally:
+        conn.close()
+
+
+def test_the_wall_is_ready_with_the_scene_the_tileset_and_what_the_live_api_sends(wall, web_scene, tiles):
+    p = wall
+    # The generated tileset is loaded, with a tile per site the supervisor may see (both).
+    assert tiles["sites"] >= 2
+    assert p.js("() => window.layers3d.tileset.root.children.length") == tiles["sites"]
+    fetched = p.js(
+        "() => performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/maps/3dtiles/'))"
+    )
+    assert any(n.endswith("/maps/3dtiles/tileset.json") for n in fetched)
+    assert any("/maps/3dtiles/site-" in n and n.endswith(".glb") for n in fetched), fetched
+    # A pick on enterprise A's site names it.
+    lon, lat = web_scene["centre_a"]
+    p.js("([lon, lat]) => window.command.flyTo([lon, lat], 900, 0)", [lon, lat])
+    p.page.wait_for_timeout(1500)
+    xy = p.js("([lon, lat]) => window.command.toScreen(lon, lat, 0)", [lon + 0.002, lat - 0.002])
+    hit = p.until("([x, y]) => window.command.identify(x, y)", 10, xy)
+    site_id = web_scene["a"].sites.get().id
+    assert hit == {"layer": "sites", "id": site_id}
+    # The live primitives are what the live API sends for the same area.
+    p.until("() => window.live.stream.es && window.live.stream.es.readyState === 1")
+    p.page.wait_for_timeout(1000)
+    box = p.js("() => window.live.stream.box")
+    drawn = p.js("() => window.live.count()")
+    assert drawn == snapshot_count(p.base, web_scene["token"], box)
+    assert drawn["person"] == 5 and drawn["welder"] == 1
+    # The panels count the people on site, contractors apart.
+    p.until("() => document.querySelector('[data-count=people]')?.textContent === '5'")
+    assert p.page.inner_text("[data-count=outsiders]") == "1"  # WEBA-P2, a contractor
+
+
+def test_an_sos_is_highlighted_within_5_s_and_the_wall_can_act_on_it(wall, web_scene):
+    p = wall
+    p.until("() => window.alarms && window.alarms.es && window.alarms.es.readyState === 1")
+    person = web_scene["people"]["WEBA-P0"]
+    lon, lat = web_scene["centre_a"]
+
+    def raise_sos():
+        a = Alarm.objects.create(key=f"web3d-sos:{person.id}", type="sos", category="person", code="0",
+                                 severity="critical", subject=person, enterprise=web_scene["a"], company_code="WEBA",
+                                 location=Point(lon, lat + 0.0002, srid=4490), raised_at=datetime.now(UTC),
+                                 evidence={"source": "device"})  # fmt: skip
+        publish(a, "raised")
+        return a
+
+    t0 = time.monotonic()
+    alarm = committed(raise_sos)
+    row = f"#right [data-alarm='{alarm.id}']"
+    p.page.wait_for_selector(row, timeout=5000)
+    p.until("(id) => window.live.alarmed.get(id) === 'critical' && window.live.byId.get(id).point.outlineWidth >= 3",
+            5.0, person.id)  # fmt: skip
+    assert time.monotonic() - t0 < 5.0
+    assert p.page.locator(".toast").count() >= 1  # the severe-alarm toast (and its sound)
+    p.page.click(row)
+    p.page.wait_for_selector("#details [data-action=acknowledge]")
+    p.page.click("#details [data-action=acknowledge]")
+    p.page.wait_for_selector("#details .note:text('已提交')")
+    committed(lambda: Alarm.objects.filter(id=alarm.id).delete())
+
+
+def test_playback_on_the_clock_moves_the_subject(wall, web_scene):
+    from geo_core.ingest.writer import FixBatch, write_fixes
+
+    p = wall
+    person = web_scene["people"]["WEBB-P1"]
+    lon, lat = web_scene["centre_b"]
+    t0 = datetime.now(UTC).timestamp() - 1800
+    n = 61
+    lons = lon + np.arange(n) * 10 / 95_500
+    times = [datetime.fromtimestamp(t0 + 10 * k, UTC) for k in range(n)]
+
+    def write():
+        lats = np.full(n, lat)
+        write_fixes(FixBatch(subject_id=np.full(n, person.id), time=times, lon=lons, lat=lats, source="simulator",
+                             raw_x=lons, raw_y=lats, raw_crs=["cgcs2000"] * n))  # fmt: skip
+
+    committed(write)
+    fmt = "%Y-%m-%dT%H:%M"
+    p.page.click("[data-tool=playback]")
+    p.page.fill("#playbar [name=from]", (times[0] - timedelta(minutes=1)).astimezone(SHANGHAI).strftime(fmt))
+    p.page.fill("#playbar [name=to]", (times[-1] + timedelta(minutes=1)).astimezone(SHANGHAI).strftime(fmt))
+    p.page.fill("#playbar [name=codes]", "WEBB-P1")
+    p.page.select_option("#playbar [name=speed]", "60")
+    p.page.click("#playbar [data-play=load]")
+    first = p.until("() => window.playback.where('WEBB-P1')", 10)
+    p.page.wait_for_timeout(2000)  # two minutes of the track at 60x
+    later = p.js("() => window.playback.where('WEBB-P1')")
+    moved = float(np.linalg.norm(np.subtract(later, first)))
+    assert 20 < moved < 600, moved  # along the walk east at 1 m/s, not jumped to its end
+    p.page.locator("#playbar [name=scrub]").fill("1000")
+    end = p.js("() => window.playback.where('WEBB-P1')")
+    assert float(np.linalg.norm(np.subtract(end, first))) == pytest.approx(600, abs=15)
+    p.page.click("#playbar .icon-button")
+
+
+def test_a_district_officer_sees_only_their_district(live_service, web_scene, tiles, browser):
+    p, _ = open_wall(browser, live_service, "web-officer", viewport=(1600, 900))
+    try:
+        a_site = web_scene["a"].sites.get().id
+        kids = p.js("() => window.layers3d.tileset.root.children.length")
+        assert kids == 1  # enterprise B's plant is in Fengxian: not in the officer's tileset
+        sites = p.js("() => [...new Set(window.layers3d.groups.sites.map(e => e.properties.id.getValue()))]")
+        assert sites == [a_site]
+        p.until("() => window.live.count().total > 0")
+        p.page.wait_for_timeout(1000)
+        assert p.js("() => window.live.count()") == {"total": 4, "person": 3, "welder": 1}
+        names = p.page.inner_text("#left")
+        assert "网页B化工" not in names
+    finally:
+        outside, errors = p.outside, p.errors
+        p.close()
+    assert outside == [] and errors == []
