@@ -102,7 +102,8 @@ def test_the_wall_is_ready_with_the_scene_the_tileset_and_what_the_live_api_send
     box = p.js("() => window.live.stream.box")
     drawn = p.js("() => window.live.count()")
     assert drawn == snapshot_count(p.base, web_scene["token"], box)
-    assert drawn["person"] == 5 and drawn["welder"] == 1
+    assert drawn["person"] == 5
+    assert drawn["welder"] == 1
     # The panels count the people on site, contractors apart.
     p.until("() => document.querySelector('[data-count=people]')?.textContent === '5'")
     assert p.page.inner_text("[data-count=outsiders]") == "1"  # WEBA-P2, a contractor
@@ -188,4 +189,5 @@ def test_a_district_officer_sees_only_their_district(live_service, web_scene, ti
     finally:
         outside, errors = p.outside, p.errors
         p.close()
-    assert outside == [] and errors == []
+    assert outside == []
+    assert errors == []
