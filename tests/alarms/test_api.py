@@ -192,3 +192,38 @@ def test_alarms_know_their_jurisdiction_and_enterprises_confirm_with_feedback(cl
     assert client.post(f"/api/alarms/{a.id}/confirm", {}, content_type="application/json", **sup).status_code == 403
     client.post(f"/api/alarms/{a.id}/resolve", {"comment": "已处置"}, content_type="application/json", **sup)
     assert client.post(f"/api/alarms/{a.id}/confirm", {}, content_type="application/json", **ent).status_code == 409
+
+
+def test_dispatch_sends_the_people_and_cameras_chosen_on_the_map_within_scope(client, two):
+    from geo_core.models import Subject, SubjectState
+
+    a, b = two
+    x = Alarm.objects.filter(enterprise=a).first()
+    here = Point(121.30, 30.75, 0, srid=4490)
+    mine = Subject.objects.create(kind="person", external_id="DSP-A1", name="甲一", enterprise=a, person_type="01")
+    camera = Subject.objects.create(kind="body_camera", external_id="DSP-CAM", name="记录仪", enterprise=a,
+                                    attributes={"holder": "执法人员王", "unit": "园区执法队"})  # fmt: skip
+    theirs = Subject.objects.create(kind="person", external_id="DSP-B1", name="乙一", enterprise=b, person_type="01")
+    welder = Subject.objects.create(kind="welder", external_id="DSP-W", enterprise=a, mobility="fixed", chip_id="DSPC",
+                                    qr_code="DSPQ")  # fmt: skip
+    for s in (mine, camera, theirs, welder):
+        SubjectState.objects.create(subject=s, time=NOW, geom=here, source="demo")
+    ent_a = bearer(create_user("ua-dsp", "pw-1234567", "enterprise", enterprise=a))
+
+    def dispatch(headers, assignees):
+        return client.post(f"/api/alarms/{x.id}/dispatch", {"comment": "去现场", "assignees": assignees},
+                           content_type="application/json", **headers)  # fmt: skip
+
+    # Another enterprise's person, a welding machine, an unknown code, or not a list: refused, naming it; no order.
+    for bad, named in ((["DSP-A1", "DSP-B1"], "DSP-B1"), (["DSP-W"], "DSP-W"), (["NOPE"], "NOPE"), ("DSP-A1", "list")):
+        r = dispatch(ent_a, bad)
+        assert r.status_code == 400, bad
+        assert named in r.json()["error"]
+    assert not WorkOrder.objects.filter(alarm=x).exists()
+    r = dispatch(ent_a, ["DSP-A1", "DSP-CAM", "DSP-A1"])
+    assert r.status_code == 200
+    wo = WorkOrder.objects.get(alarm=x)
+    assert wo.assignees == [{"code": "DSP-A1", "name": "甲一", "kind": "person"},
+                            {"code": "DSP-CAM", "name": "记录仪", "kind": "body_camera"}]  # fmt: skip
+    order = client.get(f"/api/work-orders/{wo.number}", **ent_a).json()
+    assert [p["code"] for p in order["assignees"]] == ["DSP-A1", "DSP-CAM"]

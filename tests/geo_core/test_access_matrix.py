@@ -16,6 +16,7 @@ from alarms.models import Alarm, AlarmRule, Suppression
 from geo_core.access import access_for, create_user
 from geo_core.models import ApiToken, Region, Site, Subject, SubjectState, WorkPermit, Zone
 from layers.features import forget_extents
+from layers.tiles3d import build as build_tileset
 from tests.geo_core.conftest import FENGXIAN, JINSHAN, inside, square
 from tiles.cache import CACHE
 
@@ -43,6 +44,7 @@ MATRIX = {
     "alarm-suppressions": "signed",
     "style": "public",
     "basemap": "signed",
+    "tiles3d": "signed",
     "glyphs": "public",
     "sprite": "public",
     "search": "signed",
@@ -76,6 +78,7 @@ MATRIX = {
     "signin": "public",
     "signout": "page",
     "map": "page",
+    "command": "page",
     "service-worker": "public",
 }
 
@@ -147,6 +150,7 @@ def world(make_enterprise):
     }
     out["tokens"] = {role: {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(u)[1]}"} for role, u in users.items()}
     out["users"] = users
+    build_tileset(force=True)  # the 3D Tiles of every site: the served tileset is cut to each caller's scope
     return out
 
 
@@ -166,6 +170,7 @@ def urls(w) -> dict[str, list[str]]:
     )
     box = f"{lon - 0.02},{lat - 0.02},{lon + 0.02},{lat + 0.02}"
     items = [f"/ogc/collections/{c}/items?limit=1000&bbox={box}" for c in LAYERS.split(",")]
+    far_site = Site.objects.get(name=f"厂区B{SECRET}").id
     return {
         "alarms": ["/api/alarms/?limit=1000", f"/api/alarms/?bbox={box}"],
         "alarm": [f"/api/alarms/{w['alarm_b'].id}", f"/api/alarms/{w['alarm_a_in_b_zone'].id}"],
@@ -190,6 +195,7 @@ def urls(w) -> dict[str, list[str]]:
             f"/ogc/collections/sites/items/{far['zone'].id}",
         ],
         "ogc-tile": [f"/ogc/collections/{LAYERS}/tiles/WebMercatorQuad/{z}/{y}/{x}"],
+        "tiles3d": ["/maps/3dtiles/tileset.json", f"/maps/3dtiles/site-{far_site}.glb"],
     }
 
 
@@ -233,7 +239,7 @@ def test_fence_edits_are_the_supervisors_alone(client, world):
 
 
 def test_pages_send_anonymous_visitors_to_sign_in(client, world):
-    for path in ("/", "/map/"):
+    for path in ("/", "/map/", "/command/"):
         assert client.get(path)["Location"].startswith("/signin/"), path
 
 

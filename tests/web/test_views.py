@@ -76,3 +76,40 @@ def test_the_map_pages_code_stays_within_its_budget():
     files = [asset_url(name).removeprefix("/static/web/") for name in ("map.js", "map.css", "maplibre-worker.js")]
     sent = sum((BUILD_DIR / f"{f}.br").stat().st_size for f in files) / 1024
     assert sent <= BUDGET_KB, f"{sent:.0f} KB of code as sent; the budget is {BUDGET_KB} KB (docs/benchmarks.md)"
+
+
+def test_the_command_centre_is_for_supervisors_and_district_officers(client, supervisor, settings):
+    from dataclasses import replace
+
+    from geo_core.models import Region
+    from tests.geo_core.conftest import JINSHAN
+
+    assert client.get("/command/")["Location"] == "/signin/?next=/command/"
+    client.force_login(supervisor)
+    answer = client.get("/command/")
+    assert answer.status_code == 200
+    html = answer.content.decode()
+    assert asset_url("command.js") in html
+    assert asset_url("cesium/") in html  # Cesium's workers and assets from this server
+    assert "/maps/3dtiles/tileset.json" in html
+    assert "connect-src 'self';" in answer["Content-Security-Policy"]
+    # A deployment's own oblique photography: its origin, and only it, is added to connect-src.
+    settings.CONFIG = replace(settings.CONFIG, tiles3d_url="https://tiles.park.example/oblique/tileset.json")
+    answer = client.get("/command/")
+    assert "connect-src 'self' https://tiles.park.example;" in answer["Content-Security-Policy"]
+    assert "https://tiles.park.example/oblique/tileset.json" in answer.content.decode()
+    officer = create_user("views-officer", PASSWORD, "district", district=Region.objects.get(code=JINSHAN))
+    client.force_login(officer)
+    assert client.get("/command/").status_code == 200
+    enterprise_user = create_user("views-reader2", PASSWORD, "reader")
+    client.force_login(enterprise_user)
+    assert client.get("/command/").status_code == 403
+
+
+@pytest.mark.parametrize("value", ["ftp://x/tileset.json", "//host/tileset.json", "tileset.json", "http:///t.json"])
+def test_a_3dtiles_url_that_is_neither_a_path_nor_http_is_refused(monkeypatch, value):
+    from geo_core import config
+
+    monkeypatch.setenv("GEO_3DTILES_URL", value)
+    with pytest.raises(config.ConfigError, match="GEO_3DTILES_URL"):
+        config.load()
