@@ -3,6 +3,7 @@ the sites or zones changed, and served within the caller's scope."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import math
 
@@ -97,6 +98,12 @@ def test_the_http_route_answers_etags_and_404s(client, scene):
     assert answer.status_code == 200
     again = client.get("/maps/3dtiles/tileset.json", HTTP_IF_NONE_MATCH=answer["ETag"], **scene["sup"])
     assert again.status_code == 304
+    site = Site.objects.get(enterprise=scene["a"]).id
+    plain = client.get(f"/maps/3dtiles/site-{site}.glb", **scene["sup"])
+    packed = client.get(f"/maps/3dtiles/site-{site}.glb", HTTP_ACCEPT_ENCODING="gzip, br", **scene["sup"])
+    assert packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) / 2
     assert client.get("/maps/3dtiles/site-999999.glb", **scene["sup"]).status_code == 404
     assert client.get("/maps/3dtiles/../settings.py", **scene["sup"]).status_code == 404
     assert client.get("/maps/3dtiles/tileset.json").status_code == 401

@@ -200,11 +200,17 @@ const tilesReady = layers.tileset ? new Promise((resolve) => {
   setTimeout(resolve, 30_000); // a tileset that never settles must not hold the page back
 }) : Promise.resolve();
 await tilesReady;
-let frames = 0;
+// Ready once three frames in a row have the globe, the entities' shapes (built in Cesium's workers) and the tileset's
+// tiles in view all loaded; a scene that never settles is called ready after a minute rather than never.
+let settled = 0;
+let late = false;
+const giveUp = setTimeout(() => { late = true; }, 60_000);
 const remove = viewer.scene.postRender.addEventListener(() => {
-  frames += 1;
-  if (frames < 3) return;
+  const loaded = viewer.dataSourceDisplay.ready && viewer.scene.globe.tilesLoaded && (layers.tileset?.tilesLoaded ?? true);
+  settled = loaded ? settled + 1 : 0;
+  if (settled < 3 && !late) return;
   remove();
+  clearTimeout(giveUp);
   window.__ready = true;
   document.body.dataset.ready = 'true';
 });

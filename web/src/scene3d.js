@@ -50,7 +50,7 @@ export async function addBaseMap(viewer) {
 export function frame(viewer, points, { duration = 0, pitch = -45 } = {}) {
   if (!points.length) return;
   const sphere = BoundingSphere.fromPoints(points.map(([lon, lat]) => Cartesian3.fromDegrees(lon, lat, 0)));
-  const range = Math.max(sphere.radius * 2.4, 400);
+  const range = Math.max(sphere.radius * 1.7, 400);
   viewer.camera.flyToBoundingSphere(sphere, { offset: new HeadingPitchRange(0, CesiumMath.toRadians(pitch), range), duration });
 }
 
