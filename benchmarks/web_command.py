@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import BenchDatabase, free_port, log, stop  # noqa: E402
-from benchmarks.web_map import ARGS, CHROMIUM, until  # noqa: E402
+from benchmarks.common import BenchDatabase, log, stop  # noqa: E402
+from benchmarks.web_map import ARGS, CHROMIUM, sign_in, start_web, until  # noqa: E402
 
 PASSWORD = "Bench-wall-2026"
 READY = "() => window.__ready === true"
@@ -119,31 +119,10 @@ def main() -> None:
         tiles = build(force=True)
         log(part="tileset", **tiles)
         create_user("bench-wall", PASSWORD, "supervisor")
-        port = free_port()
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
+        base = start_web(procs)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    signin = browser.new_context()
-                    page = signin.new_page()
-                    page.goto(base + "/signin/?next=/command/")
-                    break
-                except Exception:
-                    signin.close()
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.5)
-            page.fill("input[name=username]", "bench-wall")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url("**/command/**")
-            state = signin.storage_state()
-            signin.close()
+            state = sign_in(browser, base, "bench-wall", PASSWORD, "/command/")
             first_load(browser, base, state)  # the server's caches warm
             runs = [first_load(browser, base, state) for _ in range(o.runs)]
             log(part="ready", runs=runs, median_s=statistics.median(r["seconds"] for r in runs),

@@ -56,6 +56,38 @@ def until(page, expression: str, timeout: float = 120.0, arg=None) -> None:
         page.wait_for_timeout(50)
 
 
+def start_web(procs: list) -> str:
+    """One uvicorn on the benchmark's database (from the environment BenchDatabase set); its base URL."""
+    port = free_port()
+    procs.append(subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
+    return f"http://127.0.0.1:{port}"
+
+
+def sign_in(browser, base: str, username: str, password: str, page_path: str) -> dict:
+    """Sign in once the server answers (within a minute); the session's storage state for fresh contexts."""
+    deadline = time.monotonic() + 60
+    while True:
+        signin = browser.new_context()
+        try:
+            page = signin.new_page()
+            page.goto(f"{base}/signin/?next={page_path}")
+            break
+        except Exception:
+            signin.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{page_path}**")
+    state = signin.storage_state()
+    signin.close()
+    return state
+
+
 # Until the page's map exists, window.map is the element of that id.
 IDLE = (
     "() => typeof window.map?.loaded === 'function' && window.map.isStyleLoaded() && window.map.loaded() && "
@@ -137,31 +169,10 @@ def main() -> None:
         from geo_core.access import create_user
 
         create_user("bench-web", PASSWORD, "supervisor")
-        port = free_port()
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
+        base = start_web(procs)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    signin = browser.new_context()
-                    page = signin.new_page()
-                    page.goto(base + "/signin/")
-                    break
-                except Exception:
-                    signin.close()
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.5)
-            page.fill("input[name=username]", "bench-web")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url("**/map/**")
-            state = signin.storage_state()
-            signin.close()
+            state = sign_in(browser, base, "bench-web", PASSWORD, "/map/")
             first_load(browser, base, state, False)  # the server's caches warm (tiles, glyphs)
             for throttled in (False, True):
                 runs = [first_load(browser, base, state, throttled) for _ in range(o.runs)]

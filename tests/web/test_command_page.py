@@ -19,7 +19,7 @@ from alarms.store import publish
 from geo_core.models import TilesetFile
 from layers.tiles3d import build
 from tests.web.conftest import Page
-from tests.web.test_map_page import SHANGHAI, committed
+from tests.web.test_map_page import SHANGHAI, committed, walk_east
 
 pytestmark = pytest.mark.django_db
 READY_S = 90.0
@@ -139,22 +139,9 @@ def test_an_sos_is_highlighted_within_5_s_and_the_wall_can_act_on_it(wall, web_s
 
 
 def test_playback_on_the_clock_moves_the_subject(wall, web_scene):
-    from geo_core.ingest.writer import FixBatch, write_fixes
-
     p = wall
-    person = web_scene["people"]["WEBB-P1"]
     lon, lat = web_scene["centre_b"]
-    t0 = datetime.now(UTC).timestamp() - 1800
-    n = 61
-    lons = lon + np.arange(n) * 10 / 95_500
-    times = [datetime.fromtimestamp(t0 + 10 * k, UTC) for k in range(n)]
-
-    def write():
-        lats = np.full(n, lat)
-        write_fixes(FixBatch(subject_id=np.full(n, person.id), time=times, lon=lons, lat=lats, source="simulator",
-                             raw_x=lons, raw_y=lats, raw_crs=["cgcs2000"] * n))  # fmt: skip
-
-    committed(write)
+    _, times = committed(lambda: walk_east(web_scene["people"]["WEBB-P1"], lon, lat))
     fmt = "%Y-%m-%dT%H:%M"
     p.page.click("[data-tool=playback]")
     p.page.fill("#playbar [name=from]", (times[0] - timedelta(minutes=1)).astimezone(SHANGHAI).strftime(fmt))

@@ -40,6 +40,22 @@ def committed(fn):
     return out[0]
 
 
+def walk_east(person, lon: float, lat: float) -> tuple:
+    """Ten minutes walking east at 1 m/s from (lon, lat), a fix every 10 s, half an hour ago: (lons, times)."""
+    import numpy as np
+
+    from geo_core.ingest.writer import FixBatch, write_fixes
+
+    t0 = datetime.now(UTC).timestamp() - 1800
+    n = 61
+    lons = lon + np.arange(n) * 10 / 95_500  # ~95.5 km per degree of longitude here
+    times = [datetime.fromtimestamp(t0 + 10 * k, UTC) for k in range(n)]
+    lats = np.full(n, lat)
+    write_fixes(FixBatch(subject_id=np.full(n, person.id), time=times, lon=lons, lat=lats, source="simulator",
+                         raw_x=lons, raw_y=lats, raw_crs=["cgcs2000"] * n))  # fmt: skip
+    return lons, times
+
+
 def api(base: str, path: str, token: str) -> dict:
     req = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(req, timeout=10) as resp:
@@ -238,23 +254,8 @@ def test_a_fence_drawn_on_the_page_is_in_postgis_and_in_the_next_tile(open_page,
 
 
 def test_playback_moves_the_marker_along_the_track(open_page, web_scene):
-    import numpy as np
-
-    from geo_core.ingest.writer import FixBatch, write_fixes
-
-    person = web_scene["people"]["WEBA-P1"]
     lon, lat = web_scene["centre_a"]
-    t0 = datetime.now(UTC).timestamp() - 1800
-    n = 61  # ten minutes walking east at 1 m/s, a fix every 10 s, then standing
-    lons = lon + np.minimum(np.arange(n), 60) * 10 / 95_500  # ~95.5 km per degree of longitude here
-    times = [datetime.fromtimestamp(t0 + 10 * k, UTC) for k in range(n)]
-
-    def write():
-        lats = np.full(n, lat)
-        write_fixes(FixBatch(subject_id=np.full(n, person.id), time=times, lon=lons, lat=lats, source="simulator",
-                             raw_x=lons, raw_y=lats, raw_crs=["cgcs2000"] * n))  # fmt: skip
-
-    committed(write)
+    lons, times = committed(lambda: walk_east(web_scene["people"]["WEBA-P1"], lon, lat))
     p = open_page("web-sup")
     p.map_idle()
     p.page.click("[data-tab=query]")
