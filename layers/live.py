@@ -41,13 +41,29 @@ ATTRS = [FIELDS.index(f) for f in FIELDS if f not in MOVED]  # a row whose attri
 ROWS = """
 SELECT st.subject_id, s.kind, round(ST_X(st.geom)::numeric, 7)::float8, round(ST_Y(st.geom)::numeric, 7)::float8,
        extract(epoch FROM st.time)::bigint, st.floor, st.live->>'power', st.online,
-       s.external_id, s.name, s.person_type, e.company_code,
+       s.external_id, s.name, s.person_type, s.enterprise_id,
        st.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490) AS inside,
        (extract(epoch FROM st.updated_at) * 1000000)::bigint AS changed
 FROM geo_core_subjectstate st JOIN geo_core_subject s ON s.id = st.subject_id
-LEFT JOIN geo_core_enterprise e ON e.id = s.enterprise_id
 WHERE s.kind = ANY(%(kinds)s) AND st.updated_at > %(since)s AND {scope} {view}
 """
+
+
+_codes: tuple[float, dict[int, str]] = (0.0, {})
+CODES_TTL_S = 30.0
+
+
+def _company_codes(ids=()) -> dict[int, str]:
+    """Enterprise id -> company code, kept for CODES_TTL_S (or read again, at most once a second, when an id is new):
+    every stream's every tick needs it, and a join per query would cost the shared database pool what a few hundred
+    streams cannot afford (ingest must not wait)."""
+    global _codes
+    age = time.monotonic() - _codes[0]
+    if age > CODES_TTL_S or (age > 1.0 and any(i is not None and i not in _codes[1] for i in ids)):
+        with connection.cursor() as cur:
+            cur.execute("SELECT id, company_code FROM geo_core_enterprise")
+            _codes = (time.monotonic(), dict(cur.fetchall()))
+    return _codes[1]
 
 
 @released
@@ -60,7 +76,8 @@ def _rows(view: dict, since: datetime, snapshot: bool) -> tuple[list, list, int]
         cur.execute(sql, {**view["bbox"], "kinds": view["kinds"], "since": since, **view["scope"].params()})
         rows = cur.fetchall()
     n = len(FIELDS)
-    upsert = [list(r[:n]) for r in rows if r[n]]
+    codes = _company_codes({r[n - 1] for r in rows})
+    upsert = [[*r[: n - 1], codes.get(r[n - 1])] for r in rows if r[n]]
     gone = [r[0] for r in rows if not r[n]]
     newest = max((r[n + 1] for r in rows), default=0)
     return upsert, gone, newest

@@ -19,7 +19,7 @@ from alarms.store import publish
 from geo_core.models import TilesetFile
 from layers.tiles3d import build
 from tests.web.conftest import Page
-from tests.web.test_map_page import SHANGHAI, committed, walk_east
+from tests.web.test_map_page import SHANGHAI, api, committed, walk_east
 
 pytestmark = pytest.mark.django_db
 READY_S = 90.0
@@ -158,6 +158,37 @@ def test_playback_on_the_clock_moves_the_subject(wall, web_scene):
     end = p.js("() => window.playback.where('WEBB-P1')")
     assert float(np.linalg.norm(np.subtract(end, first))) == pytest.approx(600, abs=15)
     p.page.click("#playbar .icon-button")
+
+
+def test_dispatch_lists_who_is_in_a_drawn_area_and_sends_the_work_order_to_them(wall, web_scene):
+    p = wall
+    lon, lat = web_scene["centre_a"]
+    person = web_scene["people"]["WEBA-P1"]
+
+    def raise_alarm():
+        a = Alarm.objects.create(key=f"web3d-dispatch:{person.id}", type="out_of_bounds", category="person",
+                                 code="1", severity="alarm", subject=person, enterprise=web_scene["a"],
+                                 company_code="WEBA", location=Point(lon, lat, srid=4490),
+                                 raised_at=datetime.now(UTC), zone=web_scene["zones"]["a"])  # fmt: skip
+        publish(a, "raised")
+        return a
+
+    alarm = committed(raise_alarm)
+    p.page.wait_for_selector(f"#right [data-alarm='{alarm.id}']", timeout=5000)
+    p.page.click("[data-tool=dispatch]")
+    ring = [[lon - 0.0025, lat - 0.0025], [lon + 0.0025, lat - 0.0025], [lon + 0.0025, lat + 0.0025],
+            [lon - 0.0025, lat + 0.0025]]  # fmt: skip
+    codes = p.js("(ring) => window.dispatch.finish(ring)", ring)
+    assert sorted(codes) == ["WEBA-P0", "WEBA-P1", "WEBA-P2"]  # enterprise A's three people, no one of B
+    p.page.select_option("#details select[name=alarm]", str(alarm.id))
+    p.page.uncheck("#details [data-assignee='WEBA-P2']")
+    p.page.click("#details [data-action=dispatch-selection]")
+    p.page.wait_for_selector("#details .note:text('已提交')")
+    order = api(p.base, "/api/work-orders/", web_scene["token"])["results"]
+    mine = [o for o in order if o["alarm"] == alarm.id]
+    assert [x["code"] for x in mine[0]["assignees"]] == ["WEBA-P0", "WEBA-P1"]
+    p.page.click("#details .close")
+    committed(lambda: Alarm.objects.filter(id=alarm.id).delete())
 
 
 def test_a_district_officer_sees_only_their_district(live_service, web_scene, tiles, browser):
