@@ -66,9 +66,8 @@ export function identify(picked) {
   if (!defined(picked)) return null;
   const id = picked.id;
   if (id && typeof id === 'object' && id.layer) return id; // point primitives and billboards carry {layer, id}
-  if (id && id.properties && id.properties.layer) { // entities
-    const now = undefined;
-    return { layer: id.properties.layer.getValue(now), id: id.properties.id.getValue(now) };
+  if (id && id.properties && id.properties.layer) { // entities: their constant properties
+    return { layer: id.properties.layer.getValue(), id: id.properties.id.getValue() };
   }
   const meta = picked.content?.metadata;
   if (meta && meta.hasProperty?.('id')) return { layer: 'sites', id: meta.getProperty('id') };
