@@ -11,6 +11,7 @@ pick on a building names the site it belongs to."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import math
@@ -247,7 +248,7 @@ def build(force: bool = False, progress=None) -> dict:
     with transaction.atomic():
         TilesetFile.objects.all().delete()
         TilesetFile.objects.bulk_create(
-            [TilesetFile(path=path, content=body, etag=hashlib.sha256(body).hexdigest()[:32],
+            [TilesetFile(path=path, content=gzip.compress(body, 9), etag=hashlib.sha256(body).hexdigest()[:32],
                          content_type="application/json" if path.endswith(".json") else "model/gltf-binary")
              for path, body in files.items()]
             + [TilesetFile(path=STAMP_PATH, content=b"", etag=stamp, content_type="text/plain")]
@@ -264,9 +265,10 @@ def visible_sites(scope) -> set[int]:
         return {r[0] for r in cur.fetchall()}
 
 
-def served(path: str, scope) -> tuple[bytes, str, str]:
-    """(body, content type, etag) of a stored tileset file as the caller may see it: the tileset lists only the sites
-    in the caller's scope, and a site's glTF is answered only within it. LookupError when there is none."""
+def served(path: str, scope) -> tuple[bytes, str, str, bool]:
+    """(body, content type, etag, gzipped) of a stored tileset file as the caller may see it: the tileset lists only
+    the sites in the caller's scope (plain JSON), and a site's glTF is answered only within it (gzipped as stored:
+    compressed once when built, not per request). LookupError when there is none."""
     from geo_core.models import TilesetFile
 
     if path == STAMP_PATH:
@@ -277,16 +279,16 @@ def served(path: str, scope) -> tuple[bytes, str, str]:
     body, kind, tag = bytes(row[0]), row[1], row[2]
     visible = visible_sites(scope)
     if path == "tileset.json":
-        doc = orjson.loads(body)
+        doc = orjson.loads(gzip.decompress(body))
         kids = doc["root"].get("children", [])
         doc["root"]["children"] = [c for c in kids if c["content"]["metadata"]["properties"]["id"] in visible]
         body = orjson.dumps(doc)
-        tag = hashlib.sha256(body).hexdigest()[:32]
-    elif path.startswith("site-") and path.endswith(".glb"):
+        return body, kind, hashlib.sha256(body).hexdigest()[:32], False
+    if path.startswith("site-") and path.endswith(".glb"):
         try:
             site = int(path[5:-4])
         except ValueError:
             raise LookupError(path) from None
         if site not in visible:
             raise LookupError(f"no 3D Tiles file {path!r}")
-    return body, kind, tag
+    return body, kind, tag, True

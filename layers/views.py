@@ -637,11 +637,13 @@ def tiles3d_file(request: HttpRequest, path: str) -> HttpResponse:
 
     from layers.tiles3d import served
 
-    body, kind, tag = served(path, authenticate(request).scope)
+    body, kind, tag, gzipped = served(path, authenticate(request).scope)
     quoted = f'"{tag}"'
     headers = {"ETag": quoted, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
     if request.headers.get("If-None-Match") == quoted:
         return HttpResponse(status=304, headers=headers)
-    if "gzip" in request.headers.get("Accept-Encoding", ""):  # glTF meshes shrink to a quarter
-        body, headers["Content-Encoding"] = gzip.compress(body, 6), "gzip"
+    if gzipped and "gzip" in request.headers.get("Accept-Encoding", ""):  # glTF meshes stored at a quarter
+        headers["Content-Encoding"] = "gzip"
+    elif gzipped:
+        body = gzip.decompress(body)
     return HttpResponse(body, content_type=kind, headers=headers)

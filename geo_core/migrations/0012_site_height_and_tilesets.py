@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                         help_text="path under /maps/3dtiles/, e.g. tileset.json", max_length=200, unique=True
                     ),
                 ),
-                ("content", models.BinaryField()),
+                ("content", models.BinaryField(help_text="gzip-compressed (compressed once when built)")),
                 ("content_type", models.CharField(max_length=64)),
                 ("etag", models.CharField(max_length=64)),
                 ("built_at", models.DateTimeField(auto_now=True)),

@@ -9,7 +9,7 @@ from django.db import models
 
 class TilesetFile(models.Model):
     path = models.CharField(max_length=200, unique=True, help_text="path under /maps/3dtiles/, e.g. tileset.json")
-    content = models.BinaryField()
+    content = models.BinaryField(help_text="gzip-compressed (compressed once when built)")
     content_type = models.CharField(max_length=64)
     etag = models.CharField(max_length=64)
     built_at = models.DateTimeField(auto_now=True)

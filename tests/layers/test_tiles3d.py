@@ -31,6 +31,11 @@ def geodetic(x: float, y: float, z: float) -> tuple[float, float]:
     return math.degrees(lon), math.degrees(lat)
 
 
+def stored(**where) -> bytes:
+    """A stored tileset file's bytes (kept gzipped)."""
+    return gzip.decompress(bytes(TilesetFile.objects.get(**where).content))
+
+
 def test_each_site_is_a_tile_placed_on_it_with_its_plant(scene):
     site_a = Site.objects.get(enterprise=scene["a"])
     site_a.height_m = 30.0
@@ -40,7 +45,7 @@ def test_each_site_is_a_tile_placed_on_it_with_its_plant(scene):
     out = build()
     assert out["built"] is True
     assert out["sites"] == 2
-    doc = orjson.loads(bytes(TilesetFile.objects.get(path="tileset.json").content))
+    doc = orjson.loads(stored(path="tileset.json"))
     assert doc["asset"]["version"] == "1.1"
     kids = {c["content"]["metadata"]["properties"]["id"]: c for c in doc["root"]["children"]}
     assert set(kids) == {site_a.id, Site.objects.get(enterprise=scene["b"]).id}
@@ -50,14 +55,14 @@ def test_each_site_is_a_tile_placed_on_it_with_its_plant(scene):
     c = site_a.footprint.centroid
     assert abs(lon - c.x) < 1e-6
     assert abs(lat - c.y) < 1e-6
-    glb = bytes(TilesetFile.objects.get(path=f"site-{site_a.id}.glb").content)
+    glb = stored(path=f"site-{site_a.id}.glb")
     mesh = trimesh.load(io.BytesIO(glb), file_type="glb", force="mesh")
     # glTF is y-up: heights are along y, and the tallest column reaches the site's height.
     assert 0.8 * 30.0 <= mesh.bounds[1][1] <= 30.0 + 0.01
     assert mesh.bounds[0][1] >= -0.01  # nothing under the ground
     assert tile["boundingVolume"]["region"][5] >= mesh.bounds[1][1]
     # The site without a height or a work area: tanks in its forbidden zones and the control room of its post.
-    glb_b = bytes(TilesetFile.objects.get(path=f"site-{Site.objects.get(enterprise=scene['b']).id}.glb").content)
+    glb_b = stored(path=f"site-{Site.objects.get(enterprise=scene['b']).id}.glb")
     assert len(trimesh.load(io.BytesIO(glb_b), file_type="glb").geometry) >= 2
 
 

@@ -13,7 +13,7 @@ import { WallPanels } from './wall.js';
 import { Playback3D } from './playback3d.js';
 import { Dispatch3D } from './dispatch3d.js';
 import { frame as pageFrame, netState } from './panels.js';
-import { el, shanghaiTime } from './format.js';
+import { el, shanghaiTime, toLocalInput } from './format.js';
 import { setLang, t } from './i18n.js';
 import { ApiError } from './api.js';
 
@@ -56,8 +56,8 @@ async function openAlarm(a) {
   if (a.subject) {
     details.card.append(el('button', { type: 'button', class: 'action', 'data-play': 'alarm', onclick: () => {
       const at = new Date(a.raised_at).getTime();
-      playback.from.value = shanghaiTime(new Date(at - 600e3)).replace(' ', 'T').slice(0, 16);
-      playback.to.value = shanghaiTime(new Date(at + 300e3)).replace(' ', 'T').slice(0, 16);
+      playback.from.value = toLocalInput(new Date(at - 600e3));
+      playback.to.value = toLocalInput(new Date(at + 300e3));
       playback.open([a.subject]);
     } }, t('playback')));
   }

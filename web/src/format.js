@@ -14,6 +14,15 @@ export function shanghaiTime(value) {
   return `${p.year}-${p.month}-${p.day} ${p.hour === '24' ? '00' : p.hour}:${p.minute}:${p.second}`;
 }
 
+/** Shanghai local "YYYY-MM-DDTHH:mm" for a datetime-local input, and back to an ISO instant. */
+export function toLocalInput(date) {
+  return shanghaiTime(date).replace(' ', 'T').slice(0, 16);
+}
+
+export function fromLocalInput(value) {
+  return new Date(`${value}:00+08:00`).toISOString();
+}
+
 export function metres(m) {
   return m >= 1000 ? `${(m / 1000).toFixed(2)} km` : `${Math.round(m)} m`;
 }

@@ -4,18 +4,11 @@
 import * as maplibregl from 'maplibre-gl';
 import { ApiError, getJSON } from './api.js';
 import { t } from './i18n.js';
-import { el, shanghaiTime } from './format.js';
+import { el, fromLocalInput, shanghaiTime, toLocalInput } from './format.js';
 
 const SPEEDS = [1, 2, 5, 10, 20];
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
-/** Shanghai local "YYYY-MM-DDTHH:mm" for a datetime-local input, and back to an ISO instant. */
-function toLocalInput(date) {
-  return shanghaiTime(date).replace(' ', 'T').slice(0, 16);
-}
-function fromLocalInput(value) {
-  return new Date(`${value}:00+08:00`).toISOString();
-}
 
 export class Playback {
   constructor(map, panel) {

@@ -8,17 +8,11 @@ import {
 } from '@cesium/engine';
 import { ApiError, getJSON } from './api.js';
 import { t } from './i18n.js';
-import { el, shanghaiTime } from './format.js';
+import { el, fromLocalInput, shanghaiTime, toLocalInput } from './format.js';
 
 const SPEEDS = [1, 5, 10, 30, 60];
 const PALETTE = ['#f2cc60', '#79c0ff', '#ff7b72', '#7ee787', '#d2a8ff', '#ffa657'];
 
-function toLocalInput(date) {
-  return shanghaiTime(date).replace(' ', 'T').slice(0, 16);
-}
-function fromLocalInput(value) {
-  return new Date(`${value}:00+08:00`).toISOString();
-}
 
 export class Playback3D {
   constructor(viewer, bar, { onFrame } = {}) {
