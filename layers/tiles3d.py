@@ -182,7 +182,7 @@ def read_sites() -> list[SiteShape]:
 
 
 def stamp_of(sites: list[SiteShape]) -> str:
-    h = hashlib.sha256(b"tiles3d-v1")
+    h = hashlib.sha256(b"tiles3d-v2")  # v2: files stored gzipped (a v1 tileset is rebuilt, not misread)
     for s in sites:
         h.update(orjson.dumps([s.id, s.height_m, shapely.to_wkb(s.footprint).hex()]))
         for kind, geom, h0, h1 in s.zones:
