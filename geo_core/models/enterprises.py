@@ -39,6 +39,8 @@ class Enterprise(Timestamped):
     industry = models.CharField(max_length=64, blank=True)
     tags = ArrayField(models.CharField(max_length=32), default=list, blank=True)
     major_hazard = models.BooleanField("major hazard installation (重大危险源)", default=False)
+    address = models.CharField(max_length=256, blank=True, help_text="registered address (注册地址)")
+    location = models.PointField(srid=SRID, null=True, blank=True, help_text="where the enterprise is, as listed")
 
     class Meta:
         ordering = ["company_code"]

@@ -1,0 +1,263 @@
+"""What a row of a GIS file becomes, and the columns each kind of row takes.
+
+Each target names its model, the geometry it wants, the fields that identify a row (a second import of the same file
+updates rather than duplicates) and its columns, each with the names people give it in English and Chinese. A
+mapping file (TOML) may name other columns, translate values and give defaults:
+
+    [fields]            # model field = the file's column, or a template of columns: "{Layer}-{EntityHandle}"
+    name = "MC"
+    [values.kind]       # the file's value = ours
+    "危化品储罐区" = "forbidden"
+    [defaults]          # for rows whose column is empty or absent
+    authority = "园区管委会"
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import models as dj
+
+from geo_core.models import Enterprise, Park, Region, Site, Subject, Zone
+from geo_core.validation import validate_credit_code
+
+
+class RowError(ValueError):
+    """One row cannot become a record: `field` and why."""
+
+    def __init__(self, field_name: str, reason: str):
+        self.field = field_name
+        self.reason = reason
+        super().__init__(f"field {field_name}: {reason}")
+
+
+TRUE = {"1", "true", "yes", "y", "是", "有", "t"}
+FALSE = {"0", "false", "no", "n", "否", "无", "f", ""}
+
+
+def text(limit: int) -> Callable:
+    def parse(value, name: str):
+        s = str(value).strip()
+        if "\x00" in s:
+            raise RowError(name, "holds a NUL character")
+        if len(s) > limit:
+            raise RowError(name, f"{len(s)} characters; at most {limit}")
+        return s
+
+    return parse
+
+
+def number(lo: float, hi: float, integer: bool = False) -> Callable:
+    def parse(value, name: str):
+        try:
+            v = float(str(value).strip())
+        except ValueError:
+            raise RowError(name, f"{value!r} is not a number") from None
+        if not lo <= v <= hi:
+            raise RowError(name, f"{v:g} is outside [{lo:g}, {hi:g}]")
+        if integer:
+            if v != int(v):
+                raise RowError(name, f"{v:g} is not a whole number")
+            return int(v)
+        return v
+
+    return parse
+
+
+def boolean(value, name: str) -> bool:
+    s = str(value).strip().lower()
+    if s in TRUE:
+        return True
+    if s in FALSE:
+        return False
+    raise RowError(name, f"{value!r} is not yes/no (是/否, 1/0, true/false)")
+
+
+def choice(choices: type[dj.TextChoices], extra: dict[str, str] | None = None) -> Callable:
+    """A value or its Chinese label (禁区 -> forbidden)."""
+    known = {c.value.lower(): c.value for c in choices} | {str(c.label).lower(): c.value for c in choices}
+    known |= {k.lower(): v for k, v in (extra or {}).items()}
+
+    def parse(value, name: str):
+        s = str(value).strip().lower()
+        if s in known:
+            return known[s]
+        raise RowError(name, f"{value!r} is not one of {', '.join(c.value for c in choices)} "
+                             f"({', '.join(str(c.label) for c in choices)})")  # fmt: skip
+
+    return parse
+
+
+def credit_code(value, name: str) -> str:
+    s = str(value).strip().upper()
+    try:
+        validate_credit_code(s)
+    except Exception as exc:  # django's ValidationError carries the reason
+        raise RowError(name, "; ".join(getattr(exc, "messages", [str(exc)]))) from None
+    return s
+
+
+@dataclass(frozen=True)
+class Column:
+    names: tuple[str, ...]  # the names people give it; the first is ours
+    parse: Callable
+    required: bool = False
+
+
+@dataclass
+class Target:
+    name: str
+    model: type[dj.Model]
+    geometry: str | None  # "polygon", "point" or None
+    geom_field: str | None
+    key: tuple[str, ...]  # model fields that identify a row
+    columns: dict[str, Column]
+    geometry_required: bool = True
+    refs: dict[str, Callable] = field(default_factory=dict)  # model field -> (values) -> value from references
+
+    def describe(self) -> dict:
+        return {name: list(c.names) for name, c in self.columns.items()}
+
+
+NAME = ("name", "名称", "title")
+COMPANY = ("company_code", "企业编码", "企业代码", "company")
+CREDIT = ("credit_code", "统一社会信用代码", "信用代码", "uscc")
+
+ZONE_KIND_EXTRA = {"重点区域": "key_place", "危险区域": "forbidden", "作业区": "work_area", "集结点": "muster_point",
+                   "应急集合点": "muster_point", "厂界": "site_boundary", "临时": "temporary"}  # fmt: skip
+
+# fmt: off
+TARGETS: dict[str, Target] = {
+    "zones": Target(
+        "zones", Zone, "polygon", "geom", ("enterprise_id", "authority", "external_id"),
+        {
+            "name": Column((*NAME, "区域名称", "围栏名称"), text(128), required=True),
+            "kind": Column(("kind", "类型", "区域类型", "围栏类型"), choice(Zone.Kind, ZONE_KIND_EXTRA), required=True),
+            "external_id": Column(("external_id", "id", "编号", "区域编号", "围栏编号"), text(64)),
+            "company_code": Column(COMPANY, text(64)),
+            "authority": Column(("authority", "管理单位", "主管单位"), text(128)),
+            "floor": Column(("floor", "楼层"), number(-20, 200, integer=True)),
+            "height_min": Column(("height_min", "最低高度"), number(-1000, 10000)),
+            "height_max": Column(("height_max", "最高高度"), number(-1000, 10000)),
+            "capacity_min": Column(("capacity_min", "最少人数"), number(0, 100000, integer=True)),
+            "capacity_max": Column(("capacity_max", "最多人数", "容量"), number(0, 100000, integer=True)),
+        },
+    ),
+    "sites": Target(
+        "sites", Site, "polygon", "footprint", ("enterprise_id", "name"),
+        {
+            "name": Column((*NAME, "厂区名称", "地块名称"), text(128), required=True),
+            "company_code": Column(COMPANY, text(64)),
+            "credit_code": Column(CREDIT, credit_code),
+            "address": Column(("address", "地址", "厂区地址"), text(256)),
+            "height_m": Column(("height_m", "高度", "建筑高度"), number(0, 1000)),
+        },
+    ),
+    "enterprises": Target(
+        "enterprises", Enterprise, "point", "location", ("credit_code",),
+        {
+            "credit_code": Column(CREDIT, credit_code, required=True),
+            "name": Column((*NAME, "企业名称", "单位名称"), text(200), required=True),
+            "company_code": Column(COMPANY, text(64)),
+            "industry": Column(("industry", "行业", "所属行业"), text(64)),
+            "major_hazard": Column(("major_hazard", "重大危险源"), boolean),
+            "address": Column(("address", "地址", "注册地址", "企业地址"), text(256)),
+            "park": Column(("park", "park_code", "园区", "园区编码"), text(32)),
+        },
+        geometry_required=False,
+    ),
+    "regions": Target(
+        "regions", Region, "polygon", "geom", ("code",),
+        {
+            "code": Column(("code", "adcode", "区划代码", "行政区划代码", "代码"), text(12), required=True),
+            "name": Column((*NAME, "区划名称"), text(64), required=True),
+            "level": Column(("level", "级别", "层级"), choice(Region.Level, {
+                "省级": "province", "地级": "city", "县级": "district", "乡级": "township", "乡镇": "township",
+                "街道": "township", "镇": "township", "乡": "township", "村级": "community", "社区": "community",
+                "村": "community"})),
+            "parent_code": Column(("parent_code", "parent", "上级代码", "上级区划代码"), text(12)),
+        },
+    ),
+    "subjects": Target(
+        "subjects", Subject, None, None, ("enterprise_id", "external_id"),
+        {
+            "external_id": Column(("external_id", "id", "编号", "设备编号", "人员编号"), text(64), required=True),
+            "kind": Column(("kind", "类型"), choice(Subject.Kind, {"人": "person", "电焊机": "welder"}), required=True),
+            "name": Column((*NAME, "姓名"), text(128)),
+            "company_code": Column(COMPANY, text(64)),
+            "person_type": Column(
+                ("person_type", "人员类型"), choice(Subject.PersonType, {"内部": "01", "外来": "03"})
+            ),
+            "chip_id": Column(("chip_id", "芯片编号", "芯片"), text(64)),
+            "qr_code": Column(("qr_code", "二维码", "二维码编号"), text(128)),
+            "mobility": Column(
+                ("mobility", "固定/移动", "焊机类型"), choice(Subject.Mobility, {"固定": "fixed", "移动": "mobile"})
+            ),
+        },
+        geometry_required=False,
+    ),
+}
+# fmt: on
+
+LEVEL_BY_LENGTH = {2: "province", 4: "city", 6: "district", 9: "township", 12: "community"}
+
+
+def region_level(code: str) -> str:
+    """The level a code says by itself: 310000 province, 310100 city, 310116 district, 310116101 township..."""
+    if len(code) == 12 and code.endswith("000"):
+        code = code[:9]
+    if len(code) == 9 and code.endswith("000"):
+        code = code[:6]
+    if len(code) == 6:
+        return "province" if code.endswith("0000") else "city" if code.endswith("00") else "district"
+    return LEVEL_BY_LENGTH.get(len(code), "district")
+
+
+def region_parent(code: str, level: str) -> str | None:
+    if level == "province":
+        return None
+    if level == "city":
+        return code[:2] + "0000"
+    if level == "district":
+        return code[:4] + "00"
+    if level == "township":
+        return code[:6]
+    return code[:9]
+
+
+CODE = re.compile(r"^\d{6}(\d{3}){0,2}$")
+
+
+def region_code(value: str, name: str) -> str:
+    """Statistical codes come 12 digits long with trailing zeros: 310116101000 is the township 310116101."""
+    s = value.strip()
+    if len(s) == 12 and s.endswith("000000") and not s.endswith("000000000"):
+        s = s[:6]
+    elif len(s) == 12 and s.endswith("000"):
+        s = s[:9]
+    if not CODE.match(s):
+        raise RowError(name, f"{value!r} is not a region code (6 digits GB/T 2260, or 9/12 below a district)")
+    return s
+
+
+def owner_of(values: dict, enterprises: dict[str, int], credits: dict[str, int], required: bool) -> int | None:
+    """The enterprise a row names by company code or credit code (None when it names none)."""
+    code = values.pop("company_code", "") or ""
+    credit = values.pop("credit_code", "") or ""
+    if code:
+        if code not in enterprises:
+            raise RowError("company_code", f"no enterprise {code!r}")
+        return enterprises[code]
+    if credit:
+        if credit not in credits:
+            raise RowError("credit_code", f"no enterprise with credit code {credit}")
+        return credits[credit]
+    if required:
+        raise RowError("company_code", "required: the enterprise this row belongs to (company_code or credit_code)")
+    return None
+
+
+def parks() -> dict[str, int]:
+    return dict(Park.objects.values_list("code", "id"))

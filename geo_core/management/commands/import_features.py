@@ -1,0 +1,57 @@
+"""manage.py import_features FILE --as zones|sites|enterprises|regions|subjects [--layer] [--crs] [--axes]
+[--mapping mapping.toml] [--dry-run] [--report report.json]: a GIS file into the service (geo_core.gisfiles).
+
+Prints one JSON line per refused or repaired feature and a summary; exits 1 when the run was refused (nothing
+written) and 0 otherwise, refused features included (they are in the report)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from geo_core.gisfiles import importer, targets
+
+
+class Command(BaseCommand):
+    help = "Import a Shapefile, GeoPackage, GeoJSON, FlatGeobuf, KML/KMZ, DXF or CSV as zones, sites, enterprises..."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--as", dest="target", required=True, choices=sorted(targets.TARGETS))
+        parser.add_argument("--layer", help="the layer of a file with several (GeoPackage, DXF)")
+        parser.add_argument("--crs", help="the file's coordinate system when it does not say, or says wrong: "
+                            "cgcs2000, wgs84, gcj02, bd09, sh2000, EPSG:4549 ...")  # fmt: skip
+        parser.add_argument("--axes", choices=["as-read", "swapped"], help="override the detected axis order")
+        parser.add_argument("--mapping", type=Path, help="TOML: [fields], [values.<field>], [defaults]")
+        parser.add_argument("--encoding", help="the attribute encoding when the file does not say (GBK ...)")
+        parser.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
+        parser.add_argument("--report", type=Path, help="write the full report (every feature) as JSON here")
+
+    def handle(self, *args, file: Path, target: str, **o) -> None:
+        bars: dict[str, tqdm] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if o["verbosity"] < 1:
+                return
+            bar = bars.get(stage)
+            if bar is None:
+                bar = bars[stage] = tqdm(total=total, desc=stage, unit="feature")
+            bar.update(done - bar.n)
+
+        report = importer.run(file, target, layer=o["layer"], crs=o["crs"], axes=o["axes"], mapping=o["mapping"],
+                              dry_run=o["dry_run"], encoding=o["encoding"], progress=progress)  # fmt: skip
+        for bar in bars.values():
+            bar.close()
+        data = report.as_dict()
+        if o["report"]:
+            o["report"].write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        for f in data["features"]:
+            if f["action"] == "refused" or f.get("repaired") or o["verbosity"] > 1:
+                self.stdout.write(json.dumps({"event": "feature", **f}, ensure_ascii=False))
+        summary = {k: v for k, v in data.items() if k not in ("features",)}
+        self.stdout.write(json.dumps({"event": "import", **summary}, ensure_ascii=False))
+        if report.refused:
+            raise CommandError(report.refused)
