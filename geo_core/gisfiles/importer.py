@@ -115,7 +115,9 @@ DXF_FIELDS = {"name": "{Layer}-{EntityHandle}", "external_id": "{EntityHandle}"}
 def _columns(target: Target, table: Table, mapping: Mapping) -> dict[str, str]:
     """Our field -> the file's column (or a template of columns). A required field with no column and no default
     refuses the run, naming the columns the file has."""
-    present = {c.lower(): c for row in table.rows[:1] for c in row} if table.rows else {}
+    # Columns that hold something: KML readers give empty Name and id columns beside the file's own fields.
+    filled = {c for row in table.rows for c, v in row.items() if v not in (None, "")}
+    present = {c.lower(): c for c in sorted(filled, key=lambda c: list(table.rows[0]).index(c))}
     unknown = set(mapping.fields) - set(target.columns)
     if unknown:
         raise FileError(f"mapping: no field {sorted(unknown)} in {target.name}; fields: {', '.join(target.columns)}")

@@ -174,7 +174,7 @@ def read(path: str | Path, layer: str | None = None, encoding: str | None = None
     if kind == "zipped":
         source, kind = _zip_target(path)
     elif kind == "KMZ":
-        source, kind = f"/vsizip/{path}", "KML"
+        kind = "KML"  # GDAL's LIBKML driver reads the archive itself
     if kind == "CSV":
         return _csv(source, path, _pick_layer(source, layer, path.name), encoding)
     try:
@@ -191,6 +191,11 @@ def read(path: str | Path, layer: str | None = None, encoding: str | None = None
             df = pyogrio.read_dataframe(source, layer=name, encoding=encoding)
         except (DataSourceError, DataLayerError) as exc:
             raise FileError(f"{path.name}: layer {name}: cannot be read: {str(exc)[:300]}") from None
+        except UnicodeDecodeError as exc:
+            raise FileError(
+                f"{path.name}: layer {name}: text is not {encoding or 'UTF-8'} ({exc.reason}); "
+                "name the encoding with --encoding (GBK for most Chinese Shapefiles)"
+            ) from None
         declared = declared or info.get("crs")
         columns = [str(c) for c in df.columns if c != "geometry"]
         values = df[columns].itertuples(index=False) if columns else ([] for _ in range(len(df)))

@@ -101,7 +101,7 @@ def credit_code(value, name: str) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    names: tuple[str, ...]  # the names people give it; the first is ours
+    names: tuple[str, ...]  # the names people give it, most telling first (a KML placemark's `id` comes last)
     parse: Callable
     required: bool = False
 
@@ -135,7 +135,7 @@ TARGETS: dict[str, Target] = {
         {
             "name": Column((*NAME, "区域名称", "围栏名称"), text(128), required=True),
             "kind": Column(("kind", "类型", "区域类型", "围栏类型"), choice(Zone.Kind, ZONE_KIND_EXTRA), required=True),
-            "external_id": Column(("external_id", "id", "编号", "区域编号", "围栏编号"), text(64)),
+            "external_id": Column(("external_id", "编号", "区域编号", "围栏编号", "id"), text(64)),
             "company_code": Column(COMPANY, text(64)),
             "authority": Column(("authority", "管理单位", "主管单位"), text(128)),
             "floor": Column(("floor", "楼层"), number(-20, 200, integer=True)),
@@ -183,7 +183,7 @@ TARGETS: dict[str, Target] = {
     "subjects": Target(
         "subjects", Subject, None, None, ("enterprise_id", "external_id"),
         {
-            "external_id": Column(("external_id", "id", "编号", "设备编号", "人员编号"), text(64), required=True),
+            "external_id": Column(("external_id", "编号", "设备编号", "人员编号", "id"), text(64), required=True),
             "kind": Column(("kind", "类型"), choice(Subject.Kind, {"人": "person", "电焊机": "welder"}), required=True),
             "name": Column((*NAME, "姓名"), text(128)),
             "company_code": Column(COMPANY, text(64)),

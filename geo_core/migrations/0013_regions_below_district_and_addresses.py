@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 unique=True,
                 validators=[
                     django.core.validators.RegexValidator(
-                        "^\\d{6}(\\d{3}){0,2}$", "a 6-digit GB/T 2260 code, or 9/12 digits below a district"
+                        "^\\d{6}(\\d{3}){0,2}$", "6 digits (GB/T 2260), or 9/12 below a district"
                     )
                 ],
             ),
