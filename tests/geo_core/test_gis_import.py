@@ -28,12 +28,14 @@ def fences(lon: float, lat: float) -> dict:
     def box(x: float, y: float, d: float) -> list:
         return [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]
 
+    def fence(name: str, kind: str, key: str, most: int, ring: list) -> dict:
+        props = {"名称": name, "类型": kind, "编号": key, "管理单位": "园区管委会", "最多人数": most}
+        return {"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": ring}}
+
     feats = [
-        {"type": "Feature", "properties": {"名称": "一号罐区", "类型": "禁区", "编号": "Z-1", "管理单位": "园区管委会",
-                                           "最多人数": 3}, "geometry": {"type": "Polygon", "coordinates": box(lon, lat, 0.0012345)}},
-        {"type": "Feature", "properties": {"名称": "动火作业区", "类型": "作业区域", "编号": "Z-2", "管理单位": "园区管委会",
-                                           "最多人数": 12}, "geometry": {"type": "Polygon", "coordinates": box(lon + 0.003, lat, 0.0021)}},
-    ]  # fmt: skip
+        fence("一号罐区", "禁区", "Z-1", 3, box(lon, lat, 0.0012345)),
+        fence("动火作业区", "作业区域", "Z-2", 12, box(lon + 0.003, lat, 0.0021)),
+    ]
     return {"type": "FeatureCollection", "features": feats}
 
 
@@ -74,7 +76,8 @@ def assert_same_fences(source: Path, tolerance: float = MM_DEG) -> None:
         assert shapely.hausdorff_distance(expected, got) < tolerance, (key, got.wkt)
         assert z.name == want[key]["properties"]["名称"]
         assert z.capacity_max == want[key]["properties"]["最多人数"]
-    assert zones["Z-1"].kind == "forbidden" and zones["Z-2"].kind == "work_area"
+    assert zones["Z-1"].kind == "forbidden"
+    assert zones["Z-2"].kind == "work_area"
 
 
 FORMATS = {
@@ -95,7 +98,7 @@ def test_each_format_imports_the_same_fences(source, fmt):
     path = written(source, driver, name, *extra)
     report = importer.run(path, "zones")
     assert report.refused is None, report.refused
-    assert report.counts["created"] == 2 and report.counts["refused"] == 0, report.as_dict()
+    assert (report.counts["created"], report.counts["refused"]) == (2, 0), report.as_dict()
     assert_same_fences(source)
 
 
@@ -103,7 +106,8 @@ def test_a_zipped_shapefile_without_prj_is_detected_as_degrees(source):
     path = written(source, "ESRI Shapefile", "g.shp", "-lco", "ENCODING=CP936")
     path.with_suffix(".prj").unlink(missing_ok=True)
     report = importer.run(zipped(source.parent, "g"), "zones")
-    assert report.crs.startswith("cgcs2000") and "degrees" in report.crs_reason
+    assert report.crs.startswith("cgcs2000")
+    assert "degrees" in report.crs_reason
     assert_same_fences(source)
 
 
@@ -137,7 +141,7 @@ def test_a_dxf_in_shanghai_2000_without_prj_lands_where_the_cgcs2000_fence_does(
     assert report.counts["created"] == 2
     got = [shapely.from_wkt(z.geom.wkt) for z in Zone.objects.order_by("id")]
     for g, w in zip(got, [want["Z-1"], want["Z-2"]], strict=True):
-        lon, lat = inside(JINSHAN)
+        _lon, _lat = inside(JINSHAN)
         metres = shapely.hausdorff_distance(g, w) * 111_000
         assert metres < 0.01, metres  # within 1 cm
         assert shapely.equals_exact(g.normalize(), w.normalize(), 1e-7)
@@ -152,7 +156,8 @@ def test_gauss_krueger_with_zone_prefix_in_a_csv_is_detected(source, tmp_path):
     # a point is not an area: the row is refused, the coordinate system is still told
     report = importer.run(csv, "zones", mapping=None)
     assert report.crs.startswith("EPSG:4528"), report.crs_tried
-    assert report.features[0].action == "refused" and report.features[0].field == "geometry"
+    assert report.features[0].action == "refused"
+    assert report.features[0].field == "geometry"
 
 
 def test_a_broken_file_is_refused_and_changes_nothing(source, tmp_path):
@@ -160,13 +165,15 @@ def test_a_broken_file_is_refused_and_changes_nothing(source, tmp_path):
     bad = tmp_path / "broken.gpkg"
     bad.write_bytes(b"SQLite format 3\x00" + b"\x00" * 300)
     report = importer.run(bad, "zones")
-    assert report.refused and "broken.gpkg" in report.refused
+    assert report.refused
+    assert "broken.gpkg" in report.refused
     garbled = tmp_path / "garbled.kml"
     garbled.write_text("<kml><Document><Placemark><Polygon><outer", encoding="utf-8")
     assert importer.run(garbled, "zones").refused
     no_names = written(source, "GPKG", "f.gpkg", "-select", "类型")
     report = importer.run(no_names, "zones")
-    assert report.refused.startswith("no column for name") and "类型" in report.refused
+    assert report.refused.startswith("no column for name")
+    assert "类型" in report.refused
     assert (Zone.objects.count(), AuditEvent.objects.count()) == before
 
 
@@ -185,11 +192,16 @@ def test_bad_features_are_refused_with_field_and_reason_and_the_good_ones_go_in(
     report = importer.run(source, "zones")
     by_row = {o.row: o for o in report.features}
     assert by_row[1].action == by_row[2].action == "created"
-    assert by_row[3].action == "created" and by_row[3].repaired.startswith("made valid: Self-intersection")
-    assert (by_row[4].action, by_row[4].field) == ("refused", "geometry") and "Point" in by_row[4].reason
-    assert (by_row[5].action, by_row[5].field) == ("refused", "kind") and "草地" in by_row[5].reason
-    assert (by_row[6].action, by_row[6].field) == ("refused", "key") and "feature 1" in by_row[6].reason
-    assert report.counts["created"] == 3 and report.counts["refused"] == 3
+    assert by_row[3].action == "created"
+    assert by_row[3].repaired.startswith("made valid: Self-intersection")
+    assert (by_row[4].action, by_row[4].field) == ("refused", "geometry")
+    assert "Point" in by_row[4].reason
+    assert (by_row[5].action, by_row[5].field) == ("refused", "kind")
+    assert "草地" in by_row[5].reason
+    assert (by_row[6].action, by_row[6].field) == ("refused", "key")
+    assert "feature 1" in by_row[6].reason
+    assert report.counts["created"] == 3
+    assert report.counts["refused"] == 3
     assert Zone.objects.get(external_id="Z-3").geom.valid
 
 
@@ -202,13 +214,15 @@ def test_a_vertex_the_system_cannot_hold_refuses_its_row_only(source, tmp_path):
     )
     report = importer.run(csv, "zones", crs="cgcs2000")
     assert [(o.action, o.field) for o in report.features] == [("refused", "geometry"), ("refused", "geometry")]
-    assert "not a number" in report.features[1].reason and "lat" in report.features[1].reason
+    assert "not a number" in report.features[1].reason
+    assert "lat" in report.features[1].reason
     assert "Point is not an area" in report.features[0].reason
 
 
 def test_dry_run_reports_and_writes_nothing(source):
     report = importer.run(written(source, "GPKG", "f.gpkg"), "zones", dry_run=True)
-    assert report.counts["created"] == 2 and report.dry_run
+    assert report.counts["created"] == 2
+    assert report.dry_run
     assert Zone.objects.count() == 0
     assert not AuditEvent.objects.filter(action="imported").exists()
 
@@ -223,8 +237,10 @@ def test_the_audit_trail_names_the_file_and_the_user(source, django_user_model):
     finally:
         audit._actor.reset(token)
     event = AuditEvent.objects.get(action="imported")
-    assert event.actor_name == "gis-desk" and event.detail["file"] == "fences-2026.gpkg"
-    assert event.detail["counts"]["created"] == 2 and event.target_type == "geo_core.zone"
+    assert event.actor_name == "gis-desk"
+    assert event.detail["file"] == "fences-2026.gpkg"
+    assert event.detail["counts"]["created"] == 2
+    assert event.target_type == "geo_core.zone"
 
 
 def test_enterprises_from_a_csv_with_addresses_in_gcj02(db, tmp_path):
@@ -244,8 +260,11 @@ def test_enterprises_from_a_csv_with_addresses_in_gcj02(db, tmp_path):
     assert [o.action for o in report.features] == ["created", "refused"]
     assert report.features[1].field == "credit_code"
     e = Enterprise.objects.get(credit_code=code)
-    assert e.address == "上海市金山区卫零路1号" and e.major_hazard and e.company_code == code
-    assert abs(e.location.x - lon) < 1e-7 and abs(e.location.y - lat) < 1e-7  # GCJ-02's offset undone
+    assert e.address == "上海市金山区卫零路1号"
+    assert e.major_hazard
+    assert e.company_code == code
+    assert abs(e.location.x - lon) < 1e-7
+    assert abs(e.location.y - lat) < 1e-7
 
 
 def test_sites_hang_from_their_enterprise_and_get_their_district(enterprise, tmp_path):
@@ -253,7 +272,8 @@ def test_sites_hang_from_their_enterprise_and_get_their_district(enterprise, tmp
     gj = tmp_path / "sites.geojson"
     box = [[[lon, lat], [lon + 0.002, lat], [lon + 0.002, lat + 0.002], [lon, lat + 0.002], [lon, lat]]]
     gj.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"企业编码": enterprise.company_code, "厂区名称": "二厂区", "地址": "卫零路2号"},
+        {"type": "Feature",
+         "properties": {"企业编码": enterprise.company_code, "厂区名称": "二厂区", "地址": "卫零路2号"},
          "geometry": {"type": "Polygon", "coordinates": box}},
         {"type": "Feature", "properties": {"企业编码": "NOPE", "厂区名称": "三厂区"},
          "geometry": {"type": "Polygon", "coordinates": box}},
@@ -261,7 +281,8 @@ def test_sites_hang_from_their_enterprise_and_get_their_district(enterprise, tmp
     report = importer.run(gj, "sites")
     assert [(o.action, o.field) for o in report.features] == [("created", None), ("refused", "company_code")]
     site = Site.objects.get(name="二厂区")
-    assert site.district.code == JINSHAN and site.address == "卫零路2号"
+    assert site.district.code == JINSHAN
+    assert site.address == "卫零路2号"
 
 
 def test_a_site_outside_every_district_is_refused_by_the_database_row_alone(enterprise, tmp_path):
@@ -303,9 +324,12 @@ def test_townships_load_below_their_district_from_a_generated_file(db, tmp_path)
     assert [o.action for o in report.features] == ["created", "created", "created", "refused"]
     assert report.features[3].field == "parent_code"
     street = Region.objects.get(code="310116101")
-    assert street.level == "township" and street.parent.code == JINSHAN and street.name == "石化街道"
+    assert street.level == "township"
+    assert street.parent.code == JINSHAN
+    assert street.name == "石化街道"
     community = Region.objects.get(code="310116102001")
-    assert community.level == "community" and community.parent.code == "310116102"
+    assert community.level == "community"
+    assert community.parent.code == "310116102"
     assert importer.run(path, "regions").counts["unchanged"] == 3
 
 
@@ -333,7 +357,8 @@ def test_the_command_prints_a_report_and_fails_a_refused_run(source, tmp_path, c
     call_command("import_features", str(written(source, "GPKG", "f.gpkg")), "--as", "zones", "--report", str(out),
                  "-v0")  # fmt: skip
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert lines[-1]["event"] == "import" and lines[-1]["counts"]["created"] == 2
+    assert lines[-1]["event"] == "import"
+    assert lines[-1]["counts"]["created"] == 2
     assert len(json.loads(out.read_text(encoding="utf-8"))["features"]) == 2
     text = source.with_suffix(".txt")
     text.write_text("not a GIS file", encoding="utf-8")
