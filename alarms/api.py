@@ -8,7 +8,7 @@ from django.contrib.gis.geos import Polygon
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
-from alarms import lifecycle
+from alarms import lifecycle, reports
 from alarms.catalogue import TYPES
 from alarms.models import Alarm, AlarmRule, AlarmStatus, Suppression, WorkOrder
 from alarms.redact import redact, visible_zones
@@ -70,11 +70,24 @@ def filter_alarms(qs, params) -> object:
     return qs
 
 
+def _report_format(request: HttpRequest) -> str | None:
+    """f=csv|xlsx asks for the list as a file (monthly reports); absent or json, the JSON page."""
+    f = request.GET.get("f", "json")
+    if f == "json":
+        return None
+    if f not in reports.FORMATS:
+        raise BadRequestError(f"f: {f[:40]!r} is not offered; use json, {', '.join(reports.FORMATS)}")
+    return f
+
+
 @json_api(("GET",))
 def alarm_list(request: HttpRequest, access: Access) -> HttpResponse:
+    fmt = _report_format(request)
     limit = query_integer(request, "limit", 100, 0, MAX_LIMIT)
     offset = query_integer(request, "offset", 0, 0, 10_000_000)
     qs = filter_alarms(alarms_queryset(access), request.GET)
+    if fmt:
+        return reports.alarms_file(qs, access.scope, fmt, request.GET.get("lang") == "en")
     total = qs.count()
     rows = list(qs.order_by("-raised_at", "-id")[offset : offset + limit])
     nxt = None
@@ -158,6 +171,8 @@ def work_orders(request: HttpRequest, access: Access) -> HttpResponse:
         qs = qs.filter(department=v)
     if v := request.GET.get("district"):
         qs = qs.filter(alarm__district__code__in=v.split(","))
+    if fmt := _report_format(request):
+        return reports.work_orders_file(qs, fmt, request.GET.get("lang") == "en")
     limit = query_integer(request, "limit", 100, 0, MAX_LIMIT)
     offset = query_integer(request, "offset", 0, 0, 10_000_000)
     return json_response({"count": qs.count(), "results": [_work_order(w) for w in qs[offset : offset + limit]]})

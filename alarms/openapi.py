@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from alarms import reports
 from alarms.catalogue import TYPES
+from geo_core.gisfiles import writing
 from geo_core.openapi import op, param
 
 ACTIONS = ["acknowledge", "dispatch", "resolve", "close", "confirm"]
@@ -60,10 +62,22 @@ def service_paths() -> dict:
             "reason": {"type": "string"},
         },
     }
+    report = [
+        param("f", "query", {"type": "string", "enum": ["json", *reports.FORMATS]}, "a CSV or XLSX file for reports"),
+        param("lang", "query", {"type": "string", "enum": ["zh", "en"]}, "column names of a file"),
+    ]
+    report_media = tuple(writing.FORMATS[f].media_type for f in reports.FORMATS)
     alarm_id = param("alarm_id", "path", {"type": "integer", "minimum": 1})
     rule_id = param("rule_id", "path", {"type": "integer", "minimum": 1})
     return {
-        "/api/alarms/": {"get": op("alarms, newest first", "listAlarms", [*filters, *times, *page])},
+        "/api/alarms/": {
+            "get": op(
+                "alarms, newest first (f=csv|xlsx: every match as a file)",
+                "listAlarms",
+                [*filters, *times, *page, *report],
+                also=report_media,
+            )
+        },
         "/api/alarms/{alarm_id}": {"get": op("one alarm with its actions", "getAlarm", [alarm_id])},
         "/api/alarms/{alarm_id}/{action}": {
             "post": op(
@@ -94,7 +108,9 @@ def service_paths() -> dict:
                     param("department", "query", {"type": "string"}),
                     param("district", "query", {"type": "string"}),
                     *page,
+                    *report,
                 ],
+                also=report_media,
             )
         },
         "/api/work-orders/{number}": {

@@ -35,13 +35,15 @@ def op(
     body: dict | None = None,
     ok: str = "application/json",
     status: str = "200",
+    also: tuple[str, ...] = (),
 ) -> dict:
-    """An operation with the service's error answers."""
+    """An operation with the service's error answers; `also`: other media types of the answer (files by f=)."""
+    content = {media: {"schema": {}} for media in (ok, *also)}
     out: dict = {
         "summary": summary,
         "operationId": operation_id,
         "parameters": params or [],
-        "responses": {status: {"description": "done", "content": {ok: {"schema": {}}}}, **ERRORS},
+        "responses": {status: {"description": "done", "content": content}, **ERRORS},
     }
     if body is not None:
         out["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}

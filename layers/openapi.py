@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from geo_core.gisfiles import writing
 from layers.registry import LAYERS
 from tiles.tms import grids
 
@@ -13,9 +14,9 @@ def _param(name: str, where: str, schema: dict, description: str = "", required:
     return out
 
 
-def _ok(description: str, media: str = "application/json") -> dict:
+def _ok(description: str, media: str = "application/json", *also: str) -> dict:
     return {
-        "200": {"description": description, "content": {media: {"schema": {"type": "object"}}}},
+        "200": {"description": description, "content": {m: {"schema": {"type": "object"}} for m in (media, *also)}},
         "400": {"description": "invalid request"},
         "401": {"description": "sign in or send a bearer token"},
         "404": {"description": "not found"},
@@ -39,7 +40,8 @@ def document(base: str) -> dict:
         _param("datetime", "query", {"type": "string"}, "RFC 3339 instant or interval (a/b, ../b, a/..)"),
         _param("filter", "query", {"type": "string"}, "CQL2 text or JSON"),
         _param("filter-lang", "query", {"type": "string", "enum": ["cql2-text", "cql2-json"]}),
-        _param("crs", "query", {"type": "string", "format": "uri"}),
+        _param("crs", "query", {"type": "string"}, "CRS84 or EPSG:4490 URI; for files also wgs84, cgcs2000, sh2000"),
+        _param("f", "query", {"type": "string", "enum": list(writing.FEATURE_FORMATS)}, "GeoJSON, or a GIS file"),
     ]
     return {
         "openapi": "3.0.3",
@@ -84,7 +86,11 @@ def document(base: str) -> dict:
                     "summary": "features",
                     "operationId": "getFeatures",
                     "parameters": item_params,
-                    "responses": _ok("GeoJSON FeatureCollection", "application/geo+json"),
+                    "responses": _ok(
+                        "GeoJSON FeatureCollection, or a file by f=",
+                        "application/geo+json",
+                        *(writing.FORMATS[f].media_type for f in writing.FEATURE_FORMATS if f != "json"),
+                    ),
                 }
             },
             "/ogc/collections/{collectionId}/items/{featureId}": {
@@ -199,7 +205,9 @@ def service_paths() -> dict:
                     param("from", "query", {"type": "string", "format": "date-time"}, required=True),
                     param("to", "query", {"type": "string", "format": "date-time"}, required=True),
                     param("tolerance", "query", num),
+                    param("f", "query", {"type": "string", "enum": ["json", *writing.TRACK_FORMATS]}, "or a file"),
                 ],
+                also=tuple(writing.FORMATS[f].media_type for f in writing.TRACK_FORMATS),
             )
         },
         "/tiles/heat/{source}/{z}/{x}/{y}.png": {

@@ -129,6 +129,24 @@ def district_counts(scope: Scope) -> list[dict]:
 def track(external_id: str, start: datetime, end: datetime, scope: Scope, tolerance_m: float = 2.0) -> dict:
     """A subject's fixes in [start, end): the line simplified for display (by a tolerance in metres), and its stops
     (>= 2 min within 20 m) and the trips between them."""
+    kind, fixes = track_fixes(external_id, start, end, scope)
+    line, times = _line(fixes, tolerance_m)
+    stops = _stops(fixes)
+    return {
+        "subject": external_id,
+        "kind": kind,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "fixes": len(fixes),
+        "line": line,
+        "times": times,
+        "stops": stops,
+        "trips": _trips(fixes, stops),
+    }
+
+
+def track_fixes(external_id: str, start: datetime, end: datetime, scope: Scope) -> tuple[str, np.ndarray]:
+    """(kind, fixes as rows of epoch seconds, lon, lat) of a subject the caller may see, in time order."""
     if end <= start:
         raise BadRequestError("to must be after from")
     if (end - start).total_seconds() > 7 * 86400:
@@ -156,20 +174,7 @@ def track(external_id: str, start: datetime, end: datetime, scope: Scope, tolera
             binary=True,
         )
         t, x, y = raw.fetchone()
-    fixes = np.column_stack([t or [], x or [], y or []]).astype(float).reshape(-1, 3)
-    line, times = _line(fixes, tolerance_m)
-    stops = _stops(fixes)
-    return {
-        "subject": external_id,
-        "kind": kind,
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "fixes": len(fixes),
-        "line": line,
-        "times": times,
-        "stops": stops,
-        "trips": _trips(fixes, stops),
-    }
+    return kind, np.column_stack([t or [], x or [], y or []]).astype(float).reshape(-1, 3)
 
 
 def _line(fixes: np.ndarray, tolerance_m: float) -> tuple[dict | None, list[float]]:
@@ -260,3 +265,33 @@ def _trips(fixes: np.ndarray, stops: list[dict]) -> list[dict]:
 
 def _iso(t: float) -> str:
     return datetime.fromtimestamp(float(t), UTC).isoformat()
+
+
+def track_tables(external_id: str, start: datetime, end: datetime, scope: Scope, fmt: str) -> list:
+    """A track as files want it: its points with times, and the line. GPX takes the points as one track segment
+    (GDAL's track_points layer); KML one folder with the line first; GeoPackage a layer of each."""
+    from geo_core.gisfiles.writing import Table
+
+    kind, fixes = track_fixes(external_id, start, end, scope)
+    if len(fixes) == 0:
+        raise NotFoundError(f"no fixes of {external_id!r} between {start.isoformat()} and {end.isoformat()}")
+    n = len(fixes)
+    times = (fixes[:, 0] * 1000).astype("int64").astype("datetime64[ms]")
+    points = shapely.to_wkb(shapely.points(fixes[:, 1:3]))
+    if fmt == "gpx":
+        cols = {"track_fid": np.zeros(n, np.int32), "track_seg_id": np.zeros(n, np.int32), "time": times}
+        return [Table("track_points", cols, points, "Point")]
+    line = shapely.to_wkb(shapely.linestrings(fixes[:, 1:3])) if n >= 2 else None
+    summary = {"subject": np.array([external_id], dtype=object), "kind": np.array([kind], dtype=object),
+               "fixes": np.array([n]), "start": times[:1], "end": times[-1:]}  # fmt: skip
+    point_cols = {"subject": np.full(n, external_id, dtype=object), "time": times}
+    if fmt == "kml":  # one placemark for the line, then the fixes with their times
+        clock = [str(t)[11:19] for t in times + np.timedelta64(8, "h")]  # Shanghai time of day
+        name = np.array([f"{external_id} {start:%Y-%m-%d %H:%M}", *clock], dtype=object)
+        geoms = np.array([line if line is not None else points[0], *points], dtype=object)
+        t = np.concatenate([times[:1], times])
+        return [Table(f"track-{external_id}", {"name": name, "timestamp": t}, geoms, "Unknown")]
+    tables = [Table("track_points", point_cols, points, "Point")]
+    if line is not None:
+        tables.append(Table("track", summary, np.array([line], dtype=object), "LineString"))
+    return tables

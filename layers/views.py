@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from geo_core.access import authenticate
 from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
+from geo_core.gisfiles import writing
 from geo_core.params import bbox as parse_bbox
 from geo_core.params import instant, integer, query_integer, query_number
 from geo_core.scope import EVERYTHING, Scope
@@ -206,6 +207,11 @@ def _collection(request: HttpRequest, layer: Layer, scope: Scope) -> dict:
         "links": [
             _link(b, "self", "application/json"),
             _link(f"{b}/items", "items", GEOJSON, "features"),
+            *[
+                _link(f"{b}/items?f={f.key}", "alternate", f.media_type, f"features as {f.driver}")
+                for f in writing.FORMATS.values()
+                if f.key in writing.FEATURE_FORMATS
+            ],
             _link(f"{b}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json"),
             _link(f"{b}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "application/json"),
         ],
@@ -276,13 +282,34 @@ def _crs(value: str | None, name: str) -> str:
 KNOWN_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filter-lang", "filter-crs", "crs", "f"}
 
 
+EXPORT_MAX = 1_000_000
+
+
+def _format(request: HttpRequest) -> str:
+    f = request.GET.get("f", "json")
+    if f == "geojson":
+        return "json"
+    if f not in writing.FEATURE_FORMATS:
+        raise BadRequestError(f"f: {f[:40]!r} is not offered; use one of {', '.join(writing.FEATURE_FORMATS)}")
+    return f
+
+
 @handled
 def items(request: HttpRequest, collection: str) -> HttpResponse:
     layer = registry.get(collection)
     scope = scope_for(request, [layer])
     g = request.GET
-    q = features.Query(crs=_crs(g.get("crs"), "crs"), bbox_crs=_crs(g.get("bbox-crs"), "bbox-crs"))
-    q.limit = min(query_integer(request, "limit", 10, 1, 10**9), MAX_LIMIT)
+    fmt = _format(request)
+    if fmt == "json":
+        q = features.Query(crs=_crs(g.get("crs"), "crs"), bbox_crs=_crs(g.get("bbox-crs"), "bbox-crs"))
+        q.limit = min(query_integer(request, "limit", 10, 1, 10**9), MAX_LIMIT)
+    else:  # a file holds every matching row unless a limit is given
+        try:
+            out_crs = writing.system(g.get("crs"))
+        except ValueError as exc:
+            raise BadRequestError(f"crs: {exc}") from None
+        q = features.Query(bbox_crs=_crs(g.get("bbox-crs"), "bbox-crs"))
+        q.limit = query_integer(request, "limit", EXPORT_MAX, 1, EXPORT_MAX)
     q.offset = query_integer(request, "offset", 0, 0, 10**12)
     if g.get("bbox"):
         q.bbox = parse_bbox(g["bbox"])
@@ -303,6 +330,10 @@ def items(request: HttpRequest, collection: str) -> HttpResponse:
         params.append(value)
     if conditions:
         q.filter_sql, q.filter_params = " AND ".join(conditions), params
+    if fmt != "json":
+        columns, wkb = features.fetch_columns(layer, q, scope)
+        table = writing.Table(layer.id, columns, wkb, layer.geometry_type)
+        return writing.response(writing.write([table], fmt, out_crs), fmt, layer.id)
     feats, matched = features.fetch(layer, q, scope)
     self_url = request.build_absolute_uri()
     links = [_link(self_url, "self", GEOJSON)]
@@ -489,6 +520,15 @@ def track(request: HttpRequest, external_id: str) -> HttpResponse:
         raise BadRequestError("from and to (RFC 3339) are required")
     start = instant(request.GET["from"], "from")
     end = instant(request.GET["to"], "to")
+    fmt = request.GET.get("f", "json")
+    if fmt in writing.TRACK_FORMATS:
+        from layers.queries import track_tables
+
+        tables = track_tables(external_id, start, end, scope, fmt)
+        stem = f"track-{external_id}-{start:%Y%m%d%H%M}"
+        return writing.response(writing.write(tables, fmt, "wgs84" if fmt != "gpkg" else "cgcs2000"), fmt, stem)
+    if fmt != "json":
+        raise BadRequestError(f"f: {fmt[:40]!r} is not offered; use json, {', '.join(writing.TRACK_FORMATS)}")
     return _json(run(external_id, start, end, scope, _number(request, "tolerance", 2.0)))
 
 
