@@ -114,16 +114,24 @@ def _plain(v):
 
 def district_counts(scope: Scope) -> list[dict]:
     """The `district_counts` layer's rows without their shapes: districts with anything to count, by code."""
-    layer = registry.get("district_counts")
-    source, params = layer.positional_sql(scope)
-    names = [n for n in layer.properties if n not in ("code", "name")]
+    return region_counts(scope, "district")
+
+
+def region_counts(scope: Scope, level: str, parent: str | None = None) -> list[dict]:
+    """Regions of one level (under `parent`, a region code, when given) with anything to count, by code: the
+    counts of `registry.region_counts_sql`, within the caller's scope."""
+    source, params = registry.Layer(
+        "region_counts", "", "", registry.region_counts_sql(level), registry.COUNT_PROPS, "MultiPolygon", ()
+    ).positional_sql(scope)
+    numbers = [n for n, t in registry.COUNT_PROPS.items() if t == "integer"]
+    texts = [n for n, t in registry.COUNT_PROPS.items() if t != "integer"]
+    where = " OR ".join(f"{n} > 0" for n in numbers)
+    if parent:
+        where = f"({where}) AND code LIKE %s"
+        params = [*params, parent.rstrip("0") + "%" if level in ("province", "city", "district") else parent + "%"]
     with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT code, name, {', '.join(names)} FROM ({source}) src "
-            f"WHERE {' OR '.join(f'{n} > 0' for n in names)} ORDER BY code",
-            params,
-        )
-        return [dict(zip(["code", "name", *names], row, strict=True)) for row in cur.fetchall()]
+        cur.execute(f"SELECT {', '.join(texts + numbers)} FROM ({source}) src WHERE {where} ORDER BY code", params)
+        return [dict(zip(texts + numbers, row, strict=True)) for row in cur.fetchall()]
 
 
 def track(external_id: str, start: datetime, end: datetime, scope: Scope, tolerance_m: float = 2.0) -> dict:

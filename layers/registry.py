@@ -154,17 +154,23 @@ POSITION_PROPS = {
     "unit": "string",
 }
 
-LAYERS: list[Layer] = [
-    Layer(
-        "district_counts",
-        "区县统计 Counts per district",
-        "Per district: enterprises (each once per district it has a site in), welding machines there and how many "
-        "are powered, open alarms there; counted within what the caller may see. A choropleth.",
-        """SELECT r.id, r.code, r.name, r.geom, NULL::bigint AS enterprise_id,
+
+def region_counts_sql(level: str) -> str:
+    """Per region of one level: enterprises (each once per region it has a site in, so totals over regions can
+    exceed the enterprises counted), welding machines there and how many are powered, open alarms, special
+    equipment and its faults; within the caller's scope (`$scope`). A site belongs to the district the database
+    derived for it (the one holding most of its footprint) and to the township or community holding its point on
+    surface."""
+    if level not in ("province", "city", "district", "township", "community"):
+        raise ValueError(f"level: {level!r}")
+    site_in = "s.district_id = r.id" if level == "district" else (
+        "s.footprint && r.geom AND ST_Intersects(r.geom, ST_PointOnSurface(s.footprint))")  # fmt: skip
+    return f"""SELECT r.id, r.code, r.name, r.level, pr.code AS parent_code, r.geom, NULL::bigint AS enterprise_id,
                   (SELECT count(DISTINCT s.enterprise_id)::int FROM geo_core_site s
-                   WHERE s.district_id = r.id AND $scope(s.enterprise_id, s.footprint)) AS enterprises,
-                  w.welders, w.powered, a.open_alarms
+                   WHERE {site_in} AND $scope(s.enterprise_id, s.footprint)) AS enterprises,
+                  w.welders, w.powered, a.open_alarms, q.equipment, q.equipment_faults
            FROM geo_core_region r
+           LEFT JOIN geo_core_region pr ON pr.id = r.parent_id
            CROSS JOIN LATERAL (
              SELECT count(*)::int AS welders, (count(*) FILTER (WHERE st.live->>'power' = 'on'))::int AS powered
              FROM geo_core_subjectstate st JOIN geo_core_subject sb ON sb.id = st.subject_id
@@ -174,17 +180,42 @@ LAYERS: list[Layer] = [
              SELECT count(*)::int AS open_alarms FROM alarms_alarm al
              WHERE al.status IN ('raised', 'acknowledged', 'dispatched') AND ST_Intersects(r.geom, al.location)
                AND $scope(al.enterprise_id, al.location)) a
-           WHERE r.level = 'district'""",
-        {
-            "code": "string",
-            "name": "string",
-            "enterprises": "integer",
-            "welders": "integer",
-            "powered": "integer",
-            "open_alarms": "integer",
-        },
+           CROSS JOIN LATERAL (
+             SELECT count(*)::int AS equipment,
+                    (count(*) FILTER (WHERE eq.monitoring IN ('fault', 'alarm')))::int AS equipment_faults
+             FROM geo_core_specialequipment eq
+             WHERE ST_Intersects(r.geom, eq.location) AND $scope(eq.enterprise_id, eq.location)) q
+           WHERE r.level = '{level}'"""
+
+
+COUNT_PROPS = {
+    "code": "string",
+    "name": "string",
+    "level": "string",
+    "parent_code": "string",
+    "enterprises": "integer",
+    "welders": "integer",
+    "powered": "integer",
+    "open_alarms": "integer",
+    "equipment": "integer",
+    "equipment_faults": "integer",
+}
+COUNT_TABLES = ("geo_core_region", "geo_core_site", "alarms_alarm", "geo_core_specialequipment")
+MONITORING_COLOURS = ["match", ["get", "monitoring"], "online", "#2ea44f", "fault", "#f66a0a", "alarm", "#d73a49",
+                      "#959da5"]  # fmt: skip
+
+
+LAYERS: list[Layer] = [
+    Layer(
+        "district_counts",
+        "区县统计 Counts per district",
+        "Per district: enterprises (each once per district it has a site in), welding machines there and how many "
+        "are powered, open alarms, special equipment and its faults; counted within what the caller may see. "
+        "A choropleth.",
+        region_counts_sql("district"),
+        COUNT_PROPS,
         "MultiPolygon",
-        ("geo_core_region", "geo_core_site", "alarms_alarm"),
+        COUNT_TABLES,
         scope_column=None,
         simplify=True,
         maxzoom=14,
@@ -230,6 +261,133 @@ LAYERS: list[Layer] = [
         },
     ),
     Layer(
+        "townships",
+        "乡镇街道 Townships and streets",
+        "Regions below the district (乡镇/街道, and 社区/村 where loaded), with their parent district.",
+        """SELECT r.id, r.code, r.name, r.level, p.code AS parent_code, r.geom, NULL::bigint AS enterprise_id
+           FROM geo_core_region r LEFT JOIN geo_core_region p ON p.id = r.parent_id
+           WHERE r.level IN ('township', 'community')""",
+        {"code": "string", "name": "string", "level": "string", "parent_code": "string"},
+        "MultiPolygon",
+        ("geo_core_region",),
+        public=True,
+        scope_column=None,
+        simplify=True,
+        minzoom=9,
+        maxzoom=16,
+        style={
+            "type": "line",
+            "paint": {"line-color": "#8a99a8", "line-width": 0.8, "line-dasharray": [3, 2]},
+            "label": {"field": "name", "minzoom": 12},
+        },
+    ),
+    Layer(
+        "township_counts",
+        "乡镇街道统计 Counts per township",
+        "The counts of district_counts for each township or street (乡镇/街道): an enterprise is counted once in each "
+        "township it has a site in.",
+        region_counts_sql("township"),
+        COUNT_PROPS,
+        "MultiPolygon",
+        COUNT_TABLES,
+        scope_column=None,
+        simplify=True,
+        minzoom=9,
+        maxzoom=16,
+        live_ttl_s=30.0,
+        style={
+            "type": "fill",
+            "minzoom": 12,
+            "paint": {
+                "fill-opacity": 0.35,
+                "fill-color": [
+                    "interpolate",
+                    ["linear"],
+                    ["get", "enterprises"],
+                    0,
+                    "#f1eef6",
+                    3,
+                    "#bdc9e1",
+                    10,
+                    "#74a9cf",
+                    20,
+                    "#0570b0",
+                ],
+            },
+        },
+    ),
+    Layer(
+        "equipment_faults",
+        "特种设备故障分布 Equipment faults per district",
+        "Special equipment and its faults (monitor in fault or alarm) per district, within the caller's scope: a "
+        "choropleth of where equipment fails.",
+        region_counts_sql("district"),
+        COUNT_PROPS,
+        "MultiPolygon",
+        COUNT_TABLES,
+        scope_column=None,
+        simplify=True,
+        maxzoom=14,
+        live_ttl_s=30.0,
+        style={
+            "type": "fill",
+            "layout": {"visibility": "none"},
+            "paint": {
+                "fill-opacity": 0.55,
+                "fill-color": [
+                    "interpolate",
+                    ["linear"],
+                    ["get", "equipment_faults"],
+                    0,
+                    "#fff5eb",
+                    1,
+                    "#fdbe85",
+                    5,
+                    "#fd8d3c",
+                    20,
+                    "#d94701",
+                ],
+            },
+        },
+    ),
+    Layer(
+        "equipment",
+        "特种设备 Special equipment",
+        "Elevators, boilers, pressure vessels, cranes and the other special equipment (seed 001) as fixed objects, "
+        "with the state of their IoT monitor: online, offline, fault, alarm.",
+        """SELECT q.id, q.registry_code, q.kind, q.name, q.using_unit, q.maintenance_unit, q.address, q.monitoring,
+                  q.monitored_at, e.company_code, q.location AS geom, q.enterprise_id
+           FROM geo_core_specialequipment q LEFT JOIN geo_core_enterprise e ON e.id = q.enterprise_id""",
+        {
+            "registry_code": "string",
+            "kind": "string",
+            "name": "string",
+            "using_unit": "string",
+            "maintenance_unit": "string",
+            "address": "string",
+            "monitoring": "string",
+            "monitored_at": "datetime",
+            "company_code": "string",
+        },
+        "Point",
+        ("geo_core_specialequipment", "geo_core_enterprise"),
+        time_field="monitored_at",
+        minzoom=8,
+        cluster_maxzoom=12,
+        cluster_sums={"faults": "count(*) FILTER (WHERE monitoring IN ('fault', 'alarm'))"},
+        style={
+            "type": "circle",
+            "paint": {
+                "circle-color": MONITORING_COLOURS,
+                "circle-radius": 5,
+                "circle-stroke-color": "#fff",
+                "circle-stroke-width": 1,
+            },
+            "cluster-color": "#8a6d3b",
+            "label": {"field": "name", "minzoom": 16},
+        },
+    ),
+    Layer(
         "enterprises",
         "企业 Enterprises",
         "Major-hazard enterprises as points (on their largest site).",
@@ -253,17 +411,23 @@ LAYERS: list[Layer] = [
     Layer(
         "sites",
         "厂区 Sites",
-        "Each address of an enterprise with its footprint and the district holding most of it.",
+        "Each address of an enterprise with its footprint, the district holding most of it and the township "
+        "(乡镇/街道) holding its point on surface.",
         """SELECT s.id, s.name, s.address, e.company_code, e.name AS enterprise_name, r.code AS district,
-                  s.height_m, s.footprint AS geom, s.enterprise_id
+                  t.code AS township, t.name AS township_name, s.height_m, s.footprint AS geom, s.enterprise_id
            FROM geo_core_site s JOIN geo_core_enterprise e ON e.id = s.enterprise_id
-           LEFT JOIN geo_core_region r ON r.id = s.district_id""",
+           LEFT JOIN geo_core_region r ON r.id = s.district_id
+           LEFT JOIN LATERAL (SELECT t.code, t.name FROM geo_core_region t WHERE t.level = 'township'
+                              AND t.geom && s.footprint AND ST_Intersects(t.geom, ST_PointOnSurface(s.footprint))
+                              ORDER BY t.code LIMIT 1) t ON TRUE""",
         {
             "name": "string",
             "address": "string",
             "company_code": "string",
             "enterprise_name": "string",
             "district": "string",
+            "township": "string",
+            "township_name": "string",
             "height_m": "number",
         },
         "MultiPolygon",

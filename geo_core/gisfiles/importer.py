@@ -1,5 +1,5 @@
-"""Import one GIS file as zones, sites, enterprises, regions or subjects (STO-5), the same run for the command line
-(`manage.py import_features`) and the upload endpoint.
+"""Import one GIS file as zones, sites, enterprises, regions, subjects or special equipment (STO-5), the same run
+for the command line (`manage.py import_features`) and the upload endpoint.
 
 The run: read the file; find its coordinate system (named by the user, declared by the file, or detected from
 the numbers and checked against the regions the service knows); convert every vertex to CGCS2000 at once; turn each
@@ -354,6 +354,9 @@ def _record(target: Target, values: dict, geom, ctx: _Context, source: str) -> t
         values["parent_code"] = parent
         values["source"] = source[:200]
         key = (code,)
+    elif name == "equipment":
+        values["enterprise_id"] = targets.owner_of(values, ctx.enterprises, ctx.credits, required=False)
+        key = (values["registry_code"],)
     else:  # subjects
         values["enterprise_id"] = targets.owner_of(values, ctx.enterprises, ctx.credits, required=False)
         kind = values["kind"]
@@ -395,6 +398,8 @@ def _existing(target: Target, keys: list[tuple]) -> dict[tuple, object]:
         return {(e.credit_code,): e for e in m.objects.filter(credit_code__in=[k[0] for k in keys])}
     if target.name == "regions":
         return {(r.code,): r for r in m.objects.filter(code__in=[k[0] for k in keys])}
+    if target.name == "equipment":
+        return {(e.registry_code,): e for e in m.objects.filter(registry_code__in=[k[0] for k in keys])}
     rows = m.objects.filter(external_id__in=[k[1] for k in keys])
     return {(s.enterprise_id, s.external_id): s for s in rows}
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.db import models as dj
 
-from geo_core.models import Enterprise, Park, Region, Site, Subject, Zone
+from geo_core.models import Enterprise, Park, Region, Site, SpecialEquipment, Subject, Zone
 from geo_core.validation import validate_credit_code
 
 
@@ -197,6 +197,24 @@ TARGETS: dict[str, Target] = {
             ),
         },
         geometry_required=False,
+    ),
+    "equipment": Target(
+        "equipment", SpecialEquipment, "point", "location", ("registry_code",),
+        {
+            "registry_code": Column(("registry_code", "设备注册代码", "注册代码", "使用登记证编号", "登记证编号",
+                                     "设备编号"), text(32), required=True),
+            "kind": Column(("kind", "设备类别", "设备种类", "设备类型", "类别"), choice(SpecialEquipment.Kind, {
+                "场内专用机动车辆": "plant_vehicle", "厂内车辆": "plant_vehicle", "游乐设施": "amusement_ride",
+                "索道": "ropeway", "起重机": "crane", "压力管": "pressure_piping"}), required=True),
+            "name": Column((*NAME, "设备名称"), text(128)),
+            "using_unit": Column(("using_unit", "使用单位", "使用单位名称"), text(200), required=True),
+            "maintenance_unit": Column(("maintenance_unit", "维保单位", "维保单位名称"), text(200)),
+            "address": Column(("address", "使用地点", "安装地点", "地址"), text(256)),
+            "monitoring": Column(("monitoring", "监测状态", "运行状态", "状态"), choice(
+                SpecialEquipment.Monitoring, {"正常": "online", "异常": "fault", "困人": "alarm"})),
+            "company_code": Column(COMPANY, text(64)),
+            "credit_code": Column((*CREDIT, "使用单位统一社会信用代码"), credit_code),
+        },
     ),
 }
 # fmt: on

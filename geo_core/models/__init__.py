@@ -12,6 +12,7 @@ from geo_core.models.contractors import (
     Training,
 )
 from geo_core.models.enterprises import Enterprise, Park, Site
+from geo_core.models.equipment import SpecialEquipment
 from geo_core.models.ingest import (
     DeviceEvent,
     FeedLiveness,
@@ -60,6 +61,7 @@ __all__ = [
     "ShanghaiCalibration",
     "SignInFailure",
     "Site",
+    "SpecialEquipment",
     "StaffFiling",
     "Subject",
     "SubjectState",

@@ -93,7 +93,7 @@ def test_collection_extents_are_what_the_caller_sees(client, scene):
     tj = client.get("/tiles/permits.json", **scene["ent_a"]).json()
     assert tj["bounds"] == pytest.approx([lon, lat, lon, lat], abs=1e-6)
     listed = {c["id"]: c for c in client.get("/ogc/collections").json()["collections"]}
-    assert set(listed) == {"districts"}  # anonymous: the public layer only
+    assert set(listed) == {"districts", "townships"}  # anonymous: the public layers only
 
 
 def test_paging_is_complete_and_stable(client, scene):

@@ -1,5 +1,6 @@
-"""manage.py import_features FILE --as zones|sites|enterprises|regions|subjects [--layer] [--crs] [--axes]
-[--mapping mapping.toml] [--dry-run] [--report report.json]: a GIS file into the service (geo_core.gisfiles).
+"""manage.py import_features FILE --as zones|sites|enterprises|regions|subjects|equipment
+[--layer] [--crs] [--axes] [--mapping mapping.toml] [--dry-run] [--report report.json]: a GIS file into the
+service (geo_core.gisfiles).
 
 Prints one JSON line per refused or repaired feature and a summary; exits 1 when the run was refused (nothing
 written) and 0 otherwise, refused features included (they are in the report)."""
