@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib.gis.geos import Polygon
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 
 from alarms import lifecycle, reports
@@ -16,7 +17,7 @@ from alarms.store import district_code, serialize
 from geo_core.access import Access, DeniedError, scoped
 from geo_core.apiview import json_api, json_body, json_response
 from geo_core.errors import BadRequestError, NotFoundError
-from geo_core.models import Enterprise, Subject, TimeWindow, Zone
+from geo_core.models import Enterprise, Region, Subject, TimeWindow, Zone
 from geo_core.params import bbox as parse_bbox
 from geo_core.params import instant, integer, members, query_integer, text
 
@@ -53,6 +54,16 @@ def filter_alarms(qs, params) -> object:
         qs = qs.filter(company_code__in=v.split(","))
     if v := params.get("district"):  # jurisdiction (属地): GB/T 2260 district codes
         qs = qs.filter(district__code__in=v.split(","))
+    if v := params.get("region"):  # jurisdiction at any level (province ... township, community): where it was raised
+        codes = [c for c in v.split(",") if c][:50]
+        found = list(Region.objects.filter(code__in=codes).only("code", "geom"))
+        missing = sorted(set(codes) - {r.code for r in found})
+        if missing:
+            raise BadRequestError(f"region: no region {', '.join(missing[:5])}")
+        inside = Q()
+        for r in found:
+            inside |= Q(location__intersects=r.geom)
+        qs = qs.filter(inside)
     if v := params.get("park"):
         qs = qs.filter(park__code__in=v.split(","))
     if v := params.get("zone"):

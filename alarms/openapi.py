@@ -24,6 +24,7 @@ def service_paths() -> dict:
             "type",
             "enterprise",
             "district",
+            "region",
             "park",
             "zone",
             "subject",

@@ -167,6 +167,10 @@ def service_paths() -> dict:
     num = {"type": "number"}
     z, x, y = (param(n, "path", {"type": "integer", "minimum": 0}) for n in ("z", "x", "y"))
     heat = param("source", "path", {"type": "string", "enum": ["welding", "alarms"]})
+    level = param(
+        "level", "query", {"type": "string", "enum": ["province", "city", "district", "township", "community"]}
+    )
+    parent = param("parent", "query", {"type": "string", "pattern": "^[0-9]{6}([0-9]{3}){0,2}$"}, "a region code")
     kde = [
         param("bandwidth", "query", {"type": "number", "minimum": 10, "maximum": 500}),
         param("days", "query", {"type": "integer", "minimum": 1, "maximum": 365}),
@@ -196,6 +200,28 @@ def service_paths() -> dict:
             )
         },
         "/api/counts/districts": {"get": op("counts per district", "districtCounts")},
+        "/api/counts/regions": {
+            "get": op("counts per region of a level, under a parent", "regionCounts", [level, parent])
+        },
+        "/api/regions": {
+            "get": op(
+                "the region tree (public)",
+                "regions",
+                [level, parent, param("q", "query", {"type": "string", "minLength": 1, "maxLength": 50})],
+            )
+        },
+        "/api/stats/key-areas": {
+            "get": op(
+                "welding work, hot work and alarms inside and outside key areas",
+                "keyAreaStats",
+                [
+                    param("since", "query", {"type": "string", "format": "date-time"}, required=True),
+                    param("until", "query", {"type": "string", "format": "date-time"}, required=True),
+                    level,
+                    parent,
+                ],
+            )
+        },
         "/api/tracks/{external_id}": {
             "get": op(
                 "a subject's track with stops and trips",

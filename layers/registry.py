@@ -155,16 +155,23 @@ POSITION_PROPS = {
 }
 
 
+def site_in_region(level: str) -> str:
+    """SQL: site `s` belongs to region `r` of this level. A site has one region per level: at district level the one
+    the database derived (holding most of its footprint), below it the one holding its point on surface."""
+    if level not in ("province", "city", "district", "township", "community"):
+        raise ValueError(f"level: {level!r}")
+    if level == "district":
+        return "s.district_id = r.id"
+    return "s.footprint && r.geom AND ST_Intersects(r.geom, ST_PointOnSurface(s.footprint))"
+
+
 def region_counts_sql(level: str) -> str:
     """Per region of one level: enterprises (each once per region it has a site in, so totals over regions can
     exceed the enterprises counted), welding machines there and how many are powered, open alarms, special
     equipment and its faults; within the caller's scope (`$scope`). A site belongs to the district the database
     derived for it (the one holding most of its footprint) and to the township or community holding its point on
     surface."""
-    if level not in ("province", "city", "district", "township", "community"):
-        raise ValueError(f"level: {level!r}")
-    site_in = "s.district_id = r.id" if level == "district" else (
-        "s.footprint && r.geom AND ST_Intersects(r.geom, ST_PointOnSurface(s.footprint))")  # fmt: skip
+    site_in = site_in_region(level)
     return f"""SELECT r.id, r.code, r.name, r.level, pr.code AS parent_code, r.geom, NULL::bigint AS enterprise_id,
                   (SELECT count(DISTINCT s.enterprise_id)::int FROM geo_core_site s
                    WHERE {site_in} AND $scope(s.enterprise_id, s.footprint)) AS enterprises,

@@ -511,6 +511,63 @@ def district_counts(request: HttpRequest) -> HttpResponse:
     return _json({"districts": run(authenticate(request).scope)})
 
 
+def _region_params(request: HttpRequest) -> tuple[str | None, str | None]:
+    level = request.GET.get("level") or None
+    parent = request.GET.get("parent") or None
+    if parent is not None and not (parent.isascii() and parent.isdigit() and len(parent) in (6, 9, 12)):
+        raise BadRequestError(f"parent: {parent[:20]!r} is not a region code (6, 9 or 12 digits)")
+    return level, parent
+
+
+@handled
+def regions(request: HttpRequest) -> HttpResponse:
+    """/api/regions?level=&parent=&q=: the region tree (public, as the district boundaries are); without arguments
+    its top."""
+    from layers.stats import regions as run
+
+    level, parent = _region_params(request)
+    q = request.GET.get("q")
+    if q is not None and not 1 <= len(q) <= 50:
+        raise BadRequestError("q: 1 to 50 characters")
+    rows = run(level, parent, q)
+    return _json({"level": level, "parent": parent, "count": len(rows), "regions": rows})
+
+
+@handled
+def region_counts(request: HttpRequest) -> HttpResponse:
+    """/api/counts/regions?level=district|township|...&parent=CODE: counts per region within the caller's scope."""
+    from layers.queries import region_counts as run
+    from layers.stats import LEVELS, distinct_enterprises
+
+    scope = authenticate(request).scope
+    level, parent = _region_params(request)
+    level = level or "district"
+    if level not in LEVELS:
+        raise BadRequestError(f"level: {level[:20]!r} is not one of {', '.join(LEVELS)}")
+    rows = run(scope, level, parent)
+    return _json({
+        "level": level, "parent": parent, "regions": rows,
+        "totals": {"enterprises": distinct_enterprises(scope, level, parent),
+                   "enterprises_summed": sum(r["enterprises"] for r in rows)},
+        "note": "an enterprise with sites in several regions is counted once in each of them: summed over regions "
+                "the count can exceed the enterprises there (totals.enterprises counts each once)",
+    })  # fmt: skip
+
+
+@handled
+def key_area_stats(request: HttpRequest) -> HttpResponse:
+    """/api/stats/key-areas?since=&until=&level=&parent=: welding work, hot work and alarms inside and outside key
+    areas (seed 003), by key area and, with a level, by region."""
+    from layers.stats import key_areas
+
+    scope = authenticate(request).scope
+    g = request.GET
+    if not g.get("since") or not g.get("until"):
+        raise BadRequestError("since and until (RFC 3339) are required")
+    level, parent = _region_params(request)
+    return _json(key_areas(scope, instant(g["since"], "since"), instant(g["until"], "until"), level, parent))
+
+
 @handled
 def track(request: HttpRequest, external_id: str) -> HttpResponse:
     from layers.queries import track as run

@@ -51,6 +51,9 @@ MATRIX = {
     "live-stream": "stream",
     "nearby": "signed",
     "district-counts": "signed",
+    "region-counts": "signed",
+    "regions": "public",
+    "key-area-stats": "signed",
     "track": "signed",
     "tile-stats": "signed",
     "heat-tile": "signed",
@@ -184,6 +187,11 @@ def urls(w) -> dict[str, list[str]]:
             for n in ("people", "welders", "zones", "sites", "permits", "enterprises", "alarms")
         ],
         "district-counts": ["/api/counts/districts"],
+        "region-counts": ["/api/counts/regions?level=district", "/api/counts/regions?level=township&parent=310120"],
+        "key-area-stats": [
+            f"/api/stats/key-areas?since={(day - timedelta(days=1)).isoformat()}&until="
+            f"{(day + timedelta(hours=1)).isoformat()}&level=district".replace("+", "%2B")
+        ],
         "track": [f"/api/tracks/{far['person'].external_id}?{span}"],
         "tilejson": [f"/tiles/{LAYERS}.json"],
         "tile": [f"/tiles/{LAYERS}/{z}/{x}/{y}.pbf", "/tiles/{}/{}/{}/{}.pbf".format(LAYERS, *z12)],

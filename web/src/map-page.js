@@ -122,12 +122,14 @@ for (const id of DETAIL_LAYERS) {
 }
 
 searchBox(document.getElementById('search'), document.getElementById('search-input'), document.getElementById('search-results'), async (r) => {
-  if (r.location) map.flyTo({ center: r.location.coordinates, zoom: r.kind === 'enterprise' ? 15 : 18 });
+  const zoom = { enterprise: 15, site: 16, region: r.code?.length > 6 ? 13 : 11 }[r.kind] ?? 18;
+  if (r.location) map.flyTo({ center: r.location.coordinates, zoom });
   const source = LIVE_SOURCES[r.kind];
   if (source) await openSubject(source, r.id);
   else if (r.kind === 'enterprise') await details.enterprise(r.id);
   else if (r.kind === 'zone') await openZone(r.id);
   else if (r.kind === 'permit') await details.permit(r.id);
+  else if (r.kind === 'site') await details.site(r.id);
 });
 
 map.once('style.load', () => {

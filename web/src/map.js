@@ -41,6 +41,10 @@ export const GROUPS = [
   { key: 'basemap', layers: ['basemap-0', 'basemap-1'], on: true },
   { key: 'counts', layers: ['district_counts'], on: true },
   { key: 'districts', layers: ['districts', 'districts-label'], on: true },
+  { key: 'townships', layers: ['townships', 'townships-label', 'township_counts'], on: true },
+  { key: 'equipment', layers: ['equipment-clusters', 'equipment-cluster-count', 'equipment', 'equipment-label'], on: true,
+    legend: [['m_online', '#2ea44f'], ['m_fault', '#f66a0a'], ['m_alarm', '#d73a49'], ['m_offline', '#959da5']] },
+  { key: 'equipment_faults', layers: ['equipment_faults'], on: false },
   { key: 'enterprises', layers: ['enterprises-clusters', 'enterprises-cluster-count', 'enterprises', 'enterprises-label'], on: true },
   { key: 'sites', layers: ['sites'], on: true },
   { key: 'zones', layers: ['zones', 'zones-3d', 'zones-label'], on: true,
@@ -91,7 +95,7 @@ function addOwnLayers(map) {
 
 // The style's tiles minus what the page draws live; through geo:// (offline.js: the offline package when the network is
 // down).
-const TILE_LAYERS = 'district_counts,districts,enterprises,sites,zones,permits,trails';
+const TILE_LAYERS = 'district_counts,equipment_faults,districts,township_counts,townships,enterprises,sites,zones,permits,equipment,trails';
 
 function pageStyle(_previous, next) {
   const source = next.sources.geoservice;

@@ -4,7 +4,8 @@ import { getJSON } from './api.js';
 import { t } from './i18n.js';
 import { el } from './format.js';
 
-const KIND_LABEL = { person: 'subjectPerson', welder: 'subjectWelder', body_camera: 'subjectCamera', phone: 'subjectCamera', enterprise: 'enterprise', zone: 'zone', permit: 'permit' };
+const KIND_LABEL = { person: 'subjectPerson', welder: 'subjectWelder', body_camera: 'subjectCamera', phone: 'subjectCamera', enterprise: 'enterprise', zone: 'zone', permit: 'permit',
+  site: 'sites', equipment: 'equipment', region: 'region' };
 
 export function searchBox(form, input, list, onPick) {
   input.placeholder = t('search');
