@@ -40,6 +40,11 @@ class Access:
         """Acknowledge, dispatch, resolve, close alarms."""
         return self.role in ("supervisor", "district", "enterprise")
 
+    def supervisor_only(self, what: str) -> None:
+        """Park-wide data (fences, imports of GIS files) is the supervisors' to change."""
+        if self.role != "supervisor":
+            raise DeniedError(f"only supervisors {what}")
+
 
 # Bearer tokens answer from memory for TOKEN_TTL_S (a map client sends one per tile): a revoked token or a changed
 # role takes effect within that time. last_used_at is written at most once per LAST_USED_EVERY_S.

@@ -110,6 +110,8 @@ class Config:
     # The 3D command centre's buildings: a 3D Tiles tileset.json (oblique photography), as a path on this server or an
     # http(s) URL (its origin is then allowed by the page's CSP). Empty: the park's generated tileset (/maps/3dtiles/).
     tiles3d_url: str = ""
+    # GIS files uploaded for import (/api/imports): the largest accepted, in megabytes.
+    import_max_mb: int = 200
 
 
 KNOWN_GEO_VARS = {
@@ -139,6 +141,7 @@ KNOWN_GEO_VARS = {
     "GEO_BASEMAP",
     "GEO_TIANDITU_KEY",
     "GEO_3DTILES_URL",
+    "GEO_IMPORT_MAX_MB",
 }
 
 TIANDITU = (
@@ -223,6 +226,7 @@ def load() -> Config:
         tls=_bool("GEO_TLS", False),
         basemap=_basemap(os.environ.get("GEO_BASEMAP", ""), os.environ.get("GEO_TIANDITU_KEY", "")),
         tiles3d_url=_tiles3d_url(os.environ.get("GEO_3DTILES_URL", "")),
+        import_max_mb=_int("GEO_IMPORT_MAX_MB", 200, 1, 10_000),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )
 

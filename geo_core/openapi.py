@@ -101,7 +101,36 @@ def paths() -> dict:
             "patch": op("change a fence (supervisors)", "patchZone", [zone_id], body=ZONE),
             "delete": op("retire a fence (supervisors): inactive, kept for its alarms", "retireZone", [zone_id]),
         },
+        "/api/imports": {
+            "get": op("the latest GIS imports (supervisors)", "listImports"),
+            "post": {
+                **op("import a GIS file in the background (supervisors)", "createImport", status="202"),
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": IMPORT}}},
+            },
+        },
+        "/api/imports/{job_id}": {
+            "get": op(
+                "an import's status, progress and report", "getImport", [param("job_id", "path", {"type": "integer"})]
+            )
+        },
     }
+
+
+IMPORT = {
+    "type": "object",
+    "required": ["file", "as"],
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "Shapefile (.shp or zipped), GeoPackage, "
+                 "GeoJSON, FlatGeobuf, KML/KMZ, DXF or CSV"},
+        "as": {"type": "string", "enum": ["zones", "sites", "enterprises", "regions", "subjects", "equipment"]},
+        "layer": {"type": "string"},
+        "crs": {"type": "string", "description": "when the file does not say: cgcs2000, wgs84, gcj02, sh2000, EPSG:n"},
+        "axes": {"type": "string", "enum": ["as-read", "swapped"]},
+        "encoding": {"type": "string"},
+        "dry_run": {"type": "boolean"},
+        "mapping": {"type": "string", "description": "TOML: [fields], [values.<field>], [defaults]"},
+    },
+}  # fmt: skip
 
 
 ZONE = {

@@ -9,6 +9,7 @@ from django.urls import include, path
 
 from geo_core.audit import audit_view
 from geo_core.health import healthz
+from geo_core.imports_api import import_detail, imports
 from geo_core.ingest.device_api import messages_view, single_view
 from geo_core.ingest.report_api import report_view
 from geo_core.openapi import openapi_view
@@ -22,6 +23,8 @@ urlpatterns = [
     path("api/transform", transform_view, name="transform"),
     path("api/zones", zones, name="zones"),
     path("api/zones/<int:zone_id>", zone_detail, name="zone"),
+    path("api/imports", imports, name="imports"),
+    path("api/imports/<int:job_id>", import_detail, name="import"),
     path("api/report/v1/<slug:feed>", report_view, name="report"),
     path("api/devices/v1/messages", messages_view, name="device-messages"),
     path("api/devices/v1/<slug:device>/<str:ident>/<slug:kind>", single_view, name="device-message"),

@@ -13,7 +13,7 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
-from geo_core.access import Access, DeniedError
+from geo_core.access import Access
 from geo_core.apiview import json_api, json_body, json_response
 from geo_core.errors import BadRequestError
 from geo_core.models import Enterprise, TimeWindow, Zone
@@ -77,14 +77,9 @@ def _dump(z: Zone) -> dict:
             "geometry": json.loads(z.geom.geojson)}  # fmt: skip
 
 
-def _supervisor(access: Access) -> None:
-    if access.role != "supervisor":
-        raise DeniedError("only supervisors draw and edit fences")
-
-
 @json_api(("POST",))
 def zones(request: HttpRequest, access: Access) -> HttpResponse:
-    _supervisor(access)
+    access.supervisor_only("draw and edit fences")
     body = json_body(request)
     for required in ("name", "kind", "geometry"):
         if required not in body:
@@ -100,7 +95,7 @@ def zones(request: HttpRequest, access: Access) -> HttpResponse:
 
 @json_api(("GET", "PATCH", "DELETE"))
 def zone_detail(request: HttpRequest, access: Access, zone_id: int) -> HttpResponse:
-    _supervisor(access)
+    access.supervisor_only("draw and edit fences")
     zone = Zone.objects.select_related("enterprise").get(pk=zone_id)
     if request.method == "PATCH":
         with transaction.atomic():

@@ -13,6 +13,7 @@ from geo_core.models.contractors import (
 )
 from geo_core.models.enterprises import Enterprise, Park, Site
 from geo_core.models.equipment import SpecialEquipment
+from geo_core.models.imports import ImportJob
 from geo_core.models.ingest import (
     DeviceEvent,
     FeedLiveness,
@@ -46,6 +47,7 @@ __all__ = [
     "FeedLiveness",
     "FeedStateChange",
     "GasTest",
+    "ImportJob",
     "Park",
     "PermitAttachment",
     "PermitStatus",

@@ -76,6 +76,8 @@ MATRIX = {
     "ogc-tile": "signed",
     "zones": "supervisor",
     "zone": "supervisor",
+    "imports": "supervisor",
+    "import": "supervisor",
     # The pages: sign-in is public; the others send a visitor to it and read only the public URLs above.
     "home": "page",
     "signin": "public",
