@@ -14,16 +14,20 @@ engine as for any edit.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
 
 from coord_transform import detect
 from coord_transform.core import invalid as invalid_points
@@ -38,6 +42,7 @@ from geo_core.models import Enterprise, Region
 
 log = logging.getLogger(__name__)
 BATCH = 500
+COPY_BATCH = 5000
 SAMPLE = 400  # vertices used to tell a coordinate system
 Progress = Callable[[str, int, int], None]
 
@@ -151,19 +156,47 @@ def _raw(row: dict, column: str):
     return row.get(column)
 
 
-def _values(target: Target, row: dict, columns: dict[str, str], mapping: Mapping) -> dict:
-    out: dict = {}
+def _values(target: Target, rows: list[dict], columns: dict[str, str], mapping: Mapping,
+            skip: dict) -> tuple[list[dict], dict[int, RowError]]:  # fmt: skip
+    """Every row's values for the target, a column at a time: the file's column (or template), else the mapping's
+    default; the mapping's translation; the column's parser. A row whose value fails is refused with its field."""
+    out: list[dict] = [{} for _ in rows]
+    errors: dict[int, RowError] = {}
     for name, col in target.columns.items():
-        raw = _raw(row, columns[name]) if name in columns else None
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            raw = mapping.defaults.get(name)
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            if col.required:
-                raise RowError(name, "required, and empty")
-            continue
-        raw = mapping.values.get(name, {}).get(str(raw).strip(), raw)
-        out[name] = col.parse(raw, name)
-    return out
+        source = columns.get(name)
+        default = mapping.defaults.get(name)
+        if default is not None and str(default).strip() == "":
+            default = None
+        translate = mapping.values.get(name)
+        parse = col.parse
+        if source is None:
+            raws = [None] * len(rows)
+        elif "{" in source:
+            raws = []
+            for i, row in enumerate(rows):
+                try:
+                    raws.append(_raw(row, source))
+                except RowError as e:
+                    errors.setdefault(i, e)
+                    raws.append(None)
+        else:
+            raws = [row.get(source) for row in rows]
+        for i, raw in enumerate(raws):
+            if raw is None or (raw.__class__ is str and not raw.strip()):
+                if default is None:
+                    if col.required and i not in skip:
+                        errors.setdefault(i, RowError(name, "required, and empty"))
+                    continue
+                raw = default
+            if translate:
+                raw = translate.get(str(raw).strip(), raw)
+            try:
+                out[i][name] = parse(raw, name)
+            except RowError as e:
+                errors.setdefault(i, e)
+    for i in skip:
+        errors.pop(i, None)
+    return out, errors
 
 
 # --- coordinates --------------------------------------------------------------------------------------------------
@@ -244,8 +277,8 @@ def _to_cgcs2000(table: Table, c: detect.Candidate, refused: dict[int, RowError]
         vertex = point - int(np.searchsorted(owner, owner[point]))
         refused.setdefault(row, RowError("geometry", f"vertex {vertex}: {fld}: {reason} (read as {c.label})"))
     rows = [i for i in rows if i not in refused]
-    if not rows:
-        return geoms
+    if not rows or (c.crs in ("cgcs2000", "wgs84") and not c.swap):
+        return geoms  # already CGCS2000 lon/lat (WGS84 differs by centimetres): nothing to convert
     arr, _, x, y = gather(rows)
     lon, lat, _, _ = transform(x, y, c.crs, "cgcs2000")
     out = shapely.set_coordinates(arr.copy(), np.column_stack([lon, lat]))
@@ -302,8 +335,49 @@ def _shape(target: Target, g) -> tuple[shapely.Geometry | None, str | None]:
     return g, repaired
 
 
+def _shapes(target: Target, geoms: list, skip: dict) -> tuple[list, dict[int, str], dict[int, RowError]]:
+    """Every row's geometry fit for the target, at once: valid polygons (the usual case) pass in a few array
+    operations; anything else (points, lines, collections, invalid shapes) goes through `_shape` one by one."""
+    out: list = [None] * len(geoms)
+    repaired: dict[int, str] = {}
+    errors: dict[int, RowError] = {}
+    arr = np.array(geoms, dtype=object)
+    present = np.array([g is not None for g in geoms], dtype=bool)
+    fast = np.zeros(len(geoms), dtype=bool)
+    if target.geometry == "polygon" and present.any():
+        types = np.full(len(geoms), -1)
+        types[present] = shapely.get_type_id(arr[present])
+        some = arr[present]
+        fast[present] = np.isin(types[present], (3, 6)) & shapely.is_valid(some) & ~shapely.is_empty(some)
+        polys = np.flatnonzero(fast & (types == 3))
+        if len(polys):
+            multi = shapely.multipolygons(arr[polys], indices=np.arange(len(polys)))
+            for k, i in enumerate(polys):
+                out[i] = multi[k]
+        for i in np.flatnonzero(fast & (types == 6)):
+            out[i] = arr[i]
+    for i in range(len(geoms)):
+        if fast[i] or i in skip:
+            continue
+        try:
+            out[i], why = _shape(target, geoms[i])
+        except RowError as e:
+            errors[i] = e
+            continue
+        if why:
+            repaired[i] = why
+    return out, repaired, errors
+
+
 def _geos(g) -> GEOSGeometry | None:
     return None if g is None else GEOSGeometry(memoryview(shapely.to_wkb(g)), srid=4490)
+
+
+def _orm_values(values: dict, geom_field: str | None) -> dict:
+    """Values for a model instance: the geometry as GEOS."""
+    if geom_field and isinstance(values.get(geom_field), shapely.Geometry):
+        return {**values, geom_field: _geos(values[geom_field])}
+    return values
 
 
 # --- records ------------------------------------------------------------------------------------------------------
@@ -405,13 +479,19 @@ def _existing(target: Target, keys: list[tuple]) -> dict[tuple, object]:
 
 
 def _same(a, b) -> bool:
+    if isinstance(b, shapely.Geometry):
+        if a is None:
+            return False
+        stored = bytes(a.wkb)
+        return stored == shapely.to_wkb(b) or bool(shapely.equals_exact(shapely.from_wkb(stored), b, 1e-9))
     if isinstance(a, GEOSGeometry) and isinstance(b, GEOSGeometry):
         return a.equals_exact(b, 1e-9)
     return a == b
 
 
 def _write(model, creates: list[tuple[int, object]], updates: list[tuple[int, object, list[str]]],
-           report_rows: dict[int, Outcome], progress: Progress | None, total: int) -> None:  # fmt: skip
+           report_rows: dict[int, Outcome], progress: Progress | None, total: int,
+           rowwise_only: bool = False) -> None:  # fmt: skip
     """Batches in savepoints; a batch the database refuses is retried row by row so only the guilty rows are
     refused, with the database's reason."""
     done = 0
@@ -438,6 +518,9 @@ def _write(model, creates: list[tuple[int, object]], updates: list[tuple[int, ob
     for items, save in ((creates, create), (updates, update)):
         for start in range(0, len(items), BATCH):
             chunk = items[start : start + BATCH]
+            if rowwise_only:
+                rowwise(chunk, save)
+                continue
             try:
                 with transaction.atomic():
                     save(chunk)
@@ -491,7 +574,11 @@ def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, c
     records: list[tuple[int, tuple, dict]] = []
     seen: dict[tuple, int] = {}
     total = len(table.rows)
-    for i, row in enumerate(table.rows):
+    shapes, repaired, bad = _shapes(tgt, geoms, refused) if tgt.geometry else ([None] * total, {}, {})
+    refused.update(bad)
+    all_values, bad = _values(tgt, table.rows, columns, maps, refused)
+    refused.update(bad)
+    for i in range(total):
         if progress and i % 1000 == 999:
             progress("check", i + 1, total)
         if i in refused:
@@ -499,9 +586,7 @@ def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, c
             outcomes[i] = Outcome(i + 1, "refused", field=e.field, reason=e.reason)
             continue
         try:
-            values = _values(tgt, row, columns, maps)
-            geom, repaired = _shape(tgt, geoms[i]) if tgt.geometry else (None, None)
-            key, values = _record(tgt, values, _geos(geom), ctx, label)
+            key, values = _record(tgt, all_values[i], shapes[i], ctx, label)
         except RowError as e:
             outcomes[i] = Outcome(i + 1, "refused", field=e.field, reason=e.reason)
             continue
@@ -511,7 +596,7 @@ def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, c
                                   reason=f"the same {'/'.join(tgt.key)} as feature {seen[key] + 1}")  # fmt: skip
             continue
         seen[key] = i
-        outcomes[i] = Outcome(i + 1, "created", key=text_key, repaired=repaired)
+        outcomes[i] = Outcome(i + 1, "created", key=text_key, repaired=repaired.get(i))
         records.append((i, key, values))
     if progress:
         progress("check", total, total)
@@ -524,19 +609,20 @@ def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, c
             for i, key, values in records:
                 obj = existing.get(key)
                 if obj is None:
-                    creates.append((i, tgt.model(**values)))
+                    creates.append((i, values))
                     continue
                 changed = [f for f, v in values.items() if not _same(getattr(obj, f), v)]
                 outcomes[i].id = obj.pk
                 if not changed:
                     outcomes[i].action = "unchanged"
                     continue
-                for f in changed:
-                    setattr(obj, f, values[f])
+                for f, v in _orm_values({f: values[f] for f in changed}, tgt.geom_field).items():
+                    setattr(obj, f, v)
                 outcomes[i].action = "updated"
                 updates.append((i, obj, changed))
             if not dry_run:
-                _write(tgt.model, creates, updates, outcomes, progress, len(creates) + len(updates))
+                _copy_create(tgt, creates, outcomes, progress)
+                _write(tgt.model, [], updates, outcomes, progress, len(updates))
         report.features = [outcomes[i] for i in sorted(outcomes)]
         report.count()
         if dry_run:
@@ -544,6 +630,81 @@ def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, c
         else:
             audit.record("imported", tgt.model._meta.label_lower, label[:64],
                          {"file": label, "target": tgt.name, "crs": report.crs, "counts": report.counts})  # fmt: skip
+
+
+_NULL = "\\N"
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(v) -> str:
+    """A value in COPY's text format."""
+    if v is None:
+        return _NULL
+    if v is True or v is False:
+        return "t" if v else "f"
+    if isinstance(v, str):
+        return v.translate(_ESCAPES)
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False).translate(_ESCAPES)
+    if isinstance(v, datetime):
+        return v.isoformat()
+    return str(v)
+
+
+def _copy_create(tgt: Target, creates: list[tuple[int, dict]], outcomes: dict[int, Outcome],
+                 progress: Progress | None) -> None:  # fmt: skip
+    """New rows by COPY, as ogr2ogr loads PostGIS: ids drawn from the table's sequence first (the report names
+    them), every column given (Django's defaults and timestamps filled in here), geometries as hex EWKB. A chunk
+    the database refuses (a constraint, the site trigger) goes again row by row through the ORM, so only the guilty
+    rows are refused, with the database's reason."""
+    if not creates:
+        return
+    model = tgt.model
+    table = model._meta.db_table
+    fields = list(model._meta.concrete_fields)
+    now = timezone.now()
+    defaults = {}
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            defaults[f.attname] = now
+        elif f.has_default():
+            defaults[f.attname] = f.get_default()
+        else:
+            defaults[f.attname] = None
+    geom = tgt.geom_field
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    copy = f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN"
+    done = 0
+    for start in range(0, len(creates), COPY_BATCH):
+        chunk = creates[start : start + COPY_BATCH]
+        with connection.cursor() as cur:
+            cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                        [table, len(chunk)])  # fmt: skip
+            ids = [r[0] for r in cur.fetchall()]
+        cols = []
+        for f in fields:
+            if f.primary_key:
+                cols.append([str(i) for i in ids])
+            elif f.attname == geom:
+                shapes = shapely.set_srid(np.array([v.get(geom) for _, v in chunk], dtype=object), 4490)
+                cols.append([_NULL if h is None else h for h in shapely.to_wkb(shapes, hex=True, include_srid=True)])
+            elif any(f.attname in v for _, v in chunk):
+                d = defaults[f.attname]
+                cols.append([_copy_text(v.get(f.attname, d)) for _, v in chunk])
+            else:  # a column the file does not give: its default, formatted once
+                cols.append([_copy_text(defaults[f.attname])] * len(chunk))
+        data = "".join("\t".join(r) + "\n" for r in zip(*cols, strict=True)).encode("utf-8")
+        try:
+            with transaction.atomic(), connection.connection.cursor() as raw, raw.copy(copy) as cp:
+                cp.write(data)
+            for k, (i, _) in enumerate(chunk):
+                outcomes[i].id = ids[k]
+        except (IntegrityError, DatabaseError, psycopg.Error):
+            objs = [(i, model(**_orm_values(v, geom))) for i, v in chunk]
+            _write(model, objs, [], outcomes, None, len(objs), rowwise_only=True)
+        done += len(chunk)
+        if progress:
+            progress("write", done, len(creates))
 
 
 def _regions(records, existing, outcomes, ctx: _Context, dry_run: bool, progress: Progress | None) -> None:
@@ -563,15 +724,15 @@ def _regions(records, existing, outcomes, ctx: _Context, dry_run: bool, progress
             values["parent_id"] = ctx.regions.get(parent) if parent else None
             obj = existing.get((values["code"],))
             if obj is None:
-                creates.append((i, Region(**values)))
+                creates.append((i, Region(**_orm_values(values, "geom"))))
                 continue
             changed = [f for f, v in values.items() if not _same(getattr(obj, f), v)]
             outcomes[i].id = obj.pk
             if not changed:
                 outcomes[i].action = "unchanged"
                 continue
-            for f in changed:
-                setattr(obj, f, values[f])
+            for f, v in _orm_values({f: values[f] for f in changed}, "geom").items():
+                setattr(obj, f, v)
             outcomes[i].action = "updated"
             updates.append((i, obj, changed))
         if not dry_run:

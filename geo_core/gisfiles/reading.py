@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -45,21 +44,17 @@ class Table:
     problems: dict[int, str] = field(default_factory=dict)  # row -> why its geometry could not be read
 
 
-def _plain(value):
-    """A pandas/numpy value as plain Python (None for missing)."""
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-        if isinstance(value, float) and math.isnan(value):
-            return None
-    if hasattr(value, "to_pydatetime"):
-        return value.to_pydatetime()
-    if isinstance(value, (datetime, date, str, int, float, bool)):
-        return value
-    return str(value)
+def _column_values(values: np.ndarray, ogr_type: str) -> list:
+    """A column as plain Python values, None for missing: GDAL gives integer columns with gaps as floats with NaN,
+    and times as numpy datetimes."""
+    if values.dtype.kind == "f":
+        out = values.tolist()
+        if ogr_type in ("OFTInteger", "OFTInteger64"):
+            return [None if v != v else int(v) for v in out]
+        return [None if v != v else v for v in out]
+    if values.dtype.kind == "M":
+        return [None if v is None else v.replace(tzinfo=None) for v in values.astype("datetime64[us]").tolist()]
+    return values.tolist()
 
 
 def _kind(path: Path) -> str:
@@ -119,11 +114,16 @@ def _number(value, row: int, col: str) -> float:
 
 def _csv(source: str, path: Path, layer: str, encoding: str | None) -> Table:
     try:
-        df = pyogrio.read_dataframe(source, read_geometry=False, encoding=encoding)
+        meta, _, _, data = pyogrio.raw.read(source, read_geometry=False, encoding=encoding)
     except (DataSourceError, DataLayerError) as exc:
         raise FileError(f"{path.name}: cannot be read as CSV: {exc}") from None
-    columns = [str(c) for c in df.columns]
-    rows = [{c: _plain(v) for c, v in zip(columns, values, strict=True)} for values in df.itertuples(index=False)]
+    except UnicodeDecodeError as exc:
+        raise FileError(
+            f"{path.name}: text is not {encoding or 'UTF-8'} ({exc.reason}); name it with --encoding"
+        ) from None
+    columns = [str(c) for c in meta["fields"]]
+    values = [_column_values(v, t) for v, t in zip(data, meta["ogr_types"], strict=True)]
+    rows = [dict(zip(columns, vals, strict=True)) for vals in zip(*values, strict=True)]
     wkt = _column(columns, WKT_NAMES)
     pairs = [
         (LON_NAMES, LAT_NAMES, True),
@@ -187,8 +187,7 @@ def read(path: str | Path, layer: str | None = None, encoding: str | None = None
     declared = None
     for name in wanted:
         try:
-            info = pyogrio.read_info(source, layer=name, encoding=encoding)
-            df = pyogrio.read_dataframe(source, layer=name, encoding=encoding)
+            meta, _, wkb, data = pyogrio.raw.read(source, layer=name, encoding=encoding, force_2d=True)
         except (DataSourceError, DataLayerError) as exc:
             raise FileError(f"{path.name}: layer {name}: cannot be read: {str(exc)[:300]}") from None
         except UnicodeDecodeError as exc:
@@ -196,15 +195,17 @@ def read(path: str | Path, layer: str | None = None, encoding: str | None = None
                 f"{path.name}: layer {name}: text is not {encoding or 'UTF-8'} ({exc.reason}); "
                 "name the encoding with --encoding (GBK for most Chinese Shapefiles)"
             ) from None
-        declared = declared or info.get("crs")
-        columns = [str(c) for c in df.columns if c != "geometry"]
-        values = df[columns].itertuples(index=False) if columns else ([] for _ in range(len(df)))
-        for vals, geom in zip(values, df.geometry.values if "geometry" in df else [None] * len(df), strict=True):
-            row = {c: _plain(v) for c, v in zip(columns, vals, strict=True)}
-            if kind == "KML" and len(wanted) > 1:
+        declared = declared or meta.get("crs")
+        names = [str(n) for n in meta["fields"]]
+        columns = [_column_values(values, ogr_type) for values, ogr_type in zip(data, meta["ogr_types"], strict=True)]
+        n = len(wkb) if wkb is not None else (len(columns[0]) if columns else 0)
+        part = [dict(zip(names, vals, strict=True)) for vals in zip(*columns, strict=True)] if columns else [
+            {} for _ in range(n)]  # fmt: skip
+        if kind == "KML" and len(wanted) > 1:
+            for row in part:
                 row.setdefault("folder", name)
-            rows.append(row)
-            geoms.append(None if geom is None else shapely.force_2d(geom))
+        rows.extend(part)
+        geoms.extend(shapely.from_wkb(wkb, on_invalid="ignore") if wkb is not None else [None] * n)
     if kind == "KML":
         declared = declared or "EPSG:4326"
     return Table(rows, geoms, str(path), kind, layer or ",".join(wanted), declared, True)
