@@ -14,6 +14,7 @@ engine as for any edit.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import time
@@ -43,11 +44,12 @@ from geo_core.models import Enterprise, Region
 log = logging.getLogger(__name__)
 BATCH = 500
 COPY_BATCH = 5000
+COPY_SLICE = 500
 SAMPLE = 400  # vertices used to tell a coordinate system
 Progress = Callable[[str, int, int], None]
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     row: int  # 1-based feature number in the file
     action: str  # created, updated, unchanged, refused
@@ -121,8 +123,7 @@ def _columns(target: Target, table: Table, mapping: Mapping) -> dict[str, str]:
     """Our field -> the file's column (or a template of columns). A required field with no column and no default
     refuses the run, naming the columns the file has."""
     # Columns that hold something: KML readers give empty Name and id columns beside the file's own fields.
-    filled = {c for row in table.rows for c, v in row.items() if v not in (None, "")}
-    present = {c.lower(): c for c in sorted(filled, key=lambda c: list(table.rows[0]).index(c))}
+    present = {c.lower(): c for c, values in table.columns.items() if any(v not in (None, "") for v in values)}
     unknown = set(mapping.fields) - set(target.columns)
     if unknown:
         raise FileError(f"mapping: no field {sorted(unknown)} in {target.name}; fields: {', '.join(target.columns)}")
@@ -139,7 +140,7 @@ def _columns(target: Target, table: Table, mapping: Mapping) -> dict[str, str]:
             if alias.lower() in present:
                 out[name] = present[alias.lower()]
                 break
-        if name not in out and col.required and name not in mapping.defaults and table.rows:
+        if name not in out and col.required and name not in mapping.defaults and table.size:
             raise FileError(
                 f"no column for {name} (looked for {', '.join(col.names)}); the file has: "
                 f"{', '.join(present.values()) or 'no attribute columns'}; name one in a mapping file"
@@ -156,11 +157,12 @@ def _raw(row: dict, column: str):
     return row.get(column)
 
 
-def _values(target: Target, rows: list[dict], columns: dict[str, str], mapping: Mapping,
+def _values(target: Target, table: Table, columns: dict[str, str], mapping: Mapping,
             skip: dict) -> tuple[list[dict], dict[int, RowError]]:  # fmt: skip
     """Every row's values for the target, a column at a time: the file's column (or template), else the mapping's
     default; the mapping's translation; the column's parser. A row whose value fails is refused with its field."""
-    out: list[dict] = [{} for _ in rows]
+    n = table.size
+    out: list[dict] = [{} for _ in range(n)]
     errors: dict[int, RowError] = {}
     for name, col in target.columns.items():
         source = columns.get(name)
@@ -170,17 +172,17 @@ def _values(target: Target, rows: list[dict], columns: dict[str, str], mapping: 
         translate = mapping.values.get(name)
         parse = col.parse
         if source is None:
-            raws = [None] * len(rows)
+            raws = [None] * n
         elif "{" in source:
             raws = []
-            for i, row in enumerate(rows):
+            for i, row in enumerate(table.rows):
                 try:
                     raws.append(_raw(row, source))
                 except RowError as e:
                     errors.setdefault(i, e)
                     raws.append(None)
         else:
-            raws = [row.get(source) for row in rows]
+            raws = table.columns.get(source, [None] * n)
         for i, raw in enumerate(raws):
             if raw is None or (raw.__class__ is str and not raw.strip()):
                 if default is None:
@@ -552,7 +554,13 @@ def run(path: str | Path, target: str, *, layer: str | None = None, crs: str | N
         table = reading.read(path, layer, encoding)
         report.format, report.layer = table.format, table.layer
         columns = _columns(tgt, table, maps)
-        _import(tgt, table, columns, maps, crs, axes, dry_run, progress, report, label)
+        # Tens of thousands of short-lived rows would set the cyclic collector scanning again and again (a fifth
+        # of the run); reference counting frees them, the collector runs once at the end.
+        gc.disable()
+        try:
+            _import(tgt, table, columns, maps, crs, axes, dry_run, progress, report, label)
+        finally:
+            gc.enable()
     except FileError as exc:
         report.refused = str(exc)
         report.features = []
@@ -573,10 +581,10 @@ def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, c
     outcomes: dict[int, Outcome] = {}
     records: list[tuple[int, tuple, dict]] = []
     seen: dict[tuple, int] = {}
-    total = len(table.rows)
+    total = table.size
     shapes, repaired, bad = _shapes(tgt, geoms, refused) if tgt.geometry else ([None] * total, {}, {})
     refused.update(bad)
-    all_values, bad = _values(tgt, table.rows, columns, maps, refused)
+    all_values, bad = _values(tgt, table, columns, maps, refused)
     refused.update(bad)
     for i in range(total):
         if progress and i % 1000 == 999:
@@ -590,7 +598,7 @@ def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, c
         except RowError as e:
             outcomes[i] = Outcome(i + 1, "refused", field=e.field, reason=e.reason)
             continue
-        text_key = "/".join("" if k is None else str(k) for k in key)
+        text_key = "/".join(["" if k is None else str(k) for k in key])
         if key in seen:
             outcomes[i] = Outcome(i + 1, "refused", key=text_key, field="key",
                                   reason=f"the same {'/'.join(tgt.key)} as feature {seen[key] + 1}")  # fmt: skip
@@ -651,6 +659,23 @@ def _copy_text(v) -> str:
     return str(v)
 
 
+def _copy_rows(fields: list, rows: list[tuple[int, dict]], ids: list[int], defaults: dict, geom: str | None) -> bytes:
+    """Rows in COPY's text format, formatted a column at a time (a column the rows do not give is formatted once)."""
+    cols = []
+    for f in fields:
+        if f.primary_key:
+            cols.append([str(i) for i in ids])
+        elif f.attname == geom:
+            shapes = shapely.set_srid(np.array([v.get(geom) for _, v in rows], dtype=object), 4490)
+            cols.append([_NULL if h is None else h for h in shapely.to_wkb(shapes, hex=True, include_srid=True)])
+        elif any(f.attname in v for _, v in rows):
+            d = defaults[f.attname]
+            cols.append([_copy_text(v.get(f.attname, d)) for _, v in rows])
+        else:
+            cols.append([_copy_text(defaults[f.attname])] * len(rows))
+    return "".join("\t".join(r) + "\n" for r in zip(*cols, strict=True)).encode("utf-8")
+
+
 def _copy_create(tgt: Target, creates: list[tuple[int, dict]], outcomes: dict[int, Outcome],
                  progress: Progress | None) -> None:  # fmt: skip
     """New rows by COPY, as ogr2ogr loads PostGIS: ids drawn from the table's sequence first (the report names
@@ -681,22 +706,12 @@ def _copy_create(tgt: Target, creates: list[tuple[int, dict]], outcomes: dict[in
             cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                         [table, len(chunk)])  # fmt: skip
             ids = [r[0] for r in cur.fetchall()]
-        cols = []
-        for f in fields:
-            if f.primary_key:
-                cols.append([str(i) for i in ids])
-            elif f.attname == geom:
-                shapes = shapely.set_srid(np.array([v.get(geom) for _, v in chunk], dtype=object), 4490)
-                cols.append([_NULL if h is None else h for h in shapely.to_wkb(shapes, hex=True, include_srid=True)])
-            elif any(f.attname in v for _, v in chunk):
-                d = defaults[f.attname]
-                cols.append([_copy_text(v.get(f.attname, d)) for _, v in chunk])
-            else:  # a column the file does not give: its default, formatted once
-                cols.append([_copy_text(defaults[f.attname])] * len(chunk))
-        data = "".join("\t".join(r) + "\n" for r in zip(*cols, strict=True)).encode("utf-8")
         try:
+            # Sent a slice at a time: the database stores one slice while the next is formatted (two cores).
             with transaction.atomic(), connection.connection.cursor() as raw, raw.copy(copy) as cp:
-                cp.write(data)
+                for at in range(0, len(chunk), COPY_SLICE):
+                    part = slice(at, at + COPY_SLICE)
+                    cp.write(_copy_rows(fields, chunk[part], ids[part], defaults, geom))
             for k, (i, _) in enumerate(chunk):
                 outcomes[i].id = ids[k]
         except (IntegrityError, DatabaseError, psycopg.Error):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import zipfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,7 @@ class FileError(ValueError):
 
 @dataclass
 class Table:
-    rows: list[dict]  # attributes, by the file's column names
+    columns: dict[str, list]  # attributes by the file's column names, a list of values each, one per row
     geoms: list  # shapely geometry or None, one per row
     path: str
     format: str
@@ -42,6 +43,18 @@ class Table:
     declared_crs: str | None  # WKT, when the file says
     east_first: bool  # the format's habit when it does not (GIS and CAD: east on x; surveyors' tables: north on x)
     problems: dict[int, str] = field(default_factory=dict)  # row -> why its geometry could not be read
+
+    @property
+    def size(self) -> int:
+        return len(self.geoms)
+
+    @cached_property
+    def rows(self) -> list[dict]:
+        """The attributes row by row (for templates that combine columns)."""
+        names = list(self.columns)
+        if not names:
+            return [{} for _ in range(self.size)]
+        return [dict(zip(names, vals, strict=True)) for vals in zip(*self.columns.values(), strict=True)]
 
 
 def _column_values(values: np.ndarray, ogr_type: str) -> list:
@@ -122,8 +135,8 @@ def _csv(source: str, path: Path, layer: str, encoding: str | None) -> Table:
             f"{path.name}: text is not {encoding or 'UTF-8'} ({exc.reason}); name it with --encoding"
         ) from None
     columns = [str(c) for c in meta["fields"]]
-    values = [_column_values(v, t) for v, t in zip(data, meta["ogr_types"], strict=True)]
-    rows = [dict(zip(columns, vals, strict=True)) for vals in zip(*values, strict=True)]
+    table = {c: _column_values(v, t) for c, v, t in zip(columns, data, meta["ogr_types"], strict=True)}
+    n = len(next(iter(table.values()))) if table else 0
     wkt = _column(columns, WKT_NAMES)
     pairs = [
         (LON_NAMES, LAT_NAMES, True),
@@ -137,11 +150,10 @@ def _csv(source: str, path: Path, layer: str, encoding: str | None) -> Table:
         if cx and cy:
             xy = (cx, cy, east_first)
             break
-    geoms: list = [None] * len(rows)
+    geoms: list = [None] * n
     problems: dict[int, str] = {}
     if wkt is not None:
-        for i, r in enumerate(rows):
-            text = r.pop(wkt)
+        for i, text in enumerate(table.pop(wkt)):
             if not text:
                 continue
             try:
@@ -151,8 +163,7 @@ def _csv(source: str, path: Path, layer: str, encoding: str | None) -> Table:
         east_first = True
     elif xy is not None:
         cx, cy, east_first = xy
-        for i, r in enumerate(rows):
-            a, b = r.pop(cx), r.pop(cy)
+        for i, (a, b) in enumerate(zip(table.pop(cx), table.pop(cy), strict=True)):
             if a is None and b is None:
                 continue
             try:
@@ -161,7 +172,7 @@ def _csv(source: str, path: Path, layer: str, encoding: str | None) -> Table:
                 problems[i] = str(exc)
     else:
         east_first = True  # a list without places (enterprises to be placed later, people)
-    return Table(rows, geoms, str(path), "CSV", layer, None, east_first, problems)
+    return Table(table, geoms, str(path), "CSV", layer, None, east_first, problems)
 
 
 def read(path: str | Path, layer: str | None = None, encoding: str | None = None) -> Table:
@@ -182,7 +193,7 @@ def read(path: str | Path, layer: str | None = None, encoding: str | None = None
     except (DataSourceError, DataLayerError) as exc:
         raise FileError(f"{path.name}: cannot be read as {kind}: {str(exc)[:300]}") from None
     wanted = layers if kind == "KML" and layer is None else [_pick_layer(source, layer, path.name)]
-    rows: list[dict] = []
+    columns: dict[str, list] = {}
     geoms: list = []
     declared = None
     for name in wanted:
@@ -196,16 +207,16 @@ def read(path: str | Path, layer: str | None = None, encoding: str | None = None
                 "name the encoding with --encoding (GBK for most Chinese Shapefiles)"
             ) from None
         declared = declared or meta.get("crs")
-        names = [str(n) for n in meta["fields"]]
-        columns = [_column_values(values, ogr_type) for values, ogr_type in zip(data, meta["ogr_types"], strict=True)]
-        n = len(wkb) if wkb is not None else (len(columns[0]) if columns else 0)
-        part = [dict(zip(names, vals, strict=True)) for vals in zip(*columns, strict=True)] if columns else [
-            {} for _ in range(n)]  # fmt: skip
+        n = len(wkb) if wkb is not None else (len(data[0]) if len(data) else 0)
+        part = {str(c): _column_values(v, t) for c, v, t in zip(meta["fields"], data, meta["ogr_types"], strict=True)}
         if kind == "KML" and len(wanted) > 1:
-            for row in part:
-                row.setdefault("folder", name)
-        rows.extend(part)
+            part.setdefault("folder", [name] * n)
+        before = len(geoms)
+        for c in part.keys() - columns.keys():  # KML folders may differ in their fields
+            columns[c] = [None] * before
+        for c, values in columns.items():
+            values.extend(part.get(c, [None] * n))
         geoms.extend(shapely.from_wkb(wkb, on_invalid="ignore") if wkb is not None else [None] * n)
     if kind == "KML":
         declared = declared or "EPSG:4326"
-    return Table(rows, geoms, str(path), kind, layer or ",".join(wanted), declared, True)
+    return Table(columns, geoms, str(path), kind, layer or ",".join(wanted), declared, True)
