@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pyproj
@@ -117,6 +118,7 @@ def choose(
     return None, tried
 
 
+@cache
 def declared(wkt: str) -> Candidate:
     """The system a file declares (.prj, GeoPackage srs, KML's WGS84) as something coord_transform reads. Files store
     east (or longitude) first; Shanghai 2000 is recognised by its definition and read north-first as the registry

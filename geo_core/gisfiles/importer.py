@@ -661,6 +661,7 @@ def _copy_text(v) -> str:
 
 def _copy_rows(fields: list, rows: list[tuple[int, dict]], ids: list[int], defaults: dict, geom: str | None) -> bytes:
     """Rows in COPY's text format, formatted a column at a time (a column the rows do not give is formatted once)."""
+    given = set().union(*(v.keys() for _, v in rows))
     cols = []
     for f in fields:
         if f.primary_key:
@@ -668,9 +669,10 @@ def _copy_rows(fields: list, rows: list[tuple[int, dict]], ids: list[int], defau
         elif f.attname == geom:
             shapes = shapely.set_srid(np.array([v.get(geom) for _, v in rows], dtype=object), 4490)
             cols.append([_NULL if h is None else h for h in shapely.to_wkb(shapes, hex=True, include_srid=True)])
-        elif any(f.attname in v for _, v in rows):
-            d = defaults[f.attname]
-            cols.append([_copy_text(v.get(f.attname, d)) for _, v in rows])
+        elif f.attname in given:
+            d, name = defaults[f.attname], f.attname
+            cols.append([x.translate(_ESCAPES) if x.__class__ is str else _copy_text(x)
+                         for x in (v.get(name, d) for _, v in rows)])  # fmt: skip
         else:
             cols.append([_copy_text(defaults[f.attname])] * len(rows))
     return "".join("\t".join(r) + "\n" for r in zip(*cols, strict=True)).encode("utf-8")

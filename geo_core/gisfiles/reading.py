@@ -93,11 +93,7 @@ def _zip_target(path: Path) -> tuple[str, str]:
     raise FileError(f"{path.name}: holds no Shapefile or other GIS file")
 
 
-def _pick_layer(source: str, layer: str | None, name: str) -> str:
-    try:
-        layers = [str(n) for n, _ in pyogrio.list_layers(source)]
-    except (DataSourceError, DataLayerError) as exc:
-        raise FileError(f"{name}: cannot be read: {exc}") from None
+def _pick_layer(layers: list[str], layer: str | None, name: str) -> str:
     if layer is not None:
         if layer not in layers:
             raise FileError(f"{name}: no layer {layer!r}; layers: {', '.join(layers)}")
@@ -105,6 +101,13 @@ def _pick_layer(source: str, layer: str | None, name: str) -> str:
     if len(layers) == 1:
         return layers[0]
     raise FileError(f"{name}: {len(layers)} layers ({', '.join(layers[:20])}); say which with --layer")
+
+
+def _layers(source: str, name: str) -> list[str]:
+    try:
+        return [str(n) for n, _ in pyogrio.list_layers(source)]
+    except (DataSourceError, DataLayerError) as exc:
+        raise FileError(f"{name}: cannot be read: {str(exc)[:300]}") from None
 
 
 def _column(columns: list[str], names: tuple[str, ...]) -> str | None:
@@ -187,12 +190,9 @@ def read(path: str | Path, layer: str | None = None, encoding: str | None = None
     elif kind == "KMZ":
         kind = "KML"  # GDAL's LIBKML driver reads the archive itself
     if kind == "CSV":
-        return _csv(source, path, _pick_layer(source, layer, path.name), encoding)
-    try:
-        layers = [str(n) for n, _ in pyogrio.list_layers(source)]
-    except (DataSourceError, DataLayerError) as exc:
-        raise FileError(f"{path.name}: cannot be read as {kind}: {str(exc)[:300]}") from None
-    wanted = layers if kind == "KML" and layer is None else [_pick_layer(source, layer, path.name)]
+        return _csv(source, path, _pick_layer(_layers(source, path.name), layer, path.name), encoding)
+    layers = _layers(source, f"{path.name} ({kind})")
+    wanted = layers if kind == "KML" and layer is None else [_pick_layer(layers, layer, path.name)]
     columns: dict[str, list] = {}
     geoms: list = []
     declared = None
