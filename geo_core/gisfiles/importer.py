@@ -43,7 +43,7 @@ from geo_core.models import Enterprise, Region
 
 log = logging.getLogger(__name__)
 BATCH = 500
-COPY_BATCH = 5000
+COPY_BATCH = 5000  # rows per COPY (a refused COPY goes again row by row)
 COPY_SLICE = 500
 SAMPLE = 400  # vertices used to tell a coordinate system
 Progress = Callable[[str, int, int], None]
