@@ -34,6 +34,7 @@ from geo_core.models import (
     Qualification,
     Region,
     Site,
+    SpecialEquipment,
     StaffFiling,
     Subject,
     SubjectState,
@@ -149,6 +150,7 @@ def reset_demo() -> None:
             WorkPermit.objects.filter(enterprise__park=park).delete()
         Contractor.objects.filter(attributes__demo=True).delete()
         Zone.objects.filter(attributes__demo=True).delete()
+        SpecialEquipment.objects.filter(attributes__demo=True).delete()
         Subject.objects.filter(id__in=ids).delete()
         if park is not None:
             Site.objects.filter(enterprise__park=park).delete()
@@ -361,6 +363,11 @@ def load_demo(
             [GasTest(permit=obj, **g) for obj, p in zip(permits, scene.permits, strict=True) for g in p["gas_tests"]]
         )
         _approvers_on_site(permits)
+        SpecialEquipment.objects.bulk_create(
+            [SpecialEquipment(enterprise=by_code[q["company_code"]], location=_geos(q["location"]),
+                              attributes={"demo": True},
+                              **{k: v for k, v in q.items() if k not in ("company_code", "location")})
+             for q in scene.equipment], batch_size=BATCH)  # fmt: skip
         steps.update()
         timings["permits"] = time.perf_counter() - t
     steps.update()

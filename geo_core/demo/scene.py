@@ -70,6 +70,7 @@ class Scene:
     permits: list[dict] = field(default_factory=list)
     contractors: list[dict] = field(default_factory=list)
     daily_filings: list[dict] = field(default_factory=list)
+    equipment: list[dict] = field(default_factory=list)
 
     def fingerprint(self) -> str:
         """A hash of the whole scene (geometries as WKT at 1e-9 degree precision)."""
@@ -167,6 +168,7 @@ def build_scene(seed: int, anchor: datetime, districts: dict[str, dict], size: S
     _contractors(scene, np.random.default_rng([seed, 2]), people_by_enterprise)
     _capacities(scene)
     _shifts(scene, np.random.default_rng([seed, 3]))
+    _equipment(scene, np.random.default_rng([seed, 4]))
     return scene
 
 
@@ -280,6 +282,40 @@ def _on_shift(hour: int, t: datetime) -> tuple[bool, datetime]:
         start -= timedelta(days=1)
     end = start + timedelta(hours=SHIFT_HOURS)
     return t < end, end if end <= t else end - timedelta(days=1)
+
+
+# Special equipment at the plants (seed 001): kind, its TSG category digit (the first of a registry code), weight.
+EQUIPMENT_KINDS = [("pressure_vessel", "2", 0.35), ("crane", "4", 0.2), ("pressure_piping", "8", 0.15),
+                   ("elevator", "3", 0.15), ("boiler", "1", 0.1), ("plant_vehicle", "5", 0.05)]  # fmt: skip
+MONITORING = [("online", 0.85), ("offline", 0.07), ("fault", 0.06), ("alarm", 0.02)]
+
+
+def _equipment(scene: Scene, rng: np.random.Generator) -> None:
+    """One to four pieces of special equipment inside each site, with their IoT monitor's state."""
+    kinds, codes, weights = zip(*EQUIPMENT_KINDS, strict=True)
+    states, shares = zip(*MONITORING, strict=True)
+    names = dict(zip(kinds, ("储罐", "桥式起重机", "工艺管道", "电梯", "燃气锅炉", "叉车"), strict=True))
+    enterprise_name = {e["company_code"]: e["name"] for e in scene.enterprises}
+    n = 0
+    for site in scene.sites:
+        geom = site["footprint"]
+        x0, y0, x1, y1 = geom.bounds
+        for _ in range(int(rng.integers(1, 5))):
+            k = int(rng.choice(len(kinds), p=np.array(weights) / sum(weights)))
+            while True:
+                pt = Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
+                if geom.contains(pt):
+                    break
+            n += 1
+            scene.equipment.append({
+                "registry_code": f"{codes[k]}310116{n:05d}",
+                "kind": kinds[k], "name": f"{site['name']}{names[kinds[k]]}{n % 7 + 1}号",
+                "company_code": site["company_code"], "using_unit": enterprise_name[site["company_code"]],
+                "maintenance_unit": vocab.MAINTENANCE_UNITS[int(rng.integers(len(vocab.MAINTENANCE_UNITS)))],
+                "address": site["address"], "monitoring": str(rng.choice(states, p=shares)),
+                "monitored_at": scene.anchor - timedelta(minutes=float(rng.uniform(0, 30))),
+                "location": shapely.set_precision(pt, 1e-7),
+            })  # fmt: skip
 
 
 def _shifts(scene: Scene, rng: np.random.Generator) -> None:

@@ -51,3 +51,7 @@ CITY_KEY_PLACES = [
     ("浦东国际机场", 121.8050, 31.1430),
     ("上海迪士尼度假区", 121.6670, 31.1440),
 ]
+
+# Maintenance units of special equipment (维保单位), made up.
+MAINTENANCE_UNITS = ["上海金山特种设备维保有限公司", "上海石化机电设备维修有限公司", "上海奉贤电梯工程有限公司",
+                     "上海杭州湾起重设备检修有限公司"]  # fmt: skip

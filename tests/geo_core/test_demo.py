@@ -11,7 +11,7 @@ from django.db.models import F
 
 from geo_core.demo.loader import load_demo, reset_demo, shanghai_districts
 from geo_core.demo.scene import FENGXIAN, JINSHAN, SceneSize, build_scene
-from geo_core.models import Enterprise, Region, Site, Subject, WorkPermit, Zone
+from geo_core.models import Enterprise, Region, Site, SpecialEquipment, Subject, WorkPermit, Zone
 from geo_core.partitions import PARK_TZ
 from geo_core.permit_codes import TICKET_TYPES
 from geo_core.queries import enterprises_per_district
@@ -98,6 +98,10 @@ def test_full_demo_park_has_everything_the_service_deals_with():
     assert set(Zone.objects.values_list("kind", flat=True)) == {k for k, _ in Zone.Kind.choices}
     assert Zone.objects.filter(floor__isnull=False, height_min__isnull=False).exists()  # 3D fences
     assert Zone.objects.filter(time_windows__isnull=False).exists()
+    # Special equipment inside the sites, some of it failing (a faults choropleth has something to show).
+    assert SpecialEquipment.objects.count() >= Site.objects.count()
+    assert {"online", "fault"} <= set(SpecialEquipment.objects.values_list("monitoring", flat=True))
+    assert not SpecialEquipment.objects.exclude(enterprise__sites__footprint__contains=F("location")).exists()
 
     # One licence, many sites; one site across the district line; counted once per district.
     multi = Enterprise.objects.filter(sites__district__code=JINSHAN).filter(sites__district__code=FENGXIAN)
