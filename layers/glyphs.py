@@ -20,6 +20,11 @@ import numpy as np
 from freetype.raw import FT_Property_Set
 
 SIZE = 24  # pixels: the size MapLibre scales glyphs from
+# MapLibre counts a glyph's `top` from an origin above the baseline: fontnik's ranges subtract each font's ascender,
+# and MapLibre draws CJK ideographs locally with their top less 27.5 px. One origin for every font, at that height,
+# keeps a label that mixes Latin and Chinese (储罐2号) on one baseline, whether its ideographs come from here or are
+# drawn in the browser.
+ORIGIN = 28
 BUFFER = 3  # pixels around each glyph's box
 FT_SPREAD = 4  # pixels of distance FreeType computes (it pads the bitmap by as much): 128 at the edge, 32 a pixel
 FT_RENDER_MODE_SDF = 5
@@ -60,7 +65,7 @@ class Font:
             if b.width <= 2 * FT_SPREAD or b.rows <= 2 * FT_SPREAD:  # blank (a space)
                 return Glyph(cp, b"", 0, 0, 0, 0, advance)
             field = np.array(b.buffer, dtype=np.uint8).reshape(b.rows, b.pitch)[:, : b.width]
-            left, top = slot.bitmap_left + FT_SPREAD, slot.bitmap_top - FT_SPREAD
+            left, top = slot.bitmap_left + FT_SPREAD, slot.bitmap_top - FT_SPREAD - ORIGIN
         cut = FT_SPREAD - BUFFER
         field = field[cut : b.rows - cut, cut : b.width - cut].astype(np.int16)
         # FreeType: 128 + 32 / px inside. MapLibre: 191 + 32 / px inside (255 - (64 + 32 * outside distance)).

@@ -17,15 +17,20 @@ start_bg() {
     echo '{"event":"already running","process":"'"$name"'","pid":'"$(cat "$VAR/run/$name.pid")"'}' >&2
     return
   fi
-  nohup "$@" >>"$VAR/log/$name.log" 2>&1 &
+  # A process group of its own (the web server's workers included), so that stop reaches all of it.
+  setsid nohup "$@" >>"$VAR/log/$name.log" 2>&1 &
   echo $! > "$VAR/run/$name.pid"
 }
 
 stop_bg() {
   local name=$1
   if running "$name"; then
-    kill "$(cat "$VAR/run/$name.pid")"
-    for _ in $(seq 50); do running "$name" || break; sleep 0.1; done
+    local pid; pid=$(cat "$VAR/run/$name.pid")
+    kill -TERM -- "-$pid" 2>/dev/null || kill "$pid"
+    for _ in $(seq 100); do running "$name" || break; sleep 0.1; done
+    # An open event stream keeps uvicorn's graceful shutdown waiting for ever: after 10 s, the group is killed, so
+    # the next start finds its port free.
+    if running "$name"; then kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"; fi
     echo '{"event":"stopped","process":"'"$name"'"}' >&2
   fi
   rm -f "$VAR/run/$name.pid"

@@ -81,7 +81,7 @@ def test_latin_range_decodes_and_each_field_traces_its_letter(client):
         face.glyph.render(freetype.FT_RENDER_MODE_NORMAL)
         b = face.glyph.bitmap
         cover = np.zeros((h, w))
-        y0 = g["top"] + glyphs.BUFFER - face.glyph.bitmap_top
+        y0 = g["top"] + glyphs.ORIGIN + glyphs.BUFFER - face.glyph.bitmap_top
         x0 = face.glyph.bitmap_left - g["left"] + glyphs.BUFFER
         cover[y0 : y0 + b.rows, x0 : x0 + b.width] = np.array(b.buffer, np.uint8).reshape(b.rows, b.pitch)[:, : b.width]
         inside, drawn = sdf >= 191, cover >= 128
@@ -137,3 +137,17 @@ def test_bad_requests_say_why(client, path, status, says):
     r = client.get(path)
     assert r.status_code == status
     assert says in r.content.decode()
+
+
+def test_latin_and_chinese_glyphs_share_one_baseline(client):
+    """A label mixing both (储罐2号): each glyph's top counts from the same origin above the baseline, whichever font
+    drew it, and from where MapLibre puts the ideographs it draws itself (their top less 27.5 px)."""
+    _, _, latin = _decode(_get(client, STACK, 0).content)
+    start = ord("号") // 256 * 256
+    _, _, cjk = _decode(_get(client, STACK, start).content)
+    for font, c, found in (("DejaVu Sans Book", "2", latin), ("WenQuanYi Micro Hei Regular", "号", cjk)):
+        face = freetype.Face(*glyphs.fonts()[font])
+        face.set_pixel_sizes(0, glyphs.SIZE)
+        face.load_char(c, freetype.FT_LOAD_NO_HINTING)
+        assert found[ord(c)]["top"] == face.glyph.bitmap_top - glyphs.ORIGIN, c
+    assert abs(glyphs.ORIGIN - 27.5) <= 0.5
