@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -106,6 +107,12 @@ class Mapping:
         unknown = set(data) - {"fields", "values", "defaults"}
         if unknown:
             raise FileError(f"mapping {path}: unknown sections {sorted(unknown)}; known: fields, values, defaults")
+        for section in ("fields", "values", "defaults"):
+            if not isinstance(data.get(section, {}), dict):
+                raise FileError(f"mapping {path}: [{section}] is a table of name = value")
+        bad = [k for k, v in data.get("values", {}).items() if not isinstance(v, dict)]
+        if bad:
+            raise FileError(f"mapping {path}: [values.{bad[0]}] is a table of the file's value = ours")
         return cls(
             {k: str(v) for k, v in data.get("fields", {}).items()},
             {k: {str(a): str(b) for a, b in v.items()} for k, v in data.get("values", {}).items()},
@@ -148,13 +155,21 @@ def _columns(target: Target, table: Table, mapping: Mapping) -> dict[str, str]:
     return out
 
 
+TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
+
+
 def _raw(row: dict, column: str):
-    if "{" in column:
-        try:
-            return column.format(**{k: "" if v is None else v for k, v in row.items()})
-        except (KeyError, IndexError, ValueError) as exc:
-            raise RowError(column, f"template cannot be filled ({exc})") from None
-    return row.get(column)
+    """A column's value, or a template's ("{Layer}-{EntityHandle}"): column names in braces, nothing else."""
+    if "{" not in column:
+        return row.get(column)
+
+    def one(m: re.Match) -> str:
+        name = m.group(1)
+        if name not in row:
+            raise RowError(column, f"template names no column {name!r}")
+        return "" if row[name] is None else str(row[name])
+
+    return TEMPLATE_FIELD.sub(one, column)
 
 
 def _values(target: Target, table: Table, columns: dict[str, str], mapping: Mapping,

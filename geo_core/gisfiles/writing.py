@@ -12,7 +12,7 @@ import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -109,19 +109,22 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 TZ_SHANGHAI = 100 + 8 * 4  # GDAL's TZFlag: 100 is UTC, each step 15 minutes east
 
 
-def _prepare(columns: dict[str, np.ndarray], text_times: bool) -> tuple[list, list[str], list, dict[str, np.ndarray]]:
+def _prepare(columns: dict[str, np.ndarray], text_times: bool,
+             utc: bool = False) -> tuple[list, list[str], list, dict[str, np.ndarray]]:  # fmt: skip
     """(field data, names, null masks, time zone flags): numbers with gaps get a mask, times go out as Asia/Shanghai
-    local time marked +08:00 (what people in China read), lists and mappings as JSON text."""
+    local time marked +08:00 (what people in China read; GeoPackage, whose standard wants UTC, in UTC), lists and
+    mappings as JSON text."""
     data, names, masks, zones = [], [], [], {}
+    zone, flag, shift = (UTC, 100, 0) if utc else (SHANGHAI, TZ_SHANGHAI, 8)
     for name, values in columns.items():
         arr = np.asarray(values)
         mask = None
-        if arr.dtype.kind == "M":  # numpy times are UTC: shown as Shanghai local time, marked +08:00
-            arr = arr.astype("datetime64[ms]") + np.timedelta64(8, "h")
+        if arr.dtype.kind == "M":  # numpy times are UTC
+            arr = arr.astype("datetime64[ms]") + np.timedelta64(shift, "h")
             if text_times:
                 arr = np.array([str(v).replace("T", " ")[:19] + "+08:00" for v in arr], dtype=object)
             else:
-                zones[name] = np.full(len(arr), TZ_SHANGHAI, dtype=np.int32)
+                zones[name] = np.full(len(arr), flag, dtype=np.int32)
         elif arr.dtype == object:
             missing = np.array([v is None for v in arr], dtype=bool)
             sample = next((v for v in arr if v is not None), None)
@@ -129,10 +132,10 @@ def _prepare(columns: dict[str, np.ndarray], text_times: bool) -> tuple[list, li
                 arr = np.array([None if v is None else v.astimezone(SHANGHAI).isoformat(" ", "seconds") for v in arr],
                                dtype=object)  # fmt: skip
             elif isinstance(sample, datetime):
-                local = [np.datetime64(v.astimezone(SHANGHAI).replace(tzinfo=None), "ms") if v is not None
+                local = [np.datetime64(v.astimezone(zone).replace(tzinfo=None), "ms") if v is not None
                          else np.datetime64("NaT") for v in arr]  # fmt: skip
                 arr = np.array(local, dtype="datetime64[ms]")
-                zones[name] = np.full(len(arr), TZ_SHANGHAI, dtype=np.int32)
+                zones[name] = np.full(len(arr), flag, dtype=np.int32)
                 mask = missing if missing.any() else None
             elif isinstance(sample, bool):
                 arr = np.array([bool(v) for v in arr], dtype=bool)
@@ -152,7 +155,7 @@ def _prepare(columns: dict[str, np.ndarray], text_times: bool) -> tuple[list, li
 
 
 def _write_layer(path: Path, t: Table, fmt: Format, crs: str, append: bool) -> None:
-    data, names, masks, zones = _prepare(t.columns, text_times=fmt.key == "csv")
+    data, names, masks, zones = _prepare(t.columns, text_times=fmt.key == "csv", utc=fmt.key == "gpkg")
     opts: dict[str, object] = {}
     geometry = None if t.wkb is None or not fmt.spatial else reproject(t.wkb, crs)
     if fmt.key == "csv":

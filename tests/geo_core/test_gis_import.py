@@ -364,3 +364,26 @@ def test_the_command_prints_a_report_and_fails_a_refused_run(source, tmp_path, c
     text.write_text("not a GIS file", encoding="utf-8")
     with pytest.raises(CommandError, match="not a format"):
         call_command("import_features", str(text), "--as", "zones", "-v0")
+
+
+def test_a_mapping_names_columns_translates_values_and_fills_defaults(db, tmp_path):
+    lon, lat = inside(JINSHAN)
+    ring = [[lon, lat], [lon + 0.001, lat], [lon + 0.001, lat + 0.001], [lon, lat + 0.001], [lon, lat]]
+    src = tmp_path / "gis-desk.geojson"
+    src.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"MC": "储罐区", "LX": "危化品储罐区", "BM": "A", "QY": "北"},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}, ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[fields]\nname = "MC"\nkind = "LX"\nexternal_id = "{QY}-{BM}"\n'
+                       '[values.kind]\n"危化品储罐区" = "forbidden"\n[defaults]\nauthority = "园区管委会"\n',
+                       encoding="utf-8")  # fmt: skip
+    report = importer.run(src, "zones", mapping=mapping)
+    assert report.counts["created"] == 1, report.as_dict()
+    z = Zone.objects.get()
+    assert (z.name, z.kind, z.external_id, z.authority) == ("储罐区", "forbidden", "北-A", "园区管委会")
+    for text, why in (('[fields]\nname = "{MC.__class__}"\n', "no column"), ("[values]\nkind = 1\n", "[values.kind]"),
+                      ('fields = "MC"\n', "[fields]"), ("[colours]\n", "unknown sections")):  # fmt: skip
+        mapping.write_text(text, encoding="utf-8")
+        r = importer.run(src, "zones", mapping=mapping)
+        refusal = r.refused or next(o.reason for o in r.features if o.action == "refused")
+        assert why in refusal, (text, refusal)
