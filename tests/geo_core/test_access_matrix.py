@@ -14,7 +14,7 @@ from django.urls import URLResolver, get_resolver
 
 from alarms.models import Alarm, AlarmRule, Suppression
 from geo_core.access import access_for, create_user
-from geo_core.models import ApiToken, Region, Site, Subject, SubjectState, WorkPermit, Zone
+from geo_core.models import ApiToken, Region, Site, SpecialEquipment, Subject, SubjectState, WorkPermit, Zone
 from layers.features import forget_extents
 from layers.tiles3d import build as build_tileset
 from tests.geo_core.conftest import FENGXIAN, JINSHAN, inside, square
@@ -132,6 +132,9 @@ def world(make_enterprise):
         permit = WorkPermit.objects.create(enterprise=ent, ticket_no=f"DH{tag}", ticket_type="02", status=2,
                                            location=Point(lon, lat, srid=4490), planned_start=now - timedelta(hours=1),
                                            planned_end=now + timedelta(hours=1))  # fmt: skip
+        SpecialEquipment.objects.create(registry_code=f"EQ{tag}", kind="elevator", name=f"电梯{tag}",
+                                        using_unit=f"物业{tag}", enterprise=ent, monitoring="fault",
+                                        location=Point(lon, lat, srid=4490))  # fmt: skip
         out[tag] = {"zone": zone, "person": person, "permit": permit, "lon": lon, "lat": lat}
     # B's contractor walked into A's fence: the alarm is B's, the fence name is A's
     far = out[f"B{SECRET}"]
@@ -160,7 +163,7 @@ def world(make_enterprise):
 
 
 NEARBY = ("people", "welders", "zones", "sites", "permits", "enterprises", "alarms")
-LAYERS = "enterprises,sites,zones,permits,people,welders,cameras,trails,alarms,district_counts"
+LAYERS = "enterprises,sites,zones,permits,people,welders,cameras,trails,alarms,district_counts,equipment"
 
 
 def urls(w) -> dict[str, list[str]]:
@@ -175,9 +178,12 @@ def urls(w) -> dict[str, list[str]]:
     )
     box = f"{lon - 0.02},{lat - 0.02},{lon + 0.02},{lat + 0.02}"
     items = [f"/ogc/collections/{c}/items?limit=1000&bbox={box}" for c in LAYERS.split(",")]
+    # files too: GeoPackage (SQLite keeps text as it is), KML and CSV are searched for the marker like JSON
+    items += [f"/ogc/collections/{c}/items?f={f}" for c in ("sites", "zones", "permits", "alarms", "equipment")
+              for f in ("gpkg", "kml", "csv")]  # fmt: skip
     far_site = Site.objects.get(name=f"厂区B{SECRET}").id
     return {
-        "alarms": ["/api/alarms/?limit=1000", f"/api/alarms/?bbox={box}"],
+        "alarms": ["/api/alarms/?limit=1000", f"/api/alarms/?bbox={box}", "/api/alarms/?f=csv"],
         "alarm": [f"/api/alarms/{w['alarm_b'].id}", f"/api/alarms/{w['alarm_a_in_b_zone'].id}"],
         "work-orders": ["/api/work-orders/"],
         "alarm-rules": ["/api/alarm-rules/"],
@@ -194,7 +200,10 @@ def urls(w) -> dict[str, list[str]]:
             f"/api/stats/key-areas?since={(day - timedelta(days=1)).isoformat()}&until="
             f"{(day + timedelta(hours=1)).isoformat()}&level=district".replace("+", "%2B")
         ],
-        "track": [f"/api/tracks/{far['person'].external_id}?{span}"],
+        "track": [
+            f"/api/tracks/{far['person'].external_id}?{span}",
+            f"/api/tracks/{far['person'].external_id}?f=gpx&{span}",
+        ],
         "tilejson": [f"/tiles/{LAYERS}.json"],
         "tile": [f"/tiles/{LAYERS}/{z}/{x}/{y}.pbf", "/tiles/{}/{}/{}/{}.pbf".format(LAYERS, *z12)],
         "ogc-collections": ["/ogc/collections"],
@@ -224,7 +233,7 @@ def test_nothing_of_the_other_side_comes_back(client, world, role):
             assert r.status_code in (200, 404), (path, r.status_code, r.content[:300])
             if r.status_code == 404:  # its message may echo what was asked for, nothing more
                 continue
-            body = r.content
+            body = b"".join(r.streaming_content) if r.streaming else r.content
             assert SECRET.encode() not in body, (role, path, body[:500])
             assert "乙化工".encode() not in body, (role, path)
             for code in (world["b"].company_code,):
@@ -269,7 +278,7 @@ def test_the_far_side_is_really_there_for_a_supervisor(client, world):
         for path in paths:
             r = client.get(path, **headers)
             assert r.status_code in (200, 404), (path, r.status_code)
-            seen += SECRET.encode() in r.content
+            seen += SECRET.encode() in (b"".join(r.streaming_content) if r.streaming else r.content)
     assert seen >= 15
 
 
