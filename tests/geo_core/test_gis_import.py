@@ -387,3 +387,21 @@ def test_a_mapping_names_columns_translates_values_and_fills_defaults(db, tmp_pa
         r = importer.run(src, "zones", mapping=mapping)
         refusal = r.refused or next(o.reason for o in r.features if o.action == "refused")
         assert why in refusal, (text, refusal)
+
+
+def test_a_geopandas_file_in_a_gauss_krueger_zone_is_read_by_its_declared_crs(db, tmp_path):
+    """Written by geopandas (not by our exporter) in CGCS2000 3-degree zone 40 with its prefix (EPSG:4528): the
+    file says so, and the fence lands within 1 mm of where it was drawn."""
+    import geopandas as gpd
+
+    lon, lat = inside(JINSHAN)
+    drawn = shapely.box(lon, lat, lon + 0.0015, lat + 0.001)
+    frame = gpd.GeoDataFrame({"名称": ["装卸区"], "类型": ["作业区域"], "管理单位": ["园区"]}, geometry=[drawn],
+                             crs=4490).to_crs(4528)  # fmt: skip
+    path = tmp_path / "gk.gpkg"
+    frame.to_file(path, driver="GPKG", engine="pyogrio")
+    report = importer.run(path, "zones")
+    assert report.crs.startswith("EPSG:4528"), report.crs_reason
+    assert "declared by the file" in report.crs_reason
+    got = shapely.from_wkt(Zone.objects.get(name="装卸区").geom.wkt)
+    assert shapely.hausdorff_distance(got, drawn) < MM_DEG
