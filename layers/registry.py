@@ -195,6 +195,20 @@ def region_counts_sql(level: str) -> str:
            WHERE r.level = '{level}'"""
 
 
+def choropleth(field: str, stops: list, opacity: float, **extra) -> dict:
+    """A fill coloured by one count, `stops` as MapLibre's interpolate takes them (value, colour, ...)."""
+    colour = ["interpolate", ["linear"], ["get", field], *stops]
+    return {"type": "fill", **extra, "paint": {"fill-opacity": opacity, "fill-color": colour}}
+
+
+def counts_layer(layer_id: str, title: str, description: str, level: str, style: dict, **kw) -> Layer:
+    """A layer of `region_counts_sql` at one level."""
+    return Layer(layer_id, title, description, region_counts_sql(level), COUNT_PROPS, "MultiPolygon", COUNT_TABLES,
+                 scope_column=None, simplify=True, style=style,
+                 live_ttl_s=30.0,  # machines move without a change notice; sites and alarms also invalidate by notice
+                 **kw)  # fmt: skip
+
+
 COUNT_PROPS = {
     "code": "string",
     "name": "string",
@@ -213,40 +227,15 @@ MONITORING_COLOURS = ["match", ["get", "monitoring"], "online", "#2ea44f", "faul
 
 
 LAYERS: list[Layer] = [
-    Layer(
+    counts_layer(
         "district_counts",
         "区县统计 Counts per district",
         "Per district: enterprises (each once per district it has a site in), welding machines there and how many "
         "are powered, open alarms, special equipment and its faults; counted within what the caller may see. "
         "A choropleth.",
-        region_counts_sql("district"),
-        COUNT_PROPS,
-        "MultiPolygon",
-        COUNT_TABLES,
-        scope_column=None,
-        simplify=True,
+        "district",
+        choropleth("enterprises", [0, "#f1eef6", 5, "#bdc9e1", 15, "#74a9cf", 30, "#0570b0"], 0.55, maxzoom=12),
         maxzoom=14,
-        live_ttl_s=30.0,  # machines move without a change notice; sites and alarms also invalidate by notice
-        style={
-            "type": "fill",
-            "maxzoom": 12,
-            "paint": {
-                "fill-opacity": 0.55,
-                "fill-color": [
-                    "interpolate",
-                    ["linear"],
-                    ["get", "enterprises"],
-                    0,
-                    "#f1eef6",
-                    5,
-                    "#bdc9e1",
-                    15,
-                    "#74a9cf",
-                    30,
-                    "#0570b0",
-                ],
-            },
-        },
     ),
     Layer(
         "districts",
@@ -288,74 +277,29 @@ LAYERS: list[Layer] = [
             "label": {"field": "name", "minzoom": 12},
         },
     ),
-    Layer(
+    counts_layer(
         "township_counts",
         "乡镇街道统计 Counts per township",
         "The counts of district_counts for each township or street (乡镇/街道): an enterprise is counted once in each "
         "township it has a site in.",
-        region_counts_sql("township"),
-        COUNT_PROPS,
-        "MultiPolygon",
-        COUNT_TABLES,
-        scope_column=None,
-        simplify=True,
+        "township",
+        choropleth("enterprises", [0, "#f1eef6", 3, "#bdc9e1", 10, "#74a9cf", 20, "#0570b0"], 0.35, minzoom=12),
         minzoom=9,
         maxzoom=16,
-        live_ttl_s=30.0,
-        style={
-            "type": "fill",
-            "minzoom": 12,
-            "paint": {
-                "fill-opacity": 0.35,
-                "fill-color": [
-                    "interpolate",
-                    ["linear"],
-                    ["get", "enterprises"],
-                    0,
-                    "#f1eef6",
-                    3,
-                    "#bdc9e1",
-                    10,
-                    "#74a9cf",
-                    20,
-                    "#0570b0",
-                ],
-            },
-        },
     ),
-    Layer(
+    counts_layer(
         "equipment_faults",
         "特种设备故障分布 Equipment faults per district",
         "Special equipment and its faults (monitor in fault or alarm) per district, within the caller's scope: a "
         "choropleth of where equipment fails.",
-        region_counts_sql("district"),
-        COUNT_PROPS,
-        "MultiPolygon",
-        COUNT_TABLES,
-        scope_column=None,
-        simplify=True,
+        "district",
+        choropleth(
+            "equipment_faults",
+            [0, "#fff5eb", 1, "#fdbe85", 5, "#fd8d3c", 20, "#d94701"],
+            0.55,
+            layout={"visibility": "none"},
+        ),
         maxzoom=14,
-        live_ttl_s=30.0,
-        style={
-            "type": "fill",
-            "layout": {"visibility": "none"},
-            "paint": {
-                "fill-opacity": 0.55,
-                "fill-color": [
-                    "interpolate",
-                    ["linear"],
-                    ["get", "equipment_faults"],
-                    0,
-                    "#fff5eb",
-                    1,
-                    "#fdbe85",
-                    5,
-                    "#fd8d3c",
-                    20,
-                    "#d94701",
-                ],
-            },
-        },
     ),
     Layer(
         "equipment",

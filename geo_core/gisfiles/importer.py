@@ -506,6 +506,17 @@ def _same(a, b) -> bool:
     return a == b
 
 
+def _changes(obj, values: dict, geom_field: str | None, outcome: Outcome) -> list[str]:
+    """Compare a stored record with the file's values: set what differs on it, say so in the outcome, and return
+    the fields that changed (none: unchanged)."""
+    changed = [f for f, v in values.items() if not _same(getattr(obj, f), v)]
+    outcome.id = obj.pk
+    outcome.action = "updated" if changed else "unchanged"
+    for f, v in _orm_values({f: values[f] for f in changed}, geom_field).items():
+        setattr(obj, f, v)
+    return changed
+
+
 def _write(model, creates: list[tuple[int, object]], updates: list[tuple[int, object, list[str]]],
            report_rows: dict[int, Outcome], progress: Progress | None, total: int,
            rowwise_only: bool = False) -> None:  # fmt: skip
@@ -634,15 +645,9 @@ def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, c
                 if obj is None:
                     creates.append((i, values))
                     continue
-                changed = [f for f, v in values.items() if not _same(getattr(obj, f), v)]
-                outcomes[i].id = obj.pk
-                if not changed:
-                    outcomes[i].action = "unchanged"
-                    continue
-                for f, v in _orm_values({f: values[f] for f in changed}, tgt.geom_field).items():
-                    setattr(obj, f, v)
-                outcomes[i].action = "updated"
-                updates.append((i, obj, changed))
+                changed = _changes(obj, values, tgt.geom_field, outcomes[i])
+                if changed:
+                    updates.append((i, obj, changed))
             if not dry_run:
                 _copy_create(tgt, creates, outcomes, progress)
                 _write(tgt.model, [], updates, outcomes, progress, len(updates))
@@ -758,15 +763,9 @@ def _regions(records, existing, outcomes, ctx: _Context, dry_run: bool, progress
             if obj is None:
                 creates.append((i, Region(**_orm_values(values, "geom"))))
                 continue
-            changed = [f for f, v in values.items() if not _same(getattr(obj, f), v)]
-            outcomes[i].id = obj.pk
-            if not changed:
-                outcomes[i].action = "unchanged"
-                continue
-            for f, v in _orm_values({f: values[f] for f in changed}, "geom").items():
-                setattr(obj, f, v)
-            outcomes[i].action = "updated"
-            updates.append((i, obj, changed))
+            changed = _changes(obj, values, "geom", outcomes[i])
+            if changed:
+                updates.append((i, obj, changed))
         if not dry_run:
             _write(Region, creates, updates, outcomes, progress, len(creates) + len(updates))
         for i, obj in creates:
