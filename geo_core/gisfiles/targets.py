@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 from django.db import models as dj
 
+from geo_core import params
+from geo_core.errors import BadRequestError
 from geo_core.models import Enterprise, Park, Region, Site, SpecialEquipment, Subject, Zone
 from geo_core.validation import validate_credit_code
 
@@ -37,31 +39,28 @@ TRUE = {"1", "true", "yes", "y", "是", "有", "t"}
 FALSE = {"0", "false", "no", "n", "否", "无", "f", ""}
 
 
+def _checked(name: str, check: Callable, *args):
+    """The service's own parameter checks (geo_core.params), their refusal as a row's."""
+    try:
+        return check(*args)
+    except BadRequestError as exc:
+        raise RowError(name, str(exc).removeprefix(f"{name}: ")) from None
+
+
 def text(limit: int) -> Callable:
     def parse(value, name: str):
-        s = str(value).strip()
-        if "\x00" in s:
-            raise RowError(name, "holds a NUL character")
-        if len(s) > limit:
-            raise RowError(name, f"{len(s)} characters; at most {limit}")
-        return s
+        return _checked(name, params.text, str(value).strip(), name, limit)
 
     return parse
 
 
 def number(lo: float, hi: float, integer: bool = False) -> Callable:
     def parse(value, name: str):
-        try:
-            v = float(str(value).strip())
-        except ValueError:
-            raise RowError(name, f"{value!r} is not a number") from None
-        if not lo <= v <= hi:
-            raise RowError(name, f"{v:g} is outside [{lo:g}, {hi:g}]")
         if integer:
-            if v != int(v):
-                raise RowError(name, f"{v:g} is not a whole number")
-            return int(v)
-        return v
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # a spreadsheet's 3.0
+            return _checked(name, params.integer, value if isinstance(value, int) else str(value), name, lo, hi)
+        return _checked(name, params.number, value if isinstance(value, (int, float)) else str(value), name, lo, hi)
 
     return parse
 
