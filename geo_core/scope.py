@@ -94,5 +94,48 @@ class Scope:
         inside = Exists(Region.objects.filter(id__in=self.districts, geom__intersects=OuterRef(geom)))
         return Q(inside) | Q(**{f"{geom}__isnull": True, f"{enterprise}__in": self.enterprises or ()})
 
+    def prepare(self) -> Scope:
+        """Load what `mask` needs from the database (a district officer's boundaries), so that `mask` can then run
+        where the database may not be called (an event loop)."""
+        if self.districts is not None:
+            _districts(frozenset(self.districts))
+        return self
+
+    def mask(self, enterprises, lon, lat):
+        """The same rule over arrays (a live feed's rows, filtered in memory for each subscriber): enterprise ids
+        (None where a row has no owner) and points in CGCS2000 lon/lat; a boolean array."""
+        import numpy as np
+
+        n = len(lon)
+        if self.everything:
+            return np.ones(n, dtype=bool)
+        if self.districts is None:
+            owned = set(self.enterprises or ())
+            return np.fromiter((e in owned for e in enterprises), dtype=bool, count=n)
+        import shapely
+
+        return shapely.contains_xy(_districts(frozenset(self.districts)), np.asarray(lon), np.asarray(lat))
+
+
+_DISTRICTS: dict[frozenset[int], object] = {}
+
+
+def _districts(ids: frozenset[int]):
+    """The union of districts' boundaries as a prepared shapely geometry, kept per set of districts (boundaries change
+    by a release of data/regions, not during a stream)."""
+    hit = _DISTRICTS.get(ids)
+    if hit is None:
+        import shapely
+
+        from geo_core.models import Region
+
+        shapes = [
+            shapely.from_wkb(bytes(g.wkb)) for g in Region.objects.filter(id__in=ids).values_list("geom", flat=True)
+        ]
+        hit = shapely.union_all(shapes) if shapes else shapely.Polygon()
+        shapely.prepare(hit)
+        _DISTRICTS[ids] = hit
+    return hit
+
 
 EVERYTHING = Scope()

@@ -8,6 +8,9 @@ On connect a `snapshot` event carries every subject of those layers in the view;
 `fields` list (not one GeoJSON Feature per point). The event id is the server-side change time reached; a client
 that reconnects with Last-Event-ID gets what changed since then (a snapshot again when that is longer ago than
 RESUME_WINDOW_S).
+
+The deltas come from the process's one live feed (layers.fanout): a stream reads the database for its snapshot (and
+to catch up after a reconnect), never per tick.
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ from geo_core.params import INT, integer
 from geo_core.params import bbox as parse_bbox
 from geo_core.scope import Scope
 from geo_core.streams import SLOTS, guarded, released
+from layers.fanout import FEED
 
 log = logging.getLogger(__name__)
-INTERVAL_S = 2.0
+INTERVAL_S = 2.0  # between reads after a database error (the feed ticks at layers.fanout.INTERVAL_S)
 KEEPALIVE_S = 15.0
 RESUME_WINDOW_S = 600.0
 KINDS = {"people": ["person"], "welders": ["welder"], "cameras": ["body_camera", "phone"]}
@@ -83,6 +87,23 @@ def _rows(view: dict, since: datetime, snapshot: bool) -> tuple[list, list, int]
     return upsert, gone, newest
 
 
+def _from_batches(batches: list, view: dict) -> tuple[list, list, int]:
+    """This view's part of the feed's batches (oldest first): (upsert, gone, newest cursor), each subject once, as
+    its last batch left it."""
+    latest: dict[int, list | None] = {}
+    for b in batches:
+        rows, outside = b.part(view["kinds"], view["scope"], view["bbox"])
+        for r in rows:
+            latest[r[0]] = r
+        for i in outside:
+            latest[i] = None
+    n = len(FIELDS)
+    rows = [r for r in latest.values() if r is not None]
+    codes = _company_codes({r[n - 1] for r in rows})
+    upsert = [[*r[: n - 1], codes.get(r[n - 1])] for r in rows]
+    return upsert, [i for i, r in latest.items() if r is None], batches[-1].newest if batches else 0
+
+
 def _event(kind: str, cursor: int, body: dict) -> bytes:
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (cursor, kind.encode(), orjson.dumps(body))
 
@@ -90,6 +111,7 @@ def _event(kind: str, cursor: int, body: dict) -> bytes:
 async def live_stream(request: HttpRequest):
     try:
         access = await sync_to_async(released(authenticate))(request)
+        await sync_to_async(released(access.scope.prepare))()  # the feed filters by it on the event loop
         names = [n for n in request.GET.get("layers", "people,welders,cameras").split(",") if n]
         unknown = [n for n in names if n not in KINDS]
         if unknown:
@@ -109,52 +131,65 @@ async def live_stream(request: HttpRequest):
     resume = cursor if cursor is not None and time.time() - cursor / 1e6 < RESUME_WINDOW_S else None
 
     async def events():
-        yield b"retry: 2000\n\n"
-        if resume is None:
-            cursor_t = datetime.fromtimestamp(0, UTC)
-            upsert, _, newest = await sync_to_async(_rows)(view, cursor_t, True)
-            cursor = max(newest, 1)
-            visible = {r[0] for r in upsert}
-            known = {r[0]: tuple(r[k] for k in ATTRS) for r in upsert}
-            yield _event("snapshot", cursor, {"fields": FIELDS, "rows": upsert})
-        else:
-            cursor, visible = resume, None  # unknown after a reconnect: every move out of the view is reported
-            known = {}
-        quiet = time.monotonic()
-        while True:
-            await asyncio.sleep(INTERVAL_S)
-            since = datetime.fromtimestamp(cursor / 1e6, UTC)
-            try:
-                upsert, gone, newest = await sync_to_async(_rows)(view, since, False)
-            except DatabaseError as exc:  # pool busy or database away: this stream waits, it does not die
-                log.warning("live stream read failed; retrying", extra={"error": str(exc)[:200]})
-                continue
-            if visible is not None:
-                gone = [i for i in gone if i in visible]
-                visible.difference_update(gone)
-                visible.update(r[0] for r in upsert)
-            # A subject whose other fields are as last sent goes as [id, lon, lat, time] only.
-            full, moved = [], []
-            for r in upsert:
-                attrs = tuple(r[k] for k in ATTRS)
-                if known.get(r[0]) == attrs:
-                    moved.append([r[0], r[2], r[3], r[4]])
+        # Joined before the snapshot is read: the feed's batches after this one cover what changes meanwhile.
+        seq = FEED.join()
+        try:
+            yield b"retry: 2000\n\n"
+            if resume is None:
+                upsert, _, newest = await sync_to_async(_rows)(view, datetime.fromtimestamp(0, UTC), True)
+                cursor = max(newest, 1)
+                visible = {r[0] for r in upsert}
+                known = {r[0]: tuple(r[k] for k in ATTRS) for r in upsert}
+                yield _event("snapshot", cursor, {"fields": FIELDS, "rows": upsert})
+            else:
+                cursor, visible = resume, None  # unknown after a reconnect: every move out of the view is reported
+                known = {}
+                seq = -1  # read what changed since the client's cursor first
+            quiet = time.monotonic()
+            while True:
+                batches = await FEED.after(seq, KEEPALIVE_S) if seq >= 0 else None
+                if batches is None:  # behind the feed's history (or resuming): once from the database
+                    seq = FEED.seq
+                    try:
+                        upsert, gone, newest = await sync_to_async(_rows)(
+                            view, datetime.fromtimestamp(cursor / 1e6, UTC), False)  # fmt: skip
+                    except DatabaseError as exc:  # pool busy or database away: this stream waits, it does not die
+                        log.warning("live stream read failed; retrying", extra={"error": str(exc)[:200]})
+                        seq = -1
+                        await asyncio.sleep(INTERVAL_S)
+                        continue
                 else:
-                    full.append(r)
-                    known[r[0]] = attrs
-            for i in gone:
-                known.pop(i, None)
-            if full or moved or gone:
+                    upsert, gone, newest = _from_batches(batches, view)
+                    if batches:
+                        seq = batches[-1].seq
+                if visible is not None:
+                    gone = [i for i in gone if i in visible]
+                    visible.difference_update(gone)
+                    visible.update(r[0] for r in upsert)
+                # A subject whose other fields are as last sent goes as [id, lon, lat, time] only.
+                full, moved = [], []
+                for r in upsert:
+                    attrs = tuple(r[k] for k in ATTRS)
+                    if known.get(r[0]) == attrs:
+                        moved.append([r[0], r[2], r[3], r[4]])
+                    else:
+                        full.append(r)
+                        known[r[0]] = attrs
+                for i in gone:
+                    known.pop(i, None)
                 cursor = max(cursor, newest)
-                quiet = time.monotonic()
-                yield _event(
-                    "delta",
-                    cursor,
-                    {"fields": FIELDS, "upsert": full, "moved_fields": MOVED, "moved": moved, "gone": gone},
-                )
-            elif time.monotonic() - quiet > KEEPALIVE_S:
-                quiet = time.monotonic()
-                yield b": keep-alive\n\n"
+                if full or moved or gone:
+                    quiet = time.monotonic()
+                    yield _event(
+                        "delta",
+                        cursor,
+                        {"fields": FIELDS, "upsert": full, "moved_fields": MOVED, "moved": moved, "gone": gone},
+                    )
+                elif time.monotonic() - quiet > KEEPALIVE_S:
+                    quiet = time.monotonic()
+                    yield b": keep-alive\n\n"
+        finally:
+            FEED.leave()
 
     caller = f"user:{access.user.pk}"
     refused = SLOTS.take(caller)
