@@ -82,11 +82,35 @@ class Batch:
         return [rows[i] for i in np.flatnonzero(mask & inside)], [rows[i][0] for i in np.flatnonzero(mask & ~inside)]
 
 
+_codes: tuple[float, dict[int, str]] = (0.0, {})
+CODES_TTL_S = 30.0
+
+
+def company_codes(ids=()) -> dict[int, str]:
+    """Enterprise id -> company code, kept for CODES_TTL_S (or read again, at most once a second, when an id is new):
+    every stream's every tick needs it, and a join per query would cost the shared database pool what a few hundred
+    streams cannot afford (ingest must not wait)."""
+    global _codes
+    age = time.monotonic() - _codes[0]
+    if age > CODES_TTL_S or (age > 1.0 and any(i is not None and i not in _codes[1] for i in ids)):
+        with connection.cursor() as cur:
+            cur.execute("SELECT id, company_code FROM geo_core_enterprise")
+            _codes = (time.monotonic(), dict(cur.fetchall()))
+    return _codes[1]
+
+
+def known_company_codes() -> dict[int, str]:
+    """The codes as last read, without reading (for the event loop, where the database may not be called)."""
+    return _codes[1]
+
+
 @released
 def _changed(since_us: int) -> list[tuple]:
     with connection.cursor() as cur:
         cur.execute(CHANGED, {"kinds": LIVE_KINDS, "since": datetime.fromtimestamp(since_us / 1e6, UTC)})
-        return cur.fetchall()
+        rows = cur.fetchall()
+    company_codes({r[11] for r in rows})  # fresh for the streams that filter this batch on the event loop
+    return rows
 
 
 class Feed:

@@ -31,7 +31,7 @@ from geo_core.params import INT, integer
 from geo_core.params import bbox as parse_bbox
 from geo_core.scope import Scope
 from geo_core.streams import SLOTS, guarded, released
-from layers.fanout import FEED
+from layers.fanout import FEED, company_codes, known_company_codes
 
 log = logging.getLogger(__name__)
 INTERVAL_S = 2.0  # between reads after a database error (the feed ticks at layers.fanout.INTERVAL_S)
@@ -53,23 +53,6 @@ WHERE s.kind = ANY(%(kinds)s) AND st.updated_at > %(since)s AND {scope} {view}
 """
 
 
-_codes: tuple[float, dict[int, str]] = (0.0, {})
-CODES_TTL_S = 30.0
-
-
-def _company_codes(ids=()) -> dict[int, str]:
-    """Enterprise id -> company code, kept for CODES_TTL_S (or read again, at most once a second, when an id is new):
-    every stream's every tick needs it, and a join per query would cost the shared database pool what a few hundred
-    streams cannot afford (ingest must not wait)."""
-    global _codes
-    age = time.monotonic() - _codes[0]
-    if age > CODES_TTL_S or (age > 1.0 and any(i is not None and i not in _codes[1] for i in ids)):
-        with connection.cursor() as cur:
-            cur.execute("SELECT id, company_code FROM geo_core_enterprise")
-            _codes = (time.monotonic(), dict(cur.fetchall()))
-    return _codes[1]
-
-
 @released
 def _rows(view: dict, since: datetime, snapshot: bool) -> tuple[list, list, int]:
     sql = ROWS.format(
@@ -80,7 +63,7 @@ def _rows(view: dict, since: datetime, snapshot: bool) -> tuple[list, list, int]
         cur.execute(sql, {**view["bbox"], "kinds": view["kinds"], "since": since, **view["scope"].params()})
         rows = cur.fetchall()
     n = len(FIELDS)
-    codes = _company_codes({r[n - 1] for r in rows})
+    codes = company_codes({r[n - 1] for r in rows})
     upsert = [[*r[: n - 1], codes.get(r[n - 1])] for r in rows if r[n]]
     gone = [r[0] for r in rows if not r[n]]
     newest = max((r[n + 1] for r in rows), default=0)
@@ -99,7 +82,7 @@ def _from_batches(batches: list, view: dict) -> tuple[list, list, int]:
             latest[i] = None
     n = len(FIELDS)
     rows = [r for r in latest.values() if r is not None]
-    codes = _company_codes({r[n - 1] for r in rows})
+    codes = known_company_codes()  # on the event loop: the feed's thread keeps them fresh, no database here
     upsert = [[*r[: n - 1], codes.get(r[n - 1])] for r in rows]
     return upsert, [i for i, r in latest.items() if r is None], batches[-1].newest if batches else 0
 

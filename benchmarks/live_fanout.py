@@ -1,0 +1,200 @@
+"""Live stream cost per subscriber with the fan-out computed once per process (issue 16, part 1).
+
+    eval "$(scripts/services.sh env)"; .venv/bin/python benchmarks/live_fanout.py [--counts 1,10,100,1000]
+        [--seconds 20]
+
+A database of its own with the demo park (22,060 live subjects), one uvicorn worker, and a mover of its own that
+every 2 s moves the 2,000 people and 2,000 of the welding machines (one UPDATE of their states, as ingest would).
+For each count N: N streams of 130 users of every role (supervisors, enterprise users of the 29 enterprises, the
+two districts' officers), each with a view of about 1 km2 somewhere in the park (a tablet at zoom 16) or, one in
+ten, the whole park (a wall). After a warm-up (snapshots), over --seconds: the server's CPU, PostgreSQL's CPU above
+the mover's own (measured with no stream), bytes and deltas received per stream, and the slowest stream's gap
+between deltas. Drops the database afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import BenchDatabase, children, cpu_seconds, log, postgres_pids
+
+PARK = (121.38, 30.78, 121.48, 30.84)  # the demo park's extent, roughly
+MOVE = """
+UPDATE geo_core_subjectstate st SET
+  geom = ST_SetSRID(ST_MakePoint(ST_X(st.geom) + (random() - 0.5) * 2e-5, ST_Y(st.geom) + (random() - 0.5) * 2e-5,
+                                 ST_Z(st.geom)), 4490),
+  time = now(), updated_at = now()
+WHERE st.subject_id IN (SELECT id FROM geo_core_subject WHERE kind = 'person'
+                        UNION ALL (SELECT id FROM geo_core_subject WHERE kind = 'welder' ORDER BY id LIMIT 2000))
+"""
+
+
+def users(n: int = 130) -> list[str]:
+    from geo_core.access import create_user
+    from geo_core.models import ApiToken, Enterprise, Region
+
+    enterprises = list(Enterprise.objects.order_by("id"))
+    districts = [Region.objects.get(code=c) for c in ("310116", "310120")]
+    tokens = []
+    for i in range(n):
+        kind = i % 3
+        if kind == 0:
+            u = create_user(f"bench-sup-{i}", "Pw-strong-123!", "supervisor")
+        elif kind == 1:
+            u = create_user(
+                f"bench-ent-{i}", "Pw-strong-123!", "enterprise", enterprise=enterprises[i % len(enterprises)]
+            )
+        else:
+            u = create_user(f"bench-dis-{i}", "Pw-strong-123!", "district", district=districts[i % 2])
+        tokens.append(ApiToken.issue(u)[1])
+    return tokens
+
+
+class Mover(threading.Thread):
+    def __init__(self, dsn: str):
+        super().__init__(daemon=True)
+        self.dsn, self.stop = dsn, threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            while not self.stop.is_set():
+                t0 = time.monotonic()
+                conn.execute(MOVE)
+                self.stop.wait(max(0.0, 2.0 - (time.monotonic() - t0)))
+
+
+class Stream:
+    def __init__(self):
+        self.bytes = 0
+        self.deltas = 0
+        self.last = None
+        self.gap = 0.0
+        self.counting = False
+
+
+async def stream(base: str, token: str, bbox: str, s: Stream, stop: asyncio.Event) -> None:
+    u = urlsplit(base)
+    reader, writer = await asyncio.open_connection(u.hostname, u.port)
+    writer.write((f"GET /api/live/stream?layers=people,welders&bbox={bbox} HTTP/1.1\r\nHost: {u.netloc}\r\n"
+                  f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n").encode())  # fmt: skip
+    await writer.drain()
+    try:
+        while not stop.is_set():
+            try:
+                chunk = await asyncio.wait_for(reader.read(65536), 1.0)
+            except TimeoutError:
+                continue
+            if not chunk:
+                break
+            now = time.monotonic()
+            if s.counting:
+                s.bytes += len(chunk)
+                d = chunk.count(b"event: delta")
+                if d:
+                    s.deltas += d
+                    if s.last is not None:
+                        s.gap = max(s.gap, now - s.last)
+                    s.last = now
+    finally:
+        writer.close()
+
+
+def views(n: int, rng: random.Random) -> list[str]:
+    out = []
+    for i in range(n):
+        if i % 10 == 0:
+            out.append(",".join(map(str, PARK)))
+            continue
+        x = rng.uniform(PARK[0], PARK[2] - 0.01)
+        y = rng.uniform(PARK[1], PARK[3] - 0.009)
+        out.append(f"{x:.5f},{y:.5f},{x + 0.0105:.5f},{y + 0.009:.5f}")
+    return out
+
+
+async def measure(base: str, tokens: list[str], n: int, seconds: float, server_pids, rng) -> dict:
+    stop = asyncio.Event()
+    streams = [Stream() for _ in range(n)]
+    tasks = [asyncio.create_task(stream(base, tokens[i % len(tokens)], v, streams[i], stop))
+             for i, v in enumerate(views(n, rng))]  # fmt: skip
+    await asyncio.sleep(8 + n / 100)  # connections, snapshots
+    for s in streams:
+        s.counting = True
+    c0, p0, t0 = cpu_seconds(server_pids()), cpu_seconds(postgres_pids()), time.monotonic()
+    await asyncio.sleep(seconds)
+    c1, p1, t1 = cpu_seconds(server_pids()), cpu_seconds(postgres_pids()), time.monotonic()
+    for s in streams:
+        s.counting = False
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    span = t1 - t0
+    live = [s for s in streams if s.deltas]
+    return {
+        "streams": n,
+        "receiving": len(live),
+        "server_cpu_pct": round(100 * (c1 - c0) / span, 1),
+        "postgres_cpu_pct": round(100 * (p1 - p0) / span, 1),
+        "server_cpu_ms_per_stream_per_s": round(1000 * (c1 - c0) / span / n, 3),
+        "bytes_per_stream_per_5s": int(statistics.median(s.bytes for s in streams) * 5 / span),
+        "deltas_per_stream": statistics.median(s.deltas for s in streams),
+        "max_gap_s": round(max((s.gap for s in live), default=0.0), 2),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--counts", default="1,10,100,1000")
+    ap.add_argument("--seconds", type=float, default=20.0)
+    args = ap.parse_args()
+    db = BenchDatabase("fanout")
+    procs = []
+    mover = None
+    try:
+        db.load_demo()
+        tokens = users()
+        from django.db import connections
+
+        connections.close_all()
+        from tests.conftest import start_server
+
+        proc, base = start_server({})
+        procs.append(proc)
+
+        def server_pids() -> list[int]:
+            return [proc.pid, *children(proc.pid)]
+
+        mover = Mover(db.dsn)
+        mover.start()
+        time.sleep(6)
+        p0, t0 = cpu_seconds(postgres_pids()), time.monotonic()
+        time.sleep(args.seconds)
+        log(event="mover alone", postgres_cpu_pct=round(100 * (cpu_seconds(postgres_pids()) - p0) /
+                                                         (time.monotonic() - t0), 1))  # fmt: skip
+        rng = random.Random(16)
+        for n in (int(c) for c in args.counts.split(",")):
+            log(event="live fan-out", **asyncio.run(measure(base, tokens, n, args.seconds, server_pids, rng)))
+            time.sleep(3)
+    finally:
+        if mover:
+            mover.stop.set()
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(timeout=15)
+            except Exception:
+                p.kill()
+        db.drop()
+
+
+if __name__ == "__main__":
+    main()
