@@ -18,14 +18,17 @@ import argparse
 import asyncio
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import BenchDatabase, children, cpu_seconds, log, postgres_pids
+from benchmarks.common import BenchDatabase, children, cpu_seconds, free_port, log, postgres_pids
 
 PARK = (121.38, 30.78, 121.48, 30.84)  # the demo park's extent, roughly
 MOVE = """
@@ -81,6 +84,7 @@ class Stream:
         self.last = None
         self.gap = 0.0
         self.counting = False
+        self.status = 0
 
 
 async def stream(base: str, token: str, bbox: str, s: Stream, stop: asyncio.Event) -> None:
@@ -89,6 +93,8 @@ async def stream(base: str, token: str, bbox: str, s: Stream, stop: asyncio.Even
     writer.write((f"GET /api/live/stream?layers=people,welders&bbox={bbox} HTTP/1.1\r\nHost: {u.netloc}\r\n"
                   f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n").encode())  # fmt: skip
     await writer.drain()
+    status = (await reader.readline()).split()
+    s.status = int(status[1]) if len(status) > 1 and status[1].isdigit() else 0
     try:
         while not stop.is_set():
             try:
@@ -141,6 +147,7 @@ async def measure(base: str, tokens: list[str], n: int, seconds: float, server_p
     live = [s for s in streams if s.deltas]
     return {
         "streams": n,
+        "answered_200": sum(s.status == 200 for s in streams),
         "receiving": len(live),
         "server_cpu_pct": round(100 * (c1 - c0) / span, 1),
         "postgres_cpu_pct": round(100 * (p1 - p0) / span, 1),
@@ -149,6 +156,24 @@ async def measure(base: str, tokens: list[str], n: int, seconds: float, server_p
         "deltas_per_stream": statistics.median(s.deltas for s in streams),
         "max_gap_s": round(max((s.gap for s in live), default=0.0), 2),
     }
+
+
+def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
+    """One uvicorn worker on the benchmark's database, its log in a file (a pipe nobody reads would fill and stop
+    it); its base URL once /healthz answers."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log"],
+        cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.DEVNULL, stderr=log_path.open("wb"),
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=5)
+            return proc, base
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not start; see {log_path}")
 
 
 def main() -> None:
@@ -165,10 +190,10 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        from tests.conftest import start_server
-
-        proc, base = start_server({})
+        server_log = Path(tempfile.mkdtemp(prefix="bench-fanout-")) / "server.log"
+        proc, base = start_server(server_log)
         procs.append(proc)
+        log(event="server", log=str(server_log))
 
         def server_pids() -> list[int]:
             return [proc.pid, *children(proc.pid)]
