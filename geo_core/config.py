@@ -112,6 +112,8 @@ class Config:
     tiles3d_url: str = ""
     # GIS files uploaded for import (/api/imports): the largest accepted, in megabytes.
     import_max_mb: int = 200
+    # /metrics (Prometheus) answers only with this bearer token; empty: the endpoint is off.
+    metrics_token: str = field(default="", repr=False)
 
 
 KNOWN_GEO_VARS = {
@@ -142,6 +144,7 @@ KNOWN_GEO_VARS = {
     "GEO_TIANDITU_KEY",
     "GEO_3DTILES_URL",
     "GEO_IMPORT_MAX_MB",
+    "GEO_METRICS_TOKEN",
 }
 
 TIANDITU = (
@@ -227,6 +230,7 @@ def load() -> Config:
         basemap=_basemap(os.environ.get("GEO_BASEMAP", ""), os.environ.get("GEO_TIANDITU_KEY", "")),
         tiles3d_url=_tiles3d_url(os.environ.get("GEO_3DTILES_URL", "")),
         import_max_mb=_int("GEO_IMPORT_MAX_MB", 200, 1, 10_000),
+        metrics_token=os.environ.get("GEO_METRICS_TOKEN", ""),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )
 
@@ -235,7 +239,7 @@ def describe(cfg: Config) -> dict[str, object]:
     """The configuration as logged at start-up (no secrets)."""
     out: dict[str, object] = {}
     for f in fields(cfg):
-        if f.name in ("secret_key", "device_token"):
+        if f.name in ("secret_key", "device_token", "metrics_token"):
             continue
         value = getattr(cfg, f.name)
         if f.name == "database_url":

@@ -12,12 +12,14 @@ from geo_core.health import healthz
 from geo_core.imports_api import import_detail, imports
 from geo_core.ingest.device_api import messages_view, single_view
 from geo_core.ingest.report_api import report_view
+from geo_core.metrics import metrics_view
 from geo_core.openapi import openapi_view
 from geo_core.transform_api import transform_view
 from geo_core.zones_api import zone_detail, zones
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/audit/", audit_view, name="audit"),
     path("api/openapi.json", openapi_view, name="openapi"),
     path("api/transform", transform_view, name="transform"),

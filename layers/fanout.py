@@ -188,3 +188,12 @@ class Feed:
 
 
 FEED = Feed()
+
+
+def collect_metrics():
+    """The live feed for /metrics (geo_core.metrics)."""
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    yield CounterMetricFamily("geoservice_live_feed_queries", "Reads of the live feed (one a tick, whatever the "
+                              "number of streams)", value=FEED.queries)  # fmt: skip
+    yield GaugeMetricFamily("geoservice_live_feed_subscribers", "Live streams taking the feed", value=FEED.subscribers)

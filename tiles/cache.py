@@ -164,3 +164,15 @@ def etag(data: bytes) -> str:
 
 
 CACHE = TileCache()
+
+
+def collect_metrics():
+    """The tile cache for /metrics (geo_core.metrics)."""
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    st = CACHE.stats
+    yield CounterMetricFamily("geoservice_tile_cache_hits", "Tiles served from the cache", value=st.hits)
+    yield CounterMetricFamily("geoservice_tile_cache_misses", "Tiles rendered", value=st.misses)
+    yield CounterMetricFamily("geoservice_tile_cache_invalidated", "Tiles dropped by change notices",
+                              value=st.invalidated)  # fmt: skip
+    yield GaugeMetricFamily("geoservice_tile_cache_bytes", "Bytes held by the tile cache", value=CACHE.size)

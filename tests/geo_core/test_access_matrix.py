@@ -24,9 +24,10 @@ pytestmark = pytest.mark.django_db
 SECRET = "BSECRET"  # in every name of the far side
 # route name -> who may call it: "public" (anyone), "signed" (any signed-in role, rows scoped), "signed-public" (anyone;
 # a signed-in caller sees its scope), "device" (device token), "report" (enterprise signature), "stream" (signed,
-# scoped, checked through the stream's own query), "admin" (Django admin's staff sign-in).
+# scoped, checked through the stream's own query), "admin" (Django admin's staff sign-in), "metrics-token".
 MATRIX = {
     "healthz": "public",
+    "metrics": "metrics-token",  # Prometheus with GEO_METRICS_TOKEN (tests/geo_core/test_metrics.py)
     "audit": "supervisor",
     "openapi": "public",
     "transform": "public",
