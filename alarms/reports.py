@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alarms.models import Alarm, WorkOrder
+from alarms.models import Alarm
 from alarms.redact import redact
 from alarms.store import district_code, serialize
 from geo_core.gisfiles import writing
@@ -55,7 +55,6 @@ def alarms_file(qs, scope: Scope, fmt: str, english: bool):
 def work_orders_file(qs, fmt: str, english: bool):
     rows = []
     for wo in qs.order_by("-created_at")[:MAX_ROWS]:
-        wo: WorkOrder
         rows.append({
             "number": wo.number, "alarm": wo.alarm_id, "type": wo.alarm.type, "department": wo.department,
             "company_code": wo.enterprise.company_code if wo.enterprise else None, "status": wo.status,

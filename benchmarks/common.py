@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -102,6 +103,27 @@ class BenchDatabase:
         connections.close_all()
         with psycopg.connect(self.admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def start_server(log_path: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """One uvicorn worker on the process's DATABASE_URL, its log in a file or nowhere (a pipe nobody reads would fill
+    and stop it under load); its base URL once /healthz answers."""
+    import urllib.request
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log_path.open("wb") if log_path else subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=5)
+            return proc, base
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"server did not start{f'; see {log_path}' if log_path else ''}")
 
 
 def start_broker() -> tuple[subprocess.Popen, int, Path]:

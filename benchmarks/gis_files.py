@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import BenchDatabase, log
+from benchmarks.common import BenchDatabase, log, start_server
 
 
 def median_time(fn, repeat: int, before=None) -> float:
@@ -166,10 +166,9 @@ def bench_export(db: BenchDatabase, folder: Path, n: int, repeat: int) -> dict:
 def bench_http_export(code: str, start: datetime, end: datetime, repeat: int) -> dict:
     from geo_core.access import create_user
     from geo_core.models import ApiToken
-    from tests.conftest import start_server
 
     token = ApiToken.issue(create_user("bench-export", "Pw-strong-123!", "supervisor"))[1]
-    proc, base = start_server({})
+    proc, base = start_server()
     try:
         q = f"from={start.isoformat()}&to={end.isoformat()}".replace("+", "%2B")
         url = f"{base}/api/tracks/{code}?f=gpkg&{q}"

@@ -18,17 +18,15 @@ import argparse
 import asyncio
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import BenchDatabase, children, cpu_seconds, free_port, log, postgres_pids
+from benchmarks.common import BenchDatabase, children, cpu_seconds, log, postgres_pids, start_server
 
 PARK = (121.38, 30.78, 121.48, 30.84)  # the demo park's extent, roughly
 MOVE = """
@@ -168,24 +166,6 @@ async def measure(base: str, tokens: list[str], n: int, seconds: float, server_p
         "deltas_per_stream": statistics.median(s.deltas for s in streams),
         "max_gap_s": round(max((s.gap for s in live), default=0.0), 2),
     }
-
-
-def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
-    """One uvicorn worker on the benchmark's database, its log in a file (a pipe nobody reads would fill and stop
-    it); its base URL once /healthz answers."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log"],
-        cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.DEVNULL, stderr=log_path.open("wb"),
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=5)
-            return proc, base
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server did not start; see {log_path}")
 
 
 def main() -> None:

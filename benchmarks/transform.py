@@ -12,11 +12,9 @@ Peak memory: this process's max RSS, and the server's VmHWM.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -28,6 +26,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import log, start_server  # noqa: E402
 from coord_transform import gcj02, resolve, transform  # noqa: E402
 
 
@@ -38,35 +37,6 @@ def rate(fn, n: int, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return n / statistics.median(times)
-
-
-def log(**fields) -> None:
-    print(json.dumps(fields, ensure_ascii=False), flush=True)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=5)
-            return proc, base
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
 
 
 def post(url: str, body: bytes, content_type: str) -> bytes:
