@@ -67,14 +67,17 @@ class Batch:
         )  # fmt: skip
 
     def part(self, kinds: list[str], scope: Scope, bbox: dict) -> tuple[list[list], list[int]]:
-        """(rows inside the view, ids of rows outside it) among those of `kinds` that `scope` may see. The scope's
-        mask is computed once per batch and scope, whoever asks."""
+        """(rows inside the view, ids of rows outside it) among those of `kinds` that `scope` may see. The scope's and
+        kinds' mask is computed once per batch, whoever asks: a stream's own work is its view."""
         if not self.rows:
             return [], []
-        mask = self._scoped.get(scope.key)
+        key = (scope.key, tuple(kinds))
+        mask = self._scoped.get(key)
         if mask is None:
-            mask = self._scoped[scope.key] = scope.mask(self.enterprise, self.lon, self.lat)
-        mask = mask & np.isin(self.kind, kinds)
+            seen = self._scoped.get(scope.key)
+            if seen is None:
+                seen = self._scoped[scope.key] = scope.mask(self.enterprise, self.lon, self.lat)
+            mask = self._scoped[key] = seen & np.isin(self.kind, kinds)
         inside = (
             (self.lon >= bbox["x0"]) & (self.lon <= bbox["x1"]) & (self.lat >= bbox["y0"]) & (self.lat <= bbox["y1"])
         )
