@@ -23,11 +23,12 @@ from alarms import scene
 from alarms.engine import Engine, Scan, Signal
 from alarms.fences import Fixes
 from alarms.models import EngineSnapshot
+from alarms.partitioning import Partition
 from alarms.plane import MetricPlane
 from alarms.store import Writer
 from geo_core.db import conninfo
 from geo_core.ingest.writer import CHANNEL, EVENTS_CHANNEL
-from geo_core.models import DeviceEvent, FeedLiveness, ReportedAlarm
+from geo_core.models import DeviceEvent, Enterprise, FeedLiveness, ReportedAlarm
 
 log = logging.getLogger("alarms.worker")
 VERSION = "engine-4"  # the engine's pickled state changed shape: an older save is not restored
@@ -44,8 +45,12 @@ FROM geo_core_positionfix WHERE {where}
 
 
 class AlarmWorker:
-    def __init__(self, name: str = "default", snapshot_every: float = SNAPSHOT_EVERY_S):
+    def __init__(
+        self, name: str = "default", snapshot_every: float = SNAPSHOT_EVERY_S, partition: Partition | None = None
+    ):
         self.name = name
+        self.partition = partition or Partition()
+        self.known: dict = {}  # every subject the scene holds (SubjectInfo by id), this partition's or not
         self.snapshot_every = snapshot_every
         self.engine = Engine()
         self.writer = Writer()
@@ -58,6 +63,7 @@ class AlarmWorker:
         self.listener: psycopg.Connection | None = None
         self.saver = Saver(name)
         self.background = False  # snapshots in a thread: set by run(); tests save in their own transaction
+        self.final_save = True  # saved when its loop is stopped (not when its lease went with a lost connection)
 
     # --- start: restore, configure, catch up --------------------------------------------------------------------
 
@@ -99,13 +105,22 @@ class AlarmWorker:
             and _row(stamp, "geo_core_subject") == _row(self.stamp, "geo_core_subject")
         )
         self.stamp = stamp
-        zones, permits, rules, subjects = scene.load(self.plane, self.engine.subjects if same_subjects else None)
+        zones, permits, rules, subjects = scene.load(self.plane, self.known if same_subjects else None)
+        self.known = subjects
+        part = self.partition
+        if not part.whole:
+            part.parks = dict(Enterprise.objects.values_list("id", "park_id"))
+            zones = [z for z in zones if part.shares(z.enterprise_id)]
+            permits = [p for p in permits if part.owns(p.enterprise_id)]
+            rules = [r for r in rules if part.shares(r.enterprise_id)]
+            subjects = {i: s for i, s in subjects.items() if part.owns(s.enterprise_id)}
         out = self.engine.configure(zones, permits, rules, subjects, now=now, paperwork=scene.paperwork())
         self.writer.rule_ids = {r.id for r in rules}
         self.writer.dispatching = scene.dispatching()
         log.info(
             "scene loaded",
             extra={
+                "partition": part.label,
                 "rules": len(rules),
                 "zones": len(zones),
                 "permits": len(permits),
@@ -135,7 +150,8 @@ class AlarmWorker:
                    WHERE j.kind = 'welder' AND s.live ? 'power'"""
             )
             for sid, powered, heard in cur.fetchall():
-                self.engine.device(sid, powered, float(heard))
+                if self._mine(sid):
+                    self.engine.device(sid, powered, float(heard))
         since = datetime.fromtimestamp(now, UTC) - timedelta(minutes=10)
         self.cursors["device_event"] = (
             DeviceEvent.objects.filter(received_at__lt=since).order_by("-id").values_list("id", flat=True).first() or 0
@@ -262,16 +278,31 @@ class AlarmWorker:
     def _know(self, ids) -> None:
         """Load the subjects the engine does not know yet, as they are in the database now, before any input about
         them is evaluated (the scene is re-read once a second; an input must not wait for it, nor be skipped)."""
-        missing = {int(i) for i in ids if i is not None} - self.engine.subjects.keys()
+        ids = {int(i) for i in ids if i is not None}
+        missing = ids - self.known.keys()
         if missing:
             found = scene.subjects_by_id(missing)
-            self.engine.subjects.update(found)
+            self.known.update(found)
             self.stats["subjects_loaded"] = self.stats.get("subjects_loaded", 0) + len(found)
+        new = [self.known[i] for i in ids - self.engine.subjects.keys() if i in self.known]
+        if not all(self.partition.knows(s.enterprise_id) for s in new):  # an enterprise registered since the scene
+            self.partition.parks = dict(Enterprise.objects.values_list("id", "park_id"))
+        self.engine.subjects.update((s.id, s) for s in new if self.partition.owns(s.enterprise_id))
+
+    def _mine(self, subject: int | None) -> bool:
+        """Whether this worker's partition evaluates `subject` (call _know first for subjects new to it)."""
+        if subject is None:
+            return self.partition.owns(None)
+        return self.partition.whole or subject in self.engine.subjects
 
     def _feed(self, rows: list[tuple]) -> list[Signal]:
         if not rows:
             return []
         self._know({r[0] for r in rows})
+        if not self.partition.whole:
+            rows = [r for r in rows if r[0] in self.engine.subjects]
+            if not rows:
+                return []
         a = np.array([(*r[:5], r[6]) for r in rows], dtype=float)
         x, y = self.plane.forward(a[:, 2], a[:, 3])
         fixes = Fixes(a[:, 0].astype(np.int64), a[:, 1], x, y, a[:, 4], a[:, 2], a[:, 3], a[:, 5])
@@ -297,11 +328,13 @@ class AlarmWorker:
             reps = self._retrying(ReportedAlarm.objects.select_related("enterprise"), "reported", retry) + reps
         self._know({ev.subject_id for ev in evs} | {rep.subject_id for rep in reps})
         for ev in evs:
-            out += self._guarded(f"device:{ev.id}", self._device_event, ev, now)
+            if self._mine(ev.subject_id):
+                out += self._guarded(f"device:{ev.id}", self._device_event, ev, now)
         if evs:
             self.cursors["device_event"] = max(self.cursors.get("device_event", 0), evs[-1].id)
         for rep in reps:
-            out += self._guarded(f"reported:{rep.id}", self._reported, rep, now)
+            if self.partition.owns(rep.enterprise_id):
+                out += self._guarded(f"reported:{rep.id}", self._reported, rep, now)
         if reps:
             self.cursors["reported"] = max(self.cursors.get("reported", 0), reps[-1].id)
         return out
@@ -391,11 +424,11 @@ class AlarmWorker:
             DeviceEvent.objects.filter(pk=ev.pk).update(data={**ev.data, "remote_scan": verdict})
         return out
 
-    @staticmethod
-    def _feed_states() -> list[tuple[int | None, str, bool, float]]:
+    def _feed_states(self) -> list[tuple[int | None, str, bool, float]]:
         return [
             (f.enterprise_id, f.feed, f.online, f.changed_at.timestamp())
             for f in FeedLiveness.objects.filter(enterprise__isnull=False)
+            if self.partition.owns(f.enterprise_id)
         ]
 
     # --- write --------------------------------------------------------------------------------------------------

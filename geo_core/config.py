@@ -94,6 +94,8 @@ class Config:
     relay_timeout_s: float = 10.0
     # Retention of the position history, in days (partitions older than this are dropped).
     retention_days: int = 730
+    # Alarm engine partitions (by park, else enterprise), shared among however many `manage.py alarms` run.
+    alarm_partitions: int = 1
     # Bearer token for the device HTTP fallback; empty = fallback off.
     device_token: str = field(default="", repr=False)
     # A pool of database connections (the ASGI server turns it on: Django's persistent connections do not carry
@@ -222,6 +224,7 @@ def load() -> Config:
         relay_url=_relay_url(os.environ.get("GEO_RELAY_URL", "")),
         relay_max_attempts=_int("GEO_RELAY_MAX_ATTEMPTS", 12, 1, 1000),
         retention_days=_int("GEO_RETENTION_DAYS", 730, 1, 36500),
+        alarm_partitions=_int("GEO_ALARM_PARTITIONS", 1, 1, 256),
         device_token=os.environ.get("GEO_DEVICE_TOKEN", ""),
         db_pool=_bool("GEO_DB_POOL", False),
         db_pool_max=_int("GEO_DB_POOL_MAX", 10, 1, 200),

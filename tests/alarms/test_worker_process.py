@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 from django.db import connection
 
+from alarms.leases import PARTITIONS
 from alarms.models import Alarm, AlarmEvent, EngineSnapshot
+from alarms.partitioning import key_of, partition_of
 from geo_core.ingest.writer import FixBatch, write_fixes
 from geo_core.models import Enterprise, Park, Site, Subject, Zone
 from tests.alarms.conftest import offset
@@ -49,10 +51,10 @@ def committed_scene(django_db_setup, django_db_blocker):
         park.delete()
 
 
-def _worker() -> subprocess.Popen:
+def _worker(*args: str) -> subprocess.Popen:
     s = connection.settings_dict
     env = os.environ | {"DATABASE_URL": f"postgis://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"}
-    return subprocess.Popen([sys.executable, "manage.py", "alarms", "--seconds", "60"], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "manage.py", "alarms", "--seconds", "90", *args], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
@@ -112,3 +114,87 @@ def test_a_worker_on_an_empty_scene_has_no_fences():
     w.start()
     assert len(w.engine.index) == 0
     assert w.engine.rules  # the default rules, one per type
+
+
+@pytest.fixture
+def two_partitions(committed_scene, django_db_blocker):
+    """The scene's park and a second park whose enterprise falls in the other of two partitions, each with a
+    forbidden zone and a person."""
+    person, centre = committed_scene
+    with django_db_blocker.unblock():
+        mine = partition_of(key_of(person.enterprise_id, person.enterprise.park_id), 2)
+        parks = []
+        while not parks or partition_of(key_of(None, parks[-1].id), 2) == mine:
+            parks.append(Park.objects.create(code=f"PROC-PARK-{len(parks) + 2}", name="进程测试二"))
+        park = parks[-1]
+        ent = Enterprise.objects.create(credit_code=credit_code(org="MA1PR0002"), name="进程二化工",
+                                        company_code="PROC2", park=park)  # fmt: skip
+        lon, lat = offset(*centre, 0, 2000)
+        zone = Zone.objects.create(name="禁区二", kind="forbidden", enterprise=ent, geom=square(lon, lat, 50 / 111_000))
+        other = Subject.objects.create(kind="person", external_id="PC2", enterprise=ent, person_type="02")
+        yield [(person, centre), (other, (lon, lat))]
+        Alarm.objects.filter(enterprise=ent).delete()
+        with connection.cursor() as cur:
+            cur.execute("DELETE FROM geo_core_positionfix WHERE subject_id = %s", [other.id])
+        other.delete()
+        zone.delete()
+        ent.delete()
+        for p in parks:
+            p.delete()
+
+
+def _holders() -> list[int]:
+    """The backends holding each of the two partitions' leases, in partition order."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT objid, pid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid IN (2000, 2001)"
+            " AND granted ORDER BY objid",
+            [PARTITIONS],
+        )
+        return [pid for _, pid in cur.fetchall()]
+
+
+def test_two_workers_share_the_partitions_and_a_killed_ones_is_taken_over(two_partitions, django_db_blocker):
+    """Worker A alone runs both partitions; B joins and A hands one over mid-visit (saved, then released); B is
+    killed mid-visit and A takes its partition back from the saved state. Each visit is one alarm, raised once and
+    ended once."""
+    people = two_partitions
+    with django_db_blocker.unblock():
+        a = _worker("--partitions", "2")
+        b = None
+        try:
+            assert _wait(lambda: len(set(_holders())) == 1 and len(_holders()) == 2, 30), "A did not take both"
+            for person, centre in people:
+                _write(person, centre, -100)
+            time.sleep(1.1)
+            for person, centre in people:
+                _write(person, centre, 0)
+            assert _wait(lambda: Alarm.objects.filter(subject__in=[p for p, _ in people]).count() == 2)
+            b = _worker("--partitions", "2")
+            assert _wait(lambda: len(set(_holders())) == 2, 30), "B did not take a partition over"
+            for _ in range(2):  # still inside, the partitions now on two workers
+                time.sleep(1.1)
+                for person, centre in people:
+                    _write(person, centre, 10)
+            time.sleep(6)  # B saves its partition mid-visit
+            b.send_signal(signal.SIGKILL)
+            b.wait(10)
+            time.sleep(1.1)
+            for person, centre in people:
+                _write(person, centre, 5)  # still inside while B is dead
+            assert _wait(lambda: len(set(_holders())) == 1 and len(_holders()) == 2, 15), "A did not take it back"
+            time.sleep(1.1)
+            for person, centre in people:
+                _write(person, centre, 150)
+            ended = Alarm.objects.filter(subject__in=[p for p, _ in people], ended_at__isnull=False)
+            assert _wait(lambda: ended.count() == 2, 30)
+            for person, _ in people:
+                alarm = Alarm.objects.get(subject=person, type="out_of_bounds")
+                kinds = list(AlarmEvent.objects.filter(alarm=alarm).values_list("kind", flat=True))
+                assert kinds.count("raised") == 1
+                assert alarm.actions.filter(action="ended").count() == 1
+        finally:
+            for proc in (a, b):
+                if proc is not None and proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(30)

@@ -1,0 +1,54 @@
+"""Which alarm worker evaluates which subjects (issue 16, part 3): the engine's state is split into `count`
+partitions keyed by park (an enterprise in a park goes with its park, so a park's zones, gatherings and permits are
+evaluated in one place), or by the enterprise itself when it is in no park (welders of district enterprises).
+
+Pure: a stable hash of the key, the same in every process and every run (Python's hash() is salted per process).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+
+def key_of(enterprise_id: int | None, park_id: int | None) -> str:
+    if park_id is not None:
+        return f"park:{park_id}"
+    if enterprise_id is not None:
+        return f"enterprise:{enterprise_id}"
+    return "none"  # subjects of no enterprise (provisional ones before they are matched)
+
+
+def partition_of(key: str, count: int) -> int:
+    return zlib.crc32(key.encode()) % count if count > 1 else 0
+
+
+@dataclass
+class Partition:
+    """Partition `index` of `count`; `parks` maps each enterprise to its park (None: in no park), refreshed by the
+    worker when it meets an enterprise it does not know."""
+
+    index: int = 0
+    count: int = 1
+    parks: dict[int, int | None] = field(default_factory=dict)
+
+    @property
+    def whole(self) -> bool:
+        return self.count <= 1
+
+    @property
+    def label(self) -> str:
+        return f"{self.index + 1}/{self.count}"
+
+    def knows(self, enterprise_id: int | None) -> bool:
+        return self.whole or enterprise_id is None or enterprise_id in self.parks
+
+    def owns(self, enterprise_id: int | None) -> bool:
+        """Whether this partition evaluates the subjects, permits, rules and feeds of `enterprise_id`."""
+        if self.whole:
+            return True
+        return partition_of(key_of(enterprise_id, self.parks.get(enterprise_id)), self.count) == self.index
+
+    def shares(self, enterprise_id: int | None) -> bool:
+        """Zones and rules of no enterprise (an authority's) are evaluated in every partition, for its subjects."""
+        return enterprise_id is None or self.owns(enterprise_id)
