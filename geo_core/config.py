@@ -94,6 +94,8 @@ class Config:
     relay_timeout_s: float = 10.0
     # Retention of the position history, in days (partitions older than this are dropped).
     retention_days: int = 730
+    # MQTT shared subscription group of the ingest workers (empty: one worker takes every message).
+    ingest_share_group: str = ""
     # Alarm engine partitions (by park, else enterprise), shared among however many `manage.py alarms` run.
     alarm_partitions: int = 1
     # Bearer token for the device HTTP fallback; empty = fallback off.
@@ -119,6 +121,8 @@ class Config:
 
 
 KNOWN_GEO_VARS = {
+    "GEO_INGEST_SHARE_GROUP",
+    "GEO_ALARM_PARTITIONS",
     "GEO_DEBUG",
     "GEO_SECRET_KEY",
     "GEO_ALLOWED_HOSTS",
@@ -224,6 +228,7 @@ def load() -> Config:
         relay_url=_relay_url(os.environ.get("GEO_RELAY_URL", "")),
         relay_max_attempts=_int("GEO_RELAY_MAX_ATTEMPTS", 12, 1, 1000),
         retention_days=_int("GEO_RETENTION_DAYS", 730, 1, 36500),
+        ingest_share_group=_share_group(os.environ.get("GEO_INGEST_SHARE_GROUP", "")),
         alarm_partitions=_int("GEO_ALARM_PARTITIONS", 1, 1, 256),
         device_token=os.environ.get("GEO_DEVICE_TOKEN", ""),
         db_pool=_bool("GEO_DB_POOL", False),
@@ -236,6 +241,14 @@ def load() -> Config:
         metrics_token=os.environ.get("GEO_METRICS_TOKEN", ""),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )
+
+
+def _share_group(value: str) -> str:
+    """An MQTT shared subscription's group name is one topic level: no '/', '+' or '#'."""
+    value = value.strip()
+    if any(c in value for c in "/+#"):
+        raise ConfigError(f"GEO_INGEST_SHARE_GROUP: {value!r} must be one topic level (no '/', '+' or '#')")
+    return value
 
 
 def describe(cfg: Config) -> dict[str, object]:

@@ -5,6 +5,13 @@ people's devices, see LANES), so the broker keeps what arrives while the worker 
 hand, only after the batch holding them has committed: a worker killed between receipt and commit gets them again
 (and the (subject, time) key stores a repeated fix once). A database outage keeps the batch, reconnects and retries;
 nothing is acknowledged until it is stored.
+
+Several workers share the load through MQTT shared subscriptions (`$share/<group>/<topic>`, GEO_INGEST_SHARE_GROUP):
+the broker gives each message to one worker of the group, each worker with its own client id and persistent
+session. Two fixes of one subject may then be stored by two workers in either order; what depends on their order
+keeps it itself: the state table moves forward only to a newer fix (writer.py) and the alarm engine evaluates a
+subject's fixes in time order, leaving a late one out of real-time evaluation (as a late fix of one worker).
+Brokers that hash a shared group by topic (EMQX `hash_topic`) deliver one subject's fixes in order, to one worker.
 """
 
 from __future__ import annotations
@@ -32,6 +39,11 @@ LANES = {
     "machines": ["welder/+/+"],
 }
 TOPICS = [t for topics in LANES.values() for t in topics]
+
+
+def shared(topic: str, group: str) -> str:
+    """The topic filter of a shared subscription of `group` (no group: the topic itself)."""
+    return f"$share/{group}/{topic}" if group else topic
 
 
 class _Pending(NamedTuple):
@@ -63,8 +75,10 @@ class _NoWake:
 
 
 class Consumer:
-    def __init__(self, client_id: str = "geoservice-ingest", batch_size: int = 5000, flush_interval: float = 0.1):
+    def __init__(self, client_id: str = "geoservice-ingest", batch_size: int = 5000, flush_interval: float = 0.1,
+                 share_group: str = ""):  # fmt: skip
         self.client_id = client_id
+        self.share_group = share_group
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.stats = Stats()
@@ -101,16 +115,20 @@ class Consumer:
         if reason_code.is_failure:
             log.warning("mqtt connect refused", extra={"lane": lane, "reason": str(reason_code)})
             return
-        # A session from before the lanes may still hold the other lane's topics: they are that lane's now.
-        client.unsubscribe([t for other, topics in LANES.items() if other != lane for t in topics])
-        client.subscribe([(t, 1) for t in LANES[lane]])
+        # A session from before the lanes (or from before or after sharing) may still hold other subscriptions.
+        client.unsubscribe([f for t in TOPICS for f in (t, shared(t, self.share_group))
+                            if f not in self.filters(lane)])  # fmt: skip
+        client.subscribe([(f, 1) for f in self.filters(lane)])
         with self._lock:
             self._session[lane] += 1
             self._up.add(lane)
             if self._up == set(LANES):
                 self.connected.set()
         log.info("mqtt connected", extra={"lane": lane, "session_present": flags.session_present,
-                                          "topics": LANES[lane]})  # fmt: skip
+                                          "topics": self.filters(lane)})  # fmt: skip
+
+    def filters(self, lane: str) -> list[str]:
+        return [shared(t, self.share_group) for t in LANES[lane]]
 
     def _on_disconnect(self, client, lane, flags, reason_code, properties) -> None:
         # Unacknowledged messages will come again from the broker; forget them here so they are not acked twice.

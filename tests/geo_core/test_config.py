@@ -25,6 +25,8 @@ def test_defaults_point_at_the_private_services(monkeypatch):
         ("GEO_DEBUG", "maybe", "GEO_DEBUG='maybe': expected true/false"),
         ("MQTT_URL", "amqp://x", "expected mqtt://host:port"),
         ("DATABASE_URL", "sqlite:///x.db", "needs PostgreSQL with PostGIS"),
+        ("GEO_INGEST_SHARE_GROUP", "a/b", "GEO_INGEST_SHARE_GROUP: 'a/b' must be one topic level"),
+        ("GEO_ALARM_PARTITIONS", "0", "GEO_ALARM_PARTITIONS=0: expected 1..256"),
     ],
 )
 def test_bad_configuration_names_the_variable(monkeypatch, var, value, message):

@@ -8,6 +8,7 @@ Each test runs its own PostgreSQL cluster and Mosquitto broker (throwaway, on fr
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -152,9 +153,11 @@ class Broker:
 
 
 class Worker:
-    def __init__(self, cluster: Cluster, broker: Broker) -> None:
-        self.env = os.environ | {"DATABASE_URL": cluster.url, "MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
-        self.log = cluster.dir / "worker.log"
+    def __init__(self, cluster: Cluster, broker: Broker, client_id: str = "rel-worker", share_group: str = "") -> None:
+        self.env = os.environ | {"DATABASE_URL": cluster.url, "MQTT_URL": f"mqtt://127.0.0.1:{broker.port}",
+                                 "GEO_INGEST_SHARE_GROUP": share_group}  # fmt: skip
+        self.client_id = client_id
+        self.log = cluster.dir / f"{client_id}.log"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -167,7 +170,7 @@ class Worker:
                     "manage.py",
                     "ingest",
                     "--client-id",
-                    "rel-worker",
+                    self.client_id,
                     "--batch-size",
                     "300",
                     "--flush-interval",
@@ -295,6 +298,38 @@ def test_worker_sigkill_and_broker_restart_lose_nothing_and_store_nothing_twice(
     assert checksum == publisher.checksum()
     log = worker.log.read_text()
     assert log.count('"session_present": true') >= 2  # the restarted worker and the broker restart found the session
+
+
+def test_two_workers_share_the_topics_and_a_killed_one_loses_nothing(rig):
+    """Two workers behind one MQTT shared subscription: both store, and killing one mid-stream loses nothing (its
+    unacknowledged messages come again when it is back) and stores nothing twice."""
+    cluster, broker, _ = rig
+    workers = [Worker(cluster, broker, f"rel-shared-{i}", share_group="rel") for i in (1, 2)]
+    try:
+        for w in workers:
+            w.start()
+        publisher = Publisher(broker)
+        marks = {10: threading.Event()}
+        thread = threading.Thread(target=publisher.publish_all, args=(marks,))
+        thread.start()
+        assert marks[10].wait(60)
+        workers[0].kill()
+        time.sleep(0.5)
+        workers[0].start()
+        thread.join(timeout=120)
+        publisher.close()
+        rows, distinct, checksum = _wait_for(cluster, len(publisher.expected))
+        assert len(publisher.expected) == WELDERS * FIXES_PER_WELDER
+        assert rows == distinct == len(publisher.expected)
+        assert checksum == publisher.checksum()
+    finally:
+        for w in workers:
+            w.stop()
+    for w in workers:
+        log = w.log.read_text()
+        assert '"$share/rel/welder/+/+"' in log
+        stopped = json.loads(log[log.rindex('{"event": "ingest worker stopped"') :].splitlines()[0])
+        assert stopped["received"] > 0  # the broker gave both workers a share
 
 
 def test_postgresql_restart_under_load_loses_nothing(rig):

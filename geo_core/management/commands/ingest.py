@@ -1,6 +1,8 @@
 """manage.py ingest: the ingest worker. Consumes device topics over MQTT and runs the periodic jobs that come from
 the absence of data or from time: reporting liveness sweep (1 s), relay forwarding (1 s), nonce purge (1 min),
-day partitions ahead and retention (1 h). Structured logs; stops cleanly on SIGTERM/SIGINT."""
+day partitions ahead and retention (1 h). Several workers share the device topics with --share-group (each its own
+--client-id); the periodic jobs are safe to run in each (row locks with SKIP LOCKED, an advisory lock for partitions).
+Structured logs; stops cleanly on SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
@@ -57,13 +59,16 @@ class Command(BaseCommand):
     help = "Run the ingest worker: MQTT device topics, liveness, relay, partitions"
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--client-id", default="geoservice-ingest")
+        parser.add_argument("--client-id", default="geoservice-ingest", help="one per worker (its MQTT session)")
+        parser.add_argument("--share-group", help="MQTT shared subscription group (default GEO_INGEST_SHARE_GROUP)")
         parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument("--flush-interval", type=float, default=0.1, help="seconds")
         parser.add_argument("--seconds", type=float, help="stop after this long (tests, benchmarks)")
 
-    def handle(self, *args, client_id, batch_size, flush_interval, seconds, **options) -> None:
-        consumer = Consumer(client_id=client_id, batch_size=batch_size, flush_interval=flush_interval)
+    def handle(self, *args, client_id, share_group, batch_size, flush_interval, seconds, **options) -> None:
+        group = settings.CONFIG.ingest_share_group if share_group is None else share_group
+        consumer = Consumer(client_id=client_id, batch_size=batch_size, flush_interval=flush_interval,
+                            share_group=group)  # fmt: skip
         periodic = Periodic()
 
         def stop(signum, frame):
@@ -71,6 +76,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        log.info("ingest worker starting", extra={"client_id": client_id, "batch_size": batch_size})
+        log.info("ingest worker starting", extra={"client_id": client_id, "batch_size": batch_size,
+                                                  "share_group": group})  # fmt: skip
         consumer.run(until=None if seconds is None else time.monotonic() + seconds, on_tick=periodic.tick)
         self.stdout.write(json.dumps({"event": "ingest worker stopped", **consumer.stats.__dict__}))
