@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -41,7 +42,9 @@ class Leases:
 
     def __init__(self, count: int):
         self.count = count
-        self.conn = psycopg.connect(conninfo(), autocommit=True)
+        # Named with the process id: `SELECT application_name FROM pg_locks JOIN pg_stat_activity USING (pid)` says
+        # which worker holds which partition.
+        self.conn = psycopg.connect(conninfo(), autocommit=True, application_name=f"alarms-{os.getpid()}")
         self.member: int | None = None
 
     def _try(self, cls: int, key: int) -> bool:

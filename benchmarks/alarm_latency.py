@@ -12,6 +12,11 @@ worker (the SSE stream), one `manage.py ingest` worker and one `manage.py alarms
 Latency = arrival at the SSE client - the trigger's time stamp (set when it was published; same clock), per alarm:
 receipt (broker) -> ingest commit -> NOTIFY -> alarm worker -> alarm row + outbox commit -> stream -> client.
 Also: CPU seconds per process over the run, the alarm worker's peak memory.
+
+Scale (issue 16): --ingest-workers N shares the device topics among N ingest workers (an MQTT shared subscription);
+--alarm-workers N runs N alarm workers over --partitions P; --kill-at S SIGKILLs, S seconds into the last run, the
+alarm worker holding the demo park's partition (where the cameras and SOS buttons are), so that run's latencies
+include the hand-over (the survivor takes the partition from its saved state).
 """
 
 from __future__ import annotations
@@ -193,7 +198,7 @@ def _measure(run, args, client, procs, mq_port, mq_dir, chips, homes, cams, insi
     for w in workers:
         w.join()
     time.sleep(5)  # let the tail drain
-    cpu1 = {k: cpu_seconds([p.pid]) for k, p in procs.items()} | {"postgres": cpu_seconds(pg)}
+    cpu1 = {k: cpu_seconds([p.pid]) for k, p in procs.items() if k in cpu0} | {"postgres": cpu_seconds(pg)}
     elapsed = time.time() - t_start
     sent = sum(r for r in results if isinstance(r, int))
     moves, sos = next(r for r in results if isinstance(r, tuple))
@@ -219,8 +224,8 @@ def _measure(run, args, client, procs, mq_port, mq_dir, chips, homes, cams, insi
         **{f"{k}_p99_s": round(pct(v, 99), 3) for k, v in lat.items()},
         **{f"{k}_max_s": round(max(v), 3) if v else None for k, v in lat.items()},
         "cpu_percent": {k: round(100 * (cpu1[k] - cpu0[k]) / elapsed, 1) for k in cpu1},
-        "alarm_worker_peak_mb": peak_mb(procs["alarms"].pid),
-        "ingest_worker_peak_mb": peak_mb(procs["ingest"].pid),
+        "alarm_worker_peak_mb": {k: peak_mb(p.pid) for k, p in procs.items() if k.startswith("alarms")},
+        "ingest_worker_peak_mb": {k: peak_mb(p.pid) for k, p in procs.items() if k.startswith("ingest")},
     }
     summary |= {
         "to_detected_p50_s": round(pct(detect, 50), 3),
@@ -247,6 +252,37 @@ def _measure(run, args, client, procs, mq_port, mq_dir, chips, homes, cams, insi
     return summary
 
 
+def _name(role: str, k: int) -> str:
+    return role if k == 0 else f"{role}-{k + 1}"
+
+
+def _kill_park_worker(procs: dict, dsn: str, camera: str, count: int) -> None:
+    """SIGKILL the alarm worker whose lease covers the partition of `camera`'s enterprise (its park's)."""
+    import psycopg
+
+    from alarms.leases import PARTITIONS
+    from alarms.partitioning import key_of, partition_of
+
+    with psycopg.connect(dsn) as conn:
+        ent, park = conn.execute(
+            "SELECT e.id, e.park_id FROM geo_core_subject s JOIN geo_core_enterprise e ON e.id = s.enterprise_id"
+            " WHERE s.external_id = %s",
+            [camera],
+        ).fetchone()
+        index = partition_of(key_of(ent, park), count)
+        holder = conn.execute(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+            " WHERE l.locktype = 'advisory' AND l.classid = %s AND l.objid = %s AND l.granted",
+            [PARTITIONS, count * 1000 + index],
+        ).fetchone()
+    pid = int(holder[0].split("-")[1])
+    name = next(k for k, p in procs.items() if p.pid == pid)
+    victim = procs.pop(name)
+    victim.kill()
+    victim.wait()
+    log(event="alarm worker killed", worker=name, pid=pid, partition=f"{index + 1}/{count}")
+
+
 def _slow_steps(mq_dir: Path) -> list[dict]:
     return [json.loads(x) for x in (mq_dir / "alarms.log").read_text().splitlines() if "slow alarm step" in x]
 
@@ -258,6 +294,10 @@ def main() -> None:
     ap.add_argument("--burst", type=int, default=20_000)
     ap.add_argument("--burst-every", type=float, default=20.0)
     ap.add_argument("--runs", type=int, default=3, help="consecutive measured windows on one set-up")
+    ap.add_argument("--ingest-workers", type=int, default=1)
+    ap.add_argument("--alarm-workers", type=int, default=1)
+    ap.add_argument("--partitions", type=int, default=1, help="alarm engine partitions")
+    ap.add_argument("--kill-at", type=float, help="seconds into the last run: SIGKILL the park's alarm worker")
     args = ap.parse_args()
 
     broker, mq_port, mq_dir = start_broker()
@@ -298,17 +338,24 @@ def main() -> None:
             env=env,
             stdout=subprocess.DEVNULL,
         ),
-        "ingest": subprocess.Popen(
-            [sys.executable, "manage.py", "ingest"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
-        ),
-        "alarms": subprocess.Popen(
-            [sys.executable, "manage.py", "alarms"],
+    }
+    share = {"GEO_INGEST_SHARE_GROUP": "bench"} if args.ingest_workers > 1 else {}
+    for k in range(args.ingest_workers):
+        procs[_name("ingest", k)] = subprocess.Popen(
+            [sys.executable, "manage.py", "ingest", "--client-id", f"bench-ingest-{k}"],
+            cwd=ROOT,
+            env=env | share,
+            stdout=subprocess.DEVNULL,
+        )
+    alarm_log = (mq_dir / "alarms.log").open("w")
+    for k in range(args.alarm_workers):
+        procs[_name("alarms", k)] = subprocess.Popen(
+            [sys.executable, "manage.py", "alarms", "--partitions", str(args.partitions)],
             cwd=ROOT,
             env=env | {"GEO_LOG_LEVEL": "INFO"},
             stdout=subprocess.DEVNULL,
-            stderr=(mq_dir / "alarms.log").open("w"),
-        ),
-    }
+            stderr=alarm_log,
+        )
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -321,6 +368,8 @@ def main() -> None:
     client.start()
     runs = []
     for run in range(1, args.runs + 1):
+        if run == args.runs and args.kill_at is not None:
+            threading.Timer(args.kill_at, _kill_park_worker, args=(procs, db.dsn, cams[0], args.partitions)).start()
         runs.append(_measure(run, args, client, procs, mq_port, mq_dir, chips, homes, cams, inside, outside))
     met = [r["met"] for r in runs]
     log(event="alarm latency, all runs", runs=len(runs), met_every_run=all(met),

@@ -94,6 +94,10 @@ class Config:
     relay_timeout_s: float = 10.0
     # Retention of the position history, in days (partitions older than this are dropped).
     retention_days: int = 730
+    # A streaming replica for the read-only paths (geo_core/replica.py); empty: every read on the primary.
+    replica_url: str = ""
+    # The stalest a replica read may be, in seconds; a replica further behind is not used until it catches up.
+    replica_max_lag_s: float = 5.0
     # MQTT shared subscription group of the ingest workers (empty: one worker takes every message).
     ingest_share_group: str = ""
     # Alarm engine partitions (by park, else enterprise), shared among however many `manage.py alarms` run.
@@ -122,6 +126,7 @@ class Config:
 
 KNOWN_GEO_VARS = {
     "GEO_INGEST_SHARE_GROUP",
+    "GEO_REPLICA_MAX_LAG_S",
     "GEO_ALARM_PARTITIONS",
     "GEO_DEBUG",
     "GEO_SECRET_KEY",
@@ -200,6 +205,9 @@ def load() -> Config:
     scheme = urlsplit(database_url).scheme
     if scheme not in ("postgis", "postgres", "postgresql"):
         raise ConfigError(f"DATABASE_URL scheme {scheme!r}: this service needs PostgreSQL with PostGIS")
+    replica_url = os.environ.get("DATABASE_REPLICA_URL", "")
+    if replica_url and urlsplit(replica_url).scheme not in ("postgis", "postgres", "postgresql"):
+        raise ConfigError(f"DATABASE_REPLICA_URL scheme {urlsplit(replica_url).scheme!r}: expected a PostgreSQL URL")
     level = os.environ.get("GEO_LOG_LEVEL", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"GEO_LOG_LEVEL={level!r}: expected DEBUG, INFO, WARNING or ERROR")
@@ -210,6 +218,8 @@ def load() -> Config:
     hosts = os.environ.get("GEO_ALLOWED_HOSTS")
     return Config(
         database_url=database_url,
+        replica_url=replica_url,
+        replica_max_lag_s=_float("GEO_REPLICA_MAX_LAG_S", 5.0, 0.1, 3600.0),
         mqtt=MqttEndpoint.parse(os.environ.get("MQTT_URL", "mqtt://127.0.0.1:18830")),
         debug=debug,
         secret_key=os.environ.get("GEO_SECRET_KEY") or "dev-only-not-secret",
@@ -258,7 +268,7 @@ def describe(cfg: Config) -> dict[str, object]:
         if f.name in ("secret_key", "device_token", "metrics_token"):
             continue
         value = getattr(cfg, f.name)
-        if f.name == "database_url":
+        if f.name in ("database_url", "replica_url") and value:
             parts = urlsplit(value)
             value = f"{parts.scheme}://{parts.hostname}:{parts.port}{parts.path}"
         out[f.name] = value if not isinstance(value, MqttEndpoint) else f"{value.host}:{value.port}"

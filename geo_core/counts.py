@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db import connection
+from geo_core.replica import reader
 
 
 def scene_counts() -> dict[str, int]:
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(
             """
             SELECT

@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
+from geo_core import replica
+
 LATENCY_BUCKETS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 WINDOW_S = 900  # alarms of the last quarter hour
 FIX_WINDOW_S = 60  # fixes of the last minute (at 20,000 machines a quarter hour would be millions of rows a scrape)
@@ -113,6 +115,7 @@ class _Collector:
     def collect(self) -> Iterable[Metric]:
         yield from _process()
         yield from _database()
+        yield from replica.collect_metrics()
         for extra in _extra:
             yield from extra()
 

@@ -78,6 +78,13 @@ if CONFIG.db_pool:
         "max_size": CONFIG.db_pool_max,
         "timeout": 3,
     }  # a 503 from /healthz within seconds
+if CONFIG.replica_url:  # the read-only paths read here while it is fresh (geo_core/replica.py)
+    DATABASES["replica"] = dj_database_url.parse(
+        CONFIG.replica_url, engine="django.contrib.gis.db.backends.postgis", conn_max_age=60
+    )
+    DATABASES["replica"]["OPTIONS"] = {"options": "-c jit=off"}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["geo_core.replica.ReplicaRouter"]
 # GDAL 3.6 (Debian bookworm) cannot block file/network access from spatial references; we never open
 # user-supplied SRS definitions through GDAL, so the warning is acknowledged here.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]

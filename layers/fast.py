@@ -16,6 +16,7 @@ from django.http.request import validate_host
 from psycopg import AsyncClientCursor
 from psycopg_pool import AsyncConnectionPool
 
+from geo_core import replica
 from geo_core.access import cached_access
 from geo_core.db import conninfo
 from geo_core.scope import EVERYTHING
@@ -30,7 +31,7 @@ TILE = re.compile(r"^/tiles/([A-Za-z0-9_,-]+)/(\d+)/(\d+)/(\d+)\.pbf$")
 class TileFastPath:
     def __init__(self, app):
         self.app = app
-        self.pool: AsyncConnectionPool | None = None
+        self.pools: dict[str, AsyncConnectionPool] = {}  # by database alias: the primary, the replica
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -69,13 +70,14 @@ class TileFastPath:
                 return None  # sessions, unknown or expired tokens: Django decides
             seen = access.scope
         wanted = tiling.in_zoom(layers, z)
+        read = replica.choose()
         parts = tiling.cached(wanted, g, z, x, y, seen)
         hit = all(p is not None for p in parts)
         for k, layer in enumerate(wanted):
             if parts[k] is None:
                 t0 = time.perf_counter()
-                data = await self._render(layer, g, z, x, y, seen)
-                parts[k] = tiling.store(layer, g, z, x, y, seen, data, time.perf_counter() - t0)
+                data = await self._render(read.alias, layer, g, z, x, y, seen)
+                parts[k] = tiling.store(layer, g, z, x, y, seen, data, time.perf_counter() - t0, read)
         data = b"".join(parts)
         tag, out = tiling.headers(layers, data, "hit-fast" if hit else "miss-fast")
         raw = [(k.lower().encode(), v.encode()) for k, v in out.items()]
@@ -83,13 +85,15 @@ class TileFastPath:
             return 304, raw, b""
         return 200, [(b"content-type", b"application/vnd.mapbox-vector-tile"), *raw], data
 
-    async def _render(self, layer, g, z: int, x: int, y: int, seen) -> bytes:
-        if self.pool is None:
-            self.pool = AsyncConnectionPool(
-                conninfo(), min_size=1, max_size=8, timeout=3, open=False, kwargs={"autocommit": True}
+    async def _render(self, alias: str, layer, g, z: int, x: int, y: int, seen) -> bytes:
+        pool = self.pools.get(alias)
+        if pool is None:
+            pool = AsyncConnectionPool(
+                conninfo(alias), min_size=1, max_size=8, timeout=3, open=False, kwargs={"autocommit": True}
             )
-            await self.pool.open()
-        async with self.pool.connection() as conn:
+            self.pools[alias] = pool
+            await pool.open()
+        async with pool.connection() as conn:
             cur = AsyncClientCursor(conn)  # the same client-side binding as Django's, for the same SQL
             await cur.execute(tile_sql(layer.source, g, z), tile_params(g, z, x, y, seen))
             row = await cur.fetchone()

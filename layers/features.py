@@ -9,9 +9,9 @@ from datetime import datetime
 
 import numpy as np
 import orjson
-from django.db import connection
 
 from geo_core.params import instant
+from geo_core.replica import reader
 from geo_core.scope import Scope
 from layers.registry import Layer
 from tiles.source import quote_ident
@@ -89,7 +89,7 @@ def fetch(layer: Layer, q: Query, scope: Scope) -> tuple[list[dict], int]:
     body, params = _select(layer, q, scope)
     geom = "src.geom" if q.crs == CRS84 else "ST_FlipCoordinates(src.geom)"
     props = ", ".join(f"src.{quote_ident(p)}" for p in layer.properties)
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(f"SELECT count(*) {body}", params)
         matched = cur.fetchone()[0]
         cur.execute(
@@ -117,7 +117,7 @@ def fetch_columns(layer: Layer, q: Query, scope: Scope) -> tuple[dict[str, np.nd
     """The same rows as `fetch`, as columns and WKB (CGCS2000 lon/lat) for file exports: one query, no GeoJSON."""
     body, params = _select(layer, q, scope)
     props = ", ".join(f"src.{quote_ident(p)}" for p in layer.properties)
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(
             f"SELECT src.id, ST_AsBinary(ST_Force2D(src.geom)), {props} {body} ORDER BY src.id LIMIT %s OFFSET %s",
             [*params, q.limit, q.offset],
@@ -151,7 +151,7 @@ def extent(layer: Layer, scope: Scope) -> dict:
     if layer.time_field:
         t1 = layer.time_end_field or layer.time_field
         times = f"min(src.{quote_ident(layer.time_field)}) AS t0, max(src.{quote_ident(t1)}) AS t1"
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(
             f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1 FROM "
             f"(SELECT ST_Extent(src.geom) AS e, {times} {body}) x",

@@ -7,12 +7,12 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from django.db import connection
 from pyproj import Transformer
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 from rasterio.transform import from_bounds
 
+from geo_core.replica import reader
 from geo_core.scope import Scope
 
 SOURCES = {
@@ -36,7 +36,7 @@ def points(source: str, lonlat_bounds, scope: Scope, days: int = 7) -> np.ndarra
     if source not in SOURCES:
         raise LookupError(f"no heat map {source!r}; heat maps: {', '.join(SOURCES)}")
     x0, y0, x1, y1 = lonlat_bounds
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(
             SOURCES[source].format(scope=Scope.sql(*SCOPE[source])),
             {"x0": x0, "y0": y0, "x1": x1, "y1": y1, "days": days, **scope.params()},

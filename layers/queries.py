@@ -10,9 +10,9 @@ import numpy as np
 import orjson
 import psycopg
 import shapely
-from django.db import connection
 
 from geo_core.errors import BadRequestError, NotFoundError
+from geo_core.replica import reader
 from geo_core.scope import Scope
 from layers import registry
 from layers.registry import Layer
@@ -84,7 +84,7 @@ def search(text: str, scope: Scope, limit: int = 20) -> list[dict]:
             [like, limit],
         ),
     ]
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         for _, sql, params in queries:
             cur.execute(sql, params)
             for kind, ident, name, code, point in cur.fetchall():
@@ -120,7 +120,7 @@ def nearby(layer: Layer, lon: float, lat: float, radius_m: float | None, k: int,
               FROM ({source}) src WHERE {where} {within}
               ORDER BY src.geom::geography <-> {point} LIMIT %s"""
     args = [lon, lat, *inner, *params, *([lon, lat, radius_m] if within else []), lon, lat, k]
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(sql, args)
         rows = cur.fetchall()
     names = list(layer.properties)
@@ -156,7 +156,7 @@ def region_counts(scope: Scope, level: str, parent: str | None = None) -> list[d
     if parent:
         where = f"({where}) AND code LIKE %s"
         params = [*params, parent.rstrip("0") + "%" if level in ("province", "city", "district") else parent + "%"]
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(f"SELECT {', '.join(texts + numbers)} FROM ({source}) src WHERE {where} ORDER BY code", params)
         return [dict(zip(texts + numbers, row, strict=True)) for row in cur.fetchall()]
 
@@ -187,7 +187,7 @@ def track_fixes(external_id: str, start: datetime, end: datetime, scope: Scope) 
     if (end - start).total_seconds() > 7 * 86400:
         raise BadRequestError("at most 7 days per request")
     s_sql, s_params = scope.where("s.enterprise_id", "st.geom")
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(
             "SELECT s.id, s.kind FROM geo_core_subject s LEFT JOIN geo_core_subjectstate st ON st.subject_id = s.id "
             f"WHERE s.external_id = %s AND {s_sql} ORDER BY s.id LIMIT 1",
@@ -200,7 +200,7 @@ def track_fixes(external_id: str, start: datetime, end: datetime, scope: Scope) 
     # The fixes as three float8 arrays in one row, in binary (a row per fix, or arrays as text, cost more to fetch
     # than the query takes; Django's client-side cursors cannot ask for binary results, a plain one on the same
     # connection can). date_part, not extract: extract's numeric costs 10 ms on a day of fixes.
-    with psycopg.Cursor(connection.connection) as raw:
+    with psycopg.Cursor(reader().connection) as raw:
         raw.execute(
             """SELECT array_agg(date_part('epoch', time)), array_agg(ST_X(geom)), array_agg(ST_Y(geom)) FROM (
                  SELECT time, geom FROM geo_core_positionfix

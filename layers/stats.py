@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import connection
-
 from geo_core.errors import BadRequestError, NotFoundError
+from geo_core.replica import reader
 from geo_core.scope import Scope
 from layers import registry
 
@@ -26,7 +25,7 @@ def regions(level: str | None, parent: str | None, text: str | None) -> list[dic
         raise BadRequestError(f"level: {level[:20]!r} is not one of {', '.join(LEVELS)}")
     where, params = ["TRUE"], []
     if parent:
-        with connection.cursor() as cur:
+        with reader().cursor() as cur:
             cur.execute("SELECT id FROM geo_core_region WHERE code = %s", [parent])
             row = cur.fetchone()
         if row is None:
@@ -41,7 +40,7 @@ def regions(level: str | None, parent: str | None, text: str | None) -> list[dic
     if text:
         where.append("r.name ILIKE %s")
         params.append(f"%{text}%")
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(
             f"""SELECT r.code, r.name, r.level, p.code,
                        (SELECT count(*) FROM geo_core_region c WHERE c.parent_id = r.id)::int,
@@ -62,7 +61,7 @@ def distinct_enterprises(scope: Scope, level: str, parent: str | None) -> int:
     site_in = registry.site_in_region(level)
     s_sql, s_params = scope.where("s.enterprise_id", "s.footprint")
     prefix = [] if not parent else [parent]
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(
             f"""SELECT count(DISTINCT s.enterprise_id) FROM geo_core_site s WHERE {s_sql} AND EXISTS (
                   SELECT 1 FROM geo_core_region r WHERE r.level = %s {"AND r.code LIKE %s" if parent else ""}
@@ -122,7 +121,7 @@ GROUP BY 1, 2, 3, 4, 5
 """
     params = [*z_params, since, until, *w_params, list(HOT_WORK), until, since, *p_params, since, until, *a_params,
               *region_params]  # fmt: skip
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
         cur.execute(f"SELECT count(*) FROM geo_core_zone z WHERE z.kind = 'key_place' AND z.active AND {z_sql}",

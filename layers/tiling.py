@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import morecantile
 
+from geo_core.replica import PRIMARY, Read
 from geo_core.scope import Scope
 from layers.registry import Layer
 from tiles.cache import CACHE, etag
@@ -28,7 +29,10 @@ def cached(layers: list[Layer], g: Grid, z: int, x: int, y: int, scope: Scope) -
     return out
 
 
-def store(layer: Layer, g: Grid, z: int, x: int, y: int, scope: Scope, data: bytes, seconds: float) -> bytes:
+def store(layer: Layer, g: Grid, z: int, x: int, y: int, scope: Scope, data: bytes, seconds: float,
+          read: Read = PRIMARY) -> bytes:  # fmt: skip
+    """Keep what was rendered; `read` says where it was read (a replica's tile is kept only if it is past the last
+    change notice, geo_core/replica.py)."""
     b = g.tms.bounds(morecantile.Tile(x, y, z))
     CACHE.put(
         _key(layer, g, z, x, y, scope),
@@ -37,6 +41,7 @@ def store(layer: Layer, g: Grid, z: int, x: int, y: int, scope: Scope, data: byt
         (b.left, b.bottom, b.right, b.top),
         layer.live_ttl_s,
         seconds,
+        read.fresh_as_of,
     )
     return data
 

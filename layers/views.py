@@ -9,6 +9,7 @@ import orjson
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from geo_core import replica
 from geo_core.access import authenticate
 from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
 from geo_core.gisfiles import writing
@@ -77,7 +78,7 @@ def _tile(request: HttpRequest, layer_ids: str, g: Grid, z: int, x: int, y: int)
         if parts[k] is None:
             t0 = time.perf_counter()
             data = render(layer.source, g, z, x, y, scope)
-            parts[k] = tiling.store(layer, g, z, x, y, scope, data, time.perf_counter() - t0)
+            parts[k] = tiling.store(layer, g, z, x, y, scope, data, time.perf_counter() - t0, replica.current())
     data = b"".join(parts)
     tag, headers = tiling.headers(layers, data, "hit" if hit else "miss")
     if request.headers.get("If-None-Match") == tag:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -62,6 +63,7 @@ class TileCache:
     stats: Stats = field(default_factory=Stats)
     lock: threading.Lock = field(default_factory=threading.Lock)
     listening: bool = False
+    last_notice: float = -math.inf  # monotonic time of the last change notice (a replica must be past it)
     stopping: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -80,7 +82,10 @@ class TileCache:
             self.stats.hits += 1
             return e
 
-    def put(self, key: tuple, data: bytes, tables, bounds, ttl: float | None, seconds: float) -> Entry:
+    def put(self, key: tuple, data: bytes, tables, bounds, ttl: float | None, seconds: float,
+            read_as_of: float | None = None) -> Entry:  # fmt: skip
+        """Keep a rendered tile. `read_as_of`: rendered from a replica complete up to that moment (monotonic); kept
+        only when that is after the last change notice, or a change the replica had not replayed would be kept."""
         e = Entry(data, etag(data), tuple(tables), bounds, None if ttl is None else time.monotonic() + ttl)
         with self.lock:
             self.stats.renders += 1
@@ -89,6 +94,8 @@ class TileCache:
                 self._drop(key)
             if not self.listening and ttl is None:
                 return e  # without the change feed an entry could go stale: do not keep it
+            if read_as_of is not None and read_as_of < self.last_notice:
+                return e
             self.entries[key] = e
             self.size += len(data) + 200
             while self.size > self.max_bytes and self.entries:
@@ -102,6 +109,7 @@ class TileCache:
     def invalidate(self, table: str, bbox: list[float] | None) -> int:
         with self.lock:
             self.stats.notifications += 1
+            self.last_notice = time.monotonic()
             doomed = []
             for key, e in self.entries.items():
                 if table not in e.tables:

@@ -3,8 +3,7 @@ pair is composed once; a request binds only the tile envelope, the simplificatio
 
 from __future__ import annotations
 
-from django.db import connection
-
+from geo_core.replica import reader
 from geo_core.scope import Scope
 from tiles.source import TileSource, quote_ident
 from tiles.tms import Grid
@@ -110,7 +109,7 @@ def tile_params(grid: Grid, z: int, x: int, y: int, scope: Scope) -> dict:
 
 def render(source: TileSource, grid: Grid, z: int, x: int, y: int, scope: Scope) -> bytes:
     """The tile's MVT bytes (empty bytes for an empty tile), of the rows `scope` may see."""
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(tile_sql(source, grid, z), tile_params(grid, z, x, y, scope))
         row = cur.fetchone()
     return bytes(row[0]) if row and row[0] else b""

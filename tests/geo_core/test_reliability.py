@@ -24,45 +24,20 @@ import psycopg
 import pytest
 
 from tests.conftest import free_port
+from tests.pgcluster import PgCluster
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 WELDERS = 100
 FIXES_PER_WELDER = 40
 T0_MS = 1_795_000_000_000
 
 
-def _as_postgres(cmd: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-class Cluster:
-    """A throwaway PostgreSQL 15 + PostGIS cluster, migrated, with WELDERS welding machines."""
+class Cluster(PgCluster):
+    """A throwaway cluster, migrated, with WELDERS welding machines."""
 
     def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="geo-rel-pg-"))
-        os.chmod(self.dir, 0o755)
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        self.port = free_port()
-        self.url = f"postgis://postgres@127.0.0.1:{self.port}/rel"
-        self.dsn = f"postgresql://postgres@127.0.0.1:{self.port}/rel"
-        subprocess.run(
-            _as_postgres(
-                [str(PG_BIN / "initdb"), "-D", str(self.dir / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
-            ),
-            check=True,
-            capture_output=True,
-            cwd="/",
-        )
-        self.start()
-        subprocess.run(
-            [str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "rel"], check=True
-        )
-        env = os.environ | {"DATABASE_URL": self.url}
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, capture_output=True
-        )
+        super().__init__("rel")
+        self.create()
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             conn.execute(
                 """
@@ -78,20 +53,9 @@ class Cluster:
                 "'2026-11-18'::date, '2026-11-20'::date, '1 day') d"
             )
 
-    def _ctl(self, *args: str) -> None:
-        subprocess.run(
-            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "data"), *args]),
-            check=True,
-            capture_output=True,
-            cwd="/",
-        )
-
-    def start(self) -> None:
-        self._ctl("-l", str(self.dir / "log"), "-o", f"-p {self.port} -k {self.dir}", "-w", "start")
-
     def outage(self, seconds: float) -> None:
         """Stop the server (fast: connections are cut), stay down a while, start again."""
-        self._ctl("-m", "fast", "-w", "stop")
+        self.ctl("-m", "fast", "-w", "stop")
         time.sleep(seconds)
         self.start()
 
@@ -105,12 +69,6 @@ class Cluster:
             ).fetchall()
         digest = hashlib.sha256("".join(f"{c},{t},{x},{y};" for c, t, x, y in rows).encode()).hexdigest()
         return len(rows), len({(c, t) for c, t, _, _ in rows}), digest
-
-    def stop(self) -> None:
-        try:
-            self._ctl("-m", "immediate", "stop")
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Broker:
