@@ -2,6 +2,10 @@
 partitions keyed by park (an enterprise in a park goes with its park, so a park's zones, gatherings and permits are
 evaluated in one place), or by the enterprise itself when it is in no park (welders of district enterprises).
 
+What one partition cannot see: a zone's occupancy (capacity, under-staffing, gatherings) counts the subjects of the
+partition that evaluates it, so with more than one partition the devices of no enterprise are not counted together
+with an enterprise's people in that enterprise's zones. One partition (the default) sees everything.
+
 Pure: a stable hash of the key, the same in every process and every run (Python's hash() is salted per process).
 """
 
@@ -50,5 +54,7 @@ class Partition:
         return partition_of(key_of(enterprise_id, self.parks.get(enterprise_id)), self.count) == self.index
 
     def shares(self, enterprise_id: int | None) -> bool:
-        """Zones and rules of no enterprise (an authority's) are evaluated in every partition, for its subjects."""
-        return enterprise_id is None or self.owns(enterprise_id)
+        """Whether this partition holds the zones and rules of `enterprise_id`: those of no enterprise (an
+        authority's) are in every partition; the partition of the subjects of no enterprise (a park's body cameras,
+        the province's welding machines, which may go anywhere) holds every zone and rule."""
+        return enterprise_id is None or self.owns(enterprise_id) or self.owns(None)

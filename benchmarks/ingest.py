@@ -6,7 +6,8 @@ Everything is its own: a `<db>_bench_<pid>` database with the demo scene, a Mosq
 (2 workers) and one `manage.py ingest` worker. Parts:
 1. raw COPY of N position rows straight into geo_core_positionfix (the limit);
 2. HTTP batch ingest: the same number of fixes as signed report API requests of 10,000 records, 4 client threads;
-3. MQTT: one message per fix, QoS 1, from 2 publisher processes, stored by one worker;
+3. MQTT: one message per fix, QoS 1, from 2 publisher processes, stored by one worker (--mqtt-workers 1,2: by one,
+   then by two sharing the topics through an MQTT shared subscription);
 4. realistic load for --realistic seconds: 20,000 welders every 10 s over MQTT and 2,000 tags every 2 s over HTTP;
    latency from the fix's send time to its batch's NOTIFY (sent at commit), p50/p99; CPU and peak memory.
 """
@@ -83,6 +84,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fixes", type=int, default=200_000)
     ap.add_argument("--realistic", type=float, default=60.0, help="seconds of realistic load (0 to skip)")
+    ap.add_argument("--mqtt-workers", default="1", help="ingest worker counts for the MQTT drain, e.g. 1,2 (shared "
+                    "subscription when more than one)")  # fmt: skip
     args = ap.parse_args()
 
     import psycopg
@@ -205,75 +208,87 @@ def main() -> None:
     # 3. MQTT, one message per fix, one worker. The worker's persistent session is made first; the messages are
     # then queued in the broker while the worker is stopped, and the worker's drain of them is timed: its own
     # sustained rate, not the publishers'.
-    def start_worker() -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "manage.py", "ingest", "--client-id", "bench-worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    worker = start_worker()
-    time.sleep(4)  # connected and subscribed: the session exists
-    worker.terminate()
-    worker.wait(30)
-    t_mq = now - timedelta(hours=12)
-    msgs = [
-        (
-            f"welder/{chips[i % len(chips)][0]}/position",
-            json.dumps(
-                {
-                    "ts": int((t_mq + timedelta(seconds=i // len(chips))).timestamp() * 1000),
-                    "lon": 121.45,
-                    "lat": 31.2,
-                    "acc": 100,
-                }
-            ).encode(),
-        )
-        for i in range(n)
-    ]
+    def start_workers(k: int) -> list[subprocess.Popen]:
+        share = {"GEO_INGEST_SHARE_GROUP": "bench"} if k > 1 else {}
+        return [
+            subprocess.Popen(
+                [sys.executable, "manage.py", "ingest", "--client-id", f"bench-worker-{i}"],
+                cwd=ROOT,
+                env=env | share,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for i in range(k)
+        ]
 
     def stored_mqtt() -> int:
         with psycopg.connect(dsn) as conn:
             return conn.execute("SELECT count(*) FROM geo_core_positionfix WHERE source = 'mqtt'").fetchone()[0]
 
-    done = multiprocessing.Queue()
-    t0 = time.perf_counter()
-    pubs = [
-        multiprocessing.Process(target=publisher, args=(mq_port, h, done)) for h in (msgs[: n // 2], msgs[n // 2 :])
-    ]
-    for p in pubs:
-        p.start()
-    for p in pubs:
-        p.join()
-    log(
-        event="measured",
-        case="MQTT publish (two publisher processes)",
-        msgs_per_s=round(n / (time.perf_counter() - t0)),
-    )
-    worker = start_worker()
-    count = 0
-    deadline = time.monotonic() + 600
-    while count == 0 and time.monotonic() < deadline:  # the worker's start-up is not part of its rate
-        time.sleep(0.05)
-        count = stored_mqtt()
-    first_count, t0 = count, time.perf_counter()
-    worker_cpu0 = cpu_seconds([worker.pid])
-    while count < n and time.monotonic() < deadline:
-        time.sleep(0.2)
-        count = stored_mqtt()
-    el = time.perf_counter() - t0
-    results["mqtt_msgs_per_s"] = round((count - first_count) / el)
-    results["mqtt_worker_cpu_cores"] = round((cpu_seconds([worker.pid]) - worker_cpu0) / el, 2)
-    log(
-        event="measured",
-        case="MQTT one message per fix, one worker",
-        stored=count,
-        msgs_per_s=results["mqtt_msgs_per_s"],
-        worker_cpu_cores=results["mqtt_worker_cpu_cores"],
-    )
-
+    for round_no, k in enumerate(int(c) for c in args.mqtt_workers.split(",")):
+        workers = start_workers(k)
+        time.sleep(4)  # connected and subscribed: the sessions exist
+        for w in workers:
+            w.terminate()
+            w.wait(30)
+        t_mq = now - timedelta(hours=12 + 2 * round_no)  # each round's fixes new (distinct times)
+        msgs = [
+            (
+                f"welder/{chips[i % len(chips)][0]}/position",
+                json.dumps(
+                    {
+                        "ts": int((t_mq + timedelta(seconds=i // len(chips))).timestamp() * 1000),
+                        "lon": 121.45,
+                        "lat": 31.2,
+                        "acc": 100,
+                    }
+                ).encode(),
+            )
+            for i in range(n)
+        ]
+        before = stored_mqtt()
+        done = multiprocessing.Queue()
+        t0 = time.perf_counter()
+        pubs = [
+            multiprocessing.Process(target=publisher, args=(mq_port, h, done)) for h in (msgs[: n // 2], msgs[n // 2 :])
+        ]
+        for p in pubs:
+            p.start()
+        for p in pubs:
+            p.join()
+        log(
+            event="measured",
+            case="MQTT publish (two publisher processes)",
+            msgs_per_s=round(n / (time.perf_counter() - t0)),
+        )
+        workers = start_workers(k)
+        count = before
+        deadline = time.monotonic() + 600
+        while count == before and time.monotonic() < deadline:  # the workers' start-up is not part of their rate
+            time.sleep(0.05)
+            count = stored_mqtt()
+        first_count, t0 = count, time.perf_counter()
+        worker_cpu0 = cpu_seconds([w.pid for w in workers])
+        pg0 = cpu_seconds(postgres_pids())
+        while count < before + n and time.monotonic() < deadline:
+            time.sleep(0.2)
+            count = stored_mqtt()
+        el = time.perf_counter() - t0
+        rate = round((count - first_count) / el)
+        cores = round((cpu_seconds([w.pid for w in workers]) - worker_cpu0) / el, 2)
+        results[f"mqtt_msgs_per_s_{k}_workers"] = rate
+        log(
+            event="measured",
+            case=f"MQTT one message per fix, {k} worker(s)",
+            stored=count - before,
+            msgs_per_s=rate,
+            workers_cpu_cores=cores,
+            postgres_cpu_cores=round((cpu_seconds(postgres_pids()) - pg0) / el, 2),
+        )
+        if round_no < len(args.mqtt_workers.split(",")) - 1:
+            for w in workers:
+                w.terminate()
+                w.wait(30)
     # 4. realistic load: latency from send to committed (NOTIFY) ------------------------------------------------------
     if args.realistic > 0:
         latencies: list[float] = []
@@ -289,7 +304,7 @@ def main() -> None:
         pub.max_inflight_messages_set(20000)
         pub.connect("127.0.0.1", mq_port)
         pub.loop_start()
-        pids = [web.pid, *children(web.pid), worker.pid, *postgres_pids()]
+        pids = [web.pid, *children(web.pid), *[w.pid for w in workers], *postgres_pids()]
         cpu0 = cpu_seconds(pids)
         t_start = time.monotonic()
         tick = 0
@@ -345,10 +360,10 @@ def main() -> None:
 
     results["peak_rss_mb"] = {
         "web": max(filter(None, [peak_mb(p) for p in [web.pid, *children(web.pid)]]), default=None),
-        "worker": peak_mb(worker.pid),
+        "worker": peak_mb(workers[0].pid),
         "bench": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     }
-    stop([worker, web, broker])
+    stop([*workers, web, broker])
     log(event="summary", **results)
     db.drop()
 

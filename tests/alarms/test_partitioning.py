@@ -29,8 +29,13 @@ def test_enterprises_of_one_park_share_a_partition_and_each_subject_has_exactly_
 
 
 def test_an_authoritys_zones_are_in_every_partition_and_one_partition_is_the_whole():
-    parts = [Partition(i, 3, {1: None}) for i in range(3)]
+    parks = {e: None for e in range(1, 50)}
+    parts = [Partition(i, 3, parks) for i in range(3)]
     assert all(p.shares(None) for p in parts)
-    assert sum(p.shares(1) for p in parts) == 1
+    unowned = next(p for p in parts if p.owns(None))  # devices of no enterprise may enter any enterprise's zone
+    assert all(unowned.shares(e) for e in parks)
+    for p in parts:
+        if p is not unowned:
+            assert all(p.shares(e) == p.owns(e) for e in parks)
     assert Partition().owns(12345)
     assert Partition().knows(12345)
