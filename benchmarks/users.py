@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import aiohttp
@@ -57,13 +58,14 @@ from benchmarks.common import (  # noqa: E402
 )
 
 PARK = (121.38, 30.78, 121.48, 30.84)
+PARK_TZ = ZoneInfo("Asia/Shanghai")
 TILE_LAYERS = "district_counts,equipment_faults,districts,township_counts,townships,enterprises,sites,zones,permits," \
               "equipment,trails"  # fmt: skip  # web/src/map.js
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 METRICS_TOKEN = "bench-metrics-token-users"
 ACTIONS = {"pan": 30, "zoom": 10, "search": 10, "nearby": 10, "alarm": 15, "track": 8, "counts": 10, "export": 7}
 COMPLEX = {"search", "export", "track"}  # seed 004: complex searches and reports (3 s average, 5 s peak)
-SEARCH_TERMS = ["张", "王", "李", "焊", "化工", "HJ", "动火", "罐区", "仓库", "1号"]
+SEARCH_TERMS = ["张伟", "王芳", "焊机", "化工", "HJ", "动火", "罐区", "仓库", "1号", "储罐"]  # two characters or more
 
 
 def accounts(n: int) -> list[tuple[str, str]]:
@@ -295,8 +297,8 @@ class User:
         elif action == "counts":
             await self.get("counts", "/api/counts/districts")
         elif action == "export":
-            day = datetime.now(UTC).date().isoformat()
-            await self.get("export", f"/api/alarms/?f=csv&since={day}", expect_json=False)
+            day = datetime.now(PARK_TZ).date().isoformat()  # the park's day, from its midnight
+            await self.get("export", f"/api/alarms/?f=csv&since={day}T00:00:00%2B08:00", expect_json=False)
         return shown
 
     async def acknowledge(self, alarm_id: int) -> None:
