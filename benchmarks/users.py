@@ -37,8 +37,8 @@ import tempfile
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import morecantile
