@@ -18,7 +18,8 @@ features and counts. Users start over --ramp s; then --seconds are measured.
 
 Reported per user count: p50/p95/p99/max and errors per request kind (an error: a 5xx, a refused or broken
 connection, or a 4xx the user did not cause; a 409 on acknowledging an alarm another user has just acknowledged is
-counted apart), live data age at each delta (receipt - the server's change time), the longest gap between deltas,
+counted apart), live data age at each delta (receipt - the newest fix time in it: ingest lag included; and receipt -
+the server's change time), the longest gap between deltas,
 alarm push lag (receipt - detected_at), the processes' CPU and memory, and what /metrics said at the end.
 """
 
@@ -69,26 +70,29 @@ SEARCH_TERMS = ["张伟", "王芳", "焊机", "化工", "HJ", "动火", "罐区"
 
 
 def accounts(n: int) -> list[tuple[str, str]]:
-    """(role, token) for n users; accounts are shared by role and scope, tokens are each user's own."""
-    from geo_core.access import create_user
-    from geo_core.models import ApiToken, Enterprise, Region
+    """(role, token) for n users, each an account of its own (a person; streams are capped per caller). The password
+    hash is computed once and shared: 1,000 PBKDF2 hashes would take minutes and measure nothing."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from geo_core.models import ApiToken, Enterprise, Region, UserProfile
 
     enterprises = list(Enterprise.objects.order_by("id"))
     districts = [Region.objects.get(code=c) for c in ("310116", "310120")]
-    made = {
-        "supervisor": [create_user("bench-sup", "Pw-strong-123!", "supervisor")],
-        "district": [create_user(f"bench-dis-{d.code}", "Pw-strong-123!", "district", district=d) for d in districts],
-        "enterprise": [
-            create_user(f"bench-ent-{e.id}", "Pw-strong-123!", "enterprise", enterprise=e) for e in enterprises
-        ],
-        "reader": [create_user("bench-reader", "Pw-strong-123!", "reader")],
-    }
     roles = ["supervisor", "district", "enterprise"] * 3 + ["reader"]
-    out = []
-    for i in range(n):
+    password = make_password("Pw-strong-123!")
+    users = get_user_model().objects.bulk_create(
+        [get_user_model()(username=f"bench-user-{i}", password=password) for i in range(n)]
+    )
+    profiles, out = [], []
+    for i, user in enumerate(users):
         role = roles[i % len(roles)]
-        user = made[role][i % len(made[role])]
+        profiles.append(UserProfile(
+            user=user, role=role, enterprise=enterprises[i % len(enterprises)] if role == "enterprise" else None,
+            district=districts[i % 2] if role == "district" else None,
+        ))  # fmt: skip
         out.append((role, ApiToken.issue(user, f"bench-{i}")[1]))
+    UserProfile.objects.bulk_create(profiles)
     return out
 
 
@@ -100,7 +104,8 @@ class Record:
         self.errors: dict[str, int] = defaultdict(int)
         self.examples: dict[str, str] = {}
         self.conflicts = 0
-        self.data_age: list[float] = []
+        self.data_age: list[float] = []  # at each delta: now - the newest fix time in it
+        self.change_age: list[float] = []  # at each delta: now - the server's change time it reached
         self.gaps: list[float] = []
         self.alarm_lag: list[float] = []
         self.streams_open = 0
@@ -193,12 +198,17 @@ class User:
                             if first:
                                 self.rec.took("live_snapshot", time.perf_counter() - t0)
                                 first = False
+                            body = json.loads(line[6:])
                             if event == "delta" and self.rec.measuring:
-                                self.rec.data_age.append(now - cursor / 1e6)
+                                self.rec.change_age.append(now - cursor / 1e6)
+                                # the age of the position itself: the fix's time (ingest lag included)
+                                times = [r[4] for r in body.get("upsert", ())] + [r[3] for r in body.get("moved", ())]
+                                if times:
+                                    self.rec.data_age.append(now - max(times))
                                 if last is not None:
                                     self.rec.gaps.append(now - last)
                             last = now
-                            if len(self.seen) < 50 and (rows := json.loads(line[6:]).get("rows")):
+                            if len(self.seen) < 50 and (rows := body.get("rows")):
                                 self.seen.extend(str(row[8]) for row in rows[:50] if row[1] == "person" and row[8])
                 finally:
                     self.rec.streams_open -= 1
@@ -376,6 +386,7 @@ async def measure(base: str, who: list[tuple[str, str]], args, pids) -> dict:
             "p95": pct(rec.data_age, 95),
             "max": round(max(rec.data_age), 2) if rec.data_age else None,
         },
+        "live_change_age_s": {"p50": pct(rec.change_age, 50), "p95": pct(rec.change_age, 95)},
         "live_gap_s": {"p95": pct(rec.gaps, 95), "max": round(max(rec.gaps), 2) if rec.gaps else None},
         "alarm_push_lag_s": {"n": len(rec.alarm_lag), "p50": pct(rec.alarm_lag, 50), "p95": pct(rec.alarm_lag, 95)},
         "cpu_percent": cpu,
@@ -386,7 +397,7 @@ async def measure(base: str, who: list[tuple[str, str]], args, pids) -> dict:
         out["errors"] == 0
         and all(k["p95_s"] is not None and k["p95_s"] <= 1.0 for k in kinds.values())
         and rec.data_age != []
-        and max(rec.data_age) <= 5.0
+        and pct(rec.data_age, 95) <= 5.0
     )
     return out
 

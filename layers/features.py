@@ -3,7 +3,6 @@ scope, paging with a total. One SELECT over the layer's source; every value boun
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +12,7 @@ import orjson
 from geo_core.params import instant
 from geo_core.replica import reader
 from geo_core.scope import Scope
+from geo_core.ttl import TtlCache
 from layers.registry import Layer
 from tiles.source import quote_ident
 
@@ -131,8 +131,7 @@ def fetch_columns(layer: Layer, q: Query, scope: Scope) -> tuple[dict[str, np.nd
 
 
 CHINA = [73.5, 3.8, 135.1, 53.6]
-EXTENT_TTL_S = 60.0
-_EXTENTS: dict[tuple, tuple[float, dict]] = {}
+_EXTENTS: TtlCache[dict] = TtlCache(60.0)  # per layer and scope
 
 
 def forget_extents() -> None:
@@ -142,10 +141,10 @@ def forget_extents() -> None:
 def extent(layer: Layer, scope: Scope) -> dict:
     """The collection's extent as the caller sees it (OGC API `extent`): the bbox of its rows in CRS84 (China's when
     it sees none) and, for layers with a time, the first and last instant. Kept a minute per layer and scope."""
-    key = (layer.id, scope.key)
-    hit = _EXTENTS.get(key)
-    if hit is not None and time.monotonic() - hit[0] < EXTENT_TTL_S:
-        return hit[1]
+    return _EXTENTS.get((layer.id, scope.key), lambda: _extent(layer, scope))
+
+
+def _extent(layer: Layer, scope: Scope) -> dict:
     body, params = _select(layer, Query(), scope)
     times = "NULL AS t0, NULL AS t1"
     if layer.time_field:
@@ -162,5 +161,4 @@ def extent(layer: Layer, scope: Scope) -> dict:
     out = {"spatial": {"bbox": [bbox], "crs": CRS84}}
     if layer.time_field:
         out["temporal"] = {"interval": [[t.isoformat() if t else None for t in (first, last)]]}
-    _EXTENTS[key] = (time.monotonic(), out)
     return out

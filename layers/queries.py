@@ -14,10 +14,12 @@ import shapely
 from geo_core.errors import BadRequestError, NotFoundError
 from geo_core.replica import reader
 from geo_core.scope import Scope
+from geo_core.ttl import TtlCache
 from layers import registry
 from layers.registry import Layer
 
 EARTH_M = 6378137.0
+COUNTS_TTL_S = 10.0
 STOP_RADIUS_M = 20.0
 STOP_MIN_S = 120.0
 
@@ -144,9 +146,18 @@ def district_counts(scope: Scope) -> list[dict]:
     return region_counts(scope, "district")
 
 
+COUNTS: TtlCache[list[dict]] = TtlCache(COUNTS_TTL_S)
+
+
 def region_counts(scope: Scope, level: str, parent: str | None = None) -> list[dict]:
     """Regions of one level (under `parent`, a region code, when given) with anything to count, by code: the
-    counts of `registry.region_counts_sql`, within the caller's scope."""
+    counts of `registry.region_counts_sql`, within the caller's scope. Kept COUNTS_TTL_S per scope: a dashboard's
+    counts are asked by every open page and cost a spatial count of every machine (the choropleth tiles of the same
+    counts are kept 30 s)."""
+    return COUNTS.get((scope.key, level, parent), lambda: _region_counts(scope, level, parent))
+
+
+def _region_counts(scope: Scope, level: str, parent: str | None) -> list[dict]:
     source, params = registry.Layer(
         "region_counts", "", "", registry.region_counts_sql(level), registry.COUNT_PROPS, "MultiPolygon", ()
     ).positional_sql(scope)

@@ -19,6 +19,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
     CACHE.stop()  # its change-feed connection would keep the test database from being dropped
 
 
+@pytest.fixture(autouse=True)
+def fresh_answers():
+    """A test's scene is rolled back without a change notice: answers kept in memory for a while (counts, extents)
+    start empty in every test."""
+    from layers.features import forget_extents
+    from layers.queries import COUNTS
+
+    forget_extents()
+    COUNTS.clear()
+
+
 def free_port() -> int:
     import socket
 
