@@ -18,8 +18,8 @@ features and counts. Users start over --ramp s; then --seconds are measured.
 
 Reported per user count: p50/p95/p99/max and errors per request kind (an error: a 5xx, a refused or broken
 connection, or a 4xx the user did not cause; a 409 on acknowledging an alarm another user has just acknowledged is
-counted apart), live data age at each delta (receipt - the newest fix time in it: ingest lag included; and receipt -
-the server's change time), the longest gap between deltas,
+counted apart), live data age (receipt of a delta - the time of each fix that moved in it: ingest lag included; and
+receipt - the server's change time), the longest gap between deltas,
 alarm push lag (receipt - detected_at), the processes' CPU and memory, and what /metrics said at the end.
 """
 
@@ -104,7 +104,7 @@ class Record:
         self.errors: dict[str, int] = defaultdict(int)
         self.examples: dict[str, str] = {}
         self.conflicts = 0
-        self.data_age: list[float] = []  # at each delta: now - the newest fix time in it
+        self.data_age: list[float] = []  # at each delta: now - the time of each fix that moved in it
         self.change_age: list[float] = []  # at each delta: now - the server's change time it reached
         self.gaps: list[float] = []
         self.alarm_lag: list[float] = []
@@ -201,10 +201,10 @@ class User:
                             body = json.loads(line[6:])
                             if event == "delta" and self.rec.measuring:
                                 self.rec.change_age.append(now - cursor / 1e6)
-                                # the age of the position itself: the fix's time (ingest lag included)
-                                times = [r[4] for r in body.get("upsert", ())] + [r[3] for r in body.get("moved", ())]
-                                if times:
-                                    self.rec.data_age.append(now - max(times))
+                                # the age of the positions that moved: receipt - the fix's time (ingest lag
+                                # included; upserts also carry attribute changes of subjects that did not move)
+                                for r in body.get("moved", ()):
+                                    self.rec.data_age.append(now - r[3])
                                 if last is not None:
                                     self.rec.gaps.append(now - last)
                             last = now
@@ -416,8 +416,13 @@ async def _metrics(session: aiohttp.ClientSession, base: str) -> dict:
     """What the service says about itself (prometheus-client's text format, read with its parser)."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    async with session.get(base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as r:
-        text = await r.text()
+    try:
+        async with session.get(base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as r:
+            if r.status != 200:  # a server out of database connections says so (503) here too
+                return {"unavailable": r.status}
+            text = await r.text()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return {"unavailable": str(exc)[:100]}
     out: dict[str, object] = {}
     for fam in text_string_to_metric_families(text):
         if fam.name in ("geoservice_streams_open", "geoservice_live_feed_subscribers", "geoservice_alarms_open",

@@ -19,7 +19,7 @@ from layers import registry
 from layers.registry import Layer
 
 EARTH_M = 6378137.0
-COUNTS_TTL_S = 10.0
+COUNTS_TTL_S = 30.0  # as the choropleth tiles of the same counts (registry.counts_layer)
 STOP_RADIUS_M = 20.0
 STOP_MIN_S = 120.0
 
