@@ -41,6 +41,11 @@ class Layer:
             raise ValueError(f"layer {self.id}: cluster fields {sorted(clash)} clash with its properties")
 
     @property
+    def scope_free(self) -> bool:
+        """Its rows are the same whoever asks (no scope column, no `$scope` in its SQL): one cached tile serves all."""
+        return self.scope_column is None and "$scope" not in self.sql
+
+    @property
     def tile_fields(self) -> dict[str, str]:
         """Fields a tile of this layer can carry: its properties, and a cluster's count and sums."""
         if self.cluster_maxzoom is None:

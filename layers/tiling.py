@@ -6,7 +6,7 @@ from __future__ import annotations
 import morecantile
 
 from geo_core.replica import PRIMARY, Read
-from geo_core.scope import Scope
+from geo_core.scope import EVERYTHING, Scope
 from layers.registry import Layer
 from tiles.cache import CACHE, etag
 from tiles.tms import Grid
@@ -17,7 +17,7 @@ def in_zoom(layers: list[Layer], z: int) -> list[Layer]:
 
 
 def _key(layer: Layer, g: Grid, z: int, x: int, y: int, scope: Scope) -> tuple:
-    return (layer.id, g.id, z, x, y, scope.key)
+    return (layer.id, g.id, z, x, y, EVERYTHING.key if layer.scope_free else scope.key)
 
 
 def cached(layers: list[Layer], g: Grid, z: int, x: int, y: int, scope: Scope) -> list[bytes | None]:

@@ -44,6 +44,15 @@ def test_composite_tile_and_etag(client, scene):
     assert again.status_code == 304
 
 
+def test_a_public_layers_tile_is_rendered_once_for_every_scope_and_a_scoped_ones_per_scope(client, scene):
+    first, _ = _tile(client, scene, "districts,zones", 12, who="sup")
+    again, _ = _tile(client, scene, "districts,zones", 12, who="ent_a")
+    assert first["X-Tile-Cache"] == again["X-Tile-Cache"] == "miss"  # zones: each scope its own
+    districts, tile = _tile(client, scene, "districts", 12, who="ent_a")
+    assert districts["X-Tile-Cache"] == "hit"  # the supervisor's render of the same rows served the enterprise user
+    assert tile["districts"]["features"]
+
+
 def test_enterprise_user_sees_only_its_rows_in_tiles_and_features(client, scene):
     _, tile = _tile(client, scene, "zones,people,permits", 13, who="ent_a")
     codes = {f["properties"].get("company_code") for layer in tile.values() for f in layer["features"]}
