@@ -38,6 +38,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def until(condition, seconds: float = 15.0) -> bool:
+    """Poll `condition` every 0.1 s until it holds (True) or `seconds` pass (False): what another process does."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def start_server(env_overrides: dict[str, str]):
     """Start the real ASGI server (uvicorn) in a subprocess; returns (process, base_url) once /healthz answers."""
     import os

@@ -21,6 +21,7 @@ from alarms.partitioning import key_of, partition_of
 from geo_core.ingest.writer import FixBatch, write_fixes
 from geo_core.models import Enterprise, Park, Site, Subject, Zone
 from tests.alarms.conftest import offset
+from tests.conftest import until
 from tests.geo_core.conftest import JINSHAN, credit_code, inside, square
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,26 +66,17 @@ def _write(person, centre, east_m: float) -> None:
                          raw_crs=["cgcs2000"]))  # fmt: skip
 
 
-def _wait(condition, seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_worker_raises_from_the_feed_and_survives_sigkill(committed_scene, django_db_blocker):
     person, centre = committed_scene
     with django_db_blocker.unblock():
         proc = _worker()
         try:
-            assert _wait(lambda: EngineSnapshot.objects.exists(), 30), "the worker did not start"
+            assert until(lambda: EngineSnapshot.objects.exists(), 30), "the worker did not start"
             _write(person, centre, -100)
             time.sleep(1.1)
             t0 = time.monotonic()
             _write(person, centre, 0)  # 50 m deep: past the 6 m margin, an enter at once
-            assert _wait(lambda: Alarm.objects.filter(subject=person, type="out_of_bounds").exists())
+            assert until(lambda: Alarm.objects.filter(subject=person, type="out_of_bounds").exists())
             assert time.monotonic() - t0 < 5.0
             time.sleep(6)  # let a snapshot be saved mid-visit
             proc.send_signal(signal.SIGKILL)
@@ -95,7 +87,7 @@ def test_worker_raises_from_the_feed_and_survives_sigkill(committed_scene, djang
             time.sleep(1.1)
             _write(person, centre, 150)
             proc = _worker()
-            assert _wait(lambda: Alarm.objects.filter(subject=person, ended_at__isnull=False).exists(), 30)
+            assert until(lambda: Alarm.objects.filter(subject=person, ended_at__isnull=False).exists(), 30)
             alarms = Alarm.objects.filter(subject=person, type="out_of_bounds")
             assert alarms.count() == 1
             a = alarms.get()
@@ -163,15 +155,15 @@ def test_two_workers_share_the_partitions_and_a_killed_ones_is_taken_over(two_pa
         a = _worker("--partitions", "2")
         b = None
         try:
-            assert _wait(lambda: len(set(_holders())) == 1 and len(_holders()) == 2, 30), "A did not take both"
+            assert until(lambda: len(set(_holders())) == 1 and len(_holders()) == 2, 30), "A did not take both"
             for person, centre in people:
                 _write(person, centre, -100)
             time.sleep(1.1)
             for person, centre in people:
                 _write(person, centre, 0)
-            assert _wait(lambda: Alarm.objects.filter(subject__in=[p for p, _ in people]).count() == 2)
+            assert until(lambda: Alarm.objects.filter(subject__in=[p for p, _ in people]).count() == 2)
             b = _worker("--partitions", "2")
-            assert _wait(lambda: len(set(_holders())) == 2, 30), "B did not take a partition over"
+            assert until(lambda: len(set(_holders())) == 2, 30), "B did not take a partition over"
             for _ in range(2):  # still inside, the partitions now on two workers
                 time.sleep(1.1)
                 for person, centre in people:
@@ -182,12 +174,12 @@ def test_two_workers_share_the_partitions_and_a_killed_ones_is_taken_over(two_pa
             time.sleep(1.1)
             for person, centre in people:
                 _write(person, centre, 5)  # still inside while B is dead
-            assert _wait(lambda: len(set(_holders())) == 1 and len(_holders()) == 2, 15), "A did not take it back"
+            assert until(lambda: len(set(_holders())) == 1 and len(_holders()) == 2, 15), "A did not take it back"
             time.sleep(1.1)
             for person, centre in people:
                 _write(person, centre, 150)
             ended = Alarm.objects.filter(subject__in=[p for p, _ in people], ended_at__isnull=False)
-            assert _wait(lambda: ended.count() == 2, 30)
+            assert until(lambda: ended.count() == 2, 30)
             for person, _ in people:
                 alarm = Alarm.objects.get(subject=person, type="out_of_bounds")
                 kinds = list(AlarmEvent.objects.filter(alarm=alarm).values_list("kind", flat=True))

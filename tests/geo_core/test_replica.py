@@ -13,7 +13,7 @@ import morecantile
 import psycopg
 import pytest
 
-from tests.conftest import start_server
+from tests.conftest import start_server, until
 from tests.pgcluster import PgCluster
 
 MAX_LAG_S = 2.0
@@ -64,20 +64,11 @@ def _replayed(replica: PgCluster, code: str) -> bool:
         return conn.execute("SELECT count(*) FROM geo_core_region WHERE code = %s", [code]).fetchone()[0] == 1
 
 
-def _until(condition, seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_reads_come_from_the_replica_only_while_it_is_fresh(replicated):
     primary, replica, base = replicated
     _district(primary, "310901", 0.0)
-    assert _until(lambda: _replayed(replica, "310901"))
-    assert _until(lambda: "310901" in _codes(base) and "310901" in _tile_codes(base))
+    assert until(lambda: _replayed(replica, "310901"))
+    assert until(lambda: "310901" in _codes(base) and "310901" in _tile_codes(base))
 
     with psycopg.connect(replica.dsn, autocommit=True) as conn:
         conn.execute("SELECT pg_wal_replay_pause()")
@@ -93,11 +84,11 @@ def test_reads_come_from_the_replica_only_while_it_is_fresh(replicated):
         assert "310902" in _codes(base)
         assert "310902" in _tile_codes(base)
         conn.execute("SELECT pg_wal_replay_resume()")
-    assert _until(lambda: _replayed(replica, "310902"))
+    assert until(lambda: _replayed(replica, "310902"))
     # Caught up: back on the replica; the tile read there before the change was not kept in the cache.
-    assert _until(lambda: "310902" in _codes(base))
+    assert until(lambda: "310902" in _codes(base))
     assert "310902" in _tile_codes(base)
-    assert _until(lambda: 0 <= _lag(base) < 1.0)  # what /metrics says, once the monitor has polled
+    assert until(lambda: 0 <= _lag(base) < 1.0)  # what /metrics says, once the monitor has polled
 
 
 def _lag(base: str) -> float:
