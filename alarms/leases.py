@@ -108,7 +108,7 @@ class Coordinator:
                     log.warning("lease connection lost; partitions stopped", extra={"error": str(exc)[:200]})
                     self.stop_all(save=False)
                     if leases is not None:
-                        leases.conn.close()
+                        leases.close()
                     leases = None
                 stop.wait(self.poll)
         finally:

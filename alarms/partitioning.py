@@ -11,6 +11,7 @@ Pure: a stable hash of the key, the same in every process and every run (Python'
 
 from __future__ import annotations
 
+import functools
 import zlib
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ def key_of(enterprise_id: int | None, park_id: int | None) -> str:
     return "none"  # subjects of no enterprise (provisional ones before they are matched)
 
 
+@functools.lru_cache(maxsize=65536)
 def partition_of(key: str, count: int) -> int:
     return zlib.crc32(key.encode()) % count if count > 1 else 0
 

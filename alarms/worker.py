@@ -51,6 +51,7 @@ class AlarmWorker:
         self.name = name
         self.partition = partition or Partition()
         self.known: dict = {}  # every subject the scene holds (SubjectInfo by id), this partition's or not
+        self.foreign: set[int] = set()  # subjects known to be other partitions' (not weighed again every batch)
         self.snapshot_every = snapshot_every
         self.engine = Engine()
         self.writer = Writer()
@@ -114,6 +115,7 @@ class AlarmWorker:
             permits = [p for p in permits if part.owns(p.enterprise_id)]
             rules = [r for r in rules if part.shares(r.enterprise_id)]
             subjects = {i: s for i, s in subjects.items() if part.owns(s.enterprise_id)}
+            self.foreign = set(self.known.keys() - subjects.keys())
         out = self.engine.configure(zones, permits, rules, subjects, now=now, paperwork=scene.paperwork())
         self.writer.rule_ids = {r.id for r in rules}
         self.writer.dispatching = scene.dispatching()
@@ -284,10 +286,14 @@ class AlarmWorker:
             found = scene.subjects_by_id(missing)
             self.known.update(found)
             self.stats["subjects_loaded"] = self.stats.get("subjects_loaded", 0) + len(found)
-        new = [self.known[i] for i in ids - self.engine.subjects.keys() if i in self.known]
+        new = [self.known[i] for i in ids - self.engine.subjects.keys() - self.foreign if i in self.known]
         if not all(self.partition.knows(s.enterprise_id) for s in new):  # an enterprise registered since the scene
             self.partition.parks = dict(Enterprise.objects.values_list("id", "park_id"))
-        self.engine.subjects.update((s.id, s) for s in new if self.partition.owns(s.enterprise_id))
+        for s in new:
+            if self.partition.owns(s.enterprise_id):
+                self.engine.subjects[s.id] = s
+            else:
+                self.foreign.add(s.id)
 
     def _mine(self, subject: int | None) -> bool:
         """Whether this worker's partition evaluates `subject` (call _know first for subjects new to it)."""

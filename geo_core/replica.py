@@ -66,6 +66,8 @@ class Monitor:
         self._thread: threading.Thread | None = None
 
     def ensure_running(self) -> None:
+        if self._thread is not None and self._thread.is_alive():  # every read-only request asks: no lock then
+            return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="replica-monitor", daemon=True)

@@ -30,13 +30,16 @@ class TtlCache(Generic[T]):
             hit = self._fresh(key)
             if hit is not None:
                 return hit[1]
-            value = compute()
+            try:
+                value = compute()
+            finally:
+                with self._lock:
+                    self._computing.pop(key, None)
             with self._lock:
                 self._entries[key] = (time.monotonic() + self.ttl_s, value)
                 self._entries.move_to_end(key)
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
-                self._computing.pop(key, None)
             return value
 
     def _fresh(self, key: Hashable) -> tuple[float, T] | None:

@@ -70,9 +70,9 @@ class TileFastPath:
                 return None  # sessions, unknown or expired tokens: Django decides
             seen = access.scope
         wanted = tiling.in_zoom(layers, z)
-        read = replica.choose()
         parts = tiling.cached(wanted, g, z, x, y, seen)
         hit = all(p is not None for p in parts)
+        read = None if hit else replica.choose()  # where this request's misses are read, chosen once
         for k, layer in enumerate(wanted):
             if parts[k] is None:
                 t0 = time.perf_counter()
