@@ -13,7 +13,6 @@ import logging
 import time
 
 import orjson
-import psycopg
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError
 from django.db.models import BooleanField, ExpressionWrapper, Value
@@ -23,14 +22,14 @@ from alarms.models import AlarmEvent
 from alarms.redact import redact
 from alarms.store import CHANNEL
 from geo_core.access import authenticate
-from geo_core.db import conninfo
+from geo_core.bell import Bell
 from geo_core.errors import BadRequestError, error_response
 from geo_core.params import INT, integer
 from geo_core.scope import Scope
 from geo_core.streams import SLOTS, guarded, released
 
 log = logging.getLogger(__name__)
-POLL_S = 1.0  # the longest a client waits without a NOTIFY (a fallback: the bell normally rings first)
+POLL_S = 1.0  # between reads while the bell is down, or while a gap waits (GAP_WAIT_S) for its late commit
 KEEPALIVE_S = 15.0
 GAP_WAIT_S = 5.0
 BATCH = 500
@@ -61,37 +60,7 @@ class Cursor:
             self.low = nxt
 
 
-class Bell:
-    """One LISTEN alarms_events connection per server process; every stream waits on it instead of polling.
-    A notification replaces the event it sets, so a waiter that took the event before reading the outbox never
-    misses one that came while it was reading."""
-
-    def __init__(self) -> None:
-        self.event: asyncio.Event | None = None
-        self.task: asyncio.Task | None = None
-
-    def current(self) -> asyncio.Event:
-        if self.event is None:
-            self.event = asyncio.Event()
-        if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._listen())
-        return self.event
-
-    async def _listen(self) -> None:
-        try:
-            conn = await psycopg.AsyncConnection.connect(conninfo(), autocommit=True)
-            async with conn:
-                await conn.execute(f"LISTEN {CHANNEL}")
-                async for _ in conn.notifies():
-                    old, self.event = self.event, asyncio.Event()
-                    if old is not None:
-                        old.set()
-        except (psycopg.Error, OSError) as exc:
-            log.warning("alarm stream listener lost; polling until it is back", extra={"error": str(exc)[:200]})
-            await asyncio.sleep(1.0)
-
-
-BELL = Bell()
+BELL = Bell(CHANNEL)
 
 
 @released
@@ -153,8 +122,11 @@ async def alarm_stream(request: HttpRequest):
                 quiet = time.monotonic()
                 yield b": keep-alive\n\n"
             if len(rows) < BATCH:
+                # The bell rings at every commit: wait for it (a keep-alive's time), or poll while it is down or while
+                # a gap waits for its late commit.
+                wait = POLL_S if cursor.missing or not BELL.listening else KEEPALIVE_S
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(bell.wait(), POLL_S)
+                    await asyncio.wait_for(bell.wait(), wait)
 
     resp = StreamingHttpResponse(guarded(events(), caller), content_type="text/event-stream")
     resp["Cache-Control"] = "no-cache"

@@ -1,27 +1,30 @@
-"""Live stream cost per subscriber with the fan-out computed once per process (issue 16, part 1).
+"""Live stream cost per subscriber with the fan-out computed once (issue 16, part 1).
 
     eval "$(scripts/services.sh env)"; .venv/bin/python benchmarks/live_fanout.py [--counts 1,10,100,1000]
-        [--seconds 20]
+        [--seconds 20] [--processes 1,4]
 
-A database of its own with the demo park (22,060 live subjects), one uvicorn worker, and a mover of its own that
+A database of its own with the demo park (22,060 live subjects), K server processes (uvicorn, one worker each; the
+streams spread over them in turn; one set-up per --processes value), and a mover of its own that
 every 2 s moves the 2,000 people and 2,000 of the welding machines (one UPDATE of their states, as ingest would).
 For each count N: N streams of 130 users of every role (supervisors, enterprise users of the 29 enterprises, the
 two districts' officers), each with a view of about 1 km2 somewhere in the park (a tablet at zoom 16) or, one in
 ten, the whole park (a wall). After a warm-up (snapshots), over --seconds: the server's CPU, PostgreSQL's CPU above
-the mover's own (measured with no stream), bytes and deltas received per stream, and the slowest stream's gap
-between deltas. Drops the database afterwards.
+the mover's own (measured with no stream), bytes and deltas received per stream, the slowest stream's gap
+between deltas, and the change sets the processes computed and took (their /metrics). Drops the database afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -135,19 +138,40 @@ def views(n: int, rng: random.Random) -> list[str]:
     return out
 
 
-async def measure(base: str, tokens: list[str], n: int, seconds: float, server_pids, rng) -> dict:
+METRICS_TOKEN = "live-fanout-bench"
+
+
+def feed_counts(bases: list[str]) -> tuple[float, float]:
+    """(change sets computed, change sets taken) summed over the server processes, from their /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    made = taken = 0.0
+    for base in bases:
+        req = urllib.request.Request(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        for m in text_string_to_metric_families(urllib.request.urlopen(req, timeout=30).read().decode()):
+            if m.name == "geoservice_live_feed_queries":
+                made += m.samples[0].value
+            elif m.name == "geoservice_live_feed_batches":
+                taken += m.samples[0].value
+    return made, taken
+
+
+async def measure(bases: list[str], tokens: list[str], n: int, seconds: float, server_pids, rng) -> dict:
     stop = asyncio.Event()
     streams = [Stream() for _ in range(n)]
     tasks = []
     for i, v in enumerate(views(n, rng)):  # people open their maps over a while, not in one instant: 100 a second
+        base = bases[i % len(bases)]
         tasks.append(asyncio.create_task(stream(base, tokens[i % len(tokens)], v, streams[i], stop)))
         await asyncio.sleep(0.01)
     await asyncio.sleep(10)  # the last snapshots, and retries after a refusal
     for s in streams:
         s.counting = True
+    m0 = await asyncio.to_thread(feed_counts, bases)
     c0, p0, t0 = cpu_seconds(server_pids()), cpu_seconds(postgres_pids()), time.monotonic()
     await asyncio.sleep(seconds)
     c1, p1, t1 = cpu_seconds(server_pids()), cpu_seconds(postgres_pids()), time.monotonic()
+    m1 = await asyncio.to_thread(feed_counts, bases)
     for s in streams:
         s.counting = False
     stop.set()
@@ -155,7 +179,10 @@ async def measure(base: str, tokens: list[str], n: int, seconds: float, server_p
     span = t1 - t0
     live = [s for s in streams if s.deltas]
     return {
+        "processes": len(bases),
         "streams": n,
+        "change_sets_computed": int(m1[0] - m0[0]),
+        "change_sets_taken": int(m1[1] - m0[1]),
         "answered_200": sum(s.status == 200 for s in streams),
         "retried": sum(s.retries > 0 for s in streams),
         "receiving": len(live),
@@ -172,7 +199,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--counts", default="1,10,100,1000")
     ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--processes", default="1", help="server processes, one set-up per value: 1,4")
     args = ap.parse_args()
+    os.environ["GEO_METRICS_TOKEN"] = METRICS_TOKEN
     db = BenchDatabase("fanout")
     procs = []
     mover = None
@@ -182,14 +211,6 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        server_log = Path(tempfile.mkdtemp(prefix="bench-fanout-")) / "server.log"
-        proc, base = start_server(server_log)
-        procs.append(proc)
-        log(event="server", log=str(server_log))
-
-        def server_pids() -> list[int]:
-            return [proc.pid, *children(proc.pid)]
-
         mover = Mover(db.dsn)
         mover.start()
         time.sleep(6)
@@ -197,9 +218,23 @@ def main() -> None:
         time.sleep(args.seconds)
         log(event="mover alone", postgres_cpu_pct=round(100 * (cpu_seconds(postgres_pids()) - p0) /
                                                          (time.monotonic() - t0), 1))  # fmt: skip
-        rng = random.Random(16)
-        for n in (int(c) for c in args.counts.split(",")):
-            log(event="live fan-out", **asyncio.run(measure(base, tokens, n, args.seconds, server_pids, rng)))
+        for k in (int(c) for c in args.processes.split(",")):
+            folder = Path(tempfile.mkdtemp(prefix="bench-fanout-"))
+            started = [start_server(folder / f"server-{i}.log") for i in range(k)]
+            procs[:] = [p for p, _ in started]
+            bases = [b for _, b in started]
+            log(event="servers", processes=k, logs=str(folder))
+
+            def server_pids() -> list[int]:
+                return [pid for p in procs for pid in (p.pid, *children(p.pid))]
+
+            rng = random.Random(16)
+            for n in (int(c) for c in args.counts.split(",")):
+                log(event="live fan-out", **asyncio.run(measure(bases, tokens, n, args.seconds, server_pids, rng)))
+                time.sleep(3)
+            for p in procs:
+                p.kill()
+                p.wait()
             time.sleep(3)
     finally:
         if mover:

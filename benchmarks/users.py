@@ -5,7 +5,8 @@ users of every role acting at human pace, from one asyncio process (aiohttp).
         [--think 10] [--web-workers 2]
 
 Set-up, all its own: a database with the demo park, a Mosquitto, uvicorn with --web-workers workers (as `make run`),
-the ingest worker, the alarm worker and the simulator (2,000 people over the signed report API every 5 s, 20,000
+a web process of its own for the report API (--report-workers, as docs/scaling.md says to run it; 0: none), the
+ingest worker, the alarm worker and the simulator (2,000 people over the signed report API every 5 s, 20,000
 welding machines over MQTT every 60 s). Users: 30 % park supervisors, 30 % district officers, 30 % enterprise users
 (29 enterprises), 10 % read-only API clients (the city brain), each with its own token.
 
@@ -448,6 +449,9 @@ def main() -> None:
     ap.add_argument("--ramp", type=float, default=60.0, help="seconds over which the users arrive")
     ap.add_argument("--think", type=float, default=10.0, help="mean seconds between a user's actions")
     ap.add_argument("--web-workers", type=int, default=2)
+    ap.add_argument("--report-workers", type=int, default=1,
+                    help="uvicorn workers of a web process of its own for the report API (docs/scaling.md); 0: the "
+                         "simulator reports to the users' web process")  # fmt: skip
     args = ap.parse_args()
     counts = [int(c) for c in args.users.split(",")]
 
@@ -481,12 +485,25 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        start("simulate", "manage.py", "simulate", "--url", base)
-        log(event="set-up", logs=str(logs), users=max(counts), web_workers=args.web_workers)
+        report = base
+        if args.report_workers:
+            report = f"http://127.0.0.1:{(report_port := free_port())}"
+            start("report", "-m", "uvicorn", "geo_core.asgi:application", "--port", str(report_port), "--workers",
+                  str(args.report_workers), "--no-access-log")  # fmt: skip
+            for _ in range(300):
+                try:
+                    urllib.request.urlopen(report + "/healthz", timeout=5)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+        start("simulate", "manage.py", "simulate", "--url", report)
+        log(event="set-up", logs=str(logs), users=max(counts), web_workers=args.web_workers,
+            report_workers=args.report_workers)  # fmt: skip
         time.sleep(30)  # the simulator's first rounds: every subject moving
         pids = {
             "web": lambda: [procs["web"].pid, *children(procs["web"].pid)],
             "ingest": lambda: [procs["ingest"].pid],
+            "report": lambda: [procs["report"].pid, *children(procs["report"].pid)] if "report" in procs else [],
             "alarms": lambda: [procs["alarms"].pid],
             "simulate": lambda: [procs["simulate"].pid],
             "postgres": postgres_pids,

@@ -9,8 +9,8 @@ On connect a `snapshot` event carries every subject of those layers in the view;
 that reconnects with Last-Event-ID gets what changed since then (a snapshot again when that is longer ago than
 RESUME_WINDOW_S).
 
-The deltas come from the process's one live feed (layers.fanout): a stream reads the database for its snapshot (and
-to catch up after a reconnect), never per tick.
+The deltas come from the live feed (layers.fanout, one change set a tick for every server process): a stream reads
+the database for its snapshot (and to catch up after a reconnect), never per tick.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ KINDS = {"people": ["person"], "welders": ["welder"], "cameras": ["body_camera",
 FIELDS = ["id", "kind", "lon", "lat", "time", "floor", "power", "online", "code", "name", "person_type", "company_code"]
 MOVED = ["id", "lon", "lat", "time"]
 ATTRS = [FIELDS.index(f) for f in FIELDS if f not in MOVED]  # a row whose attributes are as last sent goes as MOVED
+PLACE = [FIELDS.index(f) for f in MOVED[1:]]
 
 ROWS = """
 SELECT st.subject_id, s.kind, round(ST_X(st.geom)::numeric, 7)::float8, round(ST_Y(st.geom)::numeric, 7)::float8,
@@ -122,7 +123,7 @@ async def live_stream(request: HttpRequest):
                 upsert, _, newest = await sync_to_async(_rows)(view, datetime.fromtimestamp(0, UTC), True)
                 cursor = max(newest, 1)
                 visible = {r[0] for r in upsert}
-                known = {r[0]: tuple(r[k] for k in ATTRS) for r in upsert}
+                known = {r[0]: (tuple(r[k] for k in ATTRS), tuple(r[k] for k in PLACE)) for r in upsert}
                 yield _event("snapshot", cursor, {"fields": FIELDS, "rows": upsert})
             else:
                 cursor, visible = resume, None  # unknown after a reconnect: every move out of the view is reported
@@ -149,15 +150,17 @@ async def live_stream(request: HttpRequest):
                     gone = [i for i in gone if i in visible]
                     visible.difference_update(gone)
                     visible.update(r[0] for r in upsert)
-                # A subject whose other fields are as last sent goes as [id, lon, lat, time] only.
+                # A subject whose other fields are as last sent goes as [id, lon, lat, time] only; one as last sent
+                # in every field (a change the snapshot already held) not at all.
                 full, moved = [], []
                 for r in upsert:
-                    attrs = tuple(r[k] for k in ATTRS)
-                    if known.get(r[0]) == attrs:
-                        moved.append([r[0], r[2], r[3], r[4]])
-                    else:
+                    attrs, place = tuple(r[k] for k in ATTRS), tuple(r[k] for k in PLACE)
+                    was = known.get(r[0])
+                    if was is None or was[0] != attrs:
                         full.append(r)
-                        known[r[0]] = attrs
+                    elif was[1] != place:
+                        moved.append([r[0], r[2], r[3], r[4]])
+                    known[r[0]] = (attrs, place)
                 for i in gone:
                     known.pop(i, None)
                 cursor = max(cursor, newest)

@@ -1,24 +1,36 @@
-"""The live feed computed once per process (issue 16, part 1): however many streams listen, one query per tick; each
-stream takes only its view's, kinds' and scope's part of the batch, and the in-memory scope is the SQL one."""
+"""The live feed computed once (issue 16, part 1): however many streams and server processes listen, one change set per
+tick; each stream takes only its view's, kinds' and scope's part of the batch, and the in-memory scope is the SQL one.
+A state committed late (written before a later one that committed first) is not left behind the feed's cursor."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import numpy as np
+import orjson
+import psycopg
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
+from prometheus_client.parser import text_string_to_metric_families
 
 from geo_core.access import access_for, create_user
+from geo_core.db import conninfo
 from geo_core.ingest.writer import FixBatch, write_fixes
-from geo_core.models import Enterprise, Park, Region, Subject, SubjectState
+from geo_core.models import ApiToken, Enterprise, Park, Region, Subject, SubjectState
 from geo_core.scope import EVERYTHING, Scope
 from geo_core.streams import released
 from layers import fanout, live
 from layers.fanout import Feed
+from tests.conftest import start_server, until
 from tests.geo_core.conftest import FENGXIAN, JINSHAN, credit_code, inside
+from tests.sse import SSE
 
 pytestmark = pytest.mark.django_db  # the run sets up the test database; the scene below is committed for the feed
 
@@ -39,8 +51,9 @@ def two_sides(django_db_setup, django_db_blocker):
         wb = Subject.objects.create(kind="welder", external_id="FAN-W", enterprise=b, chip_id="FANCHIP",
                                     qr_code="FANQR", mobility="mobile")  # fmt: skip
         officer = create_user("fan-officer", "pw-1234567", "district", district=Region.objects.get(code=FENGXIAN))
+        supervisor = create_user("fan-supervisor", "pw-1234567", "supervisor")
         yield {"a": a, "b": b, "pa": pa, "pb": pb, "wb": wb, "js": inside(JINSHAN), "fx": inside(FENGXIAN),
-               "officer": access_for(officer).scope}  # fmt: skip
+               "officer": access_for(officer).scope, "token": ApiToken.issue(supervisor)[1]}  # fmt: skip
         ids = [pa.id, pb.id, wb.id]
         with connection.cursor() as cur:
             cur.execute("DELETE FROM geo_core_positionfix WHERE subject_id = ANY(%s)", [ids])
@@ -49,6 +62,7 @@ def two_sides(django_db_setup, django_db_blocker):
         b.delete()
         park.delete()
         officer.delete()
+        supervisor.delete()
 
 
 def fixes(points: dict[Subject, tuple[float, float]]) -> None:
@@ -58,6 +72,12 @@ def fixes(points: dict[Subject, tuple[float, float]]) -> None:
     write_fixes(FixBatch(subject_id=np.array([s.id for s in subjects]), time=[datetime.now(UTC)] * len(subjects),
                          lon=lon, lat=lat, source="simulator", raw_x=lon, raw_y=lat,
                          raw_crs=["cgcs2000"] * len(subjects)))  # fmt: skip
+
+
+def committed(points: dict[Subject, tuple[float, float]]) -> None:
+    """`fixes`, committed: on a thread of its own (its own connection, outside the test's transaction)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(released(fixes), points).result()
 
 
 def box(lon: float, lat: float, d: float = 0.02) -> dict:
@@ -121,3 +141,102 @@ def test_the_scope_in_memory_selects_what_the_sql_selects(two_sides):
             by_sql = {r[0] for r in cur.fetchall()}
         by_mask = {rows[i][0] for i in np.flatnonzero(scope.mask(ents, lon, lat))}
         assert by_mask == by_sql, scope
+
+
+def test_a_state_committed_late_is_not_left_behind_the_cursor(two_sides):
+    """Two writers: A writes first and commits last. Its row carries A's start time as updated_at, older than B's: a
+    feed that moved its cursor past B's would never send A's. The batch ends short of A until A commits."""
+    s = two_sides
+    (jx, jy) = s["js"]
+    committed({s["pa"]: (jx, jy), s["pb"]: (jx, jy)})
+    advance = released(fanout._advance)
+    with ThreadPoolExecutor(1) as pool:
+        _, cursor, _, _ = pool.submit(advance, None, 0.01).result()
+        with psycopg.connect(conninfo()) as a:  # writer A: a transaction that has written and not committed
+            a.execute("UPDATE geo_core_subjectstate SET geom = ST_SetSRID(ST_MakePoint(%s, %s, 0), 4490), "
+                      "updated_at = now() WHERE subject_id = %s", [jx + 0.002, jy, s["pa"].id])  # fmt: skip
+            time.sleep(0.05)
+            committed({s["pb"]: (jx + 0.003, jy)})  # writer B, later, commits first
+            first, cursor, _, _ = pool.submit(advance, cursor, 0.01).result()
+            a.commit()
+        time.sleep(0.02)  # the next tick due
+        second, cursor, _, _ = pool.submit(advance, cursor, 0.01).result()
+    ids = lambda batches: {r[0] for b in batches for r in b[2]}  # noqa: E731
+    assert s["pa"].id not in ids(first)
+    assert s["pb"].id not in ids(first)  # committed after A began writing: held back with it
+    assert {s["pa"].id, s["pb"].id} <= ids(second)
+    assert second[0][0] == first[-1][1]  # chained
+
+
+def _metric(base: str, name: str) -> float:
+    req = urllib.request.Request(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    text = urllib.request.urlopen(req, timeout=10).read().decode()
+    return next(m.samples[0].value for m in text_string_to_metric_families(text) if m.name == name)
+
+
+METRICS_TOKEN = "fanout-test-metrics-token"
+
+
+def test_server_processes_share_one_change_set_a_tick_and_one_goes_on_when_the_other_dies(two_sides):
+    s = two_sides
+    jx, jy = s["js"]
+    d = connection.settings_dict
+    env = {"DATABASE_URL": f"postgis://{d['USER']}@{d['HOST']}:{d['PORT']}/{d['NAME']}",
+           "GEO_METRICS_TOKEN": METRICS_TOKEN}  # fmt: skip
+    servers = [start_server(env), start_server(env)]
+    received: list[list[tuple[float, dict]]] = [[], []]
+
+    def listen(i: int, base: str) -> None:
+        bbox = f"{jx - 0.05},{jy - 0.05},{jx + 0.05},{jy + 0.05}"
+        stream = SSE(base, f"/api/live/stream?layers=people&bbox={bbox}", s["token"], timeout=60)
+        try:
+            while True:
+                ev = stream.next_event()
+                received[i].append((time.monotonic(), orjson.loads(ev["data"])))
+        except OSError:  # the server was killed, or the test closed it
+            pass
+
+    def where(i: int) -> float | None:
+        """The last longitude of the person A stream i was told."""
+        lon = None
+        for _, body in received[i]:
+            for r in body.get("rows", []) + body.get("upsert", []) + body.get("moved", []):
+                if r[0] == s["pa"].id:
+                    lon = r[1] if len(r) == 4 else r[2]
+        return lon
+
+    try:
+        for i, (_, base) in enumerate(servers):
+            threading.Thread(target=listen, args=(i, base), daemon=True).start()
+        assert until(lambda: all(received), 15)  # both snapshots
+        made0 = [_metric(b, "geoservice_live_feed_queries") for _, b in servers]
+        taken0 = [_metric(b, "geoservice_live_feed_batches") for _, b in servers]
+        lon = jx
+        for _ in range(16):  # 8 s of moves
+            lon += 0.0005
+            committed({s["pa"]: (lon, jy)})
+            time.sleep(0.5)
+        assert until(lambda: where(0) == pytest.approx(lon) and where(1) == pytest.approx(lon), 5)
+        made = [_metric(b, "geoservice_live_feed_queries") - m for (_, b), m in zip(servers, made0, strict=True)]
+        taken = [_metric(b, "geoservice_live_feed_batches") - t for (_, b), t in zip(servers, taken0, strict=True)]
+        assert min(taken) >= 3  # each process took a batch every 2 s ...
+        assert sum(made) <= max(taken) + 1  # ... and between them they made one a tick, not one each
+
+        # The process that made most of them dies; the other goes on making them and its stream hears every move.
+        maker = 0 if made[0] >= made[1] else 1
+        survivor = 1 - maker
+        servers[maker][0].send_signal(signal.SIGKILL)
+        servers[maker][0].wait(10)
+        made_before = _metric(servers[survivor][1], "geoservice_live_feed_queries")
+        for _ in range(8):
+            lon += 0.0005
+            committed({s["pa"]: (lon, jy)})
+            time.sleep(0.5)
+        t = time.monotonic()
+        assert until(lambda: where(survivor) == pytest.approx(lon), 6)
+        assert time.monotonic() - t < 5.0
+        assert _metric(servers[survivor][1], "geoservice_live_feed_queries") > made_before
+    finally:
+        for proc, _ in servers:  # killed: a server with open streams would wait for them to end
+            proc.kill()
+            proc.wait(10)
