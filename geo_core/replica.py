@@ -40,6 +40,13 @@ READ_ONLY_ROUTES = frozenset({
 })  # fmt: skip
 
 
+# Derived data the primary keeps in tables, refreshed where it is read (a primary read refreshes it when stale): when
+# reads go to a replica nobody reads it on the primary, so the monitor runs these there every KEEP_FRESH_S. Rooms
+# register their own (layers: the counts per region).
+KEEP_FRESH: list[str] = []
+KEEP_FRESH_S = 5.0
+
+
 @dataclass(frozen=True)
 class Read:
     alias: str = "default"
@@ -78,6 +85,7 @@ class Monitor:
 
     def _run(self) -> None:
         primary = replica = None
+        kept = -math.inf
         while True:
             try:
                 if primary is None:
@@ -85,6 +93,10 @@ class Monitor:
                     replica = psycopg.connect(conninfo(ALIAS), autocommit=True, application_name="replica-monitor")
                 self.observe(primary, replica)
                 self.error = ""
+                if time.monotonic() - kept > KEEP_FRESH_S:
+                    kept = time.monotonic()
+                    for sql in KEEP_FRESH:
+                        primary.execute(sql)
             except psycopg.Error as exc:
                 self.error = str(exc)[:200]
                 log.warning("replica monitor failed; reads go to the primary", extra={"error": self.error})

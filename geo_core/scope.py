@@ -47,13 +47,18 @@ class Scope:
         }
 
     @staticmethod
-    def sql(enterprise: str | None, geom: str | None = None, shared: bool = False) -> str:
+    def sql(enterprise: str | None, geom: str | None = None, shared: bool = False, districts: str | None = None) -> str:
         """A boolean SQL fragment over the given columns, the same text whatever the scope (so SQL composed once per
         layer stays composed); the scope comes in through `params()`. `enterprise` None: rows of no owner (regions),
-        seen by all. Columns are our own identifiers, never user input."""
+        seen by all. `districts` instead of `geom`: an array column of the district regions the row's geometry lies
+        in, worked out beforehand (counts computed once for every caller). Columns are our own identifiers, never
+        user input."""
         if enterprise is None:
             return "TRUE"
         owned = f"{enterprise} = ANY(%(s_ents)s)" + (f" OR {enterprise} IS NULL" if shared else "")
+        if districts is not None:
+            in_districts = f"{districts} && %(s_districts)s::bigint[]"
+            return f"(%(s_all)s OR (NOT %(s_geo)s AND ({owned})) OR (%(s_geo)s AND {in_districts}))"
         if geom is None:
             return f"(%(s_all)s OR {owned})"
         in_district = (

@@ -86,11 +86,14 @@ _SOURCES: dict[str, TileSource] = {}
 # (rows of no enterprise, whose counts depend on who asks); rendered by geo_core.scope for each provider.
 # `$bbox` in a layer's SQL: the area asked for (a tile's envelope, an items bbox), for sources that must narrow
 # themselves before aggregating (trails).
-MARKERS = re.compile(r"\$scope\(([A-Za-z_][A-Za-z0-9_.]*)(?:, *([A-Za-z_][A-Za-z0-9_.]*))?\)|\$bbox")
+# `$scope_in(enterprise column, districts column)`: the same over rows whose districts were worked out beforehand.
+MARKERS = re.compile(r"\$scope(_in)?\(([A-Za-z_][A-Za-z0-9_.]*)(?:, *([A-Za-z_][A-Za-z0-9_.]*))?\)|\$bbox")
 
 
 def _scope_marker(m: re.Match) -> str:
-    return Scope.sql(m.group(1), m.group(2))
+    if m.group(1):
+        return Scope.sql(m.group(2), districts=m.group(3))
+    return Scope.sql(m.group(2), m.group(3))
 
 
 def _tile_marker(m: re.Match) -> str:
@@ -170,33 +173,32 @@ def site_in_region(level: str) -> str:
     return "s.footprint && r.geom AND ST_Intersects(r.geom, ST_PointOnSurface(s.footprint))"
 
 
+COUNTS_MAX_AGE_S = 30  # machines move and power on without a change notice: their counts are this old at most
+
+
 def region_counts_sql(level: str) -> str:
     """Per region of one level: enterprises (each once per region it has a site in, so totals over regions can
     exceed the enterprises counted), welding machines there and how many are powered, open alarms, special
-    equipment and its faults; within the caller's scope (`$scope`). A site belongs to the district the database
+    equipment and its faults; within the caller's scope (`$scope_in`). A site belongs to the district the database
     derived for it (the one holding most of its footprint) and to the township or community holding its point on
-    surface."""
-    site_in = site_in_region(level)
-    return f"""SELECT r.id, r.code, r.name, r.level, pr.code AS parent_code, r.geom, NULL::bigint AS enterprise_id,
-                  (SELECT count(DISTINCT s.enterprise_id)::int FROM geo_core_site s
-                   WHERE {site_in} AND $scope(s.enterprise_id, s.footprint)) AS enterprises,
-                  w.welders, w.powered, a.open_alarms, q.equipment, q.equipment_faults
+    surface (`site_in_region`, as the database function applies it). The counting is done once for every caller by
+    `layers_region_counts` (layers migration 0002), kept COUNTS_MAX_AGE_S at most; a scope's counts sum its rows."""
+    site_in_region(level)  # a known level
+    return f"""WITH k AS MATERIALIZED (
+             SELECT * FROM layers_region_counts('{level}', {COUNTS_MAX_AGE_S}) k
+             WHERE $scope_in(k.enterprise_id, k.districts)),
+           c AS (
+             SELECT region_id, (count(DISTINCT enterprise_id) FILTER (WHERE sites > 0))::int AS enterprises,
+                    sum(welders)::int AS welders, sum(powered)::int AS powered, sum(open_alarms)::int AS open_alarms,
+                    sum(equipment)::int AS equipment, sum(equipment_faults)::int AS equipment_faults
+             FROM k GROUP BY region_id)
+           SELECT r.id, r.code, r.name, r.level, pr.code AS parent_code, r.geom, NULL::bigint AS enterprise_id,
+                  coalesce(c.enterprises, 0) AS enterprises, coalesce(c.welders, 0) AS welders,
+                  coalesce(c.powered, 0) AS powered, coalesce(c.open_alarms, 0) AS open_alarms,
+                  coalesce(c.equipment, 0) AS equipment, coalesce(c.equipment_faults, 0) AS equipment_faults
            FROM geo_core_region r
            LEFT JOIN geo_core_region pr ON pr.id = r.parent_id
-           CROSS JOIN LATERAL (
-             SELECT count(*)::int AS welders, (count(*) FILTER (WHERE st.live->>'power' = 'on'))::int AS powered
-             FROM geo_core_subjectstate st JOIN geo_core_subject sb ON sb.id = st.subject_id
-             WHERE sb.kind = 'welder' AND sb.active AND ST_Intersects(r.geom, st.geom)
-               AND $scope(sb.enterprise_id, st.geom)) w
-           CROSS JOIN LATERAL (
-             SELECT count(*)::int AS open_alarms FROM alarms_alarm al
-             WHERE al.status IN ('raised', 'acknowledged', 'dispatched') AND ST_Intersects(r.geom, al.location)
-               AND $scope(al.enterprise_id, al.location)) a
-           CROSS JOIN LATERAL (
-             SELECT count(*)::int AS equipment,
-                    (count(*) FILTER (WHERE eq.monitoring IN ('fault', 'alarm')))::int AS equipment_faults
-             FROM geo_core_specialequipment eq
-             WHERE ST_Intersects(r.geom, eq.location) AND $scope(eq.enterprise_id, eq.location)) q
+           LEFT JOIN c ON c.region_id = r.id
            WHERE r.level = '{level}'"""
 
 
