@@ -3,8 +3,10 @@ its own Mosquitto, and /proc readings of CPU and memory."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -141,7 +143,8 @@ def start_broker() -> tuple[subprocess.Popen, int, Path]:
 
 def stop(procs: list[subprocess.Popen], grace: float = 10.0) -> None:
     """Terminate, then kill what is still running after `grace` (an open event stream keeps uvicorn's graceful
-    shutdown waiting for ever)."""
+    shutdown waiting for ever). A uvicorn's worker processes go with it: its parent killed, they would live on."""
+    workers = [c for p in procs for c in children(p.pid)]
     for p in procs:
         p.terminate()
     for p in procs:
@@ -150,3 +153,6 @@ def stop(procs: list[subprocess.Popen], grace: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+    for pid in workers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
