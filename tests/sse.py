@@ -21,7 +21,10 @@ class SSE:
     def next_event(self) -> dict:
         ev: dict = {}
         while True:
-            line = self.resp.readline().decode().rstrip("\n")
+            raw = self.resp.readline()
+            if not raw:  # the server closed the stream (or died): never a busy loop on an empty read
+                raise ConnectionError("event stream ended")
+            line = raw.decode().rstrip("\n")
             if not line:
                 if "data" in ev:
                     return ev
