@@ -120,7 +120,13 @@ async def live_stream(request: HttpRequest):
         try:
             yield b"retry: 2000\n\n"
             if resume is None:
-                upsert, _, newest = await sync_to_async(_rows)(view, datetime.fromtimestamp(0, UTC), True)
+                while True:
+                    try:
+                        upsert, _, newest = await sync_to_async(_rows)(view, datetime.fromtimestamp(0, UTC), True)
+                        break
+                    except DatabaseError as exc:  # pool busy or database away: the open stream waits, not breaks
+                        log.warning("live snapshot read failed; retrying", extra={"error": str(exc)[:200]})
+                        await asyncio.sleep(INTERVAL_S)
                 cursor = max(newest, 1)
                 visible = {r[0] for r in upsert}
                 known = {r[0]: (tuple(r[k] for k in ATTRS), tuple(r[k] for k in PLACE)) for r in upsert}

@@ -117,7 +117,7 @@ def test_one_query_per_tick_for_any_number_of_streams_each_with_its_part(two_sid
 
     s["officer"].prepare()  # as the stream does before it listens: no database call on the event loop
     parts, queries, ticks = asyncio.run(run())
-    assert queries == ticks  # one query a tick, for sixty streams
+    assert queries <= ticks  # at most one change set a tick, for sixty streams (another process may make some)
     assert queries <= 6
     pa, pb, wb = s["pa"].id, s["pb"].id, s["wb"].id
     assert all(p == ({pa}, {pb}) for p in parts[:20])  # the supervisor's Jinshan view; B's person elsewhere: gone
