@@ -30,7 +30,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -50,6 +49,7 @@ from benchmarks.common import (  # noqa: E402
     postgres_pids,
     start_broker,
     stop,
+    wait_until_up,
 )
 
 
@@ -358,12 +358,7 @@ def main() -> None:
             stderr=alarm_log,
         )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=5)
-            break
-        except OSError:
-            time.sleep(0.1)
+    wait_until_up(url, 60)
     time.sleep(8)  # the ingest worker subscribes, the alarm worker loads the scene
     client = Client(url, token)
     client.start()

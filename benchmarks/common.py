@@ -107,23 +107,31 @@ class BenchDatabase:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
+def wait_until_up(base: str, seconds: float = 30.0) -> bool:
+    """Whether a server at `base` answered /healthz within `seconds`."""
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=5)
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
 def start_server(log_path: Path | None = None) -> tuple[subprocess.Popen, str]:
     """One uvicorn worker on the process's DATABASE_URL, its log in a file or nowhere (a pipe nobody reads would fill
     and stop it under load); its base URL once /healthz answers."""
-    import urllib.request
-
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log_path.open("wb") if log_path else subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=5)
-            return proc, base
-        except OSError:
-            time.sleep(0.1)
+    if wait_until_up(base):
+        return proc, base
     proc.kill()
     raise RuntimeError(f"server did not start{f'; see {log_path}' if log_path else ''}")
 

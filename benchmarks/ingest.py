@@ -43,6 +43,7 @@ from benchmarks.common import (  # noqa: E402
     postgres_pids,
     start_broker,
     stop,
+    wait_until_up,
 )
 
 
@@ -154,12 +155,7 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=5)
-            break
-        except OSError:
-            time.sleep(0.1)
+    wait_until_up(url, 60)
     t_http = now - timedelta(days=1)
     bodies = []
     per_request = 10_000

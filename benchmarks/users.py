@@ -57,6 +57,7 @@ from benchmarks.common import (  # noqa: E402
     postgres_pids,
     start_broker,
     stop,
+    wait_until_up,
 )
 
 PARK = (121.38, 30.78, 121.48, 30.84)
@@ -477,25 +478,14 @@ def main() -> None:
               str(args.web_workers), "--no-access-log")  # fmt: skip
         start("ingest", "manage.py", "ingest")
         start("alarms", "manage.py", "alarms")
-        import urllib.request
 
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=5)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_up(base, 60)
         report = base
         if args.report_workers:
             report = f"http://127.0.0.1:{(report_port := free_port())}"
             start("report", "-m", "uvicorn", "geo_core.asgi:application", "--port", str(report_port), "--workers",
                   str(args.report_workers), "--no-access-log")  # fmt: skip
-            for _ in range(300):
-                try:
-                    urllib.request.urlopen(report + "/healthz", timeout=5)
-                    break
-                except OSError:
-                    time.sleep(0.2)
+            wait_until_up(report, 60)
         start("simulate", "manage.py", "simulate", "--url", report)
         log(event="set-up", logs=str(logs), users=max(counts), web_workers=args.web_workers,
             report_workers=args.report_workers)  # fmt: skip

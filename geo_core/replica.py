@@ -95,8 +95,7 @@ class Monitor:
                 self.error = ""
                 if time.monotonic() - kept > KEEP_FRESH_S:
                     kept = time.monotonic()
-                    for sql in KEEP_FRESH:
-                        primary.execute(sql)
+                    self.keep_fresh(primary)
             except psycopg.Error as exc:
                 self.error = str(exc)[:200]
                 log.warning("replica monitor failed; reads go to the primary", extra={"error": self.error})
@@ -107,6 +106,15 @@ class Monitor:
                 primary = replica = None
                 time.sleep(1.0)
             time.sleep(POLL_S)
+
+    @staticmethod
+    def keep_fresh(primary: psycopg.Connection) -> None:
+        """KEEP_FRESH on the primary; a failure there is logged and does not make the replica look stale."""
+        for sql in KEEP_FRESH:
+            try:
+                primary.execute(sql)
+            except psycopg.Error as exc:
+                log.warning("keeping derived data fresh failed", extra={"sql": sql[:80], "error": str(exc)[:200]})
 
     def observe(self, primary: psycopg.Connection, replica: psycopg.Connection) -> None:
         t = time.monotonic()

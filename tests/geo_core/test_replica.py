@@ -96,3 +96,18 @@ def _lag(base: str) -> float:
     with urllib.request.urlopen(req, timeout=10) as r:
         lines = r.read().decode().splitlines()
     return float(next(x for x in lines if x.startswith("geoservice_replica_lag_seconds")).split()[1])
+
+
+def _counted_on_replica(replica: PgCluster) -> bool:
+    with psycopg.connect(replica.dsn) as conn:
+        row = conn.execute("SELECT count(*) FROM layers_regioncount_made WHERE level = 'district' "
+                           "AND made_at > now() - interval '30 seconds'").fetchone()  # fmt: skip
+    return row[0] == 1
+
+
+def test_counts_read_on_the_replica_are_kept_fresh_by_the_primary(replicated):
+    """Counts are refreshed where they are read, and a replica cannot write: the replica monitor refreshes them on
+    the primary (geo_core.replica.KEEP_FRESH), and the replica replays them."""
+    _, replica, base = replicated
+    _codes(base)  # a read-only request: the monitor runs
+    assert until(lambda: _counted_on_replica(replica), 20)
