@@ -151,8 +151,8 @@ COUNTS: TtlCache[list[dict]] = TtlCache(COUNTS_TTL_S)
 
 def region_counts(scope: Scope, level: str, parent: str | None = None) -> list[dict]:
     """Regions of one level (under `parent`, a region code, when given) with anything to count, by code: the
-    counts of `registry.region_counts_sql`, within the caller's scope. Kept COUNTS_TTL_S per scope: a dashboard's
-    counts are asked by every open page and cost a spatial count of every machine (the choropleth tiles of the same
+    counts of `registry.region_counts_sql`, within the caller's scope (summed from the rows counted once for every
+    caller). Kept COUNTS_TTL_S per scope as well: every open page asks for them (the choropleth tiles of the same
     counts are kept 30 s)."""
     return COUNTS.get((scope.key, level, parent), lambda: _region_counts(scope, level, parent))
 

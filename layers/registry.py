@@ -164,7 +164,8 @@ POSITION_PROPS = {
 
 
 def site_in_region(level: str) -> str:
-    """SQL: site `s` belongs to region `r` of this level. A site has one region per level: at district level the one
+    """SQL: site `s` belongs to region `r` of this level (the counts' database function, layers migration 0002,
+    applies the same rule: change both together). A site has one region per level: at district level the one
     the database derived (holding most of its footprint), below it the one holding its point on surface."""
     if level not in ("province", "city", "district", "township", "community"):
         raise ValueError(f"level: {level!r}")
