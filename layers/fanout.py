@@ -66,7 +66,7 @@ LAST = """SELECT newest, extract(epoch FROM clock_timestamp() - made_at)::float8
 ORDER BY newest DESC LIMIT 1"""
 AFTER = """
 SELECT start, newest, rows, extract(epoch FROM clock_timestamp() - made_at)::float8 FROM layers_livebatch
-WHERE newest > %s AND newest <> %s ORDER BY newest
+WHERE newest > %s AND newest < %s ORDER BY newest
 """
 
 
@@ -135,11 +135,9 @@ def known_company_codes() -> dict[int, str]:
     return _codes[1]
 
 
-def _make(cur, interval: float) -> tuple[int, int, list] | None:
-    """This tick's batch (start, newest, rows), stored and notified, when it is due; else None. In the caller's
-    transaction, which holds LOCK."""
-    cur.execute(LAST)
-    last = cur.fetchone()
+def _make(cur, interval: float, last: tuple[int, float] | None) -> tuple[int, int, list] | None:
+    """This tick's batch (start, newest, rows), stored and notified, when it is due after the `last` (cursor, age);
+    else None. In the caller's transaction, which holds LOCK."""
     if last is not None and last[1] < interval * DUE:
         return None
     cur.execute(HORIZON, [HORIZON_MAX_S])  # before the read below: its snapshot then has every commit before it
@@ -165,20 +163,30 @@ def _advance(after: int | None, interval: float) -> tuple[list[tuple[int, int, l
     """Make this tick's batch if it is due and no other process is making it; then the batches after cursor `after`
     (None: a process starting takes none made before), oldest first, as (start, newest, rows). Also: the newest
     batch's cursor and age in seconds (None and 0 when there is none), and whether this process made it."""
+    made = None
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", LOCK)
-        made = _make(cur, interval) if cur.fetchone()[0] else None
-    with connection.cursor() as cur:
-        found = []
-        if after is not None:
-            cur.execute(AFTER, [after, made[1] if made else -1])
-            found = [(b[0], b[1], orjson.loads(b[2])) for b in cur.fetchall() if made is None or b[1] < made[1]]
-        if made is not None:
-            found.append(made)
-            newest, age = made[1], 0.0
-        else:
+        if cur.fetchone()[0]:
             cur.execute(LAST)
-            newest, age = cur.fetchone() or (None, 0.0)
+            last = cur.fetchone()
+            made = _make(cur, interval, last)
+        else:
+            last = None  # another process is making one: read below
+    with connection.cursor() as cur:
+        found, rows = [], []
+        if after is not None:  # those made by others before this process's own, if it made one
+            cur.execute(AFTER, [after, made[1] if made else 2**62])
+            rows = cur.fetchall()
+            found = [(b[0], b[1], orjson.loads(b[2])) for b in rows]
+        if made is None and rows:
+            last = (rows[-1][1], rows[-1][3])
+        elif made is None and last is None:
+            cur.execute(LAST)
+            last = cur.fetchone()
+    if made is not None:
+        found.append(made)
+        last = (made[1], 0.0)
+    newest, age = last or (None, 0.0)
     ids = {r[11] for b in found for r in b[2]}
     if ids:
         company_codes(ids)  # fresh for the streams that filter these batches on the event loop

@@ -163,12 +163,20 @@ POSITION_PROPS = {
 }
 
 
+LEVELS = ("province", "city", "district", "township", "community")
+
+
+def _known(level: str) -> None:
+    """Levels are put into SQL text: only ours."""
+    if level not in LEVELS:
+        raise ValueError(f"level: {level!r}")
+
+
 def site_in_region(level: str) -> str:
     """SQL: site `s` belongs to region `r` of this level (the counts' database function, layers migration 0002,
     applies the same rule: change both together). A site has one region per level: at district level the one
     the database derived (holding most of its footprint), below it the one holding its point on surface."""
-    if level not in ("province", "city", "district", "township", "community"):
-        raise ValueError(f"level: {level!r}")
+    _known(level)
     if level == "district":
         return "s.district_id = r.id"
     return "s.footprint && r.geom AND ST_Intersects(r.geom, ST_PointOnSurface(s.footprint))"
@@ -184,7 +192,7 @@ def region_counts_sql(level: str) -> str:
     derived for it (the one holding most of its footprint) and to the township or community holding its point on
     surface (`site_in_region`, as the database function applies it). The counting is done once for every caller by
     `layers_region_counts` (layers migration 0002), kept COUNTS_MAX_AGE_S at most; a scope's counts sum its rows."""
-    site_in_region(level)  # a known level
+    _known(level)
     return f"""WITH k AS MATERIALIZED (
              SELECT * FROM layers_region_counts('{level}', {COUNTS_MAX_AGE_S}) k
              WHERE $scope_in(k.enterprise_id, k.districts)),

@@ -14,8 +14,8 @@ from geo_core.errors import BadRequestError, NotFoundError
 from geo_core.replica import reader
 from geo_core.scope import Scope
 from layers import registry
+from layers.registry import LEVELS
 
-LEVELS = ("province", "city", "district", "township", "community")
 HOT_WORK = ("01", "02", "03")  # AQ 3064.2 ticket types: hot work, special, level 1, level 2
 
 
