@@ -27,6 +27,7 @@ from geo_core.ingest.normalize import to_cgcs2000
 from geo_core.ingest.records import EPOCH_MS_MIN, MAX_FUTURE, RecordError, choice, number, text, timestamp
 from geo_core.ingest.writer import FixBatch, notify_events, write_fixes
 from geo_core.models import DeviceEvent, Quarantine, UnknownDevice
+from geo_core.models.ingest import printable
 
 WELDER_KINDS = {"position", "power", "heartbeat", "scan", "tamper"}
 DEVICE_KINDS = {"welder": "welder", "camera": "body_camera", "phone": "phone"}
@@ -302,12 +303,7 @@ def process(messages: list[tuple[str, bytes]], source: str = "mqtt") -> DeviceRe
             for m in msgs:
                 result.errors.append({"index": m.index, "topic": m.topic, "reason": f"unknown {device} {ident!r}"})
         if bad:
-            Quarantine.objects.bulk_create(
-                [
-                    Quarantine(source=source, channel=t[:200], payload=p.decode("utf-8", "replace")[:10000], reason=r)
-                    for _, t, r, p in bad
-                ]
-            )
+            Quarantine.objects.bulk_create([Quarantine.of(source, t, p, r) for _, t, r, p in bad])
             result.quarantined = len(bad)
             result.errors.extend({"index": i, "topic": t, "reason": r} for i, t, r, _ in bad)
         if result.positions or result.events:
@@ -326,7 +322,7 @@ def _merge_live(subject_id: int, fields: dict) -> None:
 
 def _record_unknown(device: str, ident: str, msgs: list[_Message]) -> None:
     kind = {"welder": "welder_chip", "camera": "camera", "phone": "phone"}[device]
-    last = msgs[-1].raw.decode("utf-8", "replace")[:2000]
+    last = printable(msgs[-1].raw[:2000].decode("utf-8", "backslashreplace"), 4000)
     obj, created = UnknownDevice.objects.get_or_create(
         kind=kind, identifier=ident, defaults={"messages": len(msgs), "last_payload": last}
     )

@@ -231,12 +231,14 @@ class Consumer:
             except (OperationalError, InterfaceError):
                 raise
             except Exception as exc:
-                Quarantine.objects.create(
-                    source="mqtt",
-                    channel=p.topic[:200],
-                    reason=f"could not be stored: {exc}",
-                    payload=p.payload.decode("utf-8", "replace")[:10000],
-                )
+                # A poison message is quarantined and then acknowledged like any other: were it left unacknowledged,
+                # the persistent session would hand it back after every restart and stop the worker again.
+                try:
+                    Quarantine.of("mqtt", p.topic, p.payload, f"could not be stored: {exc}").save()
+                except (OperationalError, InterfaceError):
+                    raise
+                except Exception:
+                    log.exception("message could not even be quarantined; dropped", extra={"topic": p.topic[:200]})
                 total.quarantined += 1
                 continue
             total.add(r)

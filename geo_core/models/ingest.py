@@ -40,14 +40,36 @@ class ReportNonce(models.Model):
         constraints = [models.UniqueConstraint(fields=["app_id", "nonce"], name="nonce_once_per_app")]
 
 
+# The raw bytes kept of one quarantined message (a 10 MB payload is evidence enough in its first 64 KiB).
+QUARANTINE_RAW_MAX = 64 * 1024
+
+
+def printable(text: str, limit: int) -> str:
+    """Text PostgreSQL takes whatever it holds: NUL written as \\x00 and lone surrogates as \\udXXX escapes (a
+    text column refuses both, and the refusal once killed the ingest worker on every redelivery)."""
+    text = text[:limit].replace("\x00", "\\x00")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class Quarantine(models.Model):
-    """Input that could not be used, kept with the reason (malformed MQTT payloads, unparsable records)."""
+    """Input that could not be used, kept with the reason (malformed MQTT payloads, unparsable records). `payload` is
+    a readable copy; `raw` the bytes as received (up to QUARANTINE_RAW_MAX), so no payload can make the row fail."""
 
     source = models.CharField(max_length=16)  # mqtt, http, report_api
     channel = models.CharField(max_length=200, help_text="MQTT topic or HTTP path")
     payload = models.TextField()
+    raw = models.BinaryField(null=True, blank=True, help_text="the bytes as received, at most 64 KiB")
+    size = models.BigIntegerField(null=True, blank=True, help_text="bytes received")
     reason = models.TextField()
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    @classmethod
+    def of(cls, source: str, channel: str, payload: bytes | str, reason: str) -> Quarantine:
+        """A row that stores whatever came: the readable copy with invalid UTF-8 and NUL escaped."""
+        raw = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else bytes(payload)
+        readable = raw[:10000].decode("utf-8", "backslashreplace")
+        return cls(source=source[:16], channel=printable(channel, 200)[:200], payload=printable(readable, 20000),
+                   raw=raw[:QUARANTINE_RAW_MAX], size=len(raw), reason=printable(str(reason), 2000))  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.source} {self.channel}: {self.reason[:60]}"
