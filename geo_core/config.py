@@ -120,6 +120,10 @@ class Config:
     tiles3d_url: str = ""
     # GIS files uploaded for import (/api/imports): the largest accepted, in megabytes.
     import_max_mb: int = 200
+    import_max_rows: int = 200_000  # features one imported file may hold
+    import_max_expanded_mb: int = 1024  # what a zip may unpack to
+    import_max_s: int = 600  # wall-clock time of one import's process
+    import_max_memory_mb: int = 4096  # address space of one import's process
     # /metrics (Prometheus) answers only with this bearer token; empty: the endpoint is off.
     metrics_token: str = field(default="", repr=False)
 
@@ -155,6 +159,10 @@ KNOWN_GEO_VARS = {
     "GEO_TIANDITU_KEY",
     "GEO_3DTILES_URL",
     "GEO_IMPORT_MAX_MB",
+    "GEO_IMPORT_MAX_ROWS",
+    "GEO_IMPORT_MAX_EXPANDED_MB",
+    "GEO_IMPORT_MAX_S",
+    "GEO_IMPORT_MAX_MEMORY_MB",
     "GEO_METRICS_TOKEN",
 }
 
@@ -248,6 +256,10 @@ def load() -> Config:
         basemap=_basemap(os.environ.get("GEO_BASEMAP", ""), os.environ.get("GEO_TIANDITU_KEY", "")),
         tiles3d_url=_tiles3d_url(os.environ.get("GEO_3DTILES_URL", "")),
         import_max_mb=_int("GEO_IMPORT_MAX_MB", 200, 1, 10_000),
+        import_max_rows=_int("GEO_IMPORT_MAX_ROWS", 200_000, 1, 100_000_000),
+        import_max_expanded_mb=_int("GEO_IMPORT_MAX_EXPANDED_MB", 1024, 1, 100_000),
+        import_max_s=_int("GEO_IMPORT_MAX_S", 600, 5, 86_400),
+        import_max_memory_mb=_int("GEO_IMPORT_MAX_MEMORY_MB", 4096, 512, 1_000_000),
         metrics_token=os.environ.get("GEO_METRICS_TOKEN", ""),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )

@@ -11,6 +11,10 @@ import json
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from django.core.exceptions import ValidationError
 
+# Vertices of one fence, wherever it comes from (zones API, report feed, GIS import): a site's fence is tens to
+# hundreds of vertices; 200,000 is an attack on every later tile and alarm evaluation.
+MAX_FENCE_VERTICES = 10_000
+
 # GB 32100-2015 unified social credit code: 18 characters from this alphabet (no I, O, S, V, Z).
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)

@@ -18,9 +18,9 @@ from geo_core.apiview import json_api, json_body, json_response
 from geo_core.errors import BadRequestError
 from geo_core.models import Enterprise, TimeWindow, Zone
 from geo_core.params import members
-from geo_core.validation import as_multipolygon
+from geo_core.validation import MAX_FENCE_VERTICES, as_multipolygon
 
-MAX_VERTICES = 10_000
+MAX_VERTICES = MAX_FENCE_VERTICES
 FIELDS = {
     "name": "text", "kind": "text", "geometry": "object", "company_code": "text?", "authority": "text?",
     "floor": "int?", "height_min": "number?", "height_max": "number?", "capacity_min": "int?", "capacity_max": "int?",

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import shapely
+from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
@@ -41,12 +42,14 @@ from geo_core.gisfiles import reading, targets
 from geo_core.gisfiles.reading import FileError, Table
 from geo_core.gisfiles.targets import RowError, Target
 from geo_core.models import Enterprise, Region
+from geo_core.validation import MAX_FENCE_VERTICES
 
 log = logging.getLogger(__name__)
 BATCH = 500
 COPY_BATCH = 5000  # rows per COPY (a refused COPY goes again row by row)
 COPY_SLICE = 500
 SAMPLE = 400  # vertices used to tell a coordinate system
+MAX_VERTICES = MAX_FENCE_VERTICES  # per feature, as the zones API and the report feed cap a fence
 Progress = Callable[[str, int, int], None]
 
 
@@ -72,6 +75,7 @@ class Report:
     crs_tried: list[dict] = field(default_factory=list)
     dry_run: bool = False
     refused: str | None = None  # why the whole run was refused
+    notes: list[str] = field(default_factory=list)  # what was decided for the file that it did not say
     counts: dict[str, int] = field(default_factory=dict)
     features: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
@@ -577,8 +581,12 @@ def run(path: str | Path, target: str, *, layer: str | None = None, crs: str | N
             raise FileError(f"--as: {target!r} is not a target; targets: {', '.join(targets.TARGETS)}")
         tgt = targets.TARGETS[target]
         maps = mapping if isinstance(mapping, Mapping) else Mapping.load(mapping)
-        table = reading.read(path, layer, encoding)
+        cfg = settings.CONFIG
+        table = reading.read(path, layer, encoding, max_rows=cfg.import_max_rows,
+                             max_expanded=cfg.import_max_expanded_mb << 20)  # fmt: skip
         report.format, report.layer = table.format, table.layer
+        if table.encoding_note:
+            report.notes.append(table.encoding_note)
         columns = _columns(tgt, table, maps)
         # Tens of thousands of short-lived rows would set the cyclic collector scanning again and again (a fifth
         # of the run); reference counting frees them, the collector runs once at the end.
@@ -600,6 +608,9 @@ def run(path: str | Path, target: str, *, layer: str | None = None, crs: str | N
 def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, crs: str | None, axes: str | None,
             dry_run: bool, progress: Progress | None, report: Report, label: str) -> None:  # fmt: skip
     refused: dict[int, RowError] = {i: RowError("geometry", why) for i, why in table.problems.items()}
+    sizes = shapely.get_num_coordinates(np.array(table.geoms, dtype=object))
+    for i in np.flatnonzero(sizes > MAX_VERTICES):
+        refused.setdefault(int(i), RowError("geometry", f"{sizes[i]} vertices; at most {MAX_VERTICES} per feature"))
     system = _system(table, crs, axes, report)
     report.crs, report.crs_reason = system.label, system.reason
     geoms = _to_cgcs2000(table, system, refused) if tgt.geometry else table.geoms
@@ -637,7 +648,7 @@ def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, c
     with transaction.atomic():
         existing = _existing(tgt, [k for _, k, _ in records])
         if tgt.name == "regions":
-            _regions(records, existing, outcomes, ctx, dry_run, progress)
+            _regions(records, existing, outcomes, ctx, progress)
         else:
             creates, updates = [], []
             for i, key, values in records:
@@ -648,13 +659,16 @@ def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, c
                 changed = _changes(obj, values, tgt.geom_field, outcomes[i])
                 if changed:
                     updates.append((i, obj, changed))
-            if not dry_run:
-                _copy_create(tgt, creates, outcomes, progress)
-                _write(tgt.model, [], updates, outcomes, progress, len(updates))
+            # A dry run writes too, and rolls back: it refuses what the database would refuse (a constraint, the
+            # site trigger), so it never says "created" where the real run refuses.
+            _copy_create(tgt, creates, outcomes, progress)
+            _write(tgt.model, [], updates, outcomes, progress, len(updates))
         report.features = [outcomes[i] for i in sorted(outcomes)]
         report.count()
         if dry_run:
             transaction.set_rollback(True)
+            for o in report.features:
+                o.id = None if o.action == "created" else o.id
         else:
             audit.record("imported", tgt.model._meta.label_lower, label[:64],
                          {"file": label, "target": tgt.name, "crs": report.crs, "counts": report.counts})  # fmt: skip
@@ -744,7 +758,7 @@ def _copy_create(tgt: Target, creates: list[tuple[int, dict]], outcomes: dict[in
             progress("write", done, len(creates))
 
 
-def _regions(records, existing, outcomes, ctx: _Context, dry_run: bool, progress: Progress | None) -> None:
+def _regions(records, existing, outcomes, ctx: _Context, progress: Progress | None) -> None:
     """Regions level by level, so a township finds the district it hangs from (in the database or the file)."""
     items = _regions_in_order([(i, v) for i, _, v in records])
     for level in ("province", "city", "district", "township", "community"):
@@ -766,8 +780,7 @@ def _regions(records, existing, outcomes, ctx: _Context, dry_run: bool, progress
             changed = _changes(obj, values, "geom", outcomes[i])
             if changed:
                 updates.append((i, obj, changed))
-        if not dry_run:
-            _write(Region, creates, updates, outcomes, progress, len(creates) + len(updates))
+        _write(Region, creates, updates, outcomes, progress, len(creates) + len(updates))  # rolled back when dry
         for i, obj in creates:
             if outcomes[i].action != "refused":
                 ctx.regions[obj.code] = obj.pk if obj.pk is not None else -1

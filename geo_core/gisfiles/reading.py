@@ -19,6 +19,13 @@ FORMATS = {
     ".shp": "ESRI Shapefile", ".zip": "zipped", ".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON",
     ".fgb": "FlatGeobuf", ".kml": "KML", ".kmz": "KMZ", ".dxf": "DXF", ".csv": "CSV",
 }  # fmt: skip
+# The only GDAL drivers that may open a file of each format. GDAL otherwise picks the driver from the content, and
+# an OGR VRT or GDALG document named .geojson reads any file the process can read and fetches URLs (issue 24).
+DRIVERS = {
+    "ESRI Shapefile": ("ESRI Shapefile",), "GPKG": ("GPKG",), "GeoJSON": ("GeoJSON",), "FlatGeobuf": ("FlatGeobuf",),
+    "KML": ("LIBKML", "KML"), "KMZ": ("LIBKML",), "DXF": ("DXF",), "CSV": ("CSV",),
+}  # fmt: skip
+ZIP_RATIO = 500  # a member expanding more than this is a bomb (GIS data deflates 5- to 300-fold; zeros 1000-fold)
 # Column names people give coordinates, in the order they are tried (case-insensitive).
 LON_NAMES = ("lon", "lng", "long", "longitude", "经度", "东经")
 LAT_NAMES = ("lat", "latitude", "纬度", "北纬")
@@ -43,6 +50,7 @@ class Table:
     declared_crs: str | None  # WKT, when the file says
     east_first: bool  # the format's habit when it does not (GIS and CAD: east on x; surveyors' tables: north on x)
     problems: dict[int, str] = field(default_factory=dict)  # row -> why its geometry could not be read
+    encoding_note: str = ""  # how the text's encoding was chosen, when the file did not say
 
     @property
     def size(self) -> int:
@@ -78,12 +86,39 @@ def _kind(path: Path) -> str:
     return FORMATS[suffix]
 
 
-def _zip_target(path: Path) -> tuple[str, str]:
-    """The GDAL path of the dataset inside a zip (a Shapefile, or a GeoPackage/GeoJSON/KML sent zipped)."""
+def _zip_members(path: Path, max_expanded: int | None) -> list[str]:
+    """The members of an uploaded zip, refused whole when one names a place outside the archive (absolute, `..`,
+    a GDAL virtual path) or the archive would expand past `max_expanded` bytes or by more than ZIP_RATIO."""
     try:
-        names = zipfile.ZipFile(path).namelist()
-    except zipfile.BadZipFile:
+        infos = zipfile.ZipFile(path).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
         raise FileError(f"{path.name}: not a zip archive") from None
+    total = 0
+    for info in infos:
+        name = info.filename
+        parts = name.replace("\\", "/").lower().split("/")
+        if not parts[0] or ".." in parts or any(p.startswith("vsi") for p in parts) or any(ord(c) < 32 for c in name):
+            raise FileError(f"{path.name}: member {name[:80]!r} names a place outside the archive")
+        total += info.file_size
+        if info.compress_size and info.file_size / info.compress_size > ZIP_RATIO and info.file_size > 1 << 20:
+            raise FileError(f"{path.name}: member {name[:80]!r} expands {info.file_size // info.compress_size}-fold; "
+                            f"at most {ZIP_RATIO}-fold")  # fmt: skip
+    if max_expanded is not None and total > max_expanded:
+        raise FileError(f"{path.name}: expands to {total // (1 << 20)} MB; at most {max_expanded // (1 << 20)} MB")
+    return [i.filename for i in infos]
+
+
+def declared_format(path: str | Path, max_expanded: int | None = None) -> str:
+    """The format a file declares by its name (a zip: by the one GIS file inside), without GDAL opening it: the
+    format that chooses the only drivers allowed to read it."""
+    path = Path(path)
+    kind = _kind(path)
+    return _zip_target(path, max_expanded)[1] if kind == "zipped" else kind
+
+
+def _zip_target(path: Path, max_expanded: int | None = None) -> tuple[str, str]:
+    """The GDAL path of the dataset inside a zip (a Shapefile, or a GeoPackage/GeoJSON/KML sent zipped)."""
+    names = _zip_members(path, max_expanded)
     for suffix in (".shp", ".gpkg", ".geojson", ".json", ".fgb", ".kml", ".dxf", ".csv"):
         inside = sorted(n for n in names if n.lower().endswith(suffix) and not n.startswith("__MACOSX"))
         if len(inside) == 1:
@@ -103,11 +138,59 @@ def _pick_layer(layers: list[str], layer: str | None, name: str) -> str:
     raise FileError(f"{name}: {len(layers)} layers ({', '.join(layers[:20])}); say which with --layer")
 
 
-def _layers(source: str, name: str) -> list[str]:
+def _quiet(exc: Exception, source: str) -> str:
+    """GDAL's message without the server's folders (a refusal names the file, never /tmp/import-...)."""
+    text = str(exc)[:300]
+    folder = str(Path(source.removeprefix("/vsizip/")).parent)
+    for prefix in ("/vsizip/", folder + "/", folder):
+        text = text.replace(prefix, "")
+    return text
+
+
+def _layers(source: str, name: str, kind: str) -> list[str]:
+    """The file's layers, once GDAL has shown it opens the file with a driver allowed for its declared format."""
     try:
-        return [str(n) for n, _ in pyogrio.list_layers(source)]
+        driver = pyogrio.read_info(source)["driver"]
+        layers = [str(n) for n, _ in pyogrio.list_layers(source)]
     except (DataSourceError, DataLayerError) as exc:
-        raise FileError(f"{name}: cannot be read: {str(exc)[:300]}") from None
+        raise FileError(f"{name}: cannot be read as {kind}: {_quiet(exc, source)}") from None
+    if driver not in DRIVERS[kind]:
+        raise FileError(f"{name}: named as {kind} but its content is {driver}; only {kind} is read from it")
+    return layers
+
+
+def _limit(n: int, max_rows: int | None, name: str) -> None:
+    if max_rows is not None and n > max_rows:
+        raise FileError(f"{name}: holds more than {max_rows} features; split it (GEO_IMPORT_MAX_ROWS)")
+
+
+def _shapefile_encoding(source: str, path: Path, encoding: str | None) -> tuple[str | None, str]:
+    """(encoding, note) for a Shapefile. One without a .cpg (most Chinese ones) would be read as Latin-1 and its
+    names stored as mojibake: its text is tried as UTF-8, then as GB18030 (GBK's superset), and the report says so."""
+    if encoding or _has_sidecar(source, ".cpg"):
+        return encoding, ""
+    for candidate in ("UTF-8", "GB18030"):
+        try:
+            pyogrio.raw.read(source, encoding=candidate, read_geometry=False)
+        except UnicodeDecodeError:
+            continue
+        except (DataSourceError, DataLayerError):
+            return None, ""
+        if candidate == "UTF-8":
+            return candidate, ""
+        return candidate, f"{path.name} names no encoding (.cpg) and its text is not UTF-8: read as GB18030 (GBK)"
+    raise FileError(f"{path.name}: names no encoding (.cpg) and its text is neither UTF-8 nor GBK; "
+                    "name it with --encoding")  # fmt: skip
+
+
+def _has_sidecar(source: str, suffix: str) -> bool:
+    """Whether a Shapefile has the sidecar file `suffix` beside it (in its folder or its zip)."""
+    stem = source.rsplit(".", 1)[0]
+    if source.startswith("/vsizip/"):
+        archive, _, inner = source.removeprefix("/vsizip/").partition(".zip/")
+        names = {n.lower() for n in zipfile.ZipFile(archive + ".zip").namelist()}
+        return (inner.rsplit(".", 1)[0] + suffix).lower() in names
+    return any(Path(stem + s).is_file() for s in (suffix, suffix.upper()))
 
 
 def _column(columns: list[str], names: tuple[str, ...]) -> str | None:
@@ -128,11 +211,12 @@ def _number(value, row: int, col: str) -> float:
     return v
 
 
-def _csv(source: str, path: Path, layer: str, encoding: str | None) -> Table:
+def _csv(source: str, path: Path, layer: str, encoding: str | None, max_rows: int | None) -> Table:
     try:
-        meta, _, _, data = pyogrio.raw.read(source, read_geometry=False, encoding=encoding)
+        meta, _, _, data = pyogrio.raw.read(source, read_geometry=False, encoding=encoding,
+                                            max_features=None if max_rows is None else max_rows + 1)  # fmt: skip
     except (DataSourceError, DataLayerError) as exc:
-        raise FileError(f"{path.name}: cannot be read as CSV: {exc}") from None
+        raise FileError(f"{path.name}: cannot be read as CSV: {_quiet(exc, source)}") from None
     except UnicodeDecodeError as exc:
         raise FileError(
             f"{path.name}: text is not {encoding or 'UTF-8'} ({exc.reason}); name it with --encoding"
@@ -140,6 +224,7 @@ def _csv(source: str, path: Path, layer: str, encoding: str | None) -> Table:
     columns = [str(c) for c in meta["fields"]]
     table = {c: _column_values(v, t) for c, v, t in zip(columns, data, meta["ogr_types"], strict=True)}
     n = len(next(iter(table.values()))) if table else 0
+    _limit(n, max_rows, path.name)
     wkt = _column(columns, WKT_NAMES)
     pairs = [
         (LON_NAMES, LAT_NAMES, True),
@@ -178,29 +263,38 @@ def _csv(source: str, path: Path, layer: str, encoding: str | None) -> Table:
     return Table(table, geoms, str(path), "CSV", layer, None, east_first, problems)
 
 
-def read(path: str | Path, layer: str | None = None, encoding: str | None = None) -> Table:
-    """Read one layer of a file. A file of several layers needs `layer` (KML folders are read together)."""
+def read(path: str | Path, layer: str | None = None, encoding: str | None = None, *, max_rows: int | None = None,
+         max_expanded: int | None = None) -> Table:  # fmt: skip
+    """Read one layer of a file. A file of several layers needs `layer` (KML folders are read together). Only the
+    drivers of the format the file's name declares may open it; a file holding more than `max_rows` features, a zip
+    expanding past `max_expanded` bytes, or a file of no features is refused as a whole."""
     path = Path(path)
     if not path.is_file():
-        raise FileError(f"{path}: no such file")
+        raise FileError(f"{path.name}: no such file")
     kind = _kind(path)
     source = str(path)
     if kind == "zipped":
-        source, kind = _zip_target(path)
-    elif kind == "KMZ":
-        kind = "KML"  # GDAL's LIBKML driver reads the archive itself
+        source, kind = _zip_target(path, max_expanded)
     if kind == "CSV":
-        return _csv(source, path, _pick_layer(_layers(source, path.name), layer, path.name), encoding)
-    layers = _layers(source, f"{path.name} ({kind})")
+        table = _csv(source, path, _pick_layer(_layers(source, path.name, kind), layer, path.name), encoding, max_rows)
+        return _not_empty(table)
+    layers = _layers(source, f"{path.name} ({kind})", kind)
+    note = ""
+    if kind == "ESRI Shapefile":
+        encoding, note = _shapefile_encoding(source, path, encoding)
+    if kind == "KMZ":
+        kind = "KML"  # GDAL's LIBKML driver reads the archive itself
     wanted = layers if kind == "KML" and layer is None else [_pick_layer(layers, layer, path.name)]
     columns: dict[str, list] = {}
     geoms: list = []
     declared = None
     for name in wanted:
+        room = None if max_rows is None else max_rows + 1 - len(geoms)
         try:
-            meta, _, wkb, data = pyogrio.raw.read(source, layer=name, encoding=encoding, force_2d=True)
+            meta, _, wkb, data = pyogrio.raw.read(source, layer=name, encoding=encoding, force_2d=True,
+                                                  max_features=room)  # fmt: skip
         except (DataSourceError, DataLayerError) as exc:
-            raise FileError(f"{path.name}: layer {name}: cannot be read: {str(exc)[:300]}") from None
+            raise FileError(f"{path.name}: layer {name}: cannot be read: {_quiet(exc, source)}") from None
         except UnicodeDecodeError as exc:
             raise FileError(
                 f"{path.name}: layer {name}: text is not {encoding or 'UTF-8'} ({exc.reason}); "
@@ -217,6 +311,17 @@ def read(path: str | Path, layer: str | None = None, encoding: str | None = None
         for c, values in columns.items():
             values.extend(part.get(c, [None] * n))
         geoms.extend(shapely.from_wkb(wkb, on_invalid="ignore") if wkb is not None else [None] * n)
+        _limit(len(geoms), max_rows, path.name)
     if kind == "KML":
         declared = declared or "EPSG:4326"
-    return Table(columns, geoms, str(path), kind, layer or ",".join(wanted), declared, True)
+    table = Table(columns, geoms, str(path), kind, layer or ",".join(wanted), declared, True)
+    table.encoding_note = note
+    return _not_empty(table)
+
+
+def _not_empty(table: Table) -> Table:
+    """A file from which no feature was read is refused, never reported as done (a 200 MB single line, a GeoJSON
+    with no features array)."""
+    if table.size == 0:
+        raise FileError(f"{Path(table.path).name}: no features could be read from it")
+    return table

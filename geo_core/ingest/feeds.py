@@ -48,11 +48,11 @@ from geo_core.models import (
 )
 from geo_core.models.positions import Source
 from geo_core.permit_codes import STATUSES, TICKET_TYPES
-from geo_core.validation import as_multipolygon, validate_geometry
+from geo_core.validation import MAX_FENCE_VERTICES, as_multipolygon, validate_geometry
 
 PERSON_TYPES = {"01", "02", "03"}
 DEFAULT_CRS = "cgcs2000"
-MAX_VERTICES = 10_000  # per fence: a site's fence is tens to hundreds of vertices
+MAX_VERTICES = MAX_FENCE_VERTICES
 # Fence kinds an enterprise reports for itself; the others (key places) are the park's or the city's to draw.
 ENTERPRISE_ZONE_KINDS = {"forbidden", "work_area", "post", "muster_point", "site_boundary", "temporary"}
 SITE_TOLERANCE_M = 10.0  # an enterprise's fence may stick out of its site footprints by this much (survey error)

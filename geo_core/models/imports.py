@@ -26,6 +26,13 @@ class ImportJob(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The process that reads the file (geo_core.gisfiles.jobs): where its file waits, which process it is, by when
+    # it must have finished (a job past it, or whose process is gone, ends as failed), and who sent it (the audit).
+    workdir = models.CharField(max_length=255, blank=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.IntegerField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

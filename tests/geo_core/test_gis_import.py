@@ -352,14 +352,22 @@ def test_subjects_from_a_register_csv(enterprise, tmp_path):
     assert Subject.objects.get(external_id="W-1").mobility == "mobile"
 
 
-def test_the_command_prints_a_report_and_fails_a_refused_run(source, tmp_path, capsys):
+def test_the_command_prints_a_report_and_fails_a_refused_run(tmp_path, capsys, django_db_setup, django_db_blocker):
+    """The command reads the file in a sandboxed process of its own, which sees committed rows only: this test
+    commits and removes what it made."""
     out = tmp_path / "report.json"
-    call_command("import_features", str(written(source, "GPKG", "f.gpkg")), "--as", "zones", "--report", str(out),
-                 "-v0")  # fmt: skip
+    with django_db_blocker.unblock():
+        lon, lat = inside(JINSHAN)
+        source = tmp_path / "src.geojson"
+        source.write_text(json.dumps(fences(lon, lat), ensure_ascii=False), encoding="utf-8")
+        call_command("import_features", str(written(source, "GPKG", "f.gpkg")), "--as", "zones", "--report",
+                     str(out), "-v0")  # fmt: skip
+        report = json.loads(out.read_text(encoding="utf-8"))
+        Zone.objects.filter(pk__in=[f["id"] for f in report["features"] if f.get("id")]).delete()
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert lines[-1]["event"] == "import"
     assert lines[-1]["counts"]["created"] == 2
-    assert len(json.loads(out.read_text(encoding="utf-8"))["features"]) == 2
+    assert len(report["features"]) == 2
     text = source.with_suffix(".txt")
     text.write_text("not a GIS file", encoding="utf-8")
     with pytest.raises(CommandError, match="not a format"):
