@@ -105,15 +105,25 @@ class Table:
     geometry_type: str | None = None
 
 
+# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV Injection"): a name sent as
+# =HYPERLINK(...) would run when a supervisor opens the file. Such text is written with a leading apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # and full-width forms
+
+
+def inert(value):
+    """A text value a spreadsheet shows as text (OWASP's neutralisation); anything else as it is."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TZ_SHANGHAI = 100 + 8 * 4  # GDAL's TZFlag: 100 is UTC, each step 15 minutes east
 
 
-def _prepare(columns: dict[str, np.ndarray], text_times: bool,
-             utc: bool = False) -> tuple[list, list[str], list, dict[str, np.ndarray]]:  # fmt: skip
+def _prepare(columns: dict[str, np.ndarray], text_times: bool, utc: bool = False,
+             spreadsheet_text: bool = False) -> tuple[list, list[str], list, dict[str, np.ndarray]]:  # fmt: skip
     """(field data, names, null masks, time zone flags): numbers with gaps get a mask, times go out as Asia/Shanghai
     local time marked +08:00 (what people in China read; GeoPackage, whose standard wants UTC, in UTC), lists and
-    mappings as JSON text."""
+    mappings as JSON text; with `spreadsheet_text` (CSV), text that would start a formula made inert."""
     data, names, masks, zones = [], [], [], {}
     zone, flag, shift = (UTC, 100, 0) if utc else (SHANGHAI, TZ_SHANGHAI, 8)
     for name, values in columns.items():
@@ -148,6 +158,8 @@ def _prepare(columns: dict[str, np.ndarray], text_times: bool,
                 arr = np.array([None if v is None else orjson.dumps(v).decode() for v in arr], dtype=object)
             elif sample is not None and not isinstance(sample, str):
                 arr = np.array([None if v is None else str(v) for v in arr], dtype=object)
+            if spreadsheet_text and arr.dtype == object:
+                arr = np.array([inert(v) for v in arr], dtype=object)
         data.append(arr)
         names.append(name)
         masks.append(mask)
@@ -155,7 +167,8 @@ def _prepare(columns: dict[str, np.ndarray], text_times: bool,
 
 
 def _write_layer(path: Path, t: Table, fmt: Format, crs: str, append: bool) -> None:
-    data, names, masks, zones = _prepare(t.columns, text_times=fmt.key == "csv", utc=fmt.key == "gpkg")
+    data, names, masks, zones = _prepare(t.columns, text_times=fmt.key == "csv", utc=fmt.key == "gpkg",
+                                         spreadsheet_text=fmt.key == "csv")  # fmt: skip
     opts: dict[str, object] = {}
     geometry = None if t.wkb is None or not fmt.spatial else reproject(t.wkb, crs)
     if fmt.key == "csv":

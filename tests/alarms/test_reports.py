@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import subprocess
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -60,3 +61,34 @@ def test_work_orders_as_xlsx(client, two, supervisor, tmp_path):
     assert len(rows) == 1
     assert rows[0]["报警编号"] == a1.id
     assert rows[0]["处置部门"] == "安监科"
+
+
+FORMULAS = ['=HYPERLINK("http://127.0.0.1/x","点我")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "＝1+1"]
+
+
+def test_text_that_starts_a_formula_is_inert_in_csv_and_stays_text_in_xlsx(client, two, supervisor, tmp_path):
+    """Issue 24 (4): tenant-controlled text (a department, a comment) never becomes a spreadsheet formula."""
+    a, _b = two
+    for n, text in enumerate(FORMULAS):
+        r = client.post(f"/api/alarms/{alarm(a, 40 + n).id}/dispatch", {"comment": text, "department": text},
+                        content_type="application/json", **supervisor)  # fmt: skip
+        assert r.status_code == 200, r.content
+    raw = b"".join(client.get("/api/work-orders/?f=csv&lang=en", **supervisor).streaming_content)
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    departments = sorted(row["department"] for row in rows)
+    assert departments == sorted("'" + t for t in FORMULAS)
+    assert all(row["instructions"].startswith("'") for row in rows)
+    # XLSX cells are strings, never formulas: no <f> element, the text as it was sent.
+    path = tmp_path / "w.xlsx"
+    path.write_bytes(b"".join(client.get("/api/work-orders/?f=xlsx", **supervisor).streaming_content))
+    with zipfile.ZipFile(path) as z:
+        sheets = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
+    assert "<f>" not in sheets
+    assert "<f " not in sheets
+    assert sorted(row["处置部门"] for row in rows_of_path(path)) == sorted(FORMULAS)
+
+
+def rows_of_path(path: Path) -> list[dict]:
+    out = subprocess.run(["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", str(path)], check=True, capture_output=True,
+                         text=True).stdout  # fmt: skip
+    return [f["properties"] for f in json.loads(out)["features"]]
