@@ -82,6 +82,37 @@ def _from_bearer(request: HttpRequest) -> Access | None:
     return access
 
 
+def holds_credential(headers: dict[str, str]) -> bool:
+    """Whether a request's headers carry a credential that exists now (a bearer token, a signed-in session, a
+    report API app id, a device token), before anything reads its body: only such a caller may send a large one.
+    Not authentication (the view still checks the credential, the signature, the role); a cheap look-up."""
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+
+    from geo_core.ingest.device_api import token_known
+    from geo_core.models import ReportCredential
+
+    auth = headers.get("authorization", "")
+    if auth.startswith("Bearer "):
+        token = auth[7:].strip()
+        if cached_access(token) is not None:
+            return True
+        if ApiToken.objects.filter(digest=token_digest(token), revoked_at__isnull=True, user__is_active=True).exists():
+            return True
+        return token_known(token)
+    app_id = headers.get("x-app-id", "")
+    if app_id and ReportCredential.objects.filter(app_id=app_id[:64], active=True).exists():
+        return True
+    cookies = headers.get("cookie", "")
+    name = settings.SESSION_COOKIE_NAME + "="
+    for part in cookies.split(";"):
+        part = part.strip()
+        key = part[len(name) :][:64] if part.startswith(name) else ""
+        if key and Session.objects.filter(session_key=key, expire_date__gt=timezone.now()).exists():
+            return True
+    return False
+
+
 def cached_access(token: str) -> Access | None:
     """The remembered access of a bearer token, without touching the database (None when not remembered)."""
     hit = _tokens.get(token_digest(token))

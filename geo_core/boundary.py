@@ -105,34 +105,89 @@ def harden(request: HttpRequest, response: HttpResponse) -> None:
             response.headers["Vary"] = ", ".join(v for v in (vary, "Authorization, Cookie") if v)
 
 
-class BodyLimit:
-    """ASGI: refuse a body over `limit` bytes with 413 before the application reads it, whatever the transfer
-    encoding; the body read so far is handed on unchanged."""
+# Request bodies (issue 24): a method that takes none may not carry one; every other is capped by its route before
+# anything reads it, and only a caller holding a real credential may send more than the anonymous cap. A body is
+# counted as it streams in, never buffered here; Django spools what passes to disk up to the route's cap.
+NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+ANONYMOUS_BODY = 2 * 1024 * 1024  # a sign-in form, a small JSON: enough for anyone not yet known
+ROUTE_BODIES = (  # path prefix -> the largest body the route takes
+    ("/api/imports", lambda: (settings.CONFIG.import_max_mb + 1) << 20),
+    ("/api/transform", lambda: MAX_BODY),
+    ("/api/report/", lambda: MAX_BODY),
+    ("/api/devices/", lambda: 16 << 20),
+    ("/api/", lambda: 16 << 20),
+)
 
-    def __init__(self, app, limit: int = MAX_BODY):
+
+def body_limit(path: str) -> int:
+    return next((limit() for prefix, limit in ROUTE_BODIES if path.startswith(prefix)), ANONYMOUS_BODY)
+
+
+def _credentialed(headers: dict[bytes, bytes]) -> bool:
+    from django.db import connection
+
+    from geo_core.access import holds_credential
+
+    try:
+        return holds_credential({k.decode("latin-1"): v.decode("latin-1") for k, v in headers.items()})
+    finally:
+        connection.close()  # a thread of its own: its connection goes back now
+
+
+async def _refuse(send, status: int, reason: str) -> None:
+    body = orjson.dumps({"error": reason})
+    headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    """ASGI: refuse a body a request may not carry before the application reads any of it: any body on GET, HEAD,
+    OPTIONS; a declared length over the route's cap; more than ANONYMOUS_BODY without a valid credential; and,
+    counted as it arrives (chunked included), whatever passes the route's cap, which ends the request with 413."""
+
+    def __init__(self, app, limit: int | None = None):
         self.app = app
-        self.limit = limit
+        self.limit = limit  # one cap for every route (tests); None: by route
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        messages, size = [], 0
-        while True:
+        headers = dict(scope["headers"])
+        length_text = headers.get(b"content-length", b"").strip()
+        chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+        if length_text and not (length_text.isdigit() and len(length_text) <= 18):
+            return await _refuse(send, 400, "Content-Length: not a byte count")
+        length = int(length_text) if length_text else 0
+        if scope["method"] in NO_BODY_METHODS:
+            if length or chunked:
+                return await _refuse(send, 413, f"{scope['method']} takes no request body")
+            return await self.app(scope, receive, send)
+        limit = self.limit if self.limit is not None else body_limit(scope["path"])
+        if length > limit:
+            return await _refuse(send, 413, f"request body over {limit} bytes")
+        if limit > ANONYMOUS_BODY and (chunked or length > ANONYMOUS_BODY):
+            from asgiref.sync import sync_to_async
+
+            if not await sync_to_async(_credentialed, thread_sensitive=False)(headers):
+                limit = ANONYMOUS_BODY
+                if length > limit:
+                    return await _refuse(send, 413, f"request body over {limit} bytes without a valid credential")
+        size, refused = 0, False
+
+        async def counted():
+            nonlocal size, refused
             msg = await receive()
-            messages.append(msg)
-            if msg["type"] != "http.request":
-                break
-            size += len(msg.get("body", b""))
-            if size > self.limit:
-                body = orjson.dumps({"error": f"request body over {self.limit} bytes"})
-                headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
-                await send({"type": "http.response.start", "status": 413, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
-                return
-            if not msg.get("more_body", False):
-                break
+            if msg["type"] == "http.request" and not refused:
+                size += len(msg.get("body", b""))
+                if size > limit:
+                    refused = True
+                    await _refuse(send, 413, f"request body over {limit} bytes")
+                    return {"type": "http.disconnect"}
+            return msg
 
-        async def replay():
-            return messages.pop(0) if messages else await receive()
+        async def unless_refused(message):
+            if not refused:  # the application's own answer to a request already refused is dropped
+                await send(message)
 
-        return await self.app(scope, replay, send)
+        return await self.app(scope, counted, unless_refused)

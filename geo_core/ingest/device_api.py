@@ -19,6 +19,12 @@ from geo_core.ingest.devices import process
 MAX_MESSAGES = 10_000
 
 
+def token_known(token: str) -> bool:
+    """Whether `token` is a device credential (the body limit asks before anything reads a body)."""
+    configured = settings.CONFIG.device_token
+    return bool(configured) and hmac.compare_digest(token.encode(), configured.encode())
+
+
 def _authorised(request: HttpRequest) -> JsonResponse | None:
     token = settings.CONFIG.device_token
     if not token:

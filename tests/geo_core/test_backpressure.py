@@ -5,7 +5,6 @@ body over the cap is refused with 413 even when sent chunked."""
 from __future__ import annotations
 
 import asyncio
-import http.client
 import subprocess
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -96,25 +95,12 @@ def test_two_hundred_streams_leave_ingest_unaffected(server):
 
 
 def test_a_chunked_body_over_the_cap_is_refused(server):
-    base, _, _ = server
-    u = urlsplit(base)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    base, _, cred = server
     chunk = b"x" * (1 << 20)
-
-    def body():
-        for _ in range(MAX_BODY // len(chunk) + 2):
-            yield chunk
-
-    try:
-        conn.request("POST", "/api/report/v1/positions", body=body(), encode_chunked=True,
-                     headers={"Transfer-Encoding": "chunked", "Content-Type": "application/json"})  # fmt: skip
-        status = conn.getresponse().status
-    except (BrokenPipeError, ConnectionResetError):
-        status = 413  # the server answered and closed before the rest was sent; read the answer below
-        conn.close()
-        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-        pytest.fail("the connection was reset before an answer was read")
-    assert status == 413
+    chunks = (chunk for _ in range(MAX_BODY // len(chunk) + 2))
+    headers = {"Transfer-Encoding": "chunked", "Content-Type": "application/json", "X-App-Id": cred.app_id}
+    status, answer, _ = _send(base, "POST", "/api/report/v1/positions", chunks, headers)
+    assert status == 413, answer[:300]
 
 
 def test_an_exhausted_pool_is_503_with_retry_after_for_any_view(rf):
@@ -134,3 +120,62 @@ def test_an_exhausted_pool_is_503_with_retry_after_for_any_view(rf):
     assert answer.status_code == 503
     assert answer.headers["Retry-After"] == "2"
     assert answer_for(OperationalError("server closed the connection")) is None  # a real fault stays a 500
+
+
+def _send(base: str, method: str, path: str, chunks, headers: dict) -> tuple[int, bytes, int]:
+    """(status, answer, bytes the server took before answering): a body sent chunk by chunk, stopping when the
+    server has answered and closed."""
+    u = urlsplit(base)
+    sock = __import__("socket").create_connection((u.hostname, u.port), timeout=30)
+    head = f"{method} {path} HTTP/1.1\r\nHost: {u.hostname}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    sock.sendall((head + "\r\n").encode())
+    sent = 0
+    try:
+        for chunk in chunks:
+            if headers.get("Transfer-Encoding") == "chunked":
+                sock.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+            else:
+                sock.sendall(chunk)
+            sent += len(chunk)
+        if headers.get("Transfer-Encoding") == "chunked":
+            sock.sendall(b"0\r\n\r\n")
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    answer = b""
+    try:
+        while data := sock.recv(65536):
+            answer += data
+            if b"\r\n\r\n" in answer and b"}" in answer:
+                break
+    except (ConnectionResetError, TimeoutError):
+        pass
+    sock.close()
+    return int(answer.split(b" ", 2)[1]) if answer else 0, answer, sent
+
+
+def test_bodies_are_refused_before_anything_reads_them(server):
+    """Issue 24 (6): an anonymous GET with a 100 MiB chunked body, a body on a method that takes none, a declared
+    length over the route's cap, and more than the anonymous cap without a valid credential: all 413, early."""
+    base, tokens, _ = server
+    mib = b"x" * (1 << 20)
+    status, answer, sent = _send(base, "GET", "/healthz", (mib for _ in range(100)), {"Transfer-Encoding": "chunked"})
+    assert status == 413, answer[:300]
+    assert sent < 100 << 20  # refused at the headers, not after 100 MiB
+    status, _, _ = _send(base, "GET", "/api/alarms/", [b"{}"], {"Content-Length": "2"})
+    assert status == 413
+    status, answer, sent = _send(base, "POST", "/api/imports", [], {"Content-Length": str(500 << 20)})
+    assert status == 413, answer[:300]
+    # Anonymous (or with a made-up token): at most 2 MiB, whatever the route takes from a known caller.
+    for auth in ({}, {"Authorization": "Bearer made-up"}):
+        headers = {"Transfer-Encoding": "chunked", "Content-Type": "application/json", **auth}
+        status, answer, sent = _send(base, "POST", "/api/transform", (mib for _ in range(40)), headers)
+        assert status == 413, answer[:300]
+        assert b"without a valid credential" in answer or b"over 2097152 bytes" in answer
+        assert sent < 40 << 20
+    # A real caller may send more than 2 MiB to a route that takes it (the view then judges it).
+    body = b'{"points": [' + b",".join([b"[121.3, 30.8]"] * 300_000) + b'], "from": "wgs84", "to": "cgcs2000"}'
+    assert len(body) > 2 << 20
+    status, answer, _ = _send(base, "POST", "/api/transform", [body],
+                              {"Content-Length": str(len(body)), "Content-Type": "application/json",
+                               "Authorization": f"Bearer {tokens[0]}"})  # fmt: skip
+    assert status != 413, answer[:300]
