@@ -334,7 +334,16 @@ def main() -> None:
     port = free_port()
     procs = {
         "web": subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "geo_core.asgi:application",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--no-proxy-headers",
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

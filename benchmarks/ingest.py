@@ -148,6 +148,7 @@ def main() -> None:
             "--workers",
             "2",
             "--no-access-log",
+            "--no-proxy-headers",
         ],
         cwd=ROOT,
         env=env,

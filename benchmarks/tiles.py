@@ -223,7 +223,16 @@ def main() -> None:
         ours_port, tipg_port = free_port(), free_port()
         env = os.environ | {"GEO_LOG_LEVEL": "WARNING"}
         ours = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(ours_port), "--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "geo_core.asgi:application",
+                "--port",
+                str(ours_port),
+                "--no-access-log",
+                "--no-proxy-headers",
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

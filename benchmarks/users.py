@@ -475,7 +475,7 @@ def main() -> None:
                                            stderr=(logs / f"{name}.log").open("wb"))  # fmt: skip
 
         start("web", "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--workers",
-              str(args.web_workers), "--no-access-log")  # fmt: skip
+              str(args.web_workers), "--no-access-log", "--no-proxy-headers")  # fmt: skip
         start("ingest", "manage.py", "ingest")
         start("alarms", "manage.py", "alarms")
 
@@ -484,7 +484,7 @@ def main() -> None:
         if args.report_workers:
             report = f"http://127.0.0.1:{(report_port := free_port())}"
             start("report", "-m", "uvicorn", "geo_core.asgi:application", "--port", str(report_port), "--workers",
-                  str(args.report_workers), "--no-access-log")  # fmt: skip
+                  str(args.report_workers), "--no-access-log", "--no-proxy-headers")  # fmt: skip
             wait_until_up(report, 60)
         start("simulate", "manage.py", "simulate", "--url", report)
         log(event="set-up", logs=str(logs), users=max(counts), web_workers=args.web_workers,

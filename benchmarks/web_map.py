@@ -60,7 +60,8 @@ def start_web(procs: list) -> str:
     """One uvicorn on the benchmark's database (from the environment BenchDatabase set); its base URL."""
     port = free_port()
     procs.append(subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log"],
+        [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log",
+         "--no-proxy-headers"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
     return f"http://127.0.0.1:{port}"
 

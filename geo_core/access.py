@@ -64,12 +64,14 @@ def _from_bearer(request: HttpRequest) -> Access | None:
     if hit is not None and hit[0] > now:
         return hit[1]
     address = address_of(request)
-    keys = lockout.keys(None, address)
-    lockout.check(keys)
     row = ApiToken.objects.select_related("user").filter(digest=digest, revoked_at__isnull=True).first()
     if row is None or not row.user.is_active:
+        # A valid token is never refused for the address's failures; an unknown one from an address past its
+        # allowance waits (429), which slows guessing for the guesser only.
         _tokens.pop(digest, None)
-        lockout.failed(keys, address, "bearer token")
+        key = lockout.tokens_of(address)
+        lockout.check(key)
+        lockout.failed(key, address, "bearer token")
         audit.record("token_failed", "token", "", {}, actor_name="anonymous", address=address)
         raise NotSignedInError("the bearer token is unknown or revoked")
     if now - _last_used.get(row.pk, -LAST_USED_EVERY_S) >= LAST_USED_EVERY_S:

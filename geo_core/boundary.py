@@ -191,3 +191,35 @@ class BodyLimit:
                 await send(message)
 
         return await self.app(scope, counted, unless_refused)
+
+
+class ClientAddress:
+    """ASGI: the caller's address, from `X-Forwarded-For` only when the connection comes from a proxy named in
+    GEO_TRUSTED_PROXIES (the rightmost address that is not a trusted proxy); otherwise the connection's own peer,
+    whatever the headers say. Lockout, the audit trail and throttling read this address. uvicorn runs with
+    `--no-proxy-headers` (it would trust 127.0.0.1 by default) so that this is the one place that decides."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        trusted = settings.CONFIG.trusted_proxies
+        client = scope.get("client")
+        if scope["type"] in ("http", "websocket") and trusted and client and _within(client[0], trusted):
+            hops = [h.decode("latin-1") for k, h in scope["headers"] if k == b"x-forwarded-for"]
+            chain = [a.strip() for a in ",".join(hops).split(",") if a.strip()]
+            for address in reversed(chain):
+                if not _within(address, trusted):
+                    scope = {**scope, "client": (address, 0)}
+                    break
+        return await self.app(scope, receive, send)
+
+
+def _within(address: str, networks) -> bool:
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)

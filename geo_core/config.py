@@ -120,6 +120,7 @@ class Config:
     tiles3d_url: str = ""
     # GIS files uploaded for import (/api/imports): the largest accepted, in megabytes.
     import_max_mb: int = 200
+    trusted_proxies: tuple = ()  # networks whose X-Forwarded-For is believed (ipaddress networks)
     import_max_rows: int = 200_000  # features one imported file may hold
     import_max_expanded_mb: int = 1024  # what a zip may unpack to
     import_max_s: int = 600  # wall-clock time of one import's process
@@ -159,6 +160,7 @@ KNOWN_GEO_VARS = {
     "GEO_TIANDITU_KEY",
     "GEO_3DTILES_URL",
     "GEO_IMPORT_MAX_MB",
+    "GEO_TRUSTED_PROXIES",
     "GEO_IMPORT_MAX_ROWS",
     "GEO_IMPORT_MAX_EXPANDED_MB",
     "GEO_IMPORT_MAX_S",
@@ -256,6 +258,7 @@ def load() -> Config:
         basemap=_basemap(os.environ.get("GEO_BASEMAP", ""), os.environ.get("GEO_TIANDITU_KEY", "")),
         tiles3d_url=_tiles3d_url(os.environ.get("GEO_3DTILES_URL", "")),
         import_max_mb=_int("GEO_IMPORT_MAX_MB", 200, 1, 10_000),
+        trusted_proxies=_networks("GEO_TRUSTED_PROXIES", os.environ.get("GEO_TRUSTED_PROXIES", "")),
         import_max_rows=_int("GEO_IMPORT_MAX_ROWS", 200_000, 1, 100_000_000),
         import_max_expanded_mb=_int("GEO_IMPORT_MAX_EXPANDED_MB", 1024, 1, 100_000),
         import_max_s=_int("GEO_IMPORT_MAX_S", 600, 5, 86_400),
@@ -263,6 +266,20 @@ def load() -> Config:
         metrics_token=os.environ.get("GEO_METRICS_TOKEN", ""),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )
+
+
+def _networks(name: str, value: str) -> tuple:
+    """Addresses or networks, comma-separated (10.0.0.5, 10.1.0.0/16, ::1)."""
+    import ipaddress
+
+    out = []
+    for part in value.split(","):
+        if part.strip():
+            try:
+                out.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ConfigError(f"{name}: {part.strip()!r} is not an address or network") from None
+    return tuple(out)
 
 
 def _share_group(value: str) -> str:

@@ -1,5 +1,15 @@
-"""Lockout after repeated failed sign-ins (SEC-2, 等保 2.0 level 3): per account (passwords) and per address (passwords
-and bearer tokens). Counted in the database so that every web process shares the count."""
+"""Throttling of failed sign-ins (SEC-2, 等保 2.0 level 3), as django-axes does it: failures are counted per
+(account, address) pair, so a stranger guessing from elsewhere never locks the real user out, and nobody's valid
+credential is refused because of other people's failures (issue 24). Counted in the database so every web process
+shares the count.
+
+- Passwords: after FREE_FAILURES failures of one account from one address within WINDOW, that pair waits, the
+  delay doubling with each further failure (30 s, 1 min, 2 min ... at most MAX_DELAY). Another address, or the
+  same address for another account, is not affected.
+- Bearer tokens: a valid token is always accepted. Unknown tokens are counted per address; past
+  FREE_TOKEN_FAILURES an address's unknown tokens are answered 429 until its delay passes, which slows guessing
+  without touching anyone holding a real token behind the same address.
+"""
 
 from __future__ import annotations
 
@@ -13,46 +23,62 @@ from geo_core import audit
 from geo_core.models import SignInFailure
 
 WINDOW = timedelta(minutes=15)  # failures older than this start the count again
-LOCK = timedelta(minutes=15)
-LIMITS = {"account": 5, "address": 20}  # an address may hold many users (a control room behind one NAT)
+FREE_FAILURES = 5  # wrong passwords of one account from one address before it must wait
+FREE_TOKEN_FAILURES = 20  # unknown bearer tokens from one address before its unknown tokens wait
+FIRST_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(minutes=15)
 
 
 class LockedOutError(PermissionError):
-    """Too many failed sign-ins (HTTP 429 with Retry-After)."""
+    """Too many failed sign-ins from this account and address (HTTP 429 with Retry-After)."""
 
     def __init__(self, key: str, seconds: int):
         self.retry_after = max(1, seconds)
-        kind = key.split(":", 1)[0]
-        super().__init__(f"too many failed sign-ins from this {kind}; try again in {self.retry_after} s")
+        self.key = key
+        what = "this account from this address" if key.startswith("pair:") else "this address"
+        super().__init__(f"too many failed sign-ins for {what}; locked, try again in {self.retry_after} s")
 
 
-def keys(username: str | None, address: str | None) -> list[str]:
-    out = [f"account:{username.lower()[:150]}"] if username else []
-    return out + ([f"address:{address}"] if address else [])
+def pair(username: str, address: str | None) -> str:
+    return f"pair:{username.lower()[:120]}|{address or '-'}"
 
 
-def check(keys_: list[str]) -> None:
-    """LockedOutError when any of the keys is locked now."""
+def tokens_of(address: str | None) -> str:
+    return f"tokens:{address or '-'}"
+
+
+def check(key: str) -> None:
+    """LockedOutError when `key` must wait now."""
     now = timezone.now()
-    for row in SignInFailure.objects.filter(key__in=keys_, locked_until__gt=now):
-        raise LockedOutError(row.key, int((row.locked_until - now).total_seconds()))
+    row = SignInFailure.objects.filter(key=key, locked_until__gt=now).first()
+    if row is not None:
+        raise LockedOutError(row.key, int((row.locked_until - now).total_seconds()) + 1)
 
 
-def failed(keys_: list[str], address: str | None = None, what: str = "password") -> None:
+def delay(failures: int, free: int) -> timedelta | None:
+    """How long the key waits after its failures-th failure (None: not yet)."""
+    if failures < free:
+        return None
+    return min(MAX_DELAY, FIRST_DELAY * (2 ** min(failures - free, 10)))
+
+
+def failed(key: str, address: str | None = None, what: str = "password") -> None:
+    free = FREE_FAILURES if key.startswith("pair:") else FREE_TOKEN_FAILURES
     now = timezone.now()
     with transaction.atomic():
-        for key in keys_:
-            row, _ = SignInFailure.objects.select_for_update().get_or_create(key=key, defaults={"first_at": now})
-            if now - row.first_at > WINDOW:
-                row.failures, row.first_at, row.locked_until = 0, now, None
-                row.save()
-            SignInFailure.objects.filter(pk=row.pk).update(failures=F("failures") + 1)
-            row.refresh_from_db()
-            if row.failures >= LIMITS[key.split(":", 1)[0]] and row.locked_until is None:
-                row.locked_until = now + LOCK
-                row.save(update_fields=["locked_until"])
-                audit.record("locked", "sign-in", key, {"failures": row.failures, "by": what}, address=address)
+        row, _ = SignInFailure.objects.select_for_update().get_or_create(key=key, defaults={"first_at": now})
+        if now - row.first_at > WINDOW and (row.locked_until is None or row.locked_until < now):
+            row.failures, row.first_at, row.locked_until = 0, now, None
+            row.save()
+        SignInFailure.objects.filter(pk=row.pk).update(failures=F("failures") + 1)
+        row.refresh_from_db()
+        wait = delay(row.failures, free)
+        if wait is not None:
+            row.locked_until = now + wait
+            row.save(update_fields=["locked_until"])
+            detail = {"failures": row.failures, "by": what, "seconds": int(wait.total_seconds())}
+            audit.record("locked", "sign-in", key[:64], detail, address=address)
 
 
-def succeeded(username: str) -> None:
-    SignInFailure.objects.filter(key__in=keys(username, None)).delete()
+def succeeded(key: str) -> None:
+    SignInFailure.objects.filter(key=key).delete()

@@ -46,7 +46,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "geo_core.urls"
 # Wrapped around the Django application by geo_core.asgi (rooms' fast paths that answer without Django).
-ASGI_MIDDLEWARE = ["layers.fast.TileFastPath", "geo_core.boundary.BodyLimit"]
+ASGI_MIDDLEWARE = ["layers.fast.TileFastPath", "geo_core.boundary.BodyLimit", "geo_core.boundary.ClientAddress"]
 ASGI_APPLICATION = "geo_core.asgi.application"
 
 TEMPLATES = [

@@ -11,21 +11,25 @@ from geo_core.audit import address_of
 
 
 class LockoutBackend(ModelBackend):
-    """A locked account or address is refused before its password is checked; failures are counted."""
+    """An (account, address) pair that must wait is refused before its password is checked; failures are counted
+    per pair (geo_core.lockout). Django's authenticate() turns the refusal into None, so the refusal is also left on
+    the request (`request.lockout`) for the sign-in page to say "locked", not "wrong password"."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
             return None
-        keys = lockout.keys(username, address_of(request))
+        key = lockout.pair(username, address_of(request))
         try:
-            lockout.check(keys)
+            lockout.check(key)
         except lockout.LockedOutError as exc:
+            if request is not None:
+                request.lockout = exc
             raise PermissionDenied(str(exc)) from exc
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
-            lockout.failed(keys, address_of(request))
+            lockout.failed(key, address_of(request))
         else:
-            lockout.succeeded(username)
+            lockout.succeeded(key)
         return user
 
 

@@ -46,7 +46,7 @@ start() {
   .venv/bin/python manage.py load_demo
   .venv/bin/python manage.py build_3dtiles -v0
   .venv/bin/python manage.py collectstatic --noinput -v0
-  start_bg web .venv/bin/uvicorn geo_core.asgi:application --host 127.0.0.1 --port "$PORT" --workers 2
+  start_bg web .venv/bin/uvicorn geo_core.asgi:application --host 127.0.0.1 --port "$PORT" --workers 2 --no-proxy-headers
   start_bg ingest .venv/bin/python manage.py ingest
   start_bg alarms .venv/bin/python manage.py alarms
   for _ in $(seq 100); do

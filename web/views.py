@@ -77,7 +77,10 @@ def signin(request: HttpRequest) -> HttpResponse:
             ok = "\x00" not in username + password
             user = authenticate(request, username=username, password=password) if ok else None
         except PermissionDenied:
-            user, error, status = None, w["locked"], 429
+            user = None
+        if user is None and getattr(request, "lockout", None) is not None:
+            # Django's authenticate() hides a backend's refusal as None: the backend left it on the request.
+            error, status = w["locked"].format(seconds=request.lockout.retry_after), 429
         if user is not None:
             if _access_or_none(user) is None:
                 error, status = w["no_role"], 403
