@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 
 from alarms import lifecycle, reports
 from alarms.catalogue import TYPES
-from alarms.models import Alarm, AlarmRule, AlarmStatus, Suppression, WorkOrder
+from alarms.models import Alarm, AlarmRule, AlarmStatus, ProtectedRuleError, Suppression, WorkOrder
 from alarms.redact import redact, visible_zones
 from alarms.store import district_code, serialize
 from geo_core.access import Access, DeniedError, scoped
@@ -232,6 +232,10 @@ def _save_rule(rule: AlarmRule, body: dict, partial: bool) -> AlarmRule:
         missing = {"name", "type"} - set(body)
         if missing:
             raise BadRequestError(f"missing {sorted(missing)}")
+    before = AlarmRule.objects.get(pk=rule.pk) if rule.pk else None
+    if rule.life_safety and (body.get("zones") or body.get("time_windows") or body.get("enterprise")):
+        raise ProtectedRuleError(f"rule {rule.id} ({rule.name}) is a life-safety rule: it cannot be narrowed to "
+                                 "zones, time windows or an enterprise")  # fmt: skip
     for f in RULE_FIELDS:
         if f in body:
             setattr(rule, f, body[f])
@@ -240,6 +244,7 @@ def _save_rule(rule: AlarmRule, body: dict, partial: bool) -> AlarmRule:
         rule.enterprise = None if code in (None, "") else Enterprise.objects.filter(company_code=code).first()
         if code and rule.enterprise is None:
             raise BadRequestError(f"enterprise: no enterprise with company_code {code!r}")
+    rule.refuse_unsafe_change(before)
     rule.full_clean()
     with transaction.atomic():
         rule.save()
@@ -306,6 +311,11 @@ def suppressions(request: HttpRequest, access: Access) -> HttpResponse:
     unknown = sorted(set(body.get("types", [])) - set(TYPES))
     if unknown:
         raise BadRequestError(f"types: unknown {unknown}")
+    if not body.get("types"):
+        raise BadRequestError("types: name the alarm types to suppress (life-safety alarms are never suppressed)")
+    protected = sorted(t for t in body["types"] if TYPES[t].life_safety)
+    if protected:
+        raise BadRequestError(f"types: {protected} are life-safety alarms and are never suppressed")
     s = Suppression(
         name=body.get("name", ""), types=body.get("types", []), zone_id=body.get("zone"),
         starts_at=instant(body["starts_at"], "starts_at") if body.get("starts_at") else None,

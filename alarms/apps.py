@@ -13,7 +13,7 @@ class AlarmsConfig(AppConfig):
         from geo_core import audit
 
         post_migrate.connect(after_migrate, sender=self)
-        audit.watch(AlarmRule, Suppression, fields=("type", "active"))
+        audit.watch(AlarmRule, Suppression, fields=("type", "active", "params"))
         from geo_core.demo.loader import demo_removed
 
         demo_removed.connect(_forget_demo, dispatch_uid="alarms-forget-demo")

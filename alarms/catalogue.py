@@ -44,6 +44,13 @@ class RuleType:
     # the service); otherwise overrides of AlarmRule's fields (active, zone_kinds, subject_kinds, ...).
     default_rule: dict | None = field(default_factory=dict)
     raised_by: str = ""  # for types without a rule: which rule type or part of the service raises them
+    # Life safety (issue 24): every park must have the type's default rule. It cannot be deleted, switched off,
+    # narrowed or suppressed; its thresholds may change only within these bounds ({param: (lowest, highest)}).
+    safe_bounds: dict[str, tuple[float, float]] | None = None
+
+    @property
+    def life_safety(self) -> bool:
+        return self.safe_bounds is not None
 
     def describe(self) -> dict:
         """The type as the API's catalogue shows it."""
@@ -61,6 +68,8 @@ class RuleType:
             "evidence": list(self.evidence),
             "rule": self.default_rule is not None,
             "raised_by": self.raised_by or None,
+            "life_safety": self.life_safety,
+            "safe_bounds": {k: list(v) for k, v in (self.safe_bounds or {}).items()},
         }
 
     def __post_init__(self) -> None:

@@ -23,6 +23,7 @@ def rule_fields(name: str) -> dict | None:
         "description": extra.get("description", "default rule; thresholds from the standards"),
         "route_department": extra.get("route_department", "安全监管科"),
         "auto_dispatch": extra.get("auto_dispatch", False),
+        "life_safety": t.life_safety,
     }
 
 
@@ -45,6 +46,32 @@ def add_default_rules(rule_model, names: list[str], using: str = "default") -> i
     rules = [rule_model(**f) for n in names if n not in have and (f := rule_fields(n)) is not None]
     rule_model.objects.using(using).bulk_create(rules)
     return len(rules)
+
+
+def ensure_life_safety_rules(rule_model, using: str = "default") -> int:
+    """Every life-safety type has its park-wide rule, active and marked: the oldest park-wide rule of the type, or
+    a new default one where none is left (a database from before issue 24, where such a rule could be deleted)."""
+    made = 0
+    if not rule_model.objects.using(using).exists():
+        return 0  # a new database: the default rules come after migrating, marked (ensure_default_rules)
+    for name, t in TYPES.items():
+        fields = rule_fields(name)
+        if not t.life_safety or fields is None:
+            continue
+        rules = rule_model.objects.using(using).filter(type=name)
+        if rules.filter(life_safety=True).exists():
+            continue
+        rule = rules.filter(enterprise__isnull=True).order_by("id").first()
+        if rule is None:
+            rule_model.objects.using(using).create(**fields)
+            made += 1
+            continue
+        keep = {k: fields[k] for k in ("zone_kinds", "subject_kinds", "person_types")}
+        rules.filter(pk=rule.pk).update(life_safety=True, active=True, tags=[], window_mode="always", params={},
+                                        **keep)  # fmt: skip
+        rule.time_windows.clear()
+        rule.zones.clear()
+    return made
 
 
 def after_migrate(sender, using: str = "default", **kwargs) -> None:

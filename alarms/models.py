@@ -8,6 +8,7 @@ from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 
 from alarms.catalogue import SEVERITIES, TYPES
+from geo_core.errors import ConflictError
 from geo_core.models.base import SRID, Timestamped
 
 TYPE_CHOICES = [(t.name, f"{t.name} · {t.label}") for t in TYPES.values()]
@@ -49,6 +50,11 @@ class AlarmRule(Timestamped):
         default=False, help_text="a work order goes to the department (and the enterprise) as soon as it is raised"
     )
     description = models.TextField(blank=True)
+    life_safety = models.BooleanField(
+        default=False, editable=False,
+        help_text="the park's rule of a life-safety type (SOS, man down, feed outage): cannot be deleted, switched "
+        "off, narrowed or suppressed; thresholds only within the type's safe bounds",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["id"]
@@ -81,8 +87,42 @@ class AlarmRule(Timestamped):
         for name in ("zone_kinds", "subject_kinds", "person_types", "tags"):
             if not isinstance(getattr(self, name), list):
                 errors[name] = "must be a list"
+        if self.life_safety and not errors:
+            errors.update(self._unsafe_params())
         if errors:
             raise ValidationError(errors)
+
+    # What a life-safety rule keeps as it is: narrowing any of these would switch it off for someone.
+    LIFE_SAFETY_FIXED = ("type", "active", "zone_kinds", "subject_kinds", "person_types", "tags", "window_mode",
+                         "enterprise_id", "life_safety")  # fmt: skip
+
+    def _unsafe_params(self) -> dict[str, str]:
+        bounds = TYPES[self.type].safe_bounds or {}
+        for k, v in self.params.items():
+            if k not in bounds:
+                return {"params": f"{k}: not a threshold of a life-safety rule; may change: {sorted(bounds)}"}
+            lo, hi = bounds[k]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+                return {"params": f"{k}: {v!r} is outside the safe bounds [{lo}, {hi}] of a life-safety rule"}
+        return {}
+
+    def refuse_unsafe_change(self, before: AlarmRule | None) -> None:
+        """ProtectedRuleError when a change would switch a life-safety rule off for anyone."""
+        if before is None or not before.life_safety:
+            return
+        changed = [f for f in self.LIFE_SAFETY_FIXED if getattr(self, f) != getattr(before, f)]
+        if changed:
+            raise ProtectedRuleError(f"rule {before.id} ({before.name}) is a life-safety rule: {', '.join(changed)} "
+                                     "cannot change; only its thresholds, within their safe bounds")  # fmt: skip
+
+    def delete(self, *args, **kwargs):
+        if self.life_safety:
+            raise ProtectedRuleError(f"rule {self.id} ({self.name}) is a life-safety rule and cannot be deleted")
+        return super().delete(*args, **kwargs)
+
+
+class ProtectedRuleError(ConflictError):
+    """A change that would delete or switch off a life-safety rule (HTTP 409); the database refuses it too."""
 
 
 class Suppression(Timestamped):

@@ -127,6 +127,9 @@ def relay_alarm(alarm: Alarm, kind: str) -> None:
 
 
 def suppression_for(sig: Signal, suppressions: list[Suppression]) -> Suppression | None:
+    t = TYPES.get(sig.type)
+    if t is not None and t.life_safety:
+        return None  # never silenced, whatever window an older row describes (issue 24)
     at = when(sig.t)
     for s in suppressions:
         if s.types and sig.type not in s.types:

@@ -31,6 +31,7 @@ register(
         evidence=("since", "first_since", "silent", "powered", "feeds_offline", "feeds", "by_feed"),
         default_rule=None,
         raised_by="the `feed_offline` and `welder_silent` rules",
+        safe_bounds={},  # raised by life-safety rules: never suppressed
     )
 )
 
@@ -74,6 +75,7 @@ register(
         cause="an enterprise feed goes offline (ingest's liveness, `GEO_OFFLINE_AFTER_*`)",
         ending="back online",
         evidence=("feed", "offline_since"),
+        safe_bounds={"outage_min": (1, 50), "outage_share": (0.05, 1.0), "grace_s": (0.0, 600.0)},
     )
 )
 

@@ -55,6 +55,7 @@ register(
         ending="handled by a person",
         evidence=("source", "unknown_subject", "provisional_subject", "device_data", "reported"),
         default_rule={"subject_kinds": ["person", "body_camera", "phone"]},
+        safe_bounds={},
     )
 )
 
@@ -205,6 +206,7 @@ register(
         "guardian)",
         ending="moves or leaves",
         evidence=("still_since", "last_fix"),
+        safe_bounds={"radius_m": (1.0, 10.0), "limit_s": (30.0, 600.0), "crew_exempt_m": (0.0, 100.0)},
     )
 )
 

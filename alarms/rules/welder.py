@@ -213,6 +213,7 @@ register(
         "machine's own (see `feed_outage`)",
         ending="heard again or powered off",
         evidence=("last_heard", "silent_s"),
+        safe_bounds={"silent_s": (60.0, 1800.0), "outage_min": (5, 500), "outage_share": (0.02, 0.5)},
         default_rule={"route_department": "动火作业监管"},
     )
 )
