@@ -17,7 +17,7 @@ from alarms.store import district_code, serialize
 from geo_core.access import Access, DeniedError, scoped
 from geo_core.apiview import json_api, json_body, json_response
 from geo_core.errors import BadRequestError, NotFoundError
-from geo_core.models import Enterprise, Region, Subject, TimeWindow, Zone
+from geo_core.models import AuditEvent, Enterprise, Region, Subject, TimeWindow, Zone
 from geo_core.params import bbox as parse_bbox
 from geo_core.params import instant, integer, members, query_integer, text
 
@@ -223,7 +223,16 @@ def _rule(r: AlarmRule, access: Access) -> dict:
         "zones": sorted(visible_zones(zones, access.scope)), "time_windows": [w.name for w in r.time_windows.all()],
         "enterprise": r.enterprise.company_code if r.enterprise else None,
         "updated_at": r.updated_at.isoformat(),
+        "life_safety": r.life_safety, "label": t.label if t else r.type,
+        **({"last_change": _last_change(r)} if r.life_safety else {}),
     }  # fmt: skip
+
+
+def _last_change(r: AlarmRule) -> dict | None:
+    """Who last changed a life-safety rule, and when (the wall shows it: such a change is everyone's business)."""
+    e = (AuditEvent.objects.filter(target_type="alarms.alarmrule", target_id=str(r.id), action="changed")
+         .order_by("-id").first())  # fmt: skip
+    return None if e is None else {"by": e.actor_name, "at": e.at.isoformat(), "params": r.params}
 
 
 def _save_rule(rule: AlarmRule, body: dict, partial: bool) -> AlarmRule:

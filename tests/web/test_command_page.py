@@ -8,13 +8,14 @@ import http.client
 import json
 import time
 import urllib.parse
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 from django.contrib.gis.geos import Point
 
-from alarms.models import Alarm
+from alarms.models import Alarm, AlarmRule
 from alarms.store import publish
 from geo_core.models import TilesetFile
 from layers.tiles3d import build
@@ -107,6 +108,25 @@ def test_the_wall_is_ready_with_the_scene_the_tileset_and_what_the_live_api_send
     # The panels count the people on site, contractors apart.
     p.until("() => document.querySelector('[data-count=people]')?.textContent === '5'")
     assert p.page.inner_text("[data-count=outsiders]") == "1"  # WEBA-P2, a contractor
+    # The life-safety rules are on, and a change of their thresholds shows on the wall with who made it.
+    for kind in ("sos", "stationary", "feed_offline", "welder_silent"):
+        assert p.page.get_attribute(f"[data-safety-rule={kind}]", "data-changed") == "no"
+    rule = AlarmRule.objects.get(type="stationary", life_safety=True)
+    change_rule(p.base, web_scene["token"], rule.id, {"limit_s": 240})
+    try:
+        p.js("() => window.panels.refreshSafetyRules()")
+        p.until("() => document.querySelector('[data-safety-rule=stationary]')?.dataset.changed === 'yes'")
+        assert "limit_s=240" in p.page.inner_text("[data-safety-rule=stationary]")
+    finally:
+        change_rule(p.base, web_scene["token"], rule.id, {})
+
+
+def change_rule(base: str, token: str, rule_id: int, params: dict) -> None:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    body = json.dumps({"params": params}).encode()
+    req = urllib.request.Request(f"{base}/api/alarm-rules/{rule_id}", method="PATCH", data=body, headers=headers)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 200
 
 
 def test_an_sos_is_highlighted_within_5_s_and_the_wall_can_act_on_it(wall, web_scene):

@@ -59,6 +59,7 @@ export class WallPanels {
     this.enterprise = '';
     this.parts = {
       people: el('div'), machines: el('div'), permits: el('div'), alarms: el('div'), trend: el('div'), districts: el('div'),
+      safety: el('div'),
     };
     this.picker = el('select', { class: 'enterprise-picker', onchange: (e) => { this.enterprise = e.target.value; this.renderPermits(); } });
     container.replaceChildren(
@@ -68,6 +69,7 @@ export class WallPanels {
       card(t('openAlarms'), this.parts.alarms),
       card(t('alarmTrend'), this.parts.trend),
       card(t('byDistrict'), this.parts.districts),
+      card(t('safetyRules'), this.parts.safety),
     );
     this.permits = [];
     this.names = {};
@@ -83,8 +85,8 @@ export class WallPanels {
     this.live.addEventListener('applied', () => this.schedulePeople());
     this.board.addEventListener('changed', () => this.renderAlarms());
     this.renderAlarms();
-    await Promise.all([this.refreshCounts(), this.refreshTrend()]);
-    setInterval(() => this.refreshCounts(), 30_000);
+    await Promise.all([this.refreshCounts(), this.refreshTrend(), this.refreshSafetyRules()]);
+    setInterval(() => { this.refreshCounts(); this.refreshSafetyRules(); }, 30_000);
     setInterval(() => this.refreshTrend(), 300_000);
   }
 
@@ -159,6 +161,23 @@ export class WallPanels {
   }
 
   /** Alarms raised per hour over the last 24 hours (counts from the alarm list, limit 0). */
+  /** The park's life-safety rules (SOS, man down, feed outages): always on; a change of their thresholds in the last
+   * 24 hours is shown with who made it, since it changes what every person on site is protected by. */
+  async refreshSafetyRules() {
+    const body = await getJSON('/api/alarm-rules/').catch(() => null);
+    if (!body) return;
+    const day = Date.now() - 24 * 3600_000;
+    const rows = body.results.filter((r) => r.life_safety).map((r) => {
+      const change = r.last_change;
+      const recent = change && Date.parse(change.at) > day;
+      const params = Object.entries(r.params || {}).map(([k, v]) => `${k}=${v}`).join(' ');
+      return el('li', { 'data-safety-rule': r.type, 'data-changed': recent ? 'yes' : 'no', class: recent ? 'changed' : '' },
+        el('span', { class: 'bar-label' }, r.label),
+        el('span', {}, recent ? `${t('changedBy')} ${change.by} · ${shanghaiTime(new Date(change.at))} ${params}` : t('ruleOn')));
+    });
+    this.parts.safety.replaceChildren(el('ul', { class: 'safety-rules' }, rows));
+  }
+
   async refreshTrend() {
     const hour = 3600_000;
     const end = Math.ceil(Date.now() / hour) * hour;
