@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from alarms import lifecycle, reports
 from alarms.catalogue import TYPES
 from alarms.models import Alarm, AlarmRule, AlarmStatus, ProtectedRuleError, Suppression, WorkOrder
-from alarms.redact import redact, visible_zones
+from alarms.redact import redact, visible_assignees, visible_zones
 from alarms.store import district_code, serialize
 from geo_core.access import Access, DeniedError, scoped
 from geo_core.apiview import json_api, json_body, json_response
@@ -114,10 +114,13 @@ def alarm_list(request: HttpRequest, access: Access) -> HttpResponse:
 def alarm_detail(request: HttpRequest, access: Access, alarm_id: int) -> HttpResponse:
     a = alarms_queryset(access).get(pk=alarm_id)
     body = redact([serialize(a)], access.scope)[0]
+    actions = list(a.actions.all())
+    sent = visible_assignees([x.data.get("assignees", []) for x in actions], access.scope)
     body["actions"] = [
-        {"action": x.action, "by": x.by_name, "at": x.at.isoformat(), "comment": x.comment, "data": x.data}
-        for x in a.actions.all()
-    ]
+        {"action": x.action, "by": x.by_name, "at": x.at.isoformat(), "comment": x.comment,
+         "data": {**x.data, "assignees": who} if "assignees" in x.data else x.data}
+        for x, who in zip(actions, sent, strict=True)
+    ]  # fmt: skip
     return json_response(body)
 
 
@@ -138,7 +141,7 @@ def alarm_action(request: HttpRequest, access: Access, alarm_id: int, action: st
             raise DeniedError("the enterprise concerned confirms an alarm; supervisors see who has confirmed")
         alarm = lifecycle.confirm(alarm_id, access.user, comment)
         return json_response(redact([serialize(alarm)], access.scope)[0])
-    assignees = _assignees(body.get("assignees"), access) if action == "dispatch" else None
+    assignees = _assignees(body.get("assignees"), access, alarm_id) if action == "dispatch" else None
     alarm = lifecycle.act(alarm_id, action, access.user, comment, body.get("department"), assignees)
     return json_response(redact([serialize(alarm)], access.scope)[0])
 
@@ -146,8 +149,10 @@ def alarm_action(request: HttpRequest, access: Access, alarm_id: int, action: st
 MAX_ASSIGNEES = 50
 
 
-def _assignees(value, access: Access) -> list[dict]:
-    """The people and body cameras a dispatch sends, by code: each must be one the dispatcher may see."""
+def _assignees(value, access: Access, alarm_id: int) -> list[dict]:
+    """The people and body cameras a dispatch sends, by code: each must be one the dispatcher may see, and of the
+    alarm's own enterprise or of none (the park's or the authority's staff): another enterprise's people would be
+    named to everyone who reads the order (issue 24)."""
     if value is None:
         return []
     if not isinstance(value, list) or len(value) > MAX_ASSIGNEES or not all(isinstance(v, str) for v in value):
@@ -161,14 +166,19 @@ def _assignees(value, access: Access) -> list[dict]:
     missing = [c for c in codes if c not in found]
     if missing:
         raise BadRequestError(f"assignees: no person or body camera {', '.join(missing[:5])} that you may send")
+    owner = Alarm.objects.filter(pk=alarm_id).values_list("enterprise_id", flat=True).first()
+    foreign = [c for c in codes if owner is not None and found[c].enterprise_id not in (owner, None)]
+    if foreign:
+        raise BadRequestError(f"assignees: {', '.join(foreign[:5])} belong to another enterprise than the alarm's; "
+                              "send the enterprise's own people, or the park's and the authority's")  # fmt: skip
     return [{"code": c, "name": found[c].name, "kind": found[c].kind} for c in codes]
 
 
-def _work_order(wo: WorkOrder) -> dict:
+def _work_order(wo: WorkOrder, assignees: list[dict]) -> dict:
     return {"number": wo.number, "alarm": wo.alarm_id, "type": wo.alarm.type, "department": wo.department,
             "company_code": wo.enterprise.company_code if wo.enterprise else None, "status": wo.status,
             "district": district_code(wo.alarm.district_id),
-            "instructions": wo.instructions, "assignees": wo.assignees, "resolution": wo.resolution,
+            "instructions": wo.instructions, "assignees": assignees, "resolution": wo.resolution,
             "created_at": wo.created_at.isoformat(),
             "resolved_at": wo.resolved_at.isoformat() if wo.resolved_at else None}  # fmt: skip
 
@@ -183,16 +193,19 @@ def work_orders(request: HttpRequest, access: Access) -> HttpResponse:
     if v := request.GET.get("district"):
         qs = qs.filter(alarm__district__code__in=v.split(","))
     if fmt := _report_format(request):
-        return reports.work_orders_file(qs, fmt, request.GET.get("lang") == "en")
+        return reports.work_orders_file(qs, fmt, request.GET.get("lang") == "en", access.scope)
     limit = query_integer(request, "limit", 100, 0, MAX_LIMIT)
     offset = query_integer(request, "offset", 0, 0, 10_000_000)
-    return json_response({"count": qs.count(), "results": [_work_order(w) for w in qs[offset : offset + limit]]})
+    page = list(qs[offset : offset + limit])
+    sent = visible_assignees([w.assignees for w in page], access.scope)
+    return json_response({"count": qs.count(), "results": [_work_order(w, a) for w, a in zip(page, sent, strict=True)]})
 
 
 @json_api(("GET",))
 def work_order_detail(request: HttpRequest, access: Access, number: str) -> HttpResponse:
     qs = scoped(WorkOrder.objects.select_related("alarm", "enterprise"), access, "alarm__enterprise", "alarm__location")
-    return json_response(_work_order(qs.get(number=number)))
+    wo = qs.get(number=number)
+    return json_response(_work_order(wo, visible_assignees([wo.assignees], access.scope)[0]))
 
 
 # --- rules ---------------------------------------------------------------------------------------------------------

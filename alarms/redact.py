@@ -5,7 +5,7 @@ is filed for. Those names (and their ids) are withheld; the alarm keeps the kind
 
 from __future__ import annotations
 
-from geo_core.models import WorkPermit, Zone
+from geo_core.models import Subject, WorkPermit, Zone
 from geo_core.scope import Scope
 
 RESTRICTED = {"id": None, "name": None, "restricted": True}
@@ -43,3 +43,18 @@ def redact(payloads: list[dict], scope: Scope) -> list[dict]:
             for k in ("ticket_no", "ticket_type", "status"):
                 ev.pop(k, None)
     return payloads
+
+
+def visible_assignees(lists: list[list[dict]], scope: Scope) -> list[list[dict]]:
+    """Work orders' assignees as `scope` may read them: people and body cameras outside the caller's scope (an
+    inspector sent to an enterprise's alarm, seen by that enterprise) keep their kind and lose their code and name.
+    One query for all the lists."""
+    if scope.everything:
+        return lists
+    codes = {a.get("code") for assignees in lists for a in assignees or [] if a.get("code")}
+    seen = set(
+        Subject.objects.filter(external_id__in=codes).filter(scope.q("enterprise", "state__geom"))
+        .values_list("external_id", flat=True)
+    ) if codes else set()  # fmt: skip
+    return [[a if a.get("code") in seen else {"code": None, "name": None, "kind": a.get("kind"), "restricted": True}
+             for a in assignees or []] for assignees in lists]  # fmt: skip

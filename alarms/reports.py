@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from alarms.models import Alarm
-from alarms.redact import redact
+from alarms.redact import redact, visible_assignees
 from alarms.store import district_code, serialize
 from geo_core.gisfiles import writing
 from geo_core.scope import Scope
@@ -52,14 +52,15 @@ def alarms_file(qs, scope: Scope, fmt: str, english: bool):
     return writing.response(writing.write([table], fmt), fmt, "alarms")
 
 
-def work_orders_file(qs, fmt: str, english: bool):
+def work_orders_file(qs, fmt: str, english: bool, scope: Scope):
     rows = []
-    for wo in qs.order_by("-created_at")[:MAX_ROWS]:
+    orders = list(qs.order_by("-created_at")[:MAX_ROWS])
+    for wo, assignees in zip(orders, visible_assignees([wo.assignees for wo in orders], scope), strict=True):
         rows.append({
             "number": wo.number, "alarm": wo.alarm_id, "type": wo.alarm.type, "department": wo.department,
             "company_code": wo.enterprise.company_code if wo.enterprise else None, "status": wo.status,
             "district": district_code(wo.alarm.district_id), "instructions": wo.instructions,
-            "assignees": "、".join(a.get("name") or a.get("code", "") for a in wo.assignees or []),
+            "assignees": "、".join(a.get("name") or a.get("code") or "(restricted)" for a in assignees),
             "resolution": wo.resolution, "created_at": wo.created_at, "resolved_at": wo.resolved_at,
         })  # fmt: skip
     table = _table("work_orders", WORK_ORDER_COLUMNS, rows, english)

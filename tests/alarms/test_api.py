@@ -227,3 +227,41 @@ def test_dispatch_sends_the_people_and_cameras_chosen_on_the_map_within_scope(cl
                             {"code": "DSP-CAM", "name": "记录仪", "kind": "body_camera"}]  # fmt: skip
     order = client.get(f"/api/work-orders/{wo.number}", **ent_a).json()
     assert [p["code"] for p in order["assignees"]] == ["DSP-A1", "DSP-CAM"]
+
+
+def test_a_supervisor_cannot_send_another_enterprises_people_and_officers_are_shown_redacted(client, two, supervisor):
+    """Issue 24 (8): assignees lie within the scope of everyone who reads the order, or are shown to them redacted."""
+    from geo_core.models import Subject, SubjectState
+
+    a, b = two
+    x = Alarm.objects.filter(enterprise=a).first()
+    here = Point(121.30, 30.75, 0, srid=4490)
+    mine = Subject.objects.create(kind="person", external_id="X-A1", name="甲员工", enterprise=a, person_type="01")
+    theirs = Subject.objects.create(kind="person", external_id="X-B1", name="乙员工", enterprise=b, person_type="01")
+    officer = Subject.objects.create(kind="body_camera", external_id="X-LAW", name="执法记录仪张三",
+                                     attributes={"holder": "张三", "unit": "区执法大队"})  # fmt: skip
+    for s in (mine, theirs, officer):
+        SubjectState.objects.create(subject=s, time=NOW, geom=here, source="demo")
+
+    def dispatch(assignees):
+        return client.post(f"/api/alarms/{x.id}/dispatch", {"comment": "去现场", "assignees": assignees},
+                           content_type="application/json", **supervisor)  # fmt: skip
+
+    r = dispatch(["X-A1", "X-B1"])
+    assert r.status_code == 400
+    assert "X-B1" in r.json()["error"]
+    assert dispatch(["X-A1", "X-LAW"]).status_code == 200
+    ent_a = bearer(create_user("ua-x", "pw-1234567", "enterprise", enterprise=a))
+    order = client.get("/api/work-orders/", **ent_a).json()["results"][0]
+    assert order["assignees"] == [{"code": "X-A1", "name": "甲员工", "kind": "person"},
+                                  {"code": None, "name": None, "kind": "body_camera", "restricted": True}]  # fmt: skip
+    detail = client.get(f"/api/alarms/{x.id}", **ent_a).json()
+    sent = next(s for s in detail["actions"] if s["action"] == "dispatched")["data"]["assignees"]
+    assert [p["code"] for p in sent] == ["X-A1", None]
+    text = b"".join(client.get("/api/work-orders/?f=csv", **ent_a).streaming_content).decode("utf-8-sig")
+    assert "甲员工" in text
+    assert "张三" not in text
+    assert "X-LAW" not in text
+    # The supervisor, who may see everyone, reads every name.
+    everyone = client.get("/api/work-orders/", **supervisor).json()["results"][0]["assignees"]
+    assert [p["name"] for p in everyone] == ["甲员工", "执法记录仪张三"]
