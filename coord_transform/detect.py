@@ -30,6 +30,11 @@ from coord_transform import sh2000
 from coord_transform.crs import CRS, SH2000_EXTENT_M
 
 MIN_FIT = 0.9  # share of the sample a candidate must land inside known regions
+# A candidate is the file's when most of its rows read as it. The file is judged as a whole: a few rows with a typo
+# (lon 521.43) are outliers to refuse, never a reason to read every good row as something else (issue 24).
+MAJORITY = 0.5
+
+Bounds = tuple[tuple[float, float], tuple[float, float]]  # (x range, y range), in the file's own axis order
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,15 @@ class Candidate:
     crs: str | CRS  # a name of coord_transform.crs (cgcs2000, sh2000, EPSG:4549 ...) or a file's own definition
     swap: bool  # the file's (x, y) must be swapped before `crs` reads them
     reason: str
+    bounds: Bounds | None = None  # the numbers this candidate reads (None: any)
+
+    def holds(self, x: ArrayLike, y: ArrayLike) -> np.ndarray:
+        """Which of the points (as read) lie in the candidate's range."""
+        xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if self.bounds is None:
+            return np.isfinite(xs) & np.isfinite(ys)
+        (x0, x1), (y0, y1) = self.bounds
+        return (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
 
     @property
     def label(self) -> str:
@@ -44,8 +58,10 @@ class Candidate:
         return f"{name} ({'axes swapped' if self.swap else 'axes as read'})"
 
 
-def _within(v: np.ndarray, lo: float, hi: float) -> bool:
-    return bool(np.all((v >= lo) & (v <= hi)))
+def _rows_holding(mask: np.ndarray, rows: np.ndarray) -> float:
+    """The share of rows all of whose points the mask holds."""
+    every = np.unique(rows)
+    return 1.0 - len(np.unique(rows[~mask])) / len(every)
 
 
 def _gk(zone_count: int, prefix: int) -> str:
@@ -55,62 +71,78 @@ def _gk(zone_count: int, prefix: int) -> str:
     return f"EPSG:{4491 + prefix - 13}"
 
 
-def candidates(x: ArrayLike, y: ArrayLike, east_first: bool = True) -> list[Candidate]:
-    """Plausible systems for numbers read as (x, y), most likely first. `east_first`: the file's habit (GIS and
-    CAD formats put east on x; surveyors' tables put north on x)."""
+def candidates(x: ArrayLike, y: ArrayLike, east_first: bool = True, rows: ArrayLike | None = None) -> list[Candidate]:
+    """Plausible systems for numbers read as (x, y), most likely first: those that most rows (MAJORITY) read as.
+    `rows`: the row each point belongs to (each point its own row when not given). `east_first`: the file's habit
+    (GIS and CAD formats put east on x; surveyors' tables put north on x)."""
     xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    xs, ys = xs[np.isfinite(xs) & np.isfinite(ys)], ys[np.isfinite(xs) & np.isfinite(ys)]
+    finite = np.isfinite(xs) & np.isfinite(ys)
+    owner = np.arange(len(xs)) if rows is None else np.asarray(rows)
+    xs, ys, owner = xs[finite], ys[finite], owner[finite]
     if xs.size == 0:
         return []
+
+    def most(c: Candidate) -> bool:
+        return _rows_holding(c.holds(xs, ys), owner) >= MAJORITY
+
     out: list[Candidate] = []
-    if _within(xs, 73.0, 136.0) and _within(ys, 3.0, 54.0):
-        out.append(Candidate("cgcs2000", False, "longitude and latitude in degrees within China"))
-    if _within(ys, 73.0, 136.0) and _within(xs, 3.0, 54.0):
-        out.append(Candidate("cgcs2000", True, "latitude first, then longitude, in degrees"))
+    lon, lat = (73.0, 136.0), (3.0, 54.0)
+    for c in (Candidate("cgcs2000", False, "longitude and latitude in degrees within China", (lon, lat)),
+              Candidate("cgcs2000", True, "latitude first, then longitude, in degrees", (lat, lon))):  # fmt: skip
+        if most(c):
+            out.append(c)
     if out:
         return out
-    for swap, (east, north) in ((False, (xs, ys)), (True, (ys, xs))):
-        prefix = np.floor(east / 1_000_000)
-        if np.all(prefix == prefix[0]) and _within(north, 300_000.0, 6_000_000.0):
-            p = int(prefix[0])
-            order = "northing first" if swap else "easting first"
-            if 25 <= p <= 45:
-                out.append(
-                    Candidate(_gk(3, p), swap, f"Gauss-Krueger 3-degree zone {p} (zone prefix in the easting, {order})")
-                )
-            elif 13 <= p <= 23:
-                out.append(
-                    Candidate(_gk(6, p), swap, f"Gauss-Krueger 6-degree zone {p} (zone prefix in the easting, {order})")
-                )
+    for swap, east in ((False, xs), (True, ys)):
+        prefixes, counts = np.unique(np.floor(east / 1_000_000), return_counts=True)
+        p = int(prefixes[np.argmax(counts)])
+        order = "northing first" if swap else "easting first"
+        span = (p * 1_000_000.0, (p + 1) * 1_000_000.0 - 1e-6)
+        bounds = ((300_000.0, 6_000_000.0), span) if swap else (span, (300_000.0, 6_000_000.0))
+        if 25 <= p <= 45:
+            c = Candidate(_gk(3, p), swap, f"Gauss-Krueger 3-degree zone {p} (zone prefix in the easting, {order})",
+                          bounds)  # fmt: skip
+        elif 13 <= p <= 23:
+            c = Candidate(_gk(6, p), swap, f"Gauss-Krueger 6-degree zone {p} (zone prefix in the easting, {order})",
+                          bounds)  # fmt: skip
+        else:
+            continue
+        if most(c):
+            out.append(c)
     if out:
         return out
     sh_orders = [(False, "north, east as surveyors write"), (True, "east, north as drawn")]
     if east_first:
         sh_orders.reverse()
-    if _within(np.abs(xs), 0.0, SH2000_EXTENT_M) and _within(np.abs(ys), 0.0, SH2000_EXTENT_M):
-        for swap, how in sh_orders:
-            out.append(
-                Candidate(
-                    "sh2000", swap, f"metres within {SH2000_EXTENT_M / 1000:.0f} km of the Shanghai 2000 origin ({how})"
-                )
-            )
-    gk_orders = [(False, (xs, ys)), (True, (ys, xs))] if east_first else [(True, (ys, xs)), (False, (xs, ys))]
-    for swap, (east, north) in gk_orders:
-        if _within(east, 100_000.0, 900_000.0) and _within(north, 300_000.0, 6_000_000.0):
-            order = "northing first" if swap else "easting first"
-            for cm in range(75, 136, 3):
-                out.append(Candidate(f"EPSG:{4534 + (cm - 75) // 3}", swap,
-                                     f"Gauss-Krueger 3-degree zone at {cm} E without prefix ({order})"))  # fmt: skip
+    plane = ((-SH2000_EXTENT_M, SH2000_EXTENT_M), (-SH2000_EXTENT_M, SH2000_EXTENT_M))
+    for swap, how in sh_orders:
+        c = Candidate("sh2000", swap, f"metres within {SH2000_EXTENT_M / 1000:.0f} km of the Shanghai 2000 origin "
+                      f"({how})", plane)  # fmt: skip
+        if most(c):
+            out.append(c)
+    gk_orders = [False, True] if east_first else [True, False]
+    for swap in gk_orders:
+        east_range, north_range = (100_000.0, 900_000.0), (300_000.0, 6_000_000.0)
+        bounds = (north_range, east_range) if swap else (east_range, north_range)
+        order = "northing first" if swap else "easting first"
+        for cm in range(75, 136, 3):
+            c = Candidate(f"EPSG:{4534 + (cm - 75) // 3}", swap,
+                          f"Gauss-Krueger 3-degree zone at {cm} E without prefix ({order})", bounds)  # fmt: skip
+            if cm == 75 and not most(c):
+                break
+            out.append(c)
     return out
 
 
 def choose(
-    x: ArrayLike, y: ArrayLike, fits: Callable[[Candidate], float], east_first: bool = True
-) -> tuple[Candidate | None, list[tuple[Candidate, float]]]:
-    """The first candidate that puts at least MIN_FIT of the sample inside known regions, and every candidate tried
-    with its share (for the report). None when none fits."""
+    x: ArrayLike, y: ArrayLike, fits: Callable[[Candidate], float], east_first: bool = True,
+    rows: ArrayLike | None = None,
+) -> tuple[Candidate | None, list[tuple[Candidate, float]]]:  # fmt: skip
+    """The first candidate that puts at least MIN_FIT of the sample it reads inside known regions, and every
+    candidate tried with its share (for the report). None when none fits. Points outside the chosen candidate's
+    range are the caller's to refuse (`Candidate.holds`)."""
     tried: list[tuple[Candidate, float]] = []
-    for c in candidates(x, y, east_first):
+    for c in candidates(x, y, east_first, rows):
         share = fits(c)
         tried.append((c, share))
         if share >= MIN_FIT:

@@ -245,8 +245,11 @@ def _fits(c: detect.Candidate, x: np.ndarray, y: np.ndarray) -> float:
         return cur.fetchone()[0] / len(lon)
 
 
-def _system(table: Table, crs: str | None, axes: str | None, report: Report) -> detect.Candidate:
-    coords = shapely.get_coordinates([g for g in table.geoms if g is not None])
+def _system(table: Table, crs: str | None, axes: str | None, report: Report,
+            refused: dict[int, RowError]) -> detect.Candidate:  # fmt: skip
+    """The file's coordinate system: named by the user, declared by the file, or detected from its rows as a whole.
+    A detected system is the one most rows read as; the rows it cannot read (a typo: lon 521.43) are refused here,
+    naming the system the other rows are in."""
     if crs:
         try:
             c = resolve(crs)
@@ -260,11 +263,23 @@ def _system(table: Table, crs: str | None, axes: str | None, report: Report) -> 
         except Exception as exc:  # pyproj's CRSError and kin: the file's own definition is unreadable
             raise FileError(f"the file's coordinate system cannot be read ({exc}); name one with --crs") from None
     else:
+        placed = [i for i, g in enumerate(table.geoms) if g is not None and i not in refused]
+        arr = np.array([table.geoms[i] for i in placed], dtype=object)
+        coords = shapely.get_coordinates(arr)
         if len(coords) == 0:
             return detect.Candidate("cgcs2000", False, "no geometry in the file")
-        step = max(1, len(coords) // SAMPLE)
-        x, y = coords[::step, 0], coords[::step, 1]
-        chosen, tried = detect.choose(x, y, lambda c: _fits(c, x, y), table.east_first)
+        owner = np.repeat(np.array(placed, dtype=np.int64), shapely.get_num_coordinates(arr))
+        x, y, rows = coords[:, 0], coords[:, 1], owner
+        if len(coords) > SAMPLE * 4:  # every row keeps its first vertex, then a sample of the rest
+            first = np.unique(owner, return_index=True)[1]
+            pick = np.union1d(first, np.arange(0, len(coords), max(1, len(coords) // SAMPLE)))
+            x, y, rows = x[pick], y[pick], rows[pick]
+
+        def fits(c: detect.Candidate) -> float:
+            held = c.holds(x, y)
+            return _fits(c, x[held], y[held]) if held.any() else 0.0
+
+        chosen, tried = detect.choose(x, y, fits, table.east_first, rows)
         report.crs_tried = [{"crs": c.label, "reason": c.reason, "inside_known_regions": round(s, 3)} for c, s in tried]
         if chosen is None:
             lo, hi = coords.min(axis=0), coords.max(axis=0)
@@ -273,6 +288,16 @@ def _system(table: Table, crs: str | None, axes: str | None, report: Report) -> 
                 f"y {lo[1]:.3f}..{hi[1]:.3f}) fit none tried inside the known regions; name it with --crs "
                 "(cgcs2000, wgs84, gcj02, sh2000, EPSG:45xx)"
             )
+        held = chosen.holds(coords[:, 0], coords[:, 1])
+        outliers = np.unique(owner[~held])
+        for i in outliers.tolist():
+            first = int(np.flatnonzero((owner == i) & ~held)[0])
+            refused[i] = RowError("geometry", f"x {coords[first, 0]:.6g}, y {coords[first, 1]:.6g} cannot be "
+                                  f"{chosen.label} like the other {len(placed) - len(outliers)} rows "
+                                  f"({chosen.reason}): a typo, or a row in another system")  # fmt: skip
+        if len(outliers):
+            chosen = detect.Candidate(chosen.crs, chosen.swap, chosen.reason + f"; judged from {len(placed)} rows, "
+                                      f"{len(outliers)} refused as outliers", chosen.bounds)  # fmt: skip
     if axes in ("as-read", "swapped"):
         chosen = detect.Candidate(chosen.crs, axes == "swapped", chosen.reason + f"; axes {axes} as the user said")
     return chosen
@@ -611,7 +636,7 @@ def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, c
     sizes = shapely.get_num_coordinates(np.array(table.geoms, dtype=object))
     for i in np.flatnonzero(sizes > MAX_VERTICES):
         refused.setdefault(int(i), RowError("geometry", f"{sizes[i]} vertices; at most {MAX_VERTICES} per feature"))
-    system = _system(table, crs, axes, report)
+    system = _system(table, crs, axes, report, refused)
     report.crs, report.crs_reason = system.label, system.reason
     geoms = _to_cgcs2000(table, system, refused) if tgt.geometry else table.geoms
     ctx = _Context()

@@ -413,3 +413,33 @@ def test_a_geopandas_file_in_a_gauss_krueger_zone_is_read_by_its_declared_crs(db
     assert "declared by the file" in report.crs_reason
     got = shapely.from_wkt(Zone.objects.get(name="装卸区").geom.wkt)
     assert shapely.hausdorff_distance(got, drawn) < MM_DEG
+
+
+def test_two_typos_are_refused_as_outliers_and_never_move_the_good_rows(db, tmp_path):
+    """Issue 24 (7): eight fences in degrees near Jinshan and two rows with a typo (lon 521.43, lat 130.81). The
+    file is judged as a whole: degrees, the two rows refused naming why, the eight where they are."""
+    lon, lat = inside(JINSHAN)
+
+    def ring(x: float, y: float) -> str:
+        d = 0.0005
+        return f"POLYGON(({x} {y},{x + d} {y},{x + d} {y + d},{x} {y + d},{x} {y}))"
+
+    rows = [(f"围栏{k}", ring(lon + 0.001 * k, lat)) for k in range(8)]
+    rows.insert(3, ("错一", ring(521.43, lat)))
+    rows.append(("错二", ring(lon, 130.81)))
+    path = tmp_path / "fences.csv"
+    path.write_text("名称,类型,编号,管理单位,wkt\n" + "".join(
+        f'{name},禁区,T-{k},园区管委会,"{wkt}"\n' for k, (name, wkt) in enumerate(rows)), encoding="utf-8")  # fmt: skip
+    report = importer.run(path, "zones", dry_run=True)
+    assert report.refused is None, report.refused
+    assert report.crs.startswith("cgcs2000"), report.crs
+    assert "2 refused as outliers" in report.crs_reason
+    refused = {o.row: o for o in report.features if o.action == "refused"}
+    assert sorted(refused) == [4, 10]
+    assert all("cannot be cgcs2000" in o.reason and "521.43" in refused[4].reason for o in refused.values())
+    assert report.counts["created"] == 8
+    real = importer.run(path, "zones")
+    assert real.counts["created"] == 8
+    for z in Zone.objects.filter(external_id__startswith="T-"):
+        assert abs(z.geom.centroid.x - lon) < 0.01
+        assert abs(z.geom.centroid.y - lat) < 0.01
