@@ -158,15 +158,18 @@ def _assignees(value, access: Access, alarm_id: int) -> list[dict]:
     if not isinstance(value, list) or len(value) > MAX_ASSIGNEES or not all(isinstance(v, str) for v in value):
         raise BadRequestError(f"assignees: a list of at most {MAX_ASSIGNEES} subject codes (people or body cameras)")
     codes = list(dict.fromkeys(text(v, "assignees", 64) for v in value))
-    found = {
-        s.external_id: s
-        for s in scoped(Subject.objects.filter(external_id__in=codes, kind__in=("person", "body_camera", "phone")),
-                        access, "enterprise", "state__geom")
-    }  # fmt: skip
+    owner = Alarm.objects.filter(pk=alarm_id).values_list("enterprise_id", flat=True).first()
+    # Ids are each enterprise's own: where two enterprises use one code, the alarm's enterprise's person is meant.
+    rank = {owner: 0, None: 1}
+    found: dict[str, Subject] = {}
+    for s in scoped(Subject.objects.filter(external_id__in=codes, kind__in=("person", "body_camera", "phone")),
+                    access, "enterprise", "state__geom"):  # fmt: skip
+        have = found.get(s.external_id)
+        if have is None or rank.get(s.enterprise_id, 2) < rank.get(have.enterprise_id, 2):
+            found[s.external_id] = s
     missing = [c for c in codes if c not in found]
     if missing:
         raise BadRequestError(f"assignees: no person or body camera {', '.join(missing[:5])} that you may send")
-    owner = Alarm.objects.filter(pk=alarm_id).values_list("enterprise_id", flat=True).first()
     foreign = [c for c in codes if owner is not None and found[c].enterprise_id not in (owner, None)]
     if foreign:
         raise BadRequestError(f"assignees: {', '.join(foreign[:5])} belong to another enterprise than the alarm's; "

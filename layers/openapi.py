@@ -231,6 +231,7 @@ def service_paths() -> dict:
                     param("from", "query", {"type": "string", "format": "date-time"}, required=True),
                     param("to", "query", {"type": "string", "format": "date-time"}, required=True),
                     param("tolerance", "query", num),
+                    param("enterprise", "query", {"type": "string"}, "the company code, when the id is ambiguous"),
                     param("f", "query", {"type": "string", "enum": ["json", *writing.TRACK_FORMATS]}, "or a file"),
                 ],
                 also=tuple(writing.FORMATS[f].media_type for f in writing.TRACK_FORMATS),

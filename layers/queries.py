@@ -11,7 +11,7 @@ import orjson
 import psycopg
 import shapely
 
-from geo_core.errors import BadRequestError, NotFoundError
+from geo_core.errors import BadRequestError, ConflictError, NotFoundError
 from geo_core.replica import reader
 from geo_core.scope import Scope
 from geo_core.ttl import TtlCache
@@ -172,10 +172,11 @@ def _region_counts(scope: Scope, level: str, parent: str | None) -> list[dict]:
         return [dict(zip(texts + numbers, row, strict=True)) for row in cur.fetchall()]
 
 
-def track(external_id: str, start: datetime, end: datetime, scope: Scope, tolerance_m: float = 2.0) -> dict:
+def track(external_id: str, start: datetime, end: datetime, scope: Scope, tolerance_m: float = 2.0,
+          enterprise: str | None = None) -> dict:  # fmt: skip
     """A subject's fixes in [start, end): the line simplified for display (by a tolerance in metres), and its stops
     (>= 2 min within 20 m) and the trips between them."""
-    kind, fixes = track_fixes(external_id, start, end, scope)
+    kind, fixes = track_fixes(external_id, start, end, scope, enterprise)
     line, times = _line(fixes, tolerance_m)
     stops = _stops(fixes)
     return {
@@ -191,8 +192,11 @@ def track(external_id: str, start: datetime, end: datetime, scope: Scope, tolera
     }
 
 
-def track_fixes(external_id: str, start: datetime, end: datetime, scope: Scope) -> tuple[str, np.ndarray]:
-    """(kind, fixes as rows of epoch seconds, lon, lat) of a subject the caller may see, in time order."""
+def track_fixes(external_id: str, start: datetime, end: datetime, scope: Scope,
+                enterprise: str | None = None) -> tuple[str, np.ndarray]:  # fmt: skip
+    """(kind, fixes as rows of epoch seconds, lon, lat) of a subject the caller may see, in time order. Ids are each
+    enterprise's own (two enterprises may both have a P-001): an id that names subjects of several enterprises the
+    caller sees needs `enterprise` (a company code) and is a 409 without it, never the older one silently."""
     if end <= start:
         raise BadRequestError("to must be after from")
     if (end - start).total_seconds() > 7 * 86400:
@@ -200,14 +204,21 @@ def track_fixes(external_id: str, start: datetime, end: datetime, scope: Scope) 
     s_sql, s_params = scope.where("s.enterprise_id", "st.geom")
     with reader().cursor() as cur:
         cur.execute(
-            "SELECT s.id, s.kind FROM geo_core_subject s LEFT JOIN geo_core_subjectstate st ON st.subject_id = s.id "
-            f"WHERE s.external_id = %s AND {s_sql} ORDER BY s.id LIMIT 1",
-            [external_id, *s_params],
+            "SELECT s.id, s.kind, e.company_code FROM geo_core_subject s "
+            "LEFT JOIN geo_core_subjectstate st ON st.subject_id = s.id "
+            "LEFT JOIN geo_core_enterprise e ON e.id = s.enterprise_id "
+            f"WHERE s.external_id = %s AND (%s::text IS NULL OR e.company_code = %s) AND {s_sql} ORDER BY s.id LIMIT 5",
+            [external_id, enterprise, enterprise, *s_params],
         )
-        row = cur.fetchone()
-        if row is None:
-            raise NotFoundError(f"no subject {external_id!r}")
-        sid, kind = row
+        rows = cur.fetchall()
+        if not rows:
+            of = f" of enterprise {enterprise!r}" if enterprise else ""
+            raise NotFoundError(f"no subject {external_id!r}{of}")
+        if len(rows) > 1:
+            codes = ", ".join(sorted({c or "(none)" for *_, c in rows}))
+            raise ConflictError(f"{external_id!r} names subjects of several enterprises ({codes}); "
+                                "add enterprise=<company code>")  # fmt: skip
+        sid, kind, _ = rows[0]
     # The fixes as three float8 arrays in one row, in binary (a row per fix, or arrays as text, cost more to fetch
     # than the query takes; Django's client-side cursors cannot ask for binary results, a plain one on the same
     # connection can). date_part, not extract: extract's numeric costs 10 ms on a day of fixes.
@@ -313,12 +324,13 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(float(t), UTC).isoformat()
 
 
-def track_tables(external_id: str, start: datetime, end: datetime, scope: Scope, fmt: str) -> list:
+def track_tables(external_id: str, start: datetime, end: datetime, scope: Scope, fmt: str,
+                 enterprise: str | None = None) -> list:  # fmt: skip
     """A track as files want it: its points with times, and the line. GPX takes the points as one track segment
     (GDAL's track_points layer); KML one folder with the line first; GeoPackage a layer of each."""
     from geo_core.gisfiles.writing import Table
 
-    kind, fixes = track_fixes(external_id, start, end, scope)
+    kind, fixes = track_fixes(external_id, start, end, scope, enterprise)
     if len(fixes) == 0:
         raise NotFoundError(f"no fixes of {external_id!r} between {start.isoformat()} and {end.isoformat()}")
     n = len(fixes)

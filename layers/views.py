@@ -14,7 +14,7 @@ from geo_core.access import authenticate
 from geo_core.errors import BadRequestError, NotFoundError, error_response, status_for
 from geo_core.gisfiles import writing
 from geo_core.params import bbox as parse_bbox
-from geo_core.params import instant, integer, query_integer, query_number
+from geo_core.params import instant, integer, query_integer, query_number, text
 from geo_core.scope import EVERYTHING, Scope
 from layers import cql2, features, registry, tiling
 from layers.registry import Layer
@@ -579,15 +579,16 @@ def track(request: HttpRequest, external_id: str) -> HttpResponse:
     start = instant(request.GET["from"], "from")
     end = instant(request.GET["to"], "to")
     fmt = request.GET.get("f", "json")
+    enterprise = text(request.GET["enterprise"], "enterprise", 32) if request.GET.get("enterprise") else None
     if fmt in writing.TRACK_FORMATS:
         from layers.queries import track_tables
 
-        tables = track_tables(external_id, start, end, scope, fmt)
+        tables = track_tables(external_id, start, end, scope, fmt, enterprise)
         stem = f"track-{external_id}-{start:%Y%m%d%H%M}"
         return writing.response(writing.write(tables, fmt, "wgs84" if fmt != "gpkg" else "cgcs2000"), fmt, stem)
     if fmt != "json":
         raise BadRequestError(f"f: {fmt[:40]!r} is not offered; use json, {', '.join(writing.TRACK_FORMATS)}")
-    return _json(run(external_id, start, end, scope, _number(request, "tolerance", 2.0)))
+    return _json(run(external_id, start, end, scope, _number(request, "tolerance", 2.0), enterprise))
 
 
 # --- heat maps --------------------------------------------------------------------------------------------------

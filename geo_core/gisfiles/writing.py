@@ -7,6 +7,7 @@ spreadsheet opens its Chinese right; points get X/Y columns, other geometries WK
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import warnings
@@ -186,11 +187,30 @@ def _write_layer(path: Path, t: Table, fmt: Format, crs: str, append: bool) -> N
     )  # fmt: skip
 
 
+def safe_name(name: str) -> str:
+    """A layer or file name from text that may come from outside (a person's id): letters (Chinese included),
+    digits, '-', '_' and '.', nothing else, never empty; GDAL refuses `"`, `\\`, `<` and `/` in a KML layer's
+    name, and a line break would end a Content-Disposition header."""
+    return re.sub(r"[^\w.-]", "_", name).strip("._")[:100] or "export"
+
+
 def write(tables: list[Table], fmt_key: str, crs: str = "cgcs2000", folder: Path | None = None) -> Path:
-    """Write tables (one layer each; formats of one layer take the first) and return the file's path."""
+    """Write tables (one layer each; formats of one layer take the first) and return the file's path. A write that
+    fails leaves no folder behind."""
     fmt = FORMATS[fmt_key]
     crs = fmt.fixed_crs or crs
+    own = folder is None
     folder = Path(folder or tempfile.mkdtemp(prefix="export-"))
+    try:
+        return _write(tables, fmt, crs, folder)
+    except BaseException:
+        if own:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _write(tables: list[Table], fmt: Format, crs: str, folder: Path) -> Path:
+    tables = [Table(safe_name(t.layer), t.columns, t.wkb, t.geometry_type) for t in tables]
     stem = tables[0].layer
     path = folder / (stem + (".shp" if fmt.key == "shp" else fmt.suffix))
     layers = tables if fmt.key == "gpkg" else tables[:1]
@@ -215,4 +235,5 @@ def response(path: Path, fmt_key: str, stem: str):
     fmt = FORMATS[fmt_key]
     handle = path.open("rb")
     shutil.rmtree(path.parent, ignore_errors=True)  # the open handle keeps the data until it is sent
-    return FileResponse(handle, as_attachment=True, filename=f"{stem}{fmt.suffix}", content_type=fmt.media_type)
+    return FileResponse(handle, as_attachment=True, filename=f"{safe_name(stem)}{fmt.suffix}",
+                        content_type=fmt.media_type)  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -155,3 +156,46 @@ def test_a_track_outside_the_callers_scope_is_not_exported(client, scene, walked
     assert r.status_code == 404
     r = client.get(f"/api/tracks/P0?f=shp&{walked['q']}", **scene["sup"])
     assert r.status_code == 400
+
+
+@pytest.mark.parametrize("ident", ['P"0', "P\\0", "P<0>", "P\t0", "P\n0", "P 0/.."])
+def test_a_track_of_an_id_with_awkward_characters_exports_as_kml(client, scene, walked, tmp_path, ident):
+    """Issue 24 (11): the file and layer names are built from the id; any id gives a file, no folder is left."""
+    Subject.objects.filter(external_id="P0").update(external_id=ident)
+    before = set(Path(tempfile.gettempdir()).glob("export-*"))
+    from urllib.parse import quote
+
+    r = client.get(f"/api/tracks/{quote(ident, safe='')}?f=kml&{walked['q']}", **scene["sup"])
+    if "/" in ident:
+        assert r.status_code == 404  # not a path segment
+        return
+    assert r.status_code == 200, r.content[:300]
+    assert "\n" not in r["Content-Disposition"]
+    path = tmp_path / "t.kml"
+    path.write_bytes(b"".join(r.streaming_content))
+    assert len(ogr_features(path)) == 121
+    assert set(Path(tempfile.gettempdir()).glob("export-*")) <= before
+
+
+def test_a_failed_write_leaves_no_folder_behind():
+    from geo_core.gisfiles import writing
+
+    before = set(Path(tempfile.gettempdir()).glob("export-*"))
+    broken = writing.Table("t", {"a": np.array([1, 2])}, np.array([b"not wkb"], dtype=object), "Point")
+    with pytest.raises(Exception):  # noqa: B017, PT011 (whatever GDAL raises)
+        writing.write([broken], "kml")
+    assert set(Path(tempfile.gettempdir()).glob("export-*")) == before
+
+
+def test_an_id_two_enterprises_use_needs_the_enterprise_to_name_a_track(client, scene, walked):
+    """Issue 24 (11): ids are each enterprise's own; an ambiguous one is a 409 naming the enterprises, not the
+    older subject silently."""
+    mine = Subject.objects.get(external_id="P0")
+    other = scene["b"] if mine.enterprise_id == scene["a"].id else scene["a"]
+    Subject.objects.create(kind="person", external_id="P0", name="同号", enterprise=other, person_type="01")
+    r = client.get(f"/api/tracks/P0?{walked['q']}", **scene["sup"])
+    assert r.status_code == 409
+    assert other.company_code in r.json()["error"]
+    r = client.get(f"/api/tracks/P0?enterprise={mine.enterprise.company_code}&{walked['q']}", **scene["sup"])
+    assert r.status_code == 200
+    assert r.json()["subject"] == "P0"
