@@ -37,6 +37,13 @@ BAD = [
     (f"/api/alarms/?since={NUL}", "since"),
     ("/api/alarms/?zone=%C2%B2", "zone"),
     ("/api/alarms/?limit=1e3", "limit"),
+    # Well-formed CQL2 of the wrong types (issue 24): refused naming the property, before PostgreSQL sees it.
+    ("/ogc/collections/zones/items?filter=name%20%3E%205", "name"),
+    ("/ogc/collections/zones/items?filter=S_INTERSECTS(name%2C%20POINT(1%202))", "name"),
+    ("/ogc/collections/zones/items?filter=geom%20%3D%205", "geometry"),
+    ("/ogc/collections/zones/items?filter=capacity_min%20LIKE%20%27a%25%27", "capacity_min"),
+    ("/ogc/collections/zones/items?filter=capacity_min%20BETWEEN%20%27a%27%20AND%205", "capacity_min"),
+    ("/ogc/collections/zones/items?filter=name%20IN%20(1%2C%202)", "name"),
 ]
 
 
