@@ -20,6 +20,7 @@ from django.db import DatabaseError, connection, transaction
 from coord_transform import TransformError, transform
 from geo_core.ingest.normalize import to_cgcs2000
 from geo_core.ingest.records import (
+    HEIGHT_RANGE,
     RecordError,
     Rejection,
     check_shape,
@@ -31,6 +32,7 @@ from geo_core.ingest.records import (
     text,
     text_list,
     timestamp,
+    whole,
 )
 from geo_core.ingest.writer import FixBatch, WriteResult, notify_events, write_fixes
 from geo_core.models import (
@@ -137,8 +139,8 @@ def _position(record: dict) -> dict:
         "time": timestamp(record, "TIME_STAMP", now=now),
         "x": number(record, "LONGITUDE"),
         "y": number(record, "LATITUDE"),
-        "z": number(record, "HEIGHT", optional=True),
-        "floor": number(record, "FLOOR", optional=True, lo=-10, hi=300),
+        "z": number(record, "HEIGHT", optional=True, lo=HEIGHT_RANGE[0], hi=HEIGHT_RANGE[1]),
+        "floor": whole(record, "FLOOR", optional=True, lo=-10, hi=300),
         "accuracy": number(record, "ACCURACY", optional=True, lo=0, hi=100_000),
         "crs": text(record, "CRS", max_length=32, optional=True) or DEFAULT_CRS,
     }
@@ -366,7 +368,7 @@ def _zone(record: dict) -> dict:
         "name": text(record, "ZONE_NAME", max_length=128),
         "kind": kind,
         "geom": parse_geo(record.get("GEO"), crs) if record.get("GEO") not in (None, "") else _missing("GEO"),
-        "floor": number(record, "FLOOR", optional=True, lo=-10, hi=300),
+        "floor": whole(record, "FLOOR", optional=True, lo=-10, hi=300),
         "deleted": flag(record, "DELETED"),
     }
 
@@ -636,14 +638,23 @@ def handle_permits(enterprise: Enterprise, records: list) -> Report:
         report.rejected.append(Rejection(parsed[k][0], fld, reason))
     created = 0
     with transaction.atomic():
+        # A permit names people the enterprise has registered (personnel feed): an unknown id is refused with the
+        # record, never made a provisional person (a permit's list is no way to create people; issue 24).
         people = _subject_ids(
-            enterprise, {i for _, p in parsed for i in [p["guardian"], p["approver"], *p["workers"]] if i}
-        )
+            enterprise, {i for _, p in parsed for i in [p["guardian"], p["approver"], *p["workers"]] if i},
+            provisional=False,
+        )  # fmt: skip
         located = [(i, {**p, "location": Point(float(lon[k]), float(lat[k]), srid=4490)})
                    for k, (i, p) in enumerate(parsed) if k not in errors]  # fmt: skip
 
         def store(p: dict) -> None:
             nonlocal created
+            for field, ids in (("GUARDIAN_ID", [p["guardian"]]), ("APPROVER_ID", [p["approver"]]),
+                               ("WORKER_IDS", p["workers"])):  # fmt: skip
+                unknown = [i for i in ids if i and i not in people]
+                if unknown:
+                    raise RecordError(field, f"{', '.join(unknown[:5])}: no such person in your personnel; "
+                                      "send them with the personnel feed first")  # fmt: skip
             location = p["location"]
             site = Site.objects.filter(enterprise=enterprise, footprint__intersects=location).first()
             permit, was_created = WorkPermit.objects.update_or_create(

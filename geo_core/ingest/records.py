@@ -102,6 +102,19 @@ def number(record: dict, field: str, *, optional: bool = False, lo: float | None
     return out
 
 
+def whole(record: dict, field: str, *, optional: bool = False, lo: int, hi: int) -> int | None:
+    """A whole number in [lo, hi] (a floor: 1.5 is no floor, whatever a JSON number allows)."""
+    value = number(record, field, optional=optional, lo=lo, hi=hi)
+    if value is None:
+        return None
+    if value != int(value):
+        raise RecordError(field, f"{value} is not a whole number")
+    return int(value)
+
+
+HEIGHT_RANGE = (-500.0, 10_000.0)  # metres: a mine's depth to above any tower; 1e308 is no height
+
+
 def choice(record: dict, field: str, allowed: dict[str, str] | set[str], *, optional: bool = False,
            default: str | None = None) -> str:  # fmt: skip
     value = _given(record, field, optional or default is not None)

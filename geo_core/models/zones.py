@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.gis.db import models
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from geo_core.models.base import SRID, Timestamped, valid_geometry_constraint
 from geo_core.validation import validate_geometry
@@ -89,9 +90,12 @@ class Zone(Timestamped):
     )
     external_id = models.CharField(max_length=64, blank=True, help_text="the owner's id (AQ 3064.3 B.2 ID)")
     geom = models.MultiPolygonField(srid=SRID, validators=[validate_geometry])
-    floor = models.SmallIntegerField(null=True, blank=True, help_text="building floor for 3D fences")
-    height_min = models.FloatField(null=True, blank=True, help_text="metres")
-    height_max = models.FloatField(null=True, blank=True, help_text="metres")
+    floor = models.SmallIntegerField(null=True, blank=True, help_text="building floor for 3D fences",
+                                     validators=[MinValueValidator(-10), MaxValueValidator(300)])  # fmt: skip
+    height_min = models.FloatField(null=True, blank=True, help_text="metres",
+                                   validators=[MinValueValidator(-500.0), MaxValueValidator(10_000.0)])  # fmt: skip
+    height_max = models.FloatField(null=True, blank=True, help_text="metres",
+                                   validators=[MinValueValidator(-500.0), MaxValueValidator(10_000.0)])  # fmt: skip
     capacity_min = models.PositiveIntegerField(null=True, blank=True)
     capacity_max = models.PositiveIntegerField(null=True, blank=True)
     active = models.BooleanField(default=True)

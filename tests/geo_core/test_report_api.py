@@ -303,6 +303,13 @@ def test_permits_with_gas_tests_videos_and_site(client, cred, jinshan_site):
               "VIDEOS": [{"URL": "https://video.example/1.m3u8", "NAME": "全程录像"}],
               "ATTACHMENTS": [{"URL": "https://files.example/jsa.pdf", "NAME": "JSA", "SIZE": "2048"}]}  # fmt: skip
     bad = dict(ticket, ID="DH-002", TICKETTYPE="99")
+    stranger = dict(ticket, ID="DH-003", WORKER_IDS=["P2", "NOBODY"])
+    people = [{"ID": k, "PERSON_NAME": f"人员{k}", "PERSON_TYPE": "01"} for k in ("P1", "P2", "P3")]
+    assert post(client, cred, "personnel", people).json()["accepted"] == 3
+    refused = post(client, cred, "permits", [stranger]).json()["rejected"]
+    assert refused[0]["field"] == "WORKER_IDS"
+    assert "NOBODY" in refused[0]["reason"]
+    assert not Subject.objects.filter(external_id="NOBODY").exists()  # a permit creates no people
     answer = post(client, cred, "permits", [ticket, bad]).json()
     assert answer["accepted"] == 1
     assert answer["rejected"] == [{"index": 1, "field": "TICKETTYPE", "reason": answer["rejected"][0]["reason"]}]

@@ -153,10 +153,13 @@ def test_worker_ids_are_ids_and_withdrawn_permits_are_not_served(client, cred):
         base | {"ID": "T1", "WORKER_IDS": "abc"},
         base | {"ID": "T2", "WORKER_IDS": 5},
         base | {"ID": "T3", "WORKER_IDS": "W1,W2", "DELETED": 1},
+        base | {"ID": "T4", "WORKER_IDS": "a,b,c"},  # people nobody registered: refused, none created
     ]
+    people = [{"ID": k, "PERSON_NAME": k, "PERSON_TYPE": "01"} for k in ("abc", "W1", "W2")]
+    assert post(client, cred, "personnel", people).json()["accepted"] == 3
     body = post(client, cred, "permits", records).json()
     assert body["accepted"] == 2
-    assert [(r["index"], r["field"]) for r in body["rejected"]] == [(1, "WORKER_IDS")]
+    assert [(r["index"], r["field"]) for r in body["rejected"]] == [(1, "WORKER_IDS"), (3, "WORKER_IDS")]
     assert list(WorkPermit.objects.get(ticket_no="T1").workers.values_list("external_id", flat=True)) == ["abc"]
     assert not Subject.objects.filter(external_id__in=["a", "b", "c"]).exists()
     assert WorkPermit.objects.get(ticket_no="T3").deleted
@@ -165,3 +168,34 @@ def test_worker_ids_are_ids_and_withdrawn_permits_are_not_served(client, cred):
 
     feats, _ = features.fetch(registry.get("permits"), features.Query(limit=100), EVERYTHING)
     assert {f["properties"]["ticket_no"] for f in feats} == {"T1"}
+
+
+def test_heights_and_floors_are_refused_out_of_range_or_fractional(client, cred, enterprise):
+    """Issue 24 (11): HEIGHT 1e308 and FLOOR 1.5 are no height and no floor."""
+    base = {"TIME_STAMP": NOW.isoformat(), "LONGITUDE": 121.405, "LATITUDE": 30.785}
+    body = post(client, cred, "positions", [base | {"PERSON_ID": "H1", "HEIGHT": 1e308},
+                                            base | {"PERSON_ID": "H2", "FLOOR": 1.5},
+                                            base | {"PERSON_ID": "H3", "HEIGHT": 12.5, "FLOOR": 3}]).json()  # fmt: skip
+    assert [(r["index"], r["field"]) for r in body["rejected"]] == [(0, "HEIGHT"), (1, "FLOOR")]
+    assert body["accepted"] == 1
+    body = post(client, cred, "zones", [fence("F15", 121.405, 30.785, kind="forbidden") | {"FLOOR": 1.5}]).json()
+    assert [r["field"] for r in body["rejected"]] == ["FLOOR"]
+
+
+def test_the_zones_api_refuses_heights_past_any_building(client, enterprise):
+    from geo_core.access import create_user
+    from geo_core.models import ApiToken
+
+    sup = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(create_user('zh', 'Pw-strong-123!', 'supervisor'))[1]}"}
+    ring = [[121.40, 30.78], [121.401, 30.78], [121.401, 30.781], [121.40, 30.78]]
+    zone = {
+        "name": "高区",
+        "kind": "forbidden",
+        "authority": "园区",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    for bad in ({"height_max": 1e308}, {"height_min": -1e9}, {"floor": 1.5}, {"floor": 5000}):
+        r = client.post("/api/zones", zone | bad, content_type="application/json", **sup)
+        assert r.status_code == 400, (bad, r.content)
+    assert client.post("/api/zones", zone | {"height_max": 30.0, "floor": 2}, content_type="application/json",
+                       **sup).status_code == 201  # fmt: skip
