@@ -12,4 +12,5 @@ eval "$(scripts/services.sh env)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python manage.py makemigrations --check --dry-run -v0
+node --test web/test/  # the pages' pure modules
 .venv/bin/python -m pytest "$@"

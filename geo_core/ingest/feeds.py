@@ -21,6 +21,8 @@ from coord_transform import TransformError, transform
 from geo_core.ingest.normalize import to_cgcs2000
 from geo_core.ingest.records import (
     HEIGHT_RANGE,
+    VIDEO_SCHEMES,
+    WEB_SCHEMES,
     RecordError,
     Rejection,
     check_shape,
@@ -28,6 +30,7 @@ from geo_core.ingest.records import (
     credit_code,
     flag,
     identity,
+    link,
     number,
     text,
     text_list,
@@ -570,7 +573,7 @@ def _links(record: dict, name: str) -> list[dict]:
             raise RecordError(f"{name}[{k}]", "needs a URL")
         out.append(
             {
-                "url": str(item["URL"])[:1000],
+                "url": link(item, "URL", f"{name}[{k}].URL", VIDEO_SCHEMES if name == "VIDEOS" else WEB_SCHEMES),
                 "name": str(item.get("NAME", ""))[:200],
                 "content_type": str(item.get("TYPE", ""))[:100],
                 "size": int(number(item, "SIZE", optional=True, lo=0, hi=2**62) or 0) or None,

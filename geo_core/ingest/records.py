@@ -112,6 +112,30 @@ def whole(record: dict, field: str, *, optional: bool = False, lo: int, hi: int)
     return int(value)
 
 
+# Links the service keeps and pages open: a javascript:, data: or file: URL would run or read in a supervisor's browser.
+WEB_SCHEMES = frozenset({"http", "https"})
+VIDEO_SCHEMES = WEB_SCHEMES | {"rtsp", "rtmp"}  # the video platforms' own streams (played through the gateway)
+
+
+def link(record: dict, field: str, name: str, schemes: frozenset[str]) -> str:
+    """A URL of one of `schemes`, with a host, no white space or control characters, at most 1000 characters."""
+    from urllib.parse import urlsplit
+
+    value = record.get(field)
+    if not isinstance(value, str):
+        raise RecordError(name, "must be a URL text")
+    value = value.strip()
+    if len(value) > 1000 or any(c.isspace() or ord(c) < 32 for c in value):
+        raise RecordError(name, "must be one URL of at most 1000 characters, without spaces")
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise RecordError(name, f"{value[:60]!r} is not a URL") from None
+    if parts.scheme.lower() not in schemes or not parts.netloc:
+        raise RecordError(name, f"{value[:60]!r} is not a {'/'.join(sorted(schemes))} URL with a host")
+    return value
+
+
 HEIGHT_RANGE = (-500.0, 10_000.0)  # metres: a mine's depth to above any tower; 1e308 is no height
 
 

@@ -5,25 +5,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('geo_core', '0017_import_job_process'),
+        ("geo_core", "0017_import_job_process"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='zone',
-            name='floor',
-            field=models.SmallIntegerField(blank=True, help_text='building floor for 3D fences', null=True, validators=[django.core.validators.MinValueValidator(-10), django.core.validators.MaxValueValidator(300)]),
+            model_name="zone",
+            name="floor",
+            field=models.SmallIntegerField(
+                blank=True,
+                help_text="building floor for 3D fences",
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(-10),
+                    django.core.validators.MaxValueValidator(300),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='zone',
-            name='height_max',
-            field=models.FloatField(blank=True, help_text='metres', null=True, validators=[django.core.validators.MinValueValidator(-500.0), django.core.validators.MaxValueValidator(10000.0)]),
+            model_name="zone",
+            name="height_max",
+            field=models.FloatField(
+                blank=True,
+                help_text="metres",
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(-500.0),
+                    django.core.validators.MaxValueValidator(10000.0),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='zone',
-            name='height_min',
-            field=models.FloatField(blank=True, help_text='metres', null=True, validators=[django.core.validators.MinValueValidator(-500.0), django.core.validators.MaxValueValidator(10000.0)]),
+            model_name="zone",
+            name="height_min",
+            field=models.FloatField(
+                blank=True,
+                help_text="metres",
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(-500.0),
+                    django.core.validators.MaxValueValidator(10000.0),
+                ],
+            ),
         ),
     ]

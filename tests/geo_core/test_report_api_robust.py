@@ -199,3 +199,20 @@ def test_the_zones_api_refuses_heights_past_any_building(client, enterprise):
         assert r.status_code == 400, (bad, r.content)
     assert client.post("/api/zones", zone | {"height_max": 30.0, "floor": 2}, content_type="application/json",
                        **sup).status_code == 201  # fmt: skip
+
+
+def test_video_and_attachment_links_are_http_or_a_video_stream_never_script_or_files(client, cred):
+    """Issue 24 (11): javascript:, data: and file: URLs are refused with the record, naming the link."""
+    base = {"TICKETTYPE": "02", "STATUS": "2", "LONGITUDE": 121.405, "LATITUDE": 30.785,
+            "STARTTIME": NOW.isoformat(), "ENDTIME": (NOW + timedelta(hours=2)).isoformat()}  # fmt: skip
+    bad = ["javascript:alert(document.cookie)", "data:text/html,<script>x</script>", "file:///etc/passwd",
+           "https://", "http://x y", " JAVASCRIPT:alert(1)"]  # fmt: skip
+    records = [base | {"ID": f"V{k}", "VIDEOS": [{"URL": u}]} for k, u in enumerate(bad)]
+    records.append(base | {"ID": "A1", "ATTACHMENTS": [{"URL": "rtsp://cam.example/1"}]})  # a file is no stream
+    records.append(
+        base | {"ID": "OK", "VIDEOS": [{"URL": "rtsp://10.0.0.8:554/ch1"}, {"URL": "https://v.example/1.m3u8"}]}
+    )
+    body = post(client, cred, "permits", records).json()
+    assert body["accepted"] == 1
+    assert [r["field"] for r in body["rejected"]] == [*(["VIDEOS[0].URL"] * len(bad)), "ATTACHMENTS[0].URL"]
+    assert WorkPermit.objects.get(ticket_no="OK").video_url == "rtsp://10.0.0.8:554/ch1"

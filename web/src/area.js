@@ -4,7 +4,7 @@
 import { drawShape } from './draw.js';
 import { getJSON } from './api.js';
 import { t } from './i18n.js';
-import { el } from './format.js';
+import { csvText, el } from './format.js';
 import { toWkt } from './details.js';
 
 const LAYERS = [['people', 'subjectPerson'], ['welders', 'subjectWelder'], ['cameras', 'subjectCamera'],
@@ -13,14 +13,6 @@ const LIMIT = 1000;
 
 function label(p) {
   return p.name || p.ticket_no || p.external_id || p.company_code || '';
-}
-
-function csv(rows) {
-  const cell = (v) => {
-    const s = v === null || v === undefined ? '' : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return `\ufeff${rows.map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`; // BOM: spreadsheets read it as UTF-8
 }
 
 export class AreaQuery {
@@ -66,7 +58,7 @@ export class AreaQuery {
         rows.push([layer, f.id, label(p), p.external_id || p.ticket_no || p.company_code || '', p.company_code || '', lon, lat]);
       }
     }
-    const a = el('a', { href: URL.createObjectURL(new Blob([csv(rows)], { type: 'text/csv' })), download: 'area-query.csv' });
+    const a = el('a', { href: URL.createObjectURL(new Blob([csvText(rows)], { type: 'text/csv' })), download: 'area-query.csv' });
     document.body.append(a);
     a.click();
     a.remove();

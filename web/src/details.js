@@ -3,7 +3,7 @@
 
 import { getJSON } from './api.js';
 import { t } from './i18n.js';
-import { el, shanghaiTime } from './format.js';
+import { el, safeHref, shanghaiTime } from './format.js';
 
 const COLLECTION = { 'live-people': 'people', 'live-welders': 'welders', 'live-cameras': 'cameras' };
 const PERSON_TYPE = { '01': 'p_internal', '02': 'p_contractor', '03': 'p_visitor' };
@@ -48,7 +48,8 @@ export class Details {
   async permit(id) {
     const f = await getJSON(`/ogc/collections/permits/items/${id}`);
     const p = f.properties;
-    const video = p.video_url ? el('a', { href: p.video_url, target: '_blank', rel: 'noopener' }, t('openVideo')) : t('none');
+    const href = p.video_url ? safeHref(p.video_url) : null;
+    const video = href ? el('a', { href, target: '_blank', rel: 'noopener noreferrer' }, t('openVideo')) : (p.video_url || t('none'));
     this.show(p.ticket_no, rows([
       ['ticketType', p.ticket_label], ['status', p.status_label], ['enterprise', p.company_code], ['content', p.content],
       ['workers', p.workers], ['guardian', p.guardian], ['approver', p.approver],

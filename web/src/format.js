@@ -27,6 +27,29 @@ export function metres(m) {
   return m >= 1000 ? `${(m / 1000).toFixed(2)} km` : `${Math.round(m)} m`;
 }
 
+/** A spreadsheet cell's text (CSV): a text starting with = + - @ (or their full-width forms), a tab or a carriage
+ * return would be a formula to Excel and WPS, so it gets a leading apostrophe (OWASP), as the server's files do. */
+export function csvCell(v) {
+  let s = v === null || v === undefined ? '' : String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Rows as CSV text with a byte-order mark (spreadsheets then read it as UTF-8). */
+export function csvText(rows) {
+  return `\ufeff${rows.map((r) => r.map(csvCell).join(',')).join('\r\n')}\r\n`;
+}
+
+/** A link a page may open: http(s) only; javascript:, data:, file: and the rest are shown as text, never linked. */
+export function safeHref(url) {
+  try {
+    const u = new URL(String(url));
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Text for an element: never HTML (names come from enterprises' reports). */
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
