@@ -47,6 +47,9 @@ def _given(record: dict, field: str, optional: bool) -> Any:
     return value
 
 
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def check_shape(record: object, depth: int = 0, path: str = "") -> None:
     """Any record, before its fields are read: nesting no deeper than MAX_DEPTH, no NUL character in any text
     (PostgreSQL stores none; a NUL would abort the whole batch's transaction), keys are text."""
@@ -55,11 +58,13 @@ def check_shape(record: object, depth: int = 0, path: str = "") -> None:
     if isinstance(record, str):
         if "\x00" in record:
             raise RecordError(path or "record", "contains a NUL character")
+        if SURROGATE.search(record):
+            raise RecordError(path or "record", "contains an unpaired surrogate escape (\\ud800-\\udfff): not text")
     elif isinstance(record, dict):
         for k, v in record.items():
             name = f"{path}.{k}" if path else str(k)
-            if "\x00" in str(k):
-                raise RecordError(path or "record", "a field name contains a NUL character")
+            if "\x00" in str(k) or SURROGATE.search(str(k)):
+                raise RecordError(path or "record", "a field name contains a NUL or an unpaired surrogate")
             check_shape(v, depth + 1, name)
     elif isinstance(record, list):
         for k, v in enumerate(record):

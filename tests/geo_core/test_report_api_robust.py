@@ -216,3 +216,16 @@ def test_video_and_attachment_links_are_http_or_a_video_stream_never_script_or_f
     assert body["accepted"] == 1
     assert [r["field"] for r in body["rejected"]] == [*(["VIDEOS[0].URL"] * len(bad)), "ATTACHMENTS[0].URL"]
     assert WorkPermit.objects.get(ticket_no="OK").video_url == "rtsp://10.0.0.8:554/ch1"
+
+
+def test_one_unpaired_surrogate_refuses_its_record_not_the_batch(client, cred):
+    """Issue 24 (11): "\\ud800" in one record's name; the good positions beside it are kept."""
+    good = {"TIME_STAMP": NOW.isoformat(), "LONGITUDE": 121.405, "LATITUDE": 30.785}
+    body = ('{"records": [' + json.dumps(good | {"PERSON_ID": "S1"}) + ", "
+            + json.dumps(good | {"PERSON_ID": "S2", "NOTE": "x"}).replace('"x"', '"a\\ud800b"') + ", "
+            + json.dumps(good | {"PERSON_ID": "S3"}) + "]}").encode()  # fmt: skip
+    answer = post(client, cred, "positions", body=body)
+    assert answer.status_code == 200, answer.content
+    result = answer.json()
+    assert result["accepted"] == 2
+    assert [(r["index"], r["field"]) for r in result["rejected"]] == [(1, "NOTE")]
