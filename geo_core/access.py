@@ -69,10 +69,7 @@ def _from_bearer(request: HttpRequest) -> Access | None:
         # A valid token is never refused for the address's failures; an unknown one from an address past its
         # allowance waits (429), which slows guessing for the guesser only.
         _tokens.pop(digest, None)
-        key = lockout.tokens_of(address)
-        lockout.check(key)
-        lockout.failed(key, address, "bearer token")
-        audit.record("token_failed", "token", "", {}, actor_name="anonymous", address=address)
+        lockout.token_refused(address, "token")
         raise NotSignedInError("the bearer token is unknown or revoked")
     if now - _last_used.get(row.pk, -LAST_USED_EVERY_S) >= LAST_USED_EVERY_S:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())

@@ -82,3 +82,12 @@ def failed(key: str, address: str | None = None, what: str = "password") -> None
 
 def succeeded(key: str) -> None:
     SignInFailure.objects.filter(key=key).delete()
+
+
+def token_refused(address: str | None, what: str) -> None:
+    """An unknown token (bearer, metrics, device) from `address`: LockedOutError (429) when the address is past its
+    allowance, else counted and audited. Call only after the token was found wrong: a valid one is never slowed."""
+    key = tokens_of(address)
+    check(key)
+    failed(key, address, what)
+    audit.record("token_failed", what, "", {}, actor_name="anonymous", address=address)

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
-from geo_core import replica
+from geo_core import audit, lockout, replica
 
 LATENCY_BUCKETS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 WINDOW_S = 900  # alarms of the last quarter hour
@@ -131,6 +131,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse("metrics are off: set GEO_METRICS_TOKEN\n", status=404, content_type="text/plain")
     given = request.headers.get("Authorization", "")
     if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        lockout.token_refused(audit.address_of(request), "metrics")  # guessing is slowed (429) and in the trail
         return HttpResponse("the metrics token is required\n", status=401, content_type="text/plain",
                             headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
     if request.method != "GET":

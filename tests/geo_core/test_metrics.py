@@ -35,6 +35,20 @@ def test_metrics_need_the_token(client, metrics_on, db):
     assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200
 
 
+def test_guessing_the_metrics_token_is_audited_and_slowed_but_never_stops_prometheus(client, metrics_on, db):
+    """Issue 24 (11)."""
+    from geo_core.lockout import FREE_TOKEN_FAILURES
+    from geo_core.models import AuditEvent
+
+    for k in range(FREE_TOKEN_FAILURES):
+        assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer guess-{k}").status_code == 401
+    r = client.get("/metrics", HTTP_AUTHORIZATION="Bearer guess-more")
+    assert r.status_code == 429
+    assert int(r["Retry-After"]) > 0
+    assert AuditEvent.objects.filter(action="token_failed", target_type="metrics").count() == FREE_TOKEN_FAILURES
+    assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200  # from the same address
+
+
 def test_metrics_are_off_without_a_token(client, db):
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 404
 
