@@ -26,7 +26,7 @@ from geo_core.bell import Bell
 from geo_core.errors import BadRequestError, error_response
 from geo_core.params import INT, integer
 from geo_core.scope import Scope
-from geo_core.streams import SLOTS, guarded, released
+from geo_core.streams import guarded, released, take
 
 log = logging.getLogger(__name__)
 POLL_S = 1.0  # between reads while the bell is down, or while a gap waits (GAP_WAIT_S) for its late commit
@@ -92,7 +92,7 @@ async def alarm_stream(request: HttpRequest):
         return error_response(exc)
     scope = access.scope
     caller = f"user:{access.user.pk}"
-    refused = SLOTS.take(caller)
+    refused = await take(caller)
     if refused is not None:
         return refused
 

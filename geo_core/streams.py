@@ -9,13 +9,19 @@ runs through `released()`, which gives the connection back at once: hundreds of 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 
-from django.db import connection
+from asgiref.sync import sync_to_async
+from django.db import connection, transaction
 from django.http import JsonResponse
+from django.utils import timezone
 
 from geo_core.boundary import retry_later
 
@@ -38,33 +44,83 @@ def released(fn: Callable) -> Callable:
 
 
 class Slots:
-    """Open streams counted per caller and in all; a refused stream gets 429 (its caller has too many) or 503 (the
-    process has too many), both with Retry-After."""
+    """Open streams counted per caller across every web process (StreamSlot rows: two workers must not let a caller
+    open 16) and in all per process; a refused stream gets 429 (its caller has too many) or 503 (the process has
+    too many), both with Retry-After. `take` and `give` read the database: call them off the event loop."""
+
+    FRESH_S = 30.0  # a row not refreshed this long is a dead process's
+    REFRESH_S = 10.0
 
     def __init__(self, per_caller: int = PER_CALLER, total: int = PER_PROCESS):
         self.per_caller, self.total = per_caller, total
         self.open: Counter[str] = Counter()
+        self.rows: dict[str, list[int]] = {}
         self.lock = threading.Lock()
+        self.holder = f"{socket.gethostname()}:{os.getpid()}"[:128]
+        self.refresher: threading.Thread | None = None
 
     def take(self, caller: str) -> JsonResponse | None:
         """None when a slot was taken (give it back with `give`), else the refusal to answer with."""
+        from geo_core.models import StreamSlot
+
         with self.lock:
             if sum(self.open.values()) >= self.total:
                 log.warning("stream refused: process at its cap", extra={"cap": self.total})
                 return retry_later(f"{self.total} streams are open on this server")
-            if self.open[caller] >= self.per_caller:
+        now = timezone.now()
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext('stream:' || %s))", [caller])  # one caller at a time
+            live = StreamSlot.objects.filter(caller=caller, seen_at__gt=now - timedelta(seconds=self.FRESH_S))
+            if live.count() >= self.per_caller:
                 return retry_later(f"{self.per_caller} streams are open for this caller; close one", 429)
+            row = StreamSlot.objects.create(caller=caller, holder=self.holder, seen_at=now)
+        with self.lock:
             self.open[caller] += 1
-            return None
+            self.rows.setdefault(caller, []).append(row.id)
+            if self.refresher is None or not self.refresher.is_alive():
+                self.refresher = threading.Thread(target=self._refresh, daemon=True, name="stream-slots")
+                self.refresher.start()
+        return None
 
     def give(self, caller: str) -> None:
+        from geo_core.models import StreamSlot
+
         with self.lock:
             self.open[caller] -= 1
             if self.open[caller] <= 0:
                 del self.open[caller]
+            ids = self.rows.get(caller, [])
+            row = ids.pop() if ids else None
+            if not ids:
+                self.rows.pop(caller, None)
+        if row is not None:
+            StreamSlot.objects.filter(pk=row).delete()
+
+    def _refresh(self) -> None:
+        """While this process holds streams: their rows stay fresh; rows of dead processes are swept."""
+        from geo_core.models import StreamSlot
+
+        while True:
+            time.sleep(self.REFRESH_S)
+            with self.lock:
+                held = [i for ids in self.rows.values() for i in ids]
+            try:
+                now = timezone.now()
+                if held:
+                    StreamSlot.objects.filter(pk__in=held).update(seen_at=now)
+                StreamSlot.objects.filter(seen_at__lt=now - timedelta(seconds=10 * self.FRESH_S)).delete()
+            except Exception:  # the database away for a moment: try again next time
+                log.warning("stream slots not refreshed", exc_info=True)
+            finally:
+                connection.close()
 
 
 SLOTS = Slots()
+
+
+async def take(caller: str) -> JsonResponse | None:
+    """SLOTS.take off the event loop, its connection given back at once."""
+    return await sync_to_async(released(SLOTS.take))(caller)
 
 
 async def guarded(events, caller: str):
@@ -73,4 +129,7 @@ async def guarded(events, caller: str):
         async for chunk in events:
             yield chunk
     finally:
-        SLOTS.give(caller)
+        try:
+            await sync_to_async(released(SLOTS.give))(caller)
+        except BaseException:  # cancelled while giving back: the row goes stale and stops counting
+            log.info("stream slot left to go stale", extra={"caller": caller})

@@ -30,7 +30,7 @@ from geo_core.errors import BadRequestError, error_response
 from geo_core.params import INT, integer
 from geo_core.params import bbox as parse_bbox
 from geo_core.scope import Scope
-from geo_core.streams import SLOTS, guarded, released
+from geo_core.streams import guarded, released, take
 from layers.fanout import FEED, company_codes, known_company_codes
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ async def live_stream(request: HttpRequest):
             FEED.leave()
 
     caller = f"user:{access.user.pk}"
-    refused = SLOTS.take(caller)
+    refused = await take(caller)
     if refused is not None:
         return refused
     resp = StreamingHttpResponse(guarded(events(), caller), content_type="text/event-stream")

@@ -1,6 +1,6 @@
 """The domain model (STO-1). Every geometry is CGCS2000 geographic, SRID 4490 (CRS-1)."""
 
-from geo_core.models.accounts import ApiToken, AuditEvent, SignInFailure, UserProfile
+from geo_core.models.accounts import ApiToken, AuditEvent, SignInFailure, StreamSlot, UserProfile
 from geo_core.models.calibrations import ShanghaiCalibration
 from geo_core.models.contractors import (
     Contractor,
@@ -65,6 +65,7 @@ __all__ = [
     "Site",
     "SpecialEquipment",
     "StaffFiling",
+    "StreamSlot",
     "Subject",
     "SubjectState",
     "TicketType",

@@ -95,3 +95,16 @@ class SignInFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.failures}"
+
+
+class StreamSlot(models.Model):
+    """An open event stream, so that the per-caller cap holds across every web process (issue 24): a process
+    inserts a row when it opens a stream and deletes it when the stream ends, and refreshes `seen_at` of its rows
+    while they are open; a row not seen for a while belongs to a process that died and no longer counts."""
+
+    caller = models.CharField(max_length=64, db_index=True)
+    holder = models.CharField(max_length=128, help_text="host:pid of the web process")
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.caller} on {self.holder}"

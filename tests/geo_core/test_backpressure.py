@@ -94,6 +94,34 @@ def test_two_hundred_streams_leave_ingest_unaffected(server):
     assert sum(a["accepted"] for _, a in answers) == 20 * 50
 
 
+def test_the_per_caller_stream_cap_holds_across_web_processes(server):
+    """Issue 24 (11): two web processes on one database; a caller with 8 streams on one is refused on the other,
+    and may open one there once it closes one."""
+    base, tokens, _ = server
+    s = connection.settings_dict
+    other, base_b = start_server({"DATABASE_URL": f"postgis://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"})
+    path = "/api/alarms/stream"
+
+    async def run():
+        streams = await asyncio.gather(*[open_stream(base, path, tokens[3]) for _ in range(PER_CALLER)])
+        refused = await open_stream(base_b, path, tokens[3])
+        streams[0][2].close()
+        await asyncio.sleep(1.0)  # the server notices the closed connection and gives the slot back
+        again = await open_stream(base_b, path, tokens[3])
+        for _, _, w in [*streams[1:], refused, again]:
+            w.close()
+        return streams, refused, again
+
+    try:
+        streams, refused, again = asyncio.run(run())
+    finally:
+        other.terminate()
+        other.wait(timeout=10)
+    assert [st for st, _, _ in streams] == [200] * PER_CALLER
+    assert refused[0] == 429
+    assert again[0] == 200
+
+
 def test_a_chunked_body_over_the_cap_is_refused(server):
     base, _, cred = server
     chunk = b"x" * (1 << 20)
