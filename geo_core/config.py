@@ -103,7 +103,6 @@ class Config:
     # Alarm engine partitions (by park, else enterprise), shared among however many `manage.py alarms` run.
     alarm_partitions: int = 1
     # Bearer token for the device HTTP fallback; empty = fallback off.
-    device_token: str = field(default="", repr=False)
     # A pool of database connections (the ASGI server turns it on: Django's persistent connections do not carry
     # across requests under ASGI, and a new connection per request costs more than the request).
     db_pool: bool = False
@@ -151,7 +150,6 @@ KNOWN_GEO_VARS = {
     "GEO_RELAY_URL",
     "GEO_RELAY_MAX_ATTEMPTS",
     "GEO_RETENTION_DAYS",
-    "GEO_DEVICE_TOKEN",
     "GEO_DB_POOL",
     "GEO_DB_POOL_MAX",
     "GEO_SESSION_IDLE_S",
@@ -250,7 +248,6 @@ def load() -> Config:
         retention_days=_int("GEO_RETENTION_DAYS", 730, 1, 36500),
         ingest_share_group=_share_group(os.environ.get("GEO_INGEST_SHARE_GROUP", "")),
         alarm_partitions=_int("GEO_ALARM_PARTITIONS", 1, 1, 256),
-        device_token=os.environ.get("GEO_DEVICE_TOKEN", ""),
         db_pool=_bool("GEO_DB_POOL", False),
         db_pool_max=_int("GEO_DB_POOL_MAX", 10, 1, 200),
         session_idle_s=_int("GEO_SESSION_IDLE_S", 1800, 60, 86400),
@@ -294,7 +291,7 @@ def describe(cfg: Config) -> dict[str, object]:
     """The configuration as logged at start-up (no secrets)."""
     out: dict[str, object] = {}
     for f in fields(cfg):
-        if f.name in ("secret_key", "device_token", "metrics_token"):
+        if f.name in ("secret_key", "metrics_token"):
             continue
         value = getattr(cfg, f.name)
         if f.name in ("database_url", "replica_url") and value:

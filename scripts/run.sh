@@ -38,12 +38,17 @@ stop_bg() {
 
 start() {
   scripts/bootstrap.sh
+  MQTT_URL_GIVEN=${MQTT_URL:-}
   scripts/services.sh start
   eval "$(scripts/services.sh env)"
   mkdir -p "$VAR/run" "$VAR/log"
   .venv/bin/python manage.py migrate --noinput -v0
   .venv/bin/python manage.py load_regions -v0
   .venv/bin/python manage.py load_demo
+  # The demo's device vendor (the simulator's chips) into the broker's password and ACL files, when the broker is ours.
+  if [ -f "$VAR/mosquitto/mosquitto.conf" ] && [ -z "${MQTT_URL_GIVEN:-}" ]; then
+    .venv/bin/python manage.py broker_auth --dir "$VAR/mosquitto"
+  fi
   .venv/bin/python manage.py build_3dtiles -v0
   .venv/bin/python manage.py collectstatic --noinput -v0
   start_bg web .venv/bin/uvicorn geo_core.asgi:application --host 127.0.0.1 --port "$PORT" --workers 2 --no-proxy-headers

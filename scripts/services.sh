@@ -84,9 +84,26 @@ pg_stop() {
 mq_pid() { cat "$MQ_DIR/mosquitto.pid" 2>/dev/null; }
 mq_running() { local p; p=$(mq_pid) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 
+# The broker knows the service's own user (reads every device topic) and, once `manage.py broker_auth` has run,
+# each device vendor (publishes its own devices' topics only); nobody else may connect (geo_core/ingest/vendors.py).
+MQ_USER=geoservice
+mq_secret() {
+  if [ ! -s "$MQ_DIR/service.secret" ]; then
+    mkdir -p "$MQ_DIR"
+    (umask 077; head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$MQ_DIR/service.secret")
+  fi
+  cat "$MQ_DIR/service.secret"
+}
+
 mq_start() {
   if mq_running; then log mqtt "already running on $MQTT_PORT"; return; fi
   mkdir -p "$MQ_DIR/data"
+  if [ ! -s "$MQ_DIR/passwd" ]; then  # the service's user only, until broker_auth writes the vendors in
+    rm -f "$MQ_DIR/passwd"
+    (umask 077; mosquitto_passwd -c -b "$MQ_DIR/passwd" "$MQ_USER" "$(mq_secret)")
+    printf 'user %s\ntopic read welder/#\ntopic read camera/#\ntopic read phone/#\n' "$MQ_USER" > "$MQ_DIR/acl"
+    chmod 600 "$MQ_DIR/acl"
+  fi
   # Started as root, mosquitto drops to its own user: give it the folder, or, when that user cannot reach the
   # folder (a clone inside /root), keep root (it listens on loopback only).
   local mq_user=""
@@ -100,7 +117,9 @@ mq_start() {
   cat > "$MQ_DIR/mosquitto.conf" <<CONF
 $mq_user
 listener $MQTT_PORT 127.0.0.1
-allow_anonymous true
+allow_anonymous false
+password_file $MQ_DIR/passwd
+acl_file $MQ_DIR/acl
 persistence true
 persistence_location $MQ_DIR/data/
 autosave_interval 10
@@ -128,7 +147,7 @@ mq_stop() {
 
 print_env() {
   [ -n "${DATABASE_URL:-}" ] || echo "export DATABASE_URL=postgis://postgres@127.0.0.1:$PG_PORT/$DB_NAME"
-  [ -n "${MQTT_URL:-}" ] || echo "export MQTT_URL=mqtt://127.0.0.1:$MQTT_PORT"
+  [ -n "${MQTT_URL:-}" ] || echo "export MQTT_URL=mqtt://$MQ_USER:$(mq_secret)@127.0.0.1:$MQTT_PORT"
 }
 
 PG_PORT=$(choose_port PG_PORT 55432 "$(pg_running && sed -n 4p "$PG_DATA/postmaster.pid")")

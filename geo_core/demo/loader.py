@@ -93,6 +93,32 @@ def demo_credentials(path: Path | None = None) -> Path:
     return path
 
 
+DEMO_VENDOR = "demo-chips"
+
+
+def demo_vendor(path: Path | None = None) -> Path:
+    """The demo's device vendor (the chip platform the simulator stands in for): it owns every demo device, and its
+    secret is written to .var/demo/devices.json, as a vendor would keep it. Kept when the file still matches."""
+    from geo_core.ingest import vendors
+    from geo_core.models import DeviceVendor, Subject
+
+    path = path or demo_dir() / "devices.json"
+    secret = None
+    if path.exists():
+        known = json.loads(path.read_text(encoding="utf-8"))
+        if DeviceVendor.objects.filter(code=DEMO_VENDOR, token_digest=vendors.digest(known.get("secret", "")),
+                                       active=True).exists():  # fmt: skip
+            secret = known["secret"]
+    if secret is None:
+        _, secret = vendors.issue(DEMO_VENDOR, "演示芯片平台 (simulator)")
+    vendor = DeviceVendor.objects.get(code=DEMO_VENDOR)
+    Subject.objects.filter(vendor__isnull=True, kind__in=("welder", "body_camera", "phone")).update(vendor=vendor)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"vendor": DEMO_VENDOR, "secret": secret}, indent=1), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
 def demo_users(path: Path | None = None) -> Path:
     """A park supervisor, a district officer (Jinshan) and one user per demo enterprise, with passwords and API
     tokens, written to .var/demo/users.json so a new user can try the alarm APIs. Kept when already written."""

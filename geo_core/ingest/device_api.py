@@ -1,5 +1,6 @@
 """HTTP fallback for device messages (ING-2): the same topics and payloads as MQTT, for chips that cannot keep an
-MQTT connection. `Authorization: Bearer <GEO_DEVICE_TOKEN>`; without a configured token the fallback is off.
+MQTT connection. `Authorization: Bearer <the vendor's secret>` (geo_core.ingest.vendors; `manage.py device_vendors`):
+a vendor reports only for its own devices, as the broker's ACL lets it publish only theirs (issue 24).
 
     POST /api/devices/v1/messages               {"messages": [{"topic": "welder/<chip>/position", "payload": {}}]}
     POST /api/devices/v1/<device>/<id>/<kind>    the payload itself
@@ -7,45 +8,82 @@ MQTT connection. `Authorization: Bearer <GEO_DEVICE_TOKEN>`; without a configure
 
 from __future__ import annotations
 
-import hmac
+from collections import defaultdict
 
 import orjson
-from django.conf import settings
 from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from geo_core import audit, lockout
+from geo_core.ingest import vendors
 from geo_core.ingest.devices import process
+from geo_core.models import DeviceVendor, Subject
 
 MAX_MESSAGES = 10_000
 
 
 def token_known(token: str) -> bool:
-    """Whether `token` is a device credential (the body limit asks before anything reads a body)."""
-    configured = settings.CONFIG.device_token
-    return bool(configured) and hmac.compare_digest(token.encode(), configured.encode())
+    """Whether `token` is an active vendor's secret (the body limit asks before anything reads a body)."""
+    return vendors.by_token(token) is not None
 
 
-def _authorised(request: HttpRequest) -> JsonResponse | None:
-    token = settings.CONFIG.device_token
-    if not token:
-        return JsonResponse({"error": "the device HTTP fallback is off (set GEO_DEVICE_TOKEN)"}, status=503)
+def _vendor(request: HttpRequest) -> DeviceVendor | JsonResponse:
     given = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        return JsonResponse({"error": "missing or wrong bearer token"}, status=401)
-    return None
+    vendor = vendors.by_token(given[7:].strip()) if given.startswith("Bearer ") else None
+    if vendor is None:
+        lockout.token_refused(audit.address_of(request), "device")  # 429 past the address's allowance
+        return JsonResponse({"error": "a device vendor's bearer token is required (manage.py device_vendors)"},
+                            status=401)  # fmt: skip
+    return vendor
 
 
-def _run(messages: list[tuple[str, bytes]]) -> JsonResponse:
-    result = process(messages, source="http")
-    return JsonResponse(result.as_dict(), json_dumps_params={"ensure_ascii": False})
+def _owners(messages: list[tuple[str, bytes]]) -> dict[tuple[str, str], int | None]:
+    """(device, id) -> the vendor id of the registered device (None: registered with no vendor)."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for topic, _ in messages:
+        parts = topic.split("/")
+        if len(parts) == 3:
+            wanted[parts[0]].add(parts[1])
+    out: dict[tuple[str, str], int | None] = {}
+    for chip, vendor in Subject.objects.filter(chip_id__in=wanted.get("welder", ())).values_list("chip_id", "vendor"):
+        out[("welder", chip)] = vendor
+    for device, kind in (("camera", "body_camera"), ("phone", "phone")):
+        for ident, vendor in Subject.objects.filter(kind=kind, external_id__in=wanted.get(device, ())).values_list(
+            "external_id", "vendor"
+        ):
+            out[(device, ident)] = vendor
+    return out
+
+
+def _run(messages: list[tuple[str, bytes]], vendor: DeviceVendor) -> JsonResponse:
+    """Store what the vendor may report: a registered device of another vendor (or of none) is refused by index;
+    an unregistered one goes on to be recorded as unknown, as over MQTT."""
+    owners = _owners(messages)
+    mine, refused = [], []
+    for index, (topic, payload) in enumerate(messages):
+        parts = topic.split("/")
+        key = (parts[0], parts[1]) if len(parts) == 3 else None
+        if key in owners and owners[key] != vendor.id:
+            refused.append({"index": index, "topic": topic[:200], "reason": f"not a device of vendor {vendor.code}"})
+        else:
+            mine.append((index, topic, payload))
+    result = process([(t, p) for _, t, p in mine], source="http")
+    body = result.as_dict()
+    for e in body.get("errors", []):  # back to the indexes the caller sent
+        e["index"] = mine[e["index"]][0]
+    body["errors"] = sorted(body.get("errors", []) + refused, key=lambda e: e["index"])
+    body["received"] = len(messages)
+    body["refused"] = len(refused)
+    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
 @csrf_exempt
 def messages_view(request: HttpRequest):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    if denied := _authorised(request):
-        return denied
+    vendor = _vendor(request)
+    if isinstance(vendor, JsonResponse):
+        return vendor
     try:
         doc = orjson.loads(request.read())
     except orjson.JSONDecodeError as exc:
@@ -60,13 +98,14 @@ def messages_view(request: HttpRequest):
         topic = item.get("topic", "") if isinstance(item, dict) else ""
         payload = item.get("payload") if isinstance(item, dict) else None
         messages.append((str(topic), orjson.dumps(payload)))
-    return _run(messages)
+    return _run(messages, vendor)
 
 
 @csrf_exempt
 def single_view(request: HttpRequest, device: str, ident: str, kind: str):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    if denied := _authorised(request):
-        return denied
-    return _run([(f"{device}/{ident}/{kind}", request.read())])
+    vendor = _vendor(request)
+    if isinstance(vendor, JsonResponse):
+        return vendor
+    return _run([(f"{device}/{ident}/{kind}", request.read())], vendor)

@@ -16,6 +16,7 @@ from geo_core.models.equipment import SpecialEquipment
 from geo_core.models.imports import ImportJob
 from geo_core.models.ingest import (
     DeviceEvent,
+    DeviceVendor,
     FeedLiveness,
     FeedStateChange,
     PermitAttachment,
@@ -43,6 +44,7 @@ __all__ = [
     "ContractorVehicle",
     "DailyFiling",
     "DeviceEvent",
+    "DeviceVendor",
     "Enterprise",
     "FeedLiveness",
     "FeedStateChange",

@@ -218,3 +218,20 @@ class RelayOutbox(models.Model):
             models.Index(fields=["next_attempt_at"], condition=models.Q(delivered_at__isnull=True, dead=False),
                          name="outbox_pending"),
         ]  # fmt: skip
+
+
+class DeviceVendor(models.Model):
+    """A chip or device vendor's platform that reports for its devices (seed 003: 芯片中控平台): one secret, kept
+    only as hashes, for both ways in. Over MQTT it is the broker user `code` (its password hash as Mosquitto's own
+    password file wants it), allowed by the broker's ACL to publish only its own devices' topics; over HTTP it is
+    the bearer token of the device fallback, accepted only for its own devices."""
+
+    code = models.SlugField(max_length=32, unique=True, help_text="the broker user name")
+    name = models.CharField(max_length=128)
+    token_digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the secret (HTTP bearer)")
+    mqtt_hash = models.CharField(max_length=200, help_text="PBKDF2-SHA512 of the secret in Mosquitto's $7$ form")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.name})"

@@ -34,6 +34,8 @@ class Subject(Timestamped):
     name = models.CharField(max_length=128, blank=True)
     person_type = models.CharField(max_length=2, choices=PersonType.choices, blank=True)
     chip_id = models.CharField(max_length=64, null=True, blank=True, unique=True, help_text="welder IoT chip")
+    vendor = models.ForeignKey("geo_core.DeviceVendor", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="devices", help_text="the platform reporting for it")  # fmt: skip
     qr_code = models.CharField(max_length=128, null=True, blank=True, unique=True, help_text="welder QR code")
     mobility = models.CharField(max_length=8, choices=Mobility.choices, blank=True)
     active = models.BooleanField(default=True)

@@ -15,9 +15,11 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from coord_transform import transform
+from geo_core.ingest import vendors
 from geo_core.ingest.devices import process
 from geo_core.ingest.mqtt_consumer import Consumer
-from geo_core.models import DeviceEvent, Quarantine, Subject, SubjectState, UnknownDevice
+from geo_core.models import DeviceEvent, DeviceVendor, Quarantine, Subject, SubjectState, UnknownDevice
+from tests.geo_core.test_reliability import Broker
 
 pytestmark = pytest.mark.django_db
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -120,24 +122,41 @@ def test_body_camera_in_cgcs2000_and_phone_in_gcj02(camera):
     assert history(phone)[0][1:3] == pytest.approx((expected.x[0], expected.y[0]), abs=1e-9)
 
 
-def test_http_fallback_needs_the_token_and_takes_the_same_messages(client, welder, settings):
-    settings.CONFIG = dataclasses.replace(django_settings.CONFIG, device_token="t0ken")
-    body = {"messages": [{"topic": f"welder/{welder.chip_id}/position",
-                          "payload": {"ts": ms(NOW), "lon": 121.45, "lat": 31.2}}]}  # fmt: skip
+def test_http_fallback_takes_a_vendors_token_for_its_own_devices_only(client, welder, camera):
+    """Issue 24 (9): one token per vendor, each for its own devices (the seed's chip vendors' platforms)."""
+    mine, secret = vendors.issue("chips-a", "甲芯片")
+    _, other_secret = vendors.issue("chips-b", "乙芯片")
+    Subject.objects.filter(pk=welder.pk).update(vendor=mine)
+    auth = {"Authorization": f"Bearer {secret}"}
+    here = {"ts": ms(NOW), "lon": 121.4, "lat": 30.7}
+    body = {"messages": [{"topic": f"welder/{welder.chip_id}/position", "payload": here},
+                         {"topic": "camera/BC1/sos", "payload": here},
+                         {"topic": "welder/NEWCHIP/position", "payload": here}]}  # fmt: skip
     assert client.post("/api/devices/v1/messages", body, content_type="application/json").status_code == 401
-    resp = client.post("/api/devices/v1/messages", body, content_type="application/json",
-                       headers={"Authorization": "Bearer t0ken"})  # fmt: skip
-    assert resp.json()["positions"] == 1
+    answer = client.post("/api/devices/v1/messages", body, content_type="application/json", headers=auth).json()
+    assert answer["positions"] == 1
+    assert answer["refused"] == 1  # the body camera is not chips-a's: no SOS raised in its name
+    refusal = next(e for e in answer["errors"] if e["index"] == 1)
+    assert "not a device of vendor chips-a" in refusal["reason"]
+    assert not DeviceEvent.objects.filter(subject=camera).exists()
+    assert UnknownDevice.objects.filter(identifier="NEWCHIP").exists()  # unregistered: recorded, as over MQTT
     resp = client.post(f"/api/devices/v1/welder/{welder.chip_id}/power", {"ts": ms(NOW), "state": "on"},
-                       content_type="application/json", headers={"Authorization": "Bearer t0ken"})  # fmt: skip
+                       content_type="application/json", headers=auth)  # fmt: skip
     assert resp.json()["events"] == 1
-    settings.CONFIG = dataclasses.replace(django_settings.CONFIG, device_token="")
-    assert client.post("/api/devices/v1/messages", body, content_type="application/json").status_code == 503
+    other = {"Authorization": f"Bearer {other_secret}"}
+    resp = client.post(f"/api/devices/v1/welder/{welder.chip_id}/power", {"ts": ms(NOW), "state": "off"},
+                       content_type="application/json", headers=other)  # fmt: skip
+    assert resp.json()["refused"] == 1
+    DeviceVendor.objects.filter(code="chips-a").update(active=False)
+    assert client.post("/api/devices/v1/messages", body, content_type="application/json",
+                       headers=auth).status_code == 401  # fmt: skip
 
 
-def test_mqtt_consumer_stores_and_acknowledges_what_a_real_broker_delivers(welder):
-    """QoS 1 through the project's Mosquitto; the consumer runs in this thread (this test's transaction)."""
-    ep = django_settings.CONFIG.mqtt
+def test_mqtt_consumer_stores_and_acknowledges_what_a_real_broker_delivers(welder, monkeypatch):
+    """QoS 1 through a Mosquitto of the test's own; the consumer runs in this thread (this test's transaction)."""
+    broker = Broker()
+    ep = dataclasses.replace(django_settings.CONFIG.mqtt, host="127.0.0.1", port=broker.port, username="", password="")
+    monkeypatch.setattr(django_settings, "CONFIG", dataclasses.replace(django_settings.CONFIG, mqtt=ep))
     client_id = f"test-ingest-{uuid.uuid4().hex[:8]}"
     consumer = Consumer(client_id=client_id, batch_size=100, flush_interval=0.05)
     consumer.start()
@@ -163,6 +182,7 @@ def test_mqtt_consumer_stores_and_acknowledges_what_a_real_broker_delivers(welde
             cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid, clean_session=True)
             cleaner.connect(ep.host, ep.port)
             cleaner.disconnect()
+        broker.stop()
     assert consumer.stats.positions == 20
     assert len(history(welder)) == 20
     assert UnknownDevice.objects.filter(identifier="nochip").exists()

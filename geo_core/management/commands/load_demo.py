@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from geo_core.counts import scene_counts
-from geo_core.demo.loader import demo_credentials, demo_users, load_demo, loaded_demo, reset_demo
+from geo_core.demo.loader import demo_credentials, demo_users, demo_vendor, load_demo, loaded_demo, reset_demo
 from geo_core.demo.scene import SceneSize
 from geo_core.partitions import PARK_TZ
 
@@ -33,7 +33,8 @@ class Command(BaseCommand):
         if existing and not reset:
             path = demo_credentials()
             self.stdout.write(json.dumps({"event": "demo already loaded", **existing.attributes, **scene_counts(),
-                                          "credentials": str(path), "users": str(demo_users())},
+                                          "credentials": str(path), "users": str(demo_users()),
+                                          "devices": str(demo_vendor())},
                                          ensure_ascii=False))  # fmt: skip
             return
         if existing:
@@ -47,5 +48,5 @@ class Command(BaseCommand):
         path = demo_credentials()
         out = {"event": "demo loaded", "seed": seed, "anchor": when.isoformat(), **scene_counts(),
                "seconds": {k: round(v, 2) for k, v in timings.items()}, "credentials": str(path),
-               "users": str(demo_users())}  # fmt: skip
+               "users": str(demo_users()), "devices": str(demo_vendor())}  # fmt: skip
         self.stdout.write(json.dumps(out, ensure_ascii=False))

@@ -25,7 +25,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from geo_core.demo.incidents import Incidents
-from geo_core.demo.loader import demo_credentials, loaded_demo
+from geo_core.demo.loader import demo_credentials, demo_vendor, loaded_demo
 from geo_core.demo.motion import LocalFrame, PeopleModel, WelderModel
 from geo_core.demo.scene import PARK_CENTRE
 from geo_core.ingest.signing import ReportClient
@@ -151,6 +151,10 @@ class Simulation:
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sim-http")
         ep = settings.CONFIG.mqtt
         self.mqtt = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"geoservice-sim-{o['seed']}")
+        # The demo's chips report as their vendor's platform would: with the vendor's own broker credentials, which
+        # let it publish its devices' topics only (geo_core.ingest.vendors).
+        device = json.loads(Path(demo_vendor()).read_text(encoding="utf-8"))
+        self.mqtt.username_pw_set(device["vendor"], device["secret"])
         self.mqtt.max_inflight_messages_set(10000)
         self.mqtt.connect(ep.host, ep.port)
         self.mqtt.loop_start()
