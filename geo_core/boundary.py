@@ -110,17 +110,19 @@ def harden(request: HttpRequest, response: HttpResponse) -> None:
 # counted as it streams in, never buffered here; Django spools what passes to disk up to the route's cap.
 NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 ANONYMOUS_BODY = 2 * 1024 * 1024  # a sign-in form, a small JSON: enough for anyone not yet known
-ROUTE_BODIES = (  # path prefix -> the largest body the route takes
-    ("/api/imports", lambda: (settings.CONFIG.import_max_mb + 1) << 20),
-    ("/api/transform", lambda: MAX_BODY),
-    ("/api/report/", lambda: MAX_BODY),
-    ("/api/devices/", lambda: 16 << 20),
-    ("/api/", lambda: 16 << 20),
+ROUTE_BODIES = (  # path prefix -> the largest body the route takes, and whether anyone may send that much
+    ("/api/imports", lambda: (settings.CONFIG.import_max_mb + 1) << 20, False),
+    ("/api/transform", lambda: MAX_BODY, True),  # public by design (CRS-3): its own cap, GEO_TRANSFORM_MAX_POINTS
+    ("/api/report/", lambda: MAX_BODY, False),
+    ("/api/devices/", lambda: 16 << 20, False),
+    ("/api/", lambda: 16 << 20, False),
 )
 
 
-def body_limit(path: str) -> int:
-    return next((limit() for prefix, limit in ROUTE_BODIES if path.startswith(prefix)), ANONYMOUS_BODY)
+def body_limit(path: str) -> tuple[int, bool]:
+    """(the route's cap, whether an anonymous caller may send up to it)."""
+    return next(((limit(), public) for prefix, limit, public in ROUTE_BODIES if path.startswith(prefix)),
+                (ANONYMOUS_BODY, True))  # fmt: skip
 
 
 def _credentialed(headers: dict[bytes, bytes]) -> bool:
@@ -163,10 +165,10 @@ class BodyLimit:
             if length or chunked:
                 return await _refuse(send, 413, f"{scope['method']} takes no request body")
             return await self.app(scope, receive, send)
-        limit = self.limit if self.limit is not None else body_limit(scope["path"])
+        limit, public = (self.limit, True) if self.limit is not None else body_limit(scope["path"])
         if length > limit:
             return await _refuse(send, 413, f"request body over {limit} bytes")
-        if limit > ANONYMOUS_BODY and (chunked or length > ANONYMOUS_BODY):
+        if not public and limit > ANONYMOUS_BODY and (chunked or length > ANONYMOUS_BODY):
             from asgiref.sync import sync_to_async
 
             if not await sync_to_async(_credentialed, thread_sensitive=False)(headers):

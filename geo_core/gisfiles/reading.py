@@ -187,8 +187,10 @@ def _has_sidecar(source: str, suffix: str) -> bool:
     """Whether a Shapefile has the sidecar file `suffix` beside it (in its folder or its zip)."""
     stem = source.rsplit(".", 1)[0]
     if source.startswith("/vsizip/"):
-        archive, _, inner = source.removeprefix("/vsizip/").partition(".zip/")
-        names = {n.lower() for n in zipfile.ZipFile(archive + ".zip").namelist()}
+        inside = source.removeprefix("/vsizip/")
+        cut = inside.lower().index(".zip/") + 4  # the archive's own name may be .ZIP
+        archive, inner = inside[:cut], inside[cut + 1 :]
+        names = {n.lower() for n in zipfile.ZipFile(archive).namelist()}
         return (inner.rsplit(".", 1)[0] + suffix).lower() in names
     return any(Path(stem + s).is_file() for s in (suffix, suffix.upper()))
 
