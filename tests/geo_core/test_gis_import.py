@@ -443,3 +443,24 @@ def test_two_typos_are_refused_as_outliers_and_never_move_the_good_rows(db, tmp_
     for z in Zone.objects.filter(external_id__startswith="T-"):
         assert abs(z.geom.centroid.x - lon) < 0.01
         assert abs(z.geom.centroid.y - lat) < 0.01
+
+
+def test_a_dry_run_refuses_what_the_database_would_and_one_long_line_is_no_file(db, tmp_path):
+    """Issue 24 (11): a dry run writes and rolls back, so it says "refused" where the real run would; a file of one
+    200 MB line (here 3 MB) reads no features and is refused, never "done, 0 features"."""
+    lon, lat = inside(JINSHAN)
+    ring = f"POLYGON(({lon} {lat},{lon + 0.001} {lat},{lon + 0.001} {lat + 0.001},{lon} {lat}))"
+    path = tmp_path / "heights.csv"
+    path.write_text("名称,类型,编号,管理单位,最低高度,最高高度,wkt\n"
+                    f'高处,禁区,H-1,园区管委会,10,5,"{ring}"\n'
+                    f'正常,禁区,H-2,园区管委会,0,5,"{ring}"\n', encoding="utf-8")  # fmt: skip
+    dry = importer.run(path, "zones", dry_run=True)
+    real = importer.run(path, "zones")
+    assert [o.action for o in dry.features] == [o.action for o in real.features] == ["refused", "created"]
+    assert all(o.id is None for o in dry.features)
+    line = tmp_path / "line.csv"
+    line.write_bytes(b"x" * (3 << 20))
+    report = importer.run(line, "zones")
+    assert report.refused is not None
+    assert "no features" in report.refused
+    assert str(tmp_path) not in report.refused
