@@ -67,9 +67,9 @@ export class WallPanels {
       card(t('machinesPowered'), this.parts.machines),
       card(t('permitBoard'), this.picker, this.parts.permits),
       card(t('openAlarms'), this.parts.alarms),
+      card(t('safetyRules'), this.parts.safety),
       card(t('alarmTrend'), this.parts.trend),
       card(t('byDistrict'), this.parts.districts),
-      card(t('safetyRules'), this.parts.safety),
     );
     this.permits = [];
     this.names = {};
@@ -173,7 +173,7 @@ export class WallPanels {
       const params = Object.entries(r.params || {}).map(([k, v]) => `${k}=${v}`).join(' ');
       return el('li', { 'data-safety-rule': r.type, 'data-changed': recent ? 'yes' : 'no', class: recent ? 'changed' : '' },
         el('span', { class: 'bar-label' }, r.label),
-        el('span', {}, recent ? `${t('changedBy')} ${change.by} · ${shanghaiTime(new Date(change.at))} ${params}` : t('ruleOn')));
+        el('span', {}, recent ? `${t('changedBy')} ${change.by} · ${shanghaiTime(new Date(change.at)).slice(5, 16)} ${params}` : t('ruleOn')));
     });
     this.parts.safety.replaceChildren(el('ul', { class: 'safety-rules' }, rows));
   }
