@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 
 import orjson
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db import DataError
@@ -168,13 +170,11 @@ class BodyLimit:
         limit, public = (self.limit, True) if self.limit is not None else body_limit(scope["path"])
         if length > limit:
             return await _refuse(send, 413, f"request body over {limit} bytes")
-        if not public and limit > ANONYMOUS_BODY and (chunked or length > ANONYMOUS_BODY):
-            from asgiref.sync import sync_to_async
-
-            if not await sync_to_async(_credentialed, thread_sensitive=False)(headers):
-                limit = ANONYMOUS_BODY
-                if length > limit:
-                    return await _refuse(send, 413, f"request body over {limit} bytes without a valid credential")
+        big = not public and limit > ANONYMOUS_BODY and (chunked or length > ANONYMOUS_BODY)
+        if big and not await sync_to_async(_credentialed, thread_sensitive=False)(headers):
+            limit = ANONYMOUS_BODY
+            if length > limit:
+                return await _refuse(send, 413, f"request body over {limit} bytes without a valid credential")
         size, refused = 0, False
 
         async def counted():
@@ -218,8 +218,6 @@ class ClientAddress:
 
 
 def _within(address: str, networks) -> bool:
-    import ipaddress
-
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
