@@ -12,5 +12,6 @@ eval "$(scripts/services.sh env)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python manage.py makemigrations --check --dry-run -v0
+(cd web && npx --no-install eslint .)  # the pages' JavaScript (pinned ESLint, web/eslint.config.js)
 node --test web/test/  # the pages' pure modules
 .venv/bin/python -m pytest "$@"
