@@ -123,7 +123,7 @@ def run(job_id: int) -> None:
     process (its drivers limited to the declared format)."""
     if not sandbox.sandboxed():
         raise RuntimeError("an import job runs only in its own process (geo_core.gisfiles.sandbox)")
-    sandbox.guard(settings.CONFIG.import_max_s)
+    sandbox.guard()
     job = ImportJob.objects.select_related("user").get(pk=job_id)
     folder = Path(job.workdir)
     options = job.options

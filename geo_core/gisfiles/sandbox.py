@@ -18,7 +18,6 @@ import resource
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -66,25 +65,25 @@ def environment(fmt: str) -> dict[str, str]:
     return {**os.environ, **NETWORK_OFF, "OGR_SKIP": ",".join(others), MARK: fmt, "DATABASE_URL": url}
 
 
-def _limits(memory_mb: int, seconds: int, file_mb: int) -> Callable[[], None]:
-    def apply() -> None:  # runs in the child between fork and exec
-        resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
-        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb << 20, file_mb << 20))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return apply
+LIMITS = "GEOSERVICE_IMPORT_LIMITS"  # memory MB, CPU and wall-clock seconds, file MB, for the reading process
 
 
 def popen(args: list[str], fmt: str, *, memory_mb: int, seconds: int, file_mb: int = 1024,
           **kwargs) -> subprocess.Popen:  # fmt: skip
-    """`manage.py <args>` in a process of its own that reads only `fmt`, within the limits."""
-    return subprocess.Popen([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=environment(fmt),
-                            preexec_fn=_limits(memory_mb, seconds, file_mb), **kwargs)  # fmt: skip
+    """`manage.py <args>` in a process of its own that reads only `fmt`; it applies the limits to itself at once
+    (`guard`): no preexec_fn, which may deadlock when forked from a multi-threaded web server."""
+    env = environment(fmt) | {LIMITS: f"{memory_mb},{seconds},{file_mb}"}
+    return subprocess.Popen([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env, **kwargs)
 
 
-def guard(seconds: int) -> None:
-    """In the reading process: a wall-clock alarm whose default action ends it (even inside GDAL's C code)."""
+def guard() -> None:
+    """In the reading process, before it reads anything: the kernel's limits on address space, CPU time, written
+    files and core dumps, and a wall-clock alarm whose default action ends the process (even inside GDAL's C code)."""
+    memory_mb, seconds, file_mb = (int(v) for v in os.environ[LIMITS].split(","))
+    resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb << 20, file_mb << 20))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     signal.alarm(seconds)
 
 

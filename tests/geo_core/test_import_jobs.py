@@ -38,3 +38,25 @@ def test_a_job_whose_process_dies_ends_as_failed(django_db_setup, django_db_bloc
             assert "ended before it reported" in orphan.error
         finally:
             ImportJob.objects.filter(user_name="die-test").delete()
+
+
+def test_the_reading_process_is_held_to_its_limits():
+    """The limits the reading process applies to itself: a file that takes too long ends that process (SIGALRM),
+    one that takes too much memory gets a MemoryError, never the web worker."""
+    import os
+    import sys
+
+    from geo_core.gisfiles import sandbox
+
+    def child(limits: str, body: str) -> subprocess.CompletedProcess:
+        code = f"from geo_core.gisfiles import sandbox; sandbox.guard(); {body}"
+        env = os.environ | {sandbox.LIMITS: limits}
+        return subprocess.run([sys.executable, "-c", code], cwd=sandbox.ROOT, env=env, capture_output=True, text=True,
+                              timeout=60)  # fmt: skip
+
+    slow = child("4096,1,10", "import time; time.sleep(10)")
+    assert slow.returncode == -signal.SIGALRM
+    assert "ran out of time" in sandbox.ending(slow.returncode)
+    greedy = child("4096,60,10", "b = bytearray(6 << 30)")
+    assert greedy.returncode == 1
+    assert "MemoryError" in greedy.stderr

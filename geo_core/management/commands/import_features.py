@@ -36,6 +36,7 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, target: str, **o) -> None:
         if not sandbox.sandboxed():
             return self._sandboxed(file, target, o)
+        sandbox.guard()
         bars: dict[str, tqdm] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
