@@ -8,6 +8,7 @@ runs through `released()`, which gives the connection back at once: hundreds of 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -82,9 +83,8 @@ class Slots:
                 self.refresher.start()
         return None
 
-    def give(self, caller: str) -> None:
-        from geo_core.models import StreamSlot
-
+    def give(self, caller: str) -> int | None:
+        """The caller's stream ended: counted out here at once (no database); the id of its row, for `forget`."""
         with self.lock:
             self.open[caller] -= 1
             if self.open[caller] <= 0:
@@ -93,8 +93,13 @@ class Slots:
             row = ids.pop() if ids else None
             if not ids:
                 self.rows.pop(caller, None)
-        if row is not None:
-            StreamSlot.objects.filter(pk=row).delete()
+        return row
+
+    @staticmethod
+    def forget(row: int) -> None:
+        from geo_core.models import StreamSlot
+
+        StreamSlot.objects.filter(pk=row).delete()
 
     def _refresh(self) -> None:
         """While this process holds streams: their rows stay fresh; rows of dead processes are swept."""
@@ -129,7 +134,9 @@ async def guarded(events, caller: str):
         async for chunk in events:
             yield chunk
     finally:
-        try:
-            await sync_to_async(released(SLOTS.give))(caller)
-        except BaseException:  # cancelled while giving back: the row goes stale and stops counting
-            log.info("stream slot left to go stale", extra={"caller": caller})
+        row = SLOTS.give(caller)
+        if row is not None:
+            try:
+                await sync_to_async(released(SLOTS.forget))(row)
+            except (Exception, asyncio.CancelledError):  # cancelled meanwhile: the row goes stale, stops counting
+                log.info("stream slot left to go stale", extra={"caller": caller})
