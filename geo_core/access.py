@@ -12,17 +12,10 @@ from django.utils import timezone
 
 from geo_core import audit, lockout
 from geo_core.audit import address_of
+from geo_core.errors import DeniedError, NotSignedInError
 from geo_core.models import ApiToken, Enterprise, UserProfile
 from geo_core.models.accounts import token_digest
 from geo_core.scope import Scope
-
-
-class NotSignedInError(PermissionError):
-    """No session and no valid bearer token (HTTP 401)."""
-
-
-class DeniedError(PermissionError):
-    """Signed in, but the action is not the user's to take (HTTP 403)."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Domain errors -> HTTP answers, in one table (as tipg's errors.py and pygeoapi's error module do).
 
-Business code raises; views call error_response(); nobody else builds error responses.
+Business code raises; views call error_response(); nobody else builds error responses. The exceptions live here
+(access and lockout raise them), so this module imports no other of geo_core's: no import cycle through it.
 """
 
 from __future__ import annotations
@@ -8,8 +9,6 @@ from __future__ import annotations
 from django.http import JsonResponse
 
 from coord_transform.errors import CalibrationError, TransformError
-from geo_core.access import DeniedError, NotSignedInError
-from geo_core.lockout import LockedOutError
 
 
 class RequestTooLargeError(ValueError):
@@ -26,6 +25,25 @@ class NotFoundError(LookupError):
 
 class ConflictError(ValueError):
     """The request does not fit the current state (e.g. closing an alarm that is not resolved)."""
+
+
+class NotSignedInError(PermissionError):
+    """No session and no valid bearer token (HTTP 401)."""
+
+
+class DeniedError(PermissionError):
+    """Signed in, but the action is not the user's to take (HTTP 403)."""
+
+
+class LockedOutError(PermissionError):
+    """Too many failed sign-ins from this account and address, or unknown tokens from this address (HTTP 429 with
+    Retry-After)."""
+
+    def __init__(self, key: str, seconds: int):
+        self.retry_after = max(1, seconds)
+        self.key = key
+        what = "this account from this address" if key.startswith("pair:") else "this address"
+        super().__init__(f"too many failed sign-ins for {what}; locked, try again in {self.retry_after} s")
 
 
 STATUS = {

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from geo_core import audit
+from geo_core.errors import LockedOutError
 from geo_core.models import SignInFailure
 
 WINDOW = timedelta(minutes=15)  # failures older than this start the count again
@@ -27,16 +28,6 @@ FREE_FAILURES = 5  # wrong passwords of one account from one address before it m
 FREE_TOKEN_FAILURES = 20  # unknown bearer tokens from one address before its unknown tokens wait
 FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(minutes=15)
-
-
-class LockedOutError(PermissionError):
-    """Too many failed sign-ins from this account and address (HTTP 429 with Retry-After)."""
-
-    def __init__(self, key: str, seconds: int):
-        self.retry_after = max(1, seconds)
-        self.key = key
-        what = "this account from this address" if key.startswith("pair:") else "this address"
-        super().__init__(f"too many failed sign-ins for {what}; locked, try again in {self.retry_after} s")
 
 
 def pair(username: str, address: str | None) -> str:
