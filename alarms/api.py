@@ -257,7 +257,7 @@ def _save_rule(rule: AlarmRule, body: dict, partial: bool) -> AlarmRule:
         missing = {"name", "type"} - set(body)
         if missing:
             raise BadRequestError(f"missing {sorted(missing)}")
-    before = AlarmRule.objects.get(pk=rule.pk) if rule.pk else None
+    before = rule.fixed_fields() if rule.pk else None
     if rule.life_safety and (body.get("zones") or body.get("time_windows") or body.get("enterprise")):
         raise ProtectedRuleError(f"rule {rule.id} ({rule.name}) is a life-safety rule: it cannot be narrowed to "
                                  "zones, time windows or an enterprise")  # fmt: skip

@@ -106,13 +106,18 @@ class AlarmRule(Timestamped):
                 return {"params": f"{k}: {v!r} is outside the safe bounds [{lo}, {hi}] of a life-safety rule"}
         return {}
 
-    def refuse_unsafe_change(self, before: AlarmRule | None) -> None:
-        """ProtectedRuleError when a change would switch a life-safety rule off for anyone."""
-        if before is None or not before.life_safety:
+    def fixed_fields(self) -> dict:
+        """The fields a life-safety rule keeps, as they are now (taken before a change)."""
+        return {f: getattr(self, f) for f in self.LIFE_SAFETY_FIXED}
+
+    def refuse_unsafe_change(self, before: dict | None) -> None:
+        """ProtectedRuleError when a change would switch a life-safety rule off for anyone (`before`: fixed_fields()
+        taken before the change)."""
+        if before is None or not before["life_safety"]:
             return
-        changed = [f for f in self.LIFE_SAFETY_FIXED if getattr(self, f) != getattr(before, f)]
+        changed = [f for f, v in before.items() if getattr(self, f) != v]
         if changed:
-            raise ProtectedRuleError(f"rule {before.id} ({before.name}) is a life-safety rule: {', '.join(changed)} "
+            raise ProtectedRuleError(f"rule {self.id} ({self.name}) is a life-safety rule: {', '.join(changed)} "
                                      "cannot change; only its thresholds, within their safe bounds")  # fmt: skip
 
     def delete(self, *args, **kwargs):

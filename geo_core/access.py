@@ -81,7 +81,7 @@ def holds_credential(headers: dict[str, str]) -> bool:
     from django.conf import settings
     from django.contrib.sessions.models import Session
 
-    from geo_core.ingest.device_api import token_known
+    from geo_core.ingest import vendors
     from geo_core.models import ReportCredential
 
     auth = headers.get("authorization", "")
@@ -91,7 +91,7 @@ def holds_credential(headers: dict[str, str]) -> bool:
             return True
         if ApiToken.objects.filter(digest=token_digest(token), revoked_at__isnull=True, user__is_active=True).exists():
             return True
-        return token_known(token)
+        return vendors.by_token(token) is not None
     app_id = headers.get("x-app-id", "")
     if app_id and ReportCredential.objects.filter(app_id=app_id[:64], active=True).exists():
         return True

@@ -38,9 +38,7 @@ HOST = socket.gethostname()
 
 def start(job: ImportJob, fmt: str) -> None:
     """Start the job's process and a thread that waits for it (after the job's row is committed)."""
-    cfg = settings.CONFIG
-    proc = sandbox.popen(["import_job", str(job.id)], fmt, memory_mb=cfg.import_max_memory_mb,
-                         seconds=cfg.import_max_s, start_new_session=True)  # fmt: skip
+    proc = sandbox.popen(["import_job", str(job.id)], fmt, start_new_session=True)
     ImportJob.objects.filter(pk=job.id).update(pid=proc.pid, host=HOST)
     threading.Thread(target=_watch, args=(job.id, proc, Path(job.workdir)), daemon=True,
                      name=f"import-{job.id}").start()  # fmt: skip

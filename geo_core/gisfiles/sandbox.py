@@ -68,11 +68,14 @@ def environment(fmt: str) -> dict[str, str]:
 LIMITS = "GEOSERVICE_IMPORT_LIMITS"  # memory MB, CPU and wall-clock seconds, file MB, for the reading process
 
 
-def popen(args: list[str], fmt: str, *, memory_mb: int, seconds: int, file_mb: int = 1024,
-          **kwargs) -> subprocess.Popen:  # fmt: skip
-    """`manage.py <args>` in a process of its own that reads only `fmt`; it applies the limits to itself at once
-    (`guard`): no preexec_fn, which may deadlock when forked from a multi-threaded web server."""
-    env = environment(fmt) | {LIMITS: f"{memory_mb},{seconds},{file_mb}"}
+def popen(args: list[str], fmt: str, file_mb: int = 1024, **kwargs) -> subprocess.Popen:
+    """`manage.py <args>` in a process of its own that reads only `fmt`, within the import limits of the
+    configuration; it applies them to itself at once (`guard`): no preexec_fn, which may deadlock when forked from a
+    multi-threaded web server."""
+    from django.conf import settings
+
+    cfg = settings.CONFIG
+    env = environment(fmt) | {LIMITS: f"{cfg.import_max_memory_mb},{cfg.import_max_s},{file_mb}"}
     return subprocess.Popen([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env, **kwargs)
 
 

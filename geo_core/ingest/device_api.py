@@ -22,11 +22,6 @@ from geo_core.models import DeviceVendor, Subject
 MAX_MESSAGES = 10_000
 
 
-def token_known(token: str) -> bool:
-    """Whether `token` is an active vendor's secret (the body limit asks before anything reads a body)."""
-    return vendors.by_token(token) is not None
-
-
 def _vendor(request: HttpRequest) -> DeviceVendor | JsonResponse:
     given = request.headers.get("Authorization", "")
     vendor = vendors.by_token(given[7:].strip()) if given.startswith("Bearer ") else None

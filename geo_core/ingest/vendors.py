@@ -97,3 +97,12 @@ def write_broker_files(folder: Path, service_user: str, service_password: str, p
         with contextlib.suppress(ValueError, ProcessLookupError):
             os.kill(int(pid_file.read_text().strip()), signal.SIGHUP)
     return DeviceVendor.objects.filter(active=True).count()
+
+
+def write_for_service(folder: Path) -> int:
+    """The broker files in `folder` for the service's own MQTT user (that of MQTT_URL), reloading the broker whose
+    pid file lies there (`make run`'s)."""
+    from django.conf import settings
+
+    ep = settings.CONFIG.mqtt
+    return write_broker_files(folder, ep.username, ep.password, folder / "mosquitto.pid")

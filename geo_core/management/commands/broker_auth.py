@@ -9,8 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from geo_core.management.commands.device_vendors import write
-from geo_core.models import DeviceVendor
+from geo_core.ingest import vendors
 
 
 class Command(BaseCommand):
@@ -20,6 +19,5 @@ class Command(BaseCommand):
         parser.add_argument("--dir", type=Path, required=True, help="the broker's folder (.var/mosquitto)")
 
     def handle(self, *args, **o) -> None:
-        write(o["dir"])
-        self.stdout.write(json.dumps({"event": "broker auth written", "vendors": DeviceVendor.objects.filter(
-            active=True).count(), "dir": str(o["dir"])}))  # fmt: skip
+        n = vendors.write_for_service(o["dir"])
+        self.stdout.write(json.dumps({"event": "broker auth written", "vendors": n, "dir": str(o["dir"])}))

@@ -50,11 +50,4 @@ class Command(BaseCommand):
             n = Subject.objects.filter(mine).update(vendor=vendor)
             self.stdout.write(json.dumps({"code": code, "assigned": n}))
         if broker_dir:
-            write(broker_dir)
-
-
-def write(folder: Path) -> None:
-    from django.conf import settings
-
-    ep = settings.CONFIG.mqtt
-    vendors.write_broker_files(folder, ep.username, ep.password, folder / "mosquitto.pid")
+            vendors.write_for_service(broker_dir)

@@ -11,11 +11,10 @@ import json
 import subprocess
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from geo_core.gisfiles import importer, reading, sandbox, targets
+from geo_core.gisfiles import importer, jobs, reading, sandbox, targets
 
 
 class Command(BaseCommand):
@@ -66,7 +65,7 @@ class Command(BaseCommand):
         """The same command again in a process that reads only the file's declared format, within the import
         limits (geo_core.gisfiles.sandbox): an operator's file from outside is as hostile as an upload."""
         try:
-            fmt = reading.declared_format(file, settings.CONFIG.import_max_expanded_mb << 20)
+            fmt = jobs.declared_format(file)
         except reading.FileError as exc:
             raise CommandError(str(exc)) from None
         args = ["import_features", str(file.resolve()), "--as", target, "-v", str(o["verbosity"])]
@@ -78,9 +77,7 @@ class Command(BaseCommand):
                 args += [f"--{name}", str(Path(o[name]).resolve())]
         if o["dry_run"]:
             args.append("--dry-run")
-        cfg = settings.CONFIG
-        proc = sandbox.popen(args, fmt, memory_mb=cfg.import_max_memory_mb, seconds=cfg.import_max_s,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        proc = sandbox.popen(args, fmt, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         out, err = proc.communicate()
         self.stdout.write(out, ending="")
         self.stderr.write(err, ending="")
