@@ -17,6 +17,28 @@ class AlarmsConfig(AppConfig):
         from geo_core.demo.loader import demo_removed
 
         demo_removed.connect(_forget_demo, dispatch_uid="alarms-forget-demo")
+        _declare_vocabulary()
+
+
+def _declare_vocabulary() -> None:
+    """alarms' words for the maps and pages (geo_core.vocabulary): severities and the lifecycle's statuses."""
+    from alarms.catalogue import SEVERITY_TERMS
+    from alarms.models import AlarmStatus
+    from geo_core.vocabulary import Term, declare
+
+    declare("severity", SEVERITY_TERMS)
+    en = {"raised": "Raised", "acknowledged": "Acknowledged", "dispatched": "Dispatched", "resolved": "Resolved",
+          "closed": "Closed", "suppressed": "Suppressed"}  # fmt: skip
+    colours = {"raised": "#d73a49", "acknowledged": "#f66a0a", "dispatched": "#0366d6", "resolved": "#2ea44f",
+               "closed": "#6a737d", "suppressed": "#959da5"}  # fmt: skip
+    still_open = {AlarmStatus.RAISED, AlarmStatus.ACKNOWLEDGED, AlarmStatus.DISPATCHED}
+    declare(
+        "alarm_status",
+        [
+            Term(s.value, s.label, en[s.value], colours[s.value], flags=frozenset({"open"} if s in still_open else ()))
+            for s in AlarmStatus
+        ],
+    )
 
 
 def _forget_demo(sender, park, enterprise_ids, subject_ids, **kwargs) -> None:

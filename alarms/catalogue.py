@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from geo_core.vocabulary import Term
+
 # What a type can listen to. Called per rule of the type: `tick` (time passing: (engine, rule, now, occupants,
 # out)), `transition` (a fence transition of a fence the rule watches: (engine, rule, transition, subject info,
 # out) -> True when it handled it), `presence` (whether being inside a watched fence raises: (engine, rule,
@@ -103,7 +105,17 @@ UPGRADE_CODES = {
     "special_period": "43",
 }
 
-SEVERITIES = ("info", "warning", "alarm", "critical", "yellow", "orange", "red")
+# Severities, most severe first (the order of a legend and a filter): AQ 3064.2's colour levels and our own words.
+SEVERITY_TERMS = (
+    Term("critical", "紧急", "Critical", "#b31d28", "#ff2d2d", frozenset({"severe"})),
+    Term("red", "红色", "Red", "#d73a49", "#ff2d2d", frozenset({"severe"})),
+    Term("orange", "橙色", "Orange", "#f66a0a", "#ff8c1a"),
+    Term("alarm", "报警", "Alarm", "#e36209", "#ff6a3d"),
+    Term("yellow", "黄色", "Yellow", "#dbab09", "#e3b341"),
+    Term("warning", "预警", "Warning", "#dbab09", "#e3b341"),
+    Term("info", "提示", "Info", "#6a737d", "#8b949e"),
+)
+SEVERITIES = tuple(t.code for t in SEVERITY_TERMS)
 
 
 def params(type_name: str, *overrides: dict | None) -> dict:

@@ -23,7 +23,6 @@ from alarms.redact import redact
 from alarms.store import CHANNEL
 from geo_core.access import authenticate
 from geo_core.bell import Bell
-from geo_core.errors import BadRequestError, error_response
 from geo_core.params import INT, integer
 from geo_core.scope import Scope
 from geo_core.streams import guarded, released, take
@@ -85,11 +84,8 @@ def _start(request: HttpRequest) -> int:
 
 
 async def alarm_stream(request: HttpRequest):
-    try:
-        access = await sync_to_async(released(authenticate))(request)
-        low = await sync_to_async(_start)(request)
-    except (PermissionError, BadRequestError) as exc:
-        return error_response(exc)
+    access = await sync_to_async(released(authenticate))(request)
+    low = await sync_to_async(_start)(request)
     scope = access.scope
     caller = f"user:{access.user.pk}"
     refused = await take(caller)

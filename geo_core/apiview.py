@@ -1,19 +1,19 @@
 """The JSON API views' one wrapper: who is asking (geo_core.access), the allowed methods, CSRF for browser sessions
 (bearer-token callers are machines and carry no cookie), a JSON body read safely, and domain errors rendered by
-geo_core.errors' one table; a missing object is a 404 and a model's validation error a 400 naming its fields."""
+the boundary (geo_core.boundary), as for every view."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import orjson
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from geo_core.access import authenticate
-from geo_core.errors import BadRequestError, error_response, status_for
+from geo_core.errors import BadRequestError, MethodNotAllowedError
 
 
 def json_response(body: object, status: int = 200) -> HttpResponse:
@@ -30,33 +30,34 @@ def json_body(request: HttpRequest) -> dict:
     return body
 
 
+def get_only(view: Callable) -> Callable:
+    """A read-only view: any method but GET (and HEAD) is a 405 in the one error body, with Allow."""
+
+    @functools.wraps(view)
+    def inner(request: HttpRequest, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            raise MethodNotAllowedError(request.method, ("GET", "HEAD"))
+        return view(request, *args, **kwargs)
+
+    return inner
+
+
 def json_api(methods: tuple[str, ...]) -> Callable:
-    """Decorate view(request, access, *args): authenticated, method checked, CSRF for session users, errors mapped."""
+    """Decorate view(request, access, *args): authenticated, method checked, CSRF for session users. Errors are
+    the boundary's (geo_core.boundary.ErrorBoundary): a view raises, nothing here answers them."""
 
     def wrap(view):
         @csrf_exempt
         def inner(request: HttpRequest, *args, **kwargs):
             if request.method not in methods:
-                return JsonResponse({"error": f"method {request.method} not allowed"}, status=405,
-                                    headers={"Allow": ", ".join(methods)})  # fmt: skip
-            try:
-                access = authenticate(request)
-                bearer = request.headers.get("Authorization", "").startswith("Bearer ")
-                if request.method not in ("GET", "HEAD") and not bearer:
-                    refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
-                    if refused is not None:
-                        return refused
-                return view(request, access, *args, **kwargs)
-            except ObjectDoesNotExist:
-                return JsonResponse({"error": "not found"}, status=404)
-            except ValidationError as exc:
-                detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-                return JsonResponse({"error": "invalid", "fields": detail}, status=400,
-                                    json_dumps_params={"ensure_ascii": False})  # fmt: skip
-            except Exception as exc:
-                if status_for(exc) is None:
-                    raise
-                return error_response(exc)
+                raise MethodNotAllowedError(request.method, methods)
+            access = authenticate(request)
+            bearer = request.headers.get("Authorization", "").startswith("Bearer ")
+            if request.method not in ("GET", "HEAD") and not bearer:
+                refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+                if refused is not None:
+                    return refused
+            return view(request, access, *args, **kwargs)
 
         return inner
 

@@ -13,3 +13,6 @@ class GeoCoreConfig(AppConfig):
 
         post_migrate.connect(partitions.ensure_after_migrate, sender=self)
         audit.connect()
+        from geo_core.vocabulary import declare_domain
+
+        declare_domain()

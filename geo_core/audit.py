@@ -119,11 +119,12 @@ def audit_view(request):
     from django.http import JsonResponse
 
     from geo_core.access import DeniedError, authenticate
+    from geo_core.errors import MethodNotAllowedError
     from geo_core.models import AuditEvent
     from geo_core.params import instant, query_integer, text
 
     if request.method != "GET":
-        return JsonResponse({"error": "GET only"}, status=405, headers={"Allow": "GET"})
+        raise MethodNotAllowedError(request.method, ("GET",))
     if authenticate(request).role != "supervisor":
         raise DeniedError("the audit trail is for supervisors")
     qs = AuditEvent.objects.all()

@@ -16,13 +16,13 @@ import logging
 import orjson
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, ValidationError
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.deprecation import MiddlewareMixin
 from psycopg_pool import PoolTimeout
 
-from geo_core.errors import error_response, status_for
+from geo_core.errors import NotFoundError, body, error_response, status_for
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024 * 1024
@@ -40,7 +40,7 @@ CSP = (
 def retry_later(reason: str, status: int = 503) -> JsonResponse:
     """503 (or 429) with Retry-After: the caller should come back; nothing it sent was kept."""
     return JsonResponse(
-        {"error": f"{reason}; retry in {RETRY_AFTER_S} s"}, status=status, headers={"Retry-After": str(RETRY_AFTER_S)}
+        body(f"{reason}; retry in {RETRY_AFTER_S} s"), status=status, headers={"Retry-After": str(RETRY_AFTER_S)}
     )
 
 
@@ -52,27 +52,27 @@ def pool_exhausted(exc: BaseException) -> bool:
     return False
 
 
-def answer_for(exc: Exception) -> HttpResponse | None:
-    """The answer for an exception a view let out, or None for a real fault (a 500, logged by Django)."""
+def answer_for(exc: Exception, path: str = "") -> HttpResponse | None:
+    """The answer for an exception a view let out, or None for a real fault (a 500, logged by Django). One body
+    shape (geo_core.errors.body); OGC API's under /ogc/."""
+    if isinstance(exc, ObjectDoesNotExist):
+        exc = NotFoundError(f"not found: {exc}")
     if status_for(exc) is not None:
-        return error_response(exc)
+        return error_response(exc, ogc=path.startswith("/ogc/"))
     if isinstance(exc, ValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        first = next(iter(fields.items()))
-        return JsonResponse(
-            {"error": "invalid", "field": first[0], "reason": "; ".join(first[1]), "fields": fields},
-            status=400,
-            json_dumps_params={"ensure_ascii": False},
-        )
+        name, reasons = next(iter(fields.items()))
+        out = {**body(f"{name}: {'; '.join(reasons)}", name, "; ".join(reasons)), "fields": fields}
+        return JsonResponse(out, status=400, json_dumps_params={"ensure_ascii": False})
     if isinstance(exc, RequestDataTooBig):
-        return JsonResponse({"error": str(exc)}, status=413)
+        return JsonResponse(body(str(exc)), status=413)
     if pool_exhausted(exc):
         log.warning("database pool exhausted; answered 503")
         return retry_later("no database connection free")
     if isinstance(exc, DataError):
         log.warning("the database refused a value", extra={"error": str(exc)[:300]})
-        return JsonResponse({"error": "a value is out of range or malformed", "reason": str(exc).split("\n")[0]},
-                            status=400)  # fmt: skip
+        reason = str(exc).split("\n")[0]
+        return JsonResponse(body(f"a value is out of range or malformed: {reason}", None, reason), status=400)
     return None
 
 
@@ -80,7 +80,7 @@ class ErrorBoundary(MiddlewareMixin):
     """Django middleware around every view (sync and async): exceptions to answers by `answer_for`."""
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        return answer_for(exc)
+        return answer_for(exc, request.path)
 
 
 class Hardening(MiddlewareMixin):

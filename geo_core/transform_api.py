@@ -29,7 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 from coord_transform import Calibration, TransformError, transform
 from coord_transform.geojson import GEOMETRY_TYPES, transform_geojson
 from geo_core.calibrations import active_calibration
-from geo_core.errors import BadRequestError, NotFoundError, RequestTooLargeError, error_response
+from geo_core.errors import BadRequestError, NotFoundError, RequestTooLargeError
 from geo_core.models import Park
 from geo_core.params import INT, integer
 
@@ -147,56 +147,53 @@ async def transform_view(request: HttpRequest):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     options = dict(request.GET.items())
-    try:
-        content_type = request.content_type or ""
-        if content_type == "application/octet-stream":
-            src, dst = _require(options, "src", "dst")
-            dims = options.get("dims", "2")
-            if dims not in ("2", "3"):
-                raise BadRequestError(f"dims must be 2 or 3, not {dims!r}")
-            points = await sync_to_async(_read_binary)(request, int(dims))
-            cal = await _calibration(options)
-            z = points[:, 2] if dims == "3" else None
-            result = await sync_to_async(transform)(points[:, 0], points[:, 1], src, dst, z, cal)
-            del points
-            response = StreamingHttpResponse(
-                _binary_stream(result.x, result.y, result.z), content_type="application/octet-stream"
-            )
-            response["X-Transform-Info"] = json.dumps(result.info)
-            response["X-Points"] = str(result.x.shape[0])
-            return response
-
-        body = await sync_to_async(_read_all)(request, _max_points() * JSON_BYTES_PER_POINT)
-        try:
-            doc = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise BadRequestError(f"body is not JSON: {exc}") from None
-        del body
-        if not isinstance(doc, dict):
-            raise BadRequestError("body must be a JSON object")
-        if doc.get("type") in GEOJSON_TYPES:
-            src, dst = _require(options, "src", "dst")
-            cal = await _calibration(options)
-            out, info = await sync_to_async(transform_geojson)(doc, src, dst, cal, True)
-            out["transform"] = info
-            return JsonResponse(out, json_dumps_params={"ensure_ascii": False})
-
-        for key in ("src", "dst", "park", "calibration"):
-            if key in doc and key not in options:
-                options[key] = doc[key]
+    content_type = request.content_type or ""
+    if content_type == "application/octet-stream":
         src, dst = _require(options, "src", "dst")
-        if "x" not in doc or "y" not in doc:
-            raise BadRequestError('give "x" and "y" arrays, or a GeoJSON object with ?src=&dst=')
-        x = _numbers(doc.pop("x"), "x")
-        y = _numbers(doc.pop("y"), "y")
-        z = _numbers(doc.pop("z"), "z") if doc.get("z") is not None else None
-        if x.shape[0] > _max_points():
-            raise RequestTooLargeError(f"{x.shape[0]} points; at most {_max_points()} per request")
+        dims = options.get("dims", "2")
+        if dims not in ("2", "3"):
+            raise BadRequestError(f"dims must be 2 or 3, not {dims!r}")
+        points = await sync_to_async(_read_binary)(request, int(dims))
         cal = await _calibration(options)
-        result = await sync_to_async(transform)(x, y, src, dst, z, cal)
-        del x, y, z
-        return StreamingHttpResponse(
-            _json_arrays_stream(result.x, result.y, result.z, result.info), content_type="application/json"
+        z = points[:, 2] if dims == "3" else None
+        result = await sync_to_async(transform)(points[:, 0], points[:, 1], src, dst, z, cal)
+        del points
+        response = StreamingHttpResponse(
+            _binary_stream(result.x, result.y, result.z), content_type="application/octet-stream"
         )
-    except (TransformError, BadRequestError, RequestTooLargeError, NotFoundError) as exc:
-        return error_response(exc)
+        response["X-Transform-Info"] = json.dumps(result.info)
+        response["X-Points"] = str(result.x.shape[0])
+        return response
+
+    body = await sync_to_async(_read_all)(request, _max_points() * JSON_BYTES_PER_POINT)
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequestError(f"body is not JSON: {exc}") from None
+    del body
+    if not isinstance(doc, dict):
+        raise BadRequestError("body must be a JSON object")
+    if doc.get("type") in GEOJSON_TYPES:
+        src, dst = _require(options, "src", "dst")
+        cal = await _calibration(options)
+        out, info = await sync_to_async(transform_geojson)(doc, src, dst, cal, True)
+        out["transform"] = info
+        return JsonResponse(out, json_dumps_params={"ensure_ascii": False})
+
+    for key in ("src", "dst", "park", "calibration"):
+        if key in doc and key not in options:
+            options[key] = doc[key]
+    src, dst = _require(options, "src", "dst")
+    if "x" not in doc or "y" not in doc:
+        raise BadRequestError('give "x" and "y" arrays, or a GeoJSON object with ?src=&dst=')
+    x = _numbers(doc.pop("x"), "x")
+    y = _numbers(doc.pop("y"), "y")
+    z = _numbers(doc.pop("z"), "z") if doc.get("z") is not None else None
+    if x.shape[0] > _max_points():
+        raise RequestTooLargeError(f"{x.shape[0]} points; at most {_max_points()} per request")
+    cal = await _calibration(options)
+    result = await sync_to_async(transform)(x, y, src, dst, z, cal)
+    del x, y, z
+    return StreamingHttpResponse(
+        _json_arrays_stream(result.x, result.y, result.z, result.info), content_type="application/json"
+    )

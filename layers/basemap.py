@@ -11,6 +11,8 @@ from collections import OrderedDict
 
 from django.conf import settings
 
+from geo_core.errors import NotFoundError, UpstreamError
+
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
 KEEP = 4_000  # tiles (a 256 px PNG or JPEG is 5-40 KB: at most ~100 MB)
@@ -18,7 +20,7 @@ _kept: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
 _lock = threading.Lock()
 
 
-class BasemapError(RuntimeError):
+class BasemapError(UpstreamError):
     """The base map's server did not answer with a tile (HTTP 502)."""
 
 
@@ -27,12 +29,12 @@ def templates() -> tuple[str, ...]:
 
 
 def tile(index: int, z: int, x: int, y: int) -> tuple[bytes, str]:
-    """(body, content type) of the base map's tile; LookupError for a layer or tile that does not exist."""
+    """(body, content type) of the base map's tile; NotFoundError for a layer or tile that does not exist."""
     layers = templates()
     if not 0 <= index < len(layers):
-        raise LookupError(f"no base map layer {index}; {len(layers)} configured (GEO_BASEMAP)")
+        raise NotFoundError(f"no base map layer {index}; {len(layers)} configured (GEO_BASEMAP)")
     if not (0 <= z <= 20 and 0 <= x < 2**z and 0 <= y < 2**z):
-        raise LookupError(f"no tile {z}/{x}/{y}")
+        raise NotFoundError(f"no tile {z}/{x}/{y}")
     key = (layers[index], z, x, y)
     with _lock:
         if key in _kept:

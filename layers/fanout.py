@@ -36,26 +36,35 @@ from django.db import DatabaseError, connection, transaction
 from geo_core.bell import Bell
 from geo_core.scope import Scope
 from geo_core.streams import released
+from layers import registry
 
 log = logging.getLogger(__name__)
 INTERVAL_S = 2.0
 HISTORY = 30  # batches kept: a minute at INTERVAL_S
 IDLE_STOP_S = 30.0  # the ticker stops when nobody has listened for this long
-LIVE_KINDS = ["person", "welder", "body_camera", "phone"]
+LIVE_KINDS = sorted({k for kinds in registry.LIVE_KINDS.values() for k in kinds})  # what the streams carry
 CHANNEL = "layers_live"
 LOCK = (0x4C49, 0)  # advisory lock (class, key) of the process making a batch ("LI")
 DUE = 0.95  # a batch is due when the last is this share of INTERVAL_S old (timers are not exact)
 WAKE_S = (0.05, 0.25)  # after the tick is due, a process waits this long (at random) before trying: one makes it
 HORIZON_MAX_S = 2.0  # a writing transaction older than this (an import, say) does not hold the feed back
 
-CHANGED = """
+
+def live_rows(extra: str = "", where: str = "") -> str:
+    """The one SELECT of live rows: the stream's FIELDS in order (the owner's enterprise id where FIELDS has its
+    company code), `extra` columns, then the change time (microseconds); of the live kinds changed since
+    %(since)s, and `where`."""
+    return f"""
 SELECT st.subject_id, s.kind, round(ST_X(st.geom)::numeric, 7)::float8, round(ST_Y(st.geom)::numeric, 7)::float8,
        extract(epoch FROM st.time)::bigint, st.floor, st.live->>'power', st.online,
-       s.external_id, s.name, s.person_type, s.enterprise_id,
+       s.external_id, s.name, s.person_type, s.enterprise_id{extra},
        (extract(epoch FROM st.updated_at) * 1000000)::bigint AS changed
 FROM geo_core_subjectstate st JOIN geo_core_subject s ON s.id = st.subject_id
-WHERE s.kind = ANY(%(kinds)s) AND st.updated_at > %(since)s AND st.updated_at < %(horizon)s
+WHERE s.kind = ANY(%(kinds)s) AND st.updated_at > %(since)s {where}
 """
+
+
+CHANGED = live_rows(where="AND st.updated_at < %(horizon)s")
 # The oldest start of a transaction that is writing now (its rows carry that time as updated_at), or now.
 HORIZON = """
 SELECT (extract(epoch FROM greatest(coalesce(min(xact_start), clock_timestamp()),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from urllib.parse import parse_qs
 
 from django.conf import settings
@@ -69,21 +68,12 @@ class TileFastPath:
             if access is None:
                 return None  # sessions, unknown or expired tokens: Django decides
             seen = access.scope
-        wanted = tiling.in_zoom(layers, z)
-        parts = tiling.cached(wanted, g, z, x, y, seen)
-        hit = all(p is not None for p in parts)
-        read = None if hit else replica.choose()  # where this request's misses are read, chosen once
-        for k, layer in enumerate(wanted):
-            if parts[k] is None:
-                t0 = time.perf_counter()
-                data = await self._render(read.alias, layer, g, z, x, y, seen)
-                parts[k] = tiling.store(layer, g, z, x, y, seen, data, time.perf_counter() - t0, read)
-        data = b"".join(parts)
-        tag, out = tiling.headers(layers, data, "hit-fast" if hit else "miss-fast")
-        raw = [(k.lower().encode(), v.encode()) for k, v in out.items()]
-        if headers.get(b"if-none-match", b"").decode() == tag:
-            return 304, raw, b""
-        return 200, [(b"content-type", b"application/vnd.mapbox-vector-tile"), *raw], data
+        plan = tiling.TilePlan(layers, g, z, x, y, seen)
+        read = None if plan.hit else replica.choose()  # where this request's misses are read, chosen once
+        for layer in plan.missing():
+            plan.fill(layer, await self._render(read.alias, layer, g, z, x, y, seen), read)
+        status, out, data = plan.answer(headers.get(b"if-none-match", b"").decode(), "-fast")
+        return status, [(k.lower().encode(), v.encode()) for k, v in out.items()], data
 
     async def _render(self, alias: str, layer, g, z: int, x: int, y: int, seen) -> bytes:
         pool = self.pools.get(alias)

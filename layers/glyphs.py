@@ -19,6 +19,8 @@ import freetype
 import numpy as np
 from freetype.raw import FT_Property_Set
 
+from geo_core.errors import NotFoundError
+
 SIZE = 24  # pixels: the size MapLibre scales glyphs from
 # MapLibre counts a glyph's `top` from an origin above the baseline: fontnik's ranges subtract each font's ascender,
 # and MapLibre draws CJK ideographs locally with their top less 27.5 px. One origin for every font, at that height,
@@ -106,10 +108,10 @@ def _font(name: str) -> Font:
 
 
 def stack(fontstack: str) -> tuple[str, ...]:
-    """The fonts we have of a requested stack ("A,B"), in its order; LookupError naming what we have otherwise."""
+    """The fonts we have of a requested stack ("A,B"), in its order; NotFoundError naming what we have otherwise."""
     names = tuple(n.strip() for n in fontstack.split(",") if n.strip() in fonts())
     if not names:
-        raise LookupError(f"no font of {fontstack[:80]!r} here; the style's fonts are the ones to ask for")
+        raise NotFoundError(f"no font of {fontstack[:80]!r} here; the style's fonts are the ones to ask for")
     return names
 
 

@@ -12,35 +12,26 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 from rasterio.transform import from_bounds
 
+from geo_core.errors import NotFoundError
 from geo_core.replica import reader
 from geo_core.scope import Scope
+from layers import registry
 
-SOURCES = {
-    # welding activity: machines powered on now, where they are
-    "welding": """SELECT ST_X(st.geom), ST_Y(st.geom) FROM geo_core_subjectstate st
-                  JOIN geo_core_subject s ON s.id = st.subject_id
-                  WHERE s.kind = 'welder' AND st.live->>'power' = 'on' AND {scope}
-                  AND st.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490)""",
-    # alarms raised in the last days
-    "alarms": """SELECT ST_X(a.location), ST_Y(a.location) FROM alarms_alarm a
-                 WHERE a.location IS NOT NULL AND a.raised_at > now() - make_interval(days => %(days)s)
-                 AND a.status <> 'suppressed' AND {scope}
-                 AND a.location && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490)""",
-}
-SCOPE = {"welding": ("s.enterprise_id", "st.geom"), "alarms": ("a.enterprise_id", "a.location")}
 _TO_MERC = Transformer.from_crs("EPSG:4490", "EPSG:3857", always_xy=True)
 _TO_LL = Transformer.from_crs("EPSG:3857", "EPSG:4490", always_xy=True)
 
 
 def points(source: str, lonlat_bounds, scope: Scope, days: int = 7) -> np.ndarray:
-    if source not in SOURCES:
-        raise LookupError(f"no heat map {source!r}; heat maps: {', '.join(SOURCES)}")
+    """The points a heat map weighs (registry: a layer's `heat`), within the caller's scope and the bounds."""
+    layer = registry.HEAT.get(source)
+    if layer is None:
+        raise NotFoundError(f"no heat map {source!r}; heat maps: {', '.join(registry.HEAT)}")
     x0, y0, x1, y1 = lonlat_bounds
+    sql = f"""SELECT ST_X(src.geom), ST_Y(src.geom) FROM ({layer.heat.sql}) src
+              WHERE {Scope.sql("src.enterprise_id", "src.geom", layer.shared_nulls)}
+                AND src.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490)"""
     with reader().cursor() as cur:
-        cur.execute(
-            SOURCES[source].format(scope=Scope.sql(*SCOPE[source])),
-            {"x0": x0, "y0": y0, "x1": x1, "y1": y1, "days": days, **scope.params()},
-        )
+        cur.execute(sql, {"x0": x0, "y0": y0, "x1": x1, "y1": y1, "days": days, **scope.params()})
         return np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
 
 

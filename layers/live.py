@@ -26,32 +26,28 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, StreamingHttpResponse
 
 from geo_core.access import authenticate
-from geo_core.errors import BadRequestError, error_response
+from geo_core.errors import BadRequestError
 from geo_core.params import INT, integer
 from geo_core.params import bbox as parse_bbox
 from geo_core.scope import Scope
 from geo_core.streams import guarded, released, take
-from layers.fanout import FEED, company_codes, known_company_codes
+from layers import registry
+from layers.fanout import FEED, company_codes, known_company_codes, live_rows
 
 log = logging.getLogger(__name__)
 INTERVAL_S = 2.0  # between reads after a database error (the feed ticks at layers.fanout.INTERVAL_S)
 KEEPALIVE_S = 15.0
 RESUME_WINDOW_S = 600.0
-KINDS = {"people": ["person"], "welders": ["welder"], "cameras": ["body_camera", "phone"]}
+KINDS = registry.LIVE_KINDS  # live layer -> its subject kinds
 FIELDS = ["id", "kind", "lon", "lat", "time", "floor", "power", "online", "code", "name", "person_type", "company_code"]
 MOVED = ["id", "lon", "lat", "time"]
 ATTRS = [FIELDS.index(f) for f in FIELDS if f not in MOVED]  # a row whose attributes are as last sent goes as MOVED
 PLACE = [FIELDS.index(f) for f in MOVED[1:]]
 
-ROWS = """
-SELECT st.subject_id, s.kind, round(ST_X(st.geom)::numeric, 7)::float8, round(ST_Y(st.geom)::numeric, 7)::float8,
-       extract(epoch FROM st.time)::bigint, st.floor, st.live->>'power', st.online,
-       s.external_id, s.name, s.person_type, s.enterprise_id,
-       st.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490) AS inside,
-       (extract(epoch FROM st.updated_at) * 1000000)::bigint AS changed
-FROM geo_core_subjectstate st JOIN geo_core_subject s ON s.id = st.subject_id
-WHERE s.kind = ANY(%(kinds)s) AND st.updated_at > %(since)s AND {scope} {view}
-"""
+ROWS = live_rows(
+    extra=",\n       st.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490) AS inside",
+    where="AND {scope} {view}",
+)
 
 
 @released
@@ -93,20 +89,17 @@ def _event(kind: str, cursor: int, body: dict) -> bytes:
 
 
 async def live_stream(request: HttpRequest):
-    try:
-        access = await sync_to_async(released(authenticate))(request)
-        await sync_to_async(released(access.scope.prepare))()  # the feed filters by it on the event loop
-        names = [n for n in request.GET.get("layers", "people,welders,cameras").split(",") if n]
-        unknown = [n for n in names if n not in KINDS]
-        if unknown:
-            raise BadRequestError(f"layers: unknown {unknown}; live layers: {', '.join(KINDS)}")
-        if not request.GET.get("bbox"):
-            raise BadRequestError("bbox: required (minlon,minlat,maxlon,maxlat of the map view)")
-        x0, y0, x1, y1 = parse_bbox(request.GET["bbox"])
-        last = request.headers.get("Last-Event-ID", "")
-        cursor = integer(last, "Last-Event-ID", 0, 2**62) if INT.fullmatch(last) else None
-    except (PermissionError, BadRequestError) as exc:
-        return error_response(exc)
+    access = await sync_to_async(released(authenticate))(request)
+    await sync_to_async(released(access.scope.prepare))()  # the feed filters by it on the event loop
+    names = [n for n in request.GET.get("layers", ",".join(KINDS)).split(",") if n]
+    unknown = [n for n in names if n not in KINDS]
+    if unknown:
+        raise BadRequestError(f"layers: unknown {unknown}; live layers: {', '.join(KINDS)}")
+    if not request.GET.get("bbox"):
+        raise BadRequestError("bbox: required (minlon,minlat,maxlon,maxlat of the map view)")
+    x0, y0, x1, y1 = parse_bbox(request.GET["bbox"])
+    last = request.headers.get("Last-Event-ID", "")
+    cursor = integer(last, "Last-Event-ID", 0, 2**62) if INT.fullmatch(last) else None
     view = {
         "bbox": {"x0": x0, "y0": y0, "x1": x1, "y1": y1},
         "kinds": sorted({k for n in names for k in KINDS[n]}),

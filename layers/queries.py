@@ -25,70 +25,26 @@ STOP_MIN_S = 120.0
 
 
 def search(text: str, scope: Scope, limit: int = 20) -> list[dict]:
-    """Enterprises (name, company or credit code, address), sites (address), people and machines (id, name, chip,
-    QR), zones (name), special equipment (registry code, name, address, using unit), regions (name)."""
+    """Things found by name, code or address, from every layer that declares a search (registry.Search): enterprises,
+    sites, people and machines, zones, special equipment, regions; each within the caller's scope."""
     if len(text.strip()) < 2:
         raise BadRequestError("q: at least 2 characters")
     like = f"%{text.strip()}%"
     parts = []
-    s_sub, p_sub = scope.where("s.enterprise_id", "st.geom")
-    s_zone, p_zone = scope.where("z.enterprise_id", "z.geom", shared=True)
-    s_ent, p_ent = scope.where("e.id", "coalesce(si.footprint, e.location)")
-    s_site, p_site = scope.where("si.enterprise_id", "si.footprint")
-    s_eq, p_eq = scope.where("q.enterprise_id", "q.location")
-    queries = [
-        (
-            "enterprise",
-            f"""SELECT 'enterprise', e.id, e.name, e.company_code,
-               ST_AsGeoJSON(coalesce(ST_PointOnSurface(ST_Collect(si.footprint)), e.location), 7, 0)
-             FROM geo_core_enterprise e LEFT JOIN geo_core_site si ON si.enterprise_id = e.id
-             WHERE (e.name ILIKE %s OR e.company_code ILIKE %s OR e.credit_code ILIKE %s OR e.address ILIKE %s)
-               AND {s_ent}
-             GROUP BY e.id LIMIT %s""",
-            [like, like, like, like, *p_ent, limit],
-        ),
-        (
-            "site",  # by address (厂区地址): the site, named with its enterprise
-            f"""SELECT 'site', si.id, si.name || ' · ' || e.name, si.address,
-               ST_AsGeoJSON(ST_PointOnSurface(si.footprint), 7, 0)
-             FROM geo_core_site si JOIN geo_core_enterprise e ON e.id = si.enterprise_id
-             WHERE si.address ILIKE %s AND {s_site} LIMIT %s""",
-            [like, *p_site, limit],
-        ),
-        (
-            "subject",
-            f"""SELECT s.kind, s.id, coalesce(nullif(s.name, ''), s.external_id), s.external_id,
-               ST_AsGeoJSON(ST_Force2D(st.geom), 7, 0)
-             FROM geo_core_subject s LEFT JOIN geo_core_subjectstate st ON st.subject_id = s.id
-             WHERE (s.external_id ILIKE %s OR s.name ILIKE %s OR s.chip_id ILIKE %s OR s.qr_code ILIKE %s)
-               AND {s_sub} LIMIT %s""",
-            [like, like, like, like, *p_sub, limit],
-        ),
-        (
-            "zone",
-            f"""SELECT 'zone', z.id, z.name, z.kind, ST_AsGeoJSON(ST_PointOnSurface(z.geom), 7, 0)
-             FROM geo_core_zone z WHERE z.name ILIKE %s AND {s_zone} LIMIT %s""",
-            [like, *p_zone, limit],
-        ),
-        (
-            "equipment",
-            f"""SELECT 'equipment', q.id, coalesce(nullif(q.name, ''), q.registry_code), q.registry_code,
-               ST_AsGeoJSON(q.location, 7, 0)
-             FROM geo_core_specialequipment q
-             WHERE (q.registry_code ILIKE %s OR q.name ILIKE %s OR q.address ILIKE %s OR q.using_unit ILIKE %s)
-               AND {s_eq} LIMIT %s""",
-            [like, like, like, like, *p_eq, limit],
-        ),
-        (
-            "region",  # public boundaries: 金山区, 石化街道
-            """SELECT 'region', r.id, r.name, r.code, ST_AsGeoJSON(ST_PointOnSurface(r.geom), 7, 0)
-             FROM geo_core_region r WHERE r.name ILIKE %s ORDER BY length(r.code), r.code LIMIT %s""",
-            [like, limit],
-        ),
-    ]
     with reader().cursor() as cur:
-        for _, sql, params in queries:
-            cur.execute(sql, params)
+        for layer in registry.SEARCHED:
+            q = layer.search
+            where, params = scope.where(
+                f'src."{q.scope_column}"' if q.scope_column else None, "src.geom", q.shared_nulls
+            )
+            matches = " OR ".join(f'src."{f}" ILIKE %s' for f in q.fields)
+            cur.execute(
+                f"""SELECT src.kind, src.id, src.name, src.code,
+                           ST_AsGeoJSON(ST_PointOnSurface(ST_Collect(src.geom)), 7, 0)
+                    FROM ({q.sql}) src WHERE ({matches}) AND {where}
+                    GROUP BY src.kind, src.id, src.name, src.code ORDER BY {q.order} LIMIT %s""",
+                [*[like] * len(q.fields), *params, limit],
+            )
             for kind, ident, name, code, point in cur.fetchall():
                 parts.append(
                     {

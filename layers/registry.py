@@ -6,9 +6,43 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from geo_core.errors import NotFoundError
 from geo_core.permit_codes import OPERATION_TYPE, STATUSES, TICKET_TYPES
 from geo_core.scope import Scope
 from tiles.source import TileSource
+
+
+@dataclass(frozen=True)
+class ByTerm:
+    """A colour by a coded field, from a vocabulary (geo_core.vocabulary): resolved when the style is served, so the
+    colours of a code have one declaration for the styles, the legends and the pages."""
+
+    vocabulary: str
+    field: str
+
+
+@dataclass(frozen=True)
+class Search:
+    """How a layer's things are found by name (GET /api/search, layers.queries.search): a SELECT of (kind, id, name,
+    code, geom, enterprise_id) and the searched columns; a thing of several rows (an enterprise's sites) is one
+    result placed on all of them. Its own SELECT, not the layer's: the search also finds what the map does not draw
+    (an enterprise with no site yet, a machine with no fix). `rank` orders the kinds of results."""
+
+    rank: int
+    sql: str
+    fields: tuple[str, ...]
+    scope_column: str | None = "enterprise_id"  # the scope rule over its rows, as a layer's (None: public)
+    shared_nulls: bool = False
+    order: str = "id"
+
+
+@dataclass(frozen=True)
+class Heat:
+    """A heat map over a layer's things (LAY-5): `sql` selects (geom, enterprise_id) of the points to weigh, with
+    `%(days)s` where it looks back; the layer's scope rule applies."""
+
+    name: str
+    sql: str
 
 
 @dataclass(frozen=True)
@@ -34,6 +68,12 @@ class Layer:
     cluster_maxzoom: int | None = None  # points: clustered in tiles at this zoom and below
     cluster_sums: dict[str, str] = field(default_factory=dict, hash=False, compare=False)  # name -> SQL aggregate
     style: dict = field(default_factory=dict, hash=False, compare=False)
+    # The live stream that feeds this layer on the pages (they draw it from the stream, not from tiles): "positions"
+    # (layers.live, rows of these subject kinds) or "alarms" (alarms.stream).
+    live: str | None = None
+    live_kinds: tuple[str, ...] = ()
+    search: Search | None = field(default=None, hash=False, compare=False)
+    heat: Heat | None = field(default=None, hash=False, compare=False)
 
     def __post_init__(self):
         clash = {"point_count", *self.cluster_sums} & set(self.properties)
@@ -142,7 +182,14 @@ SELECT st.subject_id AS id, s.external_id, s.name, s.kind, s.person_type, s.mobi
 FROM geo_core_subjectstate st
 JOIN geo_core_subject s ON s.id = st.subject_id
 LEFT JOIN geo_core_enterprise e ON e.id = s.enterprise_id
-WHERE s.active AND s.kind {kinds}
+WHERE s.active AND s.kind IN ({kinds})
+"""
+# Subjects found by id, name, chip or QR code, with or without a position.
+SUBJECTS_FOUND = """
+SELECT s.id, coalesce(nullif(s.name, ''), s.external_id) AS name, s.external_id AS code, s.kind,
+       ST_Force2D(st.geom) AS geom, s.enterprise_id, s.external_id, s.name AS subject_name, s.chip_id, s.qr_code
+FROM geo_core_subject s LEFT JOIN geo_core_subjectstate st ON st.subject_id = s.id
+WHERE s.kind IN ({kinds})
 """
 POSITION_PROPS = {
     "external_id": "string",
@@ -211,6 +258,17 @@ def region_counts_sql(level: str) -> str:
            WHERE r.level = '{level}'"""
 
 
+def positions_layer(layer_id: str, title: str, description: str, kinds: tuple[str, ...], **kw) -> Layer:
+    """Current positions of subjects of some kinds: one SELECT for every such layer, fed live on the pages by the
+    positions stream (layers.live), found by the search under their kinds."""
+    listed = ", ".join(f"'{k}'" for k in kinds)  # our own constants
+    return Layer(layer_id, title, description, POSITIONS.format(kinds=listed), POSITION_PROPS, "Point",
+                 ("geo_core_subjectstate", "geo_core_subject", "geo_core_enterprise"), time_field="time", live="positions", live_kinds=kinds,
+                 search=Search(3, SUBJECTS_FOUND.format(kinds=listed),
+                               ("external_id", "subject_name", "chip_id", "qr_code")),
+                 **kw)  # fmt: skip
+
+
 def choropleth(field: str, stops: list, opacity: float, **extra) -> dict:
     """A fill coloured by one count, `stops` as MapLibre's interpolate takes them (value, colour, ...)."""
     colour = ["interpolate", ["linear"], ["get", field], *stops]
@@ -238,8 +296,6 @@ COUNT_PROPS = {
     "equipment_faults": "integer",
 }
 COUNT_TABLES = ("geo_core_region", "geo_core_site", "alarms_alarm", "geo_core_specialequipment")
-MONITORING_COLOURS = ["match", ["get", "monitoring"], "online", "#2ea44f", "fault", "#f66a0a", "alarm", "#d73a49",
-                      "#959da5"]  # fmt: skip
 
 
 LAYERS: list[Layer] = [
@@ -264,6 +320,14 @@ LAYERS: list[Layer] = [
         ("geo_core_region",),
         public=True,
         scope_column=None,
+        search=Search(  # public boundaries of every level: 金山区, 石化街道
+            6,
+            """SELECT 'region' AS kind, r.id, r.name, r.code, r.geom, NULL::bigint AS enterprise_id
+               FROM geo_core_region r""",
+            ("name",),
+            scope_column=None,
+            order="length(code), code",
+        ),
         simplify=True,
         maxzoom=16,
         style={
@@ -339,13 +403,21 @@ LAYERS: list[Layer] = [
         "Point",
         ("geo_core_specialequipment", "geo_core_enterprise"),
         time_field="monitored_at",
+        search=Search(
+            5,
+            """SELECT 'equipment' AS kind, q.id, coalesce(nullif(q.name, ''), q.registry_code) AS name,
+                      q.registry_code AS code, q.location AS geom, q.enterprise_id, q.name AS equipment_name,
+                      q.address, q.using_unit, q.registry_code
+               FROM geo_core_specialequipment q""",
+            ("registry_code", "equipment_name", "address", "using_unit"),
+        ),
         minzoom=8,
         cluster_maxzoom=12,
         cluster_sums={"faults": "count(*) FILTER (WHERE monitoring IN ('fault', 'alarm'))"},
         style={
             "type": "circle",
             "paint": {
-                "circle-color": MONITORING_COLOURS,
+                "circle-color": ByTerm("monitoring", "monitoring"),
                 "circle-radius": 5,
                 "circle-stroke-color": "#fff",
                 "circle-stroke-width": 1,
@@ -366,6 +438,14 @@ LAYERS: list[Layer] = [
         "Point",
         ("geo_core_enterprise", "geo_core_site"),
         scope_column=None,  # scoped by site inside: a district officer sees its district's sites of an enterprise
+        search=Search(  # by name, company or credit code, address; one without a site where its list put it
+            1,
+            """SELECT 'enterprise' AS kind, e.id, e.name, e.company_code AS code,
+                      coalesce(si.footprint, e.location) AS geom, e.id AS enterprise_id, e.company_code,
+                      e.credit_code, e.address
+               FROM geo_core_enterprise e LEFT JOIN geo_core_site si ON si.enterprise_id = e.id""",
+            ("name", "company_code", "credit_code", "address"),
+        ),
         cluster_maxzoom=10,
         cluster_sums={"site_count": "sum(sites)"},
         style={
@@ -398,7 +478,14 @@ LAYERS: list[Layer] = [
             "height_m": "number",
         },
         "MultiPolygon",
-        ("geo_core_site", "geo_core_enterprise"),
+        ("geo_core_site", "geo_core_enterprise", "geo_core_region"),
+        search=Search(  # by address (厂区地址): the site, named with its enterprise
+            2,
+            """SELECT 'site' AS kind, si.id, si.name || ' · ' || e.name AS name, si.address AS code,
+                      si.footprint AS geom, si.enterprise_id, si.address
+               FROM geo_core_site si JOIN geo_core_enterprise e ON e.id = si.enterprise_id""",
+            ("address",),
+        ),
         simplify=True,
         style={
             "type": "fill",
@@ -430,6 +517,13 @@ LAYERS: list[Layer] = [
         "MultiPolygon",
         ("geo_core_zone", "geo_core_enterprise"),
         shared_nulls=True,
+        search=Search(
+            4,
+            """SELECT 'zone' AS kind, z.id, z.name, z.kind AS code, z.geom, z.enterprise_id
+               FROM geo_core_zone z""",
+            ("name",),
+            shared_nulls=True,
+        ),
         simplify=True,
         time_field="updated_at",
         height=("height_min", "height_max"),
@@ -438,19 +532,7 @@ LAYERS: list[Layer] = [
             "label": {"field": "name", "minzoom": 16},
             "paint": {
                 "fill-opacity": 0.3,
-                "fill-color": [
-                    "match",
-                    ["get", "kind"],
-                    "forbidden",
-                    "#d73a49",
-                    "key_place",
-                    "#f66a0a",
-                    "work_area",
-                    "#ffd33d",
-                    "post",
-                    "#6f42c1",
-                    "#2ea44f",
-                ],
+                "fill-color": ByTerm("zone_kind", "kind"),
             },
         },
     ),
@@ -497,7 +579,13 @@ LAYERS: list[Layer] = [
             "gas_tests": "string",
         },
         "Point",
-        ("geo_core_workpermit", "geo_core_enterprise"),
+        (
+            "geo_core_workpermit",
+            "geo_core_enterprise",
+            "geo_core_workpermit_workers",
+            "geo_core_subject",
+            "geo_core_gastest",
+        ),
         time_field="planned_start",
         time_end_field="planned_end",
         cluster_maxzoom=12,
@@ -513,57 +601,48 @@ LAYERS: list[Layer] = [
             "cluster-color": "#6f42c1",
         },
     ),
-    Layer(
+    positions_layer(
         "people",
         "人员 People",
         "Current positions of people (AQ 3064.3 tags).",
-        POSITIONS.format(kinds="= 'person'"),
-        POSITION_PROPS,
-        "Point",
-        ("geo_core_subjectstate",),
-        time_field="time",
+        ("person",),
         live_ttl_s=2.0,
         cluster_maxzoom=15,
         cluster_sums={"outsiders": "count(*) FILTER (WHERE person_type IN ('02', '03'))"},
         style={
             "type": "circle",
-            "paint": {
-                "circle-radius": 4,
-                "circle-color": ["match", ["get", "person_type"], "02", "#f66a0a", "03", "#d73a49", "#2ea44f"],
-            },
+            "paint": {"circle-radius": 4, "circle-color": ByTerm("person_type", "person_type")},
             "cluster-color": "#2ea44f",
             "label": {"field": "name", "minzoom": 18},
         },
     ),
-    Layer(
+    positions_layer(
         "welders",
         "焊机 Welding machines",
         "Current positions of welding machines (IoT chip), with power state.",
-        POSITIONS.format(kinds="= 'welder'"),
-        POSITION_PROPS,
-        "Point",
-        ("geo_core_subjectstate",),
-        time_field="time",
+        ("welder",),
         live_ttl_s=5.0,
         cluster_maxzoom=14,
         cluster_sums={"powered": "count(*) FILTER (WHERE power = 'on')"},
+        heat=Heat(  # welding activity: machines powered on now, where they are
+            "welding",
+            """SELECT st.geom, s.enterprise_id FROM geo_core_subjectstate st
+               JOIN geo_core_subject s ON s.id = st.subject_id
+               WHERE s.kind = 'welder' AND st.live->>'power' = 'on'""",
+        ),
         style={
             "type": "circle",
-            "paint": {"circle-radius": 3, "circle-color": ["match", ["get", "power"], "on", "#d73a49", "#6a737d"]},
+            "paint": {"circle-radius": 3, "circle-color": ByTerm("power", "power")},
             "cluster-color": "#d73a49",
         },
     ),
-    Layer(
+    positions_layer(
         "cameras",
         "执法记录仪 Body cameras",
         "Current positions of body cameras and phones.",
-        POSITIONS.format(kinds="IN ('body_camera', 'phone')"),
-        POSITION_PROPS,
-        "Point",
-        ("geo_core_subjectstate",),
-        time_field="time",
+        ("body_camera", "phone"),
         live_ttl_s=2.0,
-        style={"type": "circle", "paint": {"circle-radius": 5, "circle-color": "#0366d6"}},
+        style={"type": "circle", "paint": {"circle-radius": 5, "circle-color": ByTerm("subject_kind", "kind")}},
     ),
     Layer(
         "trails",
@@ -592,7 +671,7 @@ LAYERS: list[Layer] = [
             "until": "datetime",
         },
         "LineString",
-        ("geo_core_subjectstate",),
+        ("geo_core_subjectstate", "geo_core_subject", "geo_core_enterprise", "geo_core_positionfix"),
         time_field="since",
         time_end_field="until",
         minzoom=14,
@@ -627,27 +706,20 @@ LAYERS: list[Layer] = [
         "Point",
         ("alarms_alarm",),
         time_field="raised_at",
+        live="alarms",
+        heat=Heat(  # alarms raised in the last days, whatever became of them (but suppressed)
+            "alarms",
+            """SELECT a.location AS geom, a.enterprise_id FROM alarms_alarm a
+               WHERE a.location IS NOT NULL AND a.raised_at > now() - make_interval(days => %(days)s)
+                 AND a.status <> 'suppressed'""",
+        ),
         cluster_maxzoom=11,
         cluster_sums={"severe": "count(*) FILTER (WHERE severity IN ('critical', 'red'))"},
         style={
             "type": "circle",
             "paint": {
                 "circle-radius": 7,
-                "circle-color": [
-                    "match",
-                    ["get", "severity"],
-                    "critical",
-                    "#b31d28",
-                    "red",
-                    "#d73a49",
-                    "alarm",
-                    "#e36209",
-                    "orange",
-                    "#f66a0a",
-                    "yellow",
-                    "#dbab09",
-                    "#6a737d",
-                ],
+                "circle-color": ByTerm("severity", "severity"),
             },
             "cluster-color": "#b31d28",
         },
@@ -655,13 +727,17 @@ LAYERS: list[Layer] = [
 ]
 
 BY_ID = {layer.id: layer for layer in LAYERS}
+# What the registry's layers declare, gathered for those who read one kind of declaration.
+LIVE_KINDS = {layer.id: layer.live_kinds for layer in LAYERS if layer.live == "positions"}  # stream layers -> kinds
+SEARCHED = sorted((layer for layer in LAYERS if layer.search), key=lambda layer: layer.search.rank)
+HEAT = {layer.heat.name: layer for layer in LAYERS if layer.heat}
 
 
 def get(layer_id: str) -> Layer:
     try:
         return BY_ID[layer_id]
     except KeyError:
-        raise LookupError(f"no layer {layer_id!r}; layers: {', '.join(BY_ID)}") from None
+        raise NotFoundError(f"no layer {layer_id!r}; layers: {', '.join(BY_ID)}") from None
 
 
 def _field_type(t: str) -> str:

@@ -24,6 +24,8 @@ import trimesh
 from django.db import connection, transaction
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
+from geo_core.errors import NotFoundError
+
 log = logging.getLogger(__name__)
 
 # CGCS2000 ellipsoid (a and f as GRS 80 up to 1e-4 mm: the same as WGS 84 at this scale).
@@ -268,14 +270,14 @@ def visible_sites(scope) -> set[int]:
 def served(path: str, scope) -> tuple[bytes, str, str, bool]:
     """(body, content type, etag, gzipped) of a stored tileset file as the caller may see it: the tileset lists only
     the sites in the caller's scope (plain JSON), and a site's glTF is answered only within it (gzipped as stored:
-    compressed once when built, not per request). LookupError when there is none."""
+    compressed once when built, not per request). NotFoundError when there is none."""
     from geo_core.models import TilesetFile
 
     if path == STAMP_PATH:
-        raise LookupError(path)
+        raise NotFoundError(f"no 3D Tiles file {path!r}")
     row = TilesetFile.objects.filter(path=path).values_list("content", "content_type", "etag").first()
     if row is None:
-        raise LookupError(f"no 3D Tiles file {path!r} (manage.py build_3dtiles generates the park's tileset)")
+        raise NotFoundError(f"no 3D Tiles file {path!r} (manage.py build_3dtiles generates the park's tileset)")
     body, kind, tag = bytes(row[0]), row[1], row[2]
     visible = visible_sites(scope)
     if path == "tileset.json":
@@ -288,7 +290,7 @@ def served(path: str, scope) -> tuple[bytes, str, str, bool]:
         try:
             site = int(path[5:-4])
         except ValueError:
-            raise LookupError(path) from None
+            raise NotFoundError(f"no 3D Tiles file {path!r}") from None
         if site not in visible:
-            raise LookupError(f"no 3D Tiles file {path!r}")
+            raise NotFoundError(f"no 3D Tiles file {path!r}")
     return body, kind, tag, True

@@ -11,6 +11,8 @@ from functools import cache
 import morecantile
 from morecantile import TileMatrixSet
 
+from geo_core.errors import NotFoundError
+
 CGCS2000_MAX_LEVEL = 20
 
 
@@ -77,4 +79,4 @@ def grid(tms_id: str) -> Grid:
     try:
         return grids()[tms_id]
     except KeyError:
-        raise LookupError(f"unknown tile matrix set {tms_id!r}; known: {', '.join(grids())}") from None
+        raise NotFoundError(f"unknown tile matrix set {tms_id!r}; known: {', '.join(grids())}") from None

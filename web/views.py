@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
+from geo_core import vocabulary
 from geo_core.access import Access, DeniedError, access_for
 from geo_core.boundary import CSP
 from web.assets import BUILD_DIR, asset_url
@@ -112,6 +113,8 @@ def _me(access: Access, lang: str) -> dict:
         "enterprise": getattr(getattr(profile, "enterprise", None), "name", None),
         "district": getattr(getattr(profile, "district", None), "name", None),
         "lang": lang,
+        # The codes the pages show, with labels and colours (geo_core.vocabulary): never copied into the pages.
+        "vocabulary": vocabulary.as_dict(lang),
     }
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 import orjson
-from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from geo_core import audit, lockout
+from geo_core.errors import BadRequestError, MethodNotAllowedError, NotSignedInError, RequestTooLargeError
 from geo_core.ingest import vendors
 from geo_core.ingest.devices import process
 from geo_core.models import DeviceVendor, Subject
@@ -22,13 +23,12 @@ from geo_core.models import DeviceVendor, Subject
 MAX_MESSAGES = 10_000
 
 
-def _vendor(request: HttpRequest) -> DeviceVendor | JsonResponse:
+def _vendor(request: HttpRequest) -> DeviceVendor:
     given = request.headers.get("Authorization", "")
     vendor = vendors.by_token(given[7:].strip()) if given.startswith("Bearer ") else None
     if vendor is None:
         lockout.token_refused(audit.address_of(request), "device")  # 429 past the address's allowance
-        return JsonResponse({"error": "a device vendor's bearer token is required (manage.py device_vendors)"},
-                            status=401)  # fmt: skip
+        raise NotSignedInError("Authorization: a device vendor's bearer token is required (manage.py device_vendors)")
     return vendor
 
 
@@ -75,19 +75,17 @@ def _run(messages: list[tuple[str, bytes]], vendor: DeviceVendor) -> JsonRespons
 @csrf_exempt
 def messages_view(request: HttpRequest):
     if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+        raise MethodNotAllowedError(request.method, ("POST",))
     vendor = _vendor(request)
-    if isinstance(vendor, JsonResponse):
-        return vendor
     try:
         doc = orjson.loads(request.read())
     except orjson.JSONDecodeError as exc:
-        return JsonResponse({"error": f"body is not JSON: {exc}"}, status=400)
+        raise BadRequestError(f"body is not JSON: {exc}") from None
     items = doc.get("messages") if isinstance(doc, dict) else None
     if not isinstance(items, list):
-        return JsonResponse({"error": 'body must be {"messages": [{"topic": ..., "payload": {...}}]}'}, status=400)
+        raise BadRequestError('messages: body must be {"messages": [{"topic": ..., "payload": {...}}]}')
     if len(items) > MAX_MESSAGES:
-        return JsonResponse({"error": f"{len(items)} messages; at most {MAX_MESSAGES}"}, status=413)
+        raise RequestTooLargeError(f"messages: {len(items)} messages; at most {MAX_MESSAGES}")
     messages = []
     for item in items:
         topic = item.get("topic", "") if isinstance(item, dict) else ""
@@ -99,8 +97,5 @@ def messages_view(request: HttpRequest):
 @csrf_exempt
 def single_view(request: HttpRequest, device: str, ident: str, kind: str):
     if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    vendor = _vendor(request)
-    if isinstance(vendor, JsonResponse):
-        return vendor
-    return _run([(f"{device}/{ident}/{kind}", request.read())], vendor)
+        raise MethodNotAllowedError(request.method, ("POST",))
+    return _run([(f"{device}/{ident}/{kind}", request.read())], _vendor(request))

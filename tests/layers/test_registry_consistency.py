@@ -1,0 +1,95 @@
+"""The registry is the one declaration of a layer (issue 25): what a layer says of itself must be what its SQL does.
+Every table its SQL reads is in its `tables` (the tile cache drops its tiles on their change notices) and notifies
+(or the layer is live, with a bounded age); its `properties` are its SELECT's columns; its search and heat SELECTs
+give what the search and the heat maps read; the style's colours name vocabularies that exist."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+
+from geo_core import vocabulary
+from geo_core.scope import EVERYTHING
+from layers import registry
+from layers.style import live_sources, style
+
+pytestmark = pytest.mark.django_db
+TABLE = re.compile(r"\b((?:geo_core|alarms|layers)_[a-z0-9_]+)\b(?!\s*\()")  # a function call is not a table
+LAYERS = [pytest.param(layer, id=layer.id) for layer in registry.LAYERS]
+
+
+def columns(sql: str, params: list) -> list[str]:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT * FROM ({sql}) src LIMIT 0", params)
+        return [c.name for c in cur.description]
+
+
+def notifying_tables() -> set[str]:
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+               JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'geo_core_notify_change'"""
+        )
+        return {r[0] for r in cur.fetchall()}
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_every_table_a_layer_reads_is_declared_and_notifies(layer):
+    read = set(TABLE.findall(layer.sql))
+    assert read <= set(layer.tables), f"{layer.id} reads {sorted(read - set(layer.tables))} it does not declare"
+    silent = set(layer.tables) - notifying_tables()
+    if layer.live_ttl_s is None:  # a live layer's tiles are this old at most: its busy tables need not notify
+        assert not silent, f"{layer.id}: {sorted(silent)} send no change notice: its tiles would go stale"
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_a_layers_properties_are_its_selects_columns(layer):
+    sql, params = layer.positional_sql(EVERYTHING)
+    got = columns(sql, params)
+    assert got[0] == "id" and "geom" in got
+    owner = {layer.scope_column} if layer.scope_column else {"enterprise_id"}
+    assert set(got) - {"id", "geom"} - owner == set(layer.properties), layer.id
+
+
+@pytest.mark.parametrize("layer", [p for p in LAYERS if p.values[0].search])
+def test_a_search_selects_what_the_search_reads(layer):
+    got = set(columns(layer.search.sql, []))
+    assert {"kind", "id", "name", "code", "geom"} <= got
+    assert set(layer.search.fields) <= got
+    if layer.search.scope_column:
+        assert layer.search.scope_column in got
+
+
+def test_heat_maps_and_live_layers_are_declared_by_their_layers():
+    for name, layer in registry.HEAT.items():
+        assert {"geom", "enterprise_id"} <= set(columns(layer.heat.sql, {"days": 7})), name
+    live = live_sources()
+    assert live["people"] == {"stream": "positions", "kinds": ["person"], "cluster_maxzoom": 15}
+    assert live["alarms"]["stream"] == "alarms"
+    assert {k for kinds in registry.LIVE_KINDS.values() for k in kinds} == {"person", "welder", "body_camera", "phone"}
+
+
+def test_the_style_colours_by_declared_vocabularies_and_marks_live_layers():
+    doc = style("http://testserver")
+    text = repr(doc)
+    assert "ByTerm" not in text  # every colour resolved
+    by_id = {layer["id"]: layer for layer in doc["layers"]}
+    assert by_id["alarms"]["paint"]["circle-color"] == vocabulary.get("severity").colour_match("severity")
+    assert by_id["people"]["metadata"] == {
+        "geoservice:layer": "people",
+        "geoservice:live": "positions",
+        "geoservice:legend": "person_type",
+    }
+    live = {
+        layer["metadata"]["geoservice:layer"]
+        for layer in doc["layers"]
+        if "geoservice:live" in layer.get("metadata", {})
+    }
+    assert live == {"people", "welders", "cameras", "alarms"}
+    assert {"people-halo", "people-clusters", "alarms-halo", "heat-welding", "heat-alarms"} <= set(by_id)
+    for layer in doc["layers"]:
+        legend = layer.get("metadata", {}).get("geoservice:legend")
+        if legend:
+            vocabulary.get(legend)
