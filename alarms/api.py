@@ -106,8 +106,15 @@ def alarm_list(request: HttpRequest, access: Access) -> HttpResponse:
         q = request.GET.copy()
         q["offset"], q["limit"] = str(offset + limit), str(limit)
         nxt = request.build_absolute_uri(f"{request.path}?{q.urlencode()}")
-    return json_response({"count": total, "limit": limit, "offset": offset, "next": nxt,
-                  "results": redact([serialize(a) for a in rows], access.scope)})  # fmt: skip
+    return json_response(
+        {
+            "count": total,
+            "limit": limit,
+            "offset": offset,
+            "next": nxt,
+            "results": redact([serialize(a) for a in rows], access.scope),
+        }
+    )
 
 
 @json_api(("GET",))
@@ -117,10 +124,15 @@ def alarm_detail(request: HttpRequest, access: Access, alarm_id: int) -> HttpRes
     actions = list(a.actions.all())
     sent = visible_assignees([x.data.get("assignees", []) for x in actions], access.scope)
     body["actions"] = [
-        {"action": x.action, "by": x.by_name, "at": x.at.isoformat(), "comment": x.comment,
-         "data": {**x.data, "assignees": who} if "assignees" in x.data else x.data}
+        {
+            "action": x.action,
+            "by": x.by_name,
+            "at": x.at.isoformat(),
+            "comment": x.comment,
+            "data": {**x.data, "assignees": who} if "assignees" in x.data else x.data,
+        }
         for x, who in zip(actions, sent, strict=True)
-    ]  # fmt: skip
+    ]
     return json_response(body)
 
 
@@ -162,8 +174,12 @@ def _assignees(value, access: Access, alarm_id: int) -> list[dict]:
     # Ids are each enterprise's own: where two enterprises use one code, the alarm's enterprise's person is meant.
     rank = {owner: 0, None: 1}
     found: dict[str, Subject] = {}
-    for s in scoped(Subject.objects.filter(external_id__in=codes, kind__in=("person", "body_camera", "phone")),
-                    access, "enterprise", "state__geom"):  # fmt: skip
+    for s in scoped(
+        Subject.objects.filter(external_id__in=codes, kind__in=("person", "body_camera", "phone")),
+        access,
+        "enterprise",
+        "state__geom",
+    ):
         have = found.get(s.external_id)
         if have is None or rank.get(s.enterprise_id, 2) < rank.get(have.enterprise_id, 2):
             found[s.external_id] = s
@@ -172,18 +188,28 @@ def _assignees(value, access: Access, alarm_id: int) -> list[dict]:
         raise BadRequestError(f"assignees: no person or body camera {', '.join(missing[:5])} that you may send")
     foreign = [c for c in codes if owner is not None and found[c].enterprise_id not in (owner, None)]
     if foreign:
-        raise BadRequestError(f"assignees: {', '.join(foreign[:5])} belong to another enterprise than the alarm's; "
-                              "send the enterprise's own people, or the park's and the authority's")  # fmt: skip
+        raise BadRequestError(
+            f"assignees: {', '.join(foreign[:5])} belong to another enterprise than the alarm's; "
+            "send the enterprise's own people, or the park's and the authority's"
+        )
     return [{"code": c, "name": found[c].name, "kind": found[c].kind} for c in codes]
 
 
 def _work_order(wo: WorkOrder, assignees: list[dict]) -> dict:
-    return {"number": wo.number, "alarm": wo.alarm_id, "type": wo.alarm.type, "department": wo.department,
-            "company_code": wo.enterprise.company_code if wo.enterprise else None, "status": wo.status,
-            "district": district_code(wo.alarm.district_id),
-            "instructions": wo.instructions, "assignees": assignees, "resolution": wo.resolution,
-            "created_at": wo.created_at.isoformat(),
-            "resolved_at": wo.resolved_at.isoformat() if wo.resolved_at else None}  # fmt: skip
+    return {
+        "number": wo.number,
+        "alarm": wo.alarm_id,
+        "type": wo.alarm.type,
+        "department": wo.department,
+        "company_code": wo.enterprise.company_code if wo.enterprise else None,
+        "status": wo.status,
+        "district": district_code(wo.alarm.district_id),
+        "instructions": wo.instructions,
+        "assignees": assignees,
+        "resolution": wo.resolution,
+        "created_at": wo.created_at.isoformat(),
+        "resolved_at": wo.resolved_at.isoformat() if wo.resolved_at else None,
+    }
 
 
 @json_api(("GET",))
@@ -213,14 +239,50 @@ def work_order_detail(request: HttpRequest, access: Access, number: str) -> Http
 
 # --- rules ---------------------------------------------------------------------------------------------------------
 
-RULE_FIELDS = ("name", "type", "active", "severity", "params", "zone_kinds", "subject_kinds", "person_types", "tags",
-               "window_mode", "route_department", "route_enterprise", "description")  # fmt: skip
-RULE_BODY = {"name": "text", "type": "text", "active": "bool", "severity": "text", "params": "object",
-             "zone_kinds": "texts", "subject_kinds": "texts", "person_types": "texts", "tags": "texts",
-             "window_mode": "text", "route_department": "text", "route_enterprise": "bool", "description": "text",
-             "zones": "ints?", "time_windows": "texts?", "enterprise": "text?", "id": "int"}  # fmt: skip
-SUPPRESSION_BODY = {"name": "text", "types": "texts", "zone": "int?", "enterprise": "text?", "starts_at": "text?",
-                    "ends_at": "text?", "time_window": "text?", "reason": "text"}  # fmt: skip
+RULE_FIELDS = (
+    "name",
+    "type",
+    "active",
+    "severity",
+    "params",
+    "zone_kinds",
+    "subject_kinds",
+    "person_types",
+    "tags",
+    "window_mode",
+    "route_department",
+    "route_enterprise",
+    "description",
+)
+RULE_BODY = {
+    "name": "text",
+    "type": "text",
+    "active": "bool",
+    "severity": "text",
+    "params": "object",
+    "zone_kinds": "texts",
+    "subject_kinds": "texts",
+    "person_types": "texts",
+    "tags": "texts",
+    "window_mode": "text",
+    "route_department": "text",
+    "route_enterprise": "bool",
+    "description": "text",
+    "zones": "ints?",
+    "time_windows": "texts?",
+    "enterprise": "text?",
+    "id": "int",
+}
+SUPPRESSION_BODY = {
+    "name": "text",
+    "types": "texts",
+    "zone": "int?",
+    "enterprise": "text?",
+    "starts_at": "text?",
+    "ends_at": "text?",
+    "time_window": "text?",
+    "reason": "text",
+}
 
 
 def _rules(access: Access):
@@ -233,21 +295,28 @@ def _rule(r: AlarmRule, access: Access) -> dict:
     t = TYPES.get(r.type)
     zones = {z.id for z in r.zones.all()}
     return {
-        "id": r.id, **{f: getattr(r, f) for f in RULE_FIELDS},
-        "category": t.category if t else None, "code": t.code if t else None,
+        "id": r.id,
+        **{f: getattr(r, f) for f in RULE_FIELDS},
+        "category": t.category if t else None,
+        "code": t.code if t else None,
         "defaults": t.defaults if t else {},
-        "zones": sorted(visible_zones(zones, access.scope)), "time_windows": [w.name for w in r.time_windows.all()],
+        "zones": sorted(visible_zones(zones, access.scope)),
+        "time_windows": [w.name for w in r.time_windows.all()],
         "enterprise": r.enterprise.company_code if r.enterprise else None,
         "updated_at": r.updated_at.isoformat(),
-        "life_safety": r.life_safety, "label": t.label if t else r.type,
+        "life_safety": r.life_safety,
+        "label": t.label if t else r.type,
         **({"last_change": _last_change(r)} if r.life_safety else {}),
-    }  # fmt: skip
+    }
 
 
 def _last_change(r: AlarmRule) -> dict | None:
     """Who last changed a life-safety rule, and when (the wall shows it: such a change is everyone's business)."""
-    e = (AuditEvent.objects.filter(target_type="alarms.alarmrule", target_id=str(r.id), action="changed")
-         .order_by("-id").first())  # fmt: skip
+    e = (
+        AuditEvent.objects.filter(target_type="alarms.alarmrule", target_id=str(r.id), action="changed")
+        .order_by("-id")
+        .first()
+    )
     return None if e is None else {"by": e.actor_name, "at": e.at.isoformat(), "params": r.params}
 
 
@@ -259,8 +328,10 @@ def _save_rule(rule: AlarmRule, body: dict, partial: bool) -> AlarmRule:
             raise BadRequestError(f"missing {sorted(missing)}")
     before = rule.fixed_fields() if rule.pk else None
     if rule.life_safety and (body.get("zones") or body.get("time_windows") or body.get("enterprise")):
-        raise ProtectedRuleError(f"rule {rule.id} ({rule.name}) is a life-safety rule: it cannot be narrowed to "
-                                 "zones, time windows or an enterprise")  # fmt: skip
+        raise ProtectedRuleError(
+            f"rule {rule.id} ({rule.name}) is a life-safety rule: it cannot be narrowed to "
+            "zones, time windows or an enterprise"
+        )
     for f in RULE_FIELDS:
         if f in body:
             setattr(rule, f, body[f])
@@ -317,12 +388,19 @@ def rule_detail(request: HttpRequest, access: Access, rule_id: int) -> HttpRespo
 
 
 def _suppression(s: Suppression) -> dict:
-    return {"id": s.id, "name": s.name, "active": s.active, "types": s.types, "zone": s.zone_id,
-            "enterprise": s.enterprise.company_code if s.enterprise else None,
-            "starts_at": s.starts_at.isoformat() if s.starts_at else None,
-            "ends_at": s.ends_at.isoformat() if s.ends_at else None,
-            "time_window": s.time_window.name if s.time_window else None, "reason": s.reason,
-            "suppressed": s.suppressed.count()}  # fmt: skip
+    return {
+        "id": s.id,
+        "name": s.name,
+        "active": s.active,
+        "types": s.types,
+        "zone": s.zone_id,
+        "enterprise": s.enterprise.company_code if s.enterprise else None,
+        "starts_at": s.starts_at.isoformat() if s.starts_at else None,
+        "ends_at": s.ends_at.isoformat() if s.ends_at else None,
+        "time_window": s.time_window.name if s.time_window else None,
+        "reason": s.reason,
+        "suppressed": s.suppressed.count(),
+    }
 
 
 @json_api(("GET", "POST"))
@@ -342,11 +420,14 @@ def suppressions(request: HttpRequest, access: Access) -> HttpResponse:
     if protected:
         raise BadRequestError(f"types: {protected} are life-safety alarms and are never suppressed")
     s = Suppression(
-        name=body.get("name", ""), types=body.get("types", []), zone_id=body.get("zone"),
+        name=body.get("name", ""),
+        types=body.get("types", []),
+        zone_id=body.get("zone"),
         starts_at=instant(body["starts_at"], "starts_at") if body.get("starts_at") else None,
         ends_at=instant(body["ends_at"], "ends_at") if body.get("ends_at") else None,
-        reason=body.get("reason", ""), created_by=access.user,
-    )  # fmt: skip
+        reason=body.get("reason", ""),
+        created_by=access.user,
+    )
     if body.get("enterprise"):
         s.enterprise = Enterprise.objects.filter(company_code=body["enterprise"]).first()
         if s.enterprise is None:

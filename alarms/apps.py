@@ -27,10 +27,22 @@ def _declare_vocabulary() -> None:
     from geo_core.vocabulary import Term, declare
 
     declare("severity", SEVERITY_TERMS)
-    en = {"raised": "Raised", "acknowledged": "Acknowledged", "dispatched": "Dispatched", "resolved": "Resolved",
-          "closed": "Closed", "suppressed": "Suppressed"}  # fmt: skip
-    colours = {"raised": "#d73a49", "acknowledged": "#f66a0a", "dispatched": "#0366d6", "resolved": "#2ea44f",
-               "closed": "#6a737d", "suppressed": "#959da5"}  # fmt: skip
+    en = {
+        "raised": "Raised",
+        "acknowledged": "Acknowledged",
+        "dispatched": "Dispatched",
+        "resolved": "Resolved",
+        "closed": "Closed",
+        "suppressed": "Suppressed",
+    }
+    colours = {
+        "raised": "#d73a49",
+        "acknowledged": "#f66a0a",
+        "dispatched": "#0366d6",
+        "resolved": "#2ea44f",
+        "closed": "#6a737d",
+        "suppressed": "#959da5",
+    }
     still_open = {AlarmStatus.RAISED, AlarmStatus.ACKNOWLEDGED, AlarmStatus.DISPATCHED}
     declare(
         "alarm_status",

@@ -67,8 +67,7 @@ def ensure_life_safety_rules(rule_model, using: str = "default") -> int:
             made += 1
             continue
         keep = {k: fields[k] for k in ("zone_kinds", "subject_kinds", "person_types")}
-        rules.filter(pk=rule.pk).update(life_safety=True, active=True, tags=[], window_mode="always", params={},
-                                        **keep)  # fmt: skip
+        rules.filter(pk=rule.pk).update(life_safety=True, active=True, tags=[], window_mode="always", params={}, **keep)
         rule.time_windows.clear()
         rule.zones.clear()
     return made

@@ -431,8 +431,13 @@ class Engine:
                 if not math.isnan(m.since):
                     m.since += gap
         self.since = {k: v + gap for k, v in self.since.items()}
-        ev = {"from": observed, "to": now, "unobserved_s": round(gap, 1), "memberships": memberships,
-              "timers": len(self.since)}  # fmt: skip
+        ev = {
+            "from": observed,
+            "to": now,
+            "unobserved_s": round(gap, 1),
+            "memberships": memberships,
+            "timers": len(self.since),
+        }
         key = f"clock:{ms(observed)}"
         if (memberships or self.since) and self.emit(out, Signal("raise", key, 0, "clock_jump", now, evidence=ev)):
             out.append(self.end(key, now, {"reason": "a record: timers moved on by the unobserved time"}))
@@ -508,8 +513,9 @@ class Engine:
     def unevaluated(self, ref: str, t: float, subject: int | None, evidence: dict) -> list[Signal]:
         """An input that could not be evaluated after retries: itself an alarm (no rule: it is the service's)."""
         out: list[Signal] = []
-        self.emit(out, Signal("raise", f"unevaluated:{ref}", 0, "input_unevaluated", t, subject=subject,
-                                evidence=evidence))  # fmt: skip
+        self.emit(
+            out, Signal("raise", f"unevaluated:{ref}", 0, "input_unevaluated", t, subject=subject, evidence=evidence)
+        )
         return out
 
     def device(self, subject: int, powered: bool, heard_at: float) -> None:

@@ -84,8 +84,9 @@ class _Running:
 class Coordinator:
     """Holds this worker's share of the partitions, checked every `poll` seconds."""
 
-    def __init__(self, name: str = "default", count: int = 1, poll: float = 1.0,
-                 snapshot_every: float = SNAPSHOT_EVERY_S):  # fmt: skip
+    def __init__(
+        self, name: str = "default", count: int = 1, poll: float = 1.0, snapshot_every: float = SNAPSHOT_EVERY_S
+    ):
         self.name = name
         self.count = count
         self.poll = poll

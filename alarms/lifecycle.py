@@ -17,8 +17,12 @@ ALLOWED = {
     "resolve": {AlarmStatus.RAISED, AlarmStatus.ACKNOWLEDGED, AlarmStatus.DISPATCHED},
     "close": {AlarmStatus.RESOLVED},
 }
-RESULT = {"acknowledge": AlarmStatus.ACKNOWLEDGED, "dispatch": AlarmStatus.DISPATCHED,
-          "resolve": AlarmStatus.RESOLVED, "close": AlarmStatus.CLOSED}  # fmt: skip
+RESULT = {
+    "acknowledge": AlarmStatus.ACKNOWLEDGED,
+    "dispatch": AlarmStatus.DISPATCHED,
+    "resolve": AlarmStatus.RESOLVED,
+    "close": AlarmStatus.CLOSED,
+}
 PAST = {"acknowledge": "acknowledged", "dispatch": "dispatched", "resolve": "resolved", "close": "closed"}
 
 
@@ -33,11 +37,14 @@ def confirm(alarm_id: int, user, comment: str) -> Alarm:
         if alarm.status not in OPEN:
             raise ConflictError(f"alarm {alarm.id} is {alarm.status}; only open alarms are confirmed")
         now = timezone.now()
-        alarm.confirmations = [*alarm.confirmations, {"by": user.get_username(), "at": now.isoformat(),
-                                                      "comment": comment}]  # fmt: skip
+        alarm.confirmations = [
+            *alarm.confirmations,
+            {"by": user.get_username(), "at": now.isoformat(), "comment": comment},
+        ]
         alarm.save(update_fields=["confirmations", "updated_at"])
-        AlarmAction.objects.create(alarm=alarm, action="confirmed", by=user, by_name=user.get_username(),
-                                   comment=comment)  # fmt: skip
+        AlarmAction.objects.create(
+            alarm=alarm, action="confirmed", by=user, by_name=user.get_username(), comment=comment
+        )
         publish(alarm, "confirmed")
     return alarm
 
@@ -73,8 +80,9 @@ def act(
                 wo.save()
         alarm.status = RESULT[action]
         alarm.save(update_fields=["status", "updated_at"])
-        AlarmAction.objects.create(alarm=alarm, action=PAST[action], by=user, by_name=user.get_username(),
-                                   comment=comment, data=data)  # fmt: skip
+        AlarmAction.objects.create(
+            alarm=alarm, action=PAST[action], by=user, by_name=user.get_username(), comment=comment, data=data
+        )
         alarm.refresh_from_db()
         publish(alarm, PAST[action])
         relay_alarm(alarm, PAST[action])

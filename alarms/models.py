@@ -51,10 +51,11 @@ class AlarmRule(Timestamped):
     )
     description = models.TextField(blank=True)
     life_safety = models.BooleanField(
-        default=False, editable=False,
+        default=False,
+        editable=False,
         help_text="the park's rule of a life-safety type (SOS, man down, feed outage): cannot be deleted, switched "
         "off, narrowed or suppressed; thresholds only within the type's safe bounds",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["id"]
@@ -93,8 +94,17 @@ class AlarmRule(Timestamped):
             raise ValidationError(errors)
 
     # What a life-safety rule keeps as it is: narrowing any of these would switch it off for someone.
-    LIFE_SAFETY_FIXED = ("type", "active", "zone_kinds", "subject_kinds", "person_types", "tags", "window_mode",
-                         "enterprise_id", "life_safety")  # fmt: skip
+    LIFE_SAFETY_FIXED = (
+        "type",
+        "active",
+        "zone_kinds",
+        "subject_kinds",
+        "person_types",
+        "tags",
+        "window_mode",
+        "enterprise_id",
+        "life_safety",
+    )
 
     def _unsafe_params(self) -> dict[str, str]:
         bounds = TYPES[self.type].safe_bounds or {}
@@ -117,8 +127,10 @@ class AlarmRule(Timestamped):
             return
         changed = [f for f, v in before.items() if getattr(self, f) != v]
         if changed:
-            raise ProtectedRuleError(f"rule {self.id} ({self.name}) is a life-safety rule: {', '.join(changed)} "
-                                     "cannot change; only its thresholds, within their safe bounds")  # fmt: skip
+            raise ProtectedRuleError(
+                f"rule {self.id} ({self.name}) is a life-safety rule: {', '.join(changed)} "
+                "cannot change; only its thresholds, within their safe bounds"
+            )
 
     def delete(self, *args, **kwargs):
         if self.life_safety:

@@ -52,9 +52,19 @@ def visible_assignees(lists: list[list[dict]], scope: Scope) -> list[list[dict]]
     if scope.everything:
         return lists
     codes = {a.get("code") for assignees in lists for a in assignees or [] if a.get("code")}
-    seen = set(
-        Subject.objects.filter(external_id__in=codes).filter(scope.q("enterprise", "state__geom"))
-        .values_list("external_id", flat=True)
-    ) if codes else set()  # fmt: skip
-    return [[a if a.get("code") in seen else {"code": None, "name": None, "kind": a.get("kind"), "restricted": True}
-             for a in assignees or []] for assignees in lists]  # fmt: skip
+    seen = (
+        set(
+            Subject.objects.filter(external_id__in=codes)
+            .filter(scope.q("enterprise", "state__geom"))
+            .values_list("external_id", flat=True)
+        )
+        if codes
+        else set()
+    )
+    return [
+        [
+            a if a.get("code") in seen else {"code": None, "name": None, "kind": a.get("kind"), "restricted": True}
+            for a in assignees or []
+        ]
+        for assignees in lists
+    ]

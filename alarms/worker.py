@@ -392,8 +392,15 @@ class AlarmWorker:
             return []
         lon, lat = self._last_lonlat(rep.subject_id) if rep.subject_id else (None, None)
         extra = {"reporter": rep.enterprise.company_code, "raw": rep.raw}
-        return self.engine.sos(rep.subject_id, rep.alarm_time.timestamp(), lon, lat, f"reported:{rep.id}",
-                               enterprise=rep.enterprise_id, extra=extra)  # fmt: skip
+        return self.engine.sos(
+            rep.subject_id,
+            rep.alarm_time.timestamp(),
+            lon,
+            lat,
+            f"reported:{rep.id}",
+            enterprise=rep.enterprise_id,
+            extra=extra,
+        )
 
     def _last_lonlat(self, subject: int) -> tuple[float | None, float | None]:
         last = self.engine.last.get(subject)
@@ -421,10 +428,20 @@ class AlarmWorker:
             phone, phone_lonlat = (float(px[0]), float(py[0])), (ev.location.x, ev.location.y)
         works = ev.data.get("decision", "allow") == "allow"
         phone_acc = (ev.data.get("phone") or {}).get("acc") if isinstance(ev.data.get("phone"), dict) else None
-        out = self.engine.scan(Scan(
-            ev.subject_id, ev.time.timestamp(), machine, phone, phone_lonlat, district, f"scan:{ev.id}", works=works,
-            machine_accuracy_m=machine_acc, phone_accuracy_m=phone_acc if isinstance(phone_acc, (int, float)) else None,
-        ))  # fmt: skip
+        out = self.engine.scan(
+            Scan(
+                ev.subject_id,
+                ev.time.timestamp(),
+                machine,
+                phone,
+                phone_lonlat,
+                district,
+                f"scan:{ev.id}",
+                works=works,
+                machine_accuracy_m=machine_acc,
+                phone_accuracy_m=phone_acc if isinstance(phone_acc, (int, float)) else None,
+            )
+        )
         verdicts, self.engine.scan_verdicts = self.engine.scan_verdicts, []
         for _, verdict in verdicts:  # kept on the scan itself, an "uncertain" one included (seed 003: evidence)
             DeviceEvent.objects.filter(pk=ev.pk).update(data={**ev.data, "remote_scan": verdict})

@@ -347,7 +347,7 @@ def main() -> None:
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-        ),
+        )
     }
     share = {"GEO_INGEST_SHARE_GROUP": "bench"} if args.ingest_workers > 1 else {}
     for k in range(args.ingest_workers):
@@ -377,8 +377,13 @@ def main() -> None:
             threading.Timer(args.kill_at, _kill_park_worker, args=(procs, db.dsn, cams[0], args.partitions)).start()
         runs.append(_measure(run, args, client, procs, mq_port, mq_dir, chips, homes, cams, inside, outside))
     met = [r["met"] for r in runs]
-    log(event="alarm latency, all runs", runs=len(runs), met_every_run=all(met),
-        sos_p99_s=[r["sos_p99_s"] for r in runs], all_p99_s=[r["all_p99_s"] for r in runs])  # fmt: skip
+    log(
+        event="alarm latency, all runs",
+        runs=len(runs),
+        met_every_run=all(met),
+        sos_p99_s=[r["sos_p99_s"] for r in runs],
+        all_p99_s=[r["all_p99_s"] for r in runs],
+    )
     stop([*procs.values(), broker])
     db.drop()
 

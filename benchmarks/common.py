@@ -126,10 +126,20 @@ def start_server(log_path: Path | None = None) -> tuple[subprocess.Popen, str]:
     and stop it under load); its base URL once /healthz answers."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log",
-         "--no-proxy-headers"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log_path.open("wb") if log_path else subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "geo_core.asgi:application",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--no-proxy-headers",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=log_path.open("wb") if log_path else subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     if wait_until_up(base):
         return proc, base

@@ -57,8 +57,13 @@ def fences(folder: Path, n: int, seed: int = 15) -> Path:
         ring = [[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]
         if k % 100 == 0:  # a bow-tie: the importer repairs it, ogr2ogr copies it as it is
             ring = [[x, y], [x + d, y + d], [x + d, y], [x, y + d], [x, y]]
-        props = {"名称": f"围栏{k}", "类型": "作业区域", "编号": f"B-{k}", "管理单位": "基准测试园区",
-                 "最多人数": int(rng.integers(1, 50))}  # fmt: skip
+        props = {
+            "名称": f"围栏{k}",
+            "类型": "作业区域",
+            "编号": f"B-{k}",
+            "管理单位": "基准测试园区",
+            "最多人数": int(rng.integers(1, 50)),
+        }
         feats.append({"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring]}})
     src = folder / "fences.geojson"
     src.write_text(json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False), encoding="utf-8")
@@ -77,8 +82,23 @@ def bench_import(db: BenchDatabase, folder: Path, n: int, repeat: int) -> dict:
     pg = f"PG:{db.dsn}"
 
     def ogr() -> None:
-        subprocess.run(["ogr2ogr", "-f", "PostgreSQL", pg, str(gpkg), "-nln", "bench_ogr_fences", "-overwrite",
-                        "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST"], check=True)  # fmt: skip
+        subprocess.run(
+            [
+                "ogr2ogr",
+                "-f",
+                "PostgreSQL",
+                pg,
+                str(gpkg),
+                "-nln",
+                "bench_ogr_fences",
+                "-overwrite",
+                "-lco",
+                "GEOMETRY_NAME=geom",
+                "-lco",
+                "SPATIAL_INDEX=GIST",
+            ],
+            check=True,
+        )
 
     def empty() -> None:
         Zone.objects.all().delete()
@@ -98,9 +118,14 @@ def bench_import(db: BenchDatabase, folder: Path, n: int, repeat: int) -> dict:
         cur.execute("SELECT count(*) FROM bench_ogr_fences")
         assert cur.fetchone()[0] == n
         cur.execute("DROP TABLE bench_ogr_fences")
-    return {"polygons": n, "ogr2ogr_s": round(baseline, 3), "import_s": round(mine, 3),
-            "ratio": round(mine / baseline, 2), "reimport_unchanged_s": round(again, 3),
-            "repaired": last.counts["repaired"]}  # fmt: skip
+    return {
+        "polygons": n,
+        "ogr2ogr_s": round(baseline, 3),
+        "import_s": round(mine, 3),
+        "ratio": round(mine / baseline, 2),
+        "reimport_unchanged_s": round(again, 3),
+        "repaired": last.counts["repaired"],
+    }
 
 
 def fixes_of_a_subject(n: int) -> tuple[str, datetime, datetime]:
@@ -140,14 +165,17 @@ def bench_export(db: BenchDatabase, folder: Path, n: int, repeat: int) -> dict:
 
     code, start, end = fixes_of_a_subject(n)
     sid = Subject.objects.get(external_id=code).id
-    sql = (f"SELECT time, geom FROM geo_core_positionfix WHERE subject_id = {sid} AND time >= '{start.isoformat()}' "
-           f"AND time < '{end.isoformat()}' ORDER BY time")  # fmt: skip
+    sql = (
+        f"SELECT time, geom FROM geo_core_positionfix WHERE subject_id = {sid} AND time >= '{start.isoformat()}' "
+        f"AND time < '{end.isoformat()}' ORDER BY time"
+    )
     out = folder / "ogr-track.gpkg"
 
     def ogr() -> None:
         out.unlink(missing_ok=True)
-        subprocess.run(["ogr2ogr", "-f", "GPKG", str(out), f"PG:{db.dsn}", "-sql", sql, "-nln", "track_points"],
-                       check=True)  # fmt: skip
+        subprocess.run(
+            ["ogr2ogr", "-f", "GPKG", str(out), f"PG:{db.dsn}", "-sql", sql, "-nln", "track_points"], check=True
+        )
 
     def ours() -> None:
         path = writing.write(track_tables(code, start, end, EVERYTHING, "gpkg"), "gpkg")
@@ -159,8 +187,13 @@ def bench_export(db: BenchDatabase, folder: Path, n: int, repeat: int) -> dict:
     baseline = median_time(ogr, repeat)
     mine = median_time(ours, repeat)
     http = bench_http_export(code, start, end, repeat)
-    return {"fixes": n, "ogr2ogr_s": round(baseline, 3), "export_s": round(mine, 3),
-            "ratio": round(mine / baseline, 2), **http}  # fmt: skip
+    return {
+        "fixes": n,
+        "ogr2ogr_s": round(baseline, 3),
+        "export_s": round(mine, 3),
+        "ratio": round(mine / baseline, 2),
+        **http,
+    }
 
 
 def bench_http_export(code: str, start: datetime, end: datetime, repeat: int) -> dict:

@@ -85,8 +85,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fixes", type=int, default=200_000)
     ap.add_argument("--realistic", type=float, default=60.0, help="seconds of realistic load (0 to skip)")
-    ap.add_argument("--mqtt-workers", default="1", help="ingest worker counts for the MQTT drain, e.g. 1,2 (shared "
-                    "subscription when more than one)")  # fmt: skip
+    ap.add_argument(
+        "--mqtt-workers",
+        default="1",
+        help="ingest worker counts for the MQTT drain, e.g. 1,2 (shared subscription when more than one)",
+    )
     args = ap.parse_args()
 
     import psycopg

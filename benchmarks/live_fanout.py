@@ -95,8 +95,12 @@ async def stream(base: str, token: str, bbox: str, s: Stream, stop: asyncio.Even
     u = urlsplit(base)
     for _attempt in range(10):
         reader, writer = await asyncio.open_connection(u.hostname, u.port)
-        writer.write((f"GET /api/live/stream?layers=people,welders&bbox={bbox} HTTP/1.1\r\nHost: {u.netloc}\r\n"
-                      f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n").encode())  # fmt: skip
+        writer.write(
+            (
+                f"GET /api/live/stream?layers=people,welders&bbox={bbox} HTTP/1.1\r\nHost: {u.netloc}\r\n"
+                f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+            ).encode()
+        )
         await writer.drain()
         status = (await reader.readline()).split()
         s.status = int(status[1]) if len(status) > 1 and status[1].isdigit() else 0
@@ -216,8 +220,10 @@ def main() -> None:
         time.sleep(6)
         p0, t0 = cpu_seconds(postgres_pids()), time.monotonic()
         time.sleep(args.seconds)
-        log(event="mover alone", postgres_cpu_pct=round(100 * (cpu_seconds(postgres_pids()) - p0) /
-                                                         (time.monotonic() - t0), 1))  # fmt: skip
+        log(
+            event="mover alone",
+            postgres_cpu_pct=round(100 * (cpu_seconds(postgres_pids()) - p0) / (time.monotonic() - t0), 1),
+        )
         for k in (int(c) for c in args.processes.split(",")):
             folder = Path(tempfile.mkdtemp(prefix="bench-fanout-"))
             started = [start_server(folder / f"server-{i}.log") for i in range(k)]

@@ -90,8 +90,9 @@ def main() -> None:
             url = base + "/api/transform"
 
             def http_json():
-                body = orjson.dumps({"src": "cgcs2000", "dst": "sh2000", "x": lon, "y": lat},
-                                    option=orjson.OPT_SERIALIZE_NUMPY)  # fmt: skip
+                body = orjson.dumps(
+                    {"src": "cgcs2000", "dst": "sh2000", "x": lon, "y": lat}, option=orjson.OPT_SERIALIZE_NUMPY
+                )
                 out = orjson.loads(post(url, body, "application/json"))
                 assert len(out["x"]) == n
 
@@ -105,8 +106,11 @@ def main() -> None:
                 out = np.frombuffer(post(url + "?src=gcj02&dst=cgcs2000", body, "application/octet-stream"), "<f8")
                 assert out.size == 2 * n
 
-            for case, fn in (("http json cgcs2000->sh2000", http_json), ("http binary cgcs2000->sh2000", http_binary),
-                             ("http binary gcj02->cgcs2000", http_gcj_binary)):  # fmt: skip
+            for case, fn in (
+                ("http json cgcs2000->sh2000", http_json),
+                ("http binary cgcs2000->sh2000", http_binary),
+                ("http binary gcj02->cgcs2000", http_gcj_binary),
+            ):
                 results[case] = {"end_to_end": rate(fn, n, max(3, rep // 2))}
                 log(event="measured", case=case, **results[case])
             server_peak = None
@@ -119,8 +123,18 @@ def main() -> None:
             proc.wait(timeout=10)
         results["server_peak_rss_mb"] = server_peak
     results["client_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    log(event="summary", points=n, **{k: ({kk: round(vv, 3) if isinstance(vv, float) else vv for kk, vv in v.items()}
-                                        if isinstance(v, dict) else v) for k, v in results.items()})  # fmt: skip
+    log(
+        event="summary",
+        points=n,
+        **{
+            k: (
+                {kk: round(vv, 3) if isinstance(vv, float) else vv for kk, vv in v.items()}
+                if isinstance(v, dict)
+                else v
+            )
+            for k, v in results.items()
+        },
+    )
 
 
 if __name__ == "__main__":

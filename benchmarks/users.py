@@ -62,8 +62,10 @@ from benchmarks.common import (  # noqa: E402
 
 PARK = (121.38, 30.78, 121.48, 30.84)
 PARK_TZ = ZoneInfo("Asia/Shanghai")
-TILE_LAYERS = "district_counts,equipment_faults,districts,township_counts,townships,enterprises,sites,zones,permits," \
-              "equipment,trails"  # fmt: skip  # web/src/map.js
+TILE_LAYERS = (
+    "district_counts,equipment_faults,districts,township_counts,townships,enterprises,sites,zones,permits,"
+    "equipment,trails"
+)  # web/src/map.js
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 METRICS_TOKEN = "bench-metrics-token-users"
 ACTIONS = {"pan": 30, "zoom": 10, "search": 10, "nearby": 10, "alarm": 15, "track": 8, "counts": 10, "export": 7}
@@ -89,10 +91,14 @@ def accounts(n: int) -> list[tuple[str, str]]:
     profiles, out = [], []
     for i, user in enumerate(users):
         role = roles[i % len(roles)]
-        profiles.append(UserProfile(
-            user=user, role=role, enterprise=enterprises[i % len(enterprises)] if role == "enterprise" else None,
-            district=districts[i % 2] if role == "district" else None,
-        ))  # fmt: skip
+        profiles.append(
+            UserProfile(
+                user=user,
+                role=role,
+                enterprise=enterprises[i % len(enterprises)] if role == "enterprise" else None,
+                district=districts[i % 2] if role == "district" else None,
+            )
+        )
         out.append((role, ApiToken.issue(user, f"bench-{i}")[1]))
     UserProfile.objects.bulk_create(profiles)
     return out
@@ -124,8 +130,17 @@ class Record:
 
 
 class User:
-    def __init__(self, i: int, role: str, token: str, base: str, session: aiohttp.ClientSession, rec: Record,
-                 think: float, rng: random.Random):  # fmt: skip
+    def __init__(
+        self,
+        i: int,
+        role: str,
+        token: str,
+        base: str,
+        session: aiohttp.ClientSession,
+        rec: Record,
+        think: float,
+        rng: random.Random,
+    ):
         self.i, self.role, self.base, self.session, self.rec = i, role, base, session, rec
         self.headers = {"Authorization": f"Bearer {token}"}
         self.think, self.rng = think, rng
@@ -168,8 +183,9 @@ class User:
 
         async def one(t):
             async with sem:
-                await self.get("tile", f"/tiles/{TILE_LAYERS}/{t[2]}/{t[0]}/{t[1]}.pbf", expect_json=False,
-                               ok=(200, 204))  # fmt: skip
+                await self.get(
+                    "tile", f"/tiles/{TILE_LAYERS}/{t[2]}/{t[0]}/{t[1]}.pbf", expect_json=False, ok=(200, 204)
+                )
 
         await asyncio.gather(*(one(t) for t in todo))
         return wanted
@@ -180,8 +196,9 @@ class User:
         path = f"/api/live/stream?layers=people,welders,cameras&bbox={bbox}"
         t0 = time.perf_counter()
         try:
-            async with self.session.get(self.base + path, headers=self.headers, timeout=aiohttp.ClientTimeout(
-                    total=None, sock_read=60)) as r:  # fmt: skip
+            async with self.session.get(
+                self.base + path, headers=self.headers, timeout=aiohttp.ClientTimeout(total=None, sock_read=60)
+            ) as r:
                 if r.status != 200:
                     self.rec.took("live_snapshot", time.perf_counter() - t0)
                     self.rec.error("live_snapshot", f"{r.status} {path}")
@@ -219,8 +236,11 @@ class User:
 
     async def alarm_stream(self) -> None:
         try:
-            async with self.session.get(self.base + "/api/alarms/stream", headers=self.headers,
-                                        timeout=aiohttp.ClientTimeout(total=None, sock_read=60)) as r:  # fmt: skip
+            async with self.session.get(
+                self.base + "/api/alarms/stream",
+                headers=self.headers,
+                timeout=aiohttp.ClientTimeout(total=None, sock_read=60),
+            ) as r:
                 if r.status != 200:
                     self.rec.error("alarm_stream", f"{r.status}")
                     return
@@ -304,8 +324,13 @@ class User:
         elif action == "track" and self.seen:
             end = datetime.now(UTC)
             start = end - timedelta(minutes=30)
-            await self.get("track", f"/api/tracks/{rng.choice(self.seen)}?from={start.isoformat()}"
-                           f"&to={end.isoformat()}".replace("+", "%2B"), ok=(200, 404))  # fmt: skip
+            await self.get(
+                "track",
+                f"/api/tracks/{rng.choice(self.seen)}?from={start.isoformat()}&to={end.isoformat()}".replace(
+                    "+", "%2B"
+                ),
+                ok=(200, 404),
+            )
         elif action == "counts":
             await self.get("counts", "/api/counts/districts")
         elif action == "export":
@@ -316,8 +341,9 @@ class User:
     async def acknowledge(self, alarm_id: int) -> None:
         t0 = time.perf_counter()
         try:
-            async with self.session.post(f"{self.base}/api/alarms/{alarm_id}/acknowledge", headers=self.headers,
-                                         json={"comment": "收到，处理中"}) as r:  # fmt: skip
+            async with self.session.post(
+                f"{self.base}/api/alarms/{alarm_id}/acknowledge", headers=self.headers, json={"comment": "收到，处理中"}
+            ) as r:
                 body = await r.read()
                 self.rec.took("acknowledge", time.perf_counter() - t0)
                 if r.status == 409:
@@ -338,8 +364,10 @@ async def measure(base: str, who: list[tuple[str, str]], args, pids) -> dict:
     stop_ev = asyncio.Event()
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
-        users = [User(i, role, token, base, session, rec, args.think, random.Random(rng.random()))
-                 for i, (role, token) in enumerate(who)]  # fmt: skip
+        users = [
+            User(i, role, token, base, session, rec, args.think, random.Random(rng.random()))
+            for i, (role, token) in enumerate(who)
+        ]
         tasks = []
         for u in users:  # the ramp: people arrive over --ramp seconds
             tasks.append(asyncio.create_task(u.run(stop_ev)))
@@ -427,8 +455,13 @@ async def _metrics(session: aiohttp.ClientSession, base: str) -> dict:
         return {"unavailable": str(exc)[:100]}
     out: dict[str, object] = {}
     for fam in text_string_to_metric_families(text):
-        if fam.name in ("geoservice_streams_open", "geoservice_live_feed_subscribers", "geoservice_alarms_open",
-                        "geoservice_fixes_stored_per_second", "geoservice_ingest_lag_seconds"):  # fmt: skip
+        if fam.name in (
+            "geoservice_streams_open",
+            "geoservice_live_feed_subscribers",
+            "geoservice_alarms_open",
+            "geoservice_fixes_stored_per_second",
+            "geoservice_ingest_lag_seconds",
+        ):
             out[fam.name] = {",".join(f"{k}={v}" for k, v in s.labels.items()) or "-": s.value for s in fam.samples}
         elif fam.name == "geoservice_tile_cache":
             out["tile_cache_hits"] = sum(s.value for s in fam.samples)
@@ -450,9 +483,13 @@ def main() -> None:
     ap.add_argument("--ramp", type=float, default=60.0, help="seconds over which the users arrive")
     ap.add_argument("--think", type=float, default=10.0, help="mean seconds between a user's actions")
     ap.add_argument("--web-workers", type=int, default=2)
-    ap.add_argument("--report-workers", type=int, default=1,
-                    help="uvicorn workers of a web process of its own for the report API (docs/scaling.md); 0: the "
-                         "simulator reports to the users' web process")  # fmt: skip
+    ap.add_argument(
+        "--report-workers",
+        type=int,
+        default=1,
+        help="uvicorn workers of a web process of its own for the report API (docs/scaling.md); 0: the "
+        "simulator reports to the users' web process",
+    )
     args = ap.parse_args()
     counts = [int(c) for c in args.users.split(",")]
 
@@ -471,11 +508,26 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
 
         def start(name: str, *cmd: str) -> None:
-            procs[name] = subprocess.Popen([sys.executable, *cmd], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                           stderr=(logs / f"{name}.log").open("wb"))  # fmt: skip
+            procs[name] = subprocess.Popen(
+                [sys.executable, *cmd],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=(logs / f"{name}.log").open("wb"),
+            )
 
-        start("web", "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--workers",
-              str(args.web_workers), "--no-access-log", "--no-proxy-headers")  # fmt: skip
+        start(
+            "web",
+            "-m",
+            "uvicorn",
+            "geo_core.asgi:application",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.web_workers),
+            "--no-access-log",
+            "--no-proxy-headers",
+        )
         start("ingest", "manage.py", "ingest")
         start("alarms", "manage.py", "alarms")
 
@@ -483,12 +535,27 @@ def main() -> None:
         report = base
         if args.report_workers:
             report = f"http://127.0.0.1:{(report_port := free_port())}"
-            start("report", "-m", "uvicorn", "geo_core.asgi:application", "--port", str(report_port), "--workers",
-                  str(args.report_workers), "--no-access-log", "--no-proxy-headers")  # fmt: skip
+            start(
+                "report",
+                "-m",
+                "uvicorn",
+                "geo_core.asgi:application",
+                "--port",
+                str(report_port),
+                "--workers",
+                str(args.report_workers),
+                "--no-access-log",
+                "--no-proxy-headers",
+            )
             wait_until_up(report, 60)
         start("simulate", "manage.py", "simulate", "--url", report)
-        log(event="set-up", logs=str(logs), users=max(counts), web_workers=args.web_workers,
-            report_workers=args.report_workers)  # fmt: skip
+        log(
+            event="set-up",
+            logs=str(logs),
+            users=max(counts),
+            web_workers=args.web_workers,
+            report_workers=args.report_workers,
+        )
         time.sleep(30)  # the simulator's first rounds: every subject moving
         pids = {
             "web": lambda: [procs["web"].pid, *children(procs["web"].pid)],
@@ -505,9 +572,12 @@ def main() -> None:
             results.append(r)
             time.sleep(5)
         held = [r["users"] for r in results if r["met"]]
-        log(event="users, summary", largest_n_met=max(held) if held else 0,
+        log(
+            event="users, summary",
+            largest_n_met=max(held) if held else 0,
             worst_p95_by_n={r["users"]: r["worst_p95"] for r in results},
-            errors_by_n={r["users"]: r["errors"] for r in results})  # fmt: skip
+            errors_by_n={r["users"]: r["errors"] for r in results},
+        )
     finally:
         stop([*procs.values(), broker])
         db.drop()

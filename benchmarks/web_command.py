@@ -69,8 +69,11 @@ def first_load(browser, base: str, state: dict) -> dict:
         k = kind_of(urls.get(rid, ""))
         by_kind[k] = by_kind.get(k, 0) + n
     context.close()
-    return {"seconds": round(seconds, 2), "kb": {k: round(v / 1024, 1) for k, v in sorted(by_kind.items())},
-            "total_kb": round(sum(by_kind.values()) / 1024, 1)}  # fmt: skip
+    return {
+        "seconds": round(seconds, 2),
+        "kb": {k: round(v / 1024, 1) for k, v in sorted(by_kind.items())},
+        "total_kb": round(sum(by_kind.values()) / 1024, 1),
+    }
 
 
 MOVE_ALL = """() => {
@@ -125,8 +128,12 @@ def main() -> None:
             state = sign_in(browser, base, "bench-wall", PASSWORD, "/command/")
             first_load(browser, base, state)  # the server's caches warm
             runs = [first_load(browser, base, state) for _ in range(o.runs)]
-            log(part="ready", runs=runs, median_s=statistics.median(r["seconds"] for r in runs),
-                median_total_kb=statistics.median(r["total_kb"] for r in runs))  # fmt: skip
+            log(
+                part="ready",
+                runs=runs,
+                median_s=statistics.median(r["seconds"] for r in runs),
+                median_total_kb=statistics.median(r["total_kb"] for r in runs),
+            )
 
             context = browser.new_context(viewport={"width": 1920, "height": 1080}, storage_state=state)
             page = context.new_page()
@@ -137,17 +144,28 @@ def main() -> None:
             page.evaluate("() => { window.live.stream.stop(); window.live.stream.box = [-180, -90, 180, 90]; }")
             samples = [page.evaluate(MOVE_ALL) for _ in range(20)]
             main_ms = [s["main_ms"] for s in samples]
-            log(part="delta_20000", moved=samples[0]["moved"], main_ms_median=round(statistics.median(main_ms), 1),
-                main_ms_max=round(max(main_ms), 1), target_ms=100)  # fmt: skip
+            log(
+                part="delta_20000",
+                moved=samples[0]["moved"],
+                main_ms_median=round(statistics.median(main_ms), 1),
+                main_ms_max=round(max(main_ms), 1),
+                target_ms=100,
+            )
             page.evaluate(f"() => {{ window.__move = () => ({MOVE_ALL})(); }}")
             # Baseline in the same page: the scene without the live points (the same deltas still applied).
             for shown in (False, True):
                 page.evaluate("(on) => { window.live.points.show = on; }", shown)
                 page.wait_for_timeout(1000)
                 got = page.evaluate(COUNT_FRAMES, int(o.seconds * 1000))
-                log(part="fps", points_shown=shown, seconds=o.seconds, frames=got["frames"],
-                    fps=round(got["frames"] / o.seconds, 2), render_ms_median=round(got["render_ms_median"], 1),
-                    points=page.evaluate("() => window.live.count().total"))  # fmt: skip
+                log(
+                    part="fps",
+                    points_shown=shown,
+                    seconds=o.seconds,
+                    frames=got["frames"],
+                    fps=round(got["frames"] / o.seconds, 2),
+                    render_ms_median=round(got["render_ms_median"], 1),
+                    points=page.evaluate("() => window.live.count().total"),
+                )
             context.close()
             browser.close()
     finally:

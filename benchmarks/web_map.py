@@ -59,10 +59,23 @@ def until(page, expression: str, timeout: float = 120.0, arg=None) -> None:
 def start_web(procs: list) -> str:
     """One uvicorn on the benchmark's database (from the environment BenchDatabase set); its base URL."""
     port = free_port()
-    procs.append(subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log",
-         "--no-proxy-headers"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
+    procs.append(
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "geo_core.asgi:application",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--no-proxy-headers",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
     return f"http://127.0.0.1:{port}"
 
 
@@ -106,13 +119,17 @@ def first_load(browser, base: str, state: dict, throttled: bool) -> dict:
     cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
     if throttled:
         rate = 1.6e6 / 8
-        cdp.send("Network.emulateNetworkConditions",
-                 {"offline": False, "latency": 300, "downloadThroughput": rate, "uploadThroughput": rate})  # fmt: skip
+        cdp.send(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 300, "downloadThroughput": rate, "uploadThroughput": rate},
+        )
     urls: dict[str, str] = {}
     sizes: dict[str, float] = {}
     cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
-    cdp.on("Network.dataReceived", lambda e: sizes.__setitem__(e["requestId"], sizes.get(e["requestId"], 0)
-                                                                + e["encodedDataLength"]))  # fmt: skip
+    cdp.on(
+        "Network.dataReceived",
+        lambda e: sizes.__setitem__(e["requestId"], sizes.get(e["requestId"], 0) + e["encodedDataLength"]),
+    )
     cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
     t0 = time.monotonic()
     page.goto(base + "/map/")
@@ -126,8 +143,11 @@ def first_load(browser, base: str, state: dict, throttled: bool) -> dict:
         k = kind_of(urls.get(rid, ""))
         by_kind[k] = by_kind.get(k, 0) + n
     context.close()
-    return {"seconds": round(seconds, 2), "kb": {k: round(v / 1024, 1) for k, v in sorted(by_kind.items())},
-            "total_kb": round(sum(by_kind.values()) / 1024, 1)}  # fmt: skip
+    return {
+        "seconds": round(seconds, 2),
+        "kb": {k: round(v / 1024, 1) for k, v in sorted(by_kind.items())},
+        "total_kb": round(sum(by_kind.values()) / 1024, 1),
+    }
 
 
 MOVE_ALL = """(wait) => {
@@ -177,9 +197,14 @@ def main() -> None:
             first_load(browser, base, state, False)  # the server's caches warm (tiles, glyphs)
             for throttled in (False, True):
                 runs = [first_load(browser, base, state, throttled) for _ in range(o.runs)]
-                log(part="first_load", throttled=throttled, runs=runs,
+                log(
+                    part="first_load",
+                    throttled=throttled,
+                    runs=runs,
                     median_s=statistics.median(r["seconds"] for r in runs),
-                    median_total_kb=statistics.median(r["total_kb"] for r in runs), budget_kb=BUDGET_KB)  # fmt: skip
+                    median_total_kb=statistics.median(r["total_kb"] for r in runs),
+                    budget_kb=BUDGET_KB,
+                )
 
             context = browser.new_context(viewport={"width": 1920, "height": 1080}, storage_state=state)
             page = context.new_page()
@@ -191,10 +216,14 @@ def main() -> None:
             page.evaluate("() => window.live.stop()")  # only the deltas made here from now on
             samples = [page.evaluate(MOVE_ALL, True) for _ in range(20)]
             main_ms = [s["main_ms"] for s in samples]
-            log(part="delta_20000", moved=samples[0]["moved"], main_ms_median=round(statistics.median(main_ms), 1),
+            log(
+                part="delta_20000",
+                moved=samples[0]["moved"],
+                main_ms_median=round(statistics.median(main_ms), 1),
                 main_ms_max=round(max(main_ms), 1),
                 drawn_ms_median=statistics.median(s["drawn_ms"] or 15000 for s in samples),
-                not_drawn_within_15s=sum(s["drawn_ms"] is None for s in samples))  # fmt: skip
+                not_drawn_within_15s=sum(s["drawn_ms"] is None for s in samples),
+            )
 
             start = time.monotonic()
             marks = {}

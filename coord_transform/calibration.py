@@ -186,8 +186,10 @@ def fit(
     the points are unfit or the residuals exceed the bounds (the report is attached to the error)."""
     if method not in MIN_POINTS:
         raise CalibrationError(f"unknown method {method!r}; known: {sorted(MIN_POINTS)}")
-    pe, pn, se, sn = (np.asarray(v, dtype=np.float64).ravel() for v in
-                      (projected_east, projected_north, surveyed_east, surveyed_north))  # fmt: skip
+    pe, pn, se, sn = (
+        np.asarray(v, dtype=np.float64).ravel()
+        for v in (projected_east, projected_north, surveyed_east, surveyed_north)
+    )
     if not (pe.size == pn.size == se.size == sn.size):
         raise CalibrationError("control point arrays differ in length")
     three_d = method == "helmert7"

@@ -105,8 +105,11 @@ def convert_csv(src_path: Path, dst_path: Path, args: argparse.Namespace, calibr
                         writer.writerow(row)
                     line += len(chunk)
                     rows_done += len(chunk)
-                    _progress(rows=rows_done, percent=min(100.0, round(100 * read[0] / size, 1)),
-                              seconds=round(time.monotonic() - started, 2))  # fmt: skip
+                    _progress(
+                        rows=rows_done,
+                        percent=min(100.0, round(100 * read[0] / size, 1)),
+                        seconds=round(time.monotonic() - started, 2),
+                    )
             os.replace(tmp_name, dst_path)
         except BaseException:
             os.unlink(tmp_name)

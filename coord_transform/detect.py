@@ -87,8 +87,10 @@ def candidates(x: ArrayLike, y: ArrayLike, east_first: bool = True, rows: ArrayL
 
     out: list[Candidate] = []
     lon, lat = (73.0, 136.0), (3.0, 54.0)
-    for c in (Candidate("cgcs2000", False, "longitude and latitude in degrees within China", (lon, lat)),
-              Candidate("cgcs2000", True, "latitude first, then longitude, in degrees", (lat, lon))):  # fmt: skip
+    for c in (
+        Candidate("cgcs2000", False, "longitude and latitude in degrees within China", (lon, lat)),
+        Candidate("cgcs2000", True, "latitude first, then longitude, in degrees", (lat, lon)),
+    ):
         if most(c):
             out.append(c)
     if out:
@@ -100,11 +102,13 @@ def candidates(x: ArrayLike, y: ArrayLike, east_first: bool = True, rows: ArrayL
         span = (p * 1_000_000.0, (p + 1) * 1_000_000.0 - 1e-6)
         bounds = ((300_000.0, 6_000_000.0), span) if swap else (span, (300_000.0, 6_000_000.0))
         if 25 <= p <= 45:
-            c = Candidate(_gk(3, p), swap, f"Gauss-Krueger 3-degree zone {p} (zone prefix in the easting, {order})",
-                          bounds)  # fmt: skip
+            c = Candidate(
+                _gk(3, p), swap, f"Gauss-Krueger 3-degree zone {p} (zone prefix in the easting, {order})", bounds
+            )
         elif 13 <= p <= 23:
-            c = Candidate(_gk(6, p), swap, f"Gauss-Krueger 6-degree zone {p} (zone prefix in the easting, {order})",
-                          bounds)  # fmt: skip
+            c = Candidate(
+                _gk(6, p), swap, f"Gauss-Krueger 6-degree zone {p} (zone prefix in the easting, {order})", bounds
+            )
         else:
             continue
         if most(c):
@@ -116,8 +120,9 @@ def candidates(x: ArrayLike, y: ArrayLike, east_first: bool = True, rows: ArrayL
         sh_orders.reverse()
     plane = ((-SH2000_EXTENT_M, SH2000_EXTENT_M), (-SH2000_EXTENT_M, SH2000_EXTENT_M))
     for swap, how in sh_orders:
-        c = Candidate("sh2000", swap, f"metres within {SH2000_EXTENT_M / 1000:.0f} km of the Shanghai 2000 origin "
-                      f"({how})", plane)  # fmt: skip
+        c = Candidate(
+            "sh2000", swap, f"metres within {SH2000_EXTENT_M / 1000:.0f} km of the Shanghai 2000 origin ({how})", plane
+        )
         if most(c):
             out.append(c)
     gk_orders = [False, True] if east_first else [True, False]
@@ -126,8 +131,12 @@ def candidates(x: ArrayLike, y: ArrayLike, east_first: bool = True, rows: ArrayL
         bounds = (north_range, east_range) if swap else (east_range, north_range)
         order = "northing first" if swap else "easting first"
         for cm in range(75, 136, 3):
-            c = Candidate(f"EPSG:{4534 + (cm - 75) // 3}", swap,
-                          f"Gauss-Krueger 3-degree zone at {cm} E without prefix ({order})", bounds)  # fmt: skip
+            c = Candidate(
+                f"EPSG:{4534 + (cm - 75) // 3}",
+                swap,
+                f"Gauss-Krueger 3-degree zone at {cm} E without prefix ({order})",
+                bounds,
+            )
             if cm == 75 and not most(c):
                 break
             out.append(c)
@@ -135,9 +144,12 @@ def candidates(x: ArrayLike, y: ArrayLike, east_first: bool = True, rows: ArrayL
 
 
 def choose(
-    x: ArrayLike, y: ArrayLike, fits: Callable[[Candidate], float], east_first: bool = True,
+    x: ArrayLike,
+    y: ArrayLike,
+    fits: Callable[[Candidate], float],
+    east_first: bool = True,
     rows: ArrayLike | None = None,
-) -> tuple[Candidate | None, list[tuple[Candidate, float]]]:  # fmt: skip
+) -> tuple[Candidate | None, list[tuple[Candidate, float]]]:
     """The first candidate that puts at least MIN_FIT of the sample it reads inside known regions, and every
     candidate tried with its share (for the report). None when none fits. Points outside the chosen candidate's
     range are the caller's to refuse (`Candidate.holds`)."""

@@ -49,8 +49,10 @@ def gather(obj: dict) -> tuple[list[list[float]], list[tuple[str, int]]]:
     owners: list[tuple[str, int]] = []
     kind = obj.get("type") if isinstance(obj, dict) else None
     if kind == "FeatureCollection":
-        parts = [(f"features[{i}]", f.get("geometry") if isinstance(f, dict) else None)
-                 for i, f in enumerate(obj.get("features", []))]  # fmt: skip
+        parts = [
+            (f"features[{i}]", f.get("geometry") if isinstance(f, dict) else None)
+            for i, f in enumerate(obj.get("features", []))
+        ]
     elif kind == "Feature":
         parts = [("feature", obj.get("geometry"))]
     elif kind in GEOMETRY_TYPES or kind == "GeometryCollection":

@@ -29,8 +29,16 @@ def acting(user, name: str, address: str | None) -> contextvars.Token:
     return _actor.set((user, name, address))
 
 
-def record(action: str, target_type: str = "", target_id: object = "", detail: dict | None = None, *,
-           actor=None, actor_name: str | None = None, address: str | None = None) -> None:  # fmt: skip
+def record(
+    action: str,
+    target_type: str = "",
+    target_id: object = "",
+    detail: dict | None = None,
+    *,
+    actor=None,
+    actor_name: str | None = None,
+    address: str | None = None,
+) -> None:
     from geo_core.models import AuditEvent
 
     user, name, addr = _actor.get()
@@ -38,10 +46,14 @@ def record(action: str, target_type: str = "", target_id: object = "", detail: d
     if actor is not None and not getattr(actor, "pk", None):
         actor = None
     AuditEvent.objects.create(
-        actor=actor, actor_name=(actor_name or (actor.get_username() if actor else name))[:150],
-        address=address or addr, action=action, target_type=target_type, target_id=str(target_id)[:64],
+        actor=actor,
+        actor_name=(actor_name or (actor.get_username() if actor else name))[:150],
+        address=address or addr,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id)[:64],
         detail=detail or {},
-    )  # fmt: skip
+    )
 
 
 class AuditContext(MiddlewareMixin):
@@ -95,8 +107,7 @@ def _logged_out(sender, request, user, **kwargs):
 
 def _login_failed(sender, credentials, request=None, **kwargs):
     name = str(credentials.get("username", ""))[:150]
-    record("login_failed", "user", "", {"username": name}, actor_name=name or "anonymous",
-           address=address_of(request))  # fmt: skip
+    record("login_failed", "user", "", {"username": name}, actor_name=name or "anonymous", address=address_of(request))
 
 
 def connect() -> None:
@@ -139,8 +150,16 @@ def audit_view(request):
     limit = query_integer(request, "limit", 100, 1, 1000)
     offset = query_integer(request, "offset", 0, 0, 10_000_000)
     rows = [
-        {"id": e.id, "at": e.at.isoformat(), "actor": e.actor_name, "address": e.address, "action": e.action,
-         "target_type": e.target_type, "target_id": e.target_id, "detail": e.detail}
+        {
+            "id": e.id,
+            "at": e.at.isoformat(),
+            "actor": e.actor_name,
+            "address": e.address,
+            "action": e.action,
+            "target_type": e.target_type,
+            "target_id": e.target_id,
+            "detail": e.detail,
+        }
         for e in qs[offset : offset + limit]
-    ]  # fmt: skip
+    ]
     return JsonResponse({"count": qs.count(), "results": rows}, json_dumps_params={"ensure_ascii": False})

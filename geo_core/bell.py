@@ -48,8 +48,9 @@ class Bell:
                 async for _ in conn.notifies():
                     self._ring()
         except (psycopg.Error, OSError) as exc:
-            log.warning("listener lost; polling until it is back", extra={"channel": self.channel,
-                                                                           "error": str(exc)[:200]})  # fmt: skip
+            log.warning(
+                "listener lost; polling until it is back", extra={"channel": self.channel, "error": str(exc)[:200]}
+            )
         finally:
             self.listening = False
         await asyncio.sleep(RETRY_S)

@@ -123,8 +123,9 @@ ROUTE_BODIES = (  # path prefix -> the largest body the route takes, and whether
 
 def body_limit(path: str) -> tuple[int, bool]:
     """(the route's cap, whether an anonymous caller may send up to it)."""
-    return next(((limit(), public) for prefix, limit, public in ROUTE_BODIES if path.startswith(prefix)),
-                (ANONYMOUS_BODY, True))  # fmt: skip
+    return next(
+        ((limit(), public) for prefix, limit, public in ROUTE_BODIES if path.startswith(prefix)), (ANONYMOUS_BODY, True)
+    )
 
 
 def _credentialed(headers: dict[bytes, bytes]) -> bool:

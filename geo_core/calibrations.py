@@ -32,8 +32,13 @@ def _points_arrays(points: list[dict], need_heights: bool) -> dict[str, np.ndarr
     return {k: np.asarray(v) for k, v in cols.items() if v}
 
 
-def fit_points(points: list[dict], method: str, definition: str | None = None,
-               max_rms_m: float | None = None, max_residual_m: float | None = None) -> FitReport:  # fmt: skip
+def fit_points(
+    points: list[dict],
+    method: str,
+    definition: str | None = None,
+    max_rms_m: float | None = None,
+    max_residual_m: float | None = None,
+) -> FitReport:
     """Project the CGCS2000 side with the bare definition and fit the correction to the surveyed side."""
     cfg = settings.CONFIG
     definition = definition or cfg.sh2000_definition
@@ -41,16 +46,29 @@ def fit_points(points: list[dict], method: str, definition: str | None = None,
     a = _points_arrays(points, need_heights=three_d)
     bare = transform(a["lon"], a["lat"], "cgcs2000", f"sh2000:{definition}", zs=a.get("h"))
     return fit(
-        bare.y, bare.x, a["y"], a["x"],  # east', north' -> surveyed east (y), north (x)
-        method=method, definition=definition,
-        projected_height=bare.z if three_d else None, surveyed_height=a.get("H") if three_d else None,
+        bare.y,
+        bare.x,
+        a["y"],
+        a["x"],  # east', north' -> surveyed east (y), north (x)
+        method=method,
+        definition=definition,
+        projected_height=bare.z if three_d else None,
+        surveyed_height=a.get("H") if three_d else None,
         max_rms_m=cfg.calibration_max_rms_m if max_rms_m is None else max_rms_m,
         max_residual_m=cfg.calibration_max_residual_m if max_residual_m is None else max_residual_m,
-    )  # fmt: skip
+    )
 
 
-def create_calibration(park: Park, points: list[dict], method: str, *, definition: str | None = None, user=None,
-                       note: str = "", activate: bool = False) -> tuple[ShanghaiCalibration, FitReport]:  # fmt: skip
+def create_calibration(
+    park: Park,
+    points: list[dict],
+    method: str,
+    *,
+    definition: str | None = None,
+    user=None,
+    note: str = "",
+    activate: bool = False,
+) -> tuple[ShanghaiCalibration, FitReport]:
     """Fit and store the park's next calibration version; refused fits raise CalibrationError with their report."""
     cfg = settings.CONFIG
     report = fit_points(points, method, definition)
@@ -58,11 +76,20 @@ def create_calibration(park: Park, points: list[dict], method: str, *, definitio
         Park.objects.select_for_update().get(pk=park.pk)  # serialises version numbers per park
         version = (park.calibrations.aggregate(v=Max("version"))["v"] or 0) + 1
         cal = ShanghaiCalibration.objects.create(
-            park=park, version=version, definition=report.calibration.definition, method=method,
-            parameters=report.calibration.to_dict(), control_points=points, residuals_m=report.residuals_m,
-            rms_m=report.rms_m, max_m=report.max_m, max_rms_bound_m=cfg.calibration_max_rms_m,
-            max_residual_bound_m=cfg.calibration_max_residual_m, note=note, created_by=user,
-        )  # fmt: skip
+            park=park,
+            version=version,
+            definition=report.calibration.definition,
+            method=method,
+            parameters=report.calibration.to_dict(),
+            control_points=points,
+            residuals_m=report.residuals_m,
+            rms_m=report.rms_m,
+            max_m=report.max_m,
+            max_rms_bound_m=cfg.calibration_max_rms_m,
+            max_residual_bound_m=cfg.calibration_max_residual_m,
+            note=note,
+            created_by=user,
+        )
         if activate:
             activate_calibration(cal, user)
     return cal, report

@@ -185,8 +185,10 @@ def _basemap(value: str, key: str) -> tuple[str, ...]:
     templates = tuple(value.split())
     for t in templates:
         if urlsplit(t).scheme not in ("http", "https") or not all(p in t for p in ("{z}", "{x}", "{y}")):
-            raise ConfigError(f"GEO_BASEMAP: {t!r} is not an http(s) XYZ template with {{z}}, {{x}} and {{y}}; or use "
-                              f"{' / '.join(TIANDITU_LAYERS)}")  # fmt: skip
+            raise ConfigError(
+                f"GEO_BASEMAP: {t!r} is not an http(s) XYZ template with {{z}}, {{x}} and {{y}}; or use "
+                f"{' / '.join(TIANDITU_LAYERS)}"
+            )
     return templates
 
 

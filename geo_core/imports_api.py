@@ -30,10 +30,19 @@ OPTIONS = {"layer": 100, "crs": 64, "axes": 10, "encoding": 32}
 
 
 def _dump(job: ImportJob, full: bool = True) -> dict:
-    out = {"id": job.id, "file": job.file_name, "size": job.size, "as": job.target, "options": job.options,
-           "status": job.status, "progress": job.progress, "by": job.user_name, "error": job.error or None,
-           "created_at": job.created_at.isoformat(),
-           "finished_at": job.finished_at.isoformat() if job.finished_at else None}  # fmt: skip
+    out = {
+        "id": job.id,
+        "file": job.file_name,
+        "size": job.size,
+        "as": job.target,
+        "options": job.options,
+        "status": job.status,
+        "progress": job.progress,
+        "by": job.user_name,
+        "error": job.error or None,
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
     if full:
         out["report"] = job.report
     elif job.report:
@@ -99,8 +108,9 @@ def imports(request: HttpRequest, access: Access) -> HttpResponse:
     name = _safe_name(upload.name or "upload")
     suffix = Path(name).suffix.lower()
     if suffix not in reading.FORMATS:
-        raise BadRequestError(f"file: {suffix or 'no extension'} is not a format read here; "
-                              f"known: {', '.join(sorted(reading.FORMATS))}")  # fmt: skip
+        raise BadRequestError(
+            f"file: {suffix or 'no extension'} is not a format read here; known: {', '.join(sorted(reading.FORMATS))}"
+        )
     options = _options(request)
     folder = Path(tempfile.mkdtemp(prefix="import-"))
     try:
@@ -118,10 +128,16 @@ def imports(request: HttpRequest, access: Access) -> HttpResponse:
         raise
     user = access.user
     job = ImportJob.objects.create(
-        user=user if getattr(user, "pk", None) else None, user_name=user.get_username(), file_name=name,
-        size=upload.size, target=target, options={**options, "mapping": bool(mapping)}, workdir=str(folder),
-        deadline=timezone.now() + jobs.deadline(), address=audit.address_of(request),
-    )  # fmt: skip
+        user=user if getattr(user, "pk", None) else None,
+        user_name=user.get_username(),
+        file_name=name,
+        size=upload.size,
+        target=target,
+        options={**options, "mapping": bool(mapping)},
+        workdir=str(folder),
+        deadline=timezone.now() + jobs.deadline(),
+        address=audit.address_of(request),
+    )
     transaction.on_commit(lambda: jobs.start(job, fmt))  # the job's row must be there for its process to read
     response = json_response(_dump(job), status=202)
     response["Location"] = f"/api/imports/{job.id}"

@@ -40,10 +40,12 @@ def _database() -> Iterable[Metric]:
             """SELECT l.feed, coalesce(e.company_code, ''), extract(epoch FROM now() - l.last_received_at), l.online
                FROM geo_core_feedliveness l LEFT JOIN geo_core_enterprise e ON e.id = l.enterprise_id"""
         )
-        silence = GaugeMetricFamily("geoservice_feed_silence_seconds", "Seconds since a feed last sent data",
-                                    labels=["feed", "company"])  # fmt: skip
-        online = GaugeMetricFamily("geoservice_feed_online", "1 while a feed is online (ING-6)",
-                                   labels=["feed", "company"])  # fmt: skip
+        silence = GaugeMetricFamily(
+            "geoservice_feed_silence_seconds", "Seconds since a feed last sent data", labels=["feed", "company"]
+        )
+        online = GaugeMetricFamily(
+            "geoservice_feed_online", "1 while a feed is online (ING-6)", labels=["feed", "company"]
+        )
         for feed, company, age, up in cur.fetchall():
             silence.add_metric([feed, company], float(age))
             online.add_metric([feed, company], 1.0 if up else 0.0)
@@ -54,10 +56,14 @@ def _database() -> Iterable[Metric]:
                FROM geo_core_positionfix WHERE time > now() - make_interval(secs => %s) GROUP BY source""",
             [FIX_WINDOW_S],
         )
-        stored = GaugeMetricFamily("geoservice_fixes_stored_per_second", "Fixes stored per second over the last "
-                                   "minute, by source", labels=["source"])  # fmt: skip
-        lag = GaugeMetricFamily("geoservice_ingest_lag_seconds", "Mean time from a fix to its storage, by source",
-                                labels=["source"])  # fmt: skip
+        stored = GaugeMetricFamily(
+            "geoservice_fixes_stored_per_second",
+            "Fixes stored per second over the last minute, by source",
+            labels=["source"],
+        )
+        lag = GaugeMetricFamily(
+            "geoservice_ingest_lag_seconds", "Mean time from a fix to its storage, by source", labels=["source"]
+        )
         for source, n, mean in cur.fetchall():
             stored.add_metric([source], n / FIX_WINDOW_S)
             lag.add_metric([source], float(mean or 0.0))
@@ -79,19 +85,26 @@ def _database() -> Iterable[Metric]:
         for edge, n in zip([*map(str, LATENCY_BUCKETS), "+Inf"], counts, strict=True):
             cumulative += n
             buckets.append((edge, cumulative))
-        yield HistogramMetricFamily("geoservice_alarm_latency_seconds", "From an alarm's condition to its detection, "
-                                    f"alarms of the last {WINDOW_S // 60} minutes", buckets=buckets,
-                                    sum_value=total)  # fmt: skip
-        cur.execute("SELECT severity, count(*) FROM alarms_alarm WHERE ended_at IS NULL AND status IN "
-                    "('raised', 'acknowledged', 'dispatched') GROUP BY severity")  # fmt: skip
+        yield HistogramMetricFamily(
+            "geoservice_alarm_latency_seconds",
+            f"From an alarm's condition to its detection, alarms of the last {WINDOW_S // 60} minutes",
+            buckets=buckets,
+            sum_value=total,
+        )
+        cur.execute(
+            "SELECT severity, count(*) FROM alarms_alarm WHERE ended_at IS NULL AND status IN "
+            "('raised', 'acknowledged', 'dispatched') GROUP BY severity"
+        )
         open_alarms = GaugeMetricFamily("geoservice_alarms_open", "Ongoing alarms", labels=["severity"])
         for severity, n in cur.fetchall():
             open_alarms.add_metric([severity], n)
         yield open_alarms
         cur.execute("SELECT name, extract(epoch FROM now() - saved_at) FROM alarms_enginesnapshot")
-        beat = GaugeMetricFamily("geoservice_alarm_worker_heartbeat_age_seconds",
-                                 "Seconds since an alarm worker last saved its state (every few seconds while it "
-                                 "runs)", labels=["worker"])  # fmt: skip
+        beat = GaugeMetricFamily(
+            "geoservice_alarm_worker_heartbeat_age_seconds",
+            "Seconds since an alarm worker last saved its state (every few seconds while it runs)",
+            labels=["worker"],
+        )
         for name, age in cur.fetchall():
             beat.add_metric([name], float(age))
         yield beat
@@ -100,15 +113,19 @@ def _database() -> Iterable[Metric]:
 def _process() -> Iterable[Metric]:
     from geo_core.streams import SLOTS
 
-    yield GaugeMetricFamily("geoservice_streams_open", "Event streams open on this process (live and alarms)",
-                            value=sum(SLOTS.open.values()))  # fmt: skip
+    yield GaugeMetricFamily(
+        "geoservice_streams_open",
+        "Event streams open on this process (live and alarms)",
+        value=sum(SLOTS.open.values()),
+    )
     pool = getattr(connection, "pool", None)
     if pool is not None:
         stats = pool.get_stats()
         for key in ("pool_size", "pool_available", "requests_waiting"):
             yield GaugeMetricFamily(f"geoservice_db_{key}", f"Database connection pool: {key}", value=stats.get(key, 0))
-        yield CounterMetricFamily("geoservice_db_requests_errors", "Pool requests that failed",
-                                  value=stats.get("requests_errors", 0))  # fmt: skip
+        yield CounterMetricFamily(
+            "geoservice_db_requests_errors", "Pool requests that failed", value=stats.get("requests_errors", 0)
+        )
 
 
 class _Collector:
@@ -132,8 +149,12 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     given = request.headers.get("Authorization", "")
     if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         lockout.token_refused(audit.address_of(request), "metrics")  # guessing is slowed (429) and in the trail
-        return HttpResponse("the metrics token is required\n", status=401, content_type="text/plain",
-                            headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        return HttpResponse(
+            "the metrics token is required\n",
+            status=401,
+            content_type="text/plain",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if request.method != "GET":
         return HttpResponse(status=405, headers={"Allow": "GET"})
     t0 = time.perf_counter()

@@ -120,8 +120,11 @@ IMPORT = {
     "type": "object",
     "required": ["file", "as"],
     "properties": {
-        "file": {"type": "string", "format": "binary", "description": "Shapefile (.shp or zipped), GeoPackage, "
-                 "GeoJSON, FlatGeobuf, KML/KMZ, DXF or CSV"},
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "Shapefile (.shp or zipped), GeoPackage, GeoJSON, FlatGeobuf, KML/KMZ, DXF or CSV",
+        },
         "as": {"type": "string", "enum": ["zones", "sites", "enterprises", "regions", "subjects", "equipment"]},
         "layer": {"type": "string"},
         "crs": {"type": "string", "description": "when the file does not say: cgcs2000, wgs84, gcj02, sh2000, EPSG:n"},
@@ -130,7 +133,7 @@ IMPORT = {
         "dry_run": {"type": "boolean"},
         "mapping": {"type": "string", "description": "TOML: [fields], [values.<field>], [defaults]"},
     },
-}  # fmt: skip
+}
 
 
 ZONE = {

@@ -34,10 +34,7 @@ def ensure_partitions(first: date, last: date, using: str = "default") -> list[s
         raise ValueError(f"last day {last} is before first day {first}")
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     with connections[using].cursor() as cur:
-        cur.execute(
-            "SELECT geo_core_ensure_position_partition(d::date) FROM unnest(%s::date[]) AS d",
-            [days],
-        )
+        cur.execute("SELECT geo_core_ensure_position_partition(d::date) FROM unnest(%s::date[]) AS d", [days])
         names = [row[0] for row in cur.fetchall()]
     return names
 
@@ -71,9 +68,7 @@ def ensure_around(today: date | None = None, using: str = "default") -> list[str
     cfg = settings.CONFIG
     today = today or local_day(datetime.now(PARK_TZ))
     return ensure_partitions(
-        today - timedelta(days=cfg.partition_days_behind),
-        today + timedelta(days=cfg.partition_days_ahead),
-        using,
+        today - timedelta(days=cfg.partition_days_behind), today + timedelta(days=cfg.partition_days_ahead), using
     )
 
 

@@ -39,15 +39,22 @@ STATUSES: dict[int, tuple[str, str]] = {
 
 # The 8 GB 30871 operation types, by ticket type code.
 OPERATION_TYPE: dict[str, str] = {
-    "01": "hot_work", "02": "hot_work", "03": "hot_work",
+    "01": "hot_work",
+    "02": "hot_work",
+    "03": "hot_work",
     "10": "temporary_power",
-    "21": "height", "22": "height", "23": "height", "24": "height",
+    "21": "height",
+    "22": "height",
+    "23": "height",
+    "24": "height",
     "30": "excavation",
     "40": "road_closure",
     "50": "blinding",
-    "61": "lifting", "62": "lifting", "63": "lifting",
+    "61": "lifting",
+    "62": "lifting",
+    "63": "lifting",
     "70": "confined_space",
-}  # fmt: skip
+}
 
 # GB 30871-2022 longest validity by ticket type; absent where the standard sets no general limit.
 MAX_VALIDITY: dict[str, timedelta] = {
@@ -55,6 +62,9 @@ MAX_VALIDITY: dict[str, timedelta] = {
     "02": timedelta(hours=8),
     "03": timedelta(hours=72),
     "70": timedelta(hours=24),
-    "21": timedelta(days=7), "22": timedelta(days=7), "23": timedelta(days=7), "24": timedelta(days=7),
+    "21": timedelta(days=7),
+    "22": timedelta(days=7),
+    "23": timedelta(days=7),
+    "24": timedelta(days=7),
     "10": timedelta(days=15),
-}  # fmt: skip
+}

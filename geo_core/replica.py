@@ -34,10 +34,23 @@ log = logging.getLogger(__name__)
 POLL_S = 0.25
 ALIAS = "replica"
 # The URL names of the read-only paths (one list, applied by the URL confs through on_read_only_routes).
-READ_ONLY_ROUTES = frozenset({
-    "tile", "ogc-tile", "ogc-items", "ogc-item", "search", "nearby", "district-counts", "region-counts", "regions",
-    "key-area-stats", "track", "heat-tile", "heat-geotiff",
-})  # fmt: skip
+READ_ONLY_ROUTES = frozenset(
+    {
+        "tile",
+        "ogc-tile",
+        "ogc-items",
+        "ogc-item",
+        "search",
+        "nearby",
+        "district-counts",
+        "region-counts",
+        "regions",
+        "key-area-stats",
+        "track",
+        "heat-tile",
+        "heat-geotiff",
+    }
+)
 
 
 # Derived data the primary keeps in tables, refreshed where it is read (a primary read refreshes it when stale): when
@@ -190,11 +203,17 @@ def collect_metrics():
         return
     MONITOR.ensure_running()
     lag = MONITOR.lag_s()
-    yield GaugeMetricFamily("geoservice_replica_lag_seconds", "How far behind the primary the replica is known to be "
-                            "(read-only paths use it while this is within GEO_REPLICA_MAX_LAG_S)",
-                            value=lag if math.isfinite(lag) else -1)  # fmt: skip
-    yield GaugeMetricFamily("geoservice_replica_lag_bytes", "WAL the replica has still to replay",
-                            value=MONITOR.lag_bytes if MONITOR.lag_bytes is not None else -1)  # fmt: skip
+    yield GaugeMetricFamily(
+        "geoservice_replica_lag_seconds",
+        "How far behind the primary the replica is known to be "
+        "(read-only paths use it while this is within GEO_REPLICA_MAX_LAG_S)",
+        value=lag if math.isfinite(lag) else -1,
+    )
+    yield GaugeMetricFamily(
+        "geoservice_replica_lag_bytes",
+        "WAL the replica has still to replay",
+        value=MONITOR.lag_bytes if MONITOR.lag_bytes is not None else -1,
+    )
 
 
 def read_only(view):

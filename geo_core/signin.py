@@ -37,8 +37,12 @@ class CharacterClassesValidator:
     """At least three of: lower-case letters, upper-case letters, digits, other characters."""
 
     def validate(self, password: str, user=None) -> None:
-        classes = [any(c.islower() for c in password), any(c.isupper() for c in password),
-                   any(c.isdigit() for c in password), any(not c.isalnum() for c in password)]  # fmt: skip
+        classes = [
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        ]
         if sum(classes) < 3:
             raise ValidationError(
                 "密码须包含大写字母、小写字母、数字、符号中的至少三类 (at least three of: upper, lower, digit, symbol)",

@@ -43,9 +43,11 @@ class Vocabulary:
     def flagged(self, flag: str) -> tuple[str, ...]:
         return tuple(t.code for t in self.terms if flag in t.flags)
 
-    def colour_match(self, field: str, wall: bool = False) -> list:
-        """A MapLibre `match` expression colouring by `field` (the styles' one way to colour by a code)."""
-        pairs = [v for t in self.terms for v in (t.code, (t.wall or t.colour) if wall else t.colour)]
+    def colour_match(self, field: str, wall: bool = False, codes: tuple[str, ...] | None = None) -> list:
+        """A MapLibre `match` expression colouring by `field` (the styles' one way to colour by a code); `codes`:
+        only these terms (the others take the `other` colour)."""
+        terms = [t for t in self.terms if codes is None or t.code in codes]
+        pairs = [v for t in terms for v in (t.code, (t.wall or t.colour) if wall else t.colour)]
         other = self.other.colour if self.other else "#6a737d"
         return ["match", ["to-string", ["get", field]], *pairs, other]
 
@@ -100,14 +102,34 @@ def declare_domain() -> None:
         other=Term("", "其他人员", "Other", "#2ea44f", "#3fb950"),
     )
     zh = dict(Zone.Kind.choices)
-    en = {"forbidden": "Forbidden", "key_place": "Key place", "work_area": "Work area", "post": "Post",
-          "muster_point": "Muster point", "site_boundary": "Site boundary", "temporary": "Temporary"}  # fmt: skip
-    colours = {"forbidden": ("#d73a49", "#ff3b3b"), "key_place": ("#f66a0a", "#ff8c1a"),
-               "work_area": ("#ffd33d", "#ffd33d"), "post": ("#6f42c1", "#a371f7")}  # fmt: skip
+    en = {
+        "forbidden": "Forbidden",
+        "key_place": "Key place",
+        "work_area": "Work area",
+        "post": "Post",
+        "muster_point": "Muster point",
+        "site_boundary": "Site boundary",
+        "temporary": "Temporary",
+    }
+    colours = {
+        "forbidden": ("#d73a49", "#ff3b3b"),
+        "key_place": ("#f66a0a", "#ff8c1a"),
+        "work_area": ("#ffd33d", "#ffd33d"),
+        "post": ("#6f42c1", "#a371f7"),
+    }
+    calm = ("#2ea44f", "#3fb950")  # the kinds that warn of nothing
     declare(
         "zone_kind",
-        [Term(c, zh[c], en[c], *colours[c]) for c in colours],
-        other=Term("", "其他围栏", "Other fence", "#2ea44f", "#3fb950"),
+        [Term(c, zh[c], en[c], *colours.get(c, calm)) for c, _ in Zone.Kind.choices],
+        other=Term("", "其他围栏", "Other fence", *calm),
+    )
+    declare(
+        "window_mode",
+        [
+            Term("always", "始终", "always", "#6a737d"),
+            Term("inside", "时段内", "inside its windows", "#6a737d"),
+            Term("outside", "时段外", "outside its windows", "#6a737d"),
+        ],
     )
     zh = dict(SpecialEquipment.Monitoring.choices)
     declare(
@@ -129,17 +151,24 @@ def declare_domain() -> None:
     declare(
         "permit_status",
         [
-            Term(str(code), label, en.get(code, label), permit_colours[code],
-                 flags=frozenset({"active"}) if code in (1, 2, 6) else frozenset())
+            Term(
+                str(code),
+                label,
+                en.get(code, label),
+                permit_colours[code],
+                flags=frozenset({"active"}) if code in (1, 2, 6) else frozenset(),
+            )
             for code, (_, label) in sorted(STATUSES.items())
         ],
-    )  # fmt: skip
+    )
+    zh = dict(Subject.Kind.choices)
     declare(
         "subject_kind",
         [
-            Term("person", "人员", "People", "#2ea44f", "#3fb950"),
-            Term("welder", "焊机", "Welding machines", "#d73a49", "#ffa657"),
-            Term("body_camera", "执法记录仪", "Body cameras", "#0366d6", "#58a6ff"),
-            Term("phone", "执法终端", "Phones", "#0366d6", "#58a6ff"),
+            Term("person", zh["person"], "Person", "#2ea44f", "#3fb950"),
+            Term("welder", zh["welder"], "Welding machine", "#d73a49", "#ffa657"),
+            Term("body_camera", zh["body_camera"], "Body camera", "#0366d6", "#58a6ff"),
+            Term("phone", zh["phone"], "Phone", "#0366d6", "#58a6ff"),
+            Term("vehicle", zh["vehicle"], "Vehicle", "#586069", "#8b949e"),
         ],
     )

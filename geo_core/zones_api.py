@@ -22,10 +22,21 @@ from geo_core.validation import MAX_FENCE_VERTICES, as_multipolygon
 
 MAX_VERTICES = MAX_FENCE_VERTICES
 FIELDS = {
-    "name": "text", "kind": "text", "geometry": "object", "company_code": "text?", "authority": "text?",
-    "floor": "int?", "height_min": "number?", "height_max": "number?", "capacity_min": "int?", "capacity_max": "int?",
-    "window_mode": "text", "time_windows": "texts", "active": "bool", "attributes": "object",
-}  # fmt: skip
+    "name": "text",
+    "kind": "text",
+    "geometry": "object",
+    "company_code": "text?",
+    "authority": "text?",
+    "floor": "int?",
+    "height_min": "number?",
+    "height_max": "number?",
+    "capacity_min": "int?",
+    "capacity_max": "int?",
+    "window_mode": "text",
+    "time_windows": "texts",
+    "active": "bool",
+    "attributes": "object",
+}
 
 
 def _geometry(value: dict) -> GEOSGeometry:
@@ -44,8 +55,19 @@ def _geometry(value: dict) -> GEOSGeometry:
 
 def _apply(zone: Zone, body: dict) -> list[TimeWindow] | None:
     members(body, FIELDS)
-    for name in ("name", "kind", "floor", "height_min", "height_max", "capacity_min", "capacity_max", "window_mode",
-                 "authority", "active", "attributes"):  # fmt: skip
+    for name in (
+        "name",
+        "kind",
+        "floor",
+        "height_min",
+        "height_max",
+        "capacity_min",
+        "capacity_max",
+        "window_mode",
+        "authority",
+        "active",
+        "attributes",
+    ):
         if name in body:
             value = body[name]
             setattr(zone, name, "" if name == "authority" and value is None else value)  # a text field: no null
@@ -70,11 +92,22 @@ def _apply(zone: Zone, body: dict) -> list[TimeWindow] | None:
 
 def _dump(z: Zone) -> dict:
     code = z.enterprise.company_code if z.enterprise else None
-    return {"id": z.id, "name": z.name, "kind": z.kind, "company_code": code,
-            "authority": z.authority, "floor": z.floor, "height_min": z.height_min, "height_max": z.height_max,
-            "capacity_min": z.capacity_min, "capacity_max": z.capacity_max, "window_mode": z.window_mode,
-            "time_windows": [w.name for w in z.time_windows.all()], "active": z.active,
-            "geometry": json.loads(z.geom.geojson)}  # fmt: skip
+    return {
+        "id": z.id,
+        "name": z.name,
+        "kind": z.kind,
+        "company_code": code,
+        "authority": z.authority,
+        "floor": z.floor,
+        "height_min": z.height_min,
+        "height_max": z.height_max,
+        "capacity_min": z.capacity_min,
+        "capacity_max": z.capacity_max,
+        "window_mode": z.window_mode,
+        "time_windows": [w.name for w in z.time_windows.all()],
+        "active": z.active,
+        "geometry": json.loads(z.geom.geojson),
+    }
 
 
 @json_api(("POST",))

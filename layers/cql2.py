@@ -55,8 +55,15 @@ def parse(text: str | None, lang: str | None) -> ast.Node | None:
 
 
 # The families values are compared within (a layer's declared property types, and literals by their Python type).
-FAMILY = {"string": "text", "integer": "number", "number": "number", "boolean": "boolean", "datetime": "time",
-          "date": "time", "geometry": "geometry"}  # fmt: skip
+FAMILY = {
+    "string": "text",
+    "integer": "number",
+    "number": "number",
+    "boolean": "boolean",
+    "datetime": "time",
+    "date": "time",
+    "geometry": "geometry",
+}
 
 
 def _literal_family(v) -> str | None:
@@ -98,8 +105,10 @@ class Translator:
         """All operands of one kind (NULL and expressions go with any); geometries only in spatial functions."""
         kinds = {(self._name(v), f) for v in operands if (f := self.family(v)) is not None}
         if any(f == "geometry" for _, f in kinds):
-            raise BadRequestError(f"filter: {op} does not take a geometry; compare geometries with S_INTERSECTS, "
-                                  "S_WITHIN and the other spatial functions")  # fmt: skip
+            raise BadRequestError(
+                f"filter: {op} does not take a geometry; compare geometries with S_INTERSECTS, "
+                "S_WITHIN and the other spatial functions"
+            )
         if len({f for _, f in kinds}) > 1:
             said = ", ".join(f"{n} is {f}" for n, f in sorted(kinds))
             raise BadRequestError(f"filter: {op} compares values of different kinds ({said})")
@@ -116,8 +125,9 @@ class Translator:
             return f"({self.value(node.lhs)} {COMPARE[type(node)]} {self.value(node.rhs)})"
         if isinstance(node, ast.Like):
             if self.family(node.lhs) not in ("text", None):
-                raise BadRequestError(f"filter: LIKE takes a text, and {self._name(node.lhs)} is "
-                                      f"{self.family(node.lhs)}")  # fmt: skip
+                raise BadRequestError(
+                    f"filter: LIKE takes a text, and {self._name(node.lhs)} is {self.family(node.lhs)}"
+                )
             op = "ILIKE" if node.nocase else "LIKE"
             pattern = node.pattern.replace(node.singlechar, "_") if node.singlechar != "_" else node.pattern
             self.params.append(pattern)
@@ -135,8 +145,10 @@ class Translator:
         if type(node) in SPATIAL:
             for v in (node.lhs, node.rhs):
                 if self.family(v) != "geometry":
-                    raise BadRequestError(f"filter: {SPATIAL[type(node)]} takes geometries, and "
-                                          f"{self._name(v)} is {self.family(v) or 'not one'}")  # fmt: skip
+                    raise BadRequestError(
+                        f"filter: {SPATIAL[type(node)]} takes geometries, and "
+                        f"{self._name(v)} is {self.family(v) or 'not one'}"
+                    )
             return f"{SPATIAL[type(node)]}({self.value(node.lhs)}, {self.value(node.rhs)})"
         if isinstance(node, bool):
             return "TRUE" if node else "FALSE"

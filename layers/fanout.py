@@ -98,10 +98,15 @@ class Batch:
     def of(cls, seq: int, start: int, newest: int, rows: list) -> Batch:
         n = len(rows)
         return cls(
-            seq, start, newest, [list(r[:-1]) for r in rows],
-            np.array([r[1] for r in rows], dtype=object), np.array([r[2] for r in rows], dtype=float).reshape(n),
-            np.array([r[3] for r in rows], dtype=float).reshape(n), np.array([r[11] for r in rows], dtype=object),
-        )  # fmt: skip
+            seq,
+            start,
+            newest,
+            [list(r[:-1]) for r in rows],
+            np.array([r[1] for r in rows], dtype=object),
+            np.array([r[2] for r in rows], dtype=float).reshape(n),
+            np.array([r[3] for r in rows], dtype=float).reshape(n),
+            np.array([r[11] for r in rows], dtype=object),
+        )
 
     def part(self, kinds: list[str], scope: Scope, bbox: dict) -> tuple[list[list], list[int]]:
         """(rows inside the view, ids of rows outside it) among those of `kinds` that `scope` may see. The scope's and
@@ -155,14 +160,23 @@ def _make(cur, interval: float, last: tuple[int, float] | None) -> tuple[int, in
     start = last[0] if fresh else horizon - int(interval * 1e6)  # none for a while: the chain starts again
     if horizon <= start:
         return None
-    cur.execute(CHANGED, {"kinds": LIVE_KINDS, "since": datetime.fromtimestamp(start / 1e6, UTC),
-                          "horizon": datetime.fromtimestamp(horizon / 1e6, UTC)})  # fmt: skip
+    cur.execute(
+        CHANGED,
+        {
+            "kinds": LIVE_KINDS,
+            "since": datetime.fromtimestamp(start / 1e6, UTC),
+            "horizon": datetime.fromtimestamp(horizon / 1e6, UTC),
+        },
+    )
     rows = cur.fetchall()
     newest = horizon - 1  # the next batch reads updated_at >= horizon
-    cur.execute("INSERT INTO layers_livebatch (start, newest, rows) VALUES (%s, %s, %s)",
-                [start, newest, orjson.dumps(rows)])  # fmt: skip
-    cur.execute("DELETE FROM layers_livebatch WHERE made_at < clock_timestamp() - make_interval(secs => %s)",
-                [HISTORY * interval])  # fmt: skip
+    cur.execute(
+        "INSERT INTO layers_livebatch (start, newest, rows) VALUES (%s, %s, %s)", [start, newest, orjson.dumps(rows)]
+    )
+    cur.execute(
+        "DELETE FROM layers_livebatch WHERE made_at < clock_timestamp() - make_interval(secs => %s)",
+        [HISTORY * interval],
+    )
     cur.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(newest)])
     return start, newest, rows
 
@@ -307,9 +321,15 @@ def collect_metrics():
     """The live feed for /metrics (geo_core.metrics)."""
     from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-    yield CounterMetricFamily("geoservice_live_feed_queries", "Change sets of the live feed computed by this process "
-                              "(one a tick across every process, whatever the number of streams)",
-                              value=FEED.queries)  # fmt: skip
-    yield CounterMetricFamily("geoservice_live_feed_batches", "Change sets of the live feed this process took, made "
-                              "here or by another process", value=FEED.taken)  # fmt: skip
+    yield CounterMetricFamily(
+        "geoservice_live_feed_queries",
+        "Change sets of the live feed computed by this process "
+        "(one a tick across every process, whatever the number of streams)",
+        value=FEED.queries,
+    )
+    yield CounterMetricFamily(
+        "geoservice_live_feed_batches",
+        "Change sets of the live feed this process took, made here or by another process",
+        value=FEED.taken,
+    )
     yield GaugeMetricFamily("geoservice_live_feed_subscribers", "Live streams taking the feed", value=FEED.subscribers)

@@ -135,7 +135,8 @@ async def live_stream(request: HttpRequest):
                     seq = FEED.seq
                     try:
                         upsert, gone, newest = await sync_to_async(_rows)(
-                            view, datetime.fromtimestamp(cursor / 1e6, UTC), False)  # fmt: skip
+                            view, datetime.fromtimestamp(cursor / 1e6, UTC), False
+                        )
                     except DatabaseError as exc:  # pool busy or database away: this stream waits, it does not die
                         log.warning("live stream read failed; retrying", extra={"error": str(exc)[:200]})
                         seq = -1

@@ -128,8 +128,14 @@ def _region_counts(scope: Scope, level: str, parent: str | None) -> list[dict]:
         return [dict(zip(texts + numbers, row, strict=True)) for row in cur.fetchall()]
 
 
-def track(external_id: str, start: datetime, end: datetime, scope: Scope, tolerance_m: float = 2.0,
-          enterprise: str | None = None) -> dict:  # fmt: skip
+def track(
+    external_id: str,
+    start: datetime,
+    end: datetime,
+    scope: Scope,
+    tolerance_m: float = 2.0,
+    enterprise: str | None = None,
+) -> dict:
     """A subject's fixes in [start, end): the line simplified for display (by a tolerance in metres), and its stops
     (>= 2 min within 20 m) and the trips between them."""
     kind, fixes = track_fixes(external_id, start, end, scope, enterprise)
@@ -148,8 +154,9 @@ def track(external_id: str, start: datetime, end: datetime, scope: Scope, tolera
     }
 
 
-def track_fixes(external_id: str, start: datetime, end: datetime, scope: Scope,
-                enterprise: str | None = None) -> tuple[str, np.ndarray]:  # fmt: skip
+def track_fixes(
+    external_id: str, start: datetime, end: datetime, scope: Scope, enterprise: str | None = None
+) -> tuple[str, np.ndarray]:
     """(kind, fixes as rows of epoch seconds, lon, lat) of a subject the caller may see, in time order. Ids are each
     enterprise's own (two enterprises may both have a P-001): an id that names subjects of several enterprises the
     caller sees needs `enterprise` (a company code) and is a 409 without it, never the older one silently."""
@@ -172,8 +179,9 @@ def track_fixes(external_id: str, start: datetime, end: datetime, scope: Scope,
             raise NotFoundError(f"no subject {external_id!r}{of}")
         if len(rows) > 1:
             codes = ", ".join(sorted({c or "(none)" for *_, c in rows}))
-            raise ConflictError(f"{external_id!r} names subjects of several enterprises ({codes}); "
-                                "add enterprise=<company code>")  # fmt: skip
+            raise ConflictError(
+                f"{external_id!r} names subjects of several enterprises ({codes}); add enterprise=<company code>"
+            )
         sid, kind, _ = rows[0]
     # The fixes as three float8 arrays in one row, in binary (a row per fix, or arrays as text, cost more to fetch
     # than the query takes; Django's client-side cursors cannot ask for binary results, a plain one on the same
@@ -280,8 +288,9 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(float(t), UTC).isoformat()
 
 
-def track_tables(external_id: str, start: datetime, end: datetime, scope: Scope, fmt: str,
-                 enterprise: str | None = None) -> list:  # fmt: skip
+def track_tables(
+    external_id: str, start: datetime, end: datetime, scope: Scope, fmt: str, enterprise: str | None = None
+) -> list:
     """A track as files want it: its points with times, and the line. GPX takes the points as one track segment
     (GDAL's track_points layer); KML one folder with the line first; GeoPackage a layer of each."""
     from geo_core.gisfiles.writing import Table
@@ -296,8 +305,13 @@ def track_tables(external_id: str, start: datetime, end: datetime, scope: Scope,
         cols = {"track_fid": np.zeros(n, np.int32), "track_seg_id": np.zeros(n, np.int32), "time": times}
         return [Table("track_points", cols, points, "Point")]
     line = shapely.to_wkb(shapely.linestrings(fixes[:, 1:3])) if n >= 2 else None
-    summary = {"subject": np.array([external_id], dtype=object), "kind": np.array([kind], dtype=object),
-               "fixes": np.array([n]), "start": times[:1], "end": times[-1:]}  # fmt: skip
+    summary = {
+        "subject": np.array([external_id], dtype=object),
+        "kind": np.array([kind], dtype=object),
+        "fixes": np.array([n]),
+        "start": times[:1],
+        "end": times[-1:],
+    }
     point_cols = {"subject": np.full(n, external_id, dtype=object), "time": times}
     if fmt == "kml":  # one placemark for the line, then the fixes with their times
         clock = [str(t)[11:19] for t in times + np.timedelta64(8, "h")]  # Shanghai time of day

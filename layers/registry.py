@@ -19,6 +19,7 @@ class ByTerm:
 
     vocabulary: str
     field: str
+    codes: tuple[str, ...] | None = None  # only these codes of the vocabulary (a layer of some kinds)
 
 
 @dataclass(frozen=True)
@@ -262,11 +263,20 @@ def positions_layer(layer_id: str, title: str, description: str, kinds: tuple[st
     """Current positions of subjects of some kinds: one SELECT for every such layer, fed live on the pages by the
     positions stream (layers.live), found by the search under their kinds."""
     listed = ", ".join(f"'{k}'" for k in kinds)  # our own constants
-    return Layer(layer_id, title, description, POSITIONS.format(kinds=listed), POSITION_PROPS, "Point",
-                 ("geo_core_subjectstate", "geo_core_subject", "geo_core_enterprise"), time_field="time", live="positions", live_kinds=kinds,
-                 search=Search(3, SUBJECTS_FOUND.format(kinds=listed),
-                               ("external_id", "subject_name", "chip_id", "qr_code")),
-                 **kw)  # fmt: skip
+    return Layer(
+        layer_id,
+        title,
+        description,
+        POSITIONS.format(kinds=listed),
+        POSITION_PROPS,
+        "Point",
+        ("geo_core_subjectstate", "geo_core_subject", "geo_core_enterprise"),
+        time_field="time",
+        live="positions",
+        live_kinds=kinds,
+        search=Search(3, SUBJECTS_FOUND.format(kinds=listed), ("external_id", "subject_name", "chip_id", "qr_code")),
+        **kw,
+    )
 
 
 def choropleth(field: str, stops: list, opacity: float, **extra) -> dict:
@@ -277,10 +287,20 @@ def choropleth(field: str, stops: list, opacity: float, **extra) -> dict:
 
 def counts_layer(layer_id: str, title: str, description: str, level: str, style: dict, **kw) -> Layer:
     """A layer of `region_counts_sql` at one level."""
-    return Layer(layer_id, title, description, region_counts_sql(level), COUNT_PROPS, "MultiPolygon", COUNT_TABLES,
-                 scope_column=None, simplify=True, style=style,
-                 live_ttl_s=30.0,  # machines move without a change notice; sites and alarms also invalidate by notice
-                 **kw)  # fmt: skip
+    return Layer(
+        layer_id,
+        title,
+        description,
+        region_counts_sql(level),
+        COUNT_PROPS,
+        "MultiPolygon",
+        COUNT_TABLES,
+        scope_column=None,
+        simplify=True,
+        style=style,
+        live_ttl_s=30.0,  # machines move without a change notice; sites and alarms also invalidate by notice
+        **kw,
+    )
 
 
 COUNT_PROPS = {
@@ -530,10 +550,7 @@ LAYERS: list[Layer] = [
         style={
             "type": "fill",
             "label": {"field": "name", "minzoom": 16},
-            "paint": {
-                "fill-opacity": 0.3,
-                "fill-color": ByTerm("zone_kind", "kind"),
-            },
+            "paint": {"fill-opacity": 0.3, "fill-color": ByTerm("zone_kind", "kind")},
         },
     ),
     Layer(
@@ -642,7 +659,10 @@ LAYERS: list[Layer] = [
         "Current positions of body cameras and phones.",
         ("body_camera", "phone"),
         live_ttl_s=2.0,
-        style={"type": "circle", "paint": {"circle-radius": 5, "circle-color": ByTerm("subject_kind", "kind")}},
+        style={
+            "type": "circle",
+            "paint": {"circle-radius": 5, "circle-color": ByTerm("subject_kind", "kind", ("body_camera", "phone"))},
+        },
     ),
     Layer(
         "trails",
@@ -717,10 +737,7 @@ LAYERS: list[Layer] = [
         cluster_sums={"severe": "count(*) FILTER (WHERE severity IN ('critical', 'red'))"},
         style={
             "type": "circle",
-            "paint": {
-                "circle-radius": 7,
-                "circle-color": ByTerm("severity", "severity"),
-            },
+            "paint": {"circle-radius": 7, "circle-color": ByTerm("severity", "severity")},
             "cluster-color": "#b31d28",
         },
     ),

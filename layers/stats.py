@@ -50,10 +50,16 @@ def regions(level: str | None, parent: str | None, text: str | None) -> list[dic
             params,
         )
         return [
-            {"code": c, "name": n, "level": lv, "parent_code": p, "children": k,
-             "bbox": [round(v, 6) for v in (x0, y0, x1, y1)]}
+            {
+                "code": c,
+                "name": n,
+                "level": lv,
+                "parent_code": p,
+                "children": k,
+                "bbox": [round(v, 6) for v in (x0, y0, x1, y1)],
+            }
             for c, n, lv, p, k, x0, y0, x1, y1 in cur.fetchall()
-        ]  # fmt: skip
+        ]
 
 
 def distinct_enterprises(scope: Scope, level: str, parent: str | None) -> int:
@@ -119,13 +125,26 @@ LEFT JOIN LATERAL (SELECT areas.id, areas.name FROM areas WHERE ST_Intersects(ar
 {region_join}
 GROUP BY 1, 2, 3, 4, 5
 """
-    params = [*z_params, since, until, *w_params, list(HOT_WORK), until, since, *p_params, since, until, *a_params,
-              *region_params]  # fmt: skip
+    params = [
+        *z_params,
+        since,
+        until,
+        *w_params,
+        list(HOT_WORK),
+        until,
+        since,
+        *p_params,
+        since,
+        until,
+        *a_params,
+        *region_params,
+    ]
     with reader().cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
-        cur.execute(f"SELECT count(*) FROM geo_core_zone z WHERE z.kind = 'key_place' AND z.active AND {z_sql}",
-                    z_params)  # fmt: skip
+        cur.execute(
+            f"SELECT count(*) FROM geo_core_zone z WHERE z.kind = 'key_place' AND z.active AND {z_sql}", z_params
+        )
         n_areas = cur.fetchone()[0]
     kinds = ("welding", "hot_work", "alarms")
     totals = {k: {"inside": 0, "outside": 0} for k in kinds}

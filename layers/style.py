@@ -86,7 +86,7 @@ NOT_CLUSTER = ["!", ["has", "point_count"]]
 def resolve(value):
     """A registry style with its ByTerm colours as MapLibre `match` expressions from their vocabularies."""
     if isinstance(value, ByTerm):
-        return vocabulary.get(value.vocabulary).colour_match(value.field)
+        return vocabulary.get(value.vocabulary).colour_match(value.field, codes=value.codes)
     if isinstance(value, dict):
         return {k: resolve(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -94,10 +94,12 @@ def resolve(value):
     return value
 
 
-def legend_of(layer: Layer) -> str | None:
-    """The vocabulary a layer is coloured by (its legend), if any."""
+def legend_of(layer: Layer) -> dict | None:
+    """What a layer's legend shows: the vocabulary it is coloured by and which of its codes (null: all)."""
     found = [v for v in (layer.style.get("paint") or {}).values() if isinstance(v, ByTerm)]
-    return found[0].vocabulary if found else None
+    if not found:
+        return None
+    return {"vocabulary": found[0].vocabulary, "codes": list(found[0].codes) if found[0].codes else None}
 
 
 def _meta(layer: Layer, **more) -> dict:
@@ -191,11 +193,21 @@ def _heat(base: str) -> tuple[dict, list[dict]]:
     """The heat maps the registry declares (a layer's `heat`), as raster sources and hidden layers."""
     sources, layers = {}, []
     for name in HEAT:
-        sources[f"heat-{name}"] = {"type": "raster", "tiles": [f"{base}/tiles/heat/{name}/{{z}}/{{x}}/{{y}}.png"],
-                                   "tileSize": 256}  # fmt: skip
-        layers.append({"id": f"heat-{name}", "type": "raster", "source": f"heat-{name}",
-                       "layout": {"visibility": "none"}, "paint": {"raster-opacity": 0.7},
-                       "metadata": {"geoservice:layer": f"heat_{name}", "geoservice:heat": name}})  # fmt: skip
+        sources[f"heat-{name}"] = {
+            "type": "raster",
+            "tiles": [f"{base}/tiles/heat/{name}/{{z}}/{{x}}/{{y}}.png"],
+            "tileSize": 256,
+        }
+        layers.append(
+            {
+                "id": f"heat-{name}",
+                "type": "raster",
+                "source": f"heat-{name}",
+                "layout": {"visibility": "none"},
+                "paint": {"raster-opacity": 0.7},
+                "metadata": {"geoservice:layer": f"heat_{name}", "geoservice:heat": name},
+            }
+        )
     return sources, layers
 
 
@@ -264,10 +276,21 @@ def style(base: str) -> dict:
     # A configured base map (GEO_BASEMAP) under everything, through this server (layers.basemap).
     sources: dict = {"geoservice": {"type": "vector", "url": f"{base}/tiles/{ids}.json"}, **heat_sources}
     for i, _template in enumerate(basemap.templates()):
-        sources[f"basemap-{i}"] = {"type": "raster", "tiles": [f"{base}/maps/basemap/{i}/{{z}}/{{x}}/{{y}}"],
-                                   "tileSize": 256, "maxzoom": 18}  # fmt: skip
-        layers.insert(1 + i, {"id": f"basemap-{i}", "type": "raster", "source": f"basemap-{i}",
-                              "metadata": {"geoservice:layer": "basemap"}})  # fmt: skip
+        sources[f"basemap-{i}"] = {
+            "type": "raster",
+            "tiles": [f"{base}/maps/basemap/{i}/{{z}}/{{x}}/{{y}}"],
+            "tileSize": 256,
+            "maxzoom": 18,
+        }
+        layers.insert(
+            1 + i,
+            {
+                "id": f"basemap-{i}",
+                "type": "raster",
+                "source": f"basemap-{i}",
+                "metadata": {"geoservice:layer": "basemap"},
+            },
+        )
     return {
         "version": 8,
         "name": "geoservice 2D",

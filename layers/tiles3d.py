@@ -176,10 +176,15 @@ def read_sites() -> list[SiteShape]:
     out = []
     for sid, name, wkb, height, zones in rows:
         zs = orjson.loads(zones) if isinstance(zones, str | bytes) else zones
-        out.append(SiteShape(
-            id=sid, name=name, footprint=shapely.from_wkb(bytes(wkb)), height_m=height,
-            zones=[(z["kind"], shapely.from_wkb(bytes.fromhex(z["wkb"])), z["h0"], z["h1"]) for z in zs],
-        ))  # fmt: skip
+        out.append(
+            SiteShape(
+                id=sid,
+                name=name,
+                footprint=shapely.from_wkb(bytes(wkb)),
+                height_m=height,
+                zones=[(z["kind"], shapely.from_wkb(bytes.fromhex(z["wkb"])), z["h0"], z["h1"]) for z in zs],
+            )
+        )
     return out
 
 
@@ -207,30 +212,40 @@ def tileset(sites: list[SiteShape], progress=None) -> dict[str, bytes]:
         top = max(float(m.bounds[1][2]) for m in meshes)  # z-up, before glb() turns them
         w, s, e, n = site.footprint.bounds
         west, south, east, north = min(west, w), min(south, s), max(east, e), max(north, n)
-        children.append({
-            "boundingVolume": {"region": [math.radians(w), math.radians(s), math.radians(e), math.radians(n), 0.0,
-                                          top + 1.0]},
-            "geometricError": 0.0,
-            "content": {"uri": f"site-{site.id}.glb", "metadata": {"class": "site", "properties": {"id": site.id,
-                                                                                                  "name": site.name}}},
-            "transform": frame.T.reshape(-1).tolist(),  # column-major
-        })  # fmt: skip
+        children.append(
+            {
+                "boundingVolume": {
+                    "region": [math.radians(w), math.radians(s), math.radians(e), math.radians(n), 0.0, top + 1.0]
+                },
+                "geometricError": 0.0,
+                "content": {
+                    "uri": f"site-{site.id}.glb",
+                    "metadata": {"class": "site", "properties": {"id": site.id, "name": site.name}},
+                },
+                "transform": frame.T.reshape(-1).tolist(),  # column-major
+            }
+        )
         if progress:
             progress(k + 1, len(sites))
     top = max((ch["boundingVolume"]["region"][5] for ch in children), default=1.0)
     doc = {
         "asset": {"version": "1.1", "generator": "geoservice layers.tiles3d (trimesh)"},
-        "schema": {"id": "geoservice", "classes": {"site": {"properties": {
-            "id": {"type": "SCALAR", "componentType": "INT32"}, "name": {"type": "STRING"}}}}},
+        "schema": {
+            "id": "geoservice",
+            "classes": {
+                "site": {"properties": {"id": {"type": "SCALAR", "componentType": "INT32"}, "name": {"type": "STRING"}}}
+            },
+        },
         "geometricError": 2000.0,
         "root": {
-            "boundingVolume": {"region": [math.radians(west), math.radians(south), math.radians(east),
-                                          math.radians(north), 0.0, top]},
+            "boundingVolume": {
+                "region": [math.radians(west), math.radians(south), math.radians(east), math.radians(north), 0.0, top]
+            },
             "geometricError": 500.0,
             "refine": "ADD",
             "children": children,
         },
-    }  # fmt: skip
+    }
     if not children:
         doc["root"] = {"boundingVolume": {"region": [0, 0, 0, 0, 0, 0]}, "geometricError": 0.0, "refine": "ADD"}
     files["tileset.json"] = orjson.dumps(doc)
@@ -250,11 +265,17 @@ def build(force: bool = False, progress=None) -> dict:
     with transaction.atomic():
         TilesetFile.objects.all().delete()
         TilesetFile.objects.bulk_create(
-            [TilesetFile(path=path, content=gzip.compress(body, 9), etag=hashlib.sha256(body).hexdigest()[:32],
-                         content_type="application/json" if path.endswith(".json") else "model/gltf-binary")
-             for path, body in files.items()]
+            [
+                TilesetFile(
+                    path=path,
+                    content=gzip.compress(body, 9),
+                    etag=hashlib.sha256(body).hexdigest()[:32],
+                    content_type="application/json" if path.endswith(".json") else "model/gltf-binary",
+                )
+                for path, body in files.items()
+            ]
             + [TilesetFile(path=STAMP_PATH, content=b"", etag=stamp, content_type="text/plain")]
-        )  # fmt: skip
+        )
     size = sum(len(b) for b in files.values())
     log.info("3d tiles built", extra={"sites": len(sites), "files": len(files), "bytes": size})
     return {"built": True, "sites": len(sites), "files": len(files), "bytes": size, "stamp": stamp}

@@ -34,8 +34,9 @@ def cached(layers: list[Layer], g: Grid, z: int, x: int, y: int, scope: Scope) -
     return out
 
 
-def store(layer: Layer, g: Grid, z: int, x: int, y: int, scope: Scope, data: bytes, seconds: float,
-          read: Read = PRIMARY) -> bytes:  # fmt: skip
+def store(
+    layer: Layer, g: Grid, z: int, x: int, y: int, scope: Scope, data: bytes, seconds: float, read: Read = PRIMARY
+) -> bytes:
     """Keep what was rendered; `read` says where it was read (a replica's tile is kept only if it is past the last
     change notice, geo_core/replica.py)."""
     b = g.tms.bounds(morecantile.Tile(x, y, z))

@@ -83,12 +83,7 @@ def main() -> None:
             features.append(
                 {
                     "type": "Feature",
-                    "properties": {
-                        "code": code,
-                        "name": name,
-                        "level": level,
-                        "parent_code": parent_code(code, level),
-                    },
+                    "properties": {"code": code, "name": name, "level": level, "parent_code": parent_code(code, level)},
                     "geometry": mapping(geom),
                 }
             )

@@ -46,16 +46,34 @@ class PgCluster:
             [str(PG_BIN / "initdb"), "-D", str(self.dir / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
         )
         self.start()
-        subprocess.run([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                        self.dbname], check=True)  # fmt: skip
+        subprocess.run(
+            [str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", self.dbname],
+            check=True,
+        )
         env = os.environ | {"DATABASE_URL": self.url}
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, capture_output=True
+        )
 
     def replica(self) -> PgCluster:
         r = PgCluster(self.dbname)
-        r._run([str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                "-D", str(r.dir / "data"), "-R", "-X", "stream", "--checkpoint=fast"])  # fmt: skip
+        r._run(
+            [
+                str(PG_BIN / "pg_basebackup"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-D",
+                str(r.dir / "data"),
+                "-R",
+                "-X",
+                "stream",
+                "--checkpoint=fast",
+            ]
+        )
         r.start()
         return r
 

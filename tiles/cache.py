@@ -82,8 +82,16 @@ class TileCache:
             self.stats.hits += 1
             return e
 
-    def put(self, key: tuple, data: bytes, tables, bounds, ttl: float | None, seconds: float,
-            read_as_of: float | None = None) -> Entry:  # fmt: skip
+    def put(
+        self,
+        key: tuple,
+        data: bytes,
+        tables,
+        bounds,
+        ttl: float | None,
+        seconds: float,
+        read_as_of: float | None = None,
+    ) -> Entry:
         """Keep a rendered tile. `read_as_of`: rendered from a replica complete up to that moment (monotonic); kept
         only when that is after the last change notice, or a change the replica had not replayed would be kept."""
         e = Entry(data, etag(data), tuple(tables), bounds, None if ttl is None else time.monotonic() + ttl)
@@ -181,6 +189,7 @@ def collect_metrics():
     st = CACHE.stats
     yield CounterMetricFamily("geoservice_tile_cache_hits", "Tiles served from the cache", value=st.hits)
     yield CounterMetricFamily("geoservice_tile_cache_misses", "Tiles rendered", value=st.misses)
-    yield CounterMetricFamily("geoservice_tile_cache_invalidated", "Tiles dropped by change notices",
-                              value=st.invalidated)  # fmt: skip
+    yield CounterMetricFamily(
+        "geoservice_tile_cache_invalidated", "Tiles dropped by change notices", value=st.invalidated
+    )
     yield GaugeMetricFamily("geoservice_tile_cache_bytes", "Bytes held by the tile cache", value=CACHE.size)

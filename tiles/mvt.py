@@ -97,14 +97,7 @@ def _literal(name: str) -> str:
 def tile_params(grid: Grid, z: int, x: int, y: int, scope: Scope) -> dict:
     """What a request binds: the envelope, the simplification tolerance, the access scope."""
     xmin, ymin, xmax, ymax = grid.bounds(z, x, y)
-    return {
-        "xmin": xmin,
-        "ymin": ymin,
-        "xmax": xmax,
-        "ymax": ymax,
-        "tolerance": grid.pixel(z) / 2,
-        **scope.params(),
-    }
+    return {"xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax, "tolerance": grid.pixel(z) / 2, **scope.params()}
 
 
 def render(source: TileSource, grid: Grid, z: int, x: int, y: int, scope: Scope) -> bytes:

@@ -90,8 +90,12 @@ def signin(request: HttpRequest) -> HttpResponse:
                 return HttpResponseRedirect(nxt)
         elif not error:
             error, status = w["bad_credentials"], 401
-    page = render(request, "web/signin.html", {"w": w, "lang": lang, "next": nxt, "error": error,
-                                               "css": asset_url("signin.css")}, status=status)  # fmt: skip
+    page = render(
+        request,
+        "web/signin.html",
+        {"w": w, "lang": lang, "next": nxt, "error": error, "css": asset_url("signin.css")},
+        status=status,
+    )
     return _with_language(request, page)
 
 
@@ -126,8 +130,11 @@ def map_page(request: HttpRequest) -> HttpResponse:
         return _to_signin(request)
     lang = language(request)
     me = {**_me(access, lang), "worker": asset_url("maplibre-worker.js")}
-    page = render(request, "web/map.html", {"w": words(lang), "lang": lang, "me": me,
-                                            "js": asset_url("map.js"), "css": asset_url("map.css")})  # fmt: skip
+    page = render(
+        request,
+        "web/map.html",
+        {"w": words(lang), "lang": lang, "me": me, "js": asset_url("map.js"), "css": asset_url("map.css")},
+    )
     return _with_language(request, page)
 
 

@@ -133,9 +133,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["-raised_at", "-id"],
-            },
+            options={"ordering": ["-raised_at", "-id"]},
         ),
         migrations.CreateModel(
             name="AlarmAction",
@@ -163,9 +161,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["id"],
-            },
+            options={"ordering": ["id"]},
         ),
         migrations.CreateModel(
             name="AlarmEvent",
@@ -181,9 +177,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["id"],
-            },
+            options={"ordering": ["id"]},
         ),
         migrations.CreateModel(
             name="AlarmRule",
@@ -279,9 +273,7 @@ class Migration(migrations.Migration):
                 ),
                 ("zones", models.ManyToManyField(blank=True, related_name="alarm_rules", to="geo_core.zone")),
             ],
-            options={
-                "ordering": ["id"],
-            },
+            options={"ordering": ["id"]},
         ),
         migrations.AddField(
             model_name="alarm",
@@ -348,9 +340,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["id"],
-            },
+            options={"ordering": ["id"]},
         ),
         migrations.AddField(
             model_name="alarm",
@@ -399,9 +389,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["-id"],
-            },
+            options={"ordering": ["-id"]},
         ),
         migrations.AddConstraint(
             model_name="alarmrule",
@@ -449,12 +437,10 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddIndex(
-            model_name="alarm",
-            index=models.Index(fields=["-raised_at", "-id"], name="alarms_alar_raised__1bed42_idx"),
+            model_name="alarm", index=models.Index(fields=["-raised_at", "-id"], name="alarms_alar_raised__1bed42_idx")
         ),
         migrations.AddIndex(
-            model_name="alarm",
-            index=models.Index(fields=["status", "type"], name="alarms_alar_status_97c7fe_idx"),
+            model_name="alarm", index=models.Index(fields=["status", "type"], name="alarms_alar_status_97c7fe_idx")
         ),
         migrations.AddIndex(
             model_name="alarm",

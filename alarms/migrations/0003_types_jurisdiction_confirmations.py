@@ -16,21 +16,11 @@ UPDATE alarms_alarm a SET
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("alarms", "0002_change_notifications"),
-        ("geo_core", "0009_audit_and_lockout"),
-    ]
+    dependencies = [("alarms", "0002_change_notifications"), ("geo_core", "0009_audit_and_lockout")]
 
     operations = [
-        migrations.RemoveConstraint(
-            model_name="alarmrule",
-            name="alarmrule_type",
-        ),
-        migrations.AddField(
-            model_name="alarm",
-            name="confirmations",
-            field=models.JSONField(blank=True, default=list),
-        ),
+        migrations.RemoveConstraint(model_name="alarmrule", name="alarmrule_type"),
+        migrations.AddField(model_name="alarm", name="confirmations", field=models.JSONField(blank=True, default=list)),
         migrations.AddField(
             model_name="alarm",
             name="district",

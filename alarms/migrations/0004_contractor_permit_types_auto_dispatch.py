@@ -4,16 +4,10 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("alarms", "0003_types_jurisdiction_confirmations"),
-        ("geo_core", "0010_contractors_and_filings"),
-    ]
+    dependencies = [("alarms", "0003_types_jurisdiction_confirmations"), ("geo_core", "0010_contractors_and_filings")]
 
     operations = [
-        migrations.RemoveConstraint(
-            model_name="alarmrule",
-            name="alarmrule_type",
-        ),
+        migrations.RemoveConstraint(model_name="alarmrule", name="alarmrule_type"),
         migrations.AddField(
             model_name="alarmrule",
             name="auto_dispatch",
@@ -22,11 +16,7 @@ class Migration(migrations.Migration):
                 help_text="a work order goes to the department (and the enterprise) as soon as it is raised",
             ),
         ),
-        migrations.AlterField(
-            model_name="alarm",
-            name="category",
-            field=models.CharField(max_length=16),
-        ),
+        migrations.AlterField(model_name="alarm", name="category", field=models.CharField(max_length=16)),
         migrations.AlterField(
             model_name="alarm",
             name="type",

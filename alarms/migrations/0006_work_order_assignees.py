@@ -4,14 +4,8 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("alarms", "0005_default_rules_of_new_types"),
-    ]
+    dependencies = [("alarms", "0005_default_rules_of_new_types")]
 
     operations = [
-        migrations.AddField(
-            model_name="workorder",
-            name="assignees",
-            field=models.JSONField(blank=True, default=list),
-        ),
+        migrations.AddField(model_name="workorder", name="assignees", field=models.JSONField(blank=True, default=list))
     ]

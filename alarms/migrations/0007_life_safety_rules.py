@@ -36,9 +36,7 @@ def mark(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("alarms", "0006_work_order_assignees"),
-    ]
+    dependencies = [("alarms", "0006_work_order_assignees")]
 
     operations = [
         migrations.AddField(

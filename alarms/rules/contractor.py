@@ -39,8 +39,15 @@ def elsewhere_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
         if key in e.open or key in e.latched or _filed_for(staff, ent, now):
             continue
         filed_now = sorted({f for f, a, b in staff.filed if a <= now < b})
-        ev = {"rule": r.id, "params": p, "staff": staff.name, "contractor": staff.contractor, "filed_for": filed_now,
-              "filed_for_count": len(filed_now), "entered_at": m.entered_at}  # fmt: skip
+        ev = {
+            "rule": r.id,
+            "params": p,
+            "staff": staff.name,
+            "contractor": staff.contractor,
+            "filed_for": filed_now,
+            "filed_for_count": len(filed_now),
+            "entered_at": m.entered_at,
+        }
         lon, lat = m.where[2], m.where[3]
         e.new(out, r, key, now, subject=s, zone=zid, enterprise=ent, lon=lon, lat=lat, visit=m.visit, evidence=ev)
     for key in e.keys("r", r.id):  # filed meanwhile: the work is in order now

@@ -55,8 +55,14 @@ def feed_offline(e: Engine, rules: list[RuleSpec], states, now: float, out: list
             name = f"{r.id}:{ent}:{feed}"
             current = [k for k in e.keys("r", r.id) if k.startswith(name + ":")]
             if not online and not current and r.in_force(now):
-                e.new(out, r, f"{name}:{ms(changed)}", changed, enterprise=ent,
-                       evidence={"rule": r.id, "feed": feed, "offline_since": changed})  # fmt: skip
+                e.new(
+                    out,
+                    r,
+                    f"{name}:{ms(changed)}",
+                    changed,
+                    enterprise=ent,
+                    evidence={"rule": r.id, "feed": feed, "offline_since": changed},
+                )
             elif online:
                 for k in current:
                     out.append(e.end(k, changed, {"reason": "feed back online"}))

@@ -11,8 +11,9 @@ if TYPE_CHECKING:
     from alarms.engine import Engine
 
 
-def outage(e: Engine, r: RuleSpec, now: float, out: list[Signal], mass: bool, times: list[float], evidence: dict,
-           ended: dict) -> bool:  # fmt: skip
+def outage(
+    e: Engine, r: RuleSpec, now: float, out: list[Signal], mass: bool, times: list[float], evidence: dict, ended: dict
+) -> bool:
     """One `feed_outage` for rule `r` while `mass` holds (many of its feeds or devices silent together): raised
     with `since` the median of their silences' `times`, ended (with `ended` as evidence) once it no longer holds.
     Returns whether an outage was open this tick: the rule's own per-feed or per-device alarms wait meanwhile."""

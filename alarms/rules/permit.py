@@ -123,8 +123,11 @@ def approver_not_on_site_tick(e: Engine, r: RuleSpec, now: float, occupants, out
     for p in e.permits.values():
         d = p.approver_distance_m
         if d is not None and d > limit:
-            ev = {"approver_distance_m": None if math.isinf(d) else round(d, 1), "limit_m": limit,
-                  "no_position": math.isinf(d)}  # fmt: skip
+            ev = {
+                "approver_distance_m": None if math.isinf(d) else round(d, 1),
+                "limit_m": limit,
+                "no_position": math.isinf(d),
+            }
             permit_raise(e, out, r, f"{r.id}:p{p.id}", p, now, ev)
 
 
@@ -158,8 +161,12 @@ def permit_expired_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> N
         if past_end or too_long:
             key = f"{r.id}:p{p.id}"
             keep.add(key)
-            ev = {"planned_end": p.planned_end, "past_planned_end": past_end, "past_max_validity": too_long,
-                  "max_validity_s": p.max_validity_s}  # fmt: skip
+            ev = {
+                "planned_end": p.planned_end,
+                "past_planned_end": past_end,
+                "past_max_validity": too_long,
+                "max_validity_s": p.max_validity_s,
+            }
             permit_raise(e, out, r, key, p, now, ev)
     permit_end(e, out, r, now, keep, "permit no longer in progress")
 
@@ -218,8 +225,12 @@ def permit_overdue_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> N
         if now > p.planned_end + grace and r.in_force(now):
             key = f"{r.id}:p{p.id}"
             keep.add(key)
-            ev = {"planned_end": p.planned_end, "overdue_s": round(now - p.planned_end), "grace_s": grace,
-                  "work_stopped": not p.active}  # fmt: skip
+            ev = {
+                "planned_end": p.planned_end,
+                "overdue_s": round(now - p.planned_end),
+                "grace_s": grace,
+                "work_stopped": not p.active,
+            }
             permit_raise(e, out, r, key, p, now, ev)
     permit_end(e, out, r, now, keep, "closed (accepted, voided or revoked)")
 

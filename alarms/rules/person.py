@@ -223,12 +223,24 @@ def leaving_transition(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInfo
     not a leaving). Going home after the shift is no leaving."""
     if tr.kind == "exit" and (subj is None or subj.on_duty(tr.t)):
         premises = _premises(e, tr.fence)
-        elsewhere = [k for k in e.tracker.members.get(tr.subject, {}) if k != tr.fence and k[0] == "z"
-                     and e.tracker.members[tr.subject][k].inside and _premises(e, k) == premises]  # fmt: skip
+        elsewhere = [
+            k
+            for k in e.tracker.members.get(tr.subject, {})
+            if k != tr.fence and k[0] == "z" and e.tracker.members[tr.subject][k].inside and _premises(e, k) == premises
+        ]
         if not elsewhere and e.zone_on(r, tr.fence, tr.t) and e.own_site(tr.fence, subj):
             ev = e.transition_evidence(r, tr)
-            e.new(out, r, f"{r.id}:{tr.subject}:{tr.visit}:out", tr.t, subject=tr.subject, zone=int(tr.fence[1:]),
-                  lon=tr.lon, lat=tr.lat, evidence=ev)  # fmt: skip
+            e.new(
+                out,
+                r,
+                f"{r.id}:{tr.subject}:{tr.visit}:out",
+                tr.t,
+                subject=tr.subject,
+                zone=int(tr.fence[1:]),
+                lon=tr.lon,
+                lat=tr.lat,
+                evidence=ev,
+            )
     elif tr.kind == "enter":
         premises = _premises(e, tr.fence)
         for key in [k for k in e.keys("rs", r.id, tr.subject) if _premises(e, f"z{e.open[k].zone}") == premises]:

@@ -55,8 +55,14 @@ def remote_scan_verdict(distance_m: float, machine_acc: float | None, phone_acc:
     ap = p["phone_accuracy_m"] if phone_acc is None or phone_acc != phone_acc else phone_acc
     nearest = max(0.0, distance_m - am - ap)
     result = "remote" if nearest > p["distance_m"] else "uncertain" if distance_m > p["distance_m"] else "near"
-    return {"result": result, "distance_m": round(distance_m, 1), "nearest_possible_m": round(nearest, 1),
-            "machine_accuracy_m": am, "phone_accuracy_m": ap, "limit_m": p["distance_m"]}  # fmt: skip
+    return {
+        "result": result,
+        "distance_m": round(distance_m, 1),
+        "nearest_possible_m": round(nearest, 1),
+        "machine_accuracy_m": am,
+        "phone_accuracy_m": ap,
+        "limit_m": p["distance_m"],
+    }
 
 
 def remote_scan(e: Engine, rules: list[RuleSpec], scan, out: list[Signal]) -> None:
@@ -73,9 +79,16 @@ def remote_scan(e: Engine, rules: list[RuleSpec], scan, out: list[Signal]) -> No
         )
         e.scan_verdicts.append((scan.ref, verdict))
         if verdict["result"] == "remote":
-            e.new(out, r, f"{r.id}:{scan.subject}:{scan.ref}", scan.t, subject=scan.subject,
-                   lon=scan.phone_lonlat[0], lat=scan.phone_lonlat[1],
-                   evidence={"rule": r.id, **verdict, "scan": scan.ref})  # fmt: skip
+            e.new(
+                out,
+                r,
+                f"{r.id}:{scan.subject}:{scan.ref}",
+                scan.t,
+                subject=scan.subject,
+                lon=scan.phone_lonlat[0],
+                lat=scan.phone_lonlat[1],
+                evidence={"rule": r.id, **verdict, "scan": scan.ref},
+            )
 
 
 register(
@@ -141,8 +154,16 @@ def mobile_welder(e: Engine, rules: list[RuleSpec], scan, out: list[Signal]) -> 
         }
         last = e.last.get(scan.subject)
         key = f"{mine}{ms(pts[0][0])}"
-        if e.new(out, r, key, t, subject=scan.subject, lon=last[3] if last else None,
-                  lat=last[4] if last else None, evidence=ev):  # fmt: skip
+        if e.new(
+            out,
+            r,
+            key,
+            t,
+            subject=scan.subject,
+            lon=last[3] if last else None,
+            lat=last[4] if last else None,
+            evidence=ev,
+        ):
             out.append(e.end(key, t, {"reason": "recorded"}))
             e.latched.add(key)
 

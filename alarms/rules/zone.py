@@ -114,12 +114,7 @@ def absent_from_post_tick(e: Engine, r: RuleSpec, now: float, occupants, out) ->
                     zone=zid,
                     lon=last[3] if last else None,
                     lat=last[4] if last else None,
-                    evidence={
-                        "rule": r.id,
-                        "absent_since": began,
-                        "params": p,
-                        "last_fix": last[0] if last else None,
-                    },
+                    evidence={"rule": r.id, "absent_since": began, "params": p, "last_fix": last[0] if last else None},
                 )
             elif not absent:
                 for k in current:

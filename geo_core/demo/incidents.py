@@ -36,8 +36,17 @@ import shapely
 from geo_core.demo.motion import PeopleModel
 
 log = logging.getLogger("geo_core.simulate")
-KINDS = ("intrusion", "man_down", "guardian_walks_off", "sos", "remote_scan", "crowd", "elsewhere", "late_video",
-         "overdue")  # fmt: skip
+KINDS = (
+    "intrusion",
+    "man_down",
+    "guardian_walks_off",
+    "sos",
+    "remote_scan",
+    "crowd",
+    "elsewhere",
+    "late_video",
+    "overdue",
+)
 # A scripted permit: its kind -> the follow-ups (seconds from now, what to do) the simulator returns.
 Followups = list[tuple[float, Callable[[], None]]]
 
@@ -80,8 +89,10 @@ class Incidents:
         p = self.people.p
         p.tx[i], p.ty[i], p.pause[i] = x, y, 0.0
         self.people.hold[i] = stay_s
-        log.info("incident sends", extra={"person": p.ids[i], "metres": round(float(np.hypot(x - p.x[i], y - p.y[i]))),
-                                          "stay_s": stay_s})  # fmt: skip
+        log.info(
+            "incident sends",
+            extra={"person": p.ids[i], "metres": round(float(np.hypot(x - p.x[i], y - p.y[i]))), "stay_s": stay_s},
+        )
 
     def _intrusion(self, t: float) -> bool:
         i = self._free(self.contractors)

@@ -106,8 +106,9 @@ def demo_vendor(path: Path | None = None) -> Path:
     secret = None
     if path.exists():
         known = json.loads(path.read_text(encoding="utf-8"))
-        if DeviceVendor.objects.filter(code=DEMO_VENDOR, token_digest=vendors.digest(known.get("secret", "")),
-                                       active=True).exists():  # fmt: skip
+        if DeviceVendor.objects.filter(
+            code=DEMO_VENDOR, token_digest=vendors.digest(known.get("secret", "")), active=True
+        ).exists():
             secret = known["secret"]
     if secret is None:
         _, secret = vendors.issue(DEMO_VENDOR, "演示芯片平台 (simulator)")
@@ -141,16 +142,23 @@ def demo_users(path: Path | None = None) -> Path:
         ("supervisor", "supervisor", None, None, "安全监管科"),
         ("officer-310116", "district", None, Region.objects.get(code="310116"), "金山区应急管理局"),
     ]
-    specs += [(f"ent-{e.company_code}", "enterprise", e, None, "") for e in enterprises]  # fmt: skip
+    specs += [(f"ent-{e.company_code}", "enterprise", e, None, "") for e in enterprises]
     rows = []
     for username, role, ent, district, dept in specs:
         password = secrets.token_urlsafe(12)
         user = create_user(username, password, role, enterprise=ent, district=district, department=dept)
         ApiToken.objects.filter(user=user, name="demo").delete()
         _, token = ApiToken.issue(user, "demo")
-        rows.append({"username": username, "password": password, "token": token, "role": role,
-                     "company_code": ent.company_code if ent else None,
-                     "district": district.code if district else None})  # fmt: skip
+        rows.append(
+            {
+                "username": username,
+                "password": password,
+                "token": token,
+                "role": role,
+                "company_code": ent.company_code if ent else None,
+                "district": district.code if district else None,
+            }
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     path.chmod(0o600)
@@ -192,29 +200,58 @@ def _contractors(scene: Scene, by_code: dict, person_ids: dict) -> dict[str, Con
         unit = Contractor.objects.create(credit_code=u["credit_code"], name=u["name"], attributes={"demo": True})
         unit.enterprises.set([by_code[c] for c in u["enterprises"]])
         units[u["credit_code"]] = unit
-        Qualification.objects.create(contractor=unit, kind=Qualification.PARK, number=f"YQ-{u['credit_code'][-8:]}",
-                                     valid_from=u["certified"][0], valid_until=u["certified"][1],
-                                     park_certified=True)  # fmt: skip
+        Qualification.objects.create(
+            contractor=unit,
+            kind=Qualification.PARK,
+            number=f"YQ-{u['credit_code'][-8:]}",
+            valid_from=u["certified"][0],
+            valid_until=u["certified"][1],
+            park_certified=True,
+        )
         filings: dict[str, list[ContractorStaff]] = {}
         for k, st in enumerate(u["staff"]):
-            staff = ContractorStaff.objects.create(contractor=unit, name=st["name"], identify_sha256=st["sha"],
-                                                   identify_masked=st["masked"])  # fmt: skip
-            Qualification.objects.create(contractor=unit, staff=staff, kind=Qualification.PARK,
-                                         number=f"YQ-{u['credit_code'][-8:]}-{k:04d}", valid_from=st["certified"][0],
-                                         valid_until=st["certified"][1], park_certified=True)  # fmt: skip
-            Training.objects.create(staff=staff, course=vocab.TRAINING_COURSES[k % len(vocab.TRAINING_COURSES)],
-                                    completed_on=st["trained"][0], valid_until=st["trained"][1])  # fmt: skip
+            staff = ContractorStaff.objects.create(
+                contractor=unit, name=st["name"], identify_sha256=st["sha"], identify_masked=st["masked"]
+            )
+            Qualification.objects.create(
+                contractor=unit,
+                staff=staff,
+                kind=Qualification.PARK,
+                number=f"YQ-{u['credit_code'][-8:]}-{k:04d}",
+                valid_from=st["certified"][0],
+                valid_until=st["certified"][1],
+                park_certified=True,
+            )
+            Training.objects.create(
+                staff=staff,
+                course=vocab.TRAINING_COURSES[k % len(vocab.TRAINING_COURSES)],
+                completed_on=st["trained"][0],
+                valid_until=st["trained"][1],
+            )
             filings.setdefault(st["company_code"], []).append(staff)
         for code, staff in filings.items():
-            f = StaffFiling.objects.create(enterprise=by_code[code], contractor=unit, project="装置年度检修",
-                                           valid_from=u["certified"][0], valid_until=u["certified"][1])  # fmt: skip
+            f = StaffFiling.objects.create(
+                enterprise=by_code[code],
+                contractor=unit,
+                project="装置年度检修",
+                valid_from=u["certified"][0],
+                valid_until=u["certified"][1],
+            )
             f.staff.set(staff)
     now = datetime.now(UTC)
     DailyFiling.objects.bulk_create(
-        [DailyFiling(enterprise=by_code[d["company_code"]], day=d["day"], special_work=d["special_work"],
-                     commitment=d["commitment"], person_in_charge=d["person_in_charge"], filed_at=now)
-         for d in scene.daily_filings]
-    )  # fmt: skip
+        [
+            DailyFiling(
+                enterprise=by_code[d["company_code"]],
+                day=d["day"],
+                special_work=d["special_work"],
+                commitment=d["commitment"],
+                person_in_charge=d["person_in_charge"],
+                filed_at=now,
+            )
+            for d in scene.daily_filings
+        ]
+    )
     return units
 
 
@@ -268,8 +305,13 @@ def load_demo(
         # Saved one by one: the district trigger runs per row either way, and save() reads the district back.
         sites = {}
         for s in scene.sites:
-            site = Site(enterprise=by_code[s["company_code"]], name=s["name"], address=s["address"],
-                        footprint=_geos(s["footprint"]), height_m=s["height_m"])  # fmt: skip
+            site = Site(
+                enterprise=by_code[s["company_code"]],
+                name=s["name"],
+                address=s["address"],
+                footprint=_geos(s["footprint"]),
+                height_m=s["height_m"],
+            )
             site.save()
             sites[(s["company_code"], s["name"])] = site
         steps.update()
@@ -288,11 +330,16 @@ def load_demo(
             extra = {k: z[k] for k in ("floor", "height_min", "height_max", "capacity_min", "capacity_max") if k in z}
             zone_objs.append(
                 Zone(
-                    name=z["name"], kind=z["kind"], enterprise=by_code.get(z.get("company_code")),
-                    authority=z.get("authority", ""), geom=_geos(z["geom"]), window_mode=z["window_mode"],
-                    attributes={"demo": True, **z.get("attributes", {})}, **extra,
+                    name=z["name"],
+                    kind=z["kind"],
+                    enterprise=by_code.get(z.get("company_code")),
+                    authority=z.get("authority", ""),
+                    geom=_geos(z["geom"]),
+                    window_mode=z["window_mode"],
+                    attributes={"demo": True, **z.get("attributes", {})},
+                    **extra,
                 )
-            )  # fmt: skip
+            )
             zone_windows.append(z["windows"])
         zone_objs = Zone.objects.bulk_create(zone_objs, batch_size=BATCH)
         through = Zone.time_windows.through
@@ -309,13 +356,19 @@ def load_demo(
         t = time.perf_counter()
         subjects = [
             Subject(
-                kind=s["kind"], external_id=s["external_id"], enterprise=by_code.get(s["company_code"]),
-                name=s["name"], person_type=s.get("person_type", ""), chip_id=s.get("chip_id"),
-                qr_code=s.get("qr_code"), mobility=s.get("mobility", ""), attributes=s["attributes"] | {"demo": True},
+                kind=s["kind"],
+                external_id=s["external_id"],
+                enterprise=by_code.get(s["company_code"]),
+                name=s["name"],
+                person_type=s.get("person_type", ""),
+                chip_id=s.get("chip_id"),
+                qr_code=s.get("qr_code"),
+                mobility=s.get("mobility", ""),
+                attributes=s["attributes"] | {"demo": True},
                 shift=windows.get(s.get("shift")),
             )
             for s in scene.subjects
-        ]  # fmt: skip
+        ]
         subjects = Subject.objects.bulk_create(subjects, batch_size=BATCH)
         steps.update()
         timings["subjects"] = time.perf_counter() - t
@@ -326,10 +379,15 @@ def load_demo(
             st = s["state"]
             states.append(
                 SubjectState(
-                    subject=obj, time=st.get("time", anchor), geom=GPoint(st["lon"], st["lat"], 0.0, srid=4490),
-                    accuracy_m=round(st["accuracy_m"], 1), floor=st["floor"], source=Source.DEMO, live=st["live"],
+                    subject=obj,
+                    time=st.get("time", anchor),
+                    geom=GPoint(st["lon"], st["lat"], 0.0, srid=4490),
+                    accuracy_m=round(st["accuracy_m"], 1),
+                    floor=st["floor"],
+                    source=Source.DEMO,
+                    live=st["live"],
                 )
-            )  # fmt: skip
+            )
         SubjectState.objects.bulk_create(states, batch_size=BATCH)
         ensure_partitions(local_day(min(s.time for s in states)), local_day(anchor))
         with connection.cursor() as cur:
@@ -354,12 +412,15 @@ def load_demo(
         Certificate.objects.bulk_create(
             [
                 Certificate(
-                    subject_id=person_ids[(c["company_code"], c["external_id"])], category=c["category"],
-                    number=c["number"], issued_on=c["issued_on"], valid_until=c["valid_until"],
+                    subject_id=person_ids[(c["company_code"], c["external_id"])],
+                    category=c["category"],
+                    number=c["number"],
+                    issued_on=c["issued_on"],
+                    valid_until=c["valid_until"],
                 )
                 for c in scene.certificates
             ]
-        )  # fmt: skip
+        )
         steps.update()
 
         units = _contractors(scene, by_code, person_ids)
@@ -368,32 +429,53 @@ def load_demo(
             code = p["company_code"]
             permits.append(
                 WorkPermit(
-                    enterprise=by_code[code], site=sites[(code, p["site_name"])], ticket_no=p["ticket_no"],
-                    ticket_type=p["ticket_type"], status=p["status"], content=p["content"],
-                    location=_geos(p["location"]), work_area=_geos(p["work_area"]),
-                    planned_start=p["planned_start"], planned_end=p["planned_end"],
-                    actual_start=p["actual_start"], actual_end=p["actual_end"], approved_at=p["approved_at"],
-                    guardian_id=person_ids[(code, p["guardian"])], approver_id=person_ids[(code, p["approver"])],
-                    supervisor_name=p["supervisor_name"], is_contractor_work=p["is_contractor_work"],
-                    contractor=units.get(p.get("contractor_code")), video_url=p["video_url"],
+                    enterprise=by_code[code],
+                    site=sites[(code, p["site_name"])],
+                    ticket_no=p["ticket_no"],
+                    ticket_type=p["ticket_type"],
+                    status=p["status"],
+                    content=p["content"],
+                    location=_geos(p["location"]),
+                    work_area=_geos(p["work_area"]),
+                    planned_start=p["planned_start"],
+                    planned_end=p["planned_end"],
+                    actual_start=p["actual_start"],
+                    actual_end=p["actual_end"],
+                    approved_at=p["approved_at"],
+                    guardian_id=person_ids[(code, p["guardian"])],
+                    approver_id=person_ids[(code, p["approver"])],
+                    supervisor_name=p["supervisor_name"],
+                    is_contractor_work=p["is_contractor_work"],
+                    contractor=units.get(p.get("contractor_code")),
+                    video_url=p["video_url"],
                     attributes={"demo": True, **({"upgraded": True} if p.get("upgraded") else {})},
                 )
-            )  # fmt: skip
+            )
         permits = WorkPermit.objects.bulk_create(permits, batch_size=BATCH)
         workers = WorkPermit.workers.through
         workers.objects.bulk_create(
-            [workers(workpermit_id=obj.id, subject_id=person_ids[(p["company_code"], w)])
-             for obj, p in zip(permits, scene.permits, strict=True) for w in p["workers"]]
-        )  # fmt: skip
+            [
+                workers(workpermit_id=obj.id, subject_id=person_ids[(p["company_code"], w)])
+                for obj, p in zip(permits, scene.permits, strict=True)
+                for w in p["workers"]
+            ]
+        )
         GasTest.objects.bulk_create(
             [GasTest(permit=obj, **g) for obj, p in zip(permits, scene.permits, strict=True) for g in p["gas_tests"]]
         )
         _approvers_on_site(permits)
         SpecialEquipment.objects.bulk_create(
-            [SpecialEquipment(enterprise=by_code[q["company_code"]], location=_geos(q["location"]),
-                              attributes={"demo": True},
-                              **{k: v for k, v in q.items() if k not in ("company_code", "location")})
-             for q in scene.equipment], batch_size=BATCH)  # fmt: skip
+            [
+                SpecialEquipment(
+                    enterprise=by_code[q["company_code"]],
+                    location=_geos(q["location"]),
+                    attributes={"demo": True},
+                    **{k: v for k, v in q.items() if k not in ("company_code", "location")},
+                )
+                for q in scene.equipment
+            ],
+            batch_size=BATCH,
+        )
         steps.update()
         timings["permits"] = time.perf_counter() - t
     steps.update()

@@ -34,16 +34,30 @@ PARK_AUTHORITY = "示范化学工业区管委会"
 CITY_AUTHORITY = "上海市应急管理局"
 # Park outline (lon, lat), clipped to the land of Jinshan and Fengxian.
 PARK_OUTLINE = [
-    (121.385, 30.748), (121.455, 30.756), (121.492, 30.772), (121.488, 30.808), (121.425, 30.818), (121.386, 30.800),
-]  # fmt: skip
+    (121.385, 30.748),
+    (121.455, 30.756),
+    (121.492, 30.772),
+    (121.488, 30.808),
+    (121.425, 30.818),
+    (121.386, 30.800),
+]
 PARK_CENTRE = (121.44, 30.785)
 SHIFTS = (("白班 08:00-20:00", 8), ("夜班 20:00-08:00", 20))  # name, start hour (park time)
 SHIFT_HOURS = 12
 PLOT_LON, PLOT_LAT, ROAD = 0.0115, 0.0088, 0.0009  # about 1100 m x 980 m cells, 90 m roads
 # Relative weights of welding machines per district: area times an industrial factor for the big manufacturing
 # districts (the rest by area alone).
-INDUSTRY_FACTOR = {"310115": 2.0, "310112": 2.0, "310113": 1.8, "310114": 1.8, "310117": 1.5, "310116": 1.5,
-                   "310120": 1.3, "310118": 1.0, "310151": 0.3}  # fmt: skip
+INDUSTRY_FACTOR = {
+    "310115": 2.0,
+    "310112": 2.0,
+    "310113": 1.8,
+    "310114": 1.8,
+    "310117": 1.5,
+    "310116": 1.5,
+    "310120": 1.3,
+    "310118": 1.0,
+    "310151": 0.3,
+}
 
 
 @dataclass(frozen=True)
@@ -88,9 +102,21 @@ class Scene:
                 return [norm(v) for v in value]
             return value
 
-        body = {k: norm(getattr(self, k)) for k in ("seed", "anchor", "park", "enterprises", "sites",
-                                                     "time_windows", "zones", "subjects", "certificates",
-                                                     "permits")}  # fmt: skip
+        body = {
+            k: norm(getattr(self, k))
+            for k in (
+                "seed",
+                "anchor",
+                "park",
+                "enterprises",
+                "sites",
+                "time_windows",
+                "zones",
+                "subjects",
+                "certificates",
+                "permits",
+            )
+        }
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -150,11 +176,7 @@ def build_scene(seed: int, anchor: datetime, districts: dict[str, dict], size: S
     land = shapely.union(districts[JINSHAN]["geom"], districts[FENGXIAN]["geom"])
     fengxian = districts[FENGXIAN]["geom"]
     park_geom = _multi(shapely.intersection(Polygon(PARK_OUTLINE), land))
-    scene = Scene(
-        seed=seed,
-        anchor=anchor,
-        park={"code": PARK_CODE, "name": PARK_NAME, "boundary": park_geom},
-    )
+    scene = Scene(seed=seed, anchor=anchor, park={"code": PARK_CODE, "name": PARK_NAME, "boundary": park_geom})
 
     plots = _plots(park_geom, fengxian)
     _enterprises_and_sites(scene, rng, plots, size)
@@ -245,23 +267,55 @@ def _time_windows(scene: Scene) -> None:
     tz = scene.anchor.tzinfo
     year = scene.anchor.year
     scene.time_windows = [
-        {"name": "夜间 22:00-06:00", "kind": "recurring", "purpose": "night",
-         "starts_at": datetime(2024, 1, 1, 22, 0, tzinfo=tz), "rrule": "FREQ=DAILY",
-         "duration": timedelta(hours=8), "ends_at": None},
-        {"name": "周末", "kind": "recurring", "purpose": "rest_day",
-         "starts_at": datetime(2024, 1, 6, 0, 0, tzinfo=tz), "rrule": "FREQ=WEEKLY;BYDAY=SA",
-         "duration": timedelta(hours=48), "ends_at": None},
-        {"name": f"进博会保障期 {year}", "kind": "period", "purpose": "key_period",
-         "starts_at": datetime(year, 11, 3, 0, 0, tzinfo=tz), "ends_at": datetime(year, 11, 11, 0, 0, tzinfo=tz),
-         "rrule": "", "duration": None},
-        {"name": f"国庆假期 {year}", "kind": "period", "purpose": "holiday",
-         "starts_at": datetime(year, 10, 1, 0, 0, tzinfo=tz), "ends_at": datetime(year, 10, 8, 0, 0, tzinfo=tz),
-         "rrule": "", "duration": None},
-    ]  # fmt: skip
+        {
+            "name": "夜间 22:00-06:00",
+            "kind": "recurring",
+            "purpose": "night",
+            "starts_at": datetime(2024, 1, 1, 22, 0, tzinfo=tz),
+            "rrule": "FREQ=DAILY",
+            "duration": timedelta(hours=8),
+            "ends_at": None,
+        },
+        {
+            "name": "周末",
+            "kind": "recurring",
+            "purpose": "rest_day",
+            "starts_at": datetime(2024, 1, 6, 0, 0, tzinfo=tz),
+            "rrule": "FREQ=WEEKLY;BYDAY=SA",
+            "duration": timedelta(hours=48),
+            "ends_at": None,
+        },
+        {
+            "name": f"进博会保障期 {year}",
+            "kind": "period",
+            "purpose": "key_period",
+            "starts_at": datetime(year, 11, 3, 0, 0, tzinfo=tz),
+            "ends_at": datetime(year, 11, 11, 0, 0, tzinfo=tz),
+            "rrule": "",
+            "duration": None,
+        },
+        {
+            "name": f"国庆假期 {year}",
+            "kind": "period",
+            "purpose": "holiday",
+            "starts_at": datetime(year, 10, 1, 0, 0, tzinfo=tz),
+            "ends_at": datetime(year, 10, 8, 0, 0, tzinfo=tz),
+            "rrule": "",
+            "duration": None,
+        },
+    ]
     for name, hour in SHIFTS:
-        scene.time_windows.append({"name": name, "kind": "recurring", "purpose": "shift",
-                                   "starts_at": datetime(2024, 1, 1, hour, 0, tzinfo=tz), "rrule": "FREQ=DAILY",
-                                   "duration": timedelta(hours=SHIFT_HOURS), "ends_at": None})  # fmt: skip
+        scene.time_windows.append(
+            {
+                "name": name,
+                "kind": "recurring",
+                "purpose": "shift",
+                "starts_at": datetime(2024, 1, 1, hour, 0, tzinfo=tz),
+                "rrule": "FREQ=DAILY",
+                "duration": timedelta(hours=SHIFT_HOURS),
+                "ends_at": None,
+            }
+        )
 
 
 def _capacities(scene: Scene) -> None:
@@ -285,8 +339,14 @@ def _on_shift(hour: int, t: datetime) -> tuple[bool, datetime]:
 
 
 # Special equipment at the plants (seed 001): kind, its TSG category digit (the first of a registry code), weight.
-EQUIPMENT_KINDS = [("pressure_vessel", "2", 0.35), ("crane", "4", 0.2), ("pressure_piping", "8", 0.15),
-                   ("elevator", "3", 0.15), ("boiler", "1", 0.1), ("plant_vehicle", "5", 0.05)]  # fmt: skip
+EQUIPMENT_KINDS = [
+    ("pressure_vessel", "2", 0.35),
+    ("crane", "4", 0.2),
+    ("pressure_piping", "8", 0.15),
+    ("elevator", "3", 0.15),
+    ("boiler", "1", 0.1),
+    ("plant_vehicle", "5", 0.05),
+]
 MONITORING = [("online", 0.85), ("offline", 0.07), ("fault", 0.06), ("alarm", 0.02)]
 
 
@@ -307,15 +367,20 @@ def _equipment(scene: Scene, rng: np.random.Generator) -> None:
                 if geom.contains(pt):
                     break
             n += 1
-            scene.equipment.append({
-                "registry_code": f"{codes[k]}310116{n:05d}",
-                "kind": kinds[k], "name": f"{site['name']}{names[kinds[k]]}{n % 7 + 1}号",
-                "company_code": site["company_code"], "using_unit": enterprise_name[site["company_code"]],
-                "maintenance_unit": vocab.MAINTENANCE_UNITS[int(rng.integers(len(vocab.MAINTENANCE_UNITS)))],
-                "address": site["address"], "monitoring": str(rng.choice(states, p=shares)),
-                "monitored_at": scene.anchor - timedelta(minutes=float(rng.uniform(0, 30))),
-                "location": shapely.set_precision(pt, 1e-7),
-            })  # fmt: skip
+            scene.equipment.append(
+                {
+                    "registry_code": f"{codes[k]}310116{n:05d}",
+                    "kind": kinds[k],
+                    "name": f"{site['name']}{names[kinds[k]]}{n % 7 + 1}号",
+                    "company_code": site["company_code"],
+                    "using_unit": enterprise_name[site["company_code"]],
+                    "maintenance_unit": vocab.MAINTENANCE_UNITS[int(rng.integers(len(vocab.MAINTENANCE_UNITS)))],
+                    "address": site["address"],
+                    "monitoring": str(rng.choice(states, p=shares)),
+                    "monitored_at": scene.anchor - timedelta(minutes=float(rng.uniform(0, 30))),
+                    "location": shapely.set_precision(pt, 1e-7),
+                }
+            )
 
 
 def _shifts(scene: Scene, rng: np.random.Generator) -> None:
@@ -326,8 +391,9 @@ def _shifts(scene: Scene, rng: np.random.Generator) -> None:
     to_m = [shapely.transform(s["footprint"], lambda c: np.column_stack(local.to_m(c[:, 0], c[:, 1]))) for s in sites]
     taken = shapely.union_all(to_m)
     gates: dict[int, tuple[float, float]] = {}
-    crews = {(p["company_code"], ext) for p in scene.permits if p["status"] == 2
-             for ext in [p["guardian"], *p["workers"]]}  # fmt: skip
+    crews = {
+        (p["company_code"], ext) for p in scene.permits if p["status"] == 2 for ext in [p["guardian"], *p["workers"]]
+    }
     anchor = scene.anchor.astimezone(PARK_TZ)
     on_now = next(k for k, (_, hour) in enumerate(SHIFTS) if _on_shift(hour, anchor)[0])
     for s in scene.subjects:
@@ -341,8 +407,10 @@ def _shifts(scene: Scene, rng: np.random.Generator) -> None:
             continue
         st = s["state"]
         pt = Point(*local.to_m(st["lon"], st["lat"]))
-        j = min((j for j, site in enumerate(sites) if site["company_code"] == s["company_code"]),
-                key=lambda j: to_m[j].distance(pt))  # fmt: skip
+        j = min(
+            (j for j, site in enumerate(sites) if site["company_code"] == s["company_code"]),
+            key=lambda j: to_m[j].distance(pt),
+        )
         if j not in gates:
             gates[j] = local.to_deg(*gate_of(to_m[j], shapely.difference(taken, to_m[j]))[1])
         st["lon"], st["lat"] = (round(float(v), 8) for v in gates[j])
@@ -366,20 +434,40 @@ def _sub_box(geom, fx0: float, fy0: float, fx1: float, fy1: float) -> MultiPolyg
 def _zones(scene: Scene, rng: np.random.Generator, local: _Local) -> None:
     night, weekend, key_period, _holiday = (w["name"] for w in scene.time_windows[:4])
     park = scene.park["boundary"]
-    scene.zones.append({"name": f"{PARK_NAME}边界", "kind": "site_boundary", "authority": PARK_AUTHORITY,
-                        "geom": park, "windows": [], "window_mode": "always"})  # fmt: skip
+    scene.zones.append(
+        {
+            "name": f"{PARK_NAME}边界",
+            "kind": "site_boundary",
+            "authority": PARK_AUTHORITY,
+            "geom": park,
+            "windows": [],
+            "window_mode": "always",
+        }
+    )
     for site in scene.sites:
         fp, code, label = site["footprint"], site["company_code"], site["name"]
         base = {"company_code": code, "windows": [], "window_mode": "always"}
         zones = [
             {"name": f"{label}厂界", "kind": "site_boundary", "geom": fp},
             {"name": f"{label}罐区禁区", "kind": "forbidden", "geom": _sub_box(fp, 0.05, 0.05, 0.35, 0.35)},
-            {"name": f"{label}装置作业区", "kind": "work_area", "geom": _sub_box(fp, 0.45, 0.40, 0.90, 0.85),
-             "capacity_max": int(rng.integers(20, 60))},
-            {"name": f"{label}中控室", "kind": "post", "geom": _sub_box(fp, 0.45, 0.10, 0.55, 0.20),
-             "capacity_min": 2, "capacity_max": 12, "floor": 2, "height_min": 4.0, "height_max": 8.0},
+            {
+                "name": f"{label}装置作业区",
+                "kind": "work_area",
+                "geom": _sub_box(fp, 0.45, 0.40, 0.90, 0.85),
+                "capacity_max": int(rng.integers(20, 60)),
+            },
+            {
+                "name": f"{label}中控室",
+                "kind": "post",
+                "geom": _sub_box(fp, 0.45, 0.10, 0.55, 0.20),
+                "capacity_min": 2,
+                "capacity_max": 12,
+                "floor": 2,
+                "height_min": 4.0,
+                "height_max": 8.0,
+            },
             {"name": f"{label}紧急集合点", "kind": "muster_point", "geom": _sub_box(fp, 0.05, 0.85, 0.15, 0.95)},
-        ]  # fmt: skip
+        ]
         for z in zones:
             scene.zones.append(base | z)
     # Park-wide key places where hot work is watched at night and in key periods.
@@ -392,12 +480,28 @@ def _zones(scene: Scene, rng: np.random.Generator, local: _Local) -> None:
         ("危化品停车场", (xmin + 0.20 * (xmax - xmin), ymin + 0.70 * (ymax - ymin))),
     ):
         geom = _multi(shapely.intersection(local.circle(lon, lat, 180.0), park))
-        scene.zones.append({"name": name, "kind": "key_place", "authority": PARK_AUTHORITY, "geom": geom,
-                            "windows": [night, weekend, key_period], "window_mode": "inside"})  # fmt: skip
+        scene.zones.append(
+            {
+                "name": name,
+                "kind": "key_place",
+                "authority": PARK_AUTHORITY,
+                "geom": geom,
+                "windows": [night, weekend, key_period],
+                "window_mode": "inside",
+            }
+        )
     for name, lon, lat in vocab.CITY_KEY_PLACES:
         geom = MultiPolygon([local.circle(lon, lat, 800.0)])
-        scene.zones.append({"name": name, "kind": "key_place", "authority": CITY_AUTHORITY, "geom": geom,
-                            "windows": [key_period], "window_mode": "inside"})  # fmt: skip
+        scene.zones.append(
+            {
+                "name": name,
+                "kind": "key_place",
+                "authority": CITY_AUTHORITY,
+                "geom": geom,
+                "windows": [key_period],
+                "window_mode": "inside",
+            }
+        )
     for z in scene.zones:
         z["geom"] = _multi(z["geom"])
         if z["geom"].is_empty or not z["geom"].is_valid:
@@ -433,24 +537,40 @@ def _people(scene: Scene, rng: np.random.Generator, size: SceneSize) -> dict[str
                 groups[ptype].append(ext)
                 scene.subjects.append(
                     {
-                        "kind": "person", "external_id": ext, "company_code": code, "name": _person_name(rng),
+                        "kind": "person",
+                        "external_id": ext,
+                        "company_code": code,
+                        "name": _person_name(rng),
                         "person_type": ptype,
-                        "attributes": {"department": str(rng.choice(vocab.DEPARTMENTS)),
-                                       "position": str(rng.choice(vocab.POSITIONS)),
-                                       "gender": str(rng.integers(0, 2))},
-                        "state": {"lon": float(lon), "lat": float(lat), "accuracy_m": float(rng.uniform(0.5, 3.0)),
-                                  "floor": None, "live": {"battery": int(rng.integers(20, 101))}},
+                        "attributes": {
+                            "department": str(rng.choice(vocab.DEPARTMENTS)),
+                            "position": str(rng.choice(vocab.POSITIONS)),
+                            "gender": str(rng.integers(0, 2)),
+                        },
+                        "state": {
+                            "lon": float(lon),
+                            "lat": float(lat),
+                            "accuracy_m": float(rng.uniform(0.5, 3.0)),
+                            "floor": None,
+                            "live": {"battery": int(rng.integers(20, 101))},
+                        },
                     }
-                )  # fmt: skip
+                )
                 if ptype == "02" and rng.random() < 0.5:
                     issued = scene.anchor.date() - timedelta(days=int(rng.integers(100, 2000)))
                     valid = issued + timedelta(days=6 * 365)
                     if rng.random() < 0.1:
                         valid = scene.anchor.date() - timedelta(days=int(rng.integers(1, 90)))
                     scene.certificates.append(
-                        {"external_id": ext, "company_code": code, "category": vocab.CERT_CATEGORIES[0],
-                         "number": f"T31{n:012d}", "issued_on": issued, "valid_until": valid}
-                    )  # fmt: skip
+                        {
+                            "external_id": ext,
+                            "company_code": code,
+                            "category": vocab.CERT_CATEGORIES[0],
+                            "number": f"T31{n:012d}",
+                            "issued_on": issued,
+                            "valid_until": valid,
+                        }
+                    )
         out[code] = groups
     return out
 
@@ -469,21 +589,34 @@ def _welders(scene: Scene, rng: np.random.Generator, districts: dict[str, dict],
         powered = rng.random() < 0.1
         scene.subjects.append(
             {
-                "kind": "welder", "external_id": f"WM{i:06d}", "company_code": company_code,
+                "kind": "welder",
+                "external_id": f"WM{i:06d}",
+                "company_code": company_code,
                 "name": f"{rng.choice(vocab.WELDER_BRANDS)}焊机 {i:06d}",
-                "chip_id": f"86{31000000000 + i:013d}", "qr_code": f"SH-HJ-{district}-{i:06d}",
+                "chip_id": f"86{31000000000 + i:013d}",
+                "qr_code": f"SH-HJ-{district}-{i:06d}",
                 "mobility": "mobile" if mobile else "fixed",
-                "attributes": {"unit": unit, "district": district,
-                               "rated_current_a": int(rng.choice([200, 250, 315, 400, 500]))},
-                "state": {"lon": float(lon), "lat": float(lat), "accuracy_m": float(rng.uniform(30.0, 500.0)),
-                          "floor": None, "live": {"power": "on" if powered else "off"}},
+                "attributes": {
+                    "unit": unit,
+                    "district": district,
+                    "rated_current_a": int(rng.choice([200, 250, 315, 400, 500])),
+                },
+                "state": {
+                    "lon": float(lon),
+                    "lat": float(lat),
+                    "accuracy_m": float(rng.uniform(30.0, 500.0)),
+                    "floor": None,
+                    "live": {"power": "on" if powered else "off"},
+                },
             }
-        )  # fmt: skip
+        )
 
     for code, count in zip(codes, per_district, strict=True):
         name = districts[code]["name"]
-        units = [f"上海{name[:-1]}{rng.choice(vocab.FIRM_PREFIX)!s}{rng.choice(vocab.WELDING_UNIT_SUFFIX)!s}"
-                 for _ in range(max(1, int(count) // 10))]  # fmt: skip
+        units = [
+            f"上海{name[:-1]}{rng.choice(vocab.FIRM_PREFIX)!s}{rng.choice(vocab.WELDING_UNIT_SUFFIX)!s}"
+            for _ in range(max(1, int(count) // 10))
+        ]
         for lon, lat in _random_points(rng, districts[code]["geom"], int(count)):
             add(lon, lat, code, str(rng.choice(units)), None)
     by_code = {e["company_code"]: e for e in scene.enterprises}
@@ -501,13 +634,20 @@ def _body_cameras(scene: Scene, rng: np.random.Generator, park_geom, size: Scene
         unit = "金山区应急管理局" if k % 2 == 0 else "奉贤区应急管理局"
         scene.subjects.append(
             {
-                "kind": "body_camera", "external_id": f"BC{k + 1:04d}", "company_code": None,
+                "kind": "body_camera",
+                "external_id": f"BC{k + 1:04d}",
+                "company_code": None,
                 "name": f"执法记录仪 {k + 1:04d}",
                 "attributes": {"holder": f"执法人员{_person_name(rng)}", "unit": unit},
-                "state": {"lon": float(lon), "lat": float(lat), "accuracy_m": float(rng.uniform(2.0, 10.0)),
-                          "floor": None, "live": {"recording": bool(rng.random() < 0.3)}},
+                "state": {
+                    "lon": float(lon),
+                    "lat": float(lat),
+                    "accuracy_m": float(rng.uniform(2.0, 10.0)),
+                    "floor": None,
+                    "live": {"recording": bool(rng.random() < 0.3)},
+                },
             }
-        )  # fmt: skip
+        )
 
 
 PERMIT_INSET_DEG = 0.0002  # about 20 m
@@ -552,25 +692,39 @@ def _permits(scene: Scene, rng: np.random.Generator, local: _Local, people: dict
         if op in ("hot_work", "confined_space"):
             for g, unit, lo, hi in vocab.GASES[: 3 if op == "hot_work" else 4]:
                 value = round(float(rng.uniform(lo, hi)), 2) if g != "O2" else round(float(rng.uniform(19.8, 21.0)), 1)
-                gas.append({"gas_name": g, "unit": unit, "value": value, "qualified": lo <= value <= hi,
-                            "sampled_at": start - timedelta(minutes=int(rng.integers(5, 30)))})  # fmt: skip
+                gas.append(
+                    {
+                        "gas_name": g,
+                        "unit": unit,
+                        "value": value,
+                        "qualified": lo <= value <= hi,
+                        "sampled_at": start - timedelta(minutes=int(rng.integers(5, 30))),
+                    }
+                )
         scene.permits.append(
             {
-                "company_code": code, "site_name": site["name"],
+                "company_code": code,
+                "site_name": site["name"],
                 "ticket_no": f"{code}-{ttype}-{scene.anchor:%Y%m}-{counters[code]:04d}",
-                "ticket_type": ttype, "status": status, "content": vocab.PERMIT_CONTENT[op],
+                "ticket_type": ttype,
+                "status": status,
+                "content": vocab.PERMIT_CONTENT[op],
                 "location": Point(float(lon), float(lat)),
                 "work_area": MultiPolygon([local.circle(float(lon), float(lat), float(rng.uniform(8.0, 25.0)))]),
-                "planned_start": start, "planned_end": start + length,
+                "planned_start": start,
+                "planned_end": start + length,
                 "actual_start": start if status in (2, 3, 6) else None,
                 "actual_end": start + length if status == 3 else None,
                 "approved_at": min(start, anchor) - timedelta(minutes=10) if status >= 1 else None,
-                "guardian": guardian, "approver": approver, "workers": workers,
-                "supervisor_name": _person_name(rng), "is_contractor_work": contractor,
+                "guardian": guardian,
+                "approver": approver,
+                "workers": workers,
+                "supervisor_name": _person_name(rng),
+                "is_contractor_work": contractor,
                 "video_url": f"https://video.demo.invalid/permits/{code}/{n}.m3u8" if ttype == "01" else "",
                 "gas_tests": gas,
             }
-        )  # fmt: skip
+        )
         if status == 2:  # work in progress: its guardian and workers are at the work (first permit wins)
             for k, ext in enumerate([guardian, *workers]):
                 if (code, ext) not in at_work:
@@ -580,10 +734,16 @@ def _permits(scene: Scene, rng: np.random.Generator, local: _Local, people: dict
         if status == 2 and op in ("hot_work", "lifting", "confined_space"):
             # A temporary cordon around running high-risk work.
             scene.zones.append(
-                {"name": f"{scene.permits[-1]['ticket_no']}作业警戒区", "kind": "temporary", "company_code": code,
-                 "geom": MultiPolygon([local.circle(float(lon), float(lat), 30.0)]), "windows": [],
-                 "window_mode": "always", "attributes": {"permit": scene.permits[-1]["ticket_no"]}}
-            )  # fmt: skip
+                {
+                    "name": f"{scene.permits[-1]['ticket_no']}作业警戒区",
+                    "kind": "temporary",
+                    "company_code": code,
+                    "geom": MultiPolygon([local.circle(float(lon), float(lat), 30.0)]),
+                    "windows": [],
+                    "window_mode": "always",
+                    "attributes": {"permit": scene.permits[-1]["ticket_no"]},
+                }
+            )
 
 
 UNFILED = 5  # the enterprise (by index) that filed no daily commitment: the demo's standing `unfiled_special_work`
@@ -597,9 +757,16 @@ def _contractors(scene: Scene, rng: np.random.Generator, people: dict) -> None:
     permits lack their video; every enterprise but one files today's commitment with the special work it has."""
     day = scene.anchor.astimezone(PARK_TZ).date()
     codes = [e["company_code"] for e in scene.enterprises]
-    units = [{"credit_code": _credit_code(rng, JINSHAN), "name": name, "enterprises": [], "staff": [],
-              "certified": (day - timedelta(days=200), day + timedelta(days=165))}
-             for name in vocab.CONTRACTOR_UNITS]  # fmt: skip
+    units = [
+        {
+            "credit_code": _credit_code(rng, JINSHAN),
+            "name": name,
+            "enterprises": [],
+            "staff": [],
+            "certified": (day - timedelta(days=200), day + timedelta(days=165)),
+        }
+        for name in vocab.CONTRACTOR_UNITS
+    ]
     engaged: dict[str, list[dict]] = {}
     for code in codes:
         engaged[code] = [units[int(k)] for k in rng.choice(len(units), size=2, replace=False)]
@@ -618,8 +785,17 @@ def _contractors(scene: Scene, rng: np.random.Generator, people: dict) -> None:
             trained = (day - timedelta(days=300), day + timedelta(days=65))
             if lapsed:  # the one whose yearly training ran out last week
                 trained, lapsed = (day - timedelta(days=372), day - timedelta(days=7)), False
-            u["staff"].append({"company_code": code, "external_id": ext, "name": subject["name"], "sha": sha,
-                               "masked": masked, "trained": trained, "certified": u["certified"]})  # fmt: skip
+            u["staff"].append(
+                {
+                    "company_code": code,
+                    "external_id": ext,
+                    "name": subject["name"],
+                    "sha": sha,
+                    "masked": masked,
+                    "trained": trained,
+                    "certified": u["certified"],
+                }
+            )
             unit_of[(code, ext)] = u
     scene.contractors = units
     running: dict[str, dict[str, int]] = {}
@@ -637,6 +813,12 @@ def _contractors(scene: Scene, rng: np.random.Generator, people: dict) -> None:
             work[p["ticket_type"]] = work.get(p["ticket_type"], 0) + 1
     for k, code in enumerate(codes):
         if k != UNFILED:
-            scene.daily_filings.append({"company_code": code, "day": day, "special_work": running.get(code, {}),
-                                        "person_in_charge": _person_name(rng),
-                                        "commitment": "今日特殊作业已落实安全措施，风险可控"})  # fmt: skip
+            scene.daily_filings.append(
+                {
+                    "company_code": code,
+                    "day": day,
+                    "special_work": running.get(code, {}),
+                    "person_in_charge": _person_name(rng),
+                    "commitment": "今日特殊作业已落实安全措施，风险可控",
+                }
+            )

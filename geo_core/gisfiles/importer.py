@@ -176,8 +176,9 @@ def _raw(row: dict, column: str):
     return TEMPLATE_FIELD.sub(one, column)
 
 
-def _values(target: Target, table: Table, columns: dict[str, str], mapping: Mapping,
-            skip: dict) -> tuple[list[dict], dict[int, RowError]]:  # fmt: skip
+def _values(
+    target: Target, table: Table, columns: dict[str, str], mapping: Mapping, skip: dict
+) -> tuple[list[dict], dict[int, RowError]]:
     """Every row's values for the target, a column at a time: the file's column (or template), else the mapping's
     default; the mapping's translation; the column's parser. A row whose value fails is refused with its field."""
     n = table.size
@@ -245,8 +246,9 @@ def _fits(c: detect.Candidate, x: np.ndarray, y: np.ndarray) -> float:
         return cur.fetchone()[0] / len(lon)
 
 
-def _system(table: Table, crs: str | None, axes: str | None, report: Report,
-            refused: dict[int, RowError]) -> detect.Candidate:  # fmt: skip
+def _system(
+    table: Table, crs: str | None, axes: str | None, report: Report, refused: dict[int, RowError]
+) -> detect.Candidate:
     """The file's coordinate system: named by the user, declared by the file, or detected from its rows as a whole.
     A detected system is the one most rows read as; the rows it cannot read (a typo: lon 521.43) are refused here,
     naming the system the other rows are in."""
@@ -292,12 +294,19 @@ def _system(table: Table, crs: str | None, axes: str | None, report: Report,
         outliers = np.unique(owner[~held])
         for i in outliers.tolist():
             first = int(np.flatnonzero((owner == i) & ~held)[0])
-            refused[i] = RowError("geometry", f"x {coords[first, 0]:.6g}, y {coords[first, 1]:.6g} cannot be "
-                                  f"{chosen.label} like the other {len(placed) - len(outliers)} rows "
-                                  f"({chosen.reason}): a typo, or a row in another system")  # fmt: skip
+            refused[i] = RowError(
+                "geometry",
+                f"x {coords[first, 0]:.6g}, y {coords[first, 1]:.6g} cannot be "
+                f"{chosen.label} like the other {len(placed) - len(outliers)} rows "
+                f"({chosen.reason}): a typo, or a row in another system",
+            )
         if len(outliers):
-            chosen = detect.Candidate(chosen.crs, chosen.swap, chosen.reason + f"; judged from {len(placed)} rows, "
-                                      f"{len(outliers)} refused as outliers", chosen.bounds)  # fmt: skip
+            chosen = detect.Candidate(
+                chosen.crs,
+                chosen.swap,
+                chosen.reason + f"; judged from {len(placed)} rows, {len(outliers)} refused as outliers",
+                chosen.bounds,
+            )
     if axes in ("as-read", "swapped"):
         chosen = detect.Candidate(chosen.crs, axes == "swapped", chosen.reason + f"; axes {axes} as the user said")
     return chosen
@@ -451,8 +460,11 @@ def _record(target: Target, values: dict, geom, ctx: _Context, source: str) -> t
         elif not values.get("authority"):
             raise RowError("company_code", "a zone belongs to an enterprise (company_code) or an authority")
         values.setdefault("external_id", "")
-        key = (owner, values["authority"], "id", values["external_id"]) if values["external_id"] else (
-            owner, values["authority"], "name", values["name"])  # fmt: skip
+        key = (
+            (owner, values["authority"], "id", values["external_id"])
+            if values["external_id"]
+            else (owner, values["authority"], "name", values["name"])
+        )
     elif name == "sites":
         values["enterprise_id"] = targets.owner_of(values, ctx.enterprises, ctx.credits, required=True)
         key = (values["enterprise_id"], values["name"])
@@ -546,9 +558,15 @@ def _changes(obj, values: dict, geom_field: str | None, outcome: Outcome) -> lis
     return changed
 
 
-def _write(model, creates: list[tuple[int, object]], updates: list[tuple[int, object, list[str]]],
-           report_rows: dict[int, Outcome], progress: Progress | None, total: int,
-           rowwise_only: bool = False) -> None:  # fmt: skip
+def _write(
+    model,
+    creates: list[tuple[int, object]],
+    updates: list[tuple[int, object, list[str]]],
+    report_rows: dict[int, Outcome],
+    progress: Progress | None,
+    total: int,
+    rowwise_only: bool = False,
+) -> None:
     """Batches in savepoints; a batch the database refuses is retried row by row so only the guilty rows are
     refused, with the database's reason."""
     done = 0
@@ -593,9 +611,19 @@ def _regions_in_order(items: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
     return sorted(items, key=lambda it: order[it[1]["level"]])
 
 
-def run(path: str | Path, target: str, *, layer: str | None = None, crs: str | None = None, axes: str | None = None,
-        mapping: str | Path | Mapping | None = None, dry_run: bool = False, encoding: str | None = None,
-        progress: Progress | None = None, label: str | None = None) -> Report:  # fmt: skip
+def run(
+    path: str | Path,
+    target: str,
+    *,
+    layer: str | None = None,
+    crs: str | None = None,
+    axes: str | None = None,
+    mapping: str | Path | Mapping | None = None,
+    dry_run: bool = False,
+    encoding: str | None = None,
+    progress: Progress | None = None,
+    label: str | None = None,
+) -> Report:
     """Import a file; the report says what became of each feature. Raises nothing for bad input: a refused run has
     `refused` set and wrote nothing."""
     t0 = time.perf_counter()
@@ -607,8 +635,9 @@ def run(path: str | Path, target: str, *, layer: str | None = None, crs: str | N
         tgt = targets.TARGETS[target]
         maps = mapping if isinstance(mapping, Mapping) else Mapping.load(mapping)
         cfg = settings.CONFIG
-        table = reading.read(path, layer, encoding, max_rows=cfg.import_max_rows,
-                             max_expanded=cfg.import_max_expanded_mb << 20)  # fmt: skip
+        table = reading.read(
+            path, layer, encoding, max_rows=cfg.import_max_rows, max_expanded=cfg.import_max_expanded_mb << 20
+        )
         report.format, report.layer = table.format, table.layer
         if table.encoding_note:
             report.notes.append(table.encoding_note)
@@ -625,13 +654,32 @@ def run(path: str | Path, target: str, *, layer: str | None = None, crs: str | N
         report.features = []
     report.count()
     report.seconds = round(time.perf_counter() - t0, 3)
-    log.info("import", extra={"file": label, "target": target, "counts": report.counts, "refused": report.refused,
-                              "seconds": report.seconds, "dry_run": dry_run})  # fmt: skip
+    log.info(
+        "import",
+        extra={
+            "file": label,
+            "target": target,
+            "counts": report.counts,
+            "refused": report.refused,
+            "seconds": report.seconds,
+            "dry_run": dry_run,
+        },
+    )
     return report
 
 
-def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, crs: str | None, axes: str | None,
-            dry_run: bool, progress: Progress | None, report: Report, label: str) -> None:  # fmt: skip
+def _import(
+    tgt: Target,
+    table: Table,
+    columns: dict[str, str],
+    maps: Mapping,
+    crs: str | None,
+    axes: str | None,
+    dry_run: bool,
+    progress: Progress | None,
+    report: Report,
+    label: str,
+) -> None:
     refused: dict[int, RowError] = {i: RowError("geometry", why) for i, why in table.problems.items()}
     sizes = shapely.get_num_coordinates(np.array(table.geoms, dtype=object))
     for i in np.flatnonzero(sizes > MAX_VERTICES):
@@ -662,8 +710,13 @@ def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, c
             continue
         text_key = "/".join(["" if k is None else str(k) for k in key])
         if key in seen:
-            outcomes[i] = Outcome(i + 1, "refused", key=text_key, field="key",
-                                  reason=f"the same {'/'.join(tgt.key)} as feature {seen[key] + 1}")  # fmt: skip
+            outcomes[i] = Outcome(
+                i + 1,
+                "refused",
+                key=text_key,
+                field="key",
+                reason=f"the same {'/'.join(tgt.key)} as feature {seen[key] + 1}",
+            )
             continue
         seen[key] = i
         outcomes[i] = Outcome(i + 1, "created", key=text_key, repaired=repaired.get(i))
@@ -695,8 +748,12 @@ def _import(tgt: Target, table: Table, columns: dict[str, str], maps: Mapping, c
             for o in report.features:
                 o.id = None if o.action == "created" else o.id
         else:
-            audit.record("imported", tgt.model._meta.label_lower, label[:64],
-                         {"file": label, "target": tgt.name, "crs": report.crs, "counts": report.counts})  # fmt: skip
+            audit.record(
+                "imported",
+                tgt.model._meta.label_lower,
+                label[:64],
+                {"file": label, "target": tgt.name, "crs": report.crs, "counts": report.counts},
+            )
 
 
 _NULL = "\\N"
@@ -730,15 +787,20 @@ def _copy_rows(fields: list, rows: list[tuple[int, dict]], ids: list[int], defau
             cols.append([_NULL if h is None else h for h in shapely.to_wkb(shapes, hex=True, include_srid=True)])
         elif f.attname in given:
             d, name = defaults[f.attname], f.attname
-            cols.append([x.translate(_ESCAPES) if x.__class__ is str else _copy_text(x)
-                         for x in (v.get(name, d) for _, v in rows)])  # fmt: skip
+            cols.append(
+                [
+                    x.translate(_ESCAPES) if x.__class__ is str else _copy_text(x)
+                    for x in (v.get(name, d) for _, v in rows)
+                ]
+            )
         else:
             cols.append([_copy_text(defaults[f.attname])] * len(rows))
     return "".join("\t".join(r) + "\n" for r in zip(*cols, strict=True)).encode("utf-8")
 
 
-def _copy_create(tgt: Target, creates: list[tuple[int, dict]], outcomes: dict[int, Outcome],
-                 progress: Progress | None) -> None:  # fmt: skip
+def _copy_create(
+    tgt: Target, creates: list[tuple[int, dict]], outcomes: dict[int, Outcome], progress: Progress | None
+) -> None:
     """New rows by COPY, as ogr2ogr loads PostGIS: ids drawn from the table's sequence first (the report names
     them), every column given (Django's defaults and timestamps filled in here), geometries as hex EWKB. A chunk
     the database refuses (a constraint, the site trigger) goes again row by row through the ORM, so only the guilty
@@ -764,8 +826,9 @@ def _copy_create(tgt: Target, creates: list[tuple[int, dict]], outcomes: dict[in
     for start in range(0, len(creates), COPY_BATCH):
         chunk = creates[start : start + COPY_BATCH]
         with connection.cursor() as cur:
-            cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                        [table, len(chunk)])  # fmt: skip
+            cur.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(chunk)]
+            )
             ids = [r[0] for r in cur.fetchall()]
         try:
             # Sent a slice at a time: the database stores one slice while the next is formatted (two cores).

@@ -40,8 +40,9 @@ def start(job: ImportJob, fmt: str) -> None:
     """Start the job's process and a thread that waits for it (after the job's row is committed)."""
     proc = sandbox.popen(["import_job", str(job.id)], fmt, start_new_session=True)
     ImportJob.objects.filter(pk=job.id).update(pid=proc.pid, host=HOST)
-    threading.Thread(target=_watch, args=(job.id, proc, Path(job.workdir)), daemon=True,
-                     name=f"import-{job.id}").start()  # fmt: skip
+    threading.Thread(
+        target=_watch, args=(job.id, proc, Path(job.workdir)), daemon=True, name=f"import-{job.id}"
+    ).start()
 
 
 def _watch(job_id: int, proc, folder: Path) -> None:
@@ -100,8 +101,14 @@ class _Progress:
     def __init__(self, job_id: int) -> None:
         self.job_id = job_id
         db = settings.DATABASES["default"]
-        self.conn = psycopg.connect(dbname=db["NAME"], user=db["USER"], password=db.get("PASSWORD") or None,
-                                    host=db["HOST"], port=db["PORT"] or None, autocommit=True)  # fmt: skip
+        self.conn = psycopg.connect(
+            dbname=db["NAME"],
+            user=db["USER"],
+            password=db.get("PASSWORD") or None,
+            host=db["HOST"],
+            port=db["PORT"] or None,
+            autocommit=True,
+        )
         self.last = (None, 0.0)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
@@ -132,13 +139,22 @@ def run(job_id: int) -> None:
         ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.RUNNING, pid=os.getpid(), host=HOST)
         progress = _Progress(job_id)
         mapping = folder / "mapping.toml" if options.get("mapping") else None
-        report = importer.run(folder / job.file_name, job.target, layer=options.get("layer"),
-                              crs=options.get("crs"), axes=options.get("axes"), mapping=mapping,
-                              dry_run=options["dry_run"], encoding=options.get("encoding"), progress=progress,
-                              label=job.file_name)  # fmt: skip
+        report = importer.run(
+            folder / job.file_name,
+            job.target,
+            layer=options.get("layer"),
+            crs=options.get("crs"),
+            axes=options.get("axes"),
+            mapping=mapping,
+            dry_run=options["dry_run"],
+            encoding=options.get("encoding"),
+            progress=progress,
+            label=job.file_name,
+        )
         status = ImportJob.Status.REFUSED if report.refused else ImportJob.Status.DONE
-        ImportJob.objects.filter(pk=job_id).update(status=status, report=report.as_dict(),
-                                                   error=report.refused or "", finished_at=timezone.now())  # fmt: skip
+        ImportJob.objects.filter(pk=job_id).update(
+            status=status, report=report.as_dict(), error=report.refused or "", finished_at=timezone.now()
+        )
     except MemoryError:
         _fail(job_id, f"the file needs more than {settings.CONFIG.import_max_memory_mb} MB to import")
     except Exception as exc:  # the service's fault, not the file's: recorded on the job, logged with its trace

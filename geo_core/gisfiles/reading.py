@@ -16,15 +16,29 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 FORMATS = {
-    ".shp": "ESRI Shapefile", ".zip": "zipped", ".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON",
-    ".fgb": "FlatGeobuf", ".kml": "KML", ".kmz": "KMZ", ".dxf": "DXF", ".csv": "CSV",
-}  # fmt: skip
+    ".shp": "ESRI Shapefile",
+    ".zip": "zipped",
+    ".gpkg": "GPKG",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".fgb": "FlatGeobuf",
+    ".kml": "KML",
+    ".kmz": "KMZ",
+    ".dxf": "DXF",
+    ".csv": "CSV",
+}
 # The only GDAL drivers that may open a file of each format. GDAL otherwise picks the driver from the content, and
 # an OGR VRT or GDALG document named .geojson reads any file the process can read and fetches URLs (issue 24).
 DRIVERS = {
-    "ESRI Shapefile": ("ESRI Shapefile",), "GPKG": ("GPKG",), "GeoJSON": ("GeoJSON",), "FlatGeobuf": ("FlatGeobuf",),
-    "KML": ("LIBKML", "KML"), "KMZ": ("LIBKML",), "DXF": ("DXF",), "CSV": ("CSV",),
-}  # fmt: skip
+    "ESRI Shapefile": ("ESRI Shapefile",),
+    "GPKG": ("GPKG",),
+    "GeoJSON": ("GeoJSON",),
+    "FlatGeobuf": ("FlatGeobuf",),
+    "KML": ("LIBKML", "KML"),
+    "KMZ": ("LIBKML",),
+    "DXF": ("DXF",),
+    "CSV": ("CSV",),
+}
 ZIP_RATIO = 500  # a member expanding more than this is a bomb (GIS data deflates 5- to 300-fold; zeros 1000-fold)
 # Column names people give coordinates, in the order they are tried (case-insensitive).
 LON_NAMES = ("lon", "lng", "long", "longitude", "经度", "东经")
@@ -81,8 +95,9 @@ def _column_values(values: np.ndarray, ogr_type: str) -> list:
 def _kind(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise FileError(f"{path.name}: {suffix or 'no extension'} is not a format read here; "
-                        f"known: {', '.join(sorted(FORMATS))}")  # fmt: skip
+        raise FileError(
+            f"{path.name}: {suffix or 'no extension'} is not a format read here; known: {', '.join(sorted(FORMATS))}"
+        )
     return FORMATS[suffix]
 
 
@@ -101,8 +116,10 @@ def _zip_members(path: Path, max_expanded: int | None) -> list[str]:
             raise FileError(f"{path.name}: member {name[:80]!r} names a place outside the archive")
         total += info.file_size
         if info.compress_size and info.file_size / info.compress_size > ZIP_RATIO and info.file_size > 1 << 20:
-            raise FileError(f"{path.name}: member {name[:80]!r} expands {info.file_size // info.compress_size}-fold; "
-                            f"at most {ZIP_RATIO}-fold")  # fmt: skip
+            raise FileError(
+                f"{path.name}: member {name[:80]!r} expands {info.file_size // info.compress_size}-fold; "
+                f"at most {ZIP_RATIO}-fold"
+            )
     if max_expanded is not None and total > max_expanded:
         raise FileError(f"{path.name}: expands to {total // (1 << 20)} MB; at most {max_expanded // (1 << 20)} MB")
     return [i.filename for i in infos]
@@ -179,8 +196,9 @@ def _shapefile_encoding(source: str, path: Path, encoding: str | None) -> tuple[
         if candidate == "UTF-8":
             return candidate, ""
         return candidate, f"{path.name} names no encoding (.cpg) and its text is not UTF-8: read as GB18030 (GBK)"
-    raise FileError(f"{path.name}: names no encoding (.cpg) and its text is neither UTF-8 nor GBK; "
-                    "name it with --encoding")  # fmt: skip
+    raise FileError(
+        f"{path.name}: names no encoding (.cpg) and its text is neither UTF-8 nor GBK; name it with --encoding"
+    )
 
 
 def _has_sidecar(source: str, suffix: str) -> bool:
@@ -215,8 +233,9 @@ def _number(value, row: int, col: str) -> float:
 
 def _csv(source: str, path: Path, layer: str, encoding: str | None, max_rows: int | None) -> Table:
     try:
-        meta, _, _, data = pyogrio.raw.read(source, read_geometry=False, encoding=encoding,
-                                            max_features=None if max_rows is None else max_rows + 1)  # fmt: skip
+        meta, _, _, data = pyogrio.raw.read(
+            source, read_geometry=False, encoding=encoding, max_features=None if max_rows is None else max_rows + 1
+        )
     except (DataSourceError, DataLayerError) as exc:
         raise FileError(f"{path.name}: cannot be read as CSV: {_quiet(exc, source)}") from None
     except UnicodeDecodeError as exc:
@@ -265,8 +284,14 @@ def _csv(source: str, path: Path, layer: str, encoding: str | None, max_rows: in
     return Table(table, geoms, str(path), "CSV", layer, None, east_first, problems)
 
 
-def read(path: str | Path, layer: str | None = None, encoding: str | None = None, *, max_rows: int | None = None,
-         max_expanded: int | None = None) -> Table:  # fmt: skip
+def read(
+    path: str | Path,
+    layer: str | None = None,
+    encoding: str | None = None,
+    *,
+    max_rows: int | None = None,
+    max_expanded: int | None = None,
+) -> Table:
     """Read one layer of a file. A file of several layers needs `layer` (KML folders are read together). Only the
     drivers of the format the file's name declares may open it; a file holding more than `max_rows` features, a zip
     expanding past `max_expanded` bytes, or a file of no features is refused as a whole."""
@@ -293,8 +318,9 @@ def read(path: str | Path, layer: str | None = None, encoding: str | None = None
     for name in wanted:
         room = None if max_rows is None else max_rows + 1 - len(geoms)
         try:
-            meta, _, wkb, data = pyogrio.raw.read(source, layer=name, encoding=encoding, force_2d=True,
-                                                  max_features=room)  # fmt: skip
+            meta, _, wkb, data = pyogrio.raw.read(
+                source, layer=name, encoding=encoding, force_2d=True, max_features=room
+            )
         except (DataSourceError, DataLayerError) as exc:
             raise FileError(f"{path.name}: layer {name}: cannot be read: {_quiet(exc, source)}") from None
         except UnicodeDecodeError as exc:

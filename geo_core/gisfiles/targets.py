@@ -83,8 +83,11 @@ def choice(choices: type[dj.TextChoices], extra: dict[str, str] | None = None) -
         s = str(value).strip().lower()
         if s in known:
             return known[s]
-        raise RowError(name, f"{value!r} is not one of {', '.join(c.value for c in choices)} "
-                             f"({', '.join(str(c.label) for c in choices)})")  # fmt: skip
+        raise RowError(
+            name,
+            f"{value!r} is not one of {', '.join(c.value for c in choices)} "
+            f"({', '.join(str(c.label) for c in choices)})",
+        )
 
     return parse
 
@@ -124,8 +127,15 @@ NAME = ("name", "名称", "title")
 COMPANY = ("company_code", "企业编码", "企业代码", "company")
 CREDIT = ("credit_code", "统一社会信用代码", "信用代码", "uscc")
 
-ZONE_KIND_EXTRA = {"重点区域": "key_place", "危险区域": "forbidden", "作业区": "work_area", "集结点": "muster_point",
-                   "应急集合点": "muster_point", "厂界": "site_boundary", "临时": "temporary"}  # fmt: skip
+ZONE_KIND_EXTRA = {
+    "重点区域": "key_place",
+    "危险区域": "forbidden",
+    "作业区": "work_area",
+    "集结点": "muster_point",
+    "应急集合点": "muster_point",
+    "厂界": "site_boundary",
+    "临时": "temporary",
+}
 
 # fmt: off
 TARGETS: dict[str, Target] = {

@@ -120,8 +120,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 TZ_SHANGHAI = 100 + 8 * 4  # GDAL's TZFlag: 100 is UTC, each step 15 minutes east
 
 
-def _prepare(columns: dict[str, np.ndarray], text_times: bool, utc: bool = False,
-             spreadsheet_text: bool = False) -> tuple[list, list[str], list, dict[str, np.ndarray]]:  # fmt: skip
+def _prepare(
+    columns: dict[str, np.ndarray], text_times: bool, utc: bool = False, spreadsheet_text: bool = False
+) -> tuple[list, list[str], list, dict[str, np.ndarray]]:
     """(field data, names, null masks, time zone flags): numbers with gaps get a mask, times go out as Asia/Shanghai
     local time marked +08:00 (what people in China read; GeoPackage, whose standard wants UTC, in UTC), lists and
     mappings as JSON text; with `spreadsheet_text` (CSV), text that would start a formula made inert."""
@@ -140,11 +141,16 @@ def _prepare(columns: dict[str, np.ndarray], text_times: bool, utc: bool = False
             missing = np.array([v is None for v in arr], dtype=bool)
             sample = next((v for v in arr if v is not None), None)
             if isinstance(sample, datetime) and text_times:  # ISO 8601, not GDAL's 2026/11/26 text
-                arr = np.array([None if v is None else v.astimezone(SHANGHAI).isoformat(" ", "seconds") for v in arr],
-                               dtype=object)  # fmt: skip
+                arr = np.array(
+                    [None if v is None else v.astimezone(SHANGHAI).isoformat(" ", "seconds") for v in arr], dtype=object
+                )
             elif isinstance(sample, datetime):
-                local = [np.datetime64(v.astimezone(zone).replace(tzinfo=None), "ms") if v is not None
-                         else np.datetime64("NaT") for v in arr]  # fmt: skip
+                local = [
+                    np.datetime64(v.astimezone(zone).replace(tzinfo=None), "ms")
+                    if v is not None
+                    else np.datetime64("NaT")
+                    for v in arr
+                ]
                 arr = np.array(local, dtype="datetime64[ms]")
                 zones[name] = np.full(len(arr), flag, dtype=np.int32)
                 mask = missing if missing.any() else None
@@ -152,8 +158,9 @@ def _prepare(columns: dict[str, np.ndarray], text_times: bool, utc: bool = False
                 arr = np.array([bool(v) for v in arr], dtype=bool)
                 mask = missing if missing.any() else None
             elif isinstance(sample, (int, float)) and not isinstance(sample, bool):
-                arr = np.array([0 if v is None else v for v in arr], dtype=np.int64 if isinstance(sample, int)
-                               else np.float64)  # fmt: skip
+                arr = np.array(
+                    [0 if v is None else v for v in arr], dtype=np.int64 if isinstance(sample, int) else np.float64
+                )
                 mask = missing if missing.any() else None
             elif isinstance(sample, (list, dict, tuple)):
                 arr = np.array([None if v is None else orjson.dumps(v).decode() for v in arr], dtype=object)
@@ -168,8 +175,9 @@ def _prepare(columns: dict[str, np.ndarray], text_times: bool, utc: bool = False
 
 
 def _write_layer(path: Path, t: Table, fmt: Format, crs: str, append: bool) -> None:
-    data, names, masks, zones = _prepare(t.columns, text_times=fmt.key == "csv", utc=fmt.key == "gpkg",
-                                         spreadsheet_text=fmt.key == "csv")  # fmt: skip
+    data, names, masks, zones = _prepare(
+        t.columns, text_times=fmt.key == "csv", utc=fmt.key == "gpkg", spreadsheet_text=fmt.key == "csv"
+    )
     opts: dict[str, object] = {}
     geometry = None if t.wkb is None or not fmt.spatial else reproject(t.wkb, crs)
     if fmt.key == "csv":
@@ -179,12 +187,21 @@ def _write_layer(path: Path, t: Table, fmt: Format, crs: str, append: bool) -> N
     if fmt.key == "fgb":
         opts = {"SPATIAL_INDEX": "YES"}
     pyogrio.raw.write(
-        str(path), geometry, data, names, field_mask=masks if any(m is not None for m in masks) else None,
-        layer=t.layer, driver=fmt.driver,
+        str(path),
+        geometry,
+        data,
+        names,
+        field_mask=masks if any(m is not None for m in masks) else None,
+        layer=t.layer,
+        driver=fmt.driver,
         geometry_type=(t.geometry_type or "Unknown") if geometry is not None else None,
-        crs=crs_wkt(crs) if geometry is not None else None, encoding="UTF-8" if fmt.key == "shp" else None,
-        append=append, layer_options=opts or None, promote_to_multi=False, gdal_tz_offsets=zones or None,
-    )  # fmt: skip
+        crs=crs_wkt(crs) if geometry is not None else None,
+        encoding="UTF-8" if fmt.key == "shp" else None,
+        append=append,
+        layer_options=opts or None,
+        promote_to_multi=False,
+        gdal_tz_offsets=zones or None,
+    )
 
 
 def safe_name(name: str) -> str:
@@ -235,5 +252,6 @@ def response(path: Path, fmt_key: str, stem: str):
     fmt = FORMATS[fmt_key]
     handle = path.open("rb")
     shutil.rmtree(path.parent, ignore_errors=True)  # the open handle keeps the data until it is sent
-    return FileResponse(handle, as_attachment=True, filename=f"{safe_name(stem)}{fmt.suffix}",
-                        content_type=fmt.media_type)  # fmt: skip
+    return FileResponse(
+        handle, as_attachment=True, filename=f"{safe_name(stem)}{fmt.suffix}", content_type=fmt.media_type
+    )

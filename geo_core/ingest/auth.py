@@ -25,9 +25,12 @@ class ForbiddenError(PermissionError):
 
 def issue(enterprise: Enterprise, user=None, replaces: ReportCredential | None = None) -> ReportCredential:
     return ReportCredential.objects.create(
-        enterprise=enterprise, app_id="ak" + secrets.token_hex(10), app_secret=secrets.token_urlsafe(32),
-        issued_by=user, replaces=replaces,
-    )  # fmt: skip
+        enterprise=enterprise,
+        app_id="ak" + secrets.token_hex(10),
+        app_secret=secrets.token_urlsafe(32),
+        issued_by=user,
+        replaces=replaces,
+    )
 
 
 def rotate(old: ReportCredential, user=None) -> ReportCredential:
@@ -48,8 +51,11 @@ def verify(request: HttpRequest, body: bytes) -> ReportCredential:
     """The credential that signed this request, or AuthError saying why not. Records the nonce."""
     h = request.headers
     app_id, ts, nonce, signature = h.get("X-App-Id"), h.get("X-Timestamp"), h.get("X-Nonce"), h.get("X-Signature")
-    missing = [n for n, v in (("X-App-Id", app_id), ("X-Timestamp", ts), ("X-Nonce", nonce),
-                              ("X-Signature", signature)) if not v]  # fmt: skip
+    missing = [
+        n
+        for n, v in (("X-App-Id", app_id), ("X-Timestamp", ts), ("X-Nonce", nonce), ("X-Signature", signature))
+        if not v
+    ]
     if missing:
         raise AuthError(f"missing headers: {', '.join(missing)}")
     if not (ts.isascii() and ts.isdigit() and len(ts) <= 12):

@@ -228,9 +228,13 @@ def handle_daily_filings(enterprise: Enterprise, records: list) -> Report:
         DailyFiling.objects.update_or_create(
             enterprise=enterprise,
             day=p["day"],
-            defaults={"special_work": p["work"], "commitment": p["commitment"], "person_in_charge": p["person"],
-                      "filed_at": p["filed_at"]},
-        )  # fmt: skip
+            defaults={
+                "special_work": p["work"],
+                "commitment": p["commitment"],
+                "person_in_charge": p["person"],
+                "filed_at": p["filed_at"],
+            },
+        )
 
     return _run(records, parse, store)
 

@@ -550,11 +550,15 @@ def handle_gatherings(enterprise: Enterprise, records: list) -> Report:
     report = Report(received=len(records))
     parsed = _parse_each(records, report, _gathering)
     with transaction.atomic():
-        parsed = _store_each(parsed, report, lambda g: ReportedGathering.objects.update_or_create(
-            enterprise=enterprise,
-            time=g["time"],
-            defaults={"last_time": g["last"], "members": g["members"], "centre": g["centre"], "raw": g["raw"]},
-        ))  # fmt: skip
+        parsed = _store_each(
+            parsed,
+            report,
+            lambda g: ReportedGathering.objects.update_or_create(
+                enterprise=enterprise,
+                time=g["time"],
+                defaults={"last_time": g["last"], "members": g["members"], "centre": g["centre"], "raw": g["raw"]},
+            ),
+        )
     report.accepted = len(parsed)
     report.relay = [g["raw"] for _, g in parsed]
     return report
@@ -644,20 +648,30 @@ def handle_permits(enterprise: Enterprise, records: list) -> Report:
         # A permit names people the enterprise has registered (personnel feed): an unknown id is refused with the
         # record, never made a provisional person (a permit's list is no way to create people; issue 24).
         people = _subject_ids(
-            enterprise, {i for _, p in parsed for i in [p["guardian"], p["approver"], *p["workers"]] if i},
+            enterprise,
+            {i for _, p in parsed for i in [p["guardian"], p["approver"], *p["workers"]] if i},
             provisional=False,
-        )  # fmt: skip
-        located = [(i, {**p, "location": Point(float(lon[k]), float(lat[k]), srid=4490)})
-                   for k, (i, p) in enumerate(parsed) if k not in errors]  # fmt: skip
+        )
+        located = [
+            (i, {**p, "location": Point(float(lon[k]), float(lat[k]), srid=4490)})
+            for k, (i, p) in enumerate(parsed)
+            if k not in errors
+        ]
 
         def store(p: dict) -> None:
             nonlocal created
-            for field, ids in (("GUARDIAN_ID", [p["guardian"]]), ("APPROVER_ID", [p["approver"]]),
-                               ("WORKER_IDS", p["workers"])):  # fmt: skip
+            for field, ids in (
+                ("GUARDIAN_ID", [p["guardian"]]),
+                ("APPROVER_ID", [p["approver"]]),
+                ("WORKER_IDS", p["workers"]),
+            ):
                 unknown = [i for i in ids if i and i not in people]
                 if unknown:
-                    raise RecordError(field, f"{', '.join(unknown[:5])}: no such person in your personnel; "
-                                      "send them with the personnel feed first")  # fmt: skip
+                    raise RecordError(
+                        field,
+                        f"{', '.join(unknown[:5])}: no such person in your personnel; "
+                        "send them with the personnel feed first",
+                    )
             location = p["location"]
             site = Site.objects.filter(enterprise=enterprise, footprint__intersects=location).first()
             permit, was_created = WorkPermit.objects.update_or_create(

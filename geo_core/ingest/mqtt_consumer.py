@@ -34,10 +34,7 @@ log = logging.getLogger(__name__)
 # Two lanes, each its own MQTT session: devices people carry (SOS buttons, body cameras, phones) and welding machines.
 # A burst of welder positions (20,000 machines) must not hold up a person's alarm, neither in the broker's queue and
 # the socket (a session of their own) nor in a batch (flushed alone, ahead of the machines').
-LANES = {
-    "people": ["camera/+/position", "phone/+/position", "camera/+/sos", "phone/+/sos"],
-    "machines": ["welder/+/+"],
-}
+LANES = {"people": ["camera/+/position", "phone/+/position", "camera/+/sos", "phone/+/sos"], "machines": ["welder/+/+"]}
 TOPICS = [t for topics in LANES.values() for t in topics]
 
 
@@ -75,8 +72,13 @@ class _NoWake:
 
 
 class Consumer:
-    def __init__(self, client_id: str = "geoservice-ingest", batch_size: int = 5000, flush_interval: float = 0.1,
-                 share_group: str = ""):  # fmt: skip
+    def __init__(
+        self,
+        client_id: str = "geoservice-ingest",
+        batch_size: int = 5000,
+        flush_interval: float = 0.1,
+        share_group: str = "",
+    ):
         self.client_id = client_id
         self.share_group = share_group
         self.batch_size = batch_size
@@ -93,8 +95,9 @@ class Consumer:
         ep = settings.CONFIG.mqtt
         self._endpoint = ep
         # The machines' lane keeps the worker's client id (its persistent session); people's is beside it.
-        self.clients = {lane: self._client(client_id if lane == "machines" else f"{client_id}-people", lane, ep)
-                        for lane in LANES}  # fmt: skip
+        self.clients = {
+            lane: self._client(client_id if lane == "machines" else f"{client_id}-people", lane, ep) for lane in LANES
+        }
 
     def _client(self, client_id: str, lane: str, ep) -> mqtt.Client:
         client = mqtt.Client(
@@ -116,16 +119,17 @@ class Consumer:
             log.warning("mqtt connect refused", extra={"lane": lane, "reason": str(reason_code)})
             return
         # A session from before the lanes (or from before or after sharing) may still hold other subscriptions.
-        client.unsubscribe([f for t in TOPICS for f in (t, shared(t, self.share_group))
-                            if f not in self.filters(lane)])  # fmt: skip
+        client.unsubscribe([f for t in TOPICS for f in (t, shared(t, self.share_group)) if f not in self.filters(lane)])
         client.subscribe([(f, 1) for f in self.filters(lane)])
         with self._lock:
             self._session[lane] += 1
             self._up.add(lane)
             if self._up == set(LANES):
                 self.connected.set()
-        log.info("mqtt connected", extra={"lane": lane, "session_present": flags.session_present,
-                                          "topics": self.filters(lane)})  # fmt: skip
+        log.info(
+            "mqtt connected",
+            extra={"lane": lane, "session_present": flags.session_present, "topics": self.filters(lane)},
+        )
 
     def filters(self, lane: str) -> list[str]:
         return [shared(t, self.share_group) for t in LANES[lane]]

@@ -89,8 +89,9 @@ def text(record: dict, field: str, *, max_length: int = 200, optional: bool = Fa
     return value
 
 
-def number(record: dict, field: str, *, optional: bool = False, lo: float | None = None,
-           hi: float | None = None) -> float | None:  # fmt: skip
+def number(
+    record: dict, field: str, *, optional: bool = False, lo: float | None = None, hi: float | None = None
+) -> float | None:
     value = _given(record, field, optional)
     if value is None:
         return None
@@ -144,8 +145,9 @@ def link(record: dict, field: str, name: str, schemes: frozenset[str]) -> str:
 HEIGHT_RANGE = (-500.0, 10_000.0)  # metres: a mine's depth to above any tower; 1e308 is no height
 
 
-def choice(record: dict, field: str, allowed: dict[str, str] | set[str], *, optional: bool = False,
-           default: str | None = None) -> str:  # fmt: skip
+def choice(
+    record: dict, field: str, allowed: dict[str, str] | set[str], *, optional: bool = False, default: str | None = None
+) -> str:
     value = _given(record, field, optional or default is not None)
     if value is None:
         return default or ""
@@ -167,8 +169,9 @@ def flag(record: dict, field: str, default: bool = False) -> bool:
     raise RecordError(field, f"{value!r} is not 0 or 1")
 
 
-def timestamp(record: dict, field: str, *, now: datetime | None = None, optional: bool = False,
-              planned: bool = False) -> datetime | None:  # fmt: skip
+def timestamp(
+    record: dict, field: str, *, now: datetime | None = None, optional: bool = False, planned: bool = False
+) -> datetime | None:
     """ISO 8601 with an offset, or epoch milliseconds. Times of events (not `planned` ones) may be at most 5 minutes
     in the future: more is a device or server clock out of step."""
     value = _given(record, field, optional)
@@ -194,8 +197,10 @@ def timestamp(record: dict, field: str, *, now: datetime | None = None, optional
         raise RecordError(field, f"must be a time, not {type(value).__name__}")
     now = now or datetime.now(UTC)
     if not planned and when - now > MAX_FUTURE:
-        raise RecordError(field, f"{when.isoformat()} is {(when - now).total_seconds():.0f} s in the future "
-                                 "(clock skew over 5 minutes)")  # fmt: skip
+        raise RecordError(
+            field,
+            f"{when.isoformat()} is {(when - now).total_seconds():.0f} s in the future (clock skew over 5 minutes)",
+        )
     return when.astimezone(UTC)
 
 

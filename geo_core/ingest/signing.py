@@ -32,8 +32,15 @@ def sign(secret: str, method: str, path: str, timestamp: str, nonce: str, body: 
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signed_headers(app_id: str, secret: str, method: str, path: str, body: bytes,
-                   timestamp: int | None = None, nonce: str | None = None) -> dict[str, str]:  # fmt: skip
+def signed_headers(
+    app_id: str,
+    secret: str,
+    method: str,
+    path: str,
+    body: bytes,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     nonce = nonce or uuid.uuid4().hex
     return {

@@ -36,9 +36,9 @@ def issue(code: str, name: str) -> tuple[DeviceVendor, str]:
     """A vendor (or a new secret for an existing one); the secret is shown once, only its hashes are kept."""
     secret = secrets.token_urlsafe(32)
     vendor, _ = DeviceVendor.objects.update_or_create(
-        code=code, defaults={"name": name, "token_digest": digest(secret), "mqtt_hash": mqtt_hash(secret),
-                             "active": True},
-    )  # fmt: skip
+        code=code,
+        defaults={"name": name, "token_digest": digest(secret), "mqtt_hash": mqtt_hash(secret), "active": True},
+    )
     return vendor, secret
 
 

@@ -33,8 +33,22 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_staging (
   speed_mps float8, heading_deg float8, source text, raw_x float8, raw_y float8, raw_z float8, raw_crs text
 ) ON COMMIT DELETE ROWS
 """
-COLUMNS = ("subject_id", "time", "lon", "lat", "z", "accuracy_m", "floor", "speed_mps", "heading_deg", "source",
-           "raw_x", "raw_y", "raw_z", "raw_crs")  # fmt: skip
+COLUMNS = (
+    "subject_id",
+    "time",
+    "lon",
+    "lat",
+    "z",
+    "accuracy_m",
+    "floor",
+    "speed_mps",
+    "heading_deg",
+    "source",
+    "raw_x",
+    "raw_y",
+    "raw_z",
+    "raw_crs",
+)
 
 WRITE = """
 WITH ins AS (
@@ -134,12 +148,19 @@ def _copy_text(batch: FixBatch) -> bytes:
     cols = [
         list(map(str, batch.subject_id.tolist())),
         times.tolist(),
-        _floats(batch.lon, n), _floats(batch.lat, n), _floats(batch.z, n), _floats(batch.accuracy_m, n),
-        _ints(batch.floor, n), _floats(batch.speed_mps, n), _floats(batch.heading_deg, n),
+        _floats(batch.lon, n),
+        _floats(batch.lat, n),
+        _floats(batch.z, n),
+        _floats(batch.accuracy_m, n),
+        _ints(batch.floor, n),
+        _floats(batch.speed_mps, n),
+        _floats(batch.heading_deg, n),
         [batch.source] * n,
-        _floats(batch.raw_x, n), _floats(batch.raw_y, n), _floats(batch.raw_z, n),
+        _floats(batch.raw_x, n),
+        _floats(batch.raw_y, n),
+        _floats(batch.raw_z, n),
         batch.raw_crs,
-    ]  # fmt: skip
+    ]
     lines = "\n".join(map("\t".join, zip(*cols, strict=True)))
     return (lines + "\n").encode()
 
@@ -170,16 +191,28 @@ def write_fixes(batch: FixBatch, using: str = "default", notify: bool = True) ->
         cur.execute(WRITE, {"batch": batch_id})
         inserted, subjects, updated, first, last = cur.fetchone()
         payload = {
-            "batch": batch_id, "source": batch.source, "count": inserted, "subjects": subjects,
-            "first": first.isoformat() if first else None, "last": last.isoformat() if last else None,
-        }  # fmt: skip
+            "batch": batch_id,
+            "source": batch.source,
+            "count": inserted,
+            "subjects": subjects,
+            "first": first.isoformat() if first else None,
+            "last": last.isoformat() if last else None,
+        }
         if notify and inserted:
             cur.execute("SELECT pg_notify(%s, %s)", [CHANNEL, json.dumps(payload)])
     result = WriteResult(
-        batch_id=batch_id, received=len(batch), inserted=inserted, duplicates=len(batch) - inserted,
-        subjects=subjects, states_updated=updated, history_only=subjects - updated, first=first, last=last,
-        seconds=_time.perf_counter() - started, notified=payload if notify and inserted else {},
-    )  # fmt: skip
+        batch_id=batch_id,
+        received=len(batch),
+        inserted=inserted,
+        duplicates=len(batch) - inserted,
+        subjects=subjects,
+        states_updated=updated,
+        history_only=subjects - updated,
+        first=first,
+        last=last,
+        seconds=_time.perf_counter() - started,
+        notified=payload if notify and inserted else {},
+    )
     log.debug("batch written", extra={"batch": batch_id, "inserted": inserted, "seconds": round(result.seconds, 4)})
     return result
 

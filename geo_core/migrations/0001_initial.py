@@ -90,10 +90,7 @@ class Migration(migrations.Migration):
                 ),
                 ("received_at", models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
             ],
-            options={
-                "db_table": "geo_core_positionfix",
-                "managed": False,
-            },
+            options={"db_table": "geo_core_positionfix", "managed": False},
         ),
         migrations.CreateModel(
             name="Subject",
@@ -146,9 +143,7 @@ class Migration(migrations.Migration):
                 ),
                 ("attributes", models.JSONField(blank=True, default=dict)),
             ],
-            options={
-                "ordering": ["id"],
-            },
+            options={"ordering": ["id"]},
         ),
         migrations.CreateModel(
             name="Park",
@@ -186,7 +181,7 @@ class Migration(migrations.Migration):
                         ),
                         name="park_boundary_valid",
                     )
-                ],
+                ]
             },
         ),
         migrations.CreateModel(
@@ -233,9 +228,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["company_code"],
-            },
+            options={"ordering": ["company_code"]},
         ),
         migrations.CreateModel(
             name="Region",
@@ -277,9 +270,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["code"],
-            },
+            options={"ordering": ["code"]},
         ),
         migrations.CreateModel(
             name="Site",
@@ -312,9 +303,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["enterprise_id", "name"],
-            },
+            options={"ordering": ["enterprise_id", "name"]},
         ),
         migrations.CreateModel(
             name="SubjectState",
@@ -439,7 +428,7 @@ class Migration(migrations.Migration):
                         ),
                         name="timewindow_kind_fields",
                     )
-                ],
+                ]
             },
         ),
         migrations.CreateModel(
@@ -550,9 +539,7 @@ class Migration(migrations.Migration):
                 ),
                 ("workers", models.ManyToManyField(blank=True, related_name="permits", to="geo_core.subject")),
             ],
-            options={
-                "ordering": ["-planned_start"],
-            },
+            options={"ordering": ["-planned_start"]},
         ),
         migrations.CreateModel(
             name="GasTest",
@@ -572,9 +559,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["permit_id", "sampled_at"],
-            },
+            options={"ordering": ["permit_id", "sampled_at"]},
         ),
         migrations.CreateModel(
             name="Zone",
@@ -647,9 +632,7 @@ class Migration(migrations.Migration):
                 ),
                 ("time_windows", models.ManyToManyField(blank=True, related_name="zones", to="geo_core.timewindow")),
             ],
-            options={
-                "ordering": ["id"],
-            },
+            options={"ordering": ["id"]},
         ),
         migrations.AddIndex(
             model_name="enterprise",
@@ -667,8 +650,7 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddIndex(
-            model_name="region",
-            index=models.Index(fields=["level", "code"], name="geo_core_re_level_9a60fe_idx"),
+            model_name="region", index=models.Index(fields=["level", "code"], name="geo_core_re_level_9a60fe_idx")
         ),
         migrations.AddConstraint(
             model_name="region",
@@ -717,12 +699,10 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddIndex(
-            model_name="subjectstate",
-            index=models.Index(fields=["time"], name="geo_core_su_time_84bc35_idx"),
+            model_name="subjectstate", index=models.Index(fields=["time"], name="geo_core_su_time_84bc35_idx")
         ),
         migrations.AddIndex(
-            model_name="subject",
-            index=models.Index(fields=["kind", "enterprise"], name="geo_core_su_kind_8aff26_idx"),
+            model_name="subject", index=models.Index(fields=["kind", "enterprise"], name="geo_core_su_kind_8aff26_idx")
         ),
         migrations.AddConstraint(
             model_name="subject",
@@ -779,8 +759,7 @@ class Migration(migrations.Migration):
             index=models.Index(fields=["status", "ticket_type"], name="geo_core_wo_status_2c8d6f_idx"),
         ),
         migrations.AddIndex(
-            model_name="workpermit",
-            index=models.Index(fields=["planned_start"], name="geo_core_wo_planned_5c369d_idx"),
+            model_name="workpermit", index=models.Index(fields=["planned_start"], name="geo_core_wo_planned_5c369d_idx")
         ),
         migrations.AddConstraint(
             model_name="workpermit",
@@ -842,8 +821,7 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddIndex(
-            model_name="zone",
-            index=models.Index(fields=["kind", "active"], name="geo_core_zo_kind_f862ce_idx"),
+            model_name="zone", index=models.Index(fields=["kind", "active"], name="geo_core_zo_kind_f862ce_idx")
         ),
         migrations.AddConstraint(
             model_name="zone",

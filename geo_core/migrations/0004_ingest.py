@@ -78,9 +78,7 @@ class Migration(migrations.Migration):
                     models.FloatField(help_text="how long the feed had been silent when it went offline"),
                 ),
             ],
-            options={
-                "ordering": ["-at"],
-            },
+            options={"ordering": ["-at"]},
         ),
         migrations.CreateModel(
             name="PermitAttachment",
@@ -179,10 +177,7 @@ class Migration(migrations.Migration):
                 ("last_payload", models.TextField(blank=True)),
             ],
         ),
-        migrations.RemoveConstraint(
-            model_name="subject",
-            name="subject_person_type_for_people",
-        ),
+        migrations.RemoveConstraint(model_name="subject", name="subject_person_type_for_people"),
         migrations.AddConstraint(
             model_name="subject",
             constraint=models.CheckConstraint(

@@ -6,10 +6,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("geo_core", "0004_ingest"),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-    ]
+    dependencies = [("geo_core", "0004_ingest"), migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
 
     operations = [
         migrations.AlterField(
@@ -103,7 +100,7 @@ class Migration(migrations.Migration):
                         ),
                         name="profile_scope_for_role",
                     )
-                ],
+                ]
             },
         ),
     ]

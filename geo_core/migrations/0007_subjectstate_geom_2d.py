@@ -7,9 +7,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("geo_core", "0006_change_notifications"),
-    ]
+    dependencies = [("geo_core", "0006_change_notifications")]
 
     operations = [
         migrations.AlterField(

@@ -4,9 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("geo_core", "0007_subjectstate_geom_2d"),
-    ]
+    dependencies = [("geo_core", "0007_subjectstate_geom_2d")]
 
     operations = [
         migrations.AddField(
@@ -15,5 +13,5 @@ class Migration(migrations.Migration):
             field=models.BooleanField(
                 default=False, help_text="withdrawn by its enterprise (DELETED=1): kept, not shown"
             ),
-        ),
+        )
     ]

@@ -6,9 +6,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("geo_core", "0009_audit_and_lockout"),
-    ]
+    dependencies = [("geo_core", "0009_audit_and_lockout")]
 
     operations = [
         migrations.CreateModel(
@@ -41,9 +39,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["credit_code"],
-            },
+            options={"ordering": ["credit_code"]},
         ),
         migrations.AddField(
             model_name="workpermit",
@@ -81,9 +77,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["id"],
-            },
+            options={"ordering": ["id"]},
         ),
         migrations.CreateModel(
             name="ContractorVehicle",
@@ -111,9 +105,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["plate"],
-            },
+            options={"ordering": ["plate"]},
         ),
         migrations.CreateModel(
             name="DailyFiling",
@@ -135,9 +127,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["-day"],
-            },
+            options={"ordering": ["-day"]},
         ),
         migrations.CreateModel(
             name="Qualification",
@@ -173,9 +163,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["id"],
-            },
+            options={"ordering": ["id"]},
         ),
         migrations.CreateModel(
             name="StaffFiling",
@@ -202,9 +190,7 @@ class Migration(migrations.Migration):
                 ),
                 ("staff", models.ManyToManyField(related_name="filings", to="geo_core.contractorstaff")),
             ],
-            options={
-                "ordering": ["id"],
-            },
+            options={"ordering": ["id"]},
         ),
         migrations.CreateModel(
             name="Training",
@@ -226,9 +212,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "ordering": ["id"],
-            },
+            options={"ordering": ["id"]},
         ),
         migrations.AddConstraint(
             model_name="contractorstaff",

@@ -5,9 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("geo_core", "0010_contractors_and_filings"),
-    ]
+    dependencies = [("geo_core", "0010_contractors_and_filings")]
 
     operations = [
         migrations.AddField(

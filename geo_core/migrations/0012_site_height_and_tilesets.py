@@ -5,9 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("geo_core", "0011_subject_shift"),
-    ]
+    dependencies = [("geo_core", "0011_subject_shift")]
 
     operations = [
         migrations.CreateModel(
@@ -25,9 +23,7 @@ class Migration(migrations.Migration):
                 ("etag", models.CharField(max_length=64)),
                 ("built_at", models.DateTimeField(auto_now=True)),
             ],
-            options={
-                "ordering": ["path"],
-            },
+            options={"ordering": ["path"]},
         ),
         migrations.AddField(
             model_name="site",

@@ -30,20 +30,12 @@ CREATE TRIGGER geo_core_region_sites
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("geo_core", "0012_site_height_and_tilesets"),
-    ]
+    dependencies = [("geo_core", "0012_site_height_and_tilesets")]
 
     operations = [
         migrations.RunSQL(DROP_TRIGGER, TRIGGER),
-        migrations.RemoveConstraint(
-            model_name="region",
-            name="region_code_gbt2260",
-        ),
-        migrations.RemoveConstraint(
-            model_name="region",
-            name="region_level",
-        ),
+        migrations.RemoveConstraint(model_name="region", name="region_code_gbt2260"),
+        migrations.RemoveConstraint(model_name="region", name="region_level"),
         migrations.AddField(
             model_name="enterprise",
             name="address",

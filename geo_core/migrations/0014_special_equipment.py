@@ -12,9 +12,7 @@ notify = import_module("geo_core.migrations.0006_change_notifications")
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("geo_core", "0013_regions_below_district_and_addresses"),
-    ]
+    dependencies = [("geo_core", "0013_regions_below_district_and_addresses")]
 
     operations = [
         migrations.CreateModel(

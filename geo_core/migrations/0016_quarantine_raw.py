@@ -4,9 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("geo_core", "0015_import_jobs"),
-    ]
+    dependencies = [("geo_core", "0015_import_jobs")]
 
     operations = [
         migrations.AddField(

@@ -4,34 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("geo_core", "0016_quarantine_raw"),
-    ]
+    dependencies = [("geo_core", "0016_quarantine_raw")]
 
     operations = [
         migrations.AddField(
-            model_name="importjob",
-            name="address",
-            field=models.GenericIPAddressField(blank=True, null=True),
+            model_name="importjob", name="address", field=models.GenericIPAddressField(blank=True, null=True)
         ),
-        migrations.AddField(
-            model_name="importjob",
-            name="deadline",
-            field=models.DateTimeField(blank=True, null=True),
-        ),
-        migrations.AddField(
-            model_name="importjob",
-            name="host",
-            field=models.CharField(blank=True, max_length=255),
-        ),
-        migrations.AddField(
-            model_name="importjob",
-            name="pid",
-            field=models.IntegerField(blank=True, null=True),
-        ),
-        migrations.AddField(
-            model_name="importjob",
-            name="workdir",
-            field=models.CharField(blank=True, max_length=255),
-        ),
+        migrations.AddField(model_name="importjob", name="deadline", field=models.DateTimeField(blank=True, null=True)),
+        migrations.AddField(model_name="importjob", name="host", field=models.CharField(blank=True, max_length=255)),
+        migrations.AddField(model_name="importjob", name="pid", field=models.IntegerField(blank=True, null=True)),
+        migrations.AddField(model_name="importjob", name="workdir", field=models.CharField(blank=True, max_length=255)),
     ]

@@ -5,9 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("geo_core", "0017_import_job_process"),
-    ]
+    dependencies = [("geo_core", "0017_import_job_process")]
 
     operations = [
         migrations.AlterField(

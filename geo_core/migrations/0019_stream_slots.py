@@ -4,9 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("geo_core", "0018_zone_height_bounds"),
-    ]
+    dependencies = [("geo_core", "0018_zone_height_bounds")]
 
     operations = [
         migrations.CreateModel(

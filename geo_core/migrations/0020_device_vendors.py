@@ -5,9 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("geo_core", "0019_stream_slots"),
-    ]
+    dependencies = [("geo_core", "0019_stream_slots")]
 
     operations = [
         migrations.CreateModel(

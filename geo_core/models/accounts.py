@@ -68,8 +68,9 @@ class AuditEvent(models.Model):
     permits, calibrations and alarm rules. Written by geo_core.audit; read by supervisors at /api/audit/."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")  # fmt: skip
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_name = models.CharField(max_length=150, blank=True, help_text="user name, credential id, or 'system'")
     address = models.GenericIPAddressField(null=True, blank=True)
     action = models.CharField(max_length=32, db_index=True)  # login, login_failed, locked, created, changed ...

@@ -47,7 +47,7 @@ class ContractorStaff(Timestamped):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["contractor", "identify_sha256"], name="contractor_staff_unique"),
+            models.UniqueConstraint(fields=["contractor", "identify_sha256"], name="contractor_staff_unique")
         ]
 
     def __str__(self) -> str:
@@ -107,9 +107,13 @@ class ContractorVehicle(Timestamped):
     plate = models.CharField(max_length=16, unique=True)
     kind = models.CharField(max_length=32, blank=True)
     confirmed_by = models.ForeignKey(
-        "geo_core.Enterprise", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "geo_core.Enterprise",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="the enterprise that confirmed it (a contractor's own entry needs one)",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["plate"]

@@ -51,7 +51,7 @@ class Enterprise(Timestamped):
                     Func(F("credit_code"), function="geo_core_uscc_valid", output_field=models.BooleanField())
                 ),
                 name="enterprise_credit_code_valid",
-            ),
+            )
         ]
 
     def __str__(self) -> str:
@@ -70,9 +70,11 @@ class Site(Timestamped):
         "geo_core.Region", null=True, editable=False, on_delete=models.SET_NULL, related_name="sites"
     )
     height_m = models.FloatField(
-        null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1000.0)],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1000.0)],
         help_text="height of the site's tallest building or plant (metres): the 3D map extrudes the footprint to it",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["enterprise_id", "name"]

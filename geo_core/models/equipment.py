@@ -9,8 +9,16 @@ from django.contrib.gis.db import models
 from geo_core.models.base import SRID, Timestamped
 from geo_core.validation import validate_geometry
 
-KINDS = ["elevator", "boiler", "pressure_vessel", "pressure_piping", "crane", "ropeway", "amusement_ride",
-         "plant_vehicle"]  # fmt: skip
+KINDS = [
+    "elevator",
+    "boiler",
+    "pressure_vessel",
+    "pressure_piping",
+    "crane",
+    "ropeway",
+    "amusement_ride",
+    "plant_vehicle",
+]
 
 
 class SpecialEquipment(Timestamped):
@@ -34,9 +42,13 @@ class SpecialEquipment(Timestamped):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     name = models.CharField(max_length=128, blank=True)
     enterprise = models.ForeignKey(
-        "geo_core.Enterprise", null=True, blank=True, on_delete=models.SET_NULL, related_name="equipment",
+        "geo_core.Enterprise",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="equipment",
         help_text="the using unit, when it is an enterprise the service knows",
-    )  # fmt: skip
+    )
     using_unit = models.CharField(max_length=200, help_text="使用单位")
     maintenance_unit = models.CharField(max_length=200, blank=True, help_text="维保单位")
     address = models.CharField(max_length=256, blank=True, help_text="使用地点")

@@ -19,8 +19,9 @@ class ReportCredential(models.Model):
     app_secret = models.CharField(max_length=64)
     active = models.BooleanField(default=True)
     issued_at = models.DateTimeField(auto_now_add=True)
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")  # fmt: skip
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -68,8 +69,14 @@ class Quarantine(models.Model):
         """A row that stores whatever came: the readable copy with invalid UTF-8 and NUL escaped."""
         raw = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else bytes(payload)
         readable = raw[:10000].decode("utf-8", "backslashreplace")
-        return cls(source=source[:16], channel=printable(channel, 200)[:200], payload=printable(readable, 20000),
-                   raw=raw[:QUARANTINE_RAW_MAX], size=len(raw), reason=printable(str(reason), 2000))  # fmt: skip
+        return cls(
+            source=source[:16],
+            channel=printable(channel, 200)[:200],
+            payload=printable(readable, 20000),
+            raw=raw[:QUARANTINE_RAW_MAX],
+            size=len(raw),
+            reason=printable(str(reason), 2000),
+        )
 
     def __str__(self) -> str:
         return f"{self.source} {self.channel}: {self.reason[:60]}"
@@ -133,7 +140,7 @@ class ReportedAlarm(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["enterprise", "kind", "external_id"], name="reported_alarm_once"),
+            models.UniqueConstraint(fields=["enterprise", "kind", "external_id"], name="reported_alarm_once")
         ]
 
 
@@ -176,8 +183,9 @@ class FeedLiveness(models.Model):
         PERSONNEL = "personnel", "人员信息"
         WELDERS = "welders", "焊机"
 
-    enterprise = models.ForeignKey("geo_core.Enterprise", null=True, blank=True, on_delete=models.CASCADE,
-                                   related_name="feeds")  # fmt: skip
+    enterprise = models.ForeignKey(
+        "geo_core.Enterprise", null=True, blank=True, on_delete=models.CASCADE, related_name="feeds"
+    )
     feed = models.CharField(max_length=16, choices=Feed.choices)
     last_received_at = models.DateTimeField()
     online = models.BooleanField(default=True)
@@ -185,7 +193,7 @@ class FeedLiveness(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["enterprise", "feed"], name="liveness_once", nulls_distinct=False),
+            models.UniqueConstraint(fields=["enterprise", "feed"], name="liveness_once", nulls_distinct=False)
         ]
 
 
@@ -215,9 +223,12 @@ class RelayOutbox(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["next_attempt_at"], condition=models.Q(delivered_at__isnull=True, dead=False),
-                         name="outbox_pending"),
-        ]  # fmt: skip
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(delivered_at__isnull=True, dead=False),
+                name="outbox_pending",
+            )
+        ]
 
 
 class DeviceVendor(models.Model):

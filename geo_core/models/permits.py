@@ -49,9 +49,13 @@ class WorkPermit(Timestamped):
     supervisor_name = models.CharField(max_length=64, blank=True)
     is_contractor_work = models.BooleanField(default=False)
     contractor = models.ForeignKey(
-        "geo_core.Contractor", null=True, blank=True, on_delete=models.SET_NULL, related_name="permits",
+        "geo_core.Contractor",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="permits",
         help_text="the unit doing the work (CONTRACTOR_CODE)",
-    )  # fmt: skip
+    )
     video_url = models.URLField(max_length=512, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     deleted = models.BooleanField(default=False, help_text="withdrawn by its enterprise (DELETED=1): kept, not shown")

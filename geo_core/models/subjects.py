@@ -34,8 +34,14 @@ class Subject(Timestamped):
     name = models.CharField(max_length=128, blank=True)
     person_type = models.CharField(max_length=2, choices=PersonType.choices, blank=True)
     chip_id = models.CharField(max_length=64, null=True, blank=True, unique=True, help_text="welder IoT chip")
-    vendor = models.ForeignKey("geo_core.DeviceVendor", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="devices", help_text="the platform reporting for it")  # fmt: skip
+    vendor = models.ForeignKey(
+        "geo_core.DeviceVendor",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="devices",
+        help_text="the platform reporting for it",
+    )
     qr_code = models.CharField(max_length=128, null=True, blank=True, unique=True, help_text="welder QR code")
     mobility = models.CharField(max_length=8, choices=Mobility.choices, blank=True)
     active = models.BooleanField(default=True)
@@ -58,9 +64,7 @@ class Subject(Timestamped):
         constraints = [
             # One external id per owner; authority-owned devices (no enterprise) share one namespace.
             models.UniqueConstraint(
-                fields=["enterprise", "external_id"],
-                name="subject_external_id_per_owner",
-                nulls_distinct=False,
+                fields=["enterprise", "external_id"], name="subject_external_id_per_owner", nulls_distinct=False
             ),
             models.CheckConstraint(
                 condition=models.Q(kind__in=["person", "welder", "body_camera", "phone", "vehicle"]),
@@ -74,10 +78,7 @@ class Subject(Timestamped):
             ),
             models.CheckConstraint(
                 condition=models.Q(
-                    kind="welder",
-                    chip_id__isnull=False,
-                    qr_code__isnull=False,
-                    mobility__in=["fixed", "mobile"],
+                    kind="welder", chip_id__isnull=False, qr_code__isnull=False, mobility__in=["fixed", "mobile"]
                 )
                 | ~models.Q(kind="welder") & models.Q(chip_id__isnull=True, mobility=""),
                 name="subject_welder_fields",

@@ -38,15 +38,12 @@ class TimeWindow(Timestamped):
                 condition=(
                     models.Q(kind="period", ends_at__isnull=False, ends_at__gt=models.F("starts_at"), rrule="")
                     | models.Q(
-                        kind="recurring",
-                        duration__isnull=False,
-                        duration__gt=timedelta(0),
-                        ends_at__isnull=True,
+                        kind="recurring", duration__isnull=False, duration__gt=timedelta(0), ends_at__isnull=True
                     )
                     & ~models.Q(rrule="")
                 ),
                 name="timewindow_kind_fields",
-            ),
+            )
         ]
 
     def __str__(self) -> str:
@@ -84,18 +81,22 @@ class Zone(Timestamped):
         "geo_core.Enterprise", null=True, blank=True, on_delete=models.CASCADE, related_name="zones"
     )
     authority = models.CharField(
-        max_length=128,
-        blank=True,
-        help_text="owning authority (park, district bureau) when no enterprise owns it",
+        max_length=128, blank=True, help_text="owning authority (park, district bureau) when no enterprise owns it"
     )
     external_id = models.CharField(max_length=64, blank=True, help_text="the owner's id (AQ 3064.3 B.2 ID)")
     geom = models.MultiPolygonField(srid=SRID, validators=[validate_geometry])
-    floor = models.SmallIntegerField(null=True, blank=True, help_text="building floor for 3D fences",
-                                     validators=[MinValueValidator(-10), MaxValueValidator(300)])  # fmt: skip
-    height_min = models.FloatField(null=True, blank=True, help_text="metres",
-                                   validators=[MinValueValidator(-500.0), MaxValueValidator(10_000.0)])  # fmt: skip
-    height_max = models.FloatField(null=True, blank=True, help_text="metres",
-                                   validators=[MinValueValidator(-500.0), MaxValueValidator(10_000.0)])  # fmt: skip
+    floor = models.SmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="building floor for 3D fences",
+        validators=[MinValueValidator(-10), MaxValueValidator(300)],
+    )
+    height_min = models.FloatField(
+        null=True, blank=True, help_text="metres", validators=[MinValueValidator(-500.0), MaxValueValidator(10_000.0)]
+    )
+    height_max = models.FloatField(
+        null=True, blank=True, help_text="metres", validators=[MinValueValidator(-500.0), MaxValueValidator(10_000.0)]
+    )
     capacity_min = models.PositiveIntegerField(null=True, blank=True)
     capacity_max = models.PositiveIntegerField(null=True, blank=True)
     active = models.BooleanField(default=True)

@@ -76,8 +76,11 @@ END $$;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("layers", "0001_live_batches"), ("alarms", "0006_work_order_assignees"),
-                    ("geo_core", "0015_import_jobs")]  # fmt: skip
+    dependencies = [
+        ("layers", "0001_live_batches"),
+        ("alarms", "0006_work_order_assignees"),
+        ("geo_core", "0015_import_jobs"),
+    ]
 
     operations = [
         migrations.RunSQL(

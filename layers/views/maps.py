@@ -80,9 +80,11 @@ def offline_package(request: HttpRequest) -> HttpResponse:
         except ValueError as exc:
             raise BadRequestError(str(exc)) from None
         data = path.read_bytes()
-    return HttpResponse(data, content_type="application/vnd.pmtiles",
-                        headers={"Content-Disposition": 'attachment; filename="offline.pmtiles"',
-                                 "X-Tiles": str(count)})  # fmt: skip
+    return HttpResponse(
+        data,
+        content_type="application/vnd.pmtiles",
+        headers={"Content-Disposition": 'attachment; filename="offline.pmtiles"', "X-Tiles": str(count)},
+    )
 
 
 @get_only

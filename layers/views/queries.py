@@ -79,13 +79,19 @@ def region_counts(request: HttpRequest) -> HttpResponse:
     if level not in LEVELS:
         raise BadRequestError(f"level: {level[:20]!r} is not one of {', '.join(LEVELS)}")
     rows = run(scope, level, parent)
-    return json({
-        "level": level, "parent": parent, "regions": rows,
-        "totals": {"enterprises": distinct_enterprises(scope, level, parent),
-                   "enterprises_summed": sum(r["enterprises"] for r in rows)},
-        "note": "an enterprise with sites in several regions is counted once in each of them: summed over regions "
-                "the count can exceed the enterprises there (totals.enterprises counts each once)",
-    })  # fmt: skip
+    return json(
+        {
+            "level": level,
+            "parent": parent,
+            "regions": rows,
+            "totals": {
+                "enterprises": distinct_enterprises(scope, level, parent),
+                "enterprises_summed": sum(r["enterprises"] for r in rows),
+            },
+            "note": "an enterprise with sites in several regions is counted once in each of them: summed over regions "
+            "the count can exceed the enterprises there (totals.enterprises counts each once)",
+        }
+    )
 
 
 @get_only

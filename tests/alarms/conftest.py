@@ -33,14 +33,16 @@ class Scene:
         # A 100 m square forbidden zone centred on the site's centre.
         lon, lat = self.centre
         half = 50.0 / 111_000
-        self.forbidden = Zone.objects.create(name="罐区禁区", kind="forbidden", enterprise=enterprise,
-                                             geom=square(lon, lat, half))  # fmt: skip
+        self.forbidden = Zone.objects.create(
+            name="罐区禁区", kind="forbidden", enterprise=enterprise, geom=square(lon, lat, half)
+        )
         self.people = {
             name: Subject.objects.create(kind="person", external_id=name, enterprise=enterprise, person_type=ptype)
             for name, ptype in (("C1", "02"), ("C2", "02"), ("E1", "01"), ("V1", "03"))
         }
-        self.welder = Subject.objects.create(kind="welder", external_id="WM1", enterprise=enterprise,
-                                             chip_id="CHIP-1", qr_code="QR-1", mobility="fixed")  # fmt: skip
+        self.welder = Subject.objects.create(
+            kind="welder", external_id="WM1", enterprise=enterprise, chip_id="CHIP-1", qr_code="QR-1", mobility="fixed"
+        )
         self.camera = Subject.objects.create(kind="body_camera", external_id="BC1", enterprise=None)
 
     def at(self, east_m: float, north_m: float = 0.0) -> tuple[float, float]:
@@ -51,11 +53,17 @@ class Scene:
         lon, lat = self.at(east_m, north_m)
         return write_fixes(
             FixBatch(
-                subject_id=np.array([subject.id]), time=[datetime.fromtimestamp(t, UTC)], lon=np.array([lon]),
-                lat=np.array([lat]), source="simulator", raw_x=np.array([lon]), raw_y=np.array([lat]),
-                raw_crs=["cgcs2000"], accuracy_m=np.array([accuracy_m]),
+                subject_id=np.array([subject.id]),
+                time=[datetime.fromtimestamp(t, UTC)],
+                lon=np.array([lon]),
+                lat=np.array([lat]),
+                source="simulator",
+                raw_x=np.array([lon]),
+                raw_y=np.array([lat]),
+                raw_crs=["cgcs2000"],
+                accuracy_m=np.array([accuracy_m]),
             )
-        )  # fmt: skip
+        )
 
 
 @pytest.fixture

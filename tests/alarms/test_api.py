@@ -17,10 +17,18 @@ NOW = datetime.now(UTC)
 
 def alarm(enterprise, n: int, type_="out_of_bounds", code="1", category="person", **kw) -> Alarm:
     return Alarm.objects.create(
-        key=f"test:{enterprise.id}:{n}", type=type_, category=category, code=code, severity="warning",
-        enterprise=enterprise, company_code=enterprise.company_code, raised_at=NOW - timedelta(minutes=n),
-        location=Point(121.30 + n * 0.001, 30.75, srid=4490), evidence={"n": n}, **kw,
-    )  # fmt: skip
+        key=f"test:{enterprise.id}:{n}",
+        type=type_,
+        category=category,
+        code=code,
+        severity="warning",
+        enterprise=enterprise,
+        company_code=enterprise.company_code,
+        raised_at=NOW - timedelta(minutes=n),
+        location=Point(121.30 + n * 0.001, 30.75, srid=4490),
+        evidence={"n": n},
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -50,8 +58,23 @@ def test_contract_fields_newest_first_and_paging(client, two, supervisor):
     assert len(body["results"]) == 2
     assert "offset=2" in body["next"]
     first = body["results"][0]
-    for field in ("id", "category", "code", "type", "severity", "status", "company_code", "subject", "subjects",
-                  "zone", "permit", "raised_at", "ended_at", "location", "evidence"):  # fmt: skip
+    for field in (
+        "id",
+        "category",
+        "code",
+        "type",
+        "severity",
+        "status",
+        "company_code",
+        "subject",
+        "subjects",
+        "zone",
+        "permit",
+        "raised_at",
+        "ended_at",
+        "location",
+        "evidence",
+    ):
         assert field in first
     assert first["location"]["type"] == "Point"
     times = [a["raised_at"] for a in client.get("/api/alarms/", **supervisor).json()["results"]]
@@ -89,8 +112,10 @@ def test_tokens_and_scopes(client, two):
     assert client.get(f"/api/alarms/{other.id}", **ent).status_code == 404  # not a leak: not found
     reader = bearer(create_user("brain", "pw-1234567", "reader"))
     mine = Alarm.objects.filter(enterprise=a).first()
-    assert client.post(f"/api/alarms/{mine.id}/acknowledge", {}, content_type="application/json",
-                       **reader).status_code == 403  # fmt: skip
+    assert (
+        client.post(f"/api/alarms/{mine.id}/acknowledge", {}, content_type="application/json", **reader).status_code
+        == 403
+    )
 
 
 def test_session_users_sign_in_too(client, two):
@@ -125,7 +150,11 @@ def test_lifecycle_with_work_order(client, two, supervisor):
     assert wo.status == "closed"
     assert wo.resolution == "visitor escorted out"
     assert list(AlarmEvent.objects.filter(alarm=x).values_list("kind", flat=True)) == [
-        "acknowledged", "dispatched", "resolved", "closed"]  # fmt: skip
+        "acknowledged",
+        "dispatched",
+        "resolved",
+        "closed",
+    ]
     orders = client.get("/api/work-orders/", **supervisor).json()
     assert orders["count"] == 1
     assert orders["results"][0]["number"] == wo.number
@@ -142,26 +171,41 @@ def test_rules_are_data(client, supervisor, make_enterprise):
     assert r.status_code == 201
     assert r.json()["params"] == {"confirm_after_s": 10}
     rid = r.json()["id"]
-    bad = client.patch(f"/api/alarm-rules/{rid}", {"params": {"confirm_after": 10}}, content_type="application/json",
-                       **supervisor)  # fmt: skip
+    bad = client.patch(
+        f"/api/alarm-rules/{rid}", {"params": {"confirm_after": 10}}, content_type="application/json", **supervisor
+    )
     assert bad.status_code == 400
     assert "confirm_after" in str(bad.json()["fields"]["params"])
     ok = client.patch(f"/api/alarm-rules/{rid}", {"active": False}, content_type="application/json", **supervisor)
     assert ok.json()["active"] is False
     ent_user = bearer(create_user("e", "pw-1234567", "enterprise", enterprise=ent))
-    assert client.post("/api/alarm-rules/", {"name": "x", "type": "sos"}, content_type="application/json",
-                       **ent_user).status_code == 403  # fmt: skip
+    assert (
+        client.post(
+            "/api/alarm-rules/", {"name": "x", "type": "sos"}, content_type="application/json", **ent_user
+        ).status_code
+        == 403
+    )
     assert client.delete(f"/api/alarm-rules/{rid}", **supervisor).status_code == 204
 
 
 def test_suppression_windows(client, supervisor):
-    r = client.post("/api/alarm-suppressions/", {"name": "演练", "types": ["gathering"], "reason": "fire drill",
-                    "starts_at": NOW.isoformat(), "ends_at": (NOW + timedelta(hours=1)).isoformat()},
-                    content_type="application/json", **supervisor)  # fmt: skip
+    r = client.post(
+        "/api/alarm-suppressions/",
+        {
+            "name": "演练",
+            "types": ["gathering"],
+            "reason": "fire drill",
+            "starts_at": NOW.isoformat(),
+            "ends_at": (NOW + timedelta(hours=1)).isoformat(),
+        },
+        content_type="application/json",
+        **supervisor,
+    )
     assert r.status_code == 201
     assert r.json()["types"] == ["gathering"]
-    bad = client.post("/api/alarm-suppressions/", {"name": "x", "types": ["nope"]}, content_type="application/json",
-                      **supervisor)  # fmt: skip
+    bad = client.post(
+        "/api/alarm-suppressions/", {"name": "x", "types": ["nope"]}, content_type="application/json", **supervisor
+    )
     assert bad.status_code == 400
 
 
@@ -173,8 +217,22 @@ def test_alarms_know_their_jurisdiction_and_enterprises_confirm_with_feedback(cl
 
     lon, lat = jinshan_site.footprint.centroid.coords
     w = Writer()
-    w.apply([Signal("raise", "j:1", 0, "sos", NOW.timestamp(), severity="critical", code="0",
-                    enterprise=enterprise.id, lon=lon, lat=lat)])  # fmt: skip
+    w.apply(
+        [
+            Signal(
+                "raise",
+                "j:1",
+                0,
+                "sos",
+                NOW.timestamp(),
+                severity="critical",
+                code="0",
+                enterprise=enterprise.id,
+                lon=lon,
+                lat=lat,
+            )
+        ]
+    )
     a = Alarm.objects.get(key="j:1")
     assert a.district.code == "310116"
     assert a.park_id == enterprise.park_id
@@ -183,8 +241,9 @@ def test_alarms_know_their_jurisdiction_and_enterprises_confirm_with_feedback(cl
     assert [x["id"] for x in client.get("/api/alarms/?district=310116", **sup).json()["results"]] == [a.id]
     assert client.get("/api/alarms/?district=310120", **sup).json()["count"] == 0
     assert client.get(f"/api/alarms/{a.id}", **sup).json()["district"] == "310116"
-    r = client.post(f"/api/alarms/{a.id}/confirm", {"comment": "已收到，安排人员前往"}, content_type="application/json",
-                    **ent)  # fmt: skip
+    r = client.post(
+        f"/api/alarms/{a.id}/confirm", {"comment": "已收到，安排人员前往"}, content_type="application/json", **ent
+    )
     assert r.status_code == 200, r.content
     seen = client.get(f"/api/alarms/{a.id}", **sup).json()
     assert [(c["by"], c["comment"]) for c in seen["confirmations"]] == [("ent", "已收到，安排人员前往")]
@@ -201,18 +260,28 @@ def test_dispatch_sends_the_people_and_cameras_chosen_on_the_map_within_scope(cl
     x = Alarm.objects.filter(enterprise=a).first()
     here = Point(121.30, 30.75, 0, srid=4490)
     mine = Subject.objects.create(kind="person", external_id="DSP-A1", name="甲一", enterprise=a, person_type="01")
-    camera = Subject.objects.create(kind="body_camera", external_id="DSP-CAM", name="记录仪", enterprise=a,
-                                    attributes={"holder": "执法人员王", "unit": "园区执法队"})  # fmt: skip
+    camera = Subject.objects.create(
+        kind="body_camera",
+        external_id="DSP-CAM",
+        name="记录仪",
+        enterprise=a,
+        attributes={"holder": "执法人员王", "unit": "园区执法队"},
+    )
     theirs = Subject.objects.create(kind="person", external_id="DSP-B1", name="乙一", enterprise=b, person_type="01")
-    welder = Subject.objects.create(kind="welder", external_id="DSP-W", enterprise=a, mobility="fixed", chip_id="DSPC",
-                                    qr_code="DSPQ")  # fmt: skip
+    welder = Subject.objects.create(
+        kind="welder", external_id="DSP-W", enterprise=a, mobility="fixed", chip_id="DSPC", qr_code="DSPQ"
+    )
     for s in (mine, camera, theirs, welder):
         SubjectState.objects.create(subject=s, time=NOW, geom=here, source="demo")
     ent_a = bearer(create_user("ua-dsp", "pw-1234567", "enterprise", enterprise=a))
 
     def dispatch(headers, assignees):
-        return client.post(f"/api/alarms/{x.id}/dispatch", {"comment": "去现场", "assignees": assignees},
-                           content_type="application/json", **headers)  # fmt: skip
+        return client.post(
+            f"/api/alarms/{x.id}/dispatch",
+            {"comment": "去现场", "assignees": assignees},
+            content_type="application/json",
+            **headers,
+        )
 
     # Another enterprise's person, a welding machine, an unknown code, or not a list: refused, naming it; no order.
     for bad, named in ((["DSP-A1", "DSP-B1"], "DSP-B1"), (["DSP-W"], "DSP-W"), (["NOPE"], "NOPE"), ("DSP-A1", "list")):
@@ -223,8 +292,10 @@ def test_dispatch_sends_the_people_and_cameras_chosen_on_the_map_within_scope(cl
     r = dispatch(ent_a, ["DSP-A1", "DSP-CAM", "DSP-A1"])
     assert r.status_code == 200
     wo = WorkOrder.objects.get(alarm=x)
-    assert wo.assignees == [{"code": "DSP-A1", "name": "甲一", "kind": "person"},
-                            {"code": "DSP-CAM", "name": "记录仪", "kind": "body_camera"}]  # fmt: skip
+    assert wo.assignees == [
+        {"code": "DSP-A1", "name": "甲一", "kind": "person"},
+        {"code": "DSP-CAM", "name": "记录仪", "kind": "body_camera"},
+    ]
     order = client.get(f"/api/work-orders/{wo.number}", **ent_a).json()
     assert [p["code"] for p in order["assignees"]] == ["DSP-A1", "DSP-CAM"]
 
@@ -238,14 +309,22 @@ def test_a_supervisor_cannot_send_another_enterprises_people_and_officers_are_sh
     here = Point(121.30, 30.75, 0, srid=4490)
     mine = Subject.objects.create(kind="person", external_id="X-A1", name="甲员工", enterprise=a, person_type="01")
     theirs = Subject.objects.create(kind="person", external_id="X-B1", name="乙员工", enterprise=b, person_type="01")
-    officer = Subject.objects.create(kind="body_camera", external_id="X-LAW", name="执法记录仪张三",
-                                     attributes={"holder": "张三", "unit": "区执法大队"})  # fmt: skip
+    officer = Subject.objects.create(
+        kind="body_camera",
+        external_id="X-LAW",
+        name="执法记录仪张三",
+        attributes={"holder": "张三", "unit": "区执法大队"},
+    )
     for s in (mine, theirs, officer):
         SubjectState.objects.create(subject=s, time=NOW, geom=here, source="demo")
 
     def dispatch(assignees):
-        return client.post(f"/api/alarms/{x.id}/dispatch", {"comment": "去现场", "assignees": assignees},
-                           content_type="application/json", **supervisor)  # fmt: skip
+        return client.post(
+            f"/api/alarms/{x.id}/dispatch",
+            {"comment": "去现场", "assignees": assignees},
+            content_type="application/json",
+            **supervisor,
+        )
 
     r = dispatch(["X-A1", "X-B1"])
     assert r.status_code == 400
@@ -253,8 +332,10 @@ def test_a_supervisor_cannot_send_another_enterprises_people_and_officers_are_sh
     assert dispatch(["X-A1", "X-LAW"]).status_code == 200
     ent_a = bearer(create_user("ua-x", "pw-1234567", "enterprise", enterprise=a))
     order = client.get("/api/work-orders/", **ent_a).json()["results"][0]
-    assert order["assignees"] == [{"code": "X-A1", "name": "甲员工", "kind": "person"},
-                                  {"code": None, "name": None, "kind": "body_camera", "restricted": True}]  # fmt: skip
+    assert order["assignees"] == [
+        {"code": "X-A1", "name": "甲员工", "kind": "person"},
+        {"code": None, "name": None, "kind": "body_camera", "restricted": True},
+    ]
     detail = client.get(f"/api/alarms/{x.id}", **ent_a).json()
     sent = next(s for s in detail["actions"] if s["action"] == "dispatched")["data"]["assignees"]
     assert [p["code"] for p in sent] == ["X-A1", None]

@@ -30,12 +30,20 @@ def filed_elsewhere(scene, make_enterprise):
     unit.enterprises.add(a)
     staff = ContractorStaff.objects.create(contractor=unit, name="张三", identify_sha256=ID_HASH)
     for q in (dict(staff=None, number="U-1"), dict(staff=staff, number="S-1")):
-        Qualification.objects.create(contractor=unit, kind=Qualification.PARK, valid_from=date(2026, 1, 1),
-                                     valid_until=date(2099, 1, 1), park_certified=True, **q)  # fmt: skip
-    Training.objects.create(staff=staff, course="入园三级安全教育", completed_on=date(2026, 1, 1),
-                            valid_until=date(2099, 1, 1))  # fmt: skip
-    filing = StaffFiling.objects.create(enterprise=a, contractor=unit, project="检修", valid_from=date(2026, 1, 1),
-                                        valid_until=date(2099, 1, 1))  # fmt: skip
+        Qualification.objects.create(
+            contractor=unit,
+            kind=Qualification.PARK,
+            valid_from=date(2026, 1, 1),
+            valid_until=date(2099, 1, 1),
+            park_certified=True,
+            **q,
+        )
+    Training.objects.create(
+        staff=staff, course="入园三级安全教育", completed_on=date(2026, 1, 1), valid_until=date(2099, 1, 1)
+    )
+    filing = StaffFiling.objects.create(
+        enterprise=a, contractor=unit, project="检修", valid_from=date(2026, 1, 1), valid_until=date(2099, 1, 1)
+    )
     filing.staff.add(staff)
     AlarmRule.objects.filter(type__in=["contractor_elsewhere", "contractor_unqualified"]).update(
         params={"dwell_s": 20.0}

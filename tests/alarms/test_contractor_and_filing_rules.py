@@ -56,9 +56,22 @@ def test_a_passer_by_and_a_person_who_is_not_contractor_staff_raise_nothing():
 
 
 def _permit(**kw) -> PermitSpec:
-    base = dict(id=9, ticket_no="DH-9", ticket_type="02", status=2, enterprise_id=1, x=50.0, y=-300.0, lon=121.3,
-                lat=30.7, guardian=3, authorised=frozenset({3}), planned_end=T0 + 8 * 3600, actual_start=T0 - 3600,
-                contractor_code="91310000MA1K35XX0X")  # fmt: skip
+    base = dict(
+        id=9,
+        ticket_no="DH-9",
+        ticket_type="02",
+        status=2,
+        enterprise_id=1,
+        x=50.0,
+        y=-300.0,
+        lon=121.3,
+        lat=30.7,
+        guardian=3,
+        authorised=frozenset({3}),
+        planned_end=T0 + 8 * 3600,
+        actual_start=T0 - 3600,
+        contractor_code="91310000MA1K35XX0X",
+    )
     return PermitSpec(**{**base, **kw})
 
 

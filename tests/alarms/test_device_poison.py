@@ -47,12 +47,23 @@ def test_garbage_on_device_topics_is_quarantined_and_a_real_sos_still_raises(sce
     chip = Subject.objects.filter(kind="welder").exclude(chip_id="").values_list("chip_id", flat=True).first()
     if chip is None:
         chip = "POISON-CHIP"
-        Subject.objects.create(kind="welder", external_id=chip, enterprise=scene.enterprise, chip_id=chip,
-                               qr_code=f"QR-{chip}", mobility="fixed")  # fmt: skip
+        Subject.objects.create(
+            kind="welder",
+            external_id=chip,
+            enterprise=scene.enterprise,
+            chip_id=chip,
+            qr_code=f"QR-{chip}",
+            mobility="fixed",
+        )
     broker = Broker()
     cfg = django_settings.CONFIG
-    monkeypatch.setattr(django_settings, "CONFIG", dataclasses.replace(cfg, mqtt=dataclasses.replace(
-        cfg.mqtt, host="127.0.0.1", port=broker.port, username="", password="")))  # fmt: skip
+    monkeypatch.setattr(
+        django_settings,
+        "CONFIG",
+        dataclasses.replace(
+            cfg, mqtt=dataclasses.replace(cfg.mqtt, host="127.0.0.1", port=broker.port, username="", password="")
+        ),
+    )
     client_id = f"test-poison-{uuid.uuid4().hex[:8]}"
     consumer = Consumer(client_id=client_id, batch_size=500, flush_interval=0.05)
     consumer.start()

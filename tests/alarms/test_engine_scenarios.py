@@ -322,14 +322,21 @@ def test_quiet_tracks_raise_nothing():
     """The counterpart of each scenario above: short visits, staying in, under the limits, at the post."""
     day = 86400.0
     short_visit = line((280, 50), (350, 50), 20) + [(350, 50)] * 30 + line((350, 50), (450, 50), 30)
-    assert run(engine([RuleSpec(2, "overstay", params={"limit_s": 60}, zones=frozenset({2}))]),
-               track(1, 0, short_visit)) == []  # fmt: skip
+    assert (
+        run(engine([RuleSpec(2, "overstay", params={"limit_s": 60}, zones=frozenset({2}))]), track(1, 0, short_visit))
+        == []
+    )
     assert run(engine([RuleSpec(4, "leaving", zones=frozenset({4}))]), track(1, 0, line((0, 0), (1400, 0), 200))) == []
     three = [track(s, 0, line((280, 10 * s), (350, 10 * s), 20) + [(350, 10 * s)] * 40) for s in range(1, 4)]
     fx = Fixes(*(np.concatenate(cols) for cols in zip(*three, strict=True)))
     assert run(engine([RuleSpec(5, "over_capacity", params={"grace_s": 5}, zones=frozenset({2}))]), fx) == []
-    assert run(engine([RuleSpec(6, "absent_from_post", params={"grace_s": 30}, zones=frozenset({3}))]),
-               track(5, 0, [(610, 10)] * 120)) == []  # fmt: skip
+    assert (
+        run(
+            engine([RuleSpec(6, "absent_from_post", params={"grace_s": 30}, zones=frozenset({3}))]),
+            track(5, 0, [(610, 10)] * 120),
+        )
+        == []
+    )
     e = engine([RuleSpec(17, "mobile_welder")])
     out = []
     for k in range(20):  # one district, never more than 4 km from the last work start

@@ -35,9 +35,17 @@ def test_the_api_cannot_delete_switch_off_or_narrow_a_life_safety_rule(client, s
     rule = rule_of(type_)
     url = f"/api/alarm-rules/{rule.id}"
     assert client.delete(url, **supervisor).status_code == 409
-    for change in ({"active": False}, {"type": "out_of_bounds"}, {"subject_kinds": ["welder"]},
-                   {"person_types": ["02"]}, {"window_mode": "inside"}, {"zone_kinds": ["post"]}, {"zones": [1]},
-                   {"enterprise": "X"}, {"params": {"enter_dwell_s": 100000}}):  # fmt: skip
+    for change in (
+        {"active": False},
+        {"type": "out_of_bounds"},
+        {"subject_kinds": ["welder"]},
+        {"person_types": ["02"]},
+        {"window_mode": "inside"},
+        {"zone_kinds": ["post"]},
+        {"zones": [1]},
+        {"enterprise": "X"},
+        {"params": {"enter_dwell_s": 100000}},
+    ):
         r = client.patch(url, change, content_type="application/json", **supervisor)
         assert r.status_code in (400, 409), (change, r.content)
     rule.refresh_from_db()
@@ -72,8 +80,12 @@ def test_the_database_refuses_too(db):
 
 def test_life_safety_alarms_are_never_suppressed(client, supervisor, scene):
     for types in ([], ["sos"], ["feed_outage", "out_of_bounds"]):
-        r = client.post("/api/alarm-suppressions/", {"name": "演练", "types": types, "reason": "drill"},
-                        content_type="application/json", **supervisor)  # fmt: skip
+        r = client.post(
+            "/api/alarm-suppressions/",
+            {"name": "演练", "types": types, "reason": "drill"},
+            content_type="application/json",
+            **supervisor,
+        )
         assert r.status_code == 400, (types, r.content)
     from alarms.models import Suppression
 

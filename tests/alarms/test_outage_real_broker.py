@@ -62,8 +62,13 @@ def test_broker_stopped_longer_than_the_silence_limit_is_one_outage_and_ends_whe
     )
     broker = Broker()
     cfg = django_settings.CONFIG
-    monkeypatch.setattr(django_settings, "CONFIG", dataclasses.replace(cfg, mqtt=dataclasses.replace(
-        cfg.mqtt, host="127.0.0.1", port=broker.port, username="", password="")))  # fmt: skip
+    monkeypatch.setattr(
+        django_settings,
+        "CONFIG",
+        dataclasses.replace(
+            cfg, mqtt=dataclasses.replace(cfg.mqtt, host="127.0.0.1", port=broker.port, username="", password="")
+        ),
+    )
     consumer = Consumer(client_id=f"test-outage-{uuid.uuid4().hex[:8]}", batch_size=5000, flush_interval=0.05)
     consumer.start()
     try:

@@ -20,8 +20,9 @@ __all__ = ["supervisor", "two"]
 def rows_of(response, tmp_path: Path, name: str) -> list[dict]:
     path = tmp_path / name
     path.write_bytes(b"".join(response.streaming_content))
-    out = subprocess.run(["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", str(path)], check=True, capture_output=True,
-                         text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", str(path)], check=True, capture_output=True, text=True
+    ).stdout
     return [f["properties"] for f in json.loads(out)["features"]]
 
 
@@ -42,8 +43,9 @@ def test_alarms_as_xlsx_keep_the_filters_and_say_shanghai_time(client, two, supe
 
 def test_alarms_as_csv_hold_only_the_callers_rows_and_english_columns(client, two, tmp_path):
     _a, b = two
-    r = client.get("/api/alarms/?f=csv&lang=en", **bearer(create_user("ent-b", "pw-1234567", "enterprise",
-                                                                         enterprise=b)))  # fmt: skip
+    r = client.get(
+        "/api/alarms/?f=csv&lang=en", **bearer(create_user("ent-b", "pw-1234567", "enterprise", enterprise=b))
+    )
     text = b"".join(r.streaming_content).decode("utf-8-sig")  # a byte-order mark, for spreadsheets
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [row["company_code"] for row in rows] == [b.company_code]
@@ -54,8 +56,12 @@ def test_alarms_as_csv_hold_only_the_callers_rows_and_english_columns(client, tw
 def test_work_orders_as_xlsx(client, two, supervisor, tmp_path):
     a, _b = two
     a1 = alarm(a, 30)
-    r = client.post(f"/api/alarms/{a1.id}/dispatch", {"comment": "去看看", "department": "安监科"},
-                    content_type="application/json", **supervisor)  # fmt: skip
+    r = client.post(
+        f"/api/alarms/{a1.id}/dispatch",
+        {"comment": "去看看", "department": "安监科"},
+        content_type="application/json",
+        **supervisor,
+    )
     assert r.status_code == 200, r.content
     rows = rows_of(client.get("/api/work-orders/?f=xlsx", **supervisor), tmp_path, "w.xlsx")
     assert len(rows) == 1
@@ -70,8 +76,12 @@ def test_text_that_starts_a_formula_is_inert_in_csv_and_stays_text_in_xlsx(clien
     """Issue 24 (4): tenant-controlled text (a department, a comment) never becomes a spreadsheet formula."""
     a, _b = two
     for n, text in enumerate(FORMULAS):
-        r = client.post(f"/api/alarms/{alarm(a, 40 + n).id}/dispatch", {"comment": text, "department": text},
-                        content_type="application/json", **supervisor)  # fmt: skip
+        r = client.post(
+            f"/api/alarms/{alarm(a, 40 + n).id}/dispatch",
+            {"comment": text, "department": text},
+            content_type="application/json",
+            **supervisor,
+        )
         assert r.status_code == 200, r.content
     raw = b"".join(client.get("/api/work-orders/?f=csv&lang=en", **supervisor).streaming_content)
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -89,6 +99,7 @@ def test_text_that_starts_a_formula_is_inert_in_csv_and_stays_text_in_xlsx(clien
 
 
 def rows_of_path(path: Path) -> list[dict]:
-    out = subprocess.run(["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", str(path)], check=True, capture_output=True,
-                         text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", str(path)], check=True, capture_output=True, text=True
+    ).stdout
     return [f["properties"] for f in json.loads(out)["features"]]

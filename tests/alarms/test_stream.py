@@ -28,10 +28,12 @@ def committed(django_db_setup, django_db_blocker):
     """Committed users and enterprises (the server runs in another process); removed afterwards."""
     with django_db_blocker.unblock():
         park = Park.objects.create(code="SSE-PARK", name="SSE")
-        a = Enterprise.objects.create(credit_code=credit_code(org="MA1EE0001"), name="甲", company_code="SSE-A",
-                                      park=park)  # fmt: skip
-        b = Enterprise.objects.create(credit_code=credit_code(org="MA1EE0002"), name="乙", company_code="SSE-B",
-                                      park=park)  # fmt: skip
+        a = Enterprise.objects.create(
+            credit_code=credit_code(org="MA1EE0001"), name="甲", company_code="SSE-A", park=park
+        )
+        b = Enterprise.objects.create(
+            credit_code=credit_code(org="MA1EE0002"), name="乙", company_code="SSE-B", park=park
+        )
         sup = create_user("sse-sup", "pw-1234567", "supervisor")
         ent = create_user("sse-ent", "pw-1234567", "enterprise", enterprise=a)
         tokens = {"sup": ApiToken.issue(sup)[1], "ent": ApiToken.issue(ent)[1]}
@@ -45,8 +47,16 @@ def committed(django_db_setup, django_db_blocker):
 
 
 def _raise(ent, n: int) -> Alarm:
-    a = Alarm.objects.create(key=f"sse:{n}", type="sos", category="person", code="0", severity="critical",
-                             enterprise=ent, company_code=ent.company_code, raised_at=datetime.now(UTC))  # fmt: skip
+    a = Alarm.objects.create(
+        key=f"sse:{n}",
+        type="sos",
+        category="person",
+        code="0",
+        severity="critical",
+        enterprise=ent,
+        company_code=ent.company_code,
+        raised_at=datetime.now(UTC),
+    )
     publish(a, "raised")
     return a
 

@@ -90,9 +90,13 @@ def test_a_new_rule_applies_within_a_tick_without_restart(scene):
 
 
 def test_suppression_window_records_what_it_suppressed(scene):
-    sup = Suppression.objects.create(name="消防演练", types=["out_of_bounds"], zone=scene.forbidden,
-                                     starts_at=datetime.fromtimestamp(T0 - 60, UTC),
-                                     ends_at=datetime.fromtimestamp(T0 + 600, UTC))  # fmt: skip
+    sup = Suppression.objects.create(
+        name="消防演练",
+        types=["out_of_bounds"],
+        zone=scene.forbidden,
+        starts_at=datetime.fromtimestamp(T0 - 60, UTC),
+        ends_at=datetime.fromtimestamp(T0 + 600, UTC),
+    )
     w = started()
     walk(w, scene, scene.people["V1"], T0, list(range(-60, 10, 3)))
     a = Alarm.objects.get()
@@ -103,8 +107,17 @@ def test_suppression_window_records_what_it_suppressed(scene):
 
 
 def _scan_message(chip, t, lon, lat, crs="gcj02"):
-    return (f"welder/{chip}/scan", orjson.dumps({"ts": int(t * 1000), "operator_id": "W-01", "decision": "allow",
-                                                  "phone": {"lon": lon, "lat": lat, "crs": crs}}))  # fmt: skip
+    return (
+        f"welder/{chip}/scan",
+        orjson.dumps(
+            {
+                "ts": int(t * 1000),
+                "operator_id": "W-01",
+                "decision": "allow",
+                "phone": {"lon": lon, "lat": lat, "crs": crs},
+            }
+        ),
+    )
 
 
 def test_remote_scan_with_a_gcj02_phone_800_m_and_1200_m_away(scene):
@@ -158,8 +171,9 @@ def test_sos_reported_by_an_enterprise_b3_type_0(scene):
 
     w = started(now=datetime.now(UTC).timestamp())
     t = datetime.now(UTC) - timedelta(seconds=2)
-    handle_person_alarms(scene.enterprise, [{"ID": "A1", "PERSON_ID": "C1", "ALARM_TYPE": "0",
-                                             "ALARM_TIME": t.isoformat()}])  # fmt: skip
+    handle_person_alarms(
+        scene.enterprise, [{"ID": "A1", "PERSON_ID": "C1", "ALARM_TYPE": "0", "ALARM_TIME": t.isoformat()}]
+    )
     w.step(datetime.now(UTC).timestamp(), [], events=True, tick=False)
     a = Alarm.objects.get(type="sos")
     assert a.subject.external_id == "C1"
@@ -173,10 +187,13 @@ def test_an_sos_right_after_registration_and_one_from_a_never_seen_id_both_raise
     w = started(now=datetime.now(UTC).timestamp())
     t = datetime.now(UTC) - timedelta(seconds=1)
     handle_personnel(scene.enterprise, [{"ID": "N1", "PERSON_NAME": "新员工", "PERSON_TYPE": "01"}])
-    handle_person_alarms(scene.enterprise, [
-        {"ID": "S1", "PERSON_ID": "N1", "ALARM_TYPE": "0", "ALARM_TIME": t.isoformat()},
-        {"ID": "S2", "PERSON_ID": "NEVER-SEEN", "ALARM_TYPE": "0", "ALARM_TIME": t.isoformat(), "DESCRIBE": "救命"},
-    ])  # fmt: skip
+    handle_person_alarms(
+        scene.enterprise,
+        [
+            {"ID": "S1", "PERSON_ID": "N1", "ALARM_TYPE": "0", "ALARM_TIME": t.isoformat()},
+            {"ID": "S2", "PERSON_ID": "NEVER-SEEN", "ALARM_TYPE": "0", "ALARM_TIME": t.isoformat(), "DESCRIBE": "救命"},
+        ],
+    )
     w.step(datetime.now(UTC).timestamp(), [], events=True, tick=False)  # no tick: the scene is not re-read
     raised = {a.subject.external_id: a for a in Alarm.objects.filter(type="sos")}
     assert set(raised) == {"N1", "NEVER-SEEN"}
@@ -204,8 +221,9 @@ def test_an_input_that_fails_is_retried_and_one_that_keeps_failing_is_itself_an_
 
     monkeypatch.setattr(w.engine, "sos", flaky)
     t = datetime.now(UTC) - timedelta(seconds=1)
-    handle_person_alarms(scene.enterprise, [{"ID": "R1", "PERSON_ID": "C1", "ALARM_TYPE": "0",
-                                             "ALARM_TIME": t.isoformat()}])  # fmt: skip
+    handle_person_alarms(
+        scene.enterprise, [{"ID": "R1", "PERSON_ID": "C1", "ALARM_TYPE": "0", "ALARM_TIME": t.isoformat()}]
+    )
     for _ in range(3):
         w.step(datetime.now(UTC).timestamp(), [], events=True, tick=False)
     assert Alarm.objects.filter(type="sos", subject__external_id="C1").count() == 1
@@ -214,8 +232,9 @@ def test_an_input_that_fails_is_retried_and_one_that_keeps_failing_is_itself_an_
         raise RuntimeError("always")
 
     monkeypatch.setattr(w.engine, "sos", broken)
-    handle_person_alarms(scene.enterprise, [{"ID": "R2", "PERSON_ID": "C2", "ALARM_TYPE": "0",
-                                             "ALARM_TIME": t.isoformat()}])  # fmt: skip
+    handle_person_alarms(
+        scene.enterprise, [{"ID": "R2", "PERSON_ID": "C2", "ALARM_TYPE": "0", "ALARM_TIME": t.isoformat()}]
+    )
     for _ in range(2):
         w.step(datetime.now(UTC).timestamp(), [], events=True, tick=False)
     assert not Alarm.objects.filter(type="input_unevaluated").exists()  # still being retried
@@ -240,8 +259,14 @@ def test_a_first_start_takes_everyones_live_state_as_their_first_fix(scene):
 
 def test_a_persons_shift_from_the_database_decides_when_they_are_on_duty(scene):
     start = datetime(2024, 1, 1, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
-    day = TimeWindow.objects.create(name="白班", kind="recurring", purpose="shift", rrule="FREQ=DAILY",
-                                    starts_at=start, duration=timedelta(hours=12))  # fmt: skip
+    day = TimeWindow.objects.create(
+        name="白班",
+        kind="recurring",
+        purpose="shift",
+        rrule="FREQ=DAILY",
+        starts_at=start,
+        duration=timedelta(hours=12),
+    )
     person = scene.people["E1"]
     person.shift = day
     person.save()

@@ -32,8 +32,9 @@ def committed_scene(django_db_setup, django_db_blocker):
     assert connection.settings_dict["NAME"].startswith("test_"), "needs a database test in the same run"
     with django_db_blocker.unblock():
         park = Park.objects.create(code="PROC-PARK", name="进程测试")
-        ent = Enterprise.objects.create(credit_code=credit_code(org="MA1PR0001"), name="进程化工", company_code="PROC1",
-                                        park=park)  # fmt: skip
+        ent = Enterprise.objects.create(
+            credit_code=credit_code(org="MA1PR0001"), name="进程化工", company_code="PROC1", park=park
+        )
         lon, lat = inside(JINSHAN)
         site = Site(enterprise=ent, name="厂区", footprint=square(lon, lat))
         site.save()
@@ -55,15 +56,29 @@ def committed_scene(django_db_setup, django_db_blocker):
 def _worker(*args: str) -> subprocess.Popen:
     s = connection.settings_dict
     env = os.environ | {"DATABASE_URL": f"postgis://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"}
-    return subprocess.Popen([sys.executable, "manage.py", "alarms", "--seconds", "90", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "alarms", "--seconds", "90", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _write(person, centre, east_m: float) -> None:
     lon, lat = offset(*centre, east_m)
-    write_fixes(FixBatch(subject_id=np.array([person.id]), time=[datetime.now(UTC)], lon=np.array([lon]),
-                         lat=np.array([lat]), source="simulator", raw_x=np.array([lon]), raw_y=np.array([lat]),
-                         raw_crs=["cgcs2000"]))  # fmt: skip
+    write_fixes(
+        FixBatch(
+            subject_id=np.array([person.id]),
+            time=[datetime.now(UTC)],
+            lon=np.array([lon]),
+            lat=np.array([lat]),
+            source="simulator",
+            raw_x=np.array([lon]),
+            raw_y=np.array([lat]),
+            raw_crs=["cgcs2000"],
+        )
+    )
 
 
 def test_worker_raises_from_the_feed_and_survives_sigkill(committed_scene, django_db_blocker):
@@ -119,8 +134,9 @@ def two_partitions(committed_scene, django_db_blocker):
         while not parks or partition_of(key_of(None, parks[-1].id), 2) == mine:
             parks.append(Park.objects.create(code=f"PROC-PARK-{len(parks) + 2}", name="进程测试二"))
         park = parks[-1]
-        ent = Enterprise.objects.create(credit_code=credit_code(org="MA1PR0002"), name="进程二化工",
-                                        company_code="PROC2", park=park)  # fmt: skip
+        ent = Enterprise.objects.create(
+            credit_code=credit_code(org="MA1PR0002"), name="进程二化工", company_code="PROC2", park=park
+        )
         lon, lat = offset(*centre, 0, 2000)
         zone = Zone.objects.create(name="禁区二", kind="forbidden", enterprise=ent, geom=square(lon, lat, 50 / 111_000))
         other = Subject.objects.create(kind="person", external_id="PC2", enterprise=ent, person_type="02")

@@ -56,21 +56,27 @@ def test_affine_recovers_a_shear():
     report = fit(e, n, se, sn, method="affine", definition="announced")
     assert report.max_m < 1e-6
     fe, fn, _ = report.calibration.apply(e + 1000, n - 1000)
-    assert np.hypot(fe - (1.00001 * (e + 1000) + 0.00002 * (n - 1000) + 5.0),
-                    fn - (-0.00003 * (e + 1000) + 0.99998 * (n - 1000) - 7.0)).max() < 0.001  # fmt: skip
+    assert (
+        np.hypot(
+            fe - (1.00001 * (e + 1000) + 0.00002 * (n - 1000) + 5.0),
+            fn - (-0.00003 * (e + 1000) + 0.99998 * (n - 1000) - 7.0),
+        ).max()
+        < 0.001
+    )
 
 
 def test_helmert7_recovers_a_3d_similarity_with_heights():
     e, n, h = bare()
     angles = (1e-5, -2e-5, 3e-4)  # about east, north, up
     rx, ry, rz = angles
-    rot = (np.array([[1, 0, 0], [0, np.cos(rx), -np.sin(rx)], [0, np.sin(rx), np.cos(rx)]])
-           @ np.array([[np.cos(ry), 0, np.sin(ry)], [0, 1, 0], [-np.sin(ry), 0, np.cos(ry)]])
-           @ np.array([[np.cos(rz), -np.sin(rz), 0], [np.sin(rz), np.cos(rz), 0], [0, 0, 1]]))  # fmt: skip
+    rot = (
+        np.array([[1, 0, 0], [0, np.cos(rx), -np.sin(rx)], [0, np.sin(rx), np.cos(rx)]])
+        @ np.array([[np.cos(ry), 0, np.sin(ry)], [0, 1, 0], [-np.sin(ry), 0, np.cos(ry)]])
+        @ np.array([[np.cos(rz), -np.sin(rz), 0], [np.sin(rz), np.cos(rz), 0], [0, 0, 1]])
+    )
     p = np.stack([e, n, h])
     q = (1 + 2e-6) * rot @ p + np.array([[3.0], [-2.0], [0.7]])
-    report = fit(e, n, q[0], q[1], method="helmert7", definition="announced", projected_height=h,
-                 surveyed_height=q[2])  # fmt: skip
+    report = fit(e, n, q[0], q[1], method="helmert7", definition="announced", projected_height=h, surveyed_height=q[2])
     assert report.max_m < 1e-6
     assert report.calibration.scale == pytest.approx(1 + 2e-6, abs=1e-10)
     fe, fn, fh = report.calibration.apply(e, n, h)
@@ -96,8 +102,16 @@ def test_residuals_are_reported_per_point():
 def test_too_few_points_are_refused(method, points, message):
     e, n, h = bare()
     with pytest.raises(CalibrationError, match=message):
-        fit(e[:points], n[:points], e[:points], n[:points], method=method, definition="announced",
-            projected_height=h[:points], surveyed_height=h[:points])  # fmt: skip
+        fit(
+            e[:points],
+            n[:points],
+            e[:points],
+            n[:points],
+            method=method,
+            definition="announced",
+            projected_height=h[:points],
+            surveyed_height=h[:points],
+        )
 
 
 def test_duplicate_points_are_refused():
@@ -135,8 +149,9 @@ def test_helmert7_needs_heights():
 def test_calibrated_transform_applies_and_inverts_and_reports_its_version():
     e, n, _ = bare()
     se, sn = similarity(e, n)
-    cal = Calibration.from_dict(fit(e, n, se, sn, method="similarity", definition="announced").calibration.to_dict()
-                                | {"version": "DEMO/v3"})  # fmt: skip
+    cal = Calibration.from_dict(
+        fit(e, n, se, sn, method="similarity", definition="announced").calibration.to_dict() | {"version": "DEMO/v3"}
+    )
     r = transform(LON, LAT, "cgcs2000", "sh2000:announced", calibration=cal)
     assert r.info["calibration"] == "DEMO/v3"
     assert np.hypot(r.y - se, r.x - sn).max() < 0.001

@@ -20,11 +20,17 @@ FC = {
     "bbox": [121.0, 31.0, 121.5, 31.5],
     "features": [
         {"type": "Feature", "properties": {"n": 1}, "geometry": {"type": "Point", "coordinates": [121.40, 30.78]}},
-        {"type": "Feature", "properties": {"n": 2}, "geometry": {"type": "Polygon", "coordinates": [
-            [[121.40, 30.78], [121.41, 30.78], [121.41, 30.79], [121.40, 30.78]]]}},
+        {
+            "type": "Feature",
+            "properties": {"n": 2},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[121.40, 30.78], [121.41, 30.78], [121.41, 30.79], [121.40, 30.78]]],
+            },
+        },
         {"type": "Feature", "properties": {"n": 3}, "geometry": None},
     ],
-}  # fmt: skip
+}
 
 
 def test_geojson_positions_are_converted_like_arrays_and_bbox_dropped():
@@ -52,8 +58,9 @@ def test_not_geojson_is_refused():
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "coord_transform", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "coord_transform", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_csv_columns_are_converted_with_progress(tmp_path):
@@ -64,8 +71,23 @@ def test_csv_columns_are_converted_with_progress(tmp_path):
         for i in range(1000):
             w.writerow([i, 121.40 + i * 1e-4, 30.78, f"焊机{i}"])
     out = tmp_path / "out.csv"
-    proc = run_cli(str(src), "-o", str(out), "--src", "gcj02", "--dst", "sh2000", "--x", "lng", "--y", "lat",
-                   "--out-x", "north", "--out-y", "east")  # fmt: skip
+    proc = run_cli(
+        str(src),
+        "-o",
+        str(out),
+        "--src",
+        "gcj02",
+        "--dst",
+        "sh2000",
+        "--x",
+        "lng",
+        "--y",
+        "lat",
+        "--out-x",
+        "north",
+        "--out-y",
+        "east",
+    )
     assert proc.returncode == 0, proc.stderr
     assert '"event": "progress"' in proc.stderr
     with open(out, encoding="utf-8") as fh:

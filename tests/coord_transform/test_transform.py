@@ -67,8 +67,12 @@ def test_same_crs_returns_copies():
 
 def test_info_says_what_was_used():
     r = transform([121.4], [31.2], "gcj02", "sh2000:duckdb-cn-shift")
-    assert r.info == {"src": "gcj02", "dst": "sh2000:duckdb-cn-shift", "sh2000_definition": "duckdb-cn-shift",
-                      "calibration": None}  # fmt: skip
+    assert r.info == {
+        "src": "gcj02",
+        "dst": "sh2000:duckdb-cn-shift",
+        "sh2000_definition": "duckdb-cn-shift",
+        "calibration": None,
+    }
 
 
 def test_names_are_case_insensitive():

@@ -123,33 +123,71 @@ def world(make_enterprise):
         lon += dx
         Site(enterprise=ent, name=f"厂区{tag}", footprint=square(lon, lat, 0.003)).save()
         zone = Zone.objects.create(name=f"禁区{tag}", kind="forbidden", enterprise=ent, geom=square(lon, lat, 0.001))
-        person = Subject.objects.create(kind="person", external_id=f"P{tag}", name=f"人{tag}", enterprise=ent,
-                                        person_type="01")  # fmt: skip
+        person = Subject.objects.create(
+            kind="person", external_id=f"P{tag}", name=f"人{tag}", enterprise=ent, person_type="01"
+        )
         SubjectState.objects.create(subject=person, time=now, geom=Point(lon, lat, 0, srid=4490), source="demo")
-        welder = Subject.objects.create(kind="welder", external_id=f"W{tag}", name=f"焊机{tag}", enterprise=ent,
-                                        chip_id=f"CHIP{tag}", qr_code=f"QR{tag}", mobility="fixed")  # fmt: skip
-        SubjectState.objects.create(subject=welder, time=now, geom=Point(lon, lat, 0, srid=4490), source="demo",
-                                    live={"power": "on"})  # fmt: skip
-        permit = WorkPermit.objects.create(enterprise=ent, ticket_no=f"DH{tag}", ticket_type="02", status=2,
-                                           location=Point(lon, lat, srid=4490), planned_start=now - timedelta(hours=1),
-                                           planned_end=now + timedelta(hours=1))  # fmt: skip
-        SpecialEquipment.objects.create(registry_code=f"EQ{tag}", kind="elevator", name=f"电梯{tag}",
-                                        using_unit=f"物业{tag}", enterprise=ent, monitoring="fault",
-                                        location=Point(lon, lat, srid=4490))  # fmt: skip
+        welder = Subject.objects.create(
+            kind="welder",
+            external_id=f"W{tag}",
+            name=f"焊机{tag}",
+            enterprise=ent,
+            chip_id=f"CHIP{tag}",
+            qr_code=f"QR{tag}",
+            mobility="fixed",
+        )
+        SubjectState.objects.create(
+            subject=welder, time=now, geom=Point(lon, lat, 0, srid=4490), source="demo", live={"power": "on"}
+        )
+        permit = WorkPermit.objects.create(
+            enterprise=ent,
+            ticket_no=f"DH{tag}",
+            ticket_type="02",
+            status=2,
+            location=Point(lon, lat, srid=4490),
+            planned_start=now - timedelta(hours=1),
+            planned_end=now + timedelta(hours=1),
+        )
+        SpecialEquipment.objects.create(
+            registry_code=f"EQ{tag}",
+            kind="elevator",
+            name=f"电梯{tag}",
+            using_unit=f"物业{tag}",
+            enterprise=ent,
+            monitoring="fault",
+            location=Point(lon, lat, srid=4490),
+        )
         out[tag] = {"zone": zone, "person": person, "permit": permit, "lon": lon, "lat": lat}
     # B's contractor walked into A's fence: the alarm is B's, the fence name is A's
     far = out[f"B{SECRET}"]
     near = out["A"]
-    out["alarm_b"] = Alarm.objects.create(key="k-b", type="out_of_bounds", category="person", severity="alarm",
-                                          subject=far["person"], zone=far["zone"], permit=far["permit"],
-                                          enterprise=b, company_code=b.company_code,
-                                          location=Point(far["lon"], far["lat"], srid=4490), raised_at=now)  # fmt: skip
+    out["alarm_b"] = Alarm.objects.create(
+        key="k-b",
+        type="out_of_bounds",
+        category="person",
+        severity="alarm",
+        subject=far["person"],
+        zone=far["zone"],
+        permit=far["permit"],
+        enterprise=b,
+        company_code=b.company_code,
+        location=Point(far["lon"], far["lat"], srid=4490),
+        raised_at=now,
+    )
     out["alarm_a_in_b_zone"] = Alarm.objects.create(
-        key="k-a", type="out_of_bounds", category="person", severity="alarm", subject=near["person"],
-        zone=far["zone"], permit=far["permit"], enterprise=a, company_code=a.company_code,
-        location=Point(near["lon"], near["lat"], srid=4490), raised_at=now,
+        key="k-a",
+        type="out_of_bounds",
+        category="person",
+        severity="alarm",
+        subject=near["person"],
+        zone=far["zone"],
+        permit=far["permit"],
+        enterprise=a,
+        company_code=a.company_code,
+        location=Point(near["lon"], near["lat"], srid=4490),
+        raised_at=now,
         evidence={"fence": f"z{far['zone'].id}", "ticket_no": far["permit"].ticket_no},
-    )  # fmt: skip
+    )
     out["rule_b"] = AlarmRule.objects.create(name=f"规则{SECRET}", type="overstay", enterprise=b)
     out["suppression_b"] = Suppression.objects.create(name=f"检修{SECRET}", enterprise=b, reason=f"原因{SECRET}")
     users = {
@@ -180,8 +218,11 @@ def urls(w) -> dict[str, list[str]]:
     box = f"{lon - 0.02},{lat - 0.02},{lon + 0.02},{lat + 0.02}"
     items = [f"/ogc/collections/{c}/items?limit=1000&bbox={box}" for c in LAYERS.split(",")]
     # files too: GeoPackage (SQLite keeps text as it is), KML and CSV are searched for the marker like JSON
-    items += [f"/ogc/collections/{c}/items?f={f}" for c in ("sites", "zones", "permits", "alarms", "equipment")
-              for f in ("gpkg", "kml", "csv")]  # fmt: skip
+    items += [
+        f"/ogc/collections/{c}/items?f={f}"
+        for c in ("sites", "zones", "permits", "alarms", "equipment")
+        for f in ("gpkg", "kml", "csv")
+    ]
     far_site = Site.objects.get(name=f"厂区B{SECRET}").id
     return {
         "alarms": ["/api/alarms/?limit=1000", f"/api/alarms/?bbox={box}", "/api/alarms/?f=csv"],
@@ -321,8 +362,11 @@ def test_the_streams_apply_the_same_scope(world):
     everyone = _fetch.__wrapped__(0, access_for(world["users"]["supervisor"]).scope)
     assert sum(r[3] for r in everyone) == 2
     for role in ("enterprise", "district"):
-        view = {"bbox": {"x0": 120, "y0": 30, "x1": 123, "y1": 32}, "kinds": ["person", "welder"],
-                "scope": access_for(world["users"][role]).scope}  # fmt: skip
+        view = {
+            "bbox": {"x0": 120, "y0": 30, "x1": 123, "y1": 32},
+            "kinds": ["person", "welder"],
+            "scope": access_for(world["users"][role]).scope,
+        }
         upsert, _, _ = _rows.__wrapped__(view, datetime.fromtimestamp(0, UTC), True)
         ids = {r[0] for r in upsert}
         far = world[f"B{SECRET}"]["person"].id

@@ -129,8 +129,9 @@ def test_sessions_end_after_idle_time(client, settings):
 def test_changes_are_audited_and_only_supervisors_read_the_trail(client, enterprise):
     sup = bearer(create_user("erin", PASSWORD, "supervisor"))
     ent = bearer(create_user("frank", PASSWORD, "enterprise", enterprise=enterprise))
-    r = client.post("/api/alarm-rules/", {"name": "夜间禁区", "type": "out_of_bounds"}, content_type="application/json",
-                    **sup)  # fmt: skip
+    r = client.post(
+        "/api/alarm-rules/", {"name": "夜间禁区", "type": "out_of_bounds"}, content_type="application/json", **sup
+    )
     assert r.status_code == 201, r.content
     trail = client.get("/api/audit/?target_type=alarms.alarmrule", **sup).json()["results"]
     created = [e for e in trail if e["action"] == "created"]

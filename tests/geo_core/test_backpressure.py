@@ -31,8 +31,9 @@ def server(django_db_setup, django_db_blocker):
     url = f"postgis://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
     with django_db_blocker.unblock():
         park = Park.objects.create(code="BP-PARK", name="BP")
-        ent = Enterprise.objects.create(credit_code=credit_code(org="MA1BP0001"), name="压测化工", company_code="BP1",
-                                        park=park)  # fmt: skip
+        ent = Enterprise.objects.create(
+            credit_code=credit_code(org="MA1BP0001"), name="压测化工", company_code="BP1", park=park
+        )
         users = [create_user(f"bp-{k}", "Pw-strong-123!", "enterprise", enterprise=ent) for k in range(USERS)]
         tokens = [ApiToken.issue(u)[1] for u in users]
         cred = issue(ent)
@@ -45,8 +46,11 @@ def server(django_db_setup, django_db_blocker):
         proc.kill()
     with django_db_blocker.unblock():
         with connection.cursor() as cur:
-            cur.execute("DELETE FROM geo_core_positionfix WHERE subject_id IN "
-                        "(SELECT id FROM geo_core_subject WHERE enterprise_id = %s)", [ent.id])  # fmt: skip
+            cur.execute(
+                "DELETE FROM geo_core_positionfix WHERE subject_id IN "
+                "(SELECT id FROM geo_core_subject WHERE enterprise_id = %s)",
+                [ent.id],
+            )
         ent.subjects.all().delete()
         for u in users:
             u.delete()
@@ -57,8 +61,10 @@ def server(django_db_setup, django_db_blocker):
 async def open_stream(base: str, path: str, token: str) -> tuple[int, bytes, asyncio.StreamWriter]:
     u = urlsplit(base)
     reader, writer = await asyncio.open_connection(u.hostname, u.port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-                 "Accept: text/event-stream\r\n\r\n".encode())  # fmt: skip
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        "Accept: text/event-stream\r\n\r\n".encode()
+    )
     await writer.drain()
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
     status = int(head.split(b" ", 2)[1])
@@ -78,8 +84,9 @@ def test_two_hundred_streams_leave_ingest_unaffected(server):
         answers = []
         for k in range(20):
             now = datetime.now(UTC).isoformat()
-            recs = [{"PERSON_ID": f"BP{k}-{j}", "TIME_STAMP": now, "LONGITUDE": 121.4, "LATITUDE": 30.78}
-                    for j in range(50)]  # fmt: skip
+            recs = [
+                {"PERSON_ID": f"BP{k}-{j}", "TIME_STAMP": now, "LONGITUDE": 121.4, "LATITUDE": 30.78} for j in range(50)
+            ]
             answers.append(await asyncio.to_thread(client.post, "positions", recs))
             await asyncio.sleep(0.1)
         for _, _, w in [*streams, extra]:
@@ -204,7 +211,11 @@ def test_bodies_are_refused_before_anything_reads_them(server):
     # service is public by design and takes its own cap from anyone.
     body = b'{"points": [' + b",".join([b"[121.3, 30.8]"] * 300_000) + b'], "from": "wgs84", "to": "cgcs2000"}'
     assert len(body) > 2 << 20
-    status, answer, _ = _send(base, "POST", "/api/transform", [body],
-                              {"Content-Length": str(len(body)), "Content-Type": "application/json",
-                               "Authorization": f"Bearer {tokens[0]}"})  # fmt: skip
+    status, answer, _ = _send(
+        base,
+        "POST",
+        "/api/transform",
+        [body],
+        {"Content-Length": str(len(body)), "Content-Type": "application/json", "Authorization": f"Bearer {tokens[0]}"},
+    )
     assert status != 413, answer[:300]

@@ -32,8 +32,9 @@ class AuthBroker:
             f"user root\nlistener {self.port} 127.0.0.1\nallow_anonymous false\n"
             f"password_file {self.dir}/passwd\nacl_file {self.dir}/acl\npid_file {self.dir}/mosquitto.pid\n"
         )
-        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.dir / "mosquitto.conf")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        self.proc = subprocess.Popen(
+            ["mosquitto", "-c", str(self.dir / "mosquitto.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 10
         while not (self.dir / "mosquitto.pid").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -97,8 +98,9 @@ def test_only_a_vendors_own_devices_reach_the_service(broker):
     assert got == ["welder/CHIP-A/position"]  # another vendor's machine, its phone's SOS, an unknown chip: dropped
 
     # A new device of vendor a: once the files are written again, its messages pass.
-    Subject.objects.create(kind="welder", external_id="WA2", chip_id="CHIP-A2", qr_code="QA2", mobility="fixed",
-                           vendor=a)  # fmt: skip
+    Subject.objects.create(
+        kind="welder", external_id="WA2", chip_id="CHIP-A2", qr_code="QA2", mobility="fixed", vendor=a
+    )
     broker.rewrite()
     vendor.publish("welder/CHIP-A2/power", b'{"ts": 1}', qos=1)
     time.sleep(1.0)

@@ -20,8 +20,12 @@ def control_points(n=8, shift=(1.5, -0.7), noise=0.0, heights=False):
     bare = transform(lon, lat, "cgcs2000", "sh2000")
     pts = []
     for i in range(n):
-        p = {"lon": lon[i], "lat": lat[i], "x": bare.x[i] + shift[0] + RNG.normal(0, noise) if noise else
-             bare.x[i] + shift[0], "y": bare.y[i] + shift[1]}  # fmt: skip
+        p = {
+            "lon": lon[i],
+            "lat": lat[i],
+            "x": bare.x[i] + shift[0] + RNG.normal(0, noise) if noise else bare.x[i] + shift[0],
+            "y": bare.y[i] + shift[1],
+        }
         if heights:
             p |= {"h": 10.0 + i, "H": 10.0 + i - 9.2}
         pts.append(p)

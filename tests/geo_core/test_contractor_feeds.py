@@ -37,10 +37,15 @@ def cred(enterprise):
 def unit(client, cred):
     r = post(client, cred, "contractors", [{"CONTRACTOR_CODE": UNIT, "CONTRACTOR_NAME": "沪安机电安装有限公司"}])
     assert r.json()["accepted"] == 1
-    r = post(client, cred, "contractor-staff", [
-        {"CONTRACTOR_CODE": UNIT, "PERSON_NAME": "张三", "IDENTIFY_NUM": ID_A, "TRADE": "焊工"},
-        {"CONTRACTOR_CODE": UNIT, "PERSON_NAME": "李四", "IDENTIFY_NUM": ID_B},
-    ])  # fmt: skip
+    r = post(
+        client,
+        cred,
+        "contractor-staff",
+        [
+            {"CONTRACTOR_CODE": UNIT, "PERSON_NAME": "张三", "IDENTIFY_NUM": ID_A, "TRADE": "焊工"},
+            {"CONTRACTOR_CODE": UNIT, "PERSON_NAME": "李四", "IDENTIFY_NUM": ID_B},
+        ],
+    )
     assert r.json()["accepted"] == 2
     return Contractor.objects.get(credit_code=UNIT)
 
@@ -54,23 +59,48 @@ def test_units_and_staff_are_stored_with_the_id_number_hashed_and_masked(unit, e
 
 
 def test_bad_records_are_refused_alone_with_field_and_reason(client, cred, unit):
-    r = post(client, cred, "contractors", [
-        {"CONTRACTOR_CODE": "91310116MA1CT0001X", "CONTRACTOR_NAME": "错码"},
-        {"CONTRACTOR_CODE": OTHER_UNIT, "CONTRACTOR_NAME": "好的单位"},
-        {"CONTRACTOR_NAME": "无码"},
-    ])  # fmt: skip
+    r = post(
+        client,
+        cred,
+        "contractors",
+        [
+            {"CONTRACTOR_CODE": "91310116MA1CT0001X", "CONTRACTOR_NAME": "错码"},
+            {"CONTRACTOR_CODE": OTHER_UNIT, "CONTRACTOR_NAME": "好的单位"},
+            {"CONTRACTOR_NAME": "无码"},
+        ],
+    )
     body = r.json()
     assert body["accepted"] == 1
     assert [(x["index"], x["field"]) for x in body["rejected"]] == [(0, "CONTRACTOR_CODE"), (2, "CONTRACTOR_CODE")]
     assert "check character" in body["rejected"][0]["reason"]
-    r = post(client, cred, "contractor-trainings", [
-        {"CONTRACTOR_CODE": UNIT, "IDENTIFY_NUM": ID_A, "COURSE": "动火作业安全", "COMPLETED_ON": "2026-03-01",
-         "VALID_UNTIL": "2027-02-28"},
-        {"CONTRACTOR_CODE": UNIT, "IDENTIFY_NUM": "999", "COURSE": "x", "COMPLETED_ON": "2026-03-01",
-         "VALID_UNTIL": "2027-02-28"},
-        {"CONTRACTOR_CODE": UNIT, "IDENTIFY_NUM": ID_B, "COURSE": "x", "COMPLETED_ON": "2026-03-01",
-         "VALID_UNTIL": "2025-02-28"},
-    ])  # fmt: skip
+    r = post(
+        client,
+        cred,
+        "contractor-trainings",
+        [
+            {
+                "CONTRACTOR_CODE": UNIT,
+                "IDENTIFY_NUM": ID_A,
+                "COURSE": "动火作业安全",
+                "COMPLETED_ON": "2026-03-01",
+                "VALID_UNTIL": "2027-02-28",
+            },
+            {
+                "CONTRACTOR_CODE": UNIT,
+                "IDENTIFY_NUM": "999",
+                "COURSE": "x",
+                "COMPLETED_ON": "2026-03-01",
+                "VALID_UNTIL": "2027-02-28",
+            },
+            {
+                "CONTRACTOR_CODE": UNIT,
+                "IDENTIFY_NUM": ID_B,
+                "COURSE": "x",
+                "COMPLETED_ON": "2026-03-01",
+                "VALID_UNTIL": "2025-02-28",
+            },
+        ],
+    )
     body = r.json()
     assert body["accepted"] == 1
     assert [(x["index"], x["field"]) for x in body["rejected"]] == [(1, "IDENTIFY_NUM"), (2, "VALID_UNTIL")]
@@ -78,14 +108,35 @@ def test_bad_records_are_refused_alone_with_field_and_reason(client, cred, unit)
 
 
 def test_the_parks_certification_is_never_taken_from_a_report(client, cred, unit):
-    r = post(client, cred, "contractor-qualifications", [
-        {"CONTRACTOR_CODE": UNIT, "KIND": "园区准入认证", "NUMBER": "Y-1", "VALID_FROM": "2026-01-01",
-         "VALID_UNTIL": "2027-01-01"},
-        {"CONTRACTOR_CODE": UNIT, "KIND": "安全生产许可证", "NUMBER": "(沪)JZ安许证字[2026]0001",
-         "VALID_FROM": "2026-01-01", "VALID_UNTIL": "2029-01-01"},
-        {"CONTRACTOR_CODE": UNIT, "IDENTIFY_NUM": ID_A, "KIND": "特种作业操作证", "NUMBER": "T310101",
-         "VALID_FROM": "2024-01-01", "VALID_UNTIL": "2030-01-01"},
-    ])  # fmt: skip
+    r = post(
+        client,
+        cred,
+        "contractor-qualifications",
+        [
+            {
+                "CONTRACTOR_CODE": UNIT,
+                "KIND": "园区准入认证",
+                "NUMBER": "Y-1",
+                "VALID_FROM": "2026-01-01",
+                "VALID_UNTIL": "2027-01-01",
+            },
+            {
+                "CONTRACTOR_CODE": UNIT,
+                "KIND": "安全生产许可证",
+                "NUMBER": "(沪)JZ安许证字[2026]0001",
+                "VALID_FROM": "2026-01-01",
+                "VALID_UNTIL": "2029-01-01",
+            },
+            {
+                "CONTRACTOR_CODE": UNIT,
+                "IDENTIFY_NUM": ID_A,
+                "KIND": "特种作业操作证",
+                "NUMBER": "T310101",
+                "VALID_FROM": "2024-01-01",
+                "VALID_UNTIL": "2030-01-01",
+            },
+        ],
+    )
     body = r.json()
     assert body["accepted"] == 2
     assert body["rejected"][0]["field"] == "KIND"
@@ -93,16 +144,33 @@ def test_the_parks_certification_is_never_taken_from_a_report(client, cred, unit
     assert Qualification.objects.get(number="T310101").staff.name == "张三"
     # The park certifies in the admin; a later report of the same certificate cannot change it.
     Qualification.objects.filter(number="T310101").update(park_certified=True)
-    r = post(client, cred, "contractor-qualifications", [
-        {"CONTRACTOR_CODE": UNIT, "IDENTIFY_NUM": ID_A, "KIND": "特种作业操作证", "NUMBER": "T310101",
-         "VALID_FROM": "2024-01-01", "VALID_UNTIL": "2099-01-01"}])  # fmt: skip
+    r = post(
+        client,
+        cred,
+        "contractor-qualifications",
+        [
+            {
+                "CONTRACTOR_CODE": UNIT,
+                "IDENTIFY_NUM": ID_A,
+                "KIND": "特种作业操作证",
+                "NUMBER": "T310101",
+                "VALID_FROM": "2024-01-01",
+                "VALID_UNTIL": "2099-01-01",
+            }
+        ],
+    )
     assert r.json()["rejected"][0]["field"] == "NUMBER"
     assert Qualification.objects.get(number="T310101").valid_until == date(2030, 1, 1)
 
 
 def test_an_enterprise_files_only_for_itself_and_only_units_it_engages(client, cred, unit, make_enterprise):
-    filing = {"CONTRACTOR_CODE": UNIT, "PROJECT": "储罐检修", "IDENTIFY_NUMS": [ID_A, ID_B],
-              "VALID_FROM": "2026-11-01", "VALID_UNTIL": "2026-12-31"}  # fmt: skip
+    filing = {
+        "CONTRACTOR_CODE": UNIT,
+        "PROJECT": "储罐检修",
+        "IDENTIFY_NUMS": [ID_A, ID_B],
+        "VALID_FROM": "2026-11-01",
+        "VALID_UNTIL": "2026-12-31",
+    }
     assert post(client, cred, "staff-filings", [filing]).json()["accepted"] == 1
     f = StaffFiling.objects.get()
     assert f.enterprise == cred.enterprise
@@ -134,15 +202,24 @@ def test_vehicles_are_confirmed_by_the_reporting_enterprise_and_belong_to_one_un
 
 
 def test_daily_filings_declare_special_work_by_ticket_type(client, cred):
-    good = {"DAY": "2026-11-26", "SPECIAL_WORK": {"02": 2, "70": 1}, "PERSON_IN_CHARGE": "王五",
-            "COMMITMENT": "今日我公司共有特殊作业3项，风险可控"}  # fmt: skip
-    r = post(client, cred, "daily-filings", [
-        good,
-        {"DAY": "2026-11-27", "SPECIAL_WORK": {"99": 1}},
-        {"DAY": "2026-11-28", "SPECIAL_WORK": {"02": -1}},
-        {"DAY": "26/11/2026"},
-        {"DAY": "2026-11-29", "SPECIAL_WORK": [1, 2]},
-    ]).json()  # fmt: skip
+    good = {
+        "DAY": "2026-11-26",
+        "SPECIAL_WORK": {"02": 2, "70": 1},
+        "PERSON_IN_CHARGE": "王五",
+        "COMMITMENT": "今日我公司共有特殊作业3项，风险可控",
+    }
+    r = post(
+        client,
+        cred,
+        "daily-filings",
+        [
+            good,
+            {"DAY": "2026-11-27", "SPECIAL_WORK": {"99": 1}},
+            {"DAY": "2026-11-28", "SPECIAL_WORK": {"02": -1}},
+            {"DAY": "26/11/2026"},
+            {"DAY": "2026-11-29", "SPECIAL_WORK": [1, 2]},
+        ],
+    ).json()
     assert r["accepted"] == 1
     assert [x["field"] for x in r["rejected"]] == ["SPECIAL_WORK.99", "SPECIAL_WORK.02", "DAY", "SPECIAL_WORK"]
     d = DailyFiling.objects.get()
@@ -152,8 +229,17 @@ def test_daily_filings_declare_special_work_by_ticket_type(client, cred):
 
 def test_a_permit_names_its_unit(client, cred, unit):
     end = "2099-01-01T00:00:00+08:00"
-    permit = {"ID": "DH-1", "TICKETTYPE": "02", "STATUS": "2", "LONGITUDE": 121.3, "LATITUDE": 30.7,
-              "STARTTIME": NOW.isoformat(), "ENDTIME": end, "CONTRACTOR_CODE": UNIT, "UPGRADED": 1}  # fmt: skip
+    permit = {
+        "ID": "DH-1",
+        "TICKETTYPE": "02",
+        "STATUS": "2",
+        "LONGITUDE": 121.3,
+        "LATITUDE": 30.7,
+        "STARTTIME": NOW.isoformat(),
+        "ENDTIME": end,
+        "CONTRACTOR_CODE": UNIT,
+        "UPGRADED": 1,
+    }
     assert post(client, cred, "permits", [permit]).json()["accepted"] == 1
     p = WorkPermit.objects.get()
     assert (p.contractor, p.is_contractor_work, p.attributes["upgraded"]) == (unit, True, True)

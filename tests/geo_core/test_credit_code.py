@@ -55,8 +55,9 @@ body = st.text(alphabet=USCC_ALPHABET, min_size=9, max_size=9)
 
 @pytest.mark.django_db
 @settings(max_examples=200, deadline=None)
-@given(head=st.sampled_from(["91", "92", "11", "51", "Y1"]), district=st.from_regex(r"[0-9]{6}", fullmatch=True),
-       org=body)  # fmt: skip
+@given(
+    head=st.sampled_from(["91", "92", "11", "51", "Y1"]), district=st.from_regex(r"[0-9]{6}", fullmatch=True), org=body
+)
 def test_python_and_sql_agree(head, district, org):
     first17 = head + district + org
     good = first17 + uscc_check_char(first17)

@@ -62,8 +62,9 @@ def test_loading_the_same_seed_twice_gives_the_same_database():
     from alarms.models import Alarm  # the alarms room forgets the demo's alarms when it is reset
 
     ent = Enterprise.objects.first()
-    Alarm.objects.create(key="demo", type="sos", category="person", severity="critical", enterprise=ent,
-                         raised_at=ANCHOR)  # fmt: skip
+    Alarm.objects.create(
+        key="demo", type="sos", category="person", severity="critical", enterprise=ent, raised_at=ANCHOR
+    )
     reset_demo()
     assert not Alarm.objects.filter(key="demo").exists()
     assert Enterprise.objects.count() == 0

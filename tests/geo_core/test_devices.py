@@ -35,8 +35,9 @@ def msg(topic: str, **payload) -> tuple[str, bytes]:
 
 @pytest.fixture
 def welder():
-    return Subject.objects.create(kind="welder", external_id="WM1", chip_id="860000000000001", qr_code="Q1",
-                                  mobility="mobile")  # fmt: skip
+    return Subject.objects.create(
+        kind="welder", external_id="WM1", chip_id="860000000000001", qr_code="Q1", mobility="mobile"
+    )
 
 
 @pytest.fixture
@@ -46,21 +47,31 @@ def camera():
 
 def history(subject) -> list[tuple]:
     with connection.cursor() as cur:
-        cur.execute("SELECT time, ST_X(geom), ST_Y(geom), accuracy_m, raw_crs, source FROM geo_core_positionfix "
-                    "WHERE subject_id = %s ORDER BY time", [subject.id])  # fmt: skip
+        cur.execute(
+            "SELECT time, ST_X(geom), ST_Y(geom), accuracy_m, raw_crs, source FROM geo_core_positionfix "
+            "WHERE subject_id = %s ORDER BY time",
+            [subject.id],
+        )
         return cur.fetchall()
 
 
 def test_chip_position_power_heartbeat_scan_and_tamper(welder):
     chip = welder.chip_id
-    result = process([
-        msg(f"welder/{chip}/position", ts=ms(NOW), lon=121.45, lat=31.20, acc=150),
-        msg(f"welder/{chip}/power", ts=ms(NOW), state="on", current_a=160),
-        msg(f"welder/{chip}/heartbeat", ts=ms(NOW + timedelta(seconds=5)), battery=88),
-        msg(f"welder/{chip}/scan", ts=ms(NOW), operator_id="W-01", decision="allow",
-            phone={"lon": 121.455, "lat": 31.198}),
-        msg(f"welder/{chip}/tamper", ts=ms(NOW), kind="removal"),
-    ])  # fmt: skip
+    result = process(
+        [
+            msg(f"welder/{chip}/position", ts=ms(NOW), lon=121.45, lat=31.20, acc=150),
+            msg(f"welder/{chip}/power", ts=ms(NOW), state="on", current_a=160),
+            msg(f"welder/{chip}/heartbeat", ts=ms(NOW + timedelta(seconds=5)), battery=88),
+            msg(
+                f"welder/{chip}/scan",
+                ts=ms(NOW),
+                operator_id="W-01",
+                decision="allow",
+                phone={"lon": 121.455, "lat": 31.198},
+            ),
+            msg(f"welder/{chip}/tamper", ts=ms(NOW), kind="removal"),
+        ]
+    )
     assert (result.positions, result.events, result.quarantined, result.unknown) == (1, 4, 0, 0)
     ((_, lon, lat, acc, crs, source),) = history(welder)
     assert (lon, lat, acc, crs, source) == (121.45, 31.20, 150.0, "cgcs2000", "mqtt")
@@ -74,8 +85,10 @@ def test_chip_position_power_heartbeat_scan_and_tamper(welder):
 
 
 def test_the_same_fix_and_event_twice_are_stored_once(welder):
-    batch = [msg(f"welder/{welder.chip_id}/position", ts=ms(NOW), lon=121.45, lat=31.2),
-             msg(f"welder/{welder.chip_id}/power", ts=ms(NOW), state="off")]  # fmt: skip
+    batch = [
+        msg(f"welder/{welder.chip_id}/position", ts=ms(NOW), lon=121.45, lat=31.2),
+        msg(f"welder/{welder.chip_id}/power", ts=ms(NOW), state="off"),
+    ]
     process(batch)
     again = process(batch)
     assert (again.positions, again.duplicates) == (0, 1)
@@ -85,14 +98,16 @@ def test_the_same_fix_and_event_twice_are_stored_once(welder):
 
 def test_malformed_messages_are_quarantined_with_the_reason_and_do_not_stop_the_batch(welder):
     chip = welder.chip_id
-    result = process([
-        (f"welder/{chip}/position", b"{not json"),
-        msg(f"welder/{chip}/position", ts=ms(NOW), lon=121.45),
-        msg(f"welder/{chip}/position", ts=ms(NOW), lon=121.45, lat=95.0),
-        msg(f"welder/{chip}/power", ts=ms(NOW), state="maybe"),
-        msg(f"welder/{chip}/explode", ts=ms(NOW)),
-        msg(f"welder/{chip}/position", ts=ms(NOW + timedelta(seconds=1)), lon=121.46, lat=31.21),
-    ])  # fmt: skip
+    result = process(
+        [
+            (f"welder/{chip}/position", b"{not json"),
+            msg(f"welder/{chip}/position", ts=ms(NOW), lon=121.45),
+            msg(f"welder/{chip}/position", ts=ms(NOW), lon=121.45, lat=95.0),
+            msg(f"welder/{chip}/power", ts=ms(NOW), state="maybe"),
+            msg(f"welder/{chip}/explode", ts=ms(NOW)),
+            msg(f"welder/{chip}/position", ts=ms(NOW + timedelta(seconds=1)), lon=121.46, lat=31.21),
+        ]
+    )
     assert result.positions == 1
     reasons = {e["index"]: e["reason"] for e in result.errors}
     assert reasons[0].startswith("payload: not JSON")
@@ -104,8 +119,9 @@ def test_malformed_messages_are_quarantined_with_the_reason_and_do_not_stop_the_
 
 
 def test_unknown_devices_are_recorded_not_dropped():
-    process([msg("welder/999/position", ts=ms(NOW), lon=121.45, lat=31.2),
-             msg("welder/999/power", ts=ms(NOW), state="on")])  # fmt: skip
+    process(
+        [msg("welder/999/position", ts=ms(NOW), lon=121.45, lat=31.2), msg("welder/999/power", ts=ms(NOW), state="on")]
+    )
     unknown = UnknownDevice.objects.get(kind="welder_chip", identifier="999")
     assert unknown.messages == 2
     process([msg("welder/999/heartbeat", ts=ms(NOW))])
@@ -115,8 +131,12 @@ def test_unknown_devices_are_recorded_not_dropped():
 
 def test_body_camera_in_cgcs2000_and_phone_in_gcj02(camera):
     phone = Subject.objects.create(kind="phone", external_id="PH1")
-    process([msg("camera/BC1/position", ts=ms(NOW), lon=121.40, lat=30.78),
-             msg("phone/PH1/position", ts=ms(NOW), lon=121.40, lat=30.78)])  # fmt: skip
+    process(
+        [
+            msg("camera/BC1/position", ts=ms(NOW), lon=121.40, lat=30.78),
+            msg("phone/PH1/position", ts=ms(NOW), lon=121.40, lat=30.78),
+        ]
+    )
     assert history(camera)[0][1:3] == (121.40, 30.78)
     expected = transform([121.40], [30.78], "gcj02", "cgcs2000")
     assert history(phone)[0][1:3] == pytest.approx((expected.x[0], expected.y[0]), abs=1e-9)
@@ -129,9 +149,13 @@ def test_http_fallback_takes_a_vendors_token_for_its_own_devices_only(client, we
     Subject.objects.filter(pk=welder.pk).update(vendor=mine)
     auth = {"Authorization": f"Bearer {secret}"}
     here = {"ts": ms(NOW), "lon": 121.4, "lat": 30.7}
-    body = {"messages": [{"topic": f"welder/{welder.chip_id}/position", "payload": here},
-                         {"topic": "camera/BC1/sos", "payload": here},
-                         {"topic": "welder/NEWCHIP/position", "payload": here}]}  # fmt: skip
+    body = {
+        "messages": [
+            {"topic": f"welder/{welder.chip_id}/position", "payload": here},
+            {"topic": "camera/BC1/sos", "payload": here},
+            {"topic": "welder/NEWCHIP/position", "payload": here},
+        ]
+    }
     assert client.post("/api/devices/v1/messages", body, content_type="application/json").status_code == 401
     answer = client.post("/api/devices/v1/messages", body, content_type="application/json", headers=auth).json()
     assert answer["positions"] == 1
@@ -140,16 +164,25 @@ def test_http_fallback_takes_a_vendors_token_for_its_own_devices_only(client, we
     assert "not a device of vendor chips-a" in refusal["reason"]
     assert not DeviceEvent.objects.filter(subject=camera).exists()
     assert UnknownDevice.objects.filter(identifier="NEWCHIP").exists()  # unregistered: recorded, as over MQTT
-    resp = client.post(f"/api/devices/v1/welder/{welder.chip_id}/power", {"ts": ms(NOW), "state": "on"},
-                       content_type="application/json", headers=auth)  # fmt: skip
+    resp = client.post(
+        f"/api/devices/v1/welder/{welder.chip_id}/power",
+        {"ts": ms(NOW), "state": "on"},
+        content_type="application/json",
+        headers=auth,
+    )
     assert resp.json()["events"] == 1
     other = {"Authorization": f"Bearer {other_secret}"}
-    resp = client.post(f"/api/devices/v1/welder/{welder.chip_id}/power", {"ts": ms(NOW), "state": "off"},
-                       content_type="application/json", headers=other)  # fmt: skip
+    resp = client.post(
+        f"/api/devices/v1/welder/{welder.chip_id}/power",
+        {"ts": ms(NOW), "state": "off"},
+        content_type="application/json",
+        headers=other,
+    )
     assert resp.json()["refused"] == 1
     DeviceVendor.objects.filter(code="chips-a").update(active=False)
-    assert client.post("/api/devices/v1/messages", body, content_type="application/json",
-                       headers=auth).status_code == 401  # fmt: skip
+    assert (
+        client.post("/api/devices/v1/messages", body, content_type="application/json", headers=auth).status_code == 401
+    )
 
 
 def test_mqtt_consumer_stores_and_acknowledges_what_a_real_broker_delivers(welder, monkeypatch):

@@ -180,11 +180,21 @@ def test_a_broken_file_is_refused_and_changes_nothing(source, tmp_path):
 def test_bad_features_are_refused_with_field_and_reason_and_the_good_ones_go_in(source, tmp_path):
     data = json.loads(source.read_text(encoding="utf-8"))
     good = data["features"][0]
-    bowtie = {**good, "properties": {**good["properties"], "编号": "Z-3", "名称": "蝴蝶"},
-              "geometry": {"type": "Polygon", "coordinates": [[[121.301, 30.81], [121.302, 30.811], [121.302, 30.81],
-                                                               [121.301, 30.811], [121.301, 30.81]]]}}  # fmt: skip
-    point = {**good, "properties": {**good["properties"], "编号": "Z-4"},
-             "geometry": {"type": "Point", "coordinates": [121.3, 30.8]}}  # fmt: skip
+    bowtie = {
+        **good,
+        "properties": {**good["properties"], "编号": "Z-3", "名称": "蝴蝶"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [
+                [[121.301, 30.81], [121.302, 30.811], [121.302, 30.81], [121.301, 30.811], [121.301, 30.81]]
+            ],
+        },
+    }
+    point = {
+        **good,
+        "properties": {**good["properties"], "编号": "Z-4"},
+        "geometry": {"type": "Point", "coordinates": [121.3, 30.8]},
+    }
     no_kind = {**good, "properties": {**good["properties"], "编号": "Z-5", "类型": "草地"}}
     twin = {**good}
     data["features"] += [bowtie, point, no_kind, twin]
@@ -209,8 +219,7 @@ def test_a_vertex_the_system_cannot_hold_refuses_its_row_only(source, tmp_path):
     csv = tmp_path / "z.csv"
     lon, lat = inside(JINSHAN)
     csv.write_text(
-        f"name,kind,authority,lon,lat\n岗位一,post,园区,{lon},{lat}\n岗位二,post,园区,{lon},abc\n",
-        encoding="utf-8",
+        f"name,kind,authority,lon,lat\n岗位一,post,园区,{lon},{lat}\n岗位二,post,园区,{lon},abc\n", encoding="utf-8"
     )
     report = importer.run(csv, "zones", crs="cgcs2000")
     assert [(o.action, o.field) for o in report.features] == [("refused", "geometry"), ("refused", "geometry")]
@@ -271,13 +280,27 @@ def test_sites_hang_from_their_enterprise_and_get_their_district(enterprise, tmp
     lon, lat = inside(JINSHAN)
     gj = tmp_path / "sites.geojson"
     box = [[[lon, lat], [lon + 0.002, lat], [lon + 0.002, lat + 0.002], [lon, lat + 0.002], [lon, lat]]]
-    gj.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature",
-         "properties": {"企业编码": enterprise.company_code, "厂区名称": "二厂区", "地址": "卫零路2号"},
-         "geometry": {"type": "Polygon", "coordinates": box}},
-        {"type": "Feature", "properties": {"企业编码": "NOPE", "厂区名称": "三厂区"},
-         "geometry": {"type": "Polygon", "coordinates": box}},
-    ]}, ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    gj.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"企业编码": enterprise.company_code, "厂区名称": "二厂区", "地址": "卫零路2号"},
+                        "geometry": {"type": "Polygon", "coordinates": box},
+                    },
+                    {
+                        "type": "Feature",
+                        "properties": {"企业编码": "NOPE", "厂区名称": "三厂区"},
+                        "geometry": {"type": "Polygon", "coordinates": box},
+                    },
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     report = importer.run(gj, "sites")
     assert [(o.action, o.field) for o in report.features] == [("created", None), ("refused", "company_code")]
     site = Site.objects.get(name="二厂区")
@@ -291,11 +314,18 @@ def test_a_site_outside_every_district_is_refused_by_the_database_row_alone(ente
 
     def feature(name: str, x: float, y: float) -> dict:
         ring = [[x, y], [x + 0.002, y], [x + 0.002, y + 0.002], [x, y + 0.002], [x, y]]
-        return {"type": "Feature", "properties": {"company_code": enterprise.company_code, "name": name},
-                "geometry": {"type": "Polygon", "coordinates": [ring]}}  # fmt: skip
+        return {
+            "type": "Feature",
+            "properties": {"company_code": enterprise.company_code, "name": name},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }
 
-    gj.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        feature("在金山", lon, lat), feature("在海上", 123.5, 30.0)]}), encoding="utf-8")  # fmt: skip
+    gj.write_text(
+        json.dumps(
+            {"type": "FeatureCollection", "features": [feature("在金山", lon, lat), feature("在海上", 123.5, 30.0)]}
+        ),
+        encoding="utf-8",
+    )
     report = importer.run(gj, "sites", crs="cgcs2000")
     assert [o.action for o in report.features] == ["created", "refused"]
     assert "outside every district" in report.features[1].reason
@@ -309,13 +339,28 @@ def test_townships_load_below_their_district_from_a_generated_file(db, tmp_path)
     feats = []
     for k, (name, x) in enumerate((("石化街道", lon - 0.01), ("山阳镇", lon))):
         ring = [[x, lat - 0.01], [x + 0.01, lat - 0.01], [x + 0.01, lat + 0.01], [x, lat + 0.01], [x, lat - 0.01]]
-        feats.append({"type": "Feature", "properties": {"区划代码": f"31011610{k + 1}000", "名称": name},
-                      "geometry": {"type": "Polygon", "coordinates": [ring]}})  # fmt: skip
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {"区划代码": f"31011610{k + 1}000", "名称": name},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
     ring = [[lon, lat], [lon + 0.001, lat], [lon + 0.001, lat + 0.001], [lon, lat]]
-    feats.append({"type": "Feature", "properties": {"区划代码": "310116102001", "名称": "某社区"},
-                  "geometry": {"type": "Polygon", "coordinates": [ring]}})  # fmt: skip
-    feats.append({"type": "Feature", "properties": {"区划代码": "999999101000", "名称": "无主街道"},
-                  "geometry": {"type": "Polygon", "coordinates": [ring]}})  # fmt: skip
+    feats.append(
+        {
+            "type": "Feature",
+            "properties": {"区划代码": "310116102001", "名称": "某社区"},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }
+    )
+    feats.append(
+        {
+            "type": "Feature",
+            "properties": {"区划代码": "999999101000", "名称": "无主街道"},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }
+    )
     path = tmp_path / "townships.gpkg"
     src = tmp_path / "t.geojson"
     src.write_text(json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False), encoding="utf-8")
@@ -360,8 +405,9 @@ def test_the_command_prints_a_report_and_fails_a_refused_run(tmp_path, capsys, d
         lon, lat = inside(JINSHAN)
         source = tmp_path / "src.geojson"
         source.write_text(json.dumps(fences(lon, lat), ensure_ascii=False), encoding="utf-8")
-        call_command("import_features", str(written(source, "GPKG", "f.gpkg")), "--as", "zones", "--report",
-                     str(out), "-v0")  # fmt: skip
+        call_command(
+            "import_features", str(written(source, "GPKG", "f.gpkg")), "--as", "zones", "--report", str(out), "-v0"
+        )
         report = json.loads(out.read_text(encoding="utf-8"))
         Zone.objects.filter(pk__in=[f["id"] for f in report["features"] if f.get("id")]).delete()
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
@@ -378,19 +424,38 @@ def test_a_mapping_names_columns_translates_values_and_fills_defaults(db, tmp_pa
     lon, lat = inside(JINSHAN)
     ring = [[lon, lat], [lon + 0.001, lat], [lon + 0.001, lat + 0.001], [lon, lat + 0.001], [lon, lat]]
     src = tmp_path / "gis-desk.geojson"
-    src.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"MC": "储罐区", "LX": "危化品储罐区", "BM": "A", "QY": "北"},
-         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}, ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    src.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"MC": "储罐区", "LX": "危化品储罐区", "BM": "A", "QY": "北"},
+                        "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     mapping = tmp_path / "m.toml"
-    mapping.write_text('[fields]\nname = "MC"\nkind = "LX"\nexternal_id = "{QY}-{BM}"\n'
-                       '[values.kind]\n"危化品储罐区" = "forbidden"\n[defaults]\nauthority = "园区管委会"\n',
-                       encoding="utf-8")  # fmt: skip
+    mapping.write_text(
+        '[fields]\nname = "MC"\nkind = "LX"\nexternal_id = "{QY}-{BM}"\n'
+        '[values.kind]\n"危化品储罐区" = "forbidden"\n[defaults]\nauthority = "园区管委会"\n',
+        encoding="utf-8",
+    )
     report = importer.run(src, "zones", mapping=mapping)
     assert report.counts["created"] == 1, report.as_dict()
     z = Zone.objects.get()
     assert (z.name, z.kind, z.external_id, z.authority) == ("储罐区", "forbidden", "北-A", "园区管委会")
-    for text, why in (('[fields]\nname = "{MC.__class__}"\n', "no column"), ("[values]\nkind = 1\n", "[values.kind]"),
-                      ('fields = "MC"\n', "[fields]"), ("[colours]\n", "unknown sections")):  # fmt: skip
+    for text, why in (
+        ('[fields]\nname = "{MC.__class__}"\n', "no column"),
+        ("[values]\nkind = 1\n", "[values.kind]"),
+        ('fields = "MC"\n', "[fields]"),
+        ("[colours]\n", "unknown sections"),
+    ):
         mapping.write_text(text, encoding="utf-8")
         r = importer.run(src, "zones", mapping=mapping)
         refusal = r.refused or next(o.reason for o in r.features if o.action == "refused")
@@ -404,8 +469,9 @@ def test_a_geopandas_file_in_a_gauss_krueger_zone_is_read_by_its_declared_crs(db
 
     lon, lat = inside(JINSHAN)
     drawn = shapely.box(lon, lat, lon + 0.0015, lat + 0.001)
-    frame = gpd.GeoDataFrame({"名称": ["装卸区"], "类型": ["作业区域"], "管理单位": ["园区"]}, geometry=[drawn],
-                             crs=4490).to_crs(4528)  # fmt: skip
+    frame = gpd.GeoDataFrame(
+        {"名称": ["装卸区"], "类型": ["作业区域"], "管理单位": ["园区"]}, geometry=[drawn], crs=4490
+    ).to_crs(4528)
     path = tmp_path / "gk.gpkg"
     frame.to_file(path, driver="GPKG", engine="pyogrio")
     report = importer.run(path, "zones")
@@ -428,8 +494,11 @@ def test_two_typos_are_refused_as_outliers_and_never_move_the_good_rows(db, tmp_
     rows.insert(3, ("错一", ring(521.43, lat)))
     rows.append(("错二", ring(lon, 130.81)))
     path = tmp_path / "fences.csv"
-    path.write_text("名称,类型,编号,管理单位,wkt\n" + "".join(
-        f'{name},禁区,T-{k},园区管委会,"{wkt}"\n' for k, (name, wkt) in enumerate(rows)), encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "名称,类型,编号,管理单位,wkt\n"
+        + "".join(f'{name},禁区,T-{k},园区管委会,"{wkt}"\n' for k, (name, wkt) in enumerate(rows)),
+        encoding="utf-8",
+    )
     report = importer.run(path, "zones", dry_run=True)
     assert report.refused is None, report.refused
     assert report.crs.startswith("cgcs2000"), report.crs
@@ -451,9 +520,12 @@ def test_a_dry_run_refuses_what_the_database_would_and_one_long_line_is_no_file(
     lon, lat = inside(JINSHAN)
     ring = f"POLYGON(({lon} {lat},{lon + 0.001} {lat},{lon + 0.001} {lat + 0.001},{lon} {lat}))"
     path = tmp_path / "heights.csv"
-    path.write_text("名称,类型,编号,管理单位,最低高度,最高高度,wkt\n"
-                    f'高处,禁区,H-1,园区管委会,10,5,"{ring}"\n'
-                    f'正常,禁区,H-2,园区管委会,0,5,"{ring}"\n', encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "名称,类型,编号,管理单位,最低高度,最高高度,wkt\n"
+        f'高处,禁区,H-1,园区管委会,10,5,"{ring}"\n'
+        f'正常,禁区,H-2,园区管委会,0,5,"{ring}"\n',
+        encoding="utf-8",
+    )
     dry = importer.run(path, "zones", dry_run=True)
     real = importer.run(path, "zones")
     assert [o.action for o in dry.features] == [o.action for o in real.features] == ["refused", "created"]

@@ -52,16 +52,24 @@ def listener():
 
 def tricks(url: str) -> dict[str, bytes]:
     """Documents that make GDAL read a server file or a URL when it picks the driver from the content."""
-    vrt = ('<OGRVRTDataSource><OGRVRTLayer name="passwd"><SrcDataSource>CSV:/etc/passwd'
-           "</SrcDataSource><SrcLayer>passwd</SrcLayer></OGRVRTLayer></OGRVRTDataSource>")  # fmt: skip
-    vrt_url = (f'<OGRVRTDataSource><OGRVRTLayer name="u"><SrcDataSource>/vsicurl/{url}/vrt.csv</SrcDataSource>'
-               "<GeometryType>wkbPoint</GeometryType><GeometryField encoding=\"PointFromColumns\" x=\"lon\" "
-               'y="lat"/></OGRVRTLayer></OGRVRTDataSource>')  # fmt: skip
+    vrt = (
+        '<OGRVRTDataSource><OGRVRTLayer name="passwd"><SrcDataSource>CSV:/etc/passwd'
+        "</SrcDataSource><SrcLayer>passwd</SrcLayer></OGRVRTLayer></OGRVRTDataSource>"
+    )
+    vrt_url = (
+        f'<OGRVRTDataSource><OGRVRTLayer name="u"><SrcDataSource>/vsicurl/{url}/vrt.csv</SrcDataSource>'
+        '<GeometryType>wkbPoint</GeometryType><GeometryField encoding="PointFromColumns" x="lon" '
+        'y="lat"/></OGRVRTLayer></OGRVRTDataSource>'
+    )
     pipeline = "gdal vector pipeline ! read {} ! write --of stream streamed_dataset"
     gdalg = json.dumps({"type": "gdal_streamed_alg", "command_line": pipeline.format(f"/vsicurl/{url}/gdalg.csv")})
     gdalg_file = json.dumps({"type": "gdal_streamed_alg", "command_line": pipeline.format("CSV:/etc/passwd")})
-    return {"vrt-file": vrt.encode(), "vrt-url": vrt_url.encode(), "gdalg-url": gdalg.encode(),
-            "gdalg-file": gdalg_file.encode()}  # fmt: skip
+    return {
+        "vrt-file": vrt.encode(),
+        "vrt-url": vrt_url.encode(),
+        "gdalg-url": gdalg.encode(),
+        "gdalg-file": gdalg_file.encode(),
+    }
 
 
 def as_zip(member: str, data: bytes) -> bytes:
@@ -80,9 +88,11 @@ def uploads(url: str) -> list[tuple[str, bytes]]:
         out.append((f"{trick}-shp.zip", as_zip("a.shp", data)))
         out.append((f"{trick}-geojson.zip", as_zip("a.geojson", data)))
         out.append((f"{trick}.kmz", as_zip("doc.kml", data)))
-    kml = (f'<kml xmlns="http://www.opengis.net/kml/2.2"><Document><NetworkLink><Link><href>{url}/link.kml</href>'
-           "</Link></NetworkLink><Placemark><name>a</name><Point><coordinates>121.3,30.8</coordinates></Point>"
-           "</Placemark></Document></kml>")  # fmt: skip
+    kml = (
+        f'<kml xmlns="http://www.opengis.net/kml/2.2"><Document><NetworkLink><Link><href>{url}/link.kml</href>'
+        "</Link></NetworkLink><Placemark><name>a</name><Point><coordinates>121.3,30.8</coordinates></Point>"
+        "</Placemark></Document></kml>"
+    )
     out.append(("network-link.kml", kml.encode()))
     out.append(("vsicurl-in-wkt.csv", f"name,wkt\nx,/vsicurl/{url}/wkt\n".encode()))
     return out
@@ -153,11 +163,25 @@ def test_a_fence_of_too_many_vertices_is_refused_and_the_others_imported(tmp_pat
     ring += [[121.30, 30.801], ring[0]]
     small = [[121.30, 30.80], [121.301, 30.80], [121.301, 30.801], [121.30, 30.80]]
     src = tmp_path / "many.geojson"
-    src.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "huge", "kind": "forbidden", "authority": "园区"},
-         "geometry": {"type": "Polygon", "coordinates": [ring]}},
-        {"type": "Feature", "properties": {"name": "small", "kind": "forbidden", "authority": "园区"},
-         "geometry": {"type": "Polygon", "coordinates": [small]}}]}))  # fmt: skip
+    src.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "huge", "kind": "forbidden", "authority": "园区"},
+                        "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    },
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "small", "kind": "forbidden", "authority": "园区"},
+                        "geometry": {"type": "Polygon", "coordinates": [small]},
+                    },
+                ],
+            }
+        )
+    )
     from geo_core.gisfiles import importer
 
     report = importer.run(src, "zones", crs="cgcs2000", dry_run=True)
@@ -171,8 +195,10 @@ def test_a_fence_of_too_many_vertices_is_refused_and_the_others_imported(tmp_pat
 def test_content_unlike_its_name_is_refused_in_process_too(tmp_path):
     """Defence in depth for the command line and tests: the driver GDAL picked must be the declared format's."""
     path = tmp_path / "fences.geojson"
-    path.write_text('<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><Point><coordinates>'
-                    "121.3,30.8</coordinates></Point></Placemark></Document></kml>")  # fmt: skip
+    path.write_text(
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><Point><coordinates>'
+        "121.3,30.8</coordinates></Point></Placemark></Document></kml>"
+    )
     with pytest.raises(reading.FileError, match="content is"):
         reading.read(path)
 

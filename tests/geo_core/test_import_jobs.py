@@ -14,8 +14,14 @@ from geo_core.models import ImportJob
 def test_a_job_whose_process_dies_ends_as_failed(django_db_setup, django_db_blocker, tmp_path):
     """Committed rows (the watcher reads on a connection of its own), removed at the end."""
     with django_db_blocker.unblock():
-        job = ImportJob.objects.create(user_name="die-test", file_name="x.gpkg", size=1, target="zones",
-                                       options={"dry_run": False}, workdir=str(tmp_path / "w"))  # fmt: skip
+        job = ImportJob.objects.create(
+            user_name="die-test",
+            file_name="x.gpkg",
+            size=1,
+            target="zones",
+            options={"dry_run": False},
+            workdir=str(tmp_path / "w"),
+        )
         try:
             (tmp_path / "w").mkdir()
             proc = subprocess.Popen(["sleep", "60"])
@@ -29,9 +35,16 @@ def test_a_job_whose_process_dies_ends_as_failed(django_db_setup, django_db_bloc
             assert "was killed" in job.error
             assert not (tmp_path / "w").exists()
             # No web process left to watch it: the next look at the jobs fails it.
-            orphan = ImportJob.objects.create(user_name="die-test", file_name="y.gpkg", size=1, target="zones",
-                                              options={"dry_run": False}, status="running", host=jobs.HOST,
-                                              pid=proc.pid)  # fmt: skip
+            orphan = ImportJob.objects.create(
+                user_name="die-test",
+                file_name="y.gpkg",
+                size=1,
+                target="zones",
+                options={"dry_run": False},
+                status="running",
+                host=jobs.HOST,
+                pid=proc.pid,
+            )
             assert jobs.reap() >= 1
             orphan.refresh_from_db()
             assert orphan.status == "failed"
@@ -51,8 +64,9 @@ def test_the_reading_process_is_held_to_its_limits():
     def child(limits: str, body: str) -> subprocess.CompletedProcess:
         code = f"from geo_core.gisfiles import sandbox; sandbox.guard(); {body}"
         env = os.environ | {sandbox.LIMITS: limits}
-        return subprocess.run([sys.executable, "-c", code], cwd=sandbox.ROOT, env=env, capture_output=True, text=True,
-                              timeout=60)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-c", code], cwd=sandbox.ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
 
     slow = child("4096,1,10", "import time; time.sleep(10)")
     assert slow.returncode == -signal.SIGALRM

@@ -48,8 +48,10 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
     for name, value in fields.items():
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
     for name, (filename, data) in files.items():
-        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                "Content-Type: application/octet-stream\r\n\r\n")  # fmt: skip
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        )
         parts.append(head.encode() + data + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
@@ -73,9 +75,13 @@ def fences_gpkg(tmp_path: Path, lon: float, lat: float, n: int) -> bytes:
         x = lon + (k % 50) * 0.0002
         y = lat + (k // 50) * 0.0002
         ring = [[x, y], [x + 0.0001, y], [x + 0.0001, y + 0.0001], [x, y + 0.0001], [x, y]]
-        feats.append({"type": "Feature", "properties": {"名称": f"岗位{k}", "类型": "岗位", "编号": f"U-{k}",
-                                                        "管理单位": AUTHORITY},
-                      "geometry": {"type": "Polygon", "coordinates": [ring]}})  # fmt: skip
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {"名称": f"岗位{k}", "类型": "岗位", "编号": f"U-{k}", "管理单位": AUTHORITY},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
     src = tmp_path / "fences.geojson"
     src.write_text(json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "岗位围栏.gpkg"

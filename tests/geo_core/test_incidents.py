@@ -26,9 +26,18 @@ def test_incidents_come_in_rotation_and_do_what_they_say():
         sent["permit"].append(kind)
         return [(600.0, lambda: sent["done"].append(kind))]
 
-    inc = Incidents(m, [(0, zone)], [(0, shapely.box(100, 100, 130, 130))], [(0, shapely.box(200, 0, 220, 20))],
-                    np.arange(5, 15), sent["sos"].append, sent["scan"].append, permit, every_s=60.0,
-                    next_at=0.0)  # fmt: skip
+    inc = Incidents(
+        m,
+        [(0, zone)],
+        [(0, shapely.box(100, 100, 130, 130))],
+        [(0, shapely.box(200, 0, 220, 20))],
+        np.arange(5, 15),
+        sent["sos"].append,
+        sent["scan"].append,
+        permit,
+        every_s=60.0,
+        next_at=0.0,
+    )
     neighbour_m = m.p.areas[1]
     x0 = m.p.anchors[0][0]
     seen_away = False
@@ -57,8 +66,9 @@ def test_the_man_down_reaches_the_work_area_and_lies_still_past_the_stationary_l
     n = 30
     m = PeopleModel(3, frame, [f"P{i}" for i in range(n)], [0] * n, np.full(n, 121.435), np.full(n, 30.783), [site])
     area = shapely.box(100, 100, 130, 130)  # local metres
-    inc = Incidents(m, [], [(0, area)], [], np.arange(5, 15), print, print, lambda kind: [], every_s=10_000.0,
-                    next_at=0.0)  # fmt: skip
+    inc = Incidents(
+        m, [], [(0, area)], [], np.arange(5, 15), print, print, lambda kind: [], every_s=10_000.0, next_at=0.0
+    )
     inc.turn = KINDS.index("man_down")
     still = np.zeros(n)
     longest_in_area = 0.0

@@ -55,26 +55,43 @@ def test_metrics_are_off_without_a_token(client, db):
 
 def test_feeds_alarm_latency_worker_heartbeat_streams_and_tiles(client, metrics_on, enterprise):
     now = datetime.now(UTC)
-    FeedLiveness.objects.create(enterprise=enterprise, feed="positions", last_received_at=now - timedelta(seconds=40),
-                                online=False, changed_at=now)  # fmt: skip
+    FeedLiveness.objects.create(
+        enterprise=enterprise,
+        feed="positions",
+        last_received_at=now - timedelta(seconds=40),
+        online=False,
+        changed_at=now,
+    )
     for k, late in enumerate((0.3, 0.7, 3.0)):
-        a = Alarm.objects.create(key=f"m{k}", type="out_of_bounds", category="person", severity="warning",
-                                 enterprise=enterprise, company_code=enterprise.company_code,
-                                 raised_at=now - timedelta(seconds=late),
-                                 location=Point(121.3, 30.8, srid=4490))  # fmt: skip
+        a = Alarm.objects.create(
+            key=f"m{k}",
+            type="out_of_bounds",
+            category="person",
+            severity="warning",
+            enterprise=enterprise,
+            company_code=enterprise.company_code,
+            raised_at=now - timedelta(seconds=late),
+            location=Point(121.3, 30.8, srid=4490),
+        )
         Alarm.objects.filter(pk=a.pk).update(detected_at=now)
     EngineSnapshot.objects.create(name="default", version="v", state=b"", cursors={})
     m = scrape(client)
     silence = {s.labels["feed"]: s.value for s in m["geoservice_feed_silence_seconds"].samples}
     assert 39 <= silence["positions"] <= 60
     assert [s.value for s in m["geoservice_feed_online"].samples] == [0.0]
-    buckets = {s.labels["le"]: s.value for s in m["geoservice_alarm_latency_seconds"].samples
-               if s.name.endswith("_bucket")}  # fmt: skip
+    buckets = {
+        s.labels["le"]: s.value for s in m["geoservice_alarm_latency_seconds"].samples if s.name.endswith("_bucket")
+    }
     assert (buckets["0.5"], buckets["1.0"], buckets["5.0"], buckets["+Inf"]) == (1, 2, 3, 3)
     assert {s.labels["severity"]: s.value for s in m["geoservice_alarms_open"].samples} == {"warning": 3}
     beat = m["geoservice_alarm_worker_heartbeat_age_seconds"].samples[0]
     assert beat.labels["worker"] == "default"
     assert beat.value < 60
-    for name in ("geoservice_streams_open", "geoservice_live_feed_queries", "geoservice_live_feed_subscribers",
-                 "geoservice_tile_cache_hits", "geoservice_tile_cache_misses"):  # fmt: skip
+    for name in (
+        "geoservice_streams_open",
+        "geoservice_live_feed_queries",
+        "geoservice_live_feed_subscribers",
+        "geoservice_tile_cache_hits",
+        "geoservice_tile_cache_misses",
+    ):
         assert name in m, name

@@ -52,11 +52,21 @@ def token(make_enterprise) -> str:
     Site(enterprise=ent, name="厂区", footprint=square(lon, lat)).save()
     zone = Zone.objects.create(name="禁区", kind="forbidden", enterprise=ent, geom=square(lon, lat, 0.0005))
     person = Subject.objects.create(kind="person", external_id="P1", enterprise=ent, person_type="01")
-    SubjectState.objects.create(subject=person, time=datetime.now(UTC), geom=Point(lon, lat, 0, srid=4490),
-                                source="demo")  # fmt: skip
-    Alarm.objects.create(key="fuzz", type="out_of_bounds", category="person", severity="alarm", subject=person,
-                         zone=zone, enterprise=ent, company_code=ent.company_code,
-                         location=Point(lon, lat, srid=4490), raised_at=datetime.now(UTC))  # fmt: skip
+    SubjectState.objects.create(
+        subject=person, time=datetime.now(UTC), geom=Point(lon, lat, 0, srid=4490), source="demo"
+    )
+    Alarm.objects.create(
+        key="fuzz",
+        type="out_of_bounds",
+        category="person",
+        severity="alarm",
+        subject=person,
+        zone=zone,
+        enterprise=ent,
+        company_code=ent.company_code,
+        location=Point(lon, lat, srid=4490),
+        raised_at=datetime.now(UTC),
+    )
     AlarmRule.objects.create(name="规则", type="overstay", enterprise=ent)
     return ApiToken.issue(create_user("fuzz", "Pw-strong-123!", "supervisor"))[1]
 
@@ -77,8 +87,14 @@ def check(case, token: str) -> None:
         transaction.savepoint_rollback(sid)
     else:
         transaction.savepoint_commit(sid)
-    assert response.status_code < 500, (case.method, case.path, case.path_parameters, case.query, case.body,
-                                        response.text[:500])  # fmt: skip
+    assert response.status_code < 500, (
+        case.method,
+        case.path,
+        case.path_parameters,
+        case.query,
+        case.body,
+        response.text[:500],
+    )
 
 
 @service.parametrize()

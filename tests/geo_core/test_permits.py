@@ -18,10 +18,15 @@ START = datetime(2026, 11, 21, 9, tzinfo=PARK_TZ)
 
 def permit(enterprise, site, **kw) -> WorkPermit:
     values = {
-        "enterprise": enterprise, "site": site, "ticket_no": "DH-1", "ticket_type": "02", "status": 2,
-        "location": Point(*site.footprint.centroid.coords, srid=4490), "planned_start": START,
+        "enterprise": enterprise,
+        "site": site,
+        "ticket_no": "DH-1",
+        "ticket_type": "02",
+        "status": 2,
+        "location": Point(*site.footprint.centroid.coords, srid=4490),
+        "planned_start": START,
         "planned_end": START + timedelta(hours=8),
-    }  # fmt: skip
+    }
     return WorkPermit(**(values | kw))
 
 
@@ -36,9 +41,12 @@ def test_a_valid_permit_is_stored_with_its_operation_type(enterprise, jinshan_si
 
 @pytest.mark.parametrize(
     ("fields", "constraint"),
-    [({"ticket_type": "99"}, "permit_ticket_type"), ({"status": 7}, "permit_status_code"),
-     ({"planned_end": START - timedelta(hours=1)}, "permit_planned_order")],
-)  # fmt: skip
+    [
+        ({"ticket_type": "99"}, "permit_ticket_type"),
+        ({"status": 7}, "permit_status_code"),
+        ({"planned_end": START - timedelta(hours=1)}, "permit_planned_order"),
+    ],
+)
 def test_permit_constraints(enterprise, jinshan_site, fields, constraint):
     with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
         permit(enterprise, jinshan_site, **fields).save()

@@ -20,8 +20,13 @@ def test_shanghai_shaanxi_and_changzhou_are_loaded_with_their_hierarchy():
     assert Region.objects.filter(level="city", code__startswith="61").count() == 10
     assert districts.filter(code__startswith="61").count() > 100
     assert set(districts.filter(code__startswith="3204").values_list("name", flat=True)) == {
-        "天宁区", "钟楼区", "新北区", "武进区", "金坛区", "溧阳市",
-    }  # fmt: skip
+        "天宁区",
+        "钟楼区",
+        "新北区",
+        "武进区",
+        "金坛区",
+        "溧阳市",
+    }
     jinshan = Region.objects.get(code="310116")
     assert jinshan.name == "金山区"
     assert jinshan.parent.code == "310100"
@@ -75,9 +80,16 @@ def test_second_load_changes_nothing():
 
 def test_a_bad_feature_is_named_by_index_code_and_field(tmp_path):
     bowtie = {"type": "Polygon", "coordinates": [[[121, 31], [121.1, 31.1], [121.1, 31], [121, 31.1], [121, 31]]]}
-    data = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": "319999", "name": "坏区", "level": "district",
-                                           "parent_code": "310100"}, "geometry": bowtie}]}  # fmt: skip
+    data = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"code": "319999", "name": "坏区", "level": "district", "parent_code": "310100"},
+                "geometry": bowtie,
+            }
+        ],
+    }
     path = tmp_path / "bad.geojson.gz"
     with gzip.open(path, "wt", encoding="utf-8") as fh:
         json.dump(data, fh)

@@ -112,8 +112,11 @@ class Broker:
 
 class Worker:
     def __init__(self, cluster: Cluster, broker: Broker, client_id: str = "rel-worker", share_group: str = "") -> None:
-        self.env = os.environ | {"DATABASE_URL": cluster.url, "MQTT_URL": f"mqtt://127.0.0.1:{broker.port}",
-                                 "GEO_INGEST_SHARE_GROUP": share_group}  # fmt: skip
+        self.env = os.environ | {
+            "DATABASE_URL": cluster.url,
+            "MQTT_URL": f"mqtt://127.0.0.1:{broker.port}",
+            "GEO_INGEST_SHARE_GROUP": share_group,
+        }
         self.client_id = client_id
         self.log = cluster.dir / f"{client_id}.log"
         self.proc: subprocess.Popen | None = None

@@ -25,8 +25,12 @@ LON, LAT = 121.30, 30.75
 def replicated():
     primary = PgCluster.new("rep")
     replica = primary.replica()
-    env = {"DATABASE_URL": primary.url, "DATABASE_REPLICA_URL": replica.url, "GEO_REPLICA_MAX_LAG_S": str(MAX_LAG_S),
-           "GEO_METRICS_TOKEN": METRICS_TOKEN}  # fmt: skip
+    env = {
+        "DATABASE_URL": primary.url,
+        "DATABASE_REPLICA_URL": replica.url,
+        "GEO_REPLICA_MAX_LAG_S": str(MAX_LAG_S),
+        "GEO_METRICS_TOKEN": METRICS_TOKEN,
+    }
     proc, base = start_server(env)
     try:
         yield primary, replica, base
@@ -100,8 +104,10 @@ def _lag(base: str) -> float:
 
 def _counted_on_replica(replica: PgCluster) -> bool:
     with psycopg.connect(replica.dsn) as conn:
-        row = conn.execute("SELECT count(*) FROM layers_regioncount_made WHERE level = 'district' "
-                           "AND made_at > now() - interval '30 seconds'").fetchone()  # fmt: skip
+        row = conn.execute(
+            "SELECT count(*) FROM layers_regioncount_made WHERE level = 'district' "
+            "AND made_at > now() - interval '30 seconds'"
+        ).fetchone()
     return row[0] == 1
 
 

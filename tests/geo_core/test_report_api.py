@@ -207,11 +207,20 @@ def test_late_fixes_go_to_history_but_not_the_live_state(client, cred):
 
 def test_personnel_upsert_masks_id_numbers_and_reports_bad_types(client, cred):
     records = [
-        {"ID": "P1", "PERSON_NAME": "李四", "PERSON_TYPE": "01", "IDENTIFY_NUM": "310101199001011234", "GENDER": "1",
-         "BIRTHDAY": "1990-01-01", "POSITION_NAME": "操作工", "MOBILE_NUMBER": "13800000000", "DELETED": 0},
+        {
+            "ID": "P1",
+            "PERSON_NAME": "李四",
+            "PERSON_TYPE": "01",
+            "IDENTIFY_NUM": "310101199001011234",
+            "GENDER": "1",
+            "BIRTHDAY": "1990-01-01",
+            "POSITION_NAME": "操作工",
+            "MOBILE_NUMBER": "13800000000",
+            "DELETED": 0,
+        },
         {"ID": "P2", "PERSON_NAME": "王五", "PERSON_TYPE": "09"},
         {"ID": "P3", "PERSON_NAME": "赵六", "PERSON_TYPE": "03", "BIRTHDAY": "1990/01/01"},
-    ]  # fmt: skip
+    ]
     answer = post(client, cred, "personnel", records).json()
     assert answer["accepted"] == 1
     assert [(r["index"], r["field"]) for r in answer["rejected"]] == [(1, "PERSON_TYPE"), (2, "BIRTHDAY")]
@@ -225,8 +234,14 @@ def test_personnel_upsert_masks_id_numbers_and_reports_bad_types(client, cred):
 
 def test_personnel_name_their_shift_and_an_unknown_shift_is_refused(client, cred):
     start = datetime(2024, 1, 1, 0, tzinfo=UTC)
-    day = TimeWindow.objects.create(name="白班 08:00-20:00", kind="recurring", purpose="shift", rrule="FREQ=DAILY",
-                                    starts_at=start, duration=timedelta(hours=12))  # fmt: skip
+    day = TimeWindow.objects.create(
+        name="白班 08:00-20:00",
+        kind="recurring",
+        purpose="shift",
+        rrule="FREQ=DAILY",
+        starts_at=start,
+        duration=timedelta(hours=12),
+    )
     records = [
         {"ID": "P1", "PERSON_NAME": "李四", "PERSON_TYPE": "01", "SHIFT": "白班 08:00-20:00"},
         {"ID": "P2", "PERSON_NAME": "王五", "PERSON_TYPE": "01", "SHIFT": "中班"},
@@ -275,19 +290,34 @@ def test_an_unreadable_zone_geometry_says_what_was_tried(client, cred):
 
 
 def test_enterprise_alarms_and_gatherings_are_stored(client, cred):
-    alarms = [{"ID": "A1", "PERSON_ID": "P1", "ZONE_ID": "", "ALARM_TYPE": "0", "ALARM_TIME": NOW.isoformat(),
-               "DESCRIBE": "SOS"},
-              {"ID": "A2", "PERSON_ID": "P1", "ALARM_TYPE": "7", "ALARM_TIME": NOW.isoformat()}]  # fmt: skip
+    alarms = [
+        {
+            "ID": "A1",
+            "PERSON_ID": "P1",
+            "ZONE_ID": "",
+            "ALARM_TYPE": "0",
+            "ALARM_TIME": NOW.isoformat(),
+            "DESCRIBE": "SOS",
+        },
+        {"ID": "A2", "PERSON_ID": "P1", "ALARM_TYPE": "7", "ALARM_TIME": NOW.isoformat()},
+    ]
     answer = post(client, cred, "person-alarms", alarms).json()
     assert answer["accepted"] == 1
     assert answer["rejected"][0]["field"] == "ALARM_TYPE"
     assert ReportedAlarm.objects.get(external_id="A1").subject.external_id == "P1"
     zone_alarm = [{"ID": "ZA1", "ZONE_ID": "Z9", "ALARM_TYPE": "1", "ALARM_TIME": NOW.isoformat()}]
     assert post(client, cred, "zone-alarms", zone_alarm).json()["accepted"] == 1
-    gathering = [{"TIME_STAMP": NOW.isoformat(), "ALARM_LAST_TIME": "75", "ALARM_AREA": [
-        {"NAME": "甲", "PERSONTYPE": "01", "PERSONID": "P1", "X": 121.400, "Y": 30.780},
-        {"NAME": "乙", "PERSONTYPE": "02", "PERSONID": "P2", "X": 121.4001, "Y": 30.7801},
-        {"NAME": "丙", "PERSONTYPE": "01", "PERSONID": "P3", "X": 121.4002, "Y": 30.7800}]}]  # fmt: skip
+    gathering = [
+        {
+            "TIME_STAMP": NOW.isoformat(),
+            "ALARM_LAST_TIME": "75",
+            "ALARM_AREA": [
+                {"NAME": "甲", "PERSONTYPE": "01", "PERSONID": "P1", "X": 121.400, "Y": 30.780},
+                {"NAME": "乙", "PERSONTYPE": "02", "PERSONID": "P2", "X": 121.4001, "Y": 30.7801},
+                {"NAME": "丙", "PERSONTYPE": "01", "PERSONID": "P3", "X": 121.4002, "Y": 30.7800},
+            ],
+        }
+    ]
     assert post(client, cred, "gatherings", gathering).json()["accepted"] == 1
     g = ReportedGathering.objects.get()
     assert len(g.members) == 3
@@ -296,12 +326,24 @@ def test_enterprise_alarms_and_gatherings_are_stored(client, cred):
 
 def test_permits_with_gas_tests_videos_and_site(client, cred, jinshan_site):
     lon, lat = jinshan_site.footprint.centroid.coords
-    ticket = {"ID": "DH-001", "TICKETTYPE": "02", "STATUS": "2", "LONGITUDE": lon, "LATITUDE": lat,
-              "STARTTIME": NOW.isoformat(), "ENDTIME": (NOW + timedelta(hours=6)).isoformat(),
-              "SUPERVISORNAME": "监护人甲", "ISCONTRACTORWORK": 1, "GUARDIAN_ID": "P1", "WORKER_IDS": ["P2", "P3"],
-              "GASNAME": "LEL", "GASTIME": (NOW - timedelta(minutes=10)).isoformat(), "GASVALUE": 0.2,
-              "VIDEOS": [{"URL": "https://video.example/1.m3u8", "NAME": "全程录像"}],
-              "ATTACHMENTS": [{"URL": "https://files.example/jsa.pdf", "NAME": "JSA", "SIZE": "2048"}]}  # fmt: skip
+    ticket = {
+        "ID": "DH-001",
+        "TICKETTYPE": "02",
+        "STATUS": "2",
+        "LONGITUDE": lon,
+        "LATITUDE": lat,
+        "STARTTIME": NOW.isoformat(),
+        "ENDTIME": (NOW + timedelta(hours=6)).isoformat(),
+        "SUPERVISORNAME": "监护人甲",
+        "ISCONTRACTORWORK": 1,
+        "GUARDIAN_ID": "P1",
+        "WORKER_IDS": ["P2", "P3"],
+        "GASNAME": "LEL",
+        "GASTIME": (NOW - timedelta(minutes=10)).isoformat(),
+        "GASVALUE": 0.2,
+        "VIDEOS": [{"URL": "https://video.example/1.m3u8", "NAME": "全程录像"}],
+        "ATTACHMENTS": [{"URL": "https://files.example/jsa.pdf", "NAME": "JSA", "SIZE": "2048"}],
+    }
     bad = dict(ticket, ID="DH-002", TICKETTYPE="99")
     stranger = dict(ticket, ID="DH-003", WORKER_IDS=["P2", "NOBODY"])
     people = [{"ID": k, "PERSON_NAME": f"人员{k}", "PERSON_TYPE": "01"} for k in ("P1", "P2", "P3")]

@@ -24,8 +24,11 @@ def committed_enterprise(django_db_setup, django_db_blocker):
         cred = issue(e)
         yield e, cred
         with connection.cursor() as cur:
-            cur.execute("DELETE FROM geo_core_positionfix WHERE subject_id IN "
-                        "(SELECT id FROM geo_core_subject WHERE enterprise_id = %s)", [e.id])  # fmt: skip
+            cur.execute(
+                "DELETE FROM geo_core_positionfix WHERE subject_id IN "
+                "(SELECT id FROM geo_core_subject WHERE enterprise_id = %s)",
+                [e.id],
+            )
         e.subjects.all().delete()
         e.delete()
         park.delete()
@@ -35,10 +38,13 @@ def test_signed_positions_over_real_http(live_service, committed_enterprise):
     e, cred = committed_enterprise
     client = ReportClient(live_service, cred.app_id, cred.app_secret)
     now = datetime.now(UTC).isoformat()
-    status, answer = client.post("positions", [
-        {"PERSON_ID": "H1", "TIME_STAMP": now, "LONGITUDE": 121.40, "LATITUDE": 30.78},
-        {"PERSON_ID": "H2", "TIME_STAMP": now, "LONGITUDE": 121.40, "LATITUDE": 95.0},
-    ])  # fmt: skip
+    status, answer = client.post(
+        "positions",
+        [
+            {"PERSON_ID": "H1", "TIME_STAMP": now, "LONGITUDE": 121.40, "LATITUDE": 30.78},
+            {"PERSON_ID": "H2", "TIME_STAMP": now, "LONGITUDE": 121.40, "LATITUDE": 95.0},
+        ],
+    )
     assert status == 200
     assert answer["accepted"] == 1
     assert answer["rejected"] == [
@@ -46,7 +52,8 @@ def test_signed_positions_over_real_http(live_service, committed_enterprise):
     ]
     assert e.subjects.filter(external_id="H1", provisional=True).exists()
     wrong = ReportClient(live_service, cred.app_id, "not-the-secret")
-    status, answer = wrong.post("positions", [{"PERSON_ID": "H3", "TIME_STAMP": now, "LONGITUDE": 121.4,
-                                               "LATITUDE": 30.78}])  # fmt: skip
+    status, answer = wrong.post(
+        "positions", [{"PERSON_ID": "H3", "TIME_STAMP": now, "LONGITUDE": 121.4, "LATITUDE": 30.78}]
+    )
     assert status == 401
     assert not e.subjects.filter(external_id="H3").exists()

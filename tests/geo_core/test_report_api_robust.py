@@ -147,8 +147,14 @@ def test_an_enterprise_fences_only_its_own_ground_with_its_own_kinds(client, cre
 
 
 def test_worker_ids_are_ids_and_withdrawn_permits_are_not_served(client, cred):
-    base = {"TICKETTYPE": "02", "STATUS": "2", "LONGITUDE": 121.405, "LATITUDE": 30.785,
-            "STARTTIME": NOW.isoformat(), "ENDTIME": (NOW + timedelta(hours=2)).isoformat()}  # fmt: skip
+    base = {
+        "TICKETTYPE": "02",
+        "STATUS": "2",
+        "LONGITUDE": 121.405,
+        "LATITUDE": 30.785,
+        "STARTTIME": NOW.isoformat(),
+        "ENDTIME": (NOW + timedelta(hours=2)).isoformat(),
+    }
     records = [
         base | {"ID": "T1", "WORKER_IDS": "abc"},
         base | {"ID": "T2", "WORKER_IDS": 5},
@@ -173,9 +179,16 @@ def test_worker_ids_are_ids_and_withdrawn_permits_are_not_served(client, cred):
 def test_heights_and_floors_are_refused_out_of_range_or_fractional(client, cred, enterprise):
     """Issue 24 (11): HEIGHT 1e308 and FLOOR 1.5 are no height and no floor."""
     base = {"TIME_STAMP": NOW.isoformat(), "LONGITUDE": 121.405, "LATITUDE": 30.785}
-    body = post(client, cred, "positions", [base | {"PERSON_ID": "H1", "HEIGHT": 1e308},
-                                            base | {"PERSON_ID": "H2", "FLOOR": 1.5},
-                                            base | {"PERSON_ID": "H3", "HEIGHT": 12.5, "FLOOR": 3}]).json()  # fmt: skip
+    body = post(
+        client,
+        cred,
+        "positions",
+        [
+            base | {"PERSON_ID": "H1", "HEIGHT": 1e308},
+            base | {"PERSON_ID": "H2", "FLOOR": 1.5},
+            base | {"PERSON_ID": "H3", "HEIGHT": 12.5, "FLOOR": 3},
+        ],
+    ).json()
     assert [(r["index"], r["field"]) for r in body["rejected"]] == [(0, "HEIGHT"), (1, "FLOOR")]
     assert body["accepted"] == 1
     body = post(client, cred, "zones", [fence("F15", 121.405, 30.785, kind="forbidden") | {"FLOOR": 1.5}]).json()
@@ -197,16 +210,32 @@ def test_the_zones_api_refuses_heights_past_any_building(client, enterprise):
     for bad in ({"height_max": 1e308}, {"height_min": -1e9}, {"floor": 1.5}, {"floor": 5000}):
         r = client.post("/api/zones", zone | bad, content_type="application/json", **sup)
         assert r.status_code == 400, (bad, r.content)
-    assert client.post("/api/zones", zone | {"height_max": 30.0, "floor": 2}, content_type="application/json",
-                       **sup).status_code == 201  # fmt: skip
+    assert (
+        client.post(
+            "/api/zones", zone | {"height_max": 30.0, "floor": 2}, content_type="application/json", **sup
+        ).status_code
+        == 201
+    )
 
 
 def test_video_and_attachment_links_are_http_or_a_video_stream_never_script_or_files(client, cred):
     """Issue 24 (11): javascript:, data: and file: URLs are refused with the record, naming the link."""
-    base = {"TICKETTYPE": "02", "STATUS": "2", "LONGITUDE": 121.405, "LATITUDE": 30.785,
-            "STARTTIME": NOW.isoformat(), "ENDTIME": (NOW + timedelta(hours=2)).isoformat()}  # fmt: skip
-    bad = ["javascript:alert(document.cookie)", "data:text/html,<script>x</script>", "file:///etc/passwd",
-           "https://", "http://x y", " JAVASCRIPT:alert(1)"]  # fmt: skip
+    base = {
+        "TICKETTYPE": "02",
+        "STATUS": "2",
+        "LONGITUDE": 121.405,
+        "LATITUDE": 30.785,
+        "STARTTIME": NOW.isoformat(),
+        "ENDTIME": (NOW + timedelta(hours=2)).isoformat(),
+    }
+    bad = [
+        "javascript:alert(document.cookie)",
+        "data:text/html,<script>x</script>",
+        "file:///etc/passwd",
+        "https://",
+        "http://x y",
+        " JAVASCRIPT:alert(1)",
+    ]
     records = [base | {"ID": f"V{k}", "VIDEOS": [{"URL": u}]} for k, u in enumerate(bad)]
     records.append(base | {"ID": "A1", "ATTACHMENTS": [{"URL": "rtsp://cam.example/1"}]})  # a file is no stream
     records.append(
@@ -221,9 +250,15 @@ def test_video_and_attachment_links_are_http_or_a_video_stream_never_script_or_f
 def test_one_unpaired_surrogate_refuses_its_record_not_the_batch(client, cred):
     """Issue 24 (11): "\\ud800" in one record's name; the good positions beside it are kept."""
     good = {"TIME_STAMP": NOW.isoformat(), "LONGITUDE": 121.405, "LATITUDE": 30.785}
-    body = ('{"records": [' + json.dumps(good | {"PERSON_ID": "S1"}) + ", "
-            + json.dumps(good | {"PERSON_ID": "S2", "NOTE": "x"}).replace('"x"', '"a\\ud800b"') + ", "
-            + json.dumps(good | {"PERSON_ID": "S3"}) + "]}").encode()  # fmt: skip
+    body = (
+        '{"records": ['
+        + json.dumps(good | {"PERSON_ID": "S1"})
+        + ", "
+        + json.dumps(good | {"PERSON_ID": "S2", "NOTE": "x"}).replace('"x"', '"a\\ud800b"')
+        + ", "
+        + json.dumps(good | {"PERSON_ID": "S3"})
+        + "]}"
+    ).encode()
     answer = post(client, cred, "positions", body=body)
     assert answer.status_code == 200, answer.content
     result = answer.json()

@@ -79,7 +79,8 @@ def test_site_outside_every_region_fails_validation_on_the_footprint_field(enter
 
 
 def test_invalid_footprint_is_refused_by_the_database(enterprise):
-    bowtie = MultiPolygon(Polygon(((121.30, 30.80), (121.31, 30.81), (121.31, 30.80), (121.30, 30.81),
-                                   (121.30, 30.80))), srid=4490)  # fmt: skip
+    bowtie = MultiPolygon(
+        Polygon(((121.30, 30.80), (121.31, 30.81), (121.31, 30.80), (121.30, 30.81), (121.30, 30.80))), srid=4490
+    )
     with pytest.raises(IntegrityError, match="site_footprint_valid"), transaction.atomic():
         Site(enterprise=enterprise, name="坏几何", footprint=bowtie).save()

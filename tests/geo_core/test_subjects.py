@@ -45,5 +45,6 @@ def test_external_id_is_unique_per_owner_including_authority_owned_devices(make_
 def test_certificate_validity_must_not_end_before_issue(enterprise):
     p = Subject.objects.create(kind="person", external_id="P1", enterprise=enterprise, person_type="02")
     with pytest.raises(IntegrityError, match="certificate_validity_order"), transaction.atomic():
-        Certificate.objects.create(subject=p, category="焊接与热切割作业", number="T1", issued_on="2026-01-02",
-                                   valid_until="2026-01-01")  # fmt: skip
+        Certificate.objects.create(
+            subject=p, category="焊接与热切割作业", number="T1", issued_on="2026-01-02", valid_until="2026-01-01"
+        )

@@ -51,8 +51,10 @@ def test_a_large_batch_is_streamed_back_whole(live_service):
     n = 300_000  # several output chunks
     lon = np.full(n, 121.45) + np.arange(n) * 1e-7
     lat = np.full(n, 30.78)
-    status, _, raw = post(live_service + "/api/transform?src=cgcs2000&dst=gcj02",
-                          json.dumps({"x": lon.tolist(), "y": lat.tolist()}).encode())  # fmt: skip
+    status, _, raw = post(
+        live_service + "/api/transform?src=cgcs2000&dst=gcj02",
+        json.dumps({"x": lon.tolist(), "y": lat.tolist()}).encode(),
+    )
     assert status == 200
     out = json.loads(raw)
     assert len(out["x"]) == n
@@ -81,8 +83,9 @@ def test_binary_float64_in_and_out(live_service, dims):
     rng = np.random.default_rng(1)
     pts = np.column_stack([rng.uniform(121.0, 121.9, 5000), rng.uniform(30.7, 31.8, 5000), rng.uniform(0, 50, 5000)])
     pts = np.ascontiguousarray(pts[:, :dims], dtype="<f8")
-    status, headers, raw = post(live_service + f"/api/transform?src=cgcs2000&dst=sh2000&dims={dims}", pts.tobytes(),
-                                "application/octet-stream")  # fmt: skip
+    status, headers, raw = post(
+        live_service + f"/api/transform?src=cgcs2000&dst=sh2000&dims={dims}", pts.tobytes(), "application/octet-stream"
+    )
     assert status == 200
     out = np.frombuffer(raw, dtype="<f8").reshape(-1, dims)
     expected = transform(pts[:, 0], pts[:, 1], "cgcs2000", "sh2000", zs=pts[:, 2] if dims == 3 else None)
@@ -94,19 +97,26 @@ def test_binary_float64_in_and_out(live_service, dims):
 @pytest.mark.parametrize(
     ("body", "query", "status", "expected"),
     [
-        ({"src": "gcj02", "dst": "sh2000", "x": [121.4, 121.5, 121.6], "y": [30.7, 30.8, 91.0]}, "", 400,
-         {"index": 2, "field": "y"}),
-        ({"src": "gcj02", "dst": "sh2000", "x": [121.4, "abc"], "y": [30.7, 30.8]}, "", 400,
-         {"index": 1, "field": "x"}),
-        ({"src": "gcj02", "dst": "sh2000", "x": [121.4, None], "y": [30.7, 30.8]}, "", 400,
-         {"index": 1, "field": "x"}),
+        (
+            {"src": "gcj02", "dst": "sh2000", "x": [121.4, 121.5, 121.6], "y": [30.7, 30.8, 91.0]},
+            "",
+            400,
+            {"index": 2, "field": "y"},
+        ),
+        (
+            {"src": "gcj02", "dst": "sh2000", "x": [121.4, "abc"], "y": [30.7, 30.8]},
+            "",
+            400,
+            {"index": 1, "field": "x"},
+        ),
+        ({"src": "gcj02", "dst": "sh2000", "x": [121.4, None], "y": [30.7, 30.8]}, "", 400, {"index": 1, "field": "x"}),
         ({"src": "mars", "dst": "sh2000", "x": [121.4], "y": [30.7]}, "", 400, {}),
         ({"dst": "sh2000", "x": [121.4], "y": [30.7]}, "", 400, {}),
         ({"src": "gcj02", "dst": "sh2000", "x": [121.4, 121.5], "y": [30.7]}, "", 400, {"field": "y"}),
         ({"src": "gcj02", "dst": "sh2000", "x": [], "y": []}, "", 400, {}),
         ({"src": "cgcs2000", "dst": "sh2000", "x": [121.4], "y": [30.7]}, "park=NOPE", 404, {}),
     ],
-)  # fmt: skip
+)
 def test_errors_are_specific(live_service, body, query, status, expected):
     got, _, raw = post(live_service + "/api/transform?" + query, json.dumps(body).encode())
     assert got == status
@@ -120,8 +130,9 @@ def test_malformed_json_and_binary_lengths_are_refused(live_service):
     status, _, raw = post(live_service + "/api/transform", b'{"x": [1,')
     assert status == 400
     assert "not JSON" in json.loads(raw)["error"]
-    status, _, raw = post(live_service + "/api/transform?src=cgcs2000&dst=sh2000", b"\x00" * 20,
-                          "application/octet-stream")  # fmt: skip
+    status, _, raw = post(
+        live_service + "/api/transform?src=cgcs2000&dst=sh2000", b"\x00" * 20, "application/octet-stream"
+    )
     assert status == 400
     assert "not a whole number" in json.loads(raw)["error"]
 
@@ -140,21 +151,29 @@ def test_a_parks_active_calibration_is_applied_and_reported(client):
     rng = np.random.default_rng(3)
     lon, lat = rng.uniform(121.38, 121.49, 8), rng.uniform(30.74, 30.82, 8)
     bare = transform(lon, lat, "cgcs2000", "sh2000")
-    points = [{"lon": a, "lat": b, "x": n + 3.0, "y": e - 2.0} for a, b, n, e in zip(lon, lat, bare.x, bare.y,
-                                                                                      strict=True)]  # fmt: skip
+    points = [
+        {"lon": a, "lat": b, "x": n + 3.0, "y": e - 2.0} for a, b, n, e in zip(lon, lat, bare.x, bare.y, strict=True)
+    ]
     create_calibration(park, points, "similarity", activate=True)
-    resp = client.post("/api/transform?park=CAL", {"src": "cgcs2000", "dst": "sh2000", "x": [121.43], "y": [30.78]},
-                       content_type="application/json")  # fmt: skip
+    resp = client.post(
+        "/api/transform?park=CAL",
+        {"src": "cgcs2000", "dst": "sh2000", "x": [121.43], "y": [30.78]},
+        content_type="application/json",
+    )
     body = read_streamed(resp)
     plain = transform([121.43], [30.78], "cgcs2000", "sh2000")
     assert body["info"]["calibration"] == "CAL/v1"
     assert body["x"][0] == pytest.approx(plain.x[0] + 3.0, abs=0.001)
     assert body["y"][0] == pytest.approx(plain.y[0] - 2.0, abs=0.001)
-    resp = client.post("/api/transform?park=CAL&calibration=none",
-                       {"src": "cgcs2000", "dst": "sh2000", "x": [121.43], "y": [30.78]},
-                       content_type="application/json")  # fmt: skip
+    resp = client.post(
+        "/api/transform?park=CAL&calibration=none",
+        {"src": "cgcs2000", "dst": "sh2000", "x": [121.43], "y": [30.78]},
+        content_type="application/json",
+    )
     assert read_streamed(resp)["info"]["calibration"] is None
-    resp = client.post("/api/transform?park=CAL&calibration=7",
-                       {"src": "cgcs2000", "dst": "sh2000", "x": [121.43], "y": [30.78]},
-                       content_type="application/json")  # fmt: skip
+    resp = client.post(
+        "/api/transform?park=CAL&calibration=7",
+        {"src": "cgcs2000", "dst": "sh2000", "x": [121.43], "y": [30.78]},
+        content_type="application/json",
+    )
     assert resp.status_code == 404

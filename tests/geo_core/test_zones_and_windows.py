@@ -19,15 +19,25 @@ T = PARK_TZ
 
 
 def night() -> TimeWindow:
-    return TimeWindow(name="夜间", kind="recurring", starts_at=datetime(2024, 1, 1, 22, tzinfo=T), rrule="FREQ=DAILY",
-                      duration=timedelta(hours=8))  # fmt: skip
+    return TimeWindow(
+        name="夜间",
+        kind="recurring",
+        starts_at=datetime(2024, 1, 1, 22, tzinfo=T),
+        rrule="FREQ=DAILY",
+        duration=timedelta(hours=8),
+    )
 
 
 @pytest.mark.parametrize(
     ("local", "expected"),
-    [((2026, 11, 21, 23, 0), True), ((2026, 11, 22, 5, 59), True), ((2026, 11, 22, 6, 0), False),
-     ((2026, 11, 21, 21, 59), False), ((2026, 11, 21, 22, 0), True)],
-)  # fmt: skip
+    [
+        ((2026, 11, 21, 23, 0), True),
+        ((2026, 11, 22, 5, 59), True),
+        ((2026, 11, 22, 6, 0), False),
+        ((2026, 11, 21, 21, 59), False),
+        ((2026, 11, 21, 22, 0), True),
+    ],
+)
 def test_night_window_is_evaluated_in_park_local_time(local, expected):
     assert night().contains(datetime(*local, tzinfo=T)) is expected
 
@@ -39,12 +49,21 @@ def test_night_window_holds_the_same_instant_given_in_utc():
 
 
 def test_weekend_and_one_off_period():
-    weekend = TimeWindow(name="周末", kind="recurring", starts_at=datetime(2024, 1, 6, tzinfo=T),
-                         rrule="FREQ=WEEKLY;BYDAY=SA", duration=timedelta(hours=48))  # fmt: skip
+    weekend = TimeWindow(
+        name="周末",
+        kind="recurring",
+        starts_at=datetime(2024, 1, 6, tzinfo=T),
+        rrule="FREQ=WEEKLY;BYDAY=SA",
+        duration=timedelta(hours=48),
+    )
     assert weekend.contains(datetime(2026, 11, 22, 12, tzinfo=T))  # a Sunday
     assert not weekend.contains(datetime(2026, 11, 23, 0, 1, tzinfo=T))  # Monday
-    expo = TimeWindow(name="进博会", kind="period", starts_at=datetime(2026, 11, 3, tzinfo=T),
-                      ends_at=datetime(2026, 11, 11, tzinfo=T))  # fmt: skip
+    expo = TimeWindow(
+        name="进博会",
+        kind="period",
+        starts_at=datetime(2026, 11, 3, tzinfo=T),
+        ends_at=datetime(2026, 11, 11, tzinfo=T),
+    )
     assert expo.contains(datetime(2026, 11, 5, 12, tzinfo=T))
     assert not expo.contains(datetime(2026, 11, 11, tzinfo=T))
 
@@ -61,8 +80,13 @@ def test_zone_window_modes():
 
 
 def test_a_bad_rrule_is_named():
-    w = TimeWindow(name="坏规则", kind="recurring", starts_at=datetime(2024, 1, 1, tzinfo=T), rrule="FREQ=SOMETIMES",
-                   duration=timedelta(hours=1))  # fmt: skip
+    w = TimeWindow(
+        name="坏规则",
+        kind="recurring",
+        starts_at=datetime(2024, 1, 1, tzinfo=T),
+        rrule="FREQ=SOMETIMES",
+        duration=timedelta(hours=1),
+    )
     with pytest.raises(ValidationError) as err:
         w.full_clean()
     assert "rrule" in err.value.message_dict
@@ -70,8 +94,9 @@ def test_a_bad_rrule_is_named():
 
 def test_database_refuses_a_recurring_window_without_duration():
     with pytest.raises(IntegrityError, match="timewindow_kind_fields"), transaction.atomic():
-        TimeWindow.objects.create(name="x", kind="recurring", starts_at=datetime(2024, 1, 1, tzinfo=T),
-                                  rrule="FREQ=DAILY")  # fmt: skip
+        TimeWindow.objects.create(
+            name="x", kind="recurring", starts_at=datetime(2024, 1, 1, tzinfo=T), rrule="FREQ=DAILY"
+        )
 
 
 def test_zone_has_one_owner_enterprise_or_authority(enterprise):
@@ -85,10 +110,12 @@ def test_zone_has_one_owner_enterprise_or_authority(enterprise):
 
 @pytest.mark.parametrize(
     ("fields", "constraint"),
-    [({"capacity_min": 5, "capacity_max": 2}, "zone_capacity_min_le_max"),
-     ({"height_min": 8.0, "height_max": 4.0}, "zone_height_min_lt_max"),
-     ({"kind": "playground"}, "zone_kind")],
-)  # fmt: skip
+    [
+        ({"capacity_min": 5, "capacity_max": 2}, "zone_capacity_min_le_max"),
+        ({"height_min": 8.0, "height_max": 4.0}, "zone_height_min_lt_max"),
+        ({"kind": "playground"}, "zone_kind"),
+    ],
+)
 def test_zone_constraints(enterprise, fields, constraint):
     values = {"name": "z", "kind": "work_area", "enterprise": enterprise, "geom": square(121.4, 30.78)} | fields
     with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
@@ -96,8 +123,9 @@ def test_zone_constraints(enterprise, fields, constraint):
 
 
 def test_invalid_fence_geometry_gets_a_clear_error_naming_the_field(enterprise):
-    bowtie = MultiPolygon(Polygon(((121.40, 30.78), (121.41, 30.79), (121.41, 30.78), (121.40, 30.79),
-                                   (121.40, 30.78))), srid=4490)  # fmt: skip
+    bowtie = MultiPolygon(
+        Polygon(((121.40, 30.78), (121.41, 30.79), (121.41, 30.78), (121.40, 30.79), (121.40, 30.78))), srid=4490
+    )
     zone = Zone(name="坏围栏", kind="forbidden", enterprise=enterprise, geom=bowtie)
     with pytest.raises(ValidationError) as err:
         zone.full_clean()

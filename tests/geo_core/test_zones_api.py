@@ -15,8 +15,10 @@ PASSWORD = "Zones-api-2026"
 
 
 def polygon(lon, lat, d=0.001):
-    return {"type": "Polygon", "coordinates": [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d],
-                                                [lon, lat]]]}  # fmt: skip
+    return {
+        "type": "Polygon",
+        "coordinates": [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]],
+    }
 
 
 @pytest.fixture
@@ -31,8 +33,16 @@ def post(client, body, headers, path="/api/zones", method="post"):
 def test_a_supervisor_draws_changes_and_retires_a_fence(client, sup, enterprise):
     lon, lat = inside(JINSHAN)
     code = enterprise.company_code
-    body = {"name": "新禁区", "kind": "forbidden", "geometry": polygon(lon, lat), "company_code": code,
-            "capacity_max": 5, "floor": 2, "height_min": 0.0, "height_max": 6.5}  # fmt: skip
+    body = {
+        "name": "新禁区",
+        "kind": "forbidden",
+        "geometry": polygon(lon, lat),
+        "company_code": code,
+        "capacity_max": 5,
+        "floor": 2,
+        "height_min": 0.0,
+        "height_max": 6.5,
+    }
     answer = post(client, body, sup)
     assert answer.status_code == 201, answer.content
     zone = Zone.objects.get(pk=answer.json()["id"])
@@ -43,10 +53,21 @@ def test_a_supervisor_draws_changes_and_retires_a_fence(client, sup, enterprise)
     assert (zone.capacity_max, zone.floor, zone.height_max) == (5, 2, 6.5)
     audit = AuditEvent.objects.get(target_type="geo_core.zone", target_id=str(zone.id), action="created")
     assert audit.actor_name == "z-sup"  # who drew it
-    night = TimeWindow.objects.create(name="夜间", kind="recurring", purpose="night", rrule="FREQ=DAILY",
-                                      starts_at="2024-01-01T14:00:00Z", duration="08:00:00")  # fmt: skip
-    answer = post(client, {"capacity_max": 8, "window_mode": "inside", "time_windows": ["夜间"]}, sup,
-                  f"/api/zones/{zone.id}", "patch")  # fmt: skip
+    night = TimeWindow.objects.create(
+        name="夜间",
+        kind="recurring",
+        purpose="night",
+        rrule="FREQ=DAILY",
+        starts_at="2024-01-01T14:00:00Z",
+        duration="08:00:00",
+    )
+    answer = post(
+        client,
+        {"capacity_max": 8, "window_mode": "inside", "time_windows": ["夜间"]},
+        sup,
+        f"/api/zones/{zone.id}",
+        "patch",
+    )
     assert answer.status_code == 200, answer.content
     zone.refresh_from_db()
     assert zone.capacity_max == 8

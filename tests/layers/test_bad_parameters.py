@@ -58,8 +58,15 @@ def test_bad_parameters_are_400_naming_the_field(client, sup, path, field):
 def test_a_nul_in_an_alarm_comment_is_400(client, sup, enterprise):
     from datetime import UTC, datetime
 
-    a = Alarm.objects.create(key="c", type="sos", category="person", severity="critical", enterprise=enterprise,
-                             company_code=enterprise.company_code, raised_at=datetime.now(UTC))  # fmt: skip
+    a = Alarm.objects.create(
+        key="c",
+        type="sos",
+        category="person",
+        severity="critical",
+        enterprise=enterprise,
+        company_code=enterprise.company_code,
+        raised_at=datetime.now(UTC),
+    )
     r = client.post(f"/api/alarms/{a.id}/resolve", {"comment": "done\x00"}, content_type="application/json", **sup)
     assert r.status_code == 400
     assert "comment" in r.json()["error"]

@@ -38,10 +38,12 @@ FIELDS = ["code", "enterprises", "welders", "powered", "open_alarms", "equipment
 
 
 def spatial(scope: Scope) -> list[dict]:
-    sql = SPATIAL.format(site=Scope.sql("s.enterprise_id", "s.footprint"),
-                         welder=Scope.sql("sb.enterprise_id", "st.geom"),
-                         alarm=Scope.sql("al.enterprise_id", "al.location"),
-                         eq=Scope.sql("eq.enterprise_id", "eq.location"))  # fmt: skip
+    sql = SPATIAL.format(
+        site=Scope.sql("s.enterprise_id", "s.footprint"),
+        welder=Scope.sql("sb.enterprise_id", "st.geom"),
+        alarm=Scope.sql("al.enterprise_id", "al.location"),
+        eq=Scope.sql("eq.enterprise_id", "eq.location"),
+    )
     with connection.cursor() as cur:
         cur.execute(sql, {**scope.params(), "js": JINSHAN, "fx": FENGXIAN})
         rows = [dict(zip(FIELDS, r, strict=True)) for r in cur.fetchall()]
@@ -63,21 +65,44 @@ def two_districts(make_enterprise):
     Site(enterprise=b, name="乙厂", footprint=square(fx, fy)).save()
     now = datetime.now(UTC)
     welders = []
-    for k, (ent, x, y, power) in enumerate(((a, jx, jy, "on"), (a, jx + 0.001, jy, "off"), (b, jx + 0.002, jy, "on"),
-                                            (None, fx, fy, "on"))):  # fmt: skip
-        w = Subject.objects.create(kind="welder", external_id=f"CW{k}", enterprise=ent, chip_id=f"CC{k}",
-                                   qr_code=f"CQ{k}", mobility="mobile")  # fmt: skip
+    for k, (ent, x, y, power) in enumerate(
+        ((a, jx, jy, "on"), (a, jx + 0.001, jy, "off"), (b, jx + 0.002, jy, "on"), (None, fx, fy, "on"))
+    ):
+        w = Subject.objects.create(
+            kind="welder", external_id=f"CW{k}", enterprise=ent, chip_id=f"CC{k}", qr_code=f"CQ{k}", mobility="mobile"
+        )
         SubjectState.objects.create(subject=w, time=now, geom=Point(x, y, 0, srid=4490), live={"power": power})
         welders.append(w)
-    for code, ent, x, y, status in (("CE1", a, jx, jy, "fault"), ("CE2", b, fx, fy, "online"),
-                                    ("CE3", b, fx + 0.001, fy, "alarm")):  # fmt: skip
-        SpecialEquipment.objects.create(registry_code=code, kind="elevator", using_unit="某单位", monitoring=status,
-                                        enterprise=ent, location=Point(x, y, srid=4490))  # fmt: skip
-    alarm = Alarm.objects.create(key="counts:1", type="out_of_bounds", category="person", code="1", severity="alarm",
-                                 enterprise=a, location=Point(jx, jy, srid=4490), raised_at=now)  # fmt: skip
+    for code, ent, x, y, status in (
+        ("CE1", a, jx, jy, "fault"),
+        ("CE2", b, fx, fy, "online"),
+        ("CE3", b, fx + 0.001, fy, "alarm"),
+    ):
+        SpecialEquipment.objects.create(
+            registry_code=code,
+            kind="elevator",
+            using_unit="某单位",
+            monitoring=status,
+            enterprise=ent,
+            location=Point(x, y, srid=4490),
+        )
+    alarm = Alarm.objects.create(
+        key="counts:1",
+        type="out_of_bounds",
+        category="person",
+        code="1",
+        severity="alarm",
+        enterprise=a,
+        location=Point(jx, jy, srid=4490),
+        raised_at=now,
+    )
     officer = create_user("counts-officer", "pw-1234567", "district", district=Region.objects.get(code=JINSHAN))
-    scopes = {"all": EVERYTHING, "a": Scope(enterprises=frozenset({a.id})), "b": Scope(enterprises=frozenset({b.id})),
-              "jinshan": access_for(officer).scope}  # fmt: skip
+    scopes = {
+        "all": EVERYTHING,
+        "a": Scope(enterprises=frozenset({a.id})),
+        "b": Scope(enterprises=frozenset({b.id})),
+        "jinshan": access_for(officer).scope,
+    }
     return {"a": a, "b": b, "welders": welders, "alarm": alarm, "scopes": scopes, "fengxian": (fx, fy)}
 
 
@@ -102,6 +127,8 @@ def test_an_alarm_counts_at_once_and_a_moved_machine_within_the_counts_age(two_d
     SubjectState.objects.filter(subject=two_districts["welders"][0]).update(geom=Point(fx, fy, 0, srid=4490))
     assert stored(scope)[0]["welders"] == 2
     with connection.cursor() as cur:
-        cur.execute("UPDATE layers_regioncount_made SET made_at = made_at - make_interval(secs => %s)",
-                    [registry.COUNTS_MAX_AGE_S + 1])  # fmt: skip
+        cur.execute(
+            "UPDATE layers_regioncount_made SET made_at = made_at - make_interval(secs => %s)",
+            [registry.COUNTS_MAX_AGE_S + 1],
+        )
     assert {r["code"]: r["welders"] for r in stored(scope)} == {JINSHAN: 1, FENGXIAN: 1}

@@ -26,8 +26,16 @@ def ogr_features(path: Path | str, layer: str | None = None) -> list[dict]:
     `ogrinfo -json`). CSV geometry from its WKT or X/Y columns."""
     cmd = ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", str(path)]
     if str(path).endswith(".csv"):
-        cmd[4:4] = ["-oo", "GEOM_POSSIBLE_NAMES=WKT", "-oo", "X_POSSIBLE_NAMES=X", "-oo", "Y_POSSIBLE_NAMES=Y",
-                    "-oo", "KEEP_GEOM_COLUMNS=NO"]  # fmt: skip
+        cmd[4:4] = [
+            "-oo",
+            "GEOM_POSSIBLE_NAMES=WKT",
+            "-oo",
+            "X_POSSIBLE_NAMES=X",
+            "-oo",
+            "Y_POSSIBLE_NAMES=Y",
+            "-oo",
+            "KEEP_GEOM_COLUMNS=NO",
+        ]
     if layer:
         cmd.append(layer)
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -121,8 +129,18 @@ def walked(scene):
     lon = scene["lon"] + np.arange(n) * 1e-5
     lat = np.full(n, scene["lat"])
     times = [t0 + timedelta(seconds=5 * k) for k in range(n)]
-    write_fixes(FixBatch(subject_id=np.full(n, s.id), time=times, lon=lon, lat=lat, source="simulator",
-                         raw_x=lon, raw_y=lat, raw_crs=["cgcs2000"] * n))  # fmt: skip
+    write_fixes(
+        FixBatch(
+            subject_id=np.full(n, s.id),
+            time=times,
+            lon=lon,
+            lat=lat,
+            source="simulator",
+            raw_x=lon,
+            raw_y=lat,
+            raw_crs=["cgcs2000"] * n,
+        )
+    )
     q = f"from={(t0 - timedelta(seconds=1)).isoformat()}&to={(times[-1] + timedelta(seconds=1)).isoformat()}"
     return {"times": times, "lon": lon, "lat": lat, "q": q.replace("+", "%2B")}
 

@@ -48,12 +48,22 @@ def two_sides(django_db_setup, django_db_blocker):
         )
         pa = Subject.objects.create(kind="person", external_id="FAN-A", enterprise=a, person_type="01")
         pb = Subject.objects.create(kind="person", external_id="FAN-B", enterprise=b, person_type="01")
-        wb = Subject.objects.create(kind="welder", external_id="FAN-W", enterprise=b, chip_id="FANCHIP",
-                                    qr_code="FANQR", mobility="mobile")  # fmt: skip
+        wb = Subject.objects.create(
+            kind="welder", external_id="FAN-W", enterprise=b, chip_id="FANCHIP", qr_code="FANQR", mobility="mobile"
+        )
         officer = create_user("fan-officer", "pw-1234567", "district", district=Region.objects.get(code=FENGXIAN))
         supervisor = create_user("fan-supervisor", "pw-1234567", "supervisor")
-        yield {"a": a, "b": b, "pa": pa, "pb": pb, "wb": wb, "js": inside(JINSHAN), "fx": inside(FENGXIAN),
-               "officer": access_for(officer).scope, "token": ApiToken.issue(supervisor)[1]}  # fmt: skip
+        yield {
+            "a": a,
+            "b": b,
+            "pa": pa,
+            "pb": pb,
+            "wb": wb,
+            "js": inside(JINSHAN),
+            "fx": inside(FENGXIAN),
+            "officer": access_for(officer).scope,
+            "token": ApiToken.issue(supervisor)[1],
+        }
         ids = [pa.id, pb.id, wb.id]
         with connection.cursor() as cur:
             cur.execute("DELETE FROM geo_core_positionfix WHERE subject_id = ANY(%s)", [ids])
@@ -69,9 +79,18 @@ def fixes(points: dict[Subject, tuple[float, float]]) -> None:
     subjects = list(points)
     lon = np.array([points[s][0] for s in subjects])
     lat = np.array([points[s][1] for s in subjects])
-    write_fixes(FixBatch(subject_id=np.array([s.id for s in subjects]), time=[datetime.now(UTC)] * len(subjects),
-                         lon=lon, lat=lat, source="simulator", raw_x=lon, raw_y=lat,
-                         raw_crs=["cgcs2000"] * len(subjects)))  # fmt: skip
+    write_fixes(
+        FixBatch(
+            subject_id=np.array([s.id for s in subjects]),
+            time=[datetime.now(UTC)] * len(subjects),
+            lon=lon,
+            lat=lat,
+            source="simulator",
+            raw_x=lon,
+            raw_y=lat,
+            raw_crs=["cgcs2000"] * len(subjects),
+        )
+    )
 
 
 def committed(points: dict[Subject, tuple[float, float]]) -> None:
@@ -129,15 +148,21 @@ def test_the_scope_in_memory_selects_what_the_sql_selects(two_sides):
     s = two_sides
     (jx, jy), (fx, fy) = s["js"], s["fx"]
     fixes({s["pa"]: (jx, jy), s["pb"]: (fx, fy), s["wb"]: (fx + 0.001, fy)})
-    rows = list(SubjectState.objects.filter(subject__external_id__startswith="FAN-").values_list(
-        "subject_id", "subject__enterprise_id", "geom"))  # fmt: skip
+    rows = list(
+        SubjectState.objects.filter(subject__external_id__startswith="FAN-").values_list(
+            "subject_id", "subject__enterprise_id", "geom"
+        )
+    )
     ents = np.array([r[1] for r in rows], dtype=object)
     lon, lat = np.array([r[2].x for r in rows]), np.array([r[2].y for r in rows])
     for scope in (EVERYTHING, Scope(enterprises=frozenset({s["a"].id})), s["officer"]):
         sql, params = scope.where("s.enterprise_id", "st.geom")
         with connection.cursor() as cur:
-            cur.execute("SELECT st.subject_id FROM geo_core_subjectstate st JOIN geo_core_subject s ON s.id = "
-                        f"st.subject_id WHERE s.external_id LIKE 'FAN-%%' AND {sql}", params)  # fmt: skip
+            cur.execute(
+                "SELECT st.subject_id FROM geo_core_subjectstate st JOIN geo_core_subject s ON s.id = "
+                f"st.subject_id WHERE s.external_id LIKE 'FAN-%%' AND {sql}",
+                params,
+            )
             by_sql = {r[0] for r in cur.fetchall()}
         by_mask = {rows[i][0] for i in np.flatnonzero(scope.mask(ents, lon, lat))}
         assert by_mask == by_sql, scope
@@ -153,8 +178,11 @@ def test_a_state_committed_late_is_not_left_behind_the_cursor(two_sides):
     with ThreadPoolExecutor(1) as pool:
         _, cursor, _, _ = pool.submit(advance, None, 0.01).result()
         with psycopg.connect(conninfo()) as a:  # writer A: a transaction that has written and not committed
-            a.execute("UPDATE geo_core_subjectstate SET geom = ST_SetSRID(ST_MakePoint(%s, %s, 0), 4490), "
-                      "updated_at = now() WHERE subject_id = %s", [jx + 0.002, jy, s["pa"].id])  # fmt: skip
+            a.execute(
+                "UPDATE geo_core_subjectstate SET geom = ST_SetSRID(ST_MakePoint(%s, %s, 0), 4490), "
+                "updated_at = now() WHERE subject_id = %s",
+                [jx + 0.002, jy, s["pa"].id],
+            )
             time.sleep(0.05)
             committed({s["pb"]: (jx + 0.003, jy)})  # writer B, later, commits first
             first, cursor, _, _ = pool.submit(advance, cursor, 0.01).result()
@@ -181,8 +209,10 @@ def test_server_processes_share_one_change_set_a_tick_and_one_goes_on_when_the_o
     s = two_sides
     jx, jy = s["js"]
     d = connection.settings_dict
-    env = {"DATABASE_URL": f"postgis://{d['USER']}@{d['HOST']}:{d['PORT']}/{d['NAME']}",
-           "GEO_METRICS_TOKEN": METRICS_TOKEN}  # fmt: skip
+    env = {
+        "DATABASE_URL": f"postgis://{d['USER']}@{d['HOST']}:{d['PORT']}/{d['NAME']}",
+        "GEO_METRICS_TOKEN": METRICS_TOKEN,
+    }
     servers = [start_server(env), start_server(env)]
     received: list[list[tuple[float, dict]]] = [[], []]
 

@@ -21,11 +21,16 @@ def committed(django_db_setup, django_db_blocker, tmp_path):
     assert connection.settings_dict["NAME"].startswith("test_"), "needs a database test in the same run"
     with django_db_blocker.unblock():
         park = Park.objects.create(code="GDAL-PARK", name="GDAL")
-        ent = Enterprise.objects.create(credit_code=credit_code(org="MA1GD0001"), name="GDAL化工", company_code="GDAL1",
-                                        park=park)  # fmt: skip
+        ent = Enterprise.objects.create(
+            credit_code=credit_code(org="MA1GD0001"), name="GDAL化工", company_code="GDAL1", park=park
+        )
         lon, lat = inside(JINSHAN)
-        zones = [Zone.objects.create(name=f"GDAL{k}", kind="forbidden", enterprise=ent,
-                                     geom=square(lon + 0.001 * k, lat, 0.0003)) for k in range(3)]  # fmt: skip
+        zones = [
+            Zone.objects.create(
+                name=f"GDAL{k}", kind="forbidden", enterprise=ent, geom=square(lon + 0.001 * k, lat, 0.0003)
+            )
+            for k in range(3)
+        ]
         user = create_user("gdal-sup", "pw-1234567", "supervisor")
         token = ApiToken.issue(user)[1]
         headers = tmp_path / "headers.txt"
@@ -50,8 +55,14 @@ def test_gdal_reads_features_and_tiles(live_service, committed, django_db_blocke
     out = ogrinfo("-so", f"OAPIF:{live_service}/ogc/", "zones", headers=committed["headers"])
     assert "Layer name: zones" in out
     assert "Feature Count: 3" in out
-    out = ogrinfo("-al", "-q", f"OAPIF:{live_service}/ogc/collections/zones", "-where", "name = 'GDAL1'",
-                  headers=committed["headers"])  # fmt: skip
+    out = ogrinfo(
+        "-al",
+        "-q",
+        f"OAPIF:{live_service}/ogc/collections/zones",
+        "-where",
+        "name = 'GDAL1'",
+        headers=committed["headers"],
+    )
     assert "GDAL1" in out
     assert "forbidden" in out
     t = morecantile.tms.get("WebMercatorQuad").tile(committed["lon"], committed["lat"], 14)
@@ -100,8 +111,9 @@ def test_cached_tiles_take_the_fast_path_and_keep_scopes_apart(live_service, com
     assert kind == "miss-fast"
     assert len(mapbox_vector_tile.decode(fast)["zones"]["features"]) >= 1
     with django_db_blocker.unblock():
-        other = create_user("gdal-ent", "pw-1234567", "enterprise",
-                            enterprise=Enterprise.objects.get(company_code="GDAL1"))  # fmt: skip
+        other = create_user(
+            "gdal-ent", "pw-1234567", "enterprise", enterprise=Enterprise.objects.get(company_code="GDAL1")
+        )
         ent_token = ApiToken.issue(other)[1]
     try:
         kind, mine = get(ent_token)

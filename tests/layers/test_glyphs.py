@@ -52,8 +52,14 @@ def _decode(data: bytes) -> tuple[str, str, dict[int, dict]]:
         if f == 3:
             g = dict(_fields(v))
             zig = {k: (g[k] >> 1) ^ -(g[k] & 1) for k in (5, 6)}
-            out[g[1]] = {"bitmap": g.get(2, b""), "width": g[3], "height": g[4], "left": zig[5], "top": zig[6],
-                         "advance": g[7]}  # fmt: skip
+            out[g[1]] = {
+                "bitmap": g.get(2, b""),
+                "width": g[3],
+                "height": g[4],
+                "left": zig[5],
+                "top": zig[6],
+                "advance": g[7],
+            }
     return name, rng, out
 
 

@@ -20,10 +20,16 @@ def welders(make_enterprise):
     ent = make_enterprise()
     lon, lat = inside(JINSHAN)
     for k in range(12):
-        s = Subject.objects.create(kind="welder", external_id=f"H{k}", enterprise=ent, chip_id=f"HC{k}",
-                                   qr_code=f"HQ{k}", mobility="fixed")  # fmt: skip
-        SubjectState.objects.create(subject=s, time=datetime.now(UTC), geom=Point(lon + 1e-4 * k, lat, 0, srid=4490),
-                                    source="demo", live={"power": "on" if k < 10 else "off"})  # fmt: skip
+        s = Subject.objects.create(
+            kind="welder", external_id=f"H{k}", enterprise=ent, chip_id=f"HC{k}", qr_code=f"HQ{k}", mobility="fixed"
+        )
+        SubjectState.objects.create(
+            subject=s,
+            time=datetime.now(UTC),
+            geom=Point(lon + 1e-4 * k, lat, 0, srid=4490),
+            source="demo",
+            live={"power": "on" if k < 10 else "off"},
+        )
     token = ApiToken.issue(create_user("h-sup", "pw-1234567", "supervisor"))[1]
     return {"lon": lon, "lat": lat, "auth": {"HTTP_AUTHORIZATION": f"Bearer {token}"}}
 
@@ -48,8 +54,10 @@ def test_png_tile_is_hot_where_machines_work(client, welders):
 
 def test_cog_download(client, welders):
     lon, lat = welders["lon"], welders["lat"]
-    r = client.get(f"/api/heat/welding.tif?bbox={lon - 0.02},{lat - 0.02},{lon + 0.02},{lat + 0.02}&resolution=0.0005",
-                   **welders["auth"])  # fmt: skip
+    r = client.get(
+        f"/api/heat/welding.tif?bbox={lon - 0.02},{lat - 0.02},{lon + 0.02},{lat + 0.02}&resolution=0.0005",
+        **welders["auth"],
+    )
     assert r.status_code == 200
     with MemoryFile(r.content) as mem, mem.open() as tif:
         assert tif.crs.to_epsg() == 4490

@@ -33,7 +33,9 @@ def test_zone_tiles_decode_with_attributes_in_both_grids(client, scene, grid):
     kinds = sorted(f["properties"]["kind"] for f in feats)
     assert kinds == ["forbidden"] * 4 + ["key_place"] + ["post"] * 2
     assert {f["properties"]["company_code"] for f in feats if f["properties"]["kind"] == "post"} == {
-        scene["a"].company_code, scene["b"].company_code}  # fmt: skip
+        scene["a"].company_code,
+        scene["b"].company_code,
+    }
 
 
 def test_composite_tile_and_etag(client, scene):
@@ -73,9 +75,12 @@ def test_items_filters_cql2_text_json_bbox_datetime(client, scene):
     assert n("filter=kind%3D'forbidden'") == 4
     assert n("filter=kind%3D'forbidden' AND capacity_min > 0") == 2
     assert n("filter=name LIKE '禁区%25' AND company_code IN ('" + scene["a"].company_code + "')") == 3
-    js = '{{"op":"and","args":[{{"op":"=","args":[{{"property":"kind"}},"post"]}},' \
-         '{{"op":"s_intersects","args":[{{"property":"geom"}},{{"type":"Point","coordinates":[{:f},{:f}]}}]}}]}}'.format(
-             scene["lon"] + 0.001, scene["lat"])  # fmt: skip
+    js = (
+        '{{"op":"and","args":[{{"op":"=","args":[{{"property":"kind"}},"post"]}},'
+        '{{"op":"s_intersects","args":[{{"property":"geom"}},{{"type":"Point","coordinates":[{:f},{:f}]}}]}}]}}'.format(
+            scene["lon"] + 0.001, scene["lat"]
+        )
+    )
     assert n(f"filter-lang=cql2-json&filter={js}") == 1
     lon, lat = scene["lon"], scene["lat"]
     assert n(f"bbox={lon - 0.0012},{lat - 0.0012},{lon + 0.0012},{lat + 0.0012}") == 3  # enterprise a's only
@@ -121,8 +126,9 @@ def test_single_item_crs_and_landing_documents(client, scene):
     z = Zone.objects.filter(enterprise=scene["a"]).first()
     f = client.get(f"/ogc/collections/zones/items/{z.id}", **scene["sup"]).json()
     lon = f["geometry"]["coordinates"][0][0][0][0]
-    g = client.get(f"/ogc/collections/zones/items/{z.id}?crs=http://www.opengis.net/def/crs/EPSG/0/4490",
-                   **scene["sup"]).json()  # fmt: skip
+    g = client.get(
+        f"/ogc/collections/zones/items/{z.id}?crs=http://www.opengis.net/def/crs/EPSG/0/4490", **scene["sup"]
+    ).json()
     assert g["geometry"]["coordinates"][0][0][0][1] == lon  # EPSG:4490 is latitude, longitude
     conf = client.get("/ogc/conformance").json()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter" in conf

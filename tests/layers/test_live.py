@@ -23,8 +23,9 @@ def committed(django_db_setup, django_db_blocker):
     assert connection.settings_dict["NAME"].startswith("test_"), "needs a database test in the same run"
     with django_db_blocker.unblock():
         park = Park.objects.create(code="LIVE-PARK", name="LIVE")
-        ent = Enterprise.objects.create(credit_code=credit_code(org="MA1LE0001"), name="实时化工", company_code="LIVE1",
-                                        park=park)  # fmt: skip
+        ent = Enterprise.objects.create(
+            credit_code=credit_code(org="MA1LE0001"), name="实时化工", company_code="LIVE1", park=park
+        )
         person = Subject.objects.create(kind="person", external_id="LV1", enterprise=ent, person_type="01")
         user = create_user("live-sup", "pw-1234567", "supervisor")
         yield {"person": person, "token": ApiToken.issue(user)[1], "centre": inside(JINSHAN)}
@@ -37,9 +38,18 @@ def committed(django_db_setup, django_db_blocker):
 
 
 def _fix(person, lon, lat):
-    write_fixes(FixBatch(subject_id=np.array([person.id]), time=[datetime.now(UTC)], lon=np.array([lon]),
-                         lat=np.array([lat]), source="simulator", raw_x=np.array([lon]), raw_y=np.array([lat]),
-                         raw_crs=["cgcs2000"]))  # fmt: skip
+    write_fixes(
+        FixBatch(
+            subject_id=np.array([person.id]),
+            time=[datetime.now(UTC)],
+            lon=np.array([lon]),
+            lat=np.array([lat]),
+            source="simulator",
+            raw_x=np.array([lon]),
+            raw_y=np.array([lat]),
+            raw_crs=["cgcs2000"],
+        )
+    )
 
 
 def test_snapshot_then_deltas_in_and_out_of_the_view(live_service, committed, django_db_blocker):

@@ -32,9 +32,9 @@ def test_package_holds_the_area_and_respects_the_user(scene, tmp_path):
     assert len(tile["zones"]["features"]) == 7
     assert len(tile["permits"]["features"]) == 2
     mine = tmp_path / "a.pmtiles"
-    call_command("offline_package", bbox=bbox, zooms="14-14", layers="zones,permits", out=str(mine), user="ent-a",
-                 verbosity=0)  # fmt: skip
+    call_command(
+        "offline_package", bbox=bbox, zooms="14-14", layers="zones,permits", out=str(mine), user="ent-a", verbosity=0
+    )
     _, _, tile = _read(mine, 14, lon, lat)
     assert len(tile["permits"]["features"]) == 1
-    assert {f["properties"].get("company_code") for f in tile["zones"]["features"]} == {
-        scene["a"].company_code, None}  # fmt: skip
+    assert {f["properties"].get("company_code") for f in tile["zones"]["features"]} == {scene["a"].company_code, None}

@@ -46,8 +46,9 @@ def test_nearby_returns_true_metric_distances(client, people):
     assert [g[0] for g in got] == ["N0", "N1"]
     assert got[0][1] == pytest.approx(100.0, abs=0.5)
     assert got[1][1] == pytest.approx(250.0, abs=0.5)
-    r = client.get(f"/api/nearby/people?lon={people['lon']}&lat={people['lat']}&radius=300&k=10",
-                   **people["auth"]).json()  # fmt: skip
+    r = client.get(
+        f"/api/nearby/people?lon={people['lon']}&lat={people['lat']}&radius=300&k=10", **people["auth"]
+    ).json()
     assert len(r["results"]) == 2
 
 
@@ -68,10 +69,12 @@ def test_counts_per_district_as_a_choropleth_layer_within_the_callers_scope(clie
     Site(enterprise=other, name="他厂", footprint=square(lon + 0.02, lat)).save()
     Site(enterprise=people["ent"], name="三厂", footprint=square(*inside(FENGXIAN))).save()
     for k, (ent, power) in enumerate([(people["ent"], "on"), (people["ent"], "off"), (other, "on")]):
-        w = Subject.objects.create(kind="welder", external_id=f"WC{k}", enterprise=ent, chip_id=f"C{k}",
-                                   qr_code=f"Q{k}", mobility="fixed")  # fmt: skip
-        SubjectState.objects.create(subject=w, time=datetime.now(UTC), geom=Point(lon, lat, 0, srid=4490),
-                                    source="demo", live={"power": power})  # fmt: skip
+        w = Subject.objects.create(
+            kind="welder", external_id=f"WC{k}", enterprise=ent, chip_id=f"C{k}", qr_code=f"Q{k}", mobility="fixed"
+        )
+        SubjectState.objects.create(
+            subject=w, time=datetime.now(UTC), geom=Point(lon, lat, 0, srid=4490), source="demo", live={"power": power}
+        )
     token = ApiToken.issue(create_user("q-ent", "pw-1234567", "enterprise", enterprise=people["ent"]))[1]
     own = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     z = 9
@@ -84,7 +87,10 @@ def test_counts_per_district_as_a_choropleth_layer_within_the_callers_scope(clie
         assert (jinshan["enterprises"], jinshan["welders"], jinshan["powered"]) == want
         api = {r["code"]: r for r in client.get("/api/counts/districts", **auth).json()["districts"]}
         assert {k: api[JINSHAN][k] for k in ("enterprises", "welders", "powered")} == {
-            "enterprises": want[0], "welders": want[1], "powered": want[2]}  # fmt: skip
+            "enterprises": want[0],
+            "welders": want[1],
+            "powered": want[2],
+        }
         items = client.get(f"/ogc/collections/district_counts/items?code={JINSHAN}", **auth).json()["features"]
         assert items[0]["properties"]["welders"] == want[1]
     assert client.get(f"/tiles/district_counts/{z}/{t.x}/{t.y}.pbf").status_code == 401  # not public
@@ -110,8 +116,18 @@ def test_track_with_stops_and_trips(client, people):
     times = [datetime.fromtimestamp(t0 + 2 * k, UTC) for k in range(len(pts))]
     arr = np.array(pts)
     n = len(pts)
-    write_fixes(FixBatch(subject_id=np.full(n, s.id), time=times, lon=arr[:, 0], lat=arr[:, 1], source="simulator",
-                         raw_x=arr[:, 0], raw_y=arr[:, 1], raw_crs=["cgcs2000"] * n))  # fmt: skip
+    write_fixes(
+        FixBatch(
+            subject_id=np.full(n, s.id),
+            time=times,
+            lon=arr[:, 0],
+            lat=arr[:, 1],
+            source="simulator",
+            raw_x=arr[:, 0],
+            raw_y=arr[:, 1],
+            raw_crs=["cgcs2000"] * n,
+        )
+    )
     q = {"from": times[0].isoformat(), "to": (times[-1] + timedelta(seconds=1)).isoformat()}
     r = client.get("/api/tracks/N0", q, **people["auth"]).json()
     assert r["fixes"] == 450
@@ -141,9 +157,18 @@ def test_trails_layer_holds_the_last_minutes_of_each_person_in_scope(client, peo
         new = [now - 300 + 10 * k for k in range(30)]  # the last 5 minutes, walking east
         pts = np.array([(lon + dx, lat)] * 5 + [east(lon + dx, lat, 3.0 * k) for k in range(30)])
         times = [datetime.fromtimestamp(t, UTC) for t in old + new]
-        write_fixes(FixBatch(subject_id=np.full(len(pts), subject.id), time=times, lon=pts[:, 0], lat=pts[:, 1],
-                             source="simulator", raw_x=pts[:, 0], raw_y=pts[:, 1],
-                             raw_crs=["cgcs2000"] * len(pts)))  # fmt: skip
+        write_fixes(
+            FixBatch(
+                subject_id=np.full(len(pts), subject.id),
+                time=times,
+                lon=pts[:, 0],
+                lat=pts[:, 1],
+                source="simulator",
+                raw_x=pts[:, 0],
+                raw_y=pts[:, 1],
+                raw_crs=["cgcs2000"] * len(pts),
+            )
+        )
     token = ApiToken.issue(create_user("t-ent", "pw-1234567", "enterprise", enterprise=people["ent"]))[1]
     own = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     z = 16
@@ -154,8 +179,9 @@ def test_trails_layer_holds_the_last_minutes_of_each_person_in_scope(client, peo
         assert {f["properties"]["external_id"] for f in feats} == want
         assert all(f["geometry"]["type"] == "LineString" for f in feats)
         assert all(f["properties"]["fixes"] == 30 for f in feats)  # the 5 old fixes are not in the line
-        items = client.get(f"/ogc/collections/trails/items?bbox={lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}",
-                           **auth).json()  # fmt: skip
+        items = client.get(
+            f"/ogc/collections/trails/items?bbox={lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}", **auth
+        ).json()
         assert {f["properties"]["external_id"] for f in items["features"]} == want
         line = next(f for f in items["features"] if f["properties"]["external_id"] == "N0")["geometry"]
         metres = GEOD.line_length(*zip(*line["coordinates"], strict=True))

@@ -30,26 +30,48 @@ def town(make_enterprise):
     enterprise B with one in the east; a key place in the west street; equipment in both."""
     lon, lat = inside(JINSHAN)
     jinshan = Region.objects.get(code=JINSHAN)
-    west = Region.objects.create(code="310116101", name="石化街道", level="township", parent=jinshan,
-                                 geom=rect(lon - 0.02, lat - 0.02, lon, lat + 0.02))  # fmt: skip
-    east = Region.objects.create(code="310116102", name="山阳镇", level="township", parent=jinshan,
-                                 geom=rect(lon, lat - 0.02, lon + 0.02, lat + 0.02))  # fmt: skip
+    west = Region.objects.create(
+        code="310116101",
+        name="石化街道",
+        level="township",
+        parent=jinshan,
+        geom=rect(lon - 0.02, lat - 0.02, lon, lat + 0.02),
+    )
+    east = Region.objects.create(
+        code="310116102",
+        name="山阳镇",
+        level="township",
+        parent=jinshan,
+        geom=rect(lon, lat - 0.02, lon + 0.02, lat + 0.02),
+    )
     a, b = make_enterprise(), make_enterprise()
     Site(enterprise=a, name="西厂", address="卫零路1号", footprint=square(lon - 0.01, lat, 0.002)).save()
     Site(enterprise=a, name="东厂", address="山阳路8号", footprint=square(lon + 0.01, lat, 0.002)).save()
     Site(enterprise=b, name="乙厂", footprint=square(lon + 0.012, lat + 0.01, 0.002)).save()
-    key = Zone.objects.create(name="西区重点场所", kind="key_place", authority="区应急局",
-                              geom=rect(lon - 0.015, lat - 0.005, lon - 0.005, lat + 0.005))  # fmt: skip
+    key = Zone.objects.create(
+        name="西区重点场所",
+        kind="key_place",
+        authority="区应急局",
+        geom=rect(lon - 0.015, lat - 0.005, lon - 0.005, lat + 0.005),
+    )
     for code, x, status, ent in (
         ("EL-1", lon - 0.01, "fault", a),
         ("EL-2", lon + 0.01, "online", a),
         ("EL-3", lon + 0.011, "alarm", None),
         ("EL-4", lon + 0.012, "fault", b),
     ):
-        SpecialEquipment.objects.create(registry_code=code, kind="elevator", using_unit="某物业", monitoring=status,
-                                        enterprise=ent, location=Point(x, lat, srid=4490))  # fmt: skip
-    users = {"sup": bearer(create_user("sup", "pw-1234567", "supervisor")),
-             "as_a": bearer(create_user("ua", "pw-1234567", "enterprise", enterprise=a))}  # fmt: skip
+        SpecialEquipment.objects.create(
+            registry_code=code,
+            kind="elevator",
+            using_unit="某物业",
+            monitoring=status,
+            enterprise=ent,
+            location=Point(x, lat, srid=4490),
+        )
+    users = {
+        "sup": bearer(create_user("sup", "pw-1234567", "supervisor")),
+        "as_a": bearer(create_user("ua", "pw-1234567", "enterprise", enterprise=a)),
+    }
     return {"lon": lon, "lat": lat, "west": west, "east": east, "a": a, "b": b, "key": key, **users}
 
 
@@ -59,7 +81,9 @@ def test_the_region_tree_is_served_level_by_level(client, town):
     assert all(r["level"] == "province" for r in top)
     streets = client.get("/api/regions?parent=310116").json()["regions"]  # public, like district boundaries
     assert [(r["code"], r["name"], r["level"], r["parent_code"]) for r in streets] == [
-        ("310116101", "石化街道", "township", JINSHAN), ("310116102", "山阳镇", "township", JINSHAN)]  # fmt: skip
+        ("310116101", "石化街道", "township", JINSHAN),
+        ("310116102", "山阳镇", "township", JINSHAN),
+    ]
     districts = client.get("/api/regions?parent=310100&level=district").json()["regions"]
     assert len(districts) == 16
     assert next(d for d in districts if d["code"] == JINSHAN)["children"] == 2
@@ -89,11 +113,21 @@ def test_counts_per_township_count_a_multi_site_enterprise_once_in_each(client, 
 def test_sites_name_their_township_and_alarms_filter_by_any_level(client, town):
     feats = client.get("/ogc/collections/sites/items?limit=100", **town["sup"]).json()["features"]
     assert {f["properties"]["name"]: f["properties"]["township"] for f in feats} == {
-        "西厂": "310116101", "东厂": "310116102", "乙厂": "310116102"}  # fmt: skip
+        "西厂": "310116101",
+        "东厂": "310116102",
+        "乙厂": "310116102",
+    }
     for k, x in enumerate((town["lon"] - 0.01, town["lon"] + 0.01)):
-        Alarm.objects.create(key=f"t{k}", type="out_of_bounds", category="person", severity="warning",
-                             enterprise=town["a"], company_code=town["a"].company_code, raised_at=NOW,
-                             location=Point(x, town["lat"], srid=4490))  # fmt: skip
+        Alarm.objects.create(
+            key=f"t{k}",
+            type="out_of_bounds",
+            category="person",
+            severity="warning",
+            enterprise=town["a"],
+            company_code=town["a"].company_code,
+            raised_at=NOW,
+            location=Point(x, town["lat"], srid=4490),
+        )
     west = client.get("/api/alarms/?region=310116101", **town["sup"]).json()
     assert west["count"] == 1
     assert client.get(f"/api/alarms/?region={JINSHAN}", **town["sup"]).json()["count"] == 2
@@ -101,11 +135,21 @@ def test_sites_name_their_township_and_alarms_filter_by_any_level(client, town):
 
 
 def welder_at(ent, code: str, lon: float, lat: float, t: datetime) -> Subject:
-    s = Subject.objects.create(kind="welder", external_id=code, enterprise=ent, chip_id=f"C-{code}",
-                               qr_code=f"Q-{code}", mobility="mobile")  # fmt: skip
-    write_fixes(FixBatch(subject_id=np.array([s.id]), time=[t - timedelta(minutes=1)], lon=np.array([lon]),
-                         lat=np.array([lat]), source="simulator", raw_x=np.array([lon]), raw_y=np.array([lat]),
-                         raw_crs=["cgcs2000"]))  # fmt: skip
+    s = Subject.objects.create(
+        kind="welder", external_id=code, enterprise=ent, chip_id=f"C-{code}", qr_code=f"Q-{code}", mobility="mobile"
+    )
+    write_fixes(
+        FixBatch(
+            subject_id=np.array([s.id]),
+            time=[t - timedelta(minutes=1)],
+            lon=np.array([lon]),
+            lat=np.array([lat]),
+            source="simulator",
+            raw_x=np.array([lon]),
+            raw_y=np.array([lat]),
+            raw_crs=["cgcs2000"],
+        )
+    )
     DeviceEvent.objects.create(subject=s, kind="power", time=t, data={"state": "on"})
     return s
 
@@ -116,19 +160,36 @@ def test_welding_and_alarms_inside_and_outside_key_areas(client, town):
     welder_at(a, "W-IN", lon - 0.01, lat, t)  # in the key place
     welder_at(a, "W-OUT", lon + 0.01, lat, t)
     welder_at(a, "W-OLD", lon - 0.01, lat, NOW - timedelta(days=3))  # before the period
-    WorkPermit.objects.create(enterprise=a, ticket_no="DH-1", ticket_type="02", status=2,
-                              location=Point(lon - 0.009, lat, srid=4490), planned_start=t,
-                              planned_end=t + timedelta(hours=4))  # fmt: skip
-    Alarm.objects.create(key="k1", type="out_of_bounds", category="person", severity="warning", enterprise=a,
-                         company_code=a.company_code, raised_at=t,
-                         location=Point(lon + 0.01, lat, srid=4490))  # fmt: skip
+    WorkPermit.objects.create(
+        enterprise=a,
+        ticket_no="DH-1",
+        ticket_type="02",
+        status=2,
+        location=Point(lon - 0.009, lat, srid=4490),
+        planned_start=t,
+        planned_end=t + timedelta(hours=4),
+    )
+    Alarm.objects.create(
+        key="k1",
+        type="out_of_bounds",
+        category="person",
+        severity="warning",
+        enterprise=a,
+        company_code=a.company_code,
+        raised_at=t,
+        location=Point(lon + 0.01, lat, srid=4490),
+    )
     q = {"since": (NOW - timedelta(days=1)).isoformat(), "until": NOW.isoformat(), "level": "township"}
     body = client.get("/api/stats/key-areas", q, **town["sup"]).json()
     assert body["key_areas"] == 1
-    assert body["totals"] == {"welding": {"inside": 1, "outside": 1}, "hot_work": {"inside": 1, "outside": 0},
-                              "alarms": {"inside": 0, "outside": 1}}  # fmt: skip
-    assert body["by_area"] == [{"zone": town["key"].id, "name": "西区重点场所", "welding": 1, "hot_work": 1,
-                                "alarms": 0}]  # fmt: skip
+    assert body["totals"] == {
+        "welding": {"inside": 1, "outside": 1},
+        "hot_work": {"inside": 1, "outside": 0},
+        "alarms": {"inside": 0, "outside": 1},
+    }
+    assert body["by_area"] == [
+        {"zone": town["key"].id, "name": "西区重点场所", "welding": 1, "hot_work": 1, "alarms": 0}
+    ]
     regions = {r["code"]: r for r in body["by_region"]}
     assert regions["310116101"]["welding_inside"] == 1
     assert regions["310116102"]["welding_outside"] == 1
@@ -142,8 +203,10 @@ def test_addresses_are_found_by_search(client, town, tmp_path):
 
     csv = tmp_path / "e.csv"
     code = credit_code(org="MA1AD0001")
-    csv.write_text(f"统一社会信用代码,企业名称,地址,经度,纬度\n{code},无厂区公司,龙胜路99号,{town['lon']},{town['lat']}\n",
-                   encoding="utf-8")  # fmt: skip
+    csv.write_text(
+        f"统一社会信用代码,企业名称,地址,经度,纬度\n{code},无厂区公司,龙胜路99号,{town['lon']},{town['lat']}\n",
+        encoding="utf-8",
+    )
     assert importer.run(csv, "enterprises").counts["created"] == 1
 
     def found(q: str) -> list[tuple[str, str]]:
@@ -153,9 +216,17 @@ def test_addresses_are_found_by_search(client, town, tmp_path):
     assert any(k == "site" and n.startswith("东厂") for k, n in found("山阳路"))
     assert ("equipment", "EL-3") in found("EL-3")
     assert ("region", "石化街道") in found("石化街道")
-    assert not any(k == "site" for k, _ in [(r["kind"], r["name"]) for r in client.get(
-        "/api/search", {"q": "山阳路"}, **bearer(create_user("ub", "pw-1234567", "enterprise",
-                                                             enterprise=town["b"]))).json()["results"]])  # fmt: skip
+    assert not any(
+        k == "site"
+        for k, _ in [
+            (r["kind"], r["name"])
+            for r in client.get(
+                "/api/search",
+                {"q": "山阳路"},
+                **bearer(create_user("ub", "pw-1234567", "enterprise", enterprise=town["b"])),
+            ).json()["results"]
+        ]
+    )
 
 
 def test_special_equipment_imports_and_is_served_in_every_format(client, town, tmp_path):

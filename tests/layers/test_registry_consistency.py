@@ -48,7 +48,8 @@ def test_every_table_a_layer_reads_is_declared_and_notifies(layer):
 def test_a_layers_properties_are_its_selects_columns(layer):
     sql, params = layer.positional_sql(EVERYTHING)
     got = columns(sql, params)
-    assert got[0] == "id" and "geom" in got
+    assert got[0] == "id"
+    assert "geom" in got
     owner = {layer.scope_column} if layer.scope_column else {"enterprise_id"}
     assert set(got) - {"id", "geom"} - owner == set(layer.properties), layer.id
 
@@ -80,7 +81,7 @@ def test_the_style_colours_by_declared_vocabularies_and_marks_live_layers():
     assert by_id["people"]["metadata"] == {
         "geoservice:layer": "people",
         "geoservice:live": "positions",
-        "geoservice:legend": "person_type",
+        "geoservice:legend": {"vocabulary": "person_type", "codes": None},
     }
     live = {
         layer["metadata"]["geoservice:layer"]
@@ -92,4 +93,5 @@ def test_the_style_colours_by_declared_vocabularies_and_marks_live_layers():
     for layer in doc["layers"]:
         legend = layer.get("metadata", {}).get("geoservice:legend")
         if legend:
-            vocabulary.get(legend)
+            known = vocabulary.get(legend["vocabulary"]).codes
+            assert set(legend["codes"] or known) <= set(known), legend

@@ -46,30 +46,55 @@ def web_scene(django_db_setup, django_db_blocker):
         now = datetime.now(UTC)
         out = {"park": park, "people": {}, "zones": {}, "permits": {}}
         for key, district, org in (("a", JINSHAN, "MA1WB0001"), ("b", FENGXIAN, "MA1WB0002")):
-            ent = Enterprise.objects.create(credit_code=credit_code(district, org), name=f"网页{key.upper()}化工",
-                                            company_code=f"WEB{key.upper()}", park=park)  # fmt: skip
+            ent = Enterprise.objects.create(
+                credit_code=credit_code(district, org),
+                name=f"网页{key.upper()}化工",
+                company_code=f"WEB{key.upper()}",
+                park=park,
+            )
             lon, lat = inside(district)
             Site.objects.create(enterprise=ent, name="主厂区", footprint=square(lon, lat, 0.003))
-            out["zones"][key] = Zone.objects.create(name=f"{key.upper()}罐区禁区", kind="forbidden", enterprise=ent,
-                                                    geom=square(lon - 0.001, lat, 0.0005))  # fmt: skip
+            out["zones"][key] = Zone.objects.create(
+                name=f"{key.upper()}罐区禁区", kind="forbidden", enterprise=ent, geom=square(lon - 0.001, lat, 0.0005)
+            )
             out["permits"][key] = WorkPermit.objects.create(
-                enterprise=ent, ticket_no=f"WEB{key.upper()}-01-0001", ticket_type="01", status=2, content="管线焊接",
-                location=Point(lon + 0.001, lat + 0.001, srid=4490), planned_start=now - timedelta(hours=1),
-                planned_end=now + timedelta(hours=3))  # fmt: skip
+                enterprise=ent,
+                ticket_no=f"WEB{key.upper()}-01-0001",
+                ticket_type="01",
+                status=2,
+                content="管线焊接",
+                location=Point(lon + 0.001, lat + 0.001, srid=4490),
+                planned_start=now - timedelta(hours=1),
+                planned_end=now + timedelta(hours=3),
+            )
             for k in range(3 if key == "a" else 2):  # five people
                 ext = f"WEB{key.upper()}-P{k}"
-                s = Subject.objects.create(kind="person", external_id=ext, enterprise=ent, name=f"测试{key}{k}",
-                                           person_type="02" if k == 2 else "01")  # fmt: skip
-                SubjectState.objects.create(subject=s, time=now, source="demo",
-                                            geom=Point(lon + 0.0004 * k, lat + 0.0002, 0, srid=4490))  # fmt: skip
+                s = Subject.objects.create(
+                    kind="person",
+                    external_id=ext,
+                    enterprise=ent,
+                    name=f"测试{key}{k}",
+                    person_type="02" if k == 2 else "01",
+                )
+                SubjectState.objects.create(
+                    subject=s, time=now, source="demo", geom=Point(lon + 0.0004 * k, lat + 0.0002, 0, srid=4490)
+                )
                 out["people"][ext] = s
             out[key] = ent
             out[f"centre_{key}"] = (lon, lat)
-        welder = Subject.objects.create(kind="welder", external_id="WEB-W1", enterprise=out["a"], chip_id="WEBCHIP1",
-                                        qr_code="WEBQR1", mobility="fixed", name="网页焊机")  # fmt: skip
+        welder = Subject.objects.create(
+            kind="welder",
+            external_id="WEB-W1",
+            enterprise=out["a"],
+            chip_id="WEBCHIP1",
+            qr_code="WEBQR1",
+            mobility="fixed",
+            name="网页焊机",
+        )
         wlon, wlat = out["centre_a"][0] + 0.0015, out["centre_a"][1]
-        SubjectState.objects.create(subject=welder, time=now, source="demo", live={"power": "on"},
-                                    geom=Point(wlon, wlat, 0, srid=4490))  # fmt: skip
+        SubjectState.objects.create(
+            subject=welder, time=now, source="demo", live={"power": "on"}, geom=Point(wlon, wlat, 0, srid=4490)
+        )
         out["welder"] = welder
         users = {
             "web-sup": create_user("web-sup", PASSWORD, "supervisor"),
@@ -103,8 +128,9 @@ class Page:
         self.base = base
         self.outside: list[str] = []
         self.errors: list[str] = []
-        self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN",
-                                           timezone_id="Asia/Shanghai")  # fmt: skip
+        self.context = browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN", timezone_id="Asia/Shanghai"
+        )
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -149,24 +175,24 @@ class Page:
             self.page.wait_for_timeout(100)
 
     def map_ready(self, timeout: float = 30.0) -> None:
-        """The page's map exists (until then `window.map` is the element of that id)."""
-        self.until("() => typeof window.map?.jumpTo === 'function'", timeout)
+        """The page's script has started: its test facade is there (web/src/test-facade.js)."""
+        self.until("() => typeof window.__test?.jumpTo === 'function'", timeout)
 
     def map_idle(self, timeout: float = 30.0) -> float:
         """Wait for the map to have loaded its style, tiles and live snapshot; seconds it took."""
         t0 = time.monotonic()
         try:
-            self.until("() => window.map && window.map.isStyleLoaded() && window.map.loaded() && window.live && "
-                       "window.live.props.size > 0", timeout)  # fmt: skip
+            self.until("() => window.__test.idle()", timeout)
         except AssertionError:
-            state = self.js("() => ({style: window.map?.isStyleLoaded(), loaded: window.map?.loaded(), "
-                            "live: window.live?.props.size, stream: window.live?.es?.readyState})")  # fmt: skip
+            state = self.js(
+                "() => ({loaded: window.__test.loaded(), subjects: window.__test.subjects().length, "
+                "streams: window.__test.streams()})"
+            )
             raise AssertionError(f"the map is not idle after {timeout} s: {state}; errors: {self.errors}") from None
         return time.monotonic() - t0
 
     def rendered(self, layer: str, prop: str) -> set:
-        return set(self.js("([l, p]) => window.map.queryRenderedFeatures({layers: [l]}).map(f => f.properties[p])",
-                           [layer, prop]))  # fmt: skip
+        return set(self.js("([l, p]) => window.__test.rendered(l, p)", [layer, prop]))
 
     def close(self) -> None:
         self.context.close()

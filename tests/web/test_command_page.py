@@ -43,7 +43,7 @@ def open_wall(browser, base: str, username: str, viewport=(1920, 1080)) -> tuple
     p.page.click("button[type=submit]")
     p.page.wait_for_url("**/command/**")
     t0 = time.monotonic()
-    p.until("() => window.__ready === true", READY_S)
+    p.until("() => document.body.dataset.ready === 'true'", READY_S)
     return p, time.monotonic() - t0
 
 
@@ -62,8 +62,11 @@ def snapshot_count(base: str, token: str, box: list[float]) -> dict:
     u = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=20)
     bbox = ",".join(f"{v:.6f}" for v in box)
-    conn.request("GET", f"/api/live/stream?layers=people,welders,cameras&bbox={bbox}",
-                 headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    conn.request(
+        "GET",
+        f"/api/live/stream?layers=people,welders,cameras&bbox={bbox}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     resp = conn.getresponse()
     event = None
     try:
@@ -83,7 +86,7 @@ def test_the_wall_is_ready_with_the_scene_the_tileset_and_what_the_live_api_send
     p = wall
     # The generated tileset is loaded, with a tile per site the supervisor may see (both).
     assert tiles["sites"] >= 2
-    assert p.js("() => window.layers3d.tileset.root.children.length") == tiles["sites"]
+    assert p.js("() => window.__test.tiles()") == tiles["sites"]
     fetched = p.js(
         "() => performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/maps/3dtiles/'))"
     )
@@ -91,17 +94,17 @@ def test_the_wall_is_ready_with_the_scene_the_tileset_and_what_the_live_api_send
     assert any("/maps/3dtiles/site-" in n and n.endswith(".glb") for n in fetched), fetched
     # A pick on enterprise A's site names it.
     lon, lat = web_scene["centre_a"]
-    p.js("([lon, lat]) => window.command.flyTo([lon, lat], 900, 0)", [lon, lat])
+    p.js("(lonlat) => window.__test.flyTo(lonlat, 900, 0)", [lon, lat])
     p.page.wait_for_timeout(1500)
-    xy = p.js("([lon, lat]) => window.command.toScreen(lon, lat, 0)", [lon + 0.002, lat - 0.002])
-    hit = p.until("([x, y]) => window.command.identify(x, y)", 10, xy)
+    xy = p.js("([lon, lat]) => window.__test.toScreen(lon, lat, 0)", [lon + 0.002, lat - 0.002])
+    hit = p.until("([x, y]) => window.__test.identify(x, y)", 10, xy)
     site_id = web_scene["a"].sites.get().id
     assert hit == {"layer": "sites", "id": site_id}
     # The live primitives are what the live API sends for the same area.
-    p.until("() => window.live.stream.es && window.live.stream.es.readyState === 1")
+    p.until("() => window.__test.streams().live === 1")
     p.page.wait_for_timeout(1000)
-    box = p.js("() => window.live.stream.box")
-    drawn = p.js("() => window.live.count()")
+    box = p.js("() => window.__test.streams().box")
+    drawn = p.js("() => window.__test.drawnCounts()")
     assert drawn == snapshot_count(p.base, web_scene["token"], box)
     assert drawn["person"] == 5
     assert drawn["welder"] == 1
@@ -114,7 +117,7 @@ def test_the_wall_is_ready_with_the_scene_the_tileset_and_what_the_live_api_send
     rule = AlarmRule.objects.get(type="stationary", life_safety=True)
     change_rule(p.base, web_scene["token"], rule.id, {"limit_s": 240})
     try:
-        p.js("() => window.panels.refreshSafetyRules()")
+        p.js("() => window.__test.refreshSafetyRules()")
         p.until("() => document.querySelector('[data-safety-rule=stationary]')?.dataset.changed === 'yes'")
         assert "limit_s=240" in p.page.inner_text("[data-safety-rule=stationary]")
     finally:
@@ -131,15 +134,24 @@ def change_rule(base: str, token: str, rule_id: int, params: dict) -> None:
 
 def test_an_sos_is_highlighted_within_5_s_and_the_wall_can_act_on_it(wall, web_scene):
     p = wall
-    p.until("() => window.alarms && window.alarms.es && window.alarms.es.readyState === 1")
+    p.until("() => window.__test.streams().alarms === 1")
     person = web_scene["people"]["WEBA-P0"]
     lon, lat = web_scene["centre_a"]
 
     def raise_sos():
-        a = Alarm.objects.create(key=f"web3d-sos:{person.id}", type="sos", category="person", code="0",
-                                 severity="critical", subject=person, enterprise=web_scene["a"], company_code="WEBA",
-                                 location=Point(lon, lat + 0.0002, srid=4490), raised_at=datetime.now(UTC),
-                                 evidence={"source": "device"})  # fmt: skip
+        a = Alarm.objects.create(
+            key=f"web3d-sos:{person.id}",
+            type="sos",
+            category="person",
+            code="0",
+            severity="critical",
+            subject=person,
+            enterprise=web_scene["a"],
+            company_code="WEBA",
+            location=Point(lon, lat + 0.0002, srid=4490),
+            raised_at=datetime.now(UTC),
+            evidence={"source": "device"},
+        )
         publish(a, "raised")
         return a
 
@@ -147,8 +159,8 @@ def test_an_sos_is_highlighted_within_5_s_and_the_wall_can_act_on_it(wall, web_s
     alarm = committed(raise_sos)
     row = f"#right [data-alarm='{alarm.id}']"
     p.page.wait_for_selector(row, timeout=5000)
-    p.until("(id) => window.live.alarmed.get(id) === 'critical' && window.live.byId.get(id).point.outlineWidth >= 3",
-            5.0, person.id)  # fmt: skip
+    drawn = "(id) => { const d = window.__test.drawn(id); return d?.alarm === 'critical' && d.outlineWidth >= 3; }"
+    p.until(drawn, 5.0, person.id)
     assert time.monotonic() - t0 < 5.0
     assert p.page.locator(".toast").count() >= 1  # the severe-alarm toast (and its sound)
     p.page.click(row)
@@ -169,13 +181,13 @@ def test_playback_on_the_clock_moves_the_subject(wall, web_scene):
     p.page.fill("#playbar [name=codes]", "WEBB-P1")
     p.page.select_option("#playbar [name=speed]", "60")
     p.page.click("#playbar [data-play=load]")
-    first = p.until("() => window.playback.where('WEBB-P1')", 10)
+    first = p.until("() => window.__test.playbackAt('WEBB-P1')", 10)
     p.page.wait_for_timeout(2000)  # two minutes of the track at 60x
-    later = p.js("() => window.playback.where('WEBB-P1')")
+    later = p.js("() => window.__test.playbackAt('WEBB-P1')")
     moved = float(np.linalg.norm(np.subtract(later, first)))
     assert 20 < moved < 600, moved  # along the walk east at 1 m/s, not jumped to its end
     p.page.locator("#playbar [name=scrub]").fill("1000")
-    end = p.js("() => window.playback.where('WEBB-P1')")
+    end = p.js("() => window.__test.playbackAt('WEBB-P1')")
     assert float(np.linalg.norm(np.subtract(end, first))) == pytest.approx(600, abs=15)
     p.page.click("#playbar .icon-button")
 
@@ -186,19 +198,32 @@ def test_dispatch_lists_who_is_in_a_drawn_area_and_sends_the_work_order_to_them(
     person = web_scene["people"]["WEBA-P1"]
 
     def raise_alarm():
-        a = Alarm.objects.create(key=f"web3d-dispatch:{person.id}", type="out_of_bounds", category="person",
-                                 code="1", severity="alarm", subject=person, enterprise=web_scene["a"],
-                                 company_code="WEBA", location=Point(lon, lat, srid=4490),
-                                 raised_at=datetime.now(UTC), zone=web_scene["zones"]["a"])  # fmt: skip
+        a = Alarm.objects.create(
+            key=f"web3d-dispatch:{person.id}",
+            type="out_of_bounds",
+            category="person",
+            code="1",
+            severity="alarm",
+            subject=person,
+            enterprise=web_scene["a"],
+            company_code="WEBA",
+            location=Point(lon, lat, srid=4490),
+            raised_at=datetime.now(UTC),
+            zone=web_scene["zones"]["a"],
+        )
         publish(a, "raised")
         return a
 
     alarm = committed(raise_alarm)
     p.page.wait_for_selector(f"#right [data-alarm='{alarm.id}']", timeout=5000)
     p.page.click("[data-tool=dispatch]")
-    ring = [[lon - 0.0025, lat - 0.0025], [lon + 0.0025, lat - 0.0025], [lon + 0.0025, lat + 0.0025],
-            [lon - 0.0025, lat + 0.0025]]  # fmt: skip
-    codes = p.js("(ring) => window.dispatch.finish(ring)", ring)
+    ring = [
+        [lon - 0.0025, lat - 0.0025],
+        [lon + 0.0025, lat - 0.0025],
+        [lon + 0.0025, lat + 0.0025],
+        [lon - 0.0025, lat + 0.0025],
+    ]
+    codes = p.js("(ring) => window.__test.dispatchArea(ring)", ring)
     assert sorted(codes) == ["WEBA-P0", "WEBA-P1", "WEBA-P2"]  # enterprise A's three people, no one of B
     p.page.select_option("#details select[name=alarm]", str(alarm.id))
     p.page.uncheck("#details [data-assignee='WEBA-P2']")
@@ -215,13 +240,13 @@ def test_a_district_officer_sees_only_their_district(live_service, web_scene, ti
     p, _ = open_wall(browser, live_service, "web-officer", viewport=(1600, 900))
     try:
         a_site = web_scene["a"].sites.get().id
-        kids = p.js("() => window.layers3d.tileset.root.children.length")
+        kids = p.js("() => window.__test.tiles()")
         assert kids == 1  # enterprise B's plant is in Fengxian: not in the officer's tileset
-        sites = p.js("() => [...new Set(window.layers3d.groups.sites.map(e => e.properties.id.getValue()))]")
+        sites = p.js("() => window.__test.siteIds()")
         assert sites == [a_site]
-        p.until("() => window.live.count().total > 0")
+        p.until("() => window.__test.drawnCounts()?.total > 0")
         p.page.wait_for_timeout(1000)
-        assert p.js("() => window.live.count()") == {"total": 4, "person": 3, "welder": 1}
+        assert p.js("() => window.__test.drawnCounts()") == {"total": 4, "person": 3, "welder": 1}
         names = p.page.inner_text("#left")
         assert "网页B化工" not in names
     finally:

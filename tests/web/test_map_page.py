@@ -51,8 +51,18 @@ def walk_east(person, lon: float, lat: float) -> tuple:
     lons = lon + np.arange(n) * 10 / 95_500  # ~95.5 km per degree of longitude here
     times = [datetime.fromtimestamp(t0 + 10 * k, UTC) for k in range(n)]
     lats = np.full(n, lat)
-    write_fixes(FixBatch(subject_id=np.full(n, person.id), time=times, lon=lons, lat=lats, source="simulator",
-                         raw_x=lons, raw_y=lats, raw_crs=["cgcs2000"] * n))  # fmt: skip
+    write_fixes(
+        FixBatch(
+            subject_id=np.full(n, person.id),
+            time=times,
+            lon=lons,
+            lat=lats,
+            source="simulator",
+            raw_x=lons,
+            raw_y=lats,
+            raw_crs=["cgcs2000"] * n,
+        )
+    )
     return lons, times
 
 
@@ -80,13 +90,13 @@ def test_sign_in_sends_each_role_to_its_page_and_a_wrong_password_is_told(open_p
 
 def test_the_map_shows_the_scene_and_an_enterprise_sees_only_its_own(open_page, web_scene):
     sup = open_page("web-sup")
-    sup.js("([lon, lat]) => window.map.jumpTo({center: [lon, lat], zoom: 17})", list(web_scene["centre_a"]))
+    sup.js("([lon, lat]) => window.__test.jumpTo([lon, lat], 17)", list(web_scene["centre_a"]))
     sup.map_idle()
     assert "A罐区禁区" in sup.rendered("zones", "name")
     assert "WEBA-01-0001" in sup.rendered("permits", "ticket_no")
-    people = sup.rendered("live-people", "code")
+    people = sup.rendered("people", "code")
     assert {"WEBA-P0", "WEBA-P1", "WEBA-P2"} <= people
-    assert "WEB-W1" in sup.rendered("live-welders", "code")
+    assert "WEB-W1" in sup.rendered("welders", "code")
     links = "() => [...document.querySelectorAll('a[href]')].map(a => a.href).filter(h => !h.startsWith(origin))"
     assert sup.js(links) == []  # no link to another host either (MapLibre is credited as text)
     assert "MapLibre" in sup.page.inner_text(".maplibregl-ctrl-attrib")
@@ -95,12 +105,12 @@ def test_the_map_shows_the_scene_and_an_enterprise_sees_only_its_own(open_page, 
     # The view holds both enterprises' sites (they are in two districts some way apart): fit them both.
     (ax, ay), (bx, by) = web_scene["centre_a"], web_scene["centre_b"]
     ent.js(
-        "(b) => window.map.fitBounds(b, {animate: false, padding: 40})",
+        "(b) => window.__test.fitBounds(b)",
         [[min(ax, bx) - 0.004, min(ay, by) - 0.004], [max(ax, bx) + 0.004, max(ay, by) + 0.004]],
     )
     ent.map_idle()
-    ent.js("() => window.map.zoomTo(window.map.getZoom(), {animate: false})")
-    codes = ent.js("() => [...window.live.props.values()].map(p => p.code)")
+    ent.js("() => window.__test.settle()")
+    codes = ent.js("() => window.__test.subjects().map(p => p.code)")
     assert set(codes) == {"WEBA-P0", "WEBA-P1", "WEBA-P2", "WEB-W1"}  # the live stream: its own only
     names = ent.rendered("zones", "name") | ent.rendered("permits", "ticket_no") | ent.rendered("enterprises", "name")
     assert names >= {"A罐区禁区", "WEBA-01-0001"}
@@ -110,17 +120,27 @@ def test_the_map_shows_the_scene_and_an_enterprise_sees_only_its_own(open_page, 
 
 def test_a_new_alarm_appears_within_5_s_and_is_acknowledged_from_the_page(open_page, web_scene):
     p = open_page("web-officer")  # the district officer of Jinshan, where enterprise A's site is
-    p.js("([lon, lat]) => window.map.jumpTo({center: [lon, lat], zoom: 17})", list(web_scene["centre_a"]))
+    p.js("([lon, lat]) => window.__test.jumpTo([lon, lat], 17)", list(web_scene["centre_a"]))
     p.map_idle()
-    p.until("() => window.alarms && window.alarms.es && window.alarms.es.readyState === 1")
+    p.until("() => window.__test.streams().alarms === 1")
     person = web_scene["people"]["WEBA-P2"]
     lon, lat = web_scene["centre_a"]
 
     def raise_alarm():
-        a = Alarm.objects.create(key=f"web:{person.id}", type="out_of_bounds", category="person", code="1",
-                                 severity="alarm", subject=person, enterprise=web_scene["a"], company_code="WEBA",
-                                 location=Point(lon - 0.001, lat, srid=4490), raised_at=datetime.now(UTC),
-                                 zone=web_scene["zones"]["a"], evidence={"fence": "A罐区禁区"})  # fmt: skip
+        a = Alarm.objects.create(
+            key=f"web:{person.id}",
+            type="out_of_bounds",
+            category="person",
+            code="1",
+            severity="alarm",
+            subject=person,
+            enterprise=web_scene["a"],
+            company_code="WEBA",
+            location=Point(lon - 0.001, lat, srid=4490),
+            raised_at=datetime.now(UTC),
+            zone=web_scene["zones"]["a"],
+            evidence={"fence": "A罐区禁区"},
+        )
         publish(a, "raised")
         return a
 
@@ -129,7 +149,7 @@ def test_a_new_alarm_appears_within_5_s_and_is_acknowledged_from_the_page(open_p
     p.page.wait_for_selector(row, timeout=5000)
     assert "WEBA-P2" in p.page.inner_text(row)
     # The subject's symbol on the map is in its alarm state.
-    p.until("(id) => window.live.props.get(id)?.alarm === 'alarm'", arg=person.id)
+    p.until("(id) => window.__test.subject(id)?.alarm === 'alarm'", arg=person.id)
     p.page.click(row)
     p.page.wait_for_selector("#details [data-action=acknowledge]")
     assert "A罐区禁区" in p.page.inner_text("#details")  # the evidence
@@ -154,28 +174,26 @@ def test_search_lists_what_the_api_finds_and_flies_to_it(open_page, web_scene, q
     p.page.click("#search-results button")
     p.page.wait_for_selector("#details:not([hidden]) h2")
     target = api(p.base, f"/api/search?q={query}&limit=1", web_scene["token"])["results"][0]["location"]["coordinates"]
-    near = "(t) => { const c = window.map.getCenter(); return Math.hypot(c.lng - t[0], c.lat - t[1]) < 1e-5; }"
+    near = "(t) => { const c = window.__test.center(); return Math.hypot(c[0] - t[0], c[1] - t[1]) < 1e-5; }"
     p.until(near, arg=target)  # the map flew to it
 
 
 def test_nearby_by_pressing_the_map_lists_the_apis_nearest(open_page, web_scene):
     p = open_page("web-sup")
     lon, lat = web_scene["centre_a"]
-    p.js("([lon, lat]) => window.map.jumpTo({center: [lon, lat], zoom: 16})", [lon, lat])
+    p.js("([lon, lat]) => window.__test.jumpTo([lon, lat], 16)", [lon, lat])
     p.map_idle()
-    x, y = p.js("([lon, lat]) => { const pt = window.map.project([lon, lat]); return [pt.x, pt.y]; }", [lon, lat])
+    x, y = p.js("(lonlat) => window.__test.project(lonlat)", [lon, lat])
     box = p.page.locator("#map").bounding_box()
     p.page.mouse.click(box["x"] + x, box["y"] + y, button="right")
     p.page.wait_for_selector("#tab-query [data-layer=people] li")
-    clicked = p.js("() => window.map.unproject([0, 0]) && null")
-    assert clicked is None
     shown = p.js(
         "() => [...document.querySelectorAll('#tab-query [data-layer=people] button')].map(b => Number(b.dataset.id))"
     )
     marker = p.js("() => document.querySelector('.maplibregl-marker') !== null")
     assert marker
     # The page asked for the point under the cursor: the API's answer for that point is the same list.
-    at = p.js("([x, y]) => window.map.unproject([x, y]).toArray()", [x, y])
+    at = p.js("(xy) => window.__test.unproject(xy)", [x, y])
     expected = api(p.base, f"/api/nearby/people?lon={at[0]:.7f}&lat={at[1]:.7f}&radius=2000&k=10", web_scene["token"])
     assert shown == [r["id"] for r in expected["results"]]
     assert {"WEBA-P0", "WEBA-P1", "WEBA-P2"} <= set(r["properties"]["external_id"] for r in expected["results"])
@@ -184,18 +202,20 @@ def test_nearby_by_pressing_the_map_lists_the_apis_nearest(open_page, web_scene)
 def test_a_drawn_rectangle_lists_what_the_api_finds_inside(open_page, web_scene):
     p = open_page("web-sup")
     lon, lat = web_scene["centre_a"]
-    p.js("([lon, lat]) => window.map.jumpTo({center: [lon, lat], zoom: 16})", [lon, lat])
+    p.js("([lon, lat]) => window.__test.jumpTo([lon, lat], 16)", [lon, lat])
     p.map_idle()
     p.page.click("[data-tab=query]")
     p.page.click("[data-draw=rectangle]")
     box = p.page.locator("#map").bounding_box()
-    corners = p.js("([lon, lat]) => [window.map.project([lon - 0.0025, lat - 0.0015]), "
-                   "window.map.project([lon + 0.0025, lat + 0.0015])].map(q => [q.x, q.y])", [lon, lat])  # fmt: skip
+    corners = p.js(
+        "([lon, lat]) => [[lon - 0.0025, lat - 0.0015], [lon + 0.0025, lat + 0.0015]].map(window.__test.project)",
+        [lon, lat],
+    )
     for x, y in corners:
         p.page.mouse.click(box["x"] + x, box["y"] + y)
         p.page.wait_for_timeout(200)
     p.page.wait_for_selector(".area-results [data-layer=people]")
-    geometry = p.js("() => window.area.last.geometry")
+    geometry = p.js("() => window.__test.area()")
     wkt = "POLYGON((" + ",".join(f"{x} {y}" for x, y in geometry["coordinates"][0]) + "))"
     params = {"filter": f"S_INTERSECTS(geometry,{wkt})", "filter-lang": "cql2-text", "limit": 1000}
     query = urllib.parse.urlencode(params)
@@ -216,7 +236,7 @@ def test_a_fence_drawn_on_the_page_is_in_postgis_and_in_the_next_tile(open_page,
 
     p = open_page("web-sup")
     lon, lat = web_scene["centre_a"]
-    p.js("([lon, lat]) => window.map.jumpTo({center: [lon, lat], zoom: 17})", [lon, lat])
+    p.js("([lon, lat]) => window.__test.jumpTo([lon, lat], 17)", [lon, lat])
     p.map_idle()
     p.page.click("[data-tab=layers]")
     p.page.fill(".fence-form [name=name]", "网页新画禁区")
@@ -226,7 +246,7 @@ def test_a_fence_drawn_on_the_page_is_in_postgis_and_in_the_next_tile(open_page,
     p.page.click("[data-fence=draw]")
     box = p.page.locator("#map").bounding_box()
     ring = [(lon + 0.0004, lat - 0.0003), (lon + 0.0009, lat - 0.0003), (lon + 0.0009, lat + 0.0001)]
-    points = p.js("(ring) => ring.map(([x, y]) => { const q = window.map.project([x, y]); return [q.x, q.y]; })", ring)
+    points = p.js("(ring) => ring.map(window.__test.project)", ring)
     for x, y in [*points, points[0]]:  # clicking the first point again closes the ring
         p.page.mouse.click(box["x"] + x, box["y"] + y)
         p.page.wait_for_timeout(250)
@@ -242,15 +262,14 @@ def test_a_fence_drawn_on_the_page_is_in_postgis_and_in_the_next_tile(open_page,
     for x, y in ring:  # where it was drawn (a pixel at zoom 17 is about a metre)
         assert min(abs(x - vx) + abs(y - vy) for vx, vy in vertices) < 3e-5, (x, y, vertices)
     t = morecantile.tms.get("WebMercatorQuad").tile(lon + 0.0006, lat - 0.0001, 16)
-    req = urllib.request.Request(f"{p.base}/tiles/zones/{t.z}/{t.x}/{t.y}.pbf",
-                                 headers={"Authorization": f"Bearer {web_scene['token']}"})  # fmt: skip
+    req = urllib.request.Request(
+        f"{p.base}/tiles/zones/{t.z}/{t.x}/{t.y}.pbf", headers={"Authorization": f"Bearer {web_scene['token']}"}
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:
         tile = mapbox_vector_tile.decode(resp.read())
     assert "网页新画禁区" in {f["properties"]["name"] for f in tile["zones"]["features"]}
     # And the page drew it once the tiles were asked again.
-    p.until(
-        "() => window.map.queryRenderedFeatures({layers: ['zones']}).some(f => f.properties.name === '网页新画禁区')"
-    )
+    p.until("() => window.__test.rendered('zones', 'name').includes('网页新画禁区')")
 
 
 def test_playback_moves_the_marker_along_the_track(open_page, web_scene):
@@ -267,8 +286,8 @@ def test_playback_moves_the_marker_along_the_track(open_page, web_scene):
         ".playback-form [name=to]", (times[-1] + timedelta(minutes=1)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
     )
     p.page.click("[data-play=load]")
-    p.until("() => window.playback.track !== null")
-    marker = "() => window.playback.marker.getLngLat().toArray()"
+    p.until("() => window.__test.playback() !== null")
+    marker = "() => window.__test.playback().marker"
     start = p.js(marker)
     assert abs(start[0] - lons[0]) < 1e-6
     p.page.select_option(".playback-controls [name=speed]", "20")
@@ -287,7 +306,7 @@ def test_playback_moves_the_marker_along_the_track(open_page, web_scene):
 def test_offline_the_packaged_area_still_draws_and_a_queued_acknowledge_lands_on_reconnect(open_page, web_scene):
     p = open_page("web-officer")
     lon, lat = web_scene["centre_a"]
-    p.js("([lon, lat]) => window.map.jumpTo({center: [lon, lat], zoom: 15})", [lon, lat])
+    p.js("([lon, lat]) => window.__test.jumpTo([lon, lat], 15)", [lon, lat])
     p.map_idle()
     p.until("() => navigator.serviceWorker.controller !== null")  # the app shell is kept
     p.page.click("[data-tab=layers]")
@@ -296,9 +315,18 @@ def test_offline_the_packaged_area_still_draws_and_a_queued_acknowledge_lands_on
     person = web_scene["people"]["WEBA-P0"]
 
     def raise_alarm():
-        a = Alarm.objects.create(key=f"web-offline:{person.id}", type="out_of_bounds", category="person", code="1",
-                                 severity="alarm", subject=person, enterprise=web_scene["a"], company_code="WEBA",
-                                 location=Point(lon, lat, srid=4490), raised_at=datetime.now(UTC))  # fmt: skip
+        a = Alarm.objects.create(
+            key=f"web-offline:{person.id}",
+            type="out_of_bounds",
+            category="person",
+            code="1",
+            severity="alarm",
+            subject=person,
+            enterprise=web_scene["a"],
+            company_code="WEBA",
+            location=Point(lon, lat, srid=4490),
+            raised_at=datetime.now(UTC),
+        )
         publish(a, "raised")
         return a
 
@@ -318,9 +346,9 @@ def test_offline_the_packaged_area_still_draws_and_a_queued_acknowledge_lands_on
     # A fresh start with the network cut: the page from the service worker, the tiles from the package.
     p.page.reload()
     p.map_ready()
-    p.until("() => window.map.isStyleLoaded() && window.map.loaded()", 30)
-    p.js("([lon, lat]) => window.map.jumpTo({center: [lon, lat], zoom: 16})", [lon, lat])
-    p.until("() => window.map.loaded()", 30)
+    p.until("() => window.__test.loaded()", 30)
+    p.js("([lon, lat]) => window.__test.jumpTo([lon, lat], 16)", [lon, lat])
+    p.until("() => window.__test.loaded()", 30)
     assert "A罐区禁区" in p.rendered("zones", "name")
     assert "WEBA-01-0001" in p.rendered("permits", "ticket_no")
     assert "离线" in p.page.inner_text("#net-state")
@@ -334,7 +362,7 @@ def test_offline_the_packaged_area_still_draws_and_a_queued_acknowledge_lands_on
         p.page.wait_for_timeout(100)
     assert answer["status"] == "acknowledged"
     assert answer["actions"][-1]["by"] == "web-officer"
-    assert p.js("() => JSON.parse(localStorage.getItem('alarm-actions-queue') || '[]').length") == 0
+    p.until("() => window.__test.queued() === 0")  # and the page's queue is empty once its answers came back
 
 
 def test_an_enterprises_card_counts_its_people_machines_and_work(open_page, web_scene):
@@ -343,8 +371,10 @@ def test_an_enterprises_card_counts_its_people_machines_and_work(open_page, web_
     p.page.fill("#search-input", "网页A化工")
     p.page.click("#search-results button[data-kind=enterprise]")
     p.page.wait_for_selector("#details:not([hidden]) dd")
-    facts = p.js("() => Object.fromEntries([...document.querySelectorAll('#details dt')].map(dt => "
-                 "[dt.textContent, dt.nextElementSibling.textContent]))")  # fmt: skip
+    facts = p.js(
+        "() => Object.fromEntries([...document.querySelectorAll('#details dt')].map(dt => "
+        "[dt.textContent, dt.nextElementSibling.textContent]))"
+    )
     assert facts["人员"] == "3"
     assert facts["焊机"] == "1"
     assert facts["作业中的作业票"] == "1"

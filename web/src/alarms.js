@@ -5,14 +5,15 @@ import { ApiError, getJSON, postJSON } from './api.js';
 import { t } from './i18n.js';
 import { el, shanghaiTime } from './format.js';
 
-const ACTIVE = ['raised', 'acknowledged', 'dispatched'];
-const SEVERE = new Set(['critical', 'red']);
 const NEXT_ACTIONS = { raised: ['acknowledge', 'dispatch', 'resolve'], acknowledged: ['dispatch', 'resolve'], dispatched: ['resolve'], resolved: ['close'] };
 const QUEUE_KEY = 'alarm-actions-queue';
 
 export class AlarmBoard extends EventTarget {
-  constructor({ panel, toasts, me, onSelect }) {
+  constructor({ panel, toasts, me, vocab, onSelect }) {
     super();
+    this.vocab = vocab;
+    this.open = vocab.flagged('alarm_status', 'open'); // the statuses of an alarm still to handle
+    this.severe = new Set(vocab.flagged('severity', 'severe'));
     this.panel = panel;
     this.toasts = toasts;
     this.me = me;
@@ -34,7 +35,7 @@ export class AlarmBoard extends EventTarget {
   }
 
   async reload() {
-    const body = await getJSON('/api/alarms/', { status: ACTIVE.join(','), limit: 500 });
+    const body = await getJSON('/api/alarms/', { status: this.open.join(','), limit: 500 });
     for (const a of body.results) this.upsert(a, false);
     this.render();
   }
@@ -60,18 +61,24 @@ export class AlarmBoard extends EventTarget {
     if (old && old.updated_at && a.updated_at && old.updated_at > a.updated_at) return; // an older copy
     this.alarms.set(a.id, a);
     this.dispatchEvent(new CustomEvent('alarm', { detail: a }));
-    if (announce && (SEVERE.has(a.severity) || a.type === 'sos')) this.announce(a);
+    if (announce && this.isSevere(a)) this.announce(a);
   }
 
+  /** Still to handle, and its condition still on. */
   isOpen(a) {
-    return ACTIVE.includes(a.status) && !a.ended_at;
+    return this.open.includes(a.status) && !a.ended_at;
+  }
+
+  /** Announced, and followed on the wall: a severe level, or an SOS. */
+  isSevere(a) {
+    return this.severe.has(a.severity) || a.type === 'sos';
   }
 
   /** Open alarms with a place, for the map's alarm layer. */
   features() {
     const features = [];
     for (const a of this.alarms.values()) {
-      if (!ACTIVE.includes(a.status) || !a.location) continue;
+      if (!this.open.includes(a.status) || !a.location) continue;
       features.push({ type: 'Feature', id: a.id, geometry: a.location,
         properties: { id: a.id, type: a.type, label: a.label, severity: a.severity, status: a.status, ended: !!a.ended_at } });
     }
@@ -93,8 +100,8 @@ export class AlarmBoard extends EventTarget {
     this.districtSelect = select('district', [['', t('allDistricts')]]);
     this.filterBar = el('div', { class: 'filters' },
       this.typeSelect,
-      select('severity', [['', t('allSeverities')], ...['critical', 'red', 'orange', 'alarm', 'yellow', 'warning', 'info'].map((s) => [s, t(`sev_${s}`)])]),
-      select('status', [['', t('allStatuses')], ...[...ACTIVE, 'resolved'].map((s) => [s, t(`s_${s}`)])]),
+      select('severity', [['', t('allSeverities')], ...this.vocab.terms('severity').map((s) => [s.code, s.label])]),
+      select('status', [['', t('allStatuses')], ...[...this.open, 'resolved'].map((s) => [s, this.vocab.label('alarm_status', s)])]),
       this.districtSelect);
     this.count = el('span', { class: 'count' });
     this.list = el('ul', { class: 'alarm-list' });
@@ -114,7 +121,7 @@ export class AlarmBoard extends EventTarget {
   shown() {
     const f = this.filters;
     return [...this.alarms.values()]
-      .filter((a) => (f.status ? a.status === f.status : ACTIVE.includes(a.status)))
+      .filter((a) => (f.status ? a.status === f.status : this.open.includes(a.status)))
       .filter((a) => !f.type || a.type === f.type)
       .filter((a) => !f.severity || a.severity === f.severity)
       .filter((a) => !f.district || a.district === f.district)
@@ -127,13 +134,14 @@ export class AlarmBoard extends EventTarget {
     this.count.textContent = `(${rows.length})`;
     this.list.replaceChildren(...rows.slice(0, 300).map((a) => el('li', {
       class: `alarm sev-${a.severity} status-${a.status}${a.ended_at ? ' ended' : ''}`, 'data-alarm': a.id, tabindex: 0,
+      style: `--sev:${this.vocab.colour('severity', a.severity)}`,
       onclick: () => this.onSelect(a), onkeydown: (e) => { if (e.key === 'Enter') this.onSelect(a); },
     },
-    el('span', { class: 'sev' }, t(`sev_${a.severity}`)),
+    el('span', { class: 'sev' }, this.vocab.label('severity', a.severity)),
     el('span', { class: 'label' }, a.label),
     el('span', { class: 'who' }, a.subject || a.zone?.name || a.permit?.ticket_no || a.company_code || ''),
     el('span', { class: 'when' }, shanghaiTime(a.raised_at).slice(5)),
-    el('span', { class: 'status' }, a.ended_at ? `${t(`s_${a.status}`)} · ${t('ended')}` : t(`s_${a.status}`)))));
+    el('span', { class: 'status' }, a.ended_at ? `${this.vocab.label('alarm_status', a.status)} · ${t('ended')}` : this.vocab.label('alarm_status', a.status)))));
     this.dispatchEvent(new CustomEvent('changed'));
   }
 
@@ -159,6 +167,11 @@ export class AlarmBoard extends EventTarget {
       this.enqueue(item); // the network failed on the way: keep it
       return 'queued';
     }
+  }
+
+  /** How many actions wait for the network. */
+  queued() {
+    return JSON.parse(localStorage.getItem(QUEUE_KEY) || '[]').length;
   }
 
   enqueue(item) {

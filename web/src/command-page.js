@@ -5,8 +5,9 @@ import './command.css';
 import { BoundingSphere, Cartesian2, Cartesian3, Color, ColorMaterialProperty, CallbackProperty, HeadingPitchRange, Math as CesiumMath,
   SceneTransforms, ScreenSpaceEventHandler, ScreenSpaceEventType } from '@cesium/engine';
 import { addBaseMap, createViewer, frame, identify } from './scene3d.js';
-import { Layers3D, ZONE_COLORS } from './layers3d.js';
-import { Live3D, SEVERITY_COLORS } from './live3d.js';
+import { Layers3D } from './layers3d.js';
+import { Live3D } from './live3d.js';
+import { layerOfKind } from './live.js';
 import { AlarmBoard } from './alarms.js';
 import { Details } from './details.js';
 import { WallPanels } from './wall.js';
@@ -15,31 +16,31 @@ import { Dispatch3D } from './dispatch3d.js';
 import { frame as pageFrame, netState } from './panels.js';
 import { el, shanghaiTime, toLocalInput } from './format.js';
 import { setLang, t } from './i18n.js';
-import { ApiError } from './api.js';
+import { getJSON } from './api.js';
+import { Subjects, actor, linkAlarms } from './core.js';
+import { liveLayers } from './page-style.js';
+import { Vocabulary } from './vocab.js';
+import { testFacade } from './test-facade.js';
 
 const me = JSON.parse(document.getElementById('me').textContent);
 setLang(me.lang);
-window.__ready = false;
+const vocab = new Vocabulary(me.vocabulary);
 
 const viewer = createViewer(document.getElementById('scene'), me);
-window.viewer = viewer; // for tests and debugging
+const parts = { viewer };
+testFacade(parts);
 pageFrame(me, null);
 const clock = document.getElementById('clock');
 setInterval(() => { clock.textContent = shanghaiTime(new Date()); }, 1000);
 
-const details = new Details(document.getElementById('details'));
-const layers = new Layers3D(viewer);
-window.layers3d = layers;
-const SEVERE = new Set(['critical', 'red']);
+const details = new Details(document.getElementById('details'), { vocab });
+const layers = new Layers3D(viewer, vocab);
+parts.layers = layers;
 const FOLLOW_EVERY_MS = 12_000;
-
-async function act(alarm, action, comment) {
-  try {
-    return t(await board.act(alarm.id, action, comment));
-  } catch (err) {
-    return `${t('failed')}: ${err instanceof ApiError ? err.message : err}`;
-  }
-}
+// The live layers and heat maps the service declares (its style's metadata; the wall draws them its own way).
+const served = await getJSON('/maps/style.json');
+const live = liveLayers(served);
+const heatMaps = served.layers.map((l) => l.metadata?.['geoservice:heat']).filter(Boolean);
 
 function flyTo([lon, lat], range = 450, duration = 1.5) {
   viewer.camera.flyToBoundingSphere(new BoundingSphere(Cartesian3.fromDegrees(lon, lat, 0), 30),
@@ -64,8 +65,11 @@ async function openAlarm(a) {
   return card;
 }
 
-const board = new AlarmBoard({ panel: document.getElementById('tab-alarms'), toasts: document.getElementById('toasts'), me, onSelect: openAlarm });
-window.alarms = board;
+const board = new AlarmBoard({ panel: document.getElementById('tab-alarms'), toasts: document.getElementById('toasts'), me, vocab, onSelect: openAlarm });
+const act = actor(board);
+parts.board = board;
+const subjects = new Subjects();
+parts.subjects = subjects;
 
 // --- alarm linkage: subjects and zones in their alarm state, an auto-follow queue of severe alarms ---------------
 const zoneAlarms = new Map(); // zone id -> severity
@@ -78,21 +82,20 @@ function zoneEntities(id) {
 
 function markZone(id, severity) {
   if (severity) zoneAlarms.set(id, severity); else zoneAlarms.delete(id);
+  const hot = severity ? Color.fromCssColorString(vocab.colour('severity', severity, true)) : null;
   for (const e of zoneEntities(id)) {
-    const base = Color.fromCssColorString(ZONE_COLORS[e.properties.kind.getValue()] || '#3fb950');
+    const base = layers.zoneColour(e.properties.kind.getValue());
     e.polygon.material = severity
-      ? new ColorMaterialProperty(new CallbackProperty(() => SEVERITY_COLORS[severity].withAlpha(0.25 + 0.3 * (0.5 + 0.5 * Math.sin(performance.now() / 200))), false))
+      ? new ColorMaterialProperty(new CallbackProperty(() => hot.withAlpha(0.25 + 0.3 * (0.5 + 0.5 * Math.sin(performance.now() / 200))), false))
       : new ColorMaterialProperty(base.withAlpha(e.properties.kind.getValue() === 'forbidden' ? 0.28 : 0.16));
-    e.polygon.outlineColor = severity ? SEVERITY_COLORS[severity] : base.withAlpha(0.9);
+    e.polygon.outlineColor = severity ? hot : base.withAlpha(0.9);
   }
 }
 
+linkAlarms(board, subjects, markZone);
 board.addEventListener('alarm', (e) => {
   const a = e.detail;
-  const open = board.isOpen(a);
-  if (a.subject_id) live.setAlarm(a.subject_id, open ? a.severity : '');
-  if (a.zone?.id && !a.subject_id) markZone(a.zone.id, open ? a.severity : '');
-  if (following && open && a.status === 'raised' && (SEVERE.has(a.severity) || a.type === 'sos') && !followQueue.some((x) => x.id === a.id)) {
+  if (following && board.isOpen(a) && a.status === 'raised' && board.isSevere(a) && !followQueue.some((x) => x.id === a.id)) {
     followQueue.push(a);
   }
 });
@@ -125,30 +128,30 @@ const followButton = el('button', { type: 'button', class: 'tool', 'data-tool': 
   followNext();
 } }, t('autoFollow'));
 
-const live = new Live3D(viewer, null);
-window.live = live;
-netState(live);
+const live3d = new Live3D(viewer, subjects, vocab);
+parts.live3d = live3d;
+netState(subjects);
 const playback = new Playback3D(viewer, document.getElementById('playbar'), { onFrame: (pts) => frame(viewer, pts, { duration: 1 }) });
-window.playback = playback;
+parts.playback = playback;
 const dispatch = new Dispatch3D(viewer, document.getElementById('details'), { board, me });
-window.dispatch = dispatch;
+parts.dispatch = dispatch;
 
 tools.replaceChildren(
   ...['buildings', 'sites', 'zones', 'permits', 'counts', 'districts'].map((k) => toggle(k, true, (on) => layers.show(k, on))),
-  ...[['people', 'person'], ['welders', 'welder'], ['cameras', 'body_camera']].map(([k, kind]) => toggle(k, true, (on) => live.showKind(kind, on))),
-  ...['heat_welding', 'heat_alarms'].map((k) => toggle(k, false, (on) => layers.show(k, on))),
+  ...Object.entries(live).filter(([, l]) => l.stream === 'positions').map(([k, l]) => toggle(k, true, (on) => live3d.showKinds(l.kinds, on))),
+  ...heatMaps.map((name) => toggle(`heat_${name}`, false, (on) => layers.show(`heat_${name}`, on))),
   followButton,
   el('button', { type: 'button', class: 'tool', 'data-tool': 'dispatch', onclick: () => dispatch.start() }, t('dispatchTool')),
   el('button', { type: 'button', class: 'tool', 'data-tool': 'playback', onclick: () => playback.open() }, t('playback')),
 );
 
 // --- picking: details of what was clicked -----------------------------------------------------------------------
-const SOURCE_OF_KIND = { person: 'live-people', welder: 'live-welders', body_camera: 'live-cameras', phone: 'live-cameras' };
+const layerOf = layerOfKind(live);
 async function openPicked(hit) {
   if (!hit) return;
   try {
     if (hit.layer === 'live') {
-      const f = await details.subject(SOURCE_OF_KIND[hit.kind], hit.id);
+      const f = await details.subject(layerOf[hit.kind], hit.id);
       details.card.append(el('button', { type: 'button', class: 'action', 'data-play': 'subject', onclick: () => playback.open([f.properties.external_id]) }, t('playback')));
     } else if (hit.layer === 'sites') await details.site(hit.id);
     else if (hit.layer === 'zones') await details.zone(hit.id);
@@ -163,21 +166,19 @@ new ScreenSpaceEventHandler(viewer.scene.canvas).setInputAction((e) => {
   openPicked(identify(viewer.scene.pick(e.position)));
 }, ScreenSpaceEventType.LEFT_CLICK);
 
-/** What is at a point on the screen (tests and the wall's own clicks). */
-window.command = {
+/** What is at a point on the screen, and where a place is on it (the test facade). */
+parts.command = {
   identify: (x, y) => identify(viewer.scene.pick(new Cartesian2(x, y))),
   toScreen: (lon, lat, h = 0) => {
     const p = SceneTransforms.worldToWindowCoordinates(viewer.scene, Cartesian3.fromDegrees(lon, lat, h));
     return p ? [p.x, p.y] : null;
   },
-  openPicked,
   flyTo,
 };
 
 // --- start --------------------------------------------------------------------------------------------------------
 addBaseMap(viewer);
-layers.addHeat('welding');
-layers.addHeat('alarms');
+for (const name of heatMaps) layers.addHeat(name);
 const loaded = await layers.load({ tileset: me.tileset });
 const extent = (loaded.sites.length ? loaded.sites : loaded.districts).flatMap((f) => {
   const g = f.geometry;
@@ -186,11 +187,11 @@ const extent = (loaded.sites.length ? loaded.sites : loaded.districts).flatMap((
 frame(viewer, extent);
 const lons = extent.map((c) => c[0]);
 const lats = extent.map((c) => c[1]);
-live.scopeBox = extent.length ? [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)] : [73, 18, 135, 54];
-const panels = new WallPanels(document.getElementById('left'), { live, board, layers });
-window.panels = panels;
-const firstData = new Promise((resolve) => live.addEventListener('applied', resolve, { once: true }));
-live.start();
+live3d.scopeBox = extent.length ? [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)] : [73, 18, 135, 54];
+const panels = new WallPanels(document.getElementById('left'), { subjects, board, layers, vocab });
+parts.panels = panels;
+const firstData = new Promise((resolve) => live3d.addEventListener('applied', resolve, { once: true }));
+live3d.start();
 board.start();
 panels.start(loaded.permits, loaded.sites);
 await firstData;
@@ -211,6 +212,5 @@ const remove = viewer.scene.postRender.addEventListener(() => {
   if (settled < 3 && !late) return;
   remove();
   clearTimeout(giveUp);
-  window.__ready = true;
   document.body.dataset.ready = 'true';
 });

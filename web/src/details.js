@@ -5,8 +5,6 @@ import { getJSON } from './api.js';
 import { t } from './i18n.js';
 import { el, safeHref, shanghaiTime } from './format.js';
 
-const COLLECTION = { 'live-people': 'people', 'live-welders': 'welders', 'live-cameras': 'cameras' };
-const PERSON_TYPE = { '01': 'p_internal', '02': 'p_contractor', '03': 'p_visitor' };
 
 function rows(pairs) {
   return el('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== '')
@@ -16,8 +14,9 @@ function rows(pairs) {
 const yes = (v) => (v === true ? t('yes') : v === false ? t('no') : '');
 
 export class Details {
-  constructor(card, { onClose } = {}) {
+  constructor(card, { onClose, vocab } = {}) {
     this.card = card;
+    this.vocab = vocab;
     this.onClose = onClose;
   }
 
@@ -34,13 +33,14 @@ export class Details {
     this.onClose?.();
   }
 
-  async subject(sourceId, id) {
-    const f = await getJSON(`/ogc/collections/${COLLECTION[sourceId]}/items/${id}`);
+  /** A subject of a live layer (its OGC collection: people, welders, cameras). */
+  async subject(collection, id) {
+    const f = await getJSON(`/ogc/collections/${collection}/items/${id}`);
     const p = f.properties;
     const facts = [['code', p.external_id], ['enterprise', p.company_code], ['lastHeard', shanghaiTime(p.time)], ['onlineState', yes(p.online)],
       ['accuracy', p.accuracy_m != null ? `${p.accuracy_m} ${t('metres')}` : ''], ['floor', p.floor]];
-    if (p.kind === 'person') facts.splice(1, 0, ['personType', t(PERSON_TYPE[p.person_type] || 'none')]);
-    if (p.kind === 'welder') facts.push(['chip', p.chip_id], ['qr', p.qr_code], ['power', p.power === 'on' ? t('w_on') : t('w_off')], ['mobility', p.mobility]);
+    if (p.kind === 'person') facts.splice(1, 0, ['personType', this.vocab.label('person_type', p.person_type)]);
+    if (p.kind === 'welder') facts.push(['chip', p.chip_id], ['qr', p.qr_code], ['power', this.vocab.label('power', p.power)], ['mobility', p.mobility]);
     this.show(p.name || p.external_id, rows(facts));
     return f;
   }
@@ -63,7 +63,7 @@ export class Details {
     const p = f.properties;
     const capacity = [p.capacity_min, p.capacity_max].some((v) => v != null) ? `${p.capacity_min ?? 0} – ${p.capacity_max ?? '∞'}` : '';
     const inside = el('ul', { class: 'inside' }, el('li', {}, '…'));
-    this.show(p.name, rows([['kind', t(`k_${p.kind}`) === `k_${p.kind}` ? p.kind : t(`k_${p.kind}`)], ['enterprise', p.company_code || p.authority],
+    this.show(p.name, rows([['kind', this.vocab.label('zone_kind', p.kind)], ['enterprise', p.company_code || p.authority],
       ['capacity', capacity], ['floor', p.floor]]), el('h3', {}, t('insideNow')), inside);
     const wkt = toWkt(f.geometry);
     const people = await getJSON('/ogc/collections/people/items', { filter: `S_INTERSECTS(geometry,${wkt})`, 'filter-lang': 'cql2-text', limit: 200 }).catch(() => null);

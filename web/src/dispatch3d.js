@@ -66,7 +66,7 @@ export class Dispatch3D {
   }
 
   render(found) {
-    const open = [...this.board.alarms.values()].filter((a) => this.board.isOpen(a) && ['raised', 'acknowledged'].includes(a.status));
+    const open = [...this.board.alarms.values()].filter((a) => this.board.isOpen(a) && this.board.actionsFor(a).includes('dispatch'));
     const alarmPick = el('select', { name: 'alarm' }, open.sort((a, b) => (a.raised_at < b.raised_at ? 1 : -1))
       .map((a) => el('option', { value: a.id, selected: a.id === this.board.current }, `${a.label} · ${a.subject || a.zone?.name || ''} · ${shanghaiTime(a.raised_at).slice(11)}`)));
     const comment = el('textarea', { class: 'comment', rows: 2, placeholder: t('comment') });

@@ -7,8 +7,6 @@ import { t } from './i18n.js';
 import { el } from './format.js';
 import { drawShape } from './draw.js';
 
-const KINDS = ['forbidden', 'key_place', 'work_area', 'post', 'muster_point', 'site_boundary', 'temporary'];
-
 function field(name, label, input) {
   input.name = name;
   return el('label', { class: 'field' }, el('span', {}, t(label)), input);
@@ -17,14 +15,15 @@ function field(name, label, input) {
 const num = (v) => (v === '' || v === null || v === undefined ? null : Number(v));
 
 export class FenceEditor {
-  constructor(map, panel) {
+  constructor(map, panel, vocab) {
     this.map = map;
+    const options = (name) => vocab.terms(name).map((k) => el('option', { value: k.code }, k.label));
     this.geometry = null;
     this.zoneId = null;
     this.note = el('p', { class: 'note', role: 'status' });
     this.form = el('form', { class: 'fence-form', onsubmit: (e) => { e.preventDefault(); this.save(); } },
       field('name', 'name', el('input', { required: true, maxlength: 128 })),
-      field('kind', 'kind', el('select', {}, KINDS.map((k) => el('option', { value: k }, t(`k_${k}`))))),
+      field('kind', 'kind', el('select', {}, options('zone_kind'))),
       field('company_code', 'enterprise', el('input', { placeholder: 'SCIP001' })),
       field('authority', 'authority', el('input', {})),
       field('capacity_min', 'capacityMin', el('input', { type: 'number', min: 0 })),
@@ -32,7 +31,7 @@ export class FenceEditor {
       field('floor', 'floor', el('input', { type: 'number' })),
       field('height_min', 'heightMin', el('input', { type: 'number', step: '0.1' })),
       field('height_max', 'heightMax', el('input', { type: 'number', step: '0.1' })),
-      field('window_mode', 'windowMode', el('select', {}, ['always', 'inside', 'outside'].map((m) => el('option', { value: m }, t(`wm_${m}`))))),
+      field('window_mode', 'windowMode', el('select', {}, options('window_mode'))),
       field('time_windows', 'timeWindows', el('input', { placeholder: '夜间 22:00-06:00' })),
       el('div', { class: 'buttons' },
         el('button', { type: 'button', 'data-fence': 'draw', onclick: () => this.drawGeometry() }, t('drawFence')),

@@ -9,7 +9,6 @@ import {
 } from '@cesium/engine';
 import { getJSON } from './api.js';
 
-export const ZONE_COLORS = { forbidden: '#ff3b3b', key_place: '#ff8c1a', work_area: '#ffd33d', post: '#a371f7', muster_point: '#3fb950' };
 const ZONE_DEFAULT_HEIGHT = { forbidden: 30, key_place: 20, work_area: 15, post: 8, muster_point: 3, site_boundary: 0, temporary: 10 };
 const SITE_DEFAULT_HEIGHT = 12;
 const CALM = Color.fromCssColorString('#1f6feb').withAlpha(0.10);
@@ -37,8 +36,9 @@ function bag(layer, f) {
 }
 
 export class Layers3D {
-  constructor(viewer) {
+  constructor(viewer, vocab) {
     this.viewer = viewer;
+    this.vocab = vocab;
     this.groups = {}; // name -> entities or primitives shown together
     this.sites = [];
     this.districts = [];
@@ -128,7 +128,7 @@ export class Layers3D {
     for (const f of zones) {
       const p = f.properties;
       if (p.kind === 'site_boundary') continue;
-      const color = Color.fromCssColorString(ZONE_COLORS[p.kind] || '#3fb950');
+      const color = this.zoneColour(p.kind);
       const bottom = p.height_min ?? 0;
       const top = p.height_max ?? (bottom + (ZONE_DEFAULT_HEIGHT[p.kind] ?? 10));
       for (const h of rings(f.geometry)) {
@@ -139,6 +139,11 @@ export class Layers3D {
         }));
       }
     }
+  }
+
+  /** A fence kind's colour on the wall (the vocabulary's). */
+  zoneColour(kind) {
+    return Color.fromCssColorString(this.vocab.colour('zone_kind', kind, true));
   }
 
   /** Permits with the 2D style's icons (cut from its sprite), above the plant. */

@@ -3,7 +3,6 @@
 
 import { url } from './api.js';
 
-export const LIVE_LAYERS = 'people,welders,cameras';
 const PAD = 0.5; // the stream covers the view and half of it again on each side: small pans need no new stream
 
 function decode(fields, row) {
@@ -28,7 +27,8 @@ export function covers(box, [w, s, e, n]) {
  * each subject an object of the stream's fields (id, kind, lon, lat, time, code, name, ...).
  */
 export class LiveStream extends EventTarget {
-  constructor(layers = LIVE_LAYERS) {
+  /** `layers`: the live layers to carry ('': every one the service has, its default). */
+  constructor(layers = '') {
     super();
     this.layers = layers;
     this.box = null;

@@ -1,10 +1,9 @@
-// Live positions of people, welding machines and body cameras from /api/live/stream, applied to the map's GeoJSON
-// sources in place: a snapshot sets a source once; each delta is a diff (add, update, remove) that MapLibre applies
-// in its worker, so 20,000 moving machines cost the page a message, not a rebuild.
+// The 2D renderer of the live subjects (core.js Subjects): each subject a feature of its live layer's GeoJSON source
+// (the style's people, welders and cameras, re-pointed by page-style.js). A snapshot sets a source once; each delta
+// is a diff (add, update, remove) that MapLibre applies in its worker, so 20,000 moving machines cost the page a
+// message, not a rebuild.
 
-import { LiveStream } from './live-stream.js';
-
-export const LIVE_SOURCES = { person: 'live-people', welder: 'live-welders', body_camera: 'live-cameras', phone: 'live-cameras' };
+import { liveSource } from './page-style.js';
 
 function feature(p) {
   return { type: 'Feature', id: p.id, geometry: { type: 'Point', coordinates: [p.lon, p.lat] }, properties: p };
@@ -15,18 +14,26 @@ function viewOf(map) {
   return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
 }
 
-export class LiveFeed extends EventTarget {
-  constructor(map) {
+/** subject kind -> the live layer that draws it, from the style's live layers ({id: {stream, kinds}}). */
+export function layerOfKind(live) {
+  const out = {};
+  for (const [id, l] of Object.entries(live)) for (const kind of l.kinds || []) out[kind] = id;
+  return out;
+}
+
+export class LiveMap extends EventTarget {
+  /** `live`: the style's live layers (page-style.js liveLayers). */
+  constructor(map, subjects, live) {
     super();
     this.map = map;
-    this.sourceOf = new Map(); // subject id -> source id
-    this.props = new Map(); // subject id -> properties last applied (for details and alarm state)
-    this.alarmed = new Map(); // subject id -> severity of its open alarm
-    this.stream = new LiveStream();
-    this.stream.addEventListener('status', (e) => this.status(e.detail));
-    this.stream.addEventListener('snapshot', (e) => this.snapshot(e.detail));
-    this.stream.addEventListener('delta', (e) => this.delta(e.detail));
+    this.subjects = subjects;
+    this.layerOf = layerOfKind(live);
+    this.sources = [...new Set(Object.values(this.layerOf))].map(liveSource);
+    this.sourceOf = new Map(); // subject id -> the source it is drawn in
     this.lastApplyMs = 0;
+    subjects.addEventListener('snapshot', (e) => this.snapshot(e.detail));
+    subjects.addEventListener('delta', (e) => this.delta(e.detail));
+    subjects.addEventListener('alarm', (e) => this.alarm(e.detail));
   }
 
   start() {
@@ -39,36 +46,28 @@ export class LiveFeed extends EventTarget {
   }
 
   follow() {
-    this.stream.follow(viewOf(this.map));
+    this.subjects.follow(viewOf(this.map));
   }
 
-  status(state) {
-    this.dispatchEvent(new CustomEvent('status', { detail: state }));
-  }
-
-  source(id) {
-    return this.map.getSource(id);
+  sourceFor(p) {
+    const layer = this.layerOf[p.kind];
+    return layer ? liveSource(layer) : null;
   }
 
   snapshot({ subjects }) {
     const t0 = performance.now();
-    const bySource = { 'live-people': [], 'live-welders': [], 'live-cameras': [] };
+    const bySource = Object.fromEntries(this.sources.map((sid) => [sid, []]));
     this.sourceOf.clear();
-    this.props.clear();
     for (const p of subjects) {
-      const f = feature(p);
-      const sid = LIVE_SOURCES[f.properties.kind];
+      const sid = this.sourceFor(p);
       if (!sid) continue;
-      f.properties.alarm = this.alarmed.get(f.id) || '';
-      bySource[sid].push(f);
-      this.sourceOf.set(f.id, sid);
-      this.props.set(f.id, f.properties);
+      bySource[sid].push(feature(p));
+      this.sourceOf.set(p.id, sid);
     }
     for (const [sid, features] of Object.entries(bySource)) {
-      this.source(sid)?.setData({ type: 'FeatureCollection', features });
+      this.map.getSource(sid)?.setData({ type: 'FeatureCollection', features });
     }
-    this.lastApplyMs = performance.now() - t0;
-    this.dispatchEvent(new CustomEvent('applied', { detail: { snapshot: true, count: subjects.length } }));
+    this.applied(t0, true, subjects.length);
   }
 
   delta({ upserts, moved, gone }) {
@@ -76,49 +75,41 @@ export class LiveFeed extends EventTarget {
     const diffs = {};
     const diff = (sid) => (diffs[sid] ??= { add: [], update: [], remove: [] });
     for (const p of upserts) {
-      const f = feature(p);
-      const sid = LIVE_SOURCES[f.properties.kind];
+      const sid = this.sourceFor(p);
       if (!sid) continue;
-      f.properties.alarm = this.alarmed.get(f.id) || '';
-      const before = this.sourceOf.get(f.id);
+      const f = feature(p);
+      const before = this.sourceOf.get(p.id);
       if (before === sid) {
-        diff(sid).update.push({ id: f.id, newGeometry: f.geometry, addOrUpdateProperties: Object.entries(f.properties).map(([key, value]) => ({ key, value })) });
+        diff(sid).update.push({ id: p.id, newGeometry: f.geometry, addOrUpdateProperties: Object.entries(p).map(([key, value]) => ({ key, value })) });
       } else {
-        if (before) diff(before).remove.push(f.id);
+        if (before) diff(before).remove.push(p.id);
         diff(sid).add.push(f);
       }
-      this.sourceOf.set(f.id, sid);
-      this.props.set(f.id, f.properties);
+      this.sourceOf.set(p.id, sid);
     }
-    for (const m of moved) {
-      const sid = this.sourceOf.get(m.id);
+    for (const p of moved) {
+      const sid = this.sourceOf.get(p.id);
       if (!sid) continue;
-      const p = this.props.get(m.id);
-      p.lon = m.lon; p.lat = m.lat; p.time = m.time;
-      diff(sid).update.push({ id: m.id, newGeometry: { type: 'Point', coordinates: [m.lon, m.lat] }, addOrUpdateProperties: [{ key: 'time', value: m.time }] });
+      diff(sid).update.push({ id: p.id, newGeometry: { type: 'Point', coordinates: [p.lon, p.lat] }, addOrUpdateProperties: [{ key: 'time', value: p.time }] });
     }
     for (const id of gone) {
       const sid = this.sourceOf.get(id);
       if (!sid) continue;
       diff(sid).remove.push(id);
       this.sourceOf.delete(id);
-      this.props.delete(id);
     }
-    for (const [sid, d] of Object.entries(diffs)) this.source(sid)?.updateData(d);
-    this.lastApplyMs = performance.now() - t0;
-    this.dispatchEvent(new CustomEvent('applied', { detail: { snapshot: false, count: upserts.length + moved.length + gone.length } }));
+    for (const [sid, d] of Object.entries(diffs)) this.map.getSource(sid)?.updateData(d);
+    this.applied(t0, false, upserts.length + moved.length + gone.length);
   }
 
-  /** Show a subject in its alarm state (severity) or back to normal (''). */
-  setAlarm(id, severity) {
-    if (severity) this.alarmed.set(id, severity); else this.alarmed.delete(id);
+  /** A subject drawn in its alarm state (the style's halo reads `alarm`) or back to normal. */
+  alarm({ id, severity }) {
     const sid = this.sourceOf.get(id);
-    if (!sid) return;
-    this.props.get(id).alarm = severity || '';
-    this.source(sid)?.updateData({ update: [{ id, addOrUpdateProperties: [{ key: 'alarm', value: severity || '' }] }] });
+    if (sid) this.map.getSource(sid)?.updateData({ update: [{ id, addOrUpdateProperties: [{ key: 'alarm', value: severity }] }] });
   }
 
-  stop() {
-    this.stream.stop();
+  applied(t0, snapshot, count) {
+    this.lastApplyMs = performance.now() - t0;
+    this.dispatchEvent(new CustomEvent('applied', { detail: { snapshot, count } }));
   }
 }

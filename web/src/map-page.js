@@ -2,7 +2,11 @@
 
 import './map.css';
 import { createMap, layerPanel } from './map.js';
-import { LiveFeed, LIVE_SOURCES } from './live.js';
+import { LiveMap, layerOfKind } from './live.js';
+import { Subjects, actor, linkAlarms } from './core.js';
+import { liveLayers, liveSource } from './page-style.js';
+import { Vocabulary } from './vocab.js';
+import { testFacade } from './test-facade.js';
 import { AlarmBoard } from './alarms.js';
 import { Details } from './details.js';
 import { searchBox } from './search.js';
@@ -14,32 +18,25 @@ import { Playback } from './playback.js';
 import { OfflinePanel, installProtocol, registerShell, workerFromPage } from './offline.js';
 import { el } from './format.js';
 import { setLang, t } from './i18n.js';
-import { ApiError, getJSON } from './api.js';
+import { getJSON } from './api.js';
 
 const me = JSON.parse(document.getElementById('me').textContent);
 setLang(me.lang);
+const vocab = new Vocabulary(me.vocabulary);
 
 installProtocol();
 registerShell();
 // MapLibre's worker from a blob of its script: fetched by the page, so the service worker answers offline too.
 me.worker = await workerFromPage(me.worker);
 const map = createMap(document.getElementById('map'), me);
-window.map = map; // for tests and debugging
 frame(me, map);
 const panel = document.getElementById('panel');
 const showTab = tabs(panel, ['alarms', 'layers', 'query']);
-const feed = new LiveFeed(map);
-window.live = feed;
-netState(feed);
-const details = new Details(document.getElementById('details'));
-
-async function act(alarm, action, comment) {
-  try {
-    return t(await board.act(alarm.id, action, comment));
-  } catch (err) {
-    return `${t('failed')}: ${err instanceof ApiError ? err.message : err}`;
-  }
-}
+const subjects = new Subjects();
+netState(subjects);
+const details = new Details(document.getElementById('details'), { vocab });
+const parts = { map, subjects, details };
+testFacade(parts);
 
 const TRACK_BEFORE_S = 600;
 const TRACK_AFTER_S = 300;
@@ -62,24 +59,23 @@ async function openAlarm(a) {
   await alarmTrack(a);
 }
 
-const board = new AlarmBoard({ panel: document.getElementById('tab-alarms'), toasts: document.getElementById('toasts'), me, onSelect: openAlarm });
-window.alarms = board;
+const board = new AlarmBoard({ panel: document.getElementById('tab-alarms'), toasts: document.getElementById('toasts'), me, vocab, onSelect: openAlarm });
+const act = actor(board);
+parts.board = board;
+linkAlarms(board, subjects);
+let live = {}; // the style's live layers, once it is loaded
 
 function syncAlarmLayer() {
-  map.getSource('live-alarms')?.setData(board.features());
+  for (const [id, l] of Object.entries(live)) if (l.stream === 'alarms') map.getSource(liveSource(id))?.setData(board.features());
 }
 board.addEventListener('changed', syncAlarmLayer);
-board.addEventListener('alarm', (e) => {
-  const a = e.detail;
-  if (a.subject_id) feed.setAlarm(a.subject_id, board.isOpen(a) ? a.severity : '');
-});
 
 let fences = null;
 let playback = null;
 
-/** A subject's card gets a button to play its last hour back. */
-async function openSubject(source, id) {
-  const f = await details.subject(source, id);
+/** A subject's card gets a button to play its last hour back. `layer`: the live layer it is drawn in. */
+async function openSubject(layer, id) {
+  const f = await details.subject(layer, id);
   details.card.append(el('button', { type: 'button', class: 'action', 'data-play': 'subject',
     onclick: () => { showTab('query'); playback.load(f.properties.external_id); } }, t('playback')));
 }
@@ -92,11 +88,13 @@ async function openZone(id) {
   }
 }
 
-const DETAIL_LAYERS = ['live-alarms', 'live-people', 'live-welders', 'live-cameras', 'permits', 'enterprises', 'zones', 'sites'];
+// What a click on the map opens: the registry layers with a card (the live ones by their stream).
+const CARDS = ['alarms', 'people', 'welders', 'cameras', 'permits', 'enterprises', 'zones', 'sites'];
 
-map.on('click', async (e) => {
-  const hits = map.queryRenderedFeatures(e.point, { layers: DETAIL_LAYERS.filter((id) => map.getLayer(id)) });
-  const cluster = map.queryRenderedFeatures(e.point, { layers: ['live-people-clusters', 'live-welders-clusters'].filter((id) => map.getLayer(id)) })[0];
+async function onClick(e) {
+  const hits = map.queryRenderedFeatures(e.point, { layers: CARDS.filter((id) => map.getLayer(id)) });
+  const clusters = Object.keys(live).map((id) => `${id}-clusters`).filter((id) => map.getLayer(id));
+  const cluster = map.queryRenderedFeatures(e.point, { layers: clusters })[0];
   if (!hits.length && cluster) {
     const zoom = await map.getSource(cluster.source).getClusterExpansionZoom(cluster.properties.cluster_id);
     map.easeTo({ center: cluster.geometry.coordinates, zoom });
@@ -105,9 +103,10 @@ map.on('click', async (e) => {
   const f = hits[0];
   if (!f) return;
   const id = f.id ?? f.properties.id;
+  const stream = live[f.layer.id]?.stream;
   try {
-    if (f.layer.id === 'live-alarms') await openAlarm(board.alarms.get(f.properties.id));
-    else if (f.source in { 'live-people': 1, 'live-welders': 1, 'live-cameras': 1 }) await openSubject(f.source, id);
+    if (stream === 'alarms') await openAlarm(board.alarms.get(f.properties.id));
+    else if (stream === 'positions') await openSubject(f.layer.id, id);
     else if (f.layer.id === 'permits') await details.permit(id);
     else if (f.layer.id === 'enterprises') await details.enterprise(id);
     else if (f.layer.id === 'zones') await openZone(id);
@@ -115,17 +114,18 @@ map.on('click', async (e) => {
   } catch (err) {
     details.show(t('failed'), String(err.message || err));
   }
-});
-for (const id of DETAIL_LAYERS) {
+}
+map.on('click', onClick);
+for (const id of CARDS) {
   map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
   map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
 }
 
-searchBox(document.getElementById('search'), document.getElementById('search-input'), document.getElementById('search-results'), async (r) => {
+searchBox(document.getElementById('search'), document.getElementById('search-input'), document.getElementById('search-results'), vocab, async (r) => {
   const zoom = { enterprise: 15, site: 16, region: r.code?.length > 6 ? 13 : 11 }[r.kind] ?? 18;
   if (r.location) map.flyTo({ center: r.location.coordinates, zoom });
-  const source = LIVE_SOURCES[r.kind];
-  if (source) await openSubject(source, r.id);
+  const layer = layerOfKind(live)[r.kind];
+  if (layer) await openSubject(layer, r.id);
   else if (r.kind === 'enterprise') await details.enterprise(r.id);
   else if (r.kind === 'zone') await openZone(r.id);
   else if (r.kind === 'permit') await details.permit(r.id);
@@ -133,14 +133,15 @@ searchBox(document.getElementById('search'), document.getElementById('search-inp
 });
 
 map.once('style.load', () => {
-  layerPanel(map, document.getElementById('tab-layers'));
-  if (me.can_edit_fences) fences = new FenceEditor(map, document.getElementById('tab-layers'));
-  window.fences = fences;
-  window.offline = new OfflinePanel(map, document.getElementById('tab-layers'));
+  live = liveLayers(map.getStyle());
+  layerPanel(map, document.getElementById('tab-layers'), vocab);
+  if (me.can_edit_fences) fences = new FenceEditor(map, document.getElementById('tab-layers'), vocab);
+  parts.offline = new OfflinePanel(map, document.getElementById('tab-layers'));
   nearbyPanel(map, document.getElementById('tab-query'), () => showTab('query'));
-  window.area = new AreaQuery(map, document.getElementById('tab-query'));
+  parts.area = new AreaQuery(map, document.getElementById('tab-query'));
   playback = new Playback(map, document.getElementById('tab-query'));
-  window.playback = playback;
-  feed.start();
+  parts.playback = playback;
+  parts.liveMap = new LiveMap(map, subjects, live);
+  parts.liveMap.start();
   board.start().then(syncAlarmLayer);
 });

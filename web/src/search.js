@@ -4,10 +4,11 @@ import { getJSON } from './api.js';
 import { t } from './i18n.js';
 import { el } from './format.js';
 
-const KIND_LABEL = { person: 'subjectPerson', welder: 'subjectWelder', body_camera: 'subjectCamera', phone: 'subjectCamera', enterprise: 'enterprise', zone: 'zone', permit: 'permit',
-  site: 'sites', equipment: 'equipment', region: 'region' };
+// Kinds of results that are not subjects (whose kinds are the vocabulary's), in the page's words.
+const KIND_WORD = { enterprise: 'enterprise', zone: 'zone', permit: 'permit', site: 'sites', equipment: 'equipment', region: 'region' };
 
-export function searchBox(form, input, list, onPick) {
+export function searchBox(form, input, list, vocab, onPick) {
+  const kindLabel = (kind) => (KIND_WORD[kind] ? t(KIND_WORD[kind]) : vocab.label('subject_kind', kind));
   input.placeholder = t('search');
   let timer = null;
   let seq = 0;
@@ -19,7 +20,7 @@ export function searchBox(form, input, list, onPick) {
     if (mine !== seq) return; // a newer query is on its way
     list.replaceChildren(...(body.results.length ? body.results.map((r) => el('li', {},
       el('button', { type: 'button', 'data-kind': r.kind, 'data-id': r.id, onclick: () => { list.hidden = true; onPick(r); } },
-        el('span', { class: 'kind' }, t(KIND_LABEL[r.kind] || r.kind)), ` ${r.name} `, el('small', {}, r.code || ''))))
+        el('span', { class: 'kind' }, kindLabel(r.kind)), ` ${r.name} `, el('small', {}, r.code || ''))))
       : [el('li', { class: 'empty' }, t('noResults'))]));
     list.hidden = false;
   };

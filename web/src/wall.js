@@ -8,7 +8,6 @@ import { el, shanghaiTime } from './format.js';
 
 const OPERATIONS = ['hot_work', 'confined_space', 'blinding', 'height', 'lifting', 'temporary_power', 'excavation', 'road_closure'];
 const STATUS_SHOWN = [2, 6, 1];
-const SEVERITIES = ['critical', 'red', 'alarm', 'orange', 'warning', 'yellow', 'info'];
 const SVG = 'http://www.w3.org/2000/svg';
 
 function card(title, ...body) {
@@ -17,7 +16,7 @@ function card(title, ...body) {
 
 function bars(rows, { max } = {}) {
   const top = max ?? Math.max(1, ...rows.map(([, v]) => v));
-  return el('ul', { class: 'bars' }, rows.map(([label, v, cls]) => el('li', { class: cls || '' },
+  return el('ul', { class: 'bars' }, rows.map(([label, v, cls, colour]) => el('li', { class: cls || '', ...(colour ? { style: `--sev:${colour}` } : {}) },
     el('span', { class: 'bar-label' }, label), el('span', { class: 'bar' }, el('i', { style: `width:${(100 * v) / top}%` })),
     el('span', { class: 'bar-value' }, String(v)))));
 }
@@ -51,9 +50,10 @@ function trendChart(hours) {
 }
 
 export class WallPanels {
-  constructor(container, { live, board, layers }) {
+  constructor(container, { subjects, board, layers, vocab }) {
     this.container = container;
-    this.live = live;
+    this.vocab = vocab;
+    this.subjects = subjects;
     this.board = board;
     this.layers = layers;
     this.enterprise = '';
@@ -82,7 +82,7 @@ export class WallPanels {
       ...Object.entries(this.names).sort().map(([code, name]) => el('option', { value: code }, `${name} (${code})`)));
     this.renderPermits();
     this.renderPeople();
-    this.live.addEventListener('applied', () => this.schedulePeople());
+    for (const type of ['snapshot', 'delta']) this.subjects.addEventListener(type, () => this.schedulePeople());
     this.board.addEventListener('changed', () => this.renderAlarms());
     this.renderAlarms();
     await Promise.all([this.refreshCounts(), this.refreshTrend(), this.refreshSafetyRules()]);
@@ -100,10 +100,11 @@ export class WallPanels {
     const by = new Map();
     let outsiders = 0;
     let total = 0;
-    for (const { props: p } of this.live.byId.values()) {
+    const outside = new Set(this.vocab.flagged('person_type', 'outsider'));
+    for (const p of this.subjects.values()) {
       if (p.kind !== 'person' || p.online === false) continue;
       total += 1;
-      if (p.person_type === '02' || p.person_type === '03') { outsiders += 1; continue; }
+      if (outside.has(p.person_type)) { outsiders += 1; continue; }
       const key = p.company_code || '—';
       by.set(key, (by.get(key) || 0) + 1);
     }
@@ -156,7 +157,8 @@ export class WallPanels {
 
   renderAlarms() {
     const open = [...this.board.alarms.values()].filter((a) => this.board.isOpen(a));
-    const rows = SEVERITIES.map((s) => [t(`sev_${s}`), open.filter((a) => a.severity === s).length, `sev-${s}`]).filter(([, n]) => n);
+    const rows = this.vocab.terms('severity').map((s) => [s.label, open.filter((a) => a.severity === s.code).length, `sev-${s.code}`, s.colour])
+      .filter(([, n]) => n);
     this.parts.alarms.replaceChildren(el('p', { class: 'big' }, el('strong', { 'data-count': 'alarms' }, String(open.length)), ` ${t('ongoing')}`), bars(rows));
   }
 

@@ -34,16 +34,27 @@ class Command(BaseCommand):
                 Alarm.objects.filter(status__in=OPEN, ended_at__isnull=True).values_list("type", flat=True)
             )
             raised = Counter(Alarm.objects.filter(detected_at__gte=began).values_list("type", flat=True))
-            point = {"event": "alarms", "at": datetime.now(UTC).isoformat(timespec="seconds"),
-                     "open": sum(open_now.values()), "open_by_type": dict(open_now.most_common()),
-                     "raised_since_start": dict(raised.most_common())}  # fmt: skip
+            point = {
+                "event": "alarms",
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "open": sum(open_now.values()),
+                "open_by_type": dict(open_now.most_common()),
+                "raised_since_start": dict(raised.most_common()),
+            }
             curve.append(point["open"])
             self.stdout.write(json.dumps(point, ensure_ascii=False))
             if time.monotonic() + every > deadline:
                 break
             time.sleep(every)
-        summary = {"event": "alarm curve", "minutes": minutes, "open_max": max(curve), "open_last": curve[-1],
-                   "open_curve": curve, "raised_by_type": point["raised_since_start"],
-                   "raised_per_hour": {k: round(v * 60 / max(minutes, 1e-9), 1)
-                                       for k, v in point["raised_since_start"].items()}}  # fmt: skip
+        summary = {
+            "event": "alarm curve",
+            "minutes": minutes,
+            "open_max": max(curve),
+            "open_last": curve[-1],
+            "open_curve": curve,
+            "raised_by_type": point["raised_since_start"],
+            "raised_per_hour": {
+                k: round(v * 60 / max(minutes, 1e-9), 1) for k, v in point["raised_since_start"].items()
+            },
+        }
         self.stdout.write(json.dumps(summary, ensure_ascii=False))

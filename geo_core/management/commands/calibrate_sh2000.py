@@ -31,10 +31,21 @@ class Command(BaseCommand):
         except Park.DoesNotExist:
             raise CommandError(f"no park with code {park!r}") from None
         try:
-            cal, report = create_calibration(park_obj, read_points_csv(points), method, definition=definition,
-                                             note=note, activate=activate)  # fmt: skip
+            cal, report = create_calibration(
+                park_obj, read_points_csv(points), method, definition=definition, note=note, activate=activate
+            )
         except CalibrationError as exc:
             detail = json.dumps(exc.report.to_dict(), indent=1) if exc.report else ""
             raise CommandError(f"{points}: {exc}\n{detail}") from None
-        self.stdout.write(json.dumps({"event": "calibration stored", "park": park, "version": cal.version,
-                                      "active": cal.active, **report.to_dict()}, ensure_ascii=False))  # fmt: skip
+        self.stdout.write(
+            json.dumps(
+                {
+                    "event": "calibration stored",
+                    "park": park,
+                    "version": cal.version,
+                    "active": cal.active,
+                    **report.to_dict(),
+                },
+                ensure_ascii=False,
+            )
+        )

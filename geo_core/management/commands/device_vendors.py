@@ -28,8 +28,12 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, code: str | None, name: str, devices: list[str], broker_dir, **o) -> None:
         if action == "list":
             for v in DeviceVendor.objects.order_by("code"):
-                self.stdout.write(json.dumps({"code": v.code, "name": v.name, "active": v.active,
-                                              "devices": v.devices.count()}, ensure_ascii=False))  # fmt: skip
+                self.stdout.write(
+                    json.dumps(
+                        {"code": v.code, "name": v.name, "active": v.active, "devices": v.devices.count()},
+                        ensure_ascii=False,
+                    )
+                )
             return
         if not code:
             raise CommandError(f"{action} needs a vendor code")

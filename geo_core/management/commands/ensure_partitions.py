@@ -19,5 +19,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, first: date | None, last: date | None, **options) -> None:
         names = ensure_partitions(first, last or first) if first else ensure_around()
-        self.stdout.write(json.dumps({"event": "partitions ready", "first": names[0], "last": names[-1],
-                                      "count": len(names)}))  # fmt: skip
+        self.stdout.write(
+            json.dumps({"event": "partitions ready", "first": names[0], "last": names[-1], "count": len(names)})
+        )

@@ -24,8 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--as", dest="target", required=True, choices=sorted(targets.TARGETS))
         parser.add_argument("--layer", help="the layer of a file with several (GeoPackage, DXF)")
-        parser.add_argument("--crs", help="the file's coordinate system when it does not say, or says wrong: "
-                            "cgcs2000, wgs84, gcj02, bd09, sh2000, EPSG:4549 ...")  # fmt: skip
+        parser.add_argument(
+            "--crs",
+            help="the file's coordinate system when it does not say, or says wrong: "
+            "cgcs2000, wgs84, gcj02, bd09, sh2000, EPSG:4549 ...",
+        )
         parser.add_argument("--axes", choices=["as-read", "swapped"], help="override the detected axis order")
         parser.add_argument("--mapping", type=Path, help="TOML: [fields], [values.<field>], [defaults]")
         parser.add_argument("--encoding", help="the attribute encoding when the file does not say (GBK ...)")
@@ -46,8 +49,17 @@ class Command(BaseCommand):
                 bar = bars[stage] = tqdm(total=total, desc=stage, unit="feature")
             bar.update(done - bar.n)
 
-        report = importer.run(file, target, layer=o["layer"], crs=o["crs"], axes=o["axes"], mapping=o["mapping"],
-                              dry_run=o["dry_run"], encoding=o["encoding"], progress=progress)  # fmt: skip
+        report = importer.run(
+            file,
+            target,
+            layer=o["layer"],
+            crs=o["crs"],
+            axes=o["axes"],
+            mapping=o["mapping"],
+            dry_run=o["dry_run"],
+            encoding=o["encoding"],
+            progress=progress,
+        )
         for bar in bars.values():
             bar.close()
         data = report.as_dict()
@@ -82,5 +94,8 @@ class Command(BaseCommand):
         self.stdout.write(out, ending="")
         self.stderr.write(err, ending="")
         if proc.returncode != 0:
-            raise CommandError(err.strip().splitlines()[-1] if err.strip() and proc.returncode == 1
-                               else sandbox.ending(proc.returncode))  # fmt: skip
+            raise CommandError(
+                err.strip().splitlines()[-1]
+                if err.strip() and proc.returncode == 1
+                else sandbox.ending(proc.returncode)
+            )

@@ -67,8 +67,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, client_id, share_group, batch_size, flush_interval, seconds, **options) -> None:
         group = settings.CONFIG.ingest_share_group if share_group is None else share_group
-        consumer = Consumer(client_id=client_id, batch_size=batch_size, flush_interval=flush_interval,
-                            share_group=group)  # fmt: skip
+        consumer = Consumer(
+            client_id=client_id, batch_size=batch_size, flush_interval=flush_interval, share_group=group
+        )
         periodic = Periodic()
 
         def stop(signum, frame):
@@ -76,7 +77,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        log.info("ingest worker starting", extra={"client_id": client_id, "batch_size": batch_size,
-                                                  "share_group": group})  # fmt: skip
+        log.info(
+            "ingest worker starting", extra={"client_id": client_id, "batch_size": batch_size, "share_group": group}
+        )
         consumer.run(until=None if seconds is None else time.monotonic() + seconds, on_tick=periodic.tick)
         self.stdout.write(json.dumps({"event": "ingest worker stopped", **consumer.stats.__dict__}))

@@ -32,10 +32,19 @@ class Command(BaseCommand):
         existing = loaded_demo()
         if existing and not reset:
             path = demo_credentials()
-            self.stdout.write(json.dumps({"event": "demo already loaded", **existing.attributes, **scene_counts(),
-                                          "credentials": str(path), "users": str(demo_users()),
-                                          "devices": str(demo_vendor())},
-                                         ensure_ascii=False))  # fmt: skip
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "event": "demo already loaded",
+                        **existing.attributes,
+                        **scene_counts(),
+                        "credentials": str(path),
+                        "users": str(demo_users()),
+                        "devices": str(demo_vendor()),
+                    },
+                    ensure_ascii=False,
+                )
+            )
             return
         if existing:
             reset_demo()
@@ -46,7 +55,14 @@ class Command(BaseCommand):
         size = SceneSize(people=people, welders=welders)
         _, timings = load_demo(seed, when, size, progress=options["verbosity"] > 0)
         path = demo_credentials()
-        out = {"event": "demo loaded", "seed": seed, "anchor": when.isoformat(), **scene_counts(),
-               "seconds": {k: round(v, 2) for k, v in timings.items()}, "credentials": str(path),
-               "users": str(demo_users()), "devices": str(demo_vendor())}  # fmt: skip
+        out = {
+            "event": "demo loaded",
+            "seed": seed,
+            "anchor": when.isoformat(),
+            **scene_counts(),
+            "seconds": {k: round(v, 2) for k, v in timings.items()},
+            "credentials": str(path),
+            "users": str(demo_users()),
+            "devices": str(demo_vendor()),
+        }
         self.stdout.write(json.dumps(out, ensure_ascii=False))

@@ -80,10 +80,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
         parser.add_argument(
-            "--only",
-            nargs="*",
-            default=[],
-            help="GB/T 2260 code prefixes to load, e.g. 31 (Shanghai) 61 3204",
+            "--only", nargs="*", default=[], help="GB/T 2260 code prefixes to load, e.g. 31 (Shanghai) 61 3204"
         )
 
     def handle(self, *args, file: Path, only: list[str], **options) -> None:

@@ -96,9 +96,12 @@ class Simulation:
         # Where people walk: their sites, less forbidden zones and the work areas of running permits, with a margin
         # round them (no one strays in there in a normal day; a permit's crew keeps to its work, see _posts).
         kept_out = [_geom(z) for z in Zone.objects.filter(kind="forbidden", active=True).values_list("geom", flat=True)]
-        kept_out += [_geom(a) for a in WorkPermit.objects.filter(enterprise__park=park, status=2, deleted=False,
-                                                                 work_area__isnull=False)
-                     .values_list("work_area", flat=True)]  # fmt: skip
+        kept_out += [
+            _geom(a)
+            for a in WorkPermit.objects.filter(
+                enterprise__park=park, status=2, deleted=False, work_area__isnull=False
+            ).values_list("work_area", flat=True)
+        ]
         forbidden = shapely.buffer(shapely.union_all(kept_out), FORBIDDEN_MARGIN_DEG)
         areas = []
         for code in companies:
@@ -142,8 +145,12 @@ class Simulation:
         )
         self.next_permit = o["permit_interval"]
         # The daily commitments of the enterprises that file them (the latest of each), re-filed each new day.
-        self.filed = {code: work for code, work in DailyFiling.objects.filter(enterprise__park=park)
-                      .order_by("day").values_list("enterprise__company_code", "special_work")}  # fmt: skip
+        self.filed = {
+            code: work
+            for code, work in DailyFiling.objects.filter(enterprise__park=park)
+            .order_by("day")
+            .values_list("enterprise__company_code", "special_work")
+        }
         self.filed_day = datetime.now(UTC).astimezone(PARK_TZ).date().isoformat()
         self.scripted = 0
         self.silent: dict[str, float] = {}
@@ -208,8 +215,13 @@ class Simulation:
         p = self.people.p
         code = self.companies[p.company[person]]
         now = datetime.now(UTC).replace(microsecond=0)
-        record = {"ID": f"SOS-{p.ids[person]}-{int(now.timestamp())}", "PERSON_ID": p.ids[person], "ALARM_TYPE": "0",
-                  "ALARM_TIME": now.isoformat(), "DESCRIBE": "人员按下SOS求救"}  # fmt: skip
+        record = {
+            "ID": f"SOS-{p.ids[person]}-{int(now.timestamp())}",
+            "PERSON_ID": p.ids[person],
+            "ALARM_TYPE": "0",
+            "ALARM_TIME": now.isoformat(),
+            "DESCRIBE": "人员按下SOS求救",
+        }
         self.pool.submit(self._post, code, "person-alarms", [record])
 
     def _far_scan(self, metres: float) -> None:
@@ -224,7 +236,7 @@ class Simulation:
             "decision": "allow",
             "phone": {"lon": round(lon, 7), "lat": round(float(self.welders.lat[i]), 7), "crs": "cgcs2000"},
         }
-        self._publish(f"welder/{self.chips[i]}/scan", json.dumps(body))  # fmt: skip
+        self._publish(f"welder/{self.chips[i]}/scan", json.dumps(body))
 
     def _scripted_permit(self, kind: str) -> list:
         """A permit for an incident, reported by its enterprise as real ones are, with its follow-ups: `late_video`
@@ -239,12 +251,22 @@ class Simulation:
         spot = site.footprint.point_on_surface
         now = datetime.now(UTC).replace(microsecond=0)
         self.scripted += 1
-        start, end = (now, now + timedelta(hours=4)) if kind == "late_video" else (
-            now - timedelta(hours=4), now - timedelta(minutes=35))  # fmt: skip
-        record = {"ID": f"{code}-INC-{int(now.timestamp())}-{self.scripted}", "TICKETTYPE": sorted(work)[0],
-                  "STATUS": "2", "LONGITUDE": spot.x, "LATITUDE": spot.y, "STARTTIME": start.isoformat(),
-                  "ENDTIME": end.isoformat(), "ACTUALSTARTTIME": start.isoformat(),
-                  "CONTENT": "设备检修作业"}  # fmt: skip
+        start, end = (
+            (now, now + timedelta(hours=4))
+            if kind == "late_video"
+            else (now - timedelta(hours=4), now - timedelta(minutes=35))
+        )
+        record = {
+            "ID": f"{code}-INC-{int(now.timestamp())}-{self.scripted}",
+            "TICKETTYPE": sorted(work)[0],
+            "STATUS": "2",
+            "LONGITUDE": spot.x,
+            "LATITUDE": spot.y,
+            "STARTTIME": start.isoformat(),
+            "ENDTIME": end.isoformat(),
+            "ACTUALSTARTTIME": start.isoformat(),
+            "CONTENT": "设备检修作业",
+        }
         video = [{"URL": f"https://video.demo.invalid/incidents/{record['ID']}.m3u8", "NAME": "作业现场"}]
         self.pool.submit(self._post, code, "permits", [record])
 
@@ -286,8 +308,9 @@ class Simulation:
 
     def _crew_to(self, permit: WorkPermit) -> None:
         lon, lat = permit.location.x, permit.location.y
-        for sid, radius in [(permit.guardian_id, GUARDIAN_POST_M)] + [(w.id, WORKER_POST_M)
-                                                                      for w in permit.workers.all()]:  # fmt: skip
+        for sid, radius in [(permit.guardian_id, GUARDIAN_POST_M)] + [
+            (w.id, WORKER_POST_M) for w in permit.workers.all()
+        ]:
             k = self.person_index.get(sid)
             if k is not None and k not in self.people.p.anchors:
                 self.people.keep_to(k, lon, lat, radius)
@@ -370,8 +393,11 @@ class Simulation:
         if not self.permits:
             return
         permits = WorkPermit.objects.select_related("enterprise", "contractor", "guardian", "approver")
-        due = permits.filter(id__in=self.permits, status__in=[2, 6],
-                             planned_end__lt=now + timedelta(seconds=2 * self.o["permit_interval"]))  # fmt: skip
+        due = permits.filter(
+            id__in=self.permits,
+            status__in=[2, 6],
+            planned_end__lt=now + timedelta(seconds=2 * self.o["permit_interval"]),
+        )
         for p in due.prefetch_related("workers"):
             self._report_permit(p, 3, now)
             self.permits.remove(p.id)
