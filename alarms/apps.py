@@ -8,6 +8,7 @@ class AlarmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        import alarms.rules  # noqa: F401  (every rule type registered: the register imports none of them)
         from alarms.defaults import after_migrate
         from alarms.models import AlarmRule, Suppression
         from geo_core import audit

@@ -19,8 +19,10 @@ from geo_core.vocabulary import Term
 # What a type can listen to. Called per rule of the type: `tick` (time passing: (engine, rule, now, occupants,
 # out)), `transition` (a fence transition of a fence the rule watches: (engine, rule, transition, subject info,
 # out) -> True when it handled it), `presence` (whether being inside a watched fence raises: (engine, rule,
-# subject, zone, permit) -> bool). Called once per input with the type's rules: `sos`, `scan`, `work_start`, `feeds`.
-EVENTS = ("tick", "transition", "presence", "sos", "scan", "work_start", "feeds")
+# subject, zone, permit) -> bool). Called once per input with the type's rules: `sos`, `scan`, `work_start`, `feeds`,
+# `fixes` (a batch of fixes, after the fence transitions: (engine, rules, fixes, out)) and `configure` (the scene
+# loaded: (engine, rules)).
+EVENTS = ("tick", "transition", "presence", "sos", "scan", "work_start", "feeds", "fixes", "configure")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class RuleType:
     # Life safety (issue 24): every park must have the type's default rule. It cannot be deleted, switched off,
     # narrowed or suppressed; its thresholds may change only within these bounds ({param: (lowest, highest)}).
     safe_bounds: dict[str, tuple[float, float]] | None = None
+    # What the type remembers between inputs, made fresh by this factory: the engine keeps one per type
+    # (`Engine.state(name)`) and saves it with its own state; a type owns what it needs, the engine declares none of it.
+    state: Callable[[], object] | None = None
 
     @property
     def life_safety(self) -> bool:
@@ -94,6 +99,11 @@ def listening(event: str) -> list[RuleType]:
     return [t for t in TYPES.values() if event in t.on]
 
 
+# The register is a leaf: it imports no rule module. Each type registers itself when its module is imported;
+# `alarms.rules` imports them all, and whoever needs the whole register imports that (the engine, the models, the
+# app's ready()).
+
+
 # AQ 3064.2 codes 40-43: hot work not upgraded on a holiday, a rest day, at night, in a special period. The time
 # windows that define those carry these `purpose` labels.
 UPGRADE_CODES = {
@@ -135,7 +145,3 @@ def docs_table() -> str:
         evidence = ", ".join(f"`{e}`" for e in t.evidence)
         rows.append(f"| {t.category} | `{t.name}` | {t.code or ''} | {t.label} | {cause} | {evidence} | {t.ending} |")
     return "\n".join(rows) + "\n"
-
-
-# Every type registers itself on import of its module; importing the catalogue imports them all.
-from alarms import rules  # noqa: E402,F401

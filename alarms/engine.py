@@ -10,14 +10,14 @@ fence, visit start), replaying fixes after a restart names the same alarms and t
 from __future__ import annotations
 
 import math
-from collections import deque
 
 import numpy as np
 from shapely.geometry import Point
 
+from alarms import rules as _rules  # noqa: F401  (the whole register: the engine evaluates every type)
 from alarms.catalogue import TYPES, listening, params
 from alarms.fences import Fence, FenceIndex, FenceTracker, Fixes, Transition
-from alarms.gathering import GroupTracker
+from alarms.keys import AlarmKey, FenceKey
 from alarms.specs import Open, Paperwork, PermitSpec, RuleSpec, Scan, Signal, SubjectInfo, ZoneSpec, metres, ms
 
 __all__ = [
@@ -33,10 +33,6 @@ __all__ = [
 ]
 
 HYSTERESIS = ("enter_dwell_s", "exit_dwell_s", "enter_margin_m", "exit_margin_m")
-STILL_MAX_GAP_S = 120.0  # a longer gap between fixes restarts the stationary count
-STILL_STRIKES = 2  # fixes in a row beyond the radius that make a move
-STILL_SIGMAS = 2.0  # a fix's reported accuracy is one sigma; stillness allows this many
-STILL_MEAN_OF = 30  # the standing point is the running mean of about this many fixes
 FENCE_SETTLE_S = 60.0  # after a fence is redrawn, enters and exits this long are the edit's, not people's
 # Ticks come about once a second and fixes as people move. Time passing beyond this with neither (the service's clock
 # stepped forward, or it stood still) was not observed: it does not count towards any dwell, stay or grace.
@@ -46,8 +42,10 @@ DEFAULT_HYSTERESIS = {"enter_dwell_s": 10.0, "exit_dwell_s": 10.0, "enter_margin
 
 class Engine:
     """See the module docstring. Inputs: configure(), fixes(), tick(), sos(), device(), scan(), feeds(). The rule
-    types (`alarms/rules/`) evaluate through its public helpers: new / emit / update / end (signals), keys (the
-    index of open alarms), hold (condition timers), visits / inside / zone_on (fence memberships), at_work."""
+    types (`alarms/rules/`) evaluate through its public helpers: new / emit / update / end (signals), open_for /
+    open_of_type / open_in_visit (the index of open alarms), hold (condition timers), visits / inside / zone_on
+    (fence memberships), at_work, state (a type's own memory). The worker asks through summary, observe, knows,
+    add_subjects, power_of, last_fix and take_scan_verdicts: none of its fields are anyone else's to read."""
 
     def __init__(self) -> None:
         self.tracker = FenceTracker()
@@ -60,28 +58,28 @@ class Engine:
         self.by_fence: dict[str, list[RuleSpec]] = {}
         self.open: dict[str, Open] = {}
         self.by: dict[tuple, set[str]] = {}  # index over open alarms: see _index_keys
-        self.still_fences: frozenset[str] = frozenset()
-        self.still_radius = 3.0
+        self.states: dict[str, object] = {}  # rule type -> what it remembers (RuleType.state)
         self.latched: set[str] = set()  # raised and ended while their visit goes on: not raised again
         # Fences redrawn a moment ago: fence key -> (edited at, settled at, enter/exit counts). The memberships the
         # new shape makes are no one's walking: no per-person alarm, one `fence_edited` record with the counts.
         self.settling: dict[str, tuple[float, float, dict[str, int]]] = {}
         self.last: dict[int, tuple[float, float, float, float, float]] = {}  # subject -> t, x, y, lon, lat
-        # Stationary: where a subject stands (the mean of its fixes since it stopped), since when, its last fix, how
-        # many fixes the mean has, and how many fixes in a row have lain beyond the radius.
-        self.anchors: dict[int, tuple[float, float, float, float, int, int]] = {}
         self.since: dict[str, float] = {}  # condition timers: capacity, absence, guardian distance, silence
         self.power: dict[int, tuple[bool, float]] = {}  # welder -> (powered, last heard)
         self.outage_ended: dict[int, float] = {}  # welder_silent rule -> when its last feed outage ended
         self.scan_verdicts: list[tuple[str, dict]] = []  # remote-scan verdicts since the caller last took them
-        self.work: dict[int, deque] = {}  # welder -> (t, x, y, district) of recent work starts
-        self.groups: dict[tuple[int, int | None], GroupTracker] = {}
-        self.last_gathering: dict[int, float] = {}
         self.clock = -math.inf  # the last tick, and the newest fix seen: what time the engine has observed
         self.newest_fix = -math.inf
 
     # The scene (specs, fence index) is rebuilt from the database by configure(); only the state is saved.
-    SCENE = ("index", "rules", "zones", "permits", "subjects", "paperwork", "by_fence", "still_fences", "still_radius")
+    SCENE = ("index", "rules", "zones", "permits", "subjects", "paperwork", "by_fence")
+    # State an engine of before issue 25 kept as its own fields, now its types' (saved snapshots carry them on).
+    LEGACY = {
+        "anchors": ("stationary", "anchors"),
+        "work": ("mobile_welder", None),  # the state is the dict itself
+        "groups": ("gathering", "groups"),
+        "last_gathering": ("gathering", "last"),
+    }
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k not in self.SCENE}
@@ -89,8 +87,24 @@ class Engine:
     def __setstate__(self, state: dict) -> None:
         # A fresh engine first: the scene is rebuilt by configure(), and state added since the save was made (a
         # newer engine's) starts empty rather than missing.
+        state = dict(state)
+        legacy = {k: state.pop(k) for k in [*self.LEGACY, "still_fences", "still_radius"] if k in state}
         self.__dict__.update(Engine().__dict__)
         self.__dict__.update(state)
+        for name, (type_name, attr) in self.LEGACY.items():
+            if name not in legacy:
+                continue
+            if attr is None:
+                self.states[type_name] = legacy[name]
+            else:
+                setattr(self.state(type_name), attr, legacy[name])
+
+    def state(self, type_name: str):
+        """What a rule type remembers between inputs (its RuleType.state, made on first use)."""
+        s = self.states.get(type_name)
+        if s is None:
+            s = self.states[type_name] = TYPES[type_name].state()
+        return s
 
     # --- configuration -------------------------------------------------------------------------------------------
 
@@ -108,13 +122,10 @@ class Engine:
         before = getattr(self, "zones", {})
         self.zones = {z.id: z for z in zones}
         t_now = now if now is not None else max((v[0] for v in self.last.values()), default=0.0)
-        for (
-            zid,
-            z,
-        ) in self.zones.items():  # a fence redrawn: who it now holds is not who walked in (see _settled_by_edit)
+        for zid, z in self.zones.items():  # a fence redrawn: who it now holds is not who walked in (_settled_by_edit)
             old = before.get(zid)
             if old is not None and not old.geom.equals_exact(z.geom, 1e-6):
-                self.settling[f"z{zid}"] = (t_now, t_now + FENCE_SETTLE_S, {"enter": 0, "exit": 0})
+                self.settling[FenceKey.zone(zid)] = (t_now, t_now + FENCE_SETTLE_S, {"enter": 0, "exit": 0})
         self.permits = {p.id: p for p in permits}
         self.rules = {r.id: r for r in rules}
         # Who may be in a zone by permit: the crew of each permit in progress whose work lies in it (a permitted
@@ -131,27 +142,25 @@ class Engine:
             if watches == "zones":
                 for zid in r.zones:
                     if zid in self.zones:
-                        self.by_fence.setdefault(f"z{zid}", []).append(r)
+                        self.by_fence.setdefault(FenceKey.zone(zid), []).append(r)
             elif watches == "permit_areas":
                 for p in permits:
                     if p.active and p.area is not None:
-                        self.by_fence.setdefault(f"p{p.id}", []).append(r)
+                        self.by_fence.setdefault(FenceKey.permit(p.id), []).append(r)
         for key, rs in self.by_fence.items():
-            kind, ident = key[0], int(key[1:])
-            if kind == "z":
-                z = self.zones[ident]
+            if key.is_zone:
+                z = self.zones[key.ident]
                 h = _hysteresis(rs, z.params.get("fence"))
                 fences.append(Fence(key, z.geom, z.floor, **h))
             else:
-                fences.append(Fence(key, self.permits[ident].area, None, **_hysteresis(rs, None)))
+                fences.append(Fence(key, self.permits[key.ident].area, None, **_hysteresis(rs, None)))
         self.index = FenceIndex(fences)
-        still = self.rules_of("stationary")
-        self.still_fences = frozenset(f"z{z}" for r in still for z in r.zones)
-        self.still_radius = min((params("stationary", r.params)["radius_m"] for r in still), default=3.0)
+        for t_ in listening("configure"):
+            t_.on["configure"](self, self.rules_of(t_.name))
         out: list[Signal] = []
         t = now if now is not None else max((v[0] for v in self.last.values()), default=0.0)
         for tr in self.tracker.retain(set(self.by_fence)):
-            for key in self.keys("v", tr.visit):
+            for key in self.open_in_visit(tr.visit):
                 out.append(self.end(key, t, {"reason": "the fence is no longer watched"}))
             self.latched = {k for k in self.latched if tr.visit not in k}
         for key, o in list(self.open.items()):
@@ -179,45 +188,15 @@ class Engine:
         return out
 
     def _remember(self, f: Fixes, out: list[Signal]) -> None:
-        """The last fix of every subject, and the stationary anchors of subjects inside fences that a stationary
-        rule watches (a subject's anchor moves when a fix lands farther than the radius from it, beyond the fix's
-        reported accuracy)."""
+        """The last fix of every subject; then the types that follow fixes themselves (stationary)."""
         sl, tl, xl, yl = f.subject.tolist(), f.t.tolist(), f.x.tolist(), f.y.tolist()
         lonl, latl = f.lon.tolist(), f.lat.tolist()
         ends = np.append(f.subject[1:] != f.subject[:-1], True)
         last = self.last
         for i in np.flatnonzero(ends).tolist():
             last[sl[i]] = (tl[i], xl[i], yl[i], lonl[i], latl[i])
-        still = self.still_fences
-        if not still:
-            return
-        watched = {s for s, ms in self.tracker.members.items() if not still.isdisjoint(ms)}
-        for s in [s for s in self.anchors if s not in watched]:
-            del self.anchors[s]
-        if not watched:
-            return
-        radius = self.still_radius
-        rows = np.flatnonzero(np.isin(f.subject, np.fromiter(watched, np.int64, len(watched))))
-        acc = np.nan_to_num(f.accuracy, nan=0.0).tolist()
-        for i in rows.tolist():
-            s, t, x, y = sl[i], tl[i], xl[i], yl[i]
-            a = self.anchors.get(s)
-            # Stillness must be seen: after a gap in the data (and no alarm yet) the count starts again.
-            if a is None or (t - a[3] > STILL_MAX_GAP_S and not self.keys("ts", "stationary", s)):
-                self.anchors[s] = (x, y, t, t, 1, 0)
-                continue
-            # Moved: beyond the radius by more than twice the fix's accuracy (one sigma, as tags report it: two
-            # cover 95 % of a still person's scatter), twice in a row. A walker is out within seconds.
-            beyond = math.hypot(x - a[0], y - a[1]) - STILL_SIGMAS * acc[i] > radius
-            if beyond and a[5] + 1 >= STILL_STRIKES:
-                for key in self.keys("ts", "stationary", s):
-                    out.append(self.end(key, t, {"reason": "moved"}))
-                self.anchors[s] = (x, y, t, t, 1, 0)
-            elif beyond:
-                self.anchors[s] = (a[0], a[1], a[2], t, a[4], a[5] + 1)
-            else:
-                n = min(a[4] + 1, STILL_MEAN_OF)
-                self.anchors[s] = (a[0] + (x - a[0]) / n, a[1] + (y - a[1]) / n, a[2], t, n, 0)
+        for t_ in listening("fixes"):
+            t_.on["fixes"](self, self.rules_of(t_.name), f, out)
 
     def _settled_by_edit(self, fence: str, t: float, kind: str | None = None) -> bool:
         """Whether a transition (or a visit that began) at `t` on `fence` is the doing of a fence edit."""
@@ -234,14 +213,14 @@ class Engine:
                 continue
             del self.settling[fence]
             if counts["enter"] or counts["exit"]:
-                zid = int(fence[1:])
+                zid = FenceKey(fence).zone_id
                 ev = {
                     "edited_at": edited,
                     "entered": counts["enter"],
                     "left": counts["exit"],
                     "settle_s": FENCE_SETTLE_S,
                 }
-                key = f"edit:{fence}:{ms(edited)}"
+                key = AlarmKey.of("edit", fence, ms(edited))
                 if self.emit(out, Signal("raise", key, 0, "fence_edited", now, zone=zid, evidence=ev)):
                     out.append(self.end(key, now, {"reason": "a record of the edit's effect"}))
 
@@ -262,22 +241,23 @@ class Engine:
                     r, tr.subject, tr.fence, tr.visit, tr.entered_at, tr.t, (tr.x, tr.y, tr.lon, tr.lat), out, tr
                 )
         if tr.kind == "exit":
-            for key in self.keys("v", tr.visit):
+            for key in self.open_in_visit(tr.visit):
                 out.append(self.end(key, tr.t, {"reason": "left the zone", "depth_m": metres(tr.depth)}))
             self.latched = {k for k in self.latched if tr.visit not in k}
 
     def own_site(self, fence: str, subj: SubjectInfo | None) -> bool:
         """Leaving counts for the site of one's own enterprise (or an authority's boundary, such as the park's)."""
-        z = self.zones.get(int(fence[1:])) if fence[0] == "z" else None
+        z = self.zones.get(FenceKey(fence).zone_id)
         return z is not None and subj is not None and z.enterprise_id in (None, subj.enterprise_id)
 
     def zone_on(self, r: RuleSpec, fence: str, t: float) -> bool:
         if not r.in_force(t):
             return False
-        if fence[0] == "z":
-            z = self.zones.get(int(fence[1:]))
+        key = FenceKey(fence)
+        if key.is_zone:
+            z = self.zones.get(key.ident)
             return z is not None and z.in_force(t)
-        p = self.permits.get(int(fence[1:]))
+        p = self.permits.get(key.ident)
         return p is not None and p.active
 
     def inside(
@@ -297,14 +277,13 @@ class Engine:
         presence = TYPES[r.type].on.get("presence")
         if presence is None:
             return
-        key = f"{r.id}:{s}:{visit}"
+        key = AlarmKey.of(r.id, s, visit)
         if key in self.open or key in self.latched or not self.zone_on(r, fence, t):
             return
         if self._settled_by_edit(fence, entered_at):  # inside because the fence moved, not because they walked in
             self.latched.add(key)
             return
-        zone = int(fence[1:]) if fence[0] == "z" else None
-        permit = int(fence[1:]) if fence[0] == "p" else None
+        zone, permit = FenceKey(fence).zone_id, FenceKey(fence).permit_id
         if not presence(self, r, s, zone, permit):
             return
         ev = self.transition_evidence(r, tr) if tr else {"rule": r.id, "params": params(r.type, r.params)}
@@ -325,8 +304,28 @@ class Engine:
 
     # --- signals ------------------------------------------------------------------------------------------------
 
-    def keys(self, *idx) -> list[str]:
+    def _keys(self, *idx) -> list[str]:
         return list(self.by.get(idx, ()))
+
+    def open_for(
+        self, rule: int, *, subject: int | None = None, zone: int | None = None, permit: int | None = None
+    ) -> list[str]:
+        """Keys of a rule's open alarms: all of them, or those about one subject, zone or permit."""
+        if subject is not None:
+            return self._keys("rs", rule, subject)
+        if zone is not None:
+            return self._keys("rz", rule, zone)
+        if permit is not None:
+            return self._keys("rp", rule, permit)
+        return self._keys("r", rule)
+
+    def open_of_type(self, type_name: str, subject: int | None) -> list[str]:
+        """Keys of the open alarms of a type about a subject (whatever rule raised them)."""
+        return self._keys("ts", type_name, subject)
+
+    def open_in_visit(self, visit: str) -> list[str]:
+        """Keys of the open alarms that a visit (enter .. exit of a fence) raised."""
+        return self._keys("v", visit)
 
     def new(self, out: list[Signal], rule: RuleSpec, key: str, t: float, visit: str = "", **fields) -> bool:
         """Raise an alarm of `rule` under `key` (see emit)."""
@@ -438,13 +437,13 @@ class Engine:
             "memberships": memberships,
             "timers": len(self.since),
         }
-        key = f"clock:{ms(observed)}"
+        key = AlarmKey.of("clock", ms(observed))
         if (memberships or self.since) and self.emit(out, Signal("raise", key, 0, "clock_jump", now, evidence=ev)):
             out.append(self.end(key, now, {"reason": "a record: timers moved on by the unobserved time"}))
 
     def visits(self, r: RuleSpec, occupants: dict[str, list[int]]):
         for zid in r.zones:
-            key = f"z{zid}"
+            key = FenceKey.zone(zid)
             for s in occupants.get(key, ()):
                 m = self.tracker.members[s][key]
                 yield zid, key, s, m
@@ -487,19 +486,15 @@ class Engine:
 
     def scan(self, scan: Scan) -> list[Signal]:
         """A QR scan on a welder, for the types listening to `scan` (remote scan); one that starts work (`works`)
-        also joins the machine's recent work starts, for the types listening to `work_start` (mobile welder)."""
+        is also a `work_start`, which its types hear even when none of their rules is in force (they keep the
+        machine's recent work starts: mobile welder)."""
         out: list[Signal] = []
         info = self.subjects.get(scan.subject)
-        for event in ("scan", "work_start"):
-            if event == "work_start":
-                if not (scan.works and scan.machine is not None and info is not None and info.kind == "welder"):
-                    continue
-                work = self.work.setdefault(scan.subject, deque())
-                if not work or scan.t > work[-1][0]:
-                    work.append((scan.t, scan.machine[0], scan.machine[1], scan.district))
+        starts = scan.works and scan.machine is not None and info is not None and info.kind == "welder"
+        for event in ("scan", "work_start") if starts else ("scan",):
             for t_ in listening(event):
                 rules = [r for r in self.rules_of(t_.name) if r.matches(info) and r.in_force(scan.t)]
-                if rules:
+                if rules or event == "work_start":
                     t_.on[event](self, rules, scan, out)
         return out
 
@@ -521,6 +516,52 @@ class Engine:
     def device(self, subject: int, powered: bool, heard_at: float) -> None:
         """A welder's power state and when it was last heard from (position, heartbeat, power or scan)."""
         self.power[subject] = (powered, heard_at)
+
+    # --- what the worker asks -------------------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, int]:
+        """Sizes for the worker's log and health: rules, fences, subjects, open alarms."""
+        return {
+            "rules": len(self.rules),
+            "fences": len(self.index),
+            "subjects": len(self.subjects),
+            "open": len(self.open),
+        }
+
+    def observe(self, now: float) -> None:
+        """The clock as the caller has seen it (a restart: time it knows passed, not a jump)."""
+        self.clock = now
+
+    def knows(self, subject: int) -> bool:
+        return subject in self.subjects
+
+    def add_subjects(self, subjects: list[SubjectInfo]) -> None:
+        """Subjects loaded since configure() (registered a moment ago), before any input about them."""
+        for s in subjects:
+            self.subjects[s.id] = s
+
+    def heard(self, subjects: list[int], times: list[float]) -> None:
+        """Fixes are heard from their machines too: a welder's last heard moves on (its power state stays)."""
+        power = self.power
+        if not power:
+            return
+        for s, t in zip(subjects, times, strict=True):
+            p = power.get(s)
+            if p is not None and t > p[1]:
+                power[s] = (p[0], t)
+
+    def power_of(self, subject: int) -> tuple[bool, float] | None:
+        """A welder's (powered, last heard), if it was ever heard."""
+        return self.power.get(subject)
+
+    def last_fix(self, subject: int) -> tuple[float, float, float, float, float] | None:
+        """A subject's last fix: (t, x, y in the metric plane, lon, lat)."""
+        return self.last.get(subject)
+
+    def take_scan_verdicts(self) -> list[tuple[str, dict]]:
+        """Remote-scan verdicts since the last call (the scan API answers with them)."""
+        out, self.scan_verdicts = self.scan_verdicts, []
+        return out
 
 
 def _permitted(zones: dict[int, ZoneSpec], permits: dict[int, PermitSpec]) -> dict[int, frozenset[int]]:

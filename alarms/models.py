@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 
+from alarms import rules  # noqa: F401  (the whole register: the types are the choices)
 from alarms.catalogue import SEVERITIES, TYPES
 from geo_core.errors import ConflictError
 from geo_core.models.base import SRID, Timestamped

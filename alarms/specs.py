@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 from shapely.geometry.base import BaseGeometry
 
+from alarms.catalogue import TYPES
+
 
 def always(_t: float) -> bool:
     return True
@@ -98,8 +100,6 @@ class RuleSpec:
 
     def __post_init__(self) -> None:
         if not self.kinds:
-            from alarms.catalogue import TYPES  # the register imports the rule modules, which import this one
-
             object.__setattr__(self, "kinds", TYPES[self.type].kinds)
 
     def matches(self, s: SubjectInfo | None) -> bool:

@@ -90,8 +90,8 @@ class AlarmWorker:
             extra={
                 "restored": restored,
                 "plane": self.plane.crs,
-                "rules": len(self.engine.rules),
-                "fences": len(self.engine.index),
+                "rules": self.engine.summary()["rules"],
+                "fences": self.engine.summary()["fences"],
             },
         )
 
@@ -127,7 +127,7 @@ class AlarmWorker:
                 "zones": len(zones),
                 "permits": len(permits),
                 "subjects": len(subjects),
-                "fences": len(self.engine.index),
+                "fences": self.engine.summary()["fences"],
             },
         )
         return out
@@ -164,7 +164,7 @@ class AlarmWorker:
         )
         out = self._feed(rows)
         # The live states are a snapshot, not a stream: the engine observes from now on (no clock_jump for their age).
-        self.engine.clock = now
+        self.engine.observe(now)
         return out
 
     def _catch_up(self, saved_at: datetime) -> list[Signal]:
@@ -286,39 +286,31 @@ class AlarmWorker:
             found = scene.subjects_by_id(missing)
             self.known.update(found)
             self.stats["subjects_loaded"] = self.stats.get("subjects_loaded", 0) + len(found)
-        new = [self.known[i] for i in ids - self.engine.subjects.keys() - self.foreign if i in self.known]
+        new = [self.known[i] for i in ids - self.foreign if i in self.known and not self.engine.knows(i)]
         if not all(self.partition.knows(s.enterprise_id) for s in new):  # an enterprise registered since the scene
             self.partition.parks = dict(Enterprise.objects.values_list("id", "park_id"))
-        for s in new:
-            if self.partition.owns(s.enterprise_id):
-                self.engine.subjects[s.id] = s
-            else:
-                self.foreign.add(s.id)
+        self.engine.add_subjects([s for s in new if self.partition.owns(s.enterprise_id)])
+        self.foreign.update(s.id for s in new if not self.partition.owns(s.enterprise_id))
 
     def _mine(self, subject: int | None) -> bool:
         """Whether this worker's partition evaluates `subject` (call _know first for subjects new to it)."""
         if subject is None:
             return self.partition.owns(None)
-        return self.partition.whole or subject in self.engine.subjects
+        return self.partition.whole or self.engine.knows(subject)
 
     def _feed(self, rows: list[tuple]) -> list[Signal]:
         if not rows:
             return []
         self._know({r[0] for r in rows})
         if not self.partition.whole:
-            rows = [r for r in rows if r[0] in self.engine.subjects]
+            rows = [r for r in rows if self.engine.knows(r[0])]
             if not rows:
                 return []
         a = np.array([(*r[:5], r[6]) for r in rows], dtype=float)
         x, y = self.plane.forward(a[:, 2], a[:, 3])
         fixes = Fixes(a[:, 0].astype(np.int64), a[:, 1], x, y, a[:, 4], a[:, 2], a[:, 3], a[:, 5])
         self.stats["fixes"] += len(rows)
-        heard = self.engine.power
-        if heard:
-            for s, t in zip(fixes.subject.tolist(), fixes.t.tolist(), strict=True):
-                p = heard.get(s)
-                if p is not None and t > p[1]:
-                    heard[s] = (p[0], t)
+        self.engine.heard(fixes.subject.tolist(), fixes.t.tolist())
         return self.engine.fixes(fixes)
 
     def _events(self, now: float) -> list[Signal]:
@@ -378,7 +370,7 @@ class AlarmWorker:
         if ev.kind == "power":
             self.engine.device(s, ev.data.get("state") == "on", t)
         elif ev.kind == "heartbeat":
-            powered = ev.data.get("power", "on" if self.engine.power.get(s, (False, 0))[0] else "off") == "on"
+            powered = ev.data.get("power", "on" if (self.engine.power_of(s) or (False, 0))[0] else "off") == "on"
             self.engine.device(s, powered, t)
         elif ev.kind == "scan":
             return self._scan(ev)
@@ -403,7 +395,7 @@ class AlarmWorker:
         )
 
     def _last_lonlat(self, subject: int) -> tuple[float | None, float | None]:
-        last = self.engine.last.get(subject)
+        last = self.engine.last_fix(subject)
         return (last[3], last[4]) if last else (None, None)
 
     def _scan(self, ev: DeviceEvent) -> list[Signal]:
@@ -442,7 +434,7 @@ class AlarmWorker:
                 phone_accuracy_m=phone_acc if isinstance(phone_acc, (int, float)) else None,
             )
         )
-        verdicts, self.engine.scan_verdicts = self.engine.scan_verdicts, []
+        verdicts = self.engine.take_scan_verdicts()
         for _, verdict in verdicts:  # kept on the scan itself, an "uncertain" one included (seed 003: evidence)
             DeviceEvent.objects.filter(pk=ev.pk).update(data={**ev.data, "remote_scan": verdict})
         return out

@@ -50,7 +50,7 @@ def elsewhere_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
         }
         lon, lat = m.where[2], m.where[3]
         e.new(out, r, key, now, subject=s, zone=zid, enterprise=ent, lon=lon, lat=lat, visit=m.visit, evidence=ev)
-    for key in e.keys("r", r.id):  # filed meanwhile: the work is in order now
+    for key in e.open_for(r.id):  # filed meanwhile: the work is in order now
         o = e.open[key]
         staff = e.paperwork.staff.get(o.subject) if e.paperwork else None
         ent = e.zones[o.zone].enterprise_id if o.zone in e.zones else None

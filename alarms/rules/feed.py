@@ -53,7 +53,7 @@ def feed_offline(e: Engine, rules: list[RuleSpec], states, now: float, out: list
             continue
         for ent, feed, online, changed in mine:
             name = f"{r.id}:{ent}:{feed}"
-            current = [k for k in e.keys("r", r.id) if k.startswith(name + ":")]
+            current = [k for k in e.open_for(r.id) if k.startswith(name + ":")]
             if not online and not current and r.in_force(now):
                 e.new(
                     out,

@@ -17,7 +17,7 @@ def outage(
     """One `feed_outage` for rule `r` while `mass` holds (many of its feeds or devices silent together): raised
     with `since` the median of their silences' `times`, ended (with `ended` as evidence) once it no longer holds.
     Returns whether an outage was open this tick: the rule's own per-feed or per-device alarms wait meanwhile."""
-    current = [k for k in e.keys("r", r.id) if e.open[k].type == "feed_outage"]
+    current = [k for k in e.open_for(r.id) if e.open[k].type == "feed_outage"]
     if mass and not current:
         times = sorted(times)
         since = times[len(times) // 2]

@@ -29,7 +29,7 @@ def permit_raise(e: Engine, out, r: RuleSpec, key: str, p: PermitSpec, now: floa
 
 def permit_end(e: Engine, out, r: RuleSpec, now: float, keep: set[str], reason: str) -> None:
     """End the rule's open alarms not in `keep`: their condition no longer holds."""
-    for k in [k for k in e.keys("r", r.id) if k not in keep]:
+    for k in [k for k in e.open_for(r.id) if k not in keep]:
         out.append(e.end(k, now, {"reason": reason}))
 
 
@@ -74,7 +74,7 @@ def guardian_away_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> No
         d = math.inf if last is None else math.hypot(last[1] - p.x, last[2] - p.y)
         name = f"{r.id}:p{p.id}"
         began = e.hold(name, d > pr["distance_m"], now, pr["grace_s"])
-        current = e.keys("rp", r.id, p.id)
+        current = e.open_for(r.id, permit=p.id)
         keep.update(current)
         if began is not None and not current:
             key = f"{name}:{ms(began)}"

@@ -3,14 +3,19 @@ area who are not on the permit."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from alarms.catalogue import RuleType, params, register
+from alarms.keys import FenceKey
 from alarms.specs import RuleSpec, SubjectInfo, ms
 
 if TYPE_CHECKING:
     from alarms.engine import Engine
-    from alarms.fences import Transition
+    from alarms.fences import Fixes, Transition
     from alarms.specs import Signal
 
 
@@ -78,7 +83,7 @@ def out_of_bounds_cross(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInf
     """Passed through between two sparse fixes: raised and ended at once."""
     if tr.kind != "cross":
         return False
-    zone = int(tr.fence[1:])
+    zone = FenceKey(tr.fence).zone_id
     if e.zone_on(r, tr.fence, tr.t) and tr.subject not in e.permitted.get(zone, ()):
         key = f"{r.id}:{tr.subject}:{tr.visit}"
         ev = e.transition_evidence(r, tr) | {"passed_through": True}
@@ -163,11 +168,70 @@ register(
 )
 
 
+STILL_MAX_GAP_S = 120.0  # a longer gap between fixes restarts the stationary count
+STILL_STRIKES = 2  # fixes in a row beyond the radius that make a move
+STILL_SIGMAS = 2.0  # a fix's reported accuracy is one sigma; stillness allows this many
+STILL_MEAN_OF = 30  # the standing point is the running mean of about this many fixes
+
+
+@dataclass
+class Stillness:
+    """What the stationary type remembers: per subject inside a watched fence, where it stands (the mean of its
+    fixes since it stopped: x, y), since when, its last fix, how many fixes the mean has, and how many fixes in a row
+    have lain beyond the radius; and, from the scene, the fences watched and the radius."""
+
+    anchors: dict[int, tuple[float, float, float, float, int, int]] = field(default_factory=dict)
+    fences: frozenset[str] = frozenset()
+    radius: float = 3.0
+
+
+def stationary_configure(e: Engine, rules: list[RuleSpec]) -> None:
+    st: Stillness = e.state("stationary")
+    st.fences = frozenset(FenceKey.zone(z) for r in rules for z in r.zones)
+    st.radius = min((params("stationary", r.params)["radius_m"] for r in rules), default=3.0)
+
+
+def stationary_fixes(e: Engine, rules: list[RuleSpec], f: Fixes, out: list[Signal]) -> None:
+    """Anchors of subjects inside fences a stationary rule watches: an anchor moves when a fix lands farther than
+    the radius from it, beyond the fix's reported accuracy."""
+    st: Stillness = e.state("stationary")
+    if not st.fences:
+        return
+    watched = {s for s, ms_ in e.tracker.members.items() if not st.fences.isdisjoint(ms_)}
+    for s in [s for s in st.anchors if s not in watched]:
+        del st.anchors[s]
+    if not watched:
+        return
+    sl, tl, xl, yl = f.subject.tolist(), f.t.tolist(), f.x.tolist(), f.y.tolist()
+    rows = np.flatnonzero(np.isin(f.subject, np.fromiter(watched, np.int64, len(watched))))
+    acc = np.nan_to_num(f.accuracy, nan=0.0).tolist()
+    for i in rows.tolist():
+        s, t, x, y = sl[i], tl[i], xl[i], yl[i]
+        a = st.anchors.get(s)
+        # Stillness must be seen: after a gap in the data (and no alarm yet) the count starts again.
+        if a is None or (t - a[3] > STILL_MAX_GAP_S and not e.open_of_type("stationary", s)):
+            st.anchors[s] = (x, y, t, t, 1, 0)
+            continue
+        # Moved: beyond the radius by more than twice the fix's accuracy (one sigma, as tags report it: two cover
+        # 95 % of a still person's scatter), twice in a row. A walker is out within seconds.
+        beyond = math.hypot(x - a[0], y - a[1]) - STILL_SIGMAS * acc[i] > st.radius
+        if beyond and a[5] + 1 >= STILL_STRIKES:
+            for key in e.open_of_type("stationary", s):
+                out.append(e.end(key, t, {"reason": "moved"}))
+            st.anchors[s] = (x, y, t, t, 1, 0)
+        elif beyond:
+            st.anchors[s] = (a[0], a[1], a[2], t, a[4], a[5] + 1)
+        else:
+            n = min(a[4] + 1, STILL_MEAN_OF)
+            st.anchors[s] = (a[0] + (x - a[0]) / n, a[1] + (y - a[1]) / n, a[2], t, n, 0)
+
+
 def stationary_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
     crews = e.at_work(params(r.type, r.params)["crew_exempt_m"])
+    anchors = e.state("stationary").anchors
     for zid, key, s, m in e.visits(r, occupants):
         p = params(r.type, r.params, e.zones[zid].params.get(r.type))
-        a, last = e.anchors.get(s), e.last.get(s)
+        a, last = anchors.get(s), e.last.get(s)
         if a is None or last is None or s in crews or not r.matches(e.subjects.get(s)):
             continue
         still_for = last[0] - a[2]
@@ -199,7 +263,8 @@ register(
         {"radius_m": 3.0, "limit_s": 300.0, "crew_exempt_m": 30.0},
         zone_kinds=("key_place", "work_area"),
         fences="zones",
-        on={"tick": stationary_tick},
+        on={"tick": stationary_tick, "fixes": stationary_fixes, "configure": stationary_configure},
+        state=Stillness,
         cause="inside a hazardous zone and not more than `radius_m` (3 m), allowing twice each fix's reported "
         "accuracy, from where they stand for `limit_s` (300 s); not a permit's crew at its work (within "
         "`crew_exempt_m`, 30 m, of a permit in progress or paused: they stand still by trade, watched by their "
@@ -213,7 +278,7 @@ register(
 
 def _premises(e: Engine, fence: str) -> int | str:
     """Whose premises a site fence is: its enterprise's (all its sites are one), or the authority's boundary alone."""
-    z = e.zones.get(int(fence[1:]))
+    z = e.zones.get(FenceKey(fence).zone_id)
     return z.enterprise_id if z is not None and z.enterprise_id is not None else fence
 
 
@@ -226,7 +291,10 @@ def leaving_transition(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInfo
         elsewhere = [
             k
             for k in e.tracker.members.get(tr.subject, {})
-            if k != tr.fence and k[0] == "z" and e.tracker.members[tr.subject][k].inside and _premises(e, k) == premises
+            if k != tr.fence
+            and FenceKey(k).is_zone
+            and e.tracker.members[tr.subject][k].inside
+            and _premises(e, k) == premises
         ]
         if not elsewhere and e.zone_on(r, tr.fence, tr.t) and e.own_site(tr.fence, subj):
             ev = e.transition_evidence(r, tr)
@@ -236,21 +304,23 @@ def leaving_transition(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInfo
                 f"{r.id}:{tr.subject}:{tr.visit}:out",
                 tr.t,
                 subject=tr.subject,
-                zone=int(tr.fence[1:]),
+                zone=FenceKey(tr.fence).zone_id,
                 lon=tr.lon,
                 lat=tr.lat,
                 evidence=ev,
             )
     elif tr.kind == "enter":
         premises = _premises(e, tr.fence)
-        for key in [k for k in e.keys("rs", r.id, tr.subject) if _premises(e, f"z{e.open[k].zone}") == premises]:
+        for key in [
+            k for k in e.open_for(r.id, subject=tr.subject) if _premises(e, FenceKey.zone(e.open[k].zone)) == premises
+        ]:
             out.append(e.end(key, tr.t, {"reason": "returned", "to": tr.fence}))
     return True
 
 
 def leaving_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
     """Who left during the shift and is still away when it ends is off duty from then on: the alarm ends."""
-    for key in e.keys("r", r.id):
+    for key in e.open_for(r.id):
         subj = e.subjects.get(e.open[key].subject)
         if subj is not None and not subj.on_duty(now):
             out.append(e.end(key, now, {"reason": "shift over"}))

@@ -19,7 +19,7 @@ def key_area_work_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> No
     for _zid, key, s, m in e.visits(r, occupants):
         if r.matches(e.subjects.get(s)):
             e.inside(r, s, key, m.visit, m.entered_at, now, m.where, out)
-    for akey in e.keys("r", r.id):
+    for akey in e.open_for(r.id):
         if not e.power.get(e.open[akey].subject, (False, 0.0))[0]:
             out.append(e.end(akey, now, {"reason": "machine powered off"}))
 
@@ -126,8 +126,11 @@ register(
 
 def mobile_welder(e: Engine, rules: list[RuleSpec], scan, out: list[Signal]) -> None:
     """Over the work starts of recent days: far jumps, or work in several districts. Once per machine per window:
-    a pattern, not a state, recorded once for a person to look at."""
-    work: deque = e.work[scan.subject]
+    a pattern, not a state, recorded once for a person to look at. Every work start is kept (the type's state:
+    machine -> (t, x, y, district) of its recent starts), also while no rule is in force."""
+    work: deque = e.state("mobile_welder").setdefault(scan.subject, deque())
+    if not work or scan.t > work[-1][0]:
+        work.append((scan.t, scan.machine[0], scan.machine[1], scan.district))
     for r in rules:
         p = params(r.type, r.params)
         t, window = scan.t, p["window_days"] * 86400.0
@@ -139,7 +142,7 @@ def mobile_welder(e: Engine, rules: list[RuleSpec], scan, out: list[Signal]) -> 
         districts = sorted({w[3] for w in pts if w[3]})
         if len(far) < p["jumps"] and len(districts) < p["districts"]:
             continue
-        if e.keys("rs", r.id, scan.subject):
+        if e.open_for(r.id, subject=scan.subject):
             continue
         mine = f"{r.id}:{scan.subject}:"
         if any(k.startswith(mine) and float(k.rsplit(":", 1)[1]) / 1000 > t - window for k in e.latched):
@@ -177,6 +180,7 @@ register(
         "移动焊机异常流动",
         {"window_days": 15.0, "jump_m": 4000.0, "jumps": 3, "districts": 2},
         kinds=("welder",),
+        state=dict,
         on={"work_start": mobile_welder},
         cause="within 15 days of work starts (allowed scans): three jumps of more than 4 km, or work in two "
         "districts; once per machine per window, with the work starts as evidence",
@@ -197,7 +201,7 @@ def welder_silent_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> No
     watched = [(s, powered, heard) for s, (powered, heard) in e.power.items() if r.matches(e.subjects.get(s))]
     resumed = e.outage_ended.get(r.id, -math.inf)
     silent = [(s, heard) for s, powered, heard in watched if powered and now - max(heard, resumed) > limit]
-    lone = [(s, h) for s, h in silent if not e.keys("rs", r.id, s)]  # not already alarmed on their own
+    lone = [(s, h) for s, h in silent if not e.open_for(r.id, subject=s)]  # not already alarmed on their own
     powered_n = sum(1 for _, powered, _ in watched if powered)
     mass = len(lone) >= max(p["outage_min"], p["outage_share"] * powered_n)
     ev = {"silent": len(lone), "powered": powered_n, "silent_s": limit}
@@ -207,7 +211,7 @@ def welder_silent_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> No
         return
     for s, powered, heard in watched:
         silent = powered and now - max(heard, resumed) > limit
-        current = e.keys("rs", r.id, s)
+        current = e.open_for(r.id, subject=s)
         if silent and not current:
             last = e.last.get(s)
             ev = {"rule": r.id, "last_heard": heard, "silent_s": limit}

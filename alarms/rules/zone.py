@@ -4,12 +4,14 @@ fence redrawn over people."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from alarms.catalogue import RuleType, params, register
 from alarms.gathering import GroupTracker, clusters, level
+from alarms.keys import FenceKey
 from alarms.specs import RuleSpec, ms
 
 if TYPE_CHECKING:
@@ -23,12 +25,12 @@ def _capacity(e: Engine, r: RuleSpec, now: float, occupants, out, over: bool) ->
             continue
         limit = z.capacity_max if over else z.capacity_min
         p = params(r.type, r.params, z.params.get(r.type))
-        people = [s for s in occupants.get(f"z{zid}", ()) if r.matches(e.subjects.get(s))]
+        people = [s for s in occupants.get(FenceKey.zone(zid), ()) if r.matches(e.subjects.get(s))]
         n = len(people)
-        bad = limit is not None and (n > limit if over else n < limit) and e.zone_on(r, f"z{zid}", now)
+        bad = limit is not None and (n > limit if over else n < limit) and e.zone_on(r, FenceKey.zone(zid), now)
         name = f"{r.id}:z{zid}"
         began = e.hold(name, bad, now, p["grace_s"])
-        current = e.keys("rz", r.id, zid)
+        current = e.open_for(r.id, zone=zid)
         if bad and began is not None and not current:
             e.new(
                 out,
@@ -97,12 +99,12 @@ def absent_from_post_tick(e: Engine, r: RuleSpec, now: float, occupants, out) ->
         if z is None:
             continue
         p = params(r.type, r.params, z.params.get(r.type))
-        present = set(occupants.get(f"z{zid}", ()))
+        present = set(occupants.get(FenceKey.zone(zid), ()))
         for h in z.holders:
             name = f"{r.id}:z{zid}:{h}"
-            absent = h not in present and e.zone_on(r, f"z{zid}", now)
+            absent = h not in present and e.zone_on(r, FenceKey.zone(zid), now)
             began = e.hold(name, absent, now, p["grace_s"])
-            current = [k for k in e.keys("rz", r.id, zid) if e.open[k].subject == h]
+            current = [k for k in e.open_for(r.id, zone=zid) if e.open[k].subject == h]
             if began is not None and not current:
                 last = e.last.get(h)
                 e.new(
@@ -140,11 +142,20 @@ register(
 )
 
 
+@dataclass
+class Gatherings:
+    """What the gathering type remembers: the groups followed per (rule, enterprise) and when each rule last looked."""
+
+    groups: dict[tuple[int, int | None], GroupTracker] = field(default_factory=dict)
+    last: dict[int, float] = field(default_factory=dict)
+
+
 def gathering_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
     p = params(r.type, r.params)
-    if now - e.last_gathering.get(r.id, -math.inf) < p["interval_s"]:
+    st: Gatherings = e.state("gathering")
+    if now - st.last.get(r.id, -math.inf) < p["interval_s"]:
         return
-    e.last_gathering[r.id] = now
+    st.last[r.id] = now
     by_scope: dict[int | None, list[int]] = {}
     for s, (t, *_rest) in e.last.items():
         if now - t <= p["fresh_s"]:
@@ -152,13 +163,13 @@ def gathering_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
             if r.matches(info):
                 by_scope.setdefault(info.enterprise_id, []).append(s)
     if r.zones:
-        inside = {s for zid in r.zones for s in occupants.get(f"z{zid}", ())}
+        inside = {s for zid in r.zones for s in occupants.get(FenceKey.zone(zid), ())}
         by_scope = {k: [s for s in v if s in inside] for k, v in by_scope.items()}
     crews = e.at_work(p["crew_exempt_m"])
     if crews:
         by_scope = {k: [s for s in v if s not in crews] for k, v in by_scope.items()}
     on = r.in_force(now)
-    for scope in set(by_scope) | {sc for (rid, sc) in e.groups if rid == r.id}:
+    for scope in set(by_scope) | {sc for (rid, sc) in st.groups if rid == r.id}:
         members = by_scope.get(scope, []) if on else []
         found = []
         if len(members) >= p["min_people"]:
@@ -167,7 +178,7 @@ def gathering_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
             for c in clusters(xy[:, 0], xy[:, 1], p["radius_m"], int(p["min_people"])):
                 cx, cy, clon, clat = xy[c].mean(axis=0).tolist()
                 found.append((frozenset(ids[c].tolist()), (cx, cy, clon, clat)))
-        tracker = e.groups.setdefault((r.id, scope), GroupTracker())
+        tracker = st.groups.setdefault((r.id, scope), GroupTracker())
         current, gone = tracker.update(f"{r.id}:{scope}", found, now)
         for g in gone:
             key = f"{r.id}:{g.gid}"
@@ -202,7 +213,7 @@ def gathering_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
                     evidence=ev,
                 )
         if not current and not by_scope.get(scope):
-            e.groups.pop((r.id, scope), None)
+            st.groups.pop((r.id, scope), None)
 
 
 register(
@@ -225,6 +236,7 @@ register(
             "interval_s": 1.0,
         },
         fences="zones",  # when a rule names zones: who is in them
+        state=Gatherings,
         on={"tick": gathering_tick},
         cause=">= 3 people of one enterprise within 15 m (DBSCAN) for > 60 s; `yellow` 3, `orange` 4-6, `red` > 6, "
         "updated as the group grows or shrinks. A permit's crew (its guardian and workers) within 30 m of its work "

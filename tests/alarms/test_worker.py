@@ -252,7 +252,7 @@ def test_a_first_start_takes_everyones_live_state_as_their_first_fix(scene):
     the engine begins, and a person already standing in the forbidden zone is seen there."""
     scene.write(scene.people["V1"], T0 - 30, 0.0, accuracy_m=2.0)
     w = started(now=T0 - 10)
-    assert w.engine.last[scene.people["V1"].id][0] == T0 - 30
+    assert w.engine.last_fix(scene.people["V1"].id)[0] == T0 - 30
     walk(w, scene, scene.people["V1"], T0, [0.0] * 15)
     assert Alarm.objects.filter(type="out_of_bounds", subject=scene.people["V1"]).exists()
 
