@@ -9,6 +9,10 @@ class AlarmsConfig(AppConfig):
 
     def ready(self) -> None:
         import alarms.rules  # noqa: F401  (every rule type registered: the register imports none of them)
+        from alarms.metrics import collect
+        from geo_core import metrics
+
+        metrics.register(collect)
         from alarms.defaults import after_migrate
         from alarms.models import AlarmRule, Suppression
         from geo_core import audit

@@ -15,6 +15,7 @@ from alarms.engine import Paperwork, PermitSpec, RuleSpec, SubjectInfo, ZoneSpec
 from alarms.models import AlarmRule
 from alarms.plane import MetricPlane, to_plane
 from alarms.specs import ContractorInfo, StaffInfo, always, day_span
+from geo_core import seams
 from geo_core.models import TimeWindow, Zone
 from geo_core.permit_codes import MAX_VALIDITY
 from geo_core.timewindows import window_contains, zone_in_force
@@ -163,30 +164,14 @@ def load(
 def _permit_crews() -> dict[tuple[int, str], frozenset[int]]:
     """(enterprise, ticket number) -> the guardian and workers of that permit: the people a work cordon whose
     `attributes.permit` names it lets in."""
-    with connection.cursor() as cur:
-        cur.execute(
-            """SELECT p.enterprise_id, p.ticket_no, p.guardian_id,
-                      ARRAY(SELECT subject_id FROM geo_core_workpermit_workers w WHERE w.workpermit_id = p.id)
-               FROM geo_core_workpermit p WHERE p.status IN (1, 2, 6) AND NOT p.deleted"""
-        )
-        return {
-            (ent, ticket): frozenset([*workers, *([guardian] if guardian else [])])
-            for ent, ticket, guardian, workers in cur.fetchall()
-        }
+    return {
+        (ent, ticket): frozenset([*workers, *([guardian] if guardian else [])])
+        for ent, ticket, guardian, workers in seams.permit_crews()
+    }
 
 
-SUBJECTS = """
-SELECT id, kind, external_id, enterprise_id, person_type,
-       coalesce(ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(attributes->'tags')
-                = 'array' THEN attributes->'tags' ELSE '[]'::jsonb END)), '{}'), provisional, shift_id
-FROM geo_core_subject WHERE
-"""
-
-
-def _subjects(where: str = "active", params: list | None = None) -> dict[int, SubjectInfo]:
-    with connection.cursor() as cur:
-        cur.execute(SUBJECTS + where, params or [])
-        rows = cur.fetchall()
+def _subjects(ids: set[int] | None = None) -> dict[int, SubjectInfo]:
+    rows = seams.subject_rows(ids)
     # One callable per shift, shared by its people (its answer is kept for the second asked).
     shifts = {w.id: Window(w) for w in TimeWindow.objects.filter(id__in={row[-1] for row in rows} - {None})}
     return {
@@ -198,33 +183,11 @@ def _subjects(where: str = "active", params: list | None = None) -> dict[int, Su
 def subjects_by_id(ids: set[int]) -> dict[int, SubjectInfo]:
     """Subjects as they are in the database now (active or not): what the engine must know before it evaluates an
     input about them (a person registered a moment ago, a provisional one made by its first report)."""
-    return _subjects("id = ANY(%s)", [sorted(ids)]) if ids else {}
-
-
-PERMITS = """
-SELECT p.id, p.ticket_no, p.ticket_type, p.status, p.enterprise_id, ST_X(p.location), ST_Y(p.location),
-       ST_AsBinary(p.work_area), p.guardian_id,
-       ARRAY(SELECT subject_id FROM geo_core_workpermit_workers w WHERE w.workpermit_id = p.id),
-       p.approver_id, p.planned_end, p.actual_start, coalesce((p.attributes->>'upgraded')::boolean, false),
-       NOT EXISTS (SELECT 1 FROM geo_core_site s WHERE s.enterprise_id = p.enterprise_id
-                   AND ST_Covers(s.footprint, p.location)) AS outside_site,
-       CASE WHEN p.approver_id IS NULL OR p.approved_at IS NULL THEN NULL ELSE coalesce((
-         SELECT ST_Distance(f.geom::geography, p.location::geography) FROM geo_core_positionfix f
-         WHERE f.subject_id = p.approver_id AND f.time BETWEEN p.approved_at - interval '5 minutes'
-                                              AND p.approved_at + interval '5 minutes'
-         ORDER BY abs(extract(epoch FROM f.time - p.approved_at)) LIMIT 1), 'Infinity') END,
-       p.planned_start, p.video_url <> '' OR EXISTS (SELECT 1 FROM geo_core_permitattachment a
-                                                     WHERE a.permit_id = p.id AND a.kind = 'video'),
-       coalesce(c.credit_code, upper(p.attributes->'reported'->>'CONTRACTOR_CODE'), '')
-FROM geo_core_workpermit p LEFT JOIN geo_core_contractor c ON c.id = p.contractor_id
-WHERE p.status IN (1, 2, 6) AND NOT p.deleted
-"""
+    return _subjects(ids) if ids else {}
 
 
 def _permits(plane: MetricPlane) -> list[PermitSpec]:
-    with connection.cursor() as cur:
-        cur.execute(PERMITS)
-        rows = cur.fetchall()
+    rows = seams.permit_rows()
     out = []
     for (
         pid,
@@ -280,52 +243,22 @@ def _permits(plane: MetricPlane) -> list[PermitSpec]:
     return out
 
 
-STAFF = """
-SELECT s.id, st.id, st.name, c.credit_code,
-       ARRAY(SELECT ARRAY[q.valid_from::text, q.valid_until::text] FROM geo_core_qualification q
-             WHERE q.staff_id = st.id AND q.park_certified AND NOT q.revoked),
-       ARRAY(SELECT ARRAY[t.completed_on::text, t.valid_until::text] FROM geo_core_training t
-             WHERE t.staff_id = st.id AND t.passed),
-       ARRAY(SELECT ARRAY[f.enterprise_id::text, f.valid_from::text, f.valid_until::text]
-             FROM geo_core_stafffiling f JOIN geo_core_stafffiling_staff fs ON fs.stafffiling_id = f.id
-             WHERE fs.contractorstaff_id = st.id)
-FROM geo_core_subject s
-JOIN geo_core_contractorstaff st ON st.identify_sha256 = s.attributes->>'identify_sha256' AND st.active
-JOIN geo_core_contractor c ON c.id = st.contractor_id
-WHERE s.kind = 'person' AND s.active
-"""
-
-UNITS = """
-SELECT c.credit_code, c.name, c.blacklisted,
-       ARRAY(SELECT ARRAY[q.valid_from::text, q.valid_until::text] FROM geo_core_qualification q
-             WHERE q.contractor_id = c.id AND q.staff_id IS NULL AND q.park_certified AND NOT q.revoked)
-FROM geo_core_contractor c
-"""
-
-
 def paperwork() -> Paperwork:
     """Contractor staff by positioned subject, units by credit code, and the daily filings from yesterday on."""
-    with connection.cursor() as cur:
-        cur.execute(STAFF)
-        staff = {
-            sid: StaffInfo(
-                id=stid,
-                name=name,
-                contractor=code,
-                certified=tuple(day_span(a, b) for a, b in certs),
-                trained=tuple(day_span(a, b) for a, b in trained),
-                filed=tuple((int(ent), *day_span(a, b)) for ent, a, b in filed),
-            )
-            for sid, stid, name, code, certs, trained, filed in cur.fetchall()
-        }
-        cur.execute(UNITS)
-        units = {
-            code: ContractorInfo(code, name, tuple(day_span(a, b) for a, b in certs), blacklisted)
-            for code, name, blacklisted, certs in cur.fetchall()
-        }
-        cur.execute(
-            "SELECT enterprise_id, day::text, special_work FROM geo_core_dailyfiling "
-            "WHERE day >= (now() AT TIME ZONE 'Asia/Shanghai')::date - 1"
+    staff = {
+        sid: StaffInfo(
+            id=stid,
+            name=name,
+            contractor=code,
+            certified=tuple(day_span(a, b) for a, b in certs),
+            trained=tuple(day_span(a, b) for a, b in trained),
+            filed=tuple((int(ent), *day_span(a, b)) for ent, a, b in filed),
         )
-        daily = {(ent, d): work if isinstance(work, dict) else {} for ent, d, work in cur.fetchall()}
+        for sid, stid, name, code, certs, trained, filed in seams.contractor_staff_rows()
+    }
+    units = {
+        code: ContractorInfo(code, name, tuple(day_span(a, b) for a, b in certs), blacklisted)
+        for code, name, blacklisted, certs in seams.contractor_rows()
+    }
+    daily = {(ent, d): work if isinstance(work, dict) else {} for ent, d, work in seams.daily_filing_rows()}
     return Paperwork(staff, units, daily)

@@ -26,6 +26,7 @@ from alarms.models import EngineSnapshot
 from alarms.partitioning import Partition
 from alarms.plane import MetricPlane
 from alarms.store import Writer
+from geo_core import seams
 from geo_core.db import conninfo
 from geo_core.ingest.writer import CHANNEL, EVENTS_CHANNEL
 from geo_core.models import DeviceEvent, Enterprise, FeedLiveness, ReportedAlarm
@@ -36,12 +37,6 @@ KEEP_BATCHES = 5000  # processed batch ids remembered (a batch committing later 
 SNAPSHOT_EVERY_S = 5.0
 SLOW_STEP_S = 0.25  # steps longer than this are logged with their parts
 MAX_ATTEMPTS = 3  # an input that fails this many evaluations becomes an `input_unevaluated` alarm
-
-FIXES_SQL = """
-SELECT subject_id, extract(epoch FROM time), ST_X(geom), ST_Y(geom), coalesce(floor::float8, 'NaN'), batch_id,
-       coalesce(accuracy_m::float8, 'NaN')
-FROM geo_core_positionfix WHERE {where}
-"""
 
 
 class AlarmWorker:
@@ -135,25 +130,11 @@ class AlarmWorker:
     def _bootstrap(self, now: float) -> list[Signal]:
         """First start: the live state of every subject is the first fix the engine sees; history is not replayed.
         Device cursors start 10 minutes back, so an SOS pressed just before the first start is not lost."""
-        with connection.cursor() as cur:
-            cur.execute("SELECT last_value FROM geo_core_ingest_batch_seq")
-            self.cursors["batch_floor"] = cur.fetchone()[0]
-            cur.execute(
-                """SELECT subject_id, extract(epoch FROM time), ST_X(geom), ST_Y(geom),
-                          coalesce(floor::float8, 'NaN'), NULL, coalesce(accuracy_m::float8, 'NaN')
-                   FROM geo_core_subjectstate"""
-            )
-            rows = cur.fetchall()
-            cur.execute(
-                """SELECT s.subject_id, coalesce(s.live->>'power', '') = 'on',
-                          greatest(extract(epoch FROM s.time),
-                                   coalesce(extract(epoch FROM (s.live->>'heartbeat_at')::timestamptz), 0))
-                   FROM geo_core_subjectstate s JOIN geo_core_subject j ON j.id = s.subject_id
-                   WHERE j.kind = 'welder' AND s.live ? 'power'"""
-            )
-            for sid, powered, heard in cur.fetchall():
-                if self._mine(sid):
-                    self.engine.device(sid, powered, float(heard))
+        self.cursors["batch_floor"] = seams.batch_cursor()
+        rows = seams.live_fixes()
+        for sid, powered, heard in seams.welder_power():
+            if self._mine(sid):
+                self.engine.device(sid, powered, float(heard))
         since = datetime.fromtimestamp(now, UTC) - timedelta(minutes=10)
         self.cursors["device_event"] = (
             DeviceEvent.objects.filter(received_at__lt=since).order_by("-id").values_list("id", flat=True).first() or 0
@@ -170,12 +151,7 @@ class AlarmWorker:
     def _catch_up(self, saved_at: datetime) -> list[Signal]:
         """Batches committed since the saved state (or not yet processed when it was saved)."""
         floor = min(self.done) if self.done else self.cursors.get("batch_floor", 0)
-        with connection.cursor() as cur:
-            cur.execute(
-                FIXES_SQL.format(where="batch_id > %s AND NOT batch_id = ANY(%s) AND time >= %s"),
-                [floor, list(self.done), saved_at - timedelta(hours=1)],
-            )
-            rows = cur.fetchall()
+        rows = seams.fixes_after(floor, list(self.done), saved_at - timedelta(hours=1))
         batches = sorted({r[5] for r in rows})
         self.done.extend(batches)
         log.info("caught up", extra={"batches": len(batches), "fixes": len(rows)})
@@ -270,9 +246,7 @@ class AlarmWorker:
         ids = [b["batch"] for b in notes]
         first = min(b["first"] for b in notes if b["first"])
         last = max(b["last"] for b in notes if b["last"])
-        with connection.cursor() as cur:
-            cur.execute(FIXES_SQL.format(where="batch_id = ANY(%s) AND time BETWEEN %s AND %s"), [ids, first, last])
-            rows = cur.fetchall()
+        rows = seams.fixes_of_batches(ids, first, last)
         self.done.extend(ids)
         self.stats["batches"] += len(ids)
         return self._feed(rows)
@@ -400,16 +374,7 @@ class AlarmWorker:
 
     def _scan(self, ev: DeviceEvent) -> list[Signal]:
         """A scan: the machine's position at the scan (its latest fix within the hour before) and its district."""
-        with connection.cursor() as cur:
-            cur.execute(
-                """SELECT ST_X(f.geom), ST_Y(f.geom),
-                          (SELECT code FROM geo_core_region r WHERE r.level = 'district'
-                           AND ST_Intersects(r.geom, f.geom) LIMIT 1), f.accuracy_m
-                   FROM geo_core_positionfix f WHERE f.subject_id = %s AND f.time <= %s
-                   AND f.time > %s - interval '1 hour' ORDER BY f.time DESC LIMIT 1""",
-                [ev.subject_id, ev.time, ev.time],
-            )
-            row = cur.fetchone()
+        row = seams.fix_at(ev.subject_id, ev.time)
         machine = district = machine_acc = None
         if row:
             mx, my = self.plane.forward([row[0]], [row[1]])

@@ -4,7 +4,8 @@ Read with the metrics token (`Authorization: Bearer $GEO_METRICS_TOKEN`), never 
 configured the endpoint is off. What the web process counts itself (open streams, the live feed, the tile cache, the
 database pool) comes from its own state; what other processes do (ingest, the alarm worker) is read from the
 database at scrape time, as an exporter does, so every web process answers the same for them. Other rooms add their
-own collectors with `register` (layers: the live feed; tiles: the cache).
+own collectors with `register` (layers: the live feed; tiles: the cache; alarms: latency, open alarms, the worker's
+heartbeat).
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from geo_core import audit, lockout, replica
 
-LATENCY_BUCKETS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
-WINDOW_S = 900  # alarms of the last quarter hour
 FIX_WINDOW_S = 60  # fixes of the last minute (at 20,000 machines a quarter hour would be millions of rows a scrape)
 
 _extra: list[Callable[[], Iterable[Metric]]] = []
@@ -69,45 +68,6 @@ def _database() -> Iterable[Metric]:
             lag.add_metric([source], float(mean or 0.0))
         yield stored
         yield lag
-        edges = ", ".join(str(b) for b in LATENCY_BUCKETS)
-        cur.execute(
-            f"""SELECT width_bucket(extract(epoch FROM detected_at - raised_at)::float8, ARRAY[{edges}]::float8[]),
-                       count(*), sum(greatest(extract(epoch FROM detected_at - raised_at), 0))
-                FROM alarms_alarm WHERE detected_at > now() - make_interval(secs => %s) GROUP BY 1""",
-            [WINDOW_S],
-        )
-        counts = [0] * (len(LATENCY_BUCKETS) + 1)
-        total = 0.0
-        for bucket, n, seconds in cur.fetchall():
-            counts[bucket] += n
-            total += float(seconds or 0.0)
-        cumulative, buckets = 0, []
-        for edge, n in zip([*map(str, LATENCY_BUCKETS), "+Inf"], counts, strict=True):
-            cumulative += n
-            buckets.append((edge, cumulative))
-        yield HistogramMetricFamily(
-            "geoservice_alarm_latency_seconds",
-            f"From an alarm's condition to its detection, alarms of the last {WINDOW_S // 60} minutes",
-            buckets=buckets,
-            sum_value=total,
-        )
-        cur.execute(
-            "SELECT severity, count(*) FROM alarms_alarm WHERE ended_at IS NULL AND status IN "
-            "('raised', 'acknowledged', 'dispatched') GROUP BY severity"
-        )
-        open_alarms = GaugeMetricFamily("geoservice_alarms_open", "Ongoing alarms", labels=["severity"])
-        for severity, n in cur.fetchall():
-            open_alarms.add_metric([severity], n)
-        yield open_alarms
-        cur.execute("SELECT name, extract(epoch FROM now() - saved_at) FROM alarms_enginesnapshot")
-        beat = GaugeMetricFamily(
-            "geoservice_alarm_worker_heartbeat_age_seconds",
-            "Seconds since an alarm worker last saved its state (every few seconds while it runs)",
-            labels=["worker"],
-        )
-        for name, age in cur.fetchall():
-            beat.add_metric([name], float(age))
-        yield beat
 
 
 def _process() -> Iterable[Metric]:

@@ -711,8 +711,7 @@ LAYERS: list[Layer] = [
         "Alarms not yet resolved, with the standards' codes and severity.",
         """SELECT a.id, a.type, a.category, a.code, a.severity, a.status, a.company_code, a.raised_at,
                   a.ended_at, a.location AS geom, a.enterprise_id
-           FROM alarms_alarm a
-           WHERE a.location IS NOT NULL AND a.status IN ('raised', 'acknowledged', 'dispatched')""",
+           FROM alarms_open a WHERE a.location IS NOT NULL""",
         {
             "type": "string",
             "category": "string",
@@ -724,14 +723,13 @@ LAYERS: list[Layer] = [
             "ended_at": "datetime",
         },
         "Point",
-        ("alarms_alarm",),
+        ("alarms_alarm",),  # behind alarms' published view alarms_open: its change notices
         time_field="raised_at",
         live="alarms",
         heat=Heat(  # alarms raised in the last days, whatever became of them (but suppressed)
             "alarms",
-            """SELECT a.location AS geom, a.enterprise_id FROM alarms_alarm a
-               WHERE a.location IS NOT NULL AND a.raised_at > now() - make_interval(days => %(days)s)
-                 AND a.status <> 'suppressed'""",
+            """SELECT a.location AS geom, a.enterprise_id FROM alarms_record a
+               WHERE a.location IS NOT NULL AND a.raised_at > now() - make_interval(days => %(days)s)""",
         ),
         cluster_maxzoom=11,
         cluster_sums={"severe": "count(*) FILTER (WHERE severity IN ('critical', 'red'))"},

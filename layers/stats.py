@@ -114,9 +114,8 @@ events AS (
   WHERE NOT p.deleted AND p.ticket_type = ANY(%s) AND p.location IS NOT NULL
     AND p.planned_start < %s AND p.planned_end >= %s AND {p_sql}
   UNION ALL
-  SELECT 'alarms', al.location FROM alarms_alarm al
-  WHERE al.location IS NOT NULL AND al.raised_at >= %s AND al.raised_at < %s AND al.status <> 'suppressed'
-    AND {a_sql}
+  SELECT 'alarms', al.location FROM alarms_record al
+  WHERE al.location IS NOT NULL AND al.raised_at >= %s AND al.raised_at < %s AND {a_sql}
 )
 SELECT ev.what, {region_cols}, a.id, a.name, count(*)::int
 FROM events ev
