@@ -19,7 +19,7 @@ class AlarmsConfig(AppConfig):
 
         post_migrate.connect(after_migrate, sender=self)
         audit.watch(AlarmRule, Suppression, fields=("type", "active", "params"))
-        from geo_core.demo.loader import demo_removed
+        from geo_core.signals import demo_removed
 
         demo_removed.connect(_forget_demo, dispatch_uid="alarms-forget-demo")
         _declare_vocabulary()

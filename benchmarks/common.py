@@ -88,7 +88,7 @@ class BenchDatabase:
         """Migrate, load Shanghai's districts and the demo park; returns the time the scene was built around."""
         from django.core.management import call_command
 
-        from geo_core.demo.loader import load_demo
+        from demo.loader import load_demo
         from geo_core.management.commands.load_regions import load_regions
         from geo_core.partitions import PARK_TZ
 

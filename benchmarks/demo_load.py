@@ -50,7 +50,7 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from geo_core.demo.loader import load_demo, reset_demo
+    from demo.loader import load_demo, reset_demo
     from geo_core.management.commands.load_regions import load_regions
     from geo_core.partitions import PARK_TZ
 

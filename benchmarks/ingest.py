@@ -98,7 +98,7 @@ def main() -> None:
     db = BenchDatabase("bench")
     dsn = db.dsn
     env = os.environ | {"GEO_LOG_LEVEL": "WARNING"}
-    from geo_core.demo.loader import demo_credentials
+    from demo.loader import demo_credentials
     from geo_core.ingest.signing import signed_headers
     from geo_core.models import Subject
     from geo_core.partitions import ensure_partitions

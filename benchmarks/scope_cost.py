@@ -26,7 +26,7 @@ django.setup()
 
 import morecantile  # noqa: E402
 
-from geo_core.demo.scene import PARK_CENTRE  # noqa: E402
+from demo.scene import PARK_CENTRE  # noqa: E402
 from geo_core.models import Enterprise, Region  # noqa: E402
 from geo_core.scope import EVERYTHING, Scope  # noqa: E402
 from layers import registry  # noqa: E402

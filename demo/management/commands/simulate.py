@@ -24,10 +24,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from geo_core.demo.incidents import Incidents
-from geo_core.demo.loader import demo_credentials, demo_vendor, loaded_demo
-from geo_core.demo.motion import LocalFrame, PeopleModel, WelderModel
-from geo_core.demo.scene import PARK_CENTRE
+from demo.incidents import Incidents
+from demo.loader import demo_credentials, demo_vendor, loaded_demo
+from demo.motion import LocalFrame, PeopleModel, WelderModel
+from demo.scene import PARK_CENTRE
 from geo_core.ingest.signing import ReportClient
 from geo_core.models import DailyFiling, Region, Site, SubjectState, WorkPermit, Zone
 from geo_core.partitions import PARK_TZ
@@ -184,7 +184,7 @@ class Simulation:
         return shift, [partial(_on_duty, w) for w in distinct]
 
     def _incidents(self, companies: list[str], person_types: list[str], o: dict) -> Incidents:
-        """The scripted incidents of the demo day (geo_core.demo.incidents), on the zones of the park."""
+        """The scripted incidents of the demo day (demo.incidents), on the zones of the park."""
         index = {c: k for k, c in enumerate(companies)}
 
         def to_m(c: np.ndarray) -> np.ndarray:

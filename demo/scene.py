@@ -20,8 +20,8 @@ import shapely
 import shapely.ops
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
-from geo_core.demo import vocab
-from geo_core.demo.motion import LocalFrame, gate_of
+from demo import vocab
+from demo.motion import LocalFrame, gate_of
 from geo_core.ingest.records import identity
 from geo_core.partitions import PARK_TZ
 from geo_core.permit_codes import MAX_VALIDITY, OPERATION_TYPE, TICKET_TYPES

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from geo_core.demo.motion import LocalFrame, PeopleModel, WelderModel
+from demo.motion import LocalFrame, PeopleModel, WelderModel
 
 
 def model(seed=3, n=60):

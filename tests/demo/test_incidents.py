@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from geo_core.demo.incidents import KINDS, Incidents
-from geo_core.demo.motion import LocalFrame, PeopleModel
+from demo.incidents import KINDS, Incidents
+from demo.motion import LocalFrame, PeopleModel
 
 
 def test_incidents_come_in_rotation_and_do_what_they_say():

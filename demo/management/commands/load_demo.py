@@ -11,9 +11,9 @@ from datetime import datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.loader import demo_credentials, demo_users, demo_vendor, load_demo, loaded_demo, reset_demo
+from demo.scene import SceneSize
 from geo_core.counts import scene_counts
-from geo_core.demo.loader import demo_credentials, demo_users, demo_vendor, load_demo, loaded_demo, reset_demo
-from geo_core.demo.scene import SceneSize
 from geo_core.partitions import PARK_TZ
 
 

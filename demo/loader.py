@@ -18,11 +18,10 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.contrib.gis.geos import Point as GPoint
 from django.db import connection, transaction
-from django.dispatch import Signal
 from tqdm import tqdm
 
-from geo_core.demo import vocab
-from geo_core.demo.scene import PARK_CODE, Scene, SceneSize, build_scene
+from demo import vocab
+from demo.scene import PARK_CODE, Scene, SceneSize, build_scene
 from geo_core.models import (
     Certificate,
     Contractor,
@@ -45,6 +44,7 @@ from geo_core.models import (
 )
 from geo_core.models.positions import Source
 from geo_core.partitions import ensure_partitions, local_day
+from geo_core.signals import demo_removed
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -163,11 +163,6 @@ def demo_users(path: Path | None = None) -> Path:
     path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     path.chmod(0o600)
     return path
-
-
-# Sent before the demo's rows are deleted, so that rooms built on geo_core remove what they hold about them (the
-# alarms room: the demo's alarms and its worker's saved state), which geo_core cannot name.
-demo_removed = Signal()
 
 
 def reset_demo() -> None:

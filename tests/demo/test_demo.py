@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.db.models import F
 
-from geo_core.demo.loader import load_demo, reset_demo, shanghai_districts
-from geo_core.demo.scene import FENGXIAN, JINSHAN, SceneSize, build_scene
+from demo.loader import load_demo, reset_demo, shanghai_districts
+from demo.scene import FENGXIAN, JINSHAN, SceneSize, build_scene
 from geo_core.models import Enterprise, Region, Site, SpecialEquipment, Subject, WorkPermit, Zone
 from geo_core.partitions import PARK_TZ
 from geo_core.permit_codes import TICKET_TYPES
@@ -125,7 +125,7 @@ def test_tests_and_benchmarks_never_write_the_running_demos_files():
 
     from django.conf import settings
 
-    from geo_core.demo.loader import demo_credentials, demo_dir
+    from demo.loader import demo_credentials, demo_dir
 
     running = Path(settings.BASE_DIR) / ".var" / "demo"
     assert demo_dir() != running

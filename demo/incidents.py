@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
-from geo_core.demo.motion import PeopleModel
+from demo.motion import PeopleModel
 
 log = logging.getLogger("geo_core.simulate")
 KINDS = (
