@@ -30,7 +30,7 @@ def _bbox(value: str) -> Polygon:
 
 def alarms_queryset(access: Access):
     qs = Alarm.objects.select_related("subject", "zone", "permit", "work_order")
-    return scoped(qs, access, "enterprise", "location").exclude(status=AlarmStatus.SUPPRESSED)
+    return scoped(qs, access).exclude(status=AlarmStatus.SUPPRESSED)
 
 
 def filter_alarms(qs, params) -> object:
@@ -174,12 +174,7 @@ def _assignees(value, access: Access, alarm_id: int) -> list[dict]:
     # Ids are each enterprise's own: where two enterprises use one code, the alarm's enterprise's person is meant.
     rank = {owner: 0, None: 1}
     found: dict[str, Subject] = {}
-    for s in scoped(
-        Subject.objects.filter(external_id__in=codes, kind__in=("person", "body_camera", "phone")),
-        access,
-        "enterprise",
-        "state__geom",
-    ):
+    for s in scoped(Subject.objects.filter(external_id__in=codes, kind__in=("person", "body_camera", "phone")), access):
         have = found.get(s.external_id)
         if have is None or rank.get(s.enterprise_id, 2) < rank.get(have.enterprise_id, 2):
             found[s.external_id] = s
@@ -214,7 +209,7 @@ def _work_order(wo: WorkOrder, assignees: list[dict]) -> dict:
 
 @json_api(("GET",))
 def work_orders(request: HttpRequest, access: Access) -> HttpResponse:
-    qs = scoped(WorkOrder.objects.select_related("alarm", "enterprise"), access, "alarm__enterprise", "alarm__location")
+    qs = scoped(WorkOrder.objects.select_related("alarm", "enterprise"), access)
     if v := request.GET.get("status"):
         qs = qs.filter(status__in=v.split(","))
     if v := request.GET.get("department"):
@@ -232,7 +227,7 @@ def work_orders(request: HttpRequest, access: Access) -> HttpResponse:
 
 @json_api(("GET",))
 def work_order_detail(request: HttpRequest, access: Access, number: str) -> HttpResponse:
-    qs = scoped(WorkOrder.objects.select_related("alarm", "enterprise"), access, "alarm__enterprise", "alarm__location")
+    qs = scoped(WorkOrder.objects.select_related("alarm", "enterprise"), access)
     wo = qs.get(number=number)
     return json_response(_work_order(wo, visible_assignees([wo.assignees], access.scope)[0]))
 
@@ -288,7 +283,7 @@ SUPPRESSION_BODY = {
 def _rules(access: Access):
     """Rules the caller may read: park-wide ones (no enterprise) and those of enterprises in its scope."""
     qs = AlarmRule.objects.prefetch_related("zones", "time_windows").select_related("enterprise")
-    return scoped(qs, access, "enterprise", shared=True)
+    return scoped(qs, access)
 
 
 def _rule(r: AlarmRule, access: Access) -> dict:
@@ -406,7 +401,7 @@ def _suppression(s: Suppression) -> dict:
 @json_api(("GET", "POST"))
 def suppressions(request: HttpRequest, access: Access) -> HttpResponse:
     if request.method == "GET":
-        qs = scoped(Suppression.objects.select_related("enterprise", "time_window"), access, "enterprise")
+        qs = scoped(Suppression.objects.select_related("enterprise", "time_window"), access)
         return json_response({"results": [_suppression(s) for s in qs]})
     if not access.can_manage_rules:
         raise DeniedError("only supervisors set suppression windows")

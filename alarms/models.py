@@ -11,6 +11,7 @@ from alarms import rules  # noqa: F401  (the whole register: the types are the c
 from alarms.catalogue import SEVERITIES, TYPES
 from geo_core.errors import ConflictError
 from geo_core.models.base import SRID, Timestamped
+from geo_core.scope import Visibility
 
 TYPE_CHOICES = [(t.name, f"{t.name} · {t.label}") for t in TYPES.values()]
 CATEGORIES = sorted({t.category for t in TYPES.values()})
@@ -24,6 +25,8 @@ class WindowMode(models.TextChoices):
 
 class AlarmRule(Timestamped):
     """One rule: a type, what it watches, whom it applies to, its thresholds, when, and where work orders go."""
+
+    VISIBILITY = Visibility("enterprise", shared=True)  # who may see it: park-wide rules are everyone's
 
     name = models.CharField(max_length=128)
     type = models.CharField(max_length=32, choices=TYPE_CHOICES)
@@ -147,6 +150,8 @@ class Suppression(Timestamped):
     """报警静默: alarms of these types (all when empty), in this zone / of this enterprise, inside this period or
     time window, are recorded as suppressed and not pushed."""
 
+    VISIBILITY = Visibility("enterprise")  # who may see it (geo_core.scope.Visibility)
+
     name = models.CharField(max_length=128)
     active = models.BooleanField(default=True)
     types = models.JSONField(default=list, blank=True)
@@ -194,6 +199,8 @@ class AlarmStatus(models.TextChoices):
 
 
 class Alarm(models.Model):
+    VISIBILITY = Visibility("enterprise", "location")  # who may see it: its enterprise's, or where it is
+
     key = models.CharField(max_length=200, unique=True, help_text="de-duplication: rule, subject/zone, visit")
     rule = models.ForeignKey(AlarmRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="alarms")
     type = models.CharField(max_length=32, choices=TYPE_CHOICES)
@@ -259,6 +266,8 @@ class AlarmAction(models.Model):
 
 
 class WorkOrder(Timestamped):
+    VISIBILITY = Visibility("alarm__enterprise", "alarm__location")  # as its alarm
+
     class Status(models.TextChoices):
         OPEN = "open", "待处置"
         RESOLVED = "resolved", "已处置"
@@ -298,6 +307,8 @@ class WorkOrder(Timestamped):
 class AlarmEvent(models.Model):
     """The durable push outbox: one row per change of an alarm, written in the transaction that made the change.
     Its id is the Server-Sent Events id, so a client resumes from Last-Event-ID without a gap."""
+
+    VISIBILITY = Visibility("alarm__enterprise", "alarm__location")  # as its alarm
 
     id = models.BigAutoField(primary_key=True)
     alarm = models.ForeignKey(Alarm, on_delete=models.CASCADE, related_name="events")

@@ -14,14 +14,14 @@ RESTRICTED = {"id": None, "name": None, "restricted": True}
 def visible_zones(ids: set[int], scope: Scope) -> set[int]:
     if scope.everything or not ids:
         return set(ids)
-    qs = Zone.objects.filter(id__in=ids).filter(scope.q("enterprise", "geom", shared=True))
+    qs = Zone.objects.filter(id__in=ids).filter(Zone.VISIBILITY.q(scope))
     return set(qs.values_list("id", flat=True))
 
 
 def visible_permits(ids: set[int], scope: Scope) -> set[int]:
     if scope.everything or not ids:
         return set(ids)
-    qs = WorkPermit.objects.filter(id__in=ids).filter(scope.q("enterprise", "location"))
+    qs = WorkPermit.objects.filter(id__in=ids).filter(WorkPermit.VISIBILITY.q(scope))
     return set(qs.values_list("id", flat=True))
 
 
@@ -55,7 +55,7 @@ def visible_assignees(lists: list[list[dict]], scope: Scope) -> list[list[dict]]
     seen = (
         set(
             Subject.objects.filter(external_id__in=codes)
-            .filter(scope.q("enterprise", "state__geom"))
+            .filter(Subject.VISIBILITY.q(scope))
             .values_list("external_id", flat=True)
         )
         if codes

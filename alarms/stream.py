@@ -66,7 +66,7 @@ BELL = Bell(CHANNEL)
 def _fetch(low: int, scope: Scope) -> list[tuple[int, str, dict, bool]]:
     """The next events after `low`, each with whether the caller may see its alarm (every id is needed to settle
     the cursor), the visible payloads with what the caller may not read withheld."""
-    seen = Value(True) if scope.everything else scope.q("alarm__enterprise", "alarm__location")
+    seen = Value(True) if scope.everything else AlarmEvent.VISIBILITY.q(scope)
     rows = AlarmEvent.objects.filter(id__gt=low).order_by("id")
     rows = rows.annotate(seen=ExpressionWrapper(seen, output_field=BooleanField()))
     out = list(rows.values_list("id", "kind", "payload", "seen")[:BATCH])

@@ -136,9 +136,9 @@ def authenticate(request: HttpRequest) -> Access:
     return access_for(user)
 
 
-def scoped(qs, access: Access, enterprise: str = "enterprise", geom: str | None = None, shared: bool = False):
-    """A queryset narrowed to what the caller may see (geo_core.scope has the rules)."""
-    return qs if access.scope.everything else qs.filter(access.scope.q(enterprise, geom, shared))
+def scoped(qs, access: Access):
+    """A queryset narrowed to what the caller may see: its model's rule (`Model.VISIBILITY`, geo_core.scope)."""
+    return qs if access.scope.everything else qs.filter(qs.model.VISIBILITY.q(access.scope))
 
 
 def create_user(username: str, password: str, role: str, enterprise=None, district=None, department: str = ""):

@@ -8,6 +8,9 @@ The rules, in one place:
 - a district officer: the district's geography. A row with a geometry is seen when that geometry lies (partly) in
   the district, whoever owns it (a mobile welder working there); a row without one (a rule, a suppression, an alarm
   with no place) when its enterprise has a site in the district.
+
+Which of its fields a table's rule runs over is declared once on its model (`Model.VISIBILITY`, a `Visibility`):
+"who may see a fence" is `Zone.VISIBILITY`; querysets, layers, search, statistics and the alarm redaction read it.
 """
 
 from __future__ import annotations
@@ -122,6 +125,36 @@ class Scope:
         return shapely.contains_xy(_districts(frozenset(self.districts)), np.asarray(lon), np.asarray(lat))
 
 
+@dataclass(frozen=True)
+class Visibility:
+    """Who may see a table's rows, declared once on its model (`Model.VISIBILITY`) and read by every output over the
+    table: the API's querysets (`access.scoped`), the layers' SQL (by the columns their SELECT gives), search,
+    statistics, the alarm redaction. `owner`: the field naming the owning enterprise (None: rows of no owner, seen
+    by all); `place`: where a row is, for district officers (None: by owner only); `shared`: rows of no owner are the
+    park's, seen by every enterprise (park-level fences, park-wide rules)."""
+
+    owner: str | None = "enterprise"
+    place: str | None = None
+    shared: bool = False
+
+    @property
+    def public(self) -> bool:
+        return self.owner is None
+
+    def q(self, scope: Scope) -> Q:
+        """The rule as an ORM filter over the model's own fields."""
+        return scope.q(self.owner, self.place, self.shared)
+
+    def sql(self, owner_column: str | None, place_column: str | None) -> str:
+        """The rule as a SQL fragment (named parameters, `Scope.params()`) over the columns a SELECT gives."""
+        return Scope.sql(owner_column if self.owner else None, place_column if self.place else None, self.shared)
+
+    def where(self, scope: Scope, owner_column: str | None, place_column: str | None) -> tuple[str, list]:
+        """The same, positionally, for this scope."""
+        return scope.positional(self.sql(owner_column, place_column))
+
+
+PUBLIC = Visibility(owner=None)
 _DISTRICTS: dict[frozenset[int], object] = {}
 
 

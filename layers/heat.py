@@ -28,7 +28,7 @@ def points(source: str, lonlat_bounds, scope: Scope, days: int = 7) -> np.ndarra
         raise NotFoundError(f"no heat map {source!r}; heat maps: {', '.join(registry.HEAT)}")
     x0, y0, x1, y1 = lonlat_bounds
     sql = f"""SELECT ST_X(src.geom), ST_Y(src.geom) FROM ({layer.heat.sql}) src
-              WHERE {Scope.sql("src.enterprise_id", "src.geom", layer.shared_nulls)}
+              WHERE {layer.visibility.sql("src.enterprise_id", "src.geom")}
                 AND src.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490)"""
     with reader().cursor() as cur:
         cur.execute(sql, {"x0": x0, "y0": y0, "x1": x1, "y1": y1, "days": days, **scope.params()})

@@ -27,9 +27,9 @@ from django.http import HttpRequest, StreamingHttpResponse
 
 from geo_core.access import authenticate
 from geo_core.errors import BadRequestError
+from geo_core.models import Subject
 from geo_core.params import INT, integer
 from geo_core.params import bbox as parse_bbox
-from geo_core.scope import Scope
 from geo_core.streams import guarded, released, take
 from layers import registry
 from layers.fanout import FEED, company_codes, known_company_codes, live_rows
@@ -53,7 +53,7 @@ ROWS = live_rows(
 @released
 def _rows(view: dict, since: datetime, snapshot: bool) -> tuple[list, list, int]:
     sql = ROWS.format(
-        scope=Scope.sql("s.enterprise_id", "st.geom"),
+        scope=Subject.VISIBILITY.sql("s.enterprise_id", "st.geom"),
         view="AND st.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490)" if snapshot else "",
     )
     with connection.cursor() as cur:

@@ -12,6 +12,7 @@ import psycopg
 import shapely
 
 from geo_core.errors import BadRequestError, ConflictError, NotFoundError
+from geo_core.models import Subject
 from geo_core.replica import reader
 from geo_core.scope import Scope
 from geo_core.ttl import TtlCache
@@ -34,9 +35,8 @@ def search(text: str, scope: Scope, limit: int = 20) -> list[dict]:
     with reader().cursor() as cur:
         for layer in registry.SEARCHED:
             q = layer.search
-            where, params = scope.where(
-                f'src."{q.scope_column}"' if q.scope_column else None, "src.geom", q.shared_nulls
-            )
+            owner = f'src."{q.scope_column}"' if q.scope_column else None
+            where, params = layer.visibility.where(scope, owner, "src.geom")
             matches = " OR ".join(f'src."{f}" ILIKE %s' for f in q.fields)
             cur.execute(
                 f"""SELECT src.kind, src.id, src.name, src.code,
@@ -164,7 +164,7 @@ def track_fixes(
         raise BadRequestError("to must be after from")
     if (end - start).total_seconds() > 7 * 86400:
         raise BadRequestError("at most 7 days per request")
-    s_sql, s_params = scope.where("s.enterprise_id", "st.geom")
+    s_sql, s_params = Subject.VISIBILITY.where(scope, "s.enterprise_id", "st.geom")
     with reader().cursor() as cur:
         cur.execute(
             "SELECT s.id, s.kind, e.company_code FROM geo_core_subject s "

@@ -7,9 +7,14 @@ import re
 from dataclasses import dataclass, field
 
 from geo_core.errors import NotFoundError
+from geo_core.models import Site, SpecialEquipment, Subject, WorkPermit, Zone
 from geo_core.permit_codes import OPERATION_TYPE, STATUSES, TICKET_TYPES
-from geo_core.scope import Scope
+from geo_core.scope import Scope, Visibility
 from tiles.source import TileSource
+
+# Rows of an enterprise, placed: the rule of most tables, and of alarms' published views (alarms_open: an
+# enterprise's alarms, placed where they are).
+OWNED = Visibility("enterprise", "geom")
 
 
 @dataclass(frozen=True)
@@ -32,8 +37,7 @@ class Search:
     rank: int
     sql: str
     fields: tuple[str, ...]
-    scope_column: str | None = "enterprise_id"  # the scope rule over its rows, as a layer's (None: public)
-    shared_nulls: bool = False
+    scope_column: str | None = "enterprise_id"  # its owner column (None: public); the layer's rule applies
     order: str = "id"
 
 
@@ -56,8 +60,9 @@ class Layer:
     geometry_type: str  # Point, MultiPolygon ...
     tables: tuple[str, ...]
     public: bool = False  # readable without signing in
-    scope_column: str | None = "enterprise_id"
-    shared_nulls: bool = False
+    scope_column: str | None = "enterprise_id"  # the SELECT's owner column (None: public, or scoped inside)
+    # Who may see its rows: the rule its model declares (Model.VISIBILITY), over the SELECT's owner column and geom.
+    visibility: Visibility = OWNED
     time_field: str | None = None
     time_end_field: str | None = None
     minzoom: int = 0
@@ -80,6 +85,10 @@ class Layer:
         clash = {"point_count", *self.cluster_sums} & set(self.properties)
         if clash:
             raise ValueError(f"layer {self.id}: cluster fields {sorted(clash)} clash with its properties")
+
+    @property
+    def shared_nulls(self) -> bool:
+        return self.visibility.shared
 
     @property
     def scope_free(self) -> bool:
@@ -113,7 +122,7 @@ class Layer:
     def scope_where(self, scope: Scope, alias: str = "src") -> tuple[str, list]:
         """The caller's scope over this layer's rows (`alias`: the source's alias), positionally."""
         col = f'{alias}."{self.scope_column}"' if self.scope_column else None
-        return scope.where(col, f"{alias}.geom", self.shared_nulls)
+        return self.visibility.where(scope, col, f"{alias}.geom")
 
     @property
     def source(self) -> TileSource:
@@ -422,6 +431,7 @@ LAYERS: list[Layer] = [
         },
         "Point",
         ("geo_core_specialequipment", "geo_core_enterprise"),
+        visibility=SpecialEquipment.VISIBILITY,
         time_field="monitored_at",
         search=Search(
             5,
@@ -499,6 +509,7 @@ LAYERS: list[Layer] = [
         },
         "MultiPolygon",
         ("geo_core_site", "geo_core_enterprise", "geo_core_region"),
+        visibility=Site.VISIBILITY,
         search=Search(  # by address (厂区地址): the site, named with its enterprise
             2,
             """SELECT 'site' AS kind, si.id, si.name || ' · ' || e.name AS name, si.address AS code,
@@ -536,13 +547,12 @@ LAYERS: list[Layer] = [
         },
         "MultiPolygon",
         ("geo_core_zone", "geo_core_enterprise"),
-        shared_nulls=True,
+        visibility=Zone.VISIBILITY,
         search=Search(
             4,
             """SELECT 'zone' AS kind, z.id, z.name, z.kind AS code, z.geom, z.enterprise_id
                FROM geo_core_zone z""",
             ("name",),
-            shared_nulls=True,
         ),
         simplify=True,
         time_field="updated_at",
@@ -603,6 +613,7 @@ LAYERS: list[Layer] = [
             "geo_core_subject",
             "geo_core_gastest",
         ),
+        visibility=WorkPermit.VISIBILITY,
         time_field="planned_start",
         time_end_field="planned_end",
         cluster_maxzoom=12,
@@ -692,6 +703,7 @@ LAYERS: list[Layer] = [
         },
         "LineString",
         ("geo_core_subjectstate", "geo_core_subject", "geo_core_enterprise", "geo_core_positionfix"),
+        visibility=Subject.VISIBILITY,
         time_field="since",
         time_end_field="until",
         minzoom=14,

@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from geo_core.errors import BadRequestError, NotFoundError
+from geo_core.models import Site, Subject, WorkPermit, Zone
 from geo_core.replica import reader
 from geo_core.scope import Scope
 from layers import registry
-from layers.registry import LEVELS
+from layers.registry import LEVELS, OWNED
 
 HOT_WORK = ("01", "02", "03")  # AQ 3064.2 ticket types: hot work, special, level 1, level 2
 
@@ -65,7 +66,7 @@ def regions(level: str | None, parent: str | None, text: str | None) -> list[dic
 def distinct_enterprises(scope: Scope, level: str, parent: str | None) -> int:
     """Enterprises with a site in any region of the level (under `parent`): each once, however many regions."""
     site_in = registry.site_in_region(level)
-    s_sql, s_params = scope.where("s.enterprise_id", "s.footprint")
+    s_sql, s_params = Site.VISIBILITY.where(scope, "s.enterprise_id", "s.footprint")
     prefix = [] if not parent else [parent]
     with reader().cursor() as cur:
         cur.execute(
@@ -84,10 +85,10 @@ def key_areas(scope: Scope, since: datetime, until: datetime, level: str | None,
         raise BadRequestError("parent: give the level of the regions to count under it")
     if (until - since).days > 366:
         raise BadRequestError("at most a year per request")
-    z_sql, z_params = scope.where("z.enterprise_id", "z.geom", shared=True)
-    w_sql, w_params = scope.where("sb.enterprise_id", "f.geom")
-    p_sql, p_params = scope.where("p.enterprise_id", "p.location")
-    a_sql, a_params = scope.where("al.enterprise_id", "al.location")
+    z_sql, z_params = Zone.VISIBILITY.where(scope, "z.enterprise_id", "z.geom")
+    w_sql, w_params = Subject.VISIBILITY.where(scope, "sb.enterprise_id", "f.geom")
+    p_sql, p_params = WorkPermit.VISIBILITY.where(scope, "p.enterprise_id", "p.location")
+    a_sql, a_params = OWNED.where(scope, "al.enterprise_id", "al.location")  # alarms_record's rows
     region_join, region_cols, region_params = "", "NULL::text, NULL::text", []
     if level:
         if level not in LEVELS:

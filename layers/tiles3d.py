@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from geo_core.errors import NotFoundError
+from geo_core.models import Site
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ def build(force: bool = False, progress=None) -> dict:
 
 
 def visible_sites(scope) -> set[int]:
-    where, params = scope.where("s.enterprise_id", "s.footprint")
+    where, params = Site.VISIBILITY.where(scope, "s.enterprise_id", "s.footprint")
     with connection.cursor() as cur:
         cur.execute(f"SELECT s.id FROM geo_core_site s WHERE {where}", params)
         return {r[0] for r in cur.fetchall()}

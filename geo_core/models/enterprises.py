@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import F, Func
 
 from geo_core.models.base import SRID, Timestamped, valid_geometry_constraint
+from geo_core.scope import Visibility
 from geo_core.validation import validate_credit_code, validate_geometry
 
 
@@ -28,6 +29,9 @@ class Park(Timestamped):
 
 
 class Enterprise(Timestamped):
+    # Who may see its rows (geo_core.scope.Visibility): its own; an officer's district by its sites (layers).
+    VISIBILITY = Visibility("id", "location")
+
     credit_code = models.CharField(
         "unified social credit code", max_length=18, unique=True, validators=[validate_credit_code]
     )
@@ -61,6 +65,8 @@ class Enterprise(Timestamped):
 class Site(Timestamped):
     """One address of an enterprise with its footprint. `district` is derived in PostGIS (trigger) from the
     district holding most of the footprint, and re-derived when a region boundary changes."""
+
+    VISIBILITY = Visibility("enterprise", "footprint")  # who may see its rows (geo_core.scope.Visibility)
 
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="sites")
     name = models.CharField(max_length=128)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib.gis.db import models
 
 from geo_core.models.base import SRID, Timestamped
+from geo_core.scope import Visibility
 from geo_core.validation import validate_geometry
 
 KINDS = [
@@ -22,6 +23,8 @@ KINDS = [
 
 
 class SpecialEquipment(Timestamped):
+    VISIBILITY = Visibility("enterprise", "location")  # who may see its rows (geo_core.scope.Visibility)
+
     class Kind(models.TextChoices):
         ELEVATOR = "elevator", "电梯"
         BOILER = "boiler", "锅炉"

@@ -6,6 +6,7 @@ from django.contrib.gis.db import models
 
 from geo_core.models.base import SRID, Timestamped, valid_geometry_constraint
 from geo_core.permit_codes import OPERATION_TYPE, STATUSES, TICKET_TYPES
+from geo_core.scope import Visibility
 from geo_core.validation import validate_geometry
 
 TicketType = models.TextChoices("TicketType", [(name, (code, label)) for code, (name, label) in TICKET_TYPES.items()])
@@ -17,6 +18,8 @@ PermitStatus.__doc__ = "AQ 3064.2 permit status."
 
 
 class WorkPermit(Timestamped):
+    VISIBILITY = Visibility("enterprise", "location")  # who may see its rows (geo_core.scope.Visibility)
+
     enterprise = models.ForeignKey("geo_core.Enterprise", on_delete=models.PROTECT, related_name="permits")
     site = models.ForeignKey(
         "geo_core.Site",

@@ -8,10 +8,14 @@ from django.contrib.gis.db import models
 from django.core.validators import RegexValidator
 
 from geo_core.models.base import SRID, valid_geometry_constraint
+from geo_core.scope import PUBLIC
 from geo_core.validation import validate_geometry
 
 
 class Region(models.Model):
+    # Who may see its rows (geo_core.scope.Visibility): administrative boundaries: everyone's.
+    VISIBILITY = PUBLIC
+
     class Level(models.TextChoices):
         PROVINCE = "province", "省"
         CITY = "city", "市"

@@ -5,9 +5,13 @@ from __future__ import annotations
 from django.contrib.gis.db import models
 
 from geo_core.models.base import Timestamped
+from geo_core.scope import Visibility
 
 
 class Subject(Timestamped):
+    # Who may see its rows (geo_core.scope.Visibility): placed where it is now.
+    VISIBILITY = Visibility("enterprise", "state__geom")
+
     class Kind(models.TextChoices):
         PERSON = "person", "人员"
         WELDER = "welder", "焊机"

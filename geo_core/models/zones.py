@@ -8,6 +8,7 @@ from django.contrib.gis.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from geo_core.models.base import SRID, Timestamped, valid_geometry_constraint
+from geo_core.scope import Visibility
 from geo_core.validation import validate_geometry
 
 
@@ -61,6 +62,9 @@ class TimeWindow(Timestamped):
 
 
 class Zone(Timestamped):
+    # Who may see its rows (geo_core.scope.Visibility): an enterprise's, or the park's for all.
+    VISIBILITY = Visibility("enterprise", "geom", shared=True)
+
     class Kind(models.TextChoices):
         KEY_PLACE = "key_place", "重点场所"
         FORBIDDEN = "forbidden", "禁区"
