@@ -89,7 +89,7 @@ def as_dict(lang: str) -> dict:
 def declare_domain() -> None:
     """The domain's codes, labels from the models' choices (the one declaration of each code) with colours."""
     from geo_core.models import SpecialEquipment, Subject, Zone
-    from geo_core.permit_codes import STATUSES
+    from geo_core.permit_codes import OPERATION_TYPE, STATUSES
 
     zh = {str(c): str(label) for c, label in Subject.PersonType.choices}
     declare(
@@ -146,21 +146,32 @@ def declare_domain() -> None:
         [Term("on", "通电", "Powered", "#d73a49", "#ffa657"), Term("off", "断电", "Off", "#6a737d", "#6e7681")],
         other=Term("", "断电", "Off", "#6a737d", "#6e7681"),
     )
+    # The sprite's permit icons are coloured by `colour`; the wall's permit board by `wall`.
     permit_colours = {0: "#969696", 1: "#0366d6", 2: "#d73a49", 3: "#28a745", 4: "#586069", 5: "#24292e", 6: "#f66a0a"}
+    wall = {1: "#79c0ff", 2: "#7ee787", 6: "#e3b341"}
     en = {0: "Not issued", 1: "Issued", 2: "In progress", 3: "Accepted", 4: "Voided", 5: "Revoked", 6: "Paused"}
+    flags = {1: {"active"}, 2: {"active", "working"}, 6: {"active"}}  # standing permits; work under way
     declare(
         "permit_status",
         [
-            Term(
-                str(code),
-                label,
-                en.get(code, label),
-                permit_colours[code],
-                flags=frozenset({"active"}) if code in (1, 2, 6) else frozenset(),
-            )
+            Term(str(code), label, en[code], permit_colours[code], wall.get(code, ""), frozenset(flags.get(code, ())))
             for code, (_, label) in sorted(STATUSES.items())
         ],
     )
+    # GB 30871's eight special operations (AQ 3064.2 ticket types map onto them: permit_codes.OPERATION_TYPE).
+    operations = {
+        "hot_work": ("动火", "Hot work"),
+        "confined_space": ("受限空间", "Confined space"),
+        "blinding": ("盲板抽堵", "Blinding"),
+        "height": ("高处", "Height"),
+        "lifting": ("吊装", "Lifting"),
+        "temporary_power": ("临时用电", "Temporary power"),
+        "excavation": ("动土", "Excavation"),
+        "road_closure": ("断路", "Road closure"),
+    }
+    if set(operations) != set(OPERATION_TYPE.values()):
+        raise ValueError("every GB 30871 operation needs its words here")
+    declare("operation", [Term(code, zh_, en_, "#6f42c1") for code, (zh_, en_) in operations.items()])
     zh = dict(Subject.Kind.choices)
     declare(
         "subject_kind",

@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from geo_core import vocabulary
 from geo_core.errors import NotFoundError
 from geo_core.models import Site, SpecialEquipment, Subject, WorkPermit, Zone
 from geo_core.permit_codes import OPERATION_TYPE, STATUSES, TICKET_TYPES
 from geo_core.scope import Scope, Visibility
 from tiles.source import TileSource
 
+# Person types that are not the enterprise's own staff (contractors, visitors): the vocabulary's "outsider" flag.
+OUTSIDERS = ", ".join(f"'{c}'" for c in vocabulary.get("person_type").flagged("outsider"))
 # Rows of an enterprise, placed: the rule of most tables, and of alarms' published views (alarms_open: an
 # enterprise's alarms, placed where they are).
 OWNED = Visibility("enterprise", "geom")
@@ -636,7 +639,7 @@ LAYERS: list[Layer] = [
         ("person",),
         live_ttl_s=2.0,
         cluster_maxzoom=15,
-        cluster_sums={"outsiders": "count(*) FILTER (WHERE person_type IN ('02', '03'))"},
+        cluster_sums={"outsiders": f"count(*) FILTER (WHERE person_type IN ({OUTSIDERS}))"},
         style={
             "type": "circle",
             "paint": {"circle-radius": 4, "circle-color": ByTerm("person_type", "person_type")},
@@ -710,11 +713,7 @@ LAYERS: list[Layer] = [
         live_ttl_s=5.0,
         style={
             "type": "line",
-            "paint": {
-                "line-width": 2,
-                "line-opacity": 0.7,
-                "line-color": ["match", ["get", "person_type"], "02", "#f66a0a", "03", "#d73a49", "#2ea44f"],
-            },
+            "paint": {"line-width": 2, "line-opacity": 0.7, "line-color": ByTerm("person_type", "person_type")},
         },
     ),
     Layer(

@@ -113,3 +113,18 @@ def test_a_3dtiles_url_that_is_neither_a_path_nor_http_is_refused(monkeypatch, v
     monkeypatch.setenv("GEO_3DTILES_URL", value)
     with pytest.raises(config.ConfigError, match="GEO_3DTILES_URL"):
         config.load()
+
+
+def test_every_layer_the_switcher_lists_has_its_words_in_both_languages():
+    """The 2D switcher has a group per registry layer and heat map (web/src/page-style.js): each needs a label."""
+    import re
+    from pathlib import Path
+
+    from layers import registry
+
+    words = Path(__file__).resolve().parents[2].joinpath("web/src/i18n.js").read_text(encoding="utf-8")
+    zh, en = words.split("\n  en: {", 1)
+    keys = [f"g_{layer.id}" for layer in registry.LAYERS] + [f"g_heat_{name}" for name in registry.HEAT]
+    for lang in (zh, en):
+        have = set(re.findall(r"\b(g_\w+):", lang))
+        assert set(keys) <= have, sorted(set(keys) - have)

@@ -8,12 +8,60 @@ import { el, shanghaiTime } from './format.js';
 const NEXT_ACTIONS = { raised: ['acknowledge', 'dispatch', 'resolve'], acknowledged: ['dispatch', 'resolve'], dispatched: ['resolve'], resolved: ['close'] };
 const QUEUE_KEY = 'alarm-actions-queue';
 
+/** The alarms a list shows for its filters (type, severity, status, district; no status: those still open), newest
+ * first. */
+export function shownAlarms(alarms, filters, open) {
+  const f = filters;
+  return [...alarms]
+    .filter((a) => (f.status ? a.status === f.status : open.includes(a.status)))
+    .filter((a) => !f.type || a.type === f.type)
+    .filter((a) => !f.severity || a.severity === f.severity)
+    .filter((a) => !f.district || a.district === f.district)
+    .sort((a, b) => (a.raised_at < b.raised_at ? 1 : -1));
+}
+
+/** Actions taken while offline, kept in `storage` (the page's localStorage) until they can be sent. */
+export class ActionQueue {
+  constructor(storage, key = QUEUE_KEY) {
+    this.storage = storage;
+    this.key = key;
+  }
+
+  items() {
+    return JSON.parse(this.storage.getItem(this.key) || '[]');
+  }
+
+  push(item) {
+    const q = this.items();
+    q.push(item);
+    this.storage.setItem(this.key, JSON.stringify(q));
+    return q.length;
+  }
+
+  /** Send each queued item (`send` resolves, or rejects with `keep` true when the item must stay); what is left. */
+  async drain(send) {
+    const taken = this.items();
+    const left = [];
+    for (const item of taken) {
+      try {
+        await send(item);
+      } catch (err) {
+        if (err?.keep) left.push(item);
+      }
+    }
+    const added = this.items().slice(taken.length); // queued while these were on their way
+    this.storage.setItem(this.key, JSON.stringify([...left, ...added]));
+    return left.length + added.length;
+  }
+}
+
 export class AlarmBoard extends EventTarget {
   constructor({ panel, toasts, me, vocab, onSelect }) {
     super();
     this.vocab = vocab;
     this.open = vocab.flagged('alarm_status', 'open'); // the statuses of an alarm still to handle
     this.severe = new Set(vocab.flagged('severity', 'severe'));
+    this.queue = new ActionQueue(localStorage);
     this.panel = panel;
     this.toasts = toasts;
     this.me = me;
@@ -119,13 +167,7 @@ export class AlarmBoard extends EventTarget {
   }
 
   shown() {
-    const f = this.filters;
-    return [...this.alarms.values()]
-      .filter((a) => (f.status ? a.status === f.status : this.open.includes(a.status)))
-      .filter((a) => !f.type || a.type === f.type)
-      .filter((a) => !f.severity || a.severity === f.severity)
-      .filter((a) => !f.district || a.district === f.district)
-      .sort((a, b) => (a.raised_at < b.raised_at ? 1 : -1));
+    return shownAlarms(this.alarms.values(), this.filters, this.open);
   }
 
   render() {
@@ -171,32 +213,25 @@ export class AlarmBoard extends EventTarget {
 
   /** How many actions wait for the network. */
   queued() {
-    return JSON.parse(localStorage.getItem(QUEUE_KEY) || '[]').length;
+    return this.queue.items().length;
   }
 
   enqueue(item) {
-    const q = JSON.parse(localStorage.getItem(QUEUE_KEY) || '[]');
-    q.push(item);
-    localStorage.setItem(QUEUE_KEY, JSON.stringify(q));
-    this.dispatchEvent(new CustomEvent('queued', { detail: q.length }));
+    this.dispatchEvent(new CustomEvent('queued', { detail: this.queue.push(item) }));
   }
 
   async flush() {
-    if (!navigator.onLine) return;
-    const q = JSON.parse(localStorage.getItem(QUEUE_KEY) || '[]');
-    if (!q.length) return;
-    const left = [];
-    for (const item of q) {
+    if (!navigator.onLine || !this.queue.items().length) return;
+    const left = await this.queue.drain(async (item) => {
       try {
-        const a = await postJSON(`/api/alarms/${item.id}/${item.action}`, { comment: item.comment });
-        this.upsert(a, false);
+        this.upsert(await postJSON(`/api/alarms/${item.id}/${item.action}`, { comment: item.comment }), false);
       } catch (err) {
-        if (!(err instanceof ApiError)) left.push(item); // still offline; a refused one (409: done meanwhile) is dropped
+        // still offline: kept; refused (409: done meanwhile): dropped
+        if (!(err instanceof ApiError)) throw Object.assign(err, { keep: true });
       }
-    }
-    localStorage.setItem(QUEUE_KEY, JSON.stringify(left));
+    });
     this.render();
-    this.dispatchEvent(new CustomEvent('queued', { detail: left.length }));
+    this.dispatchEvent(new CustomEvent('queued', { detail: left }));
   }
 }
 

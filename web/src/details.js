@@ -103,7 +103,7 @@ export class Details {
       onclick: async () => { note.textContent = await onAct(a, action, comment.value); } }, t(action)));
     const history = el('ol', { class: 'history' }, (a.actions || []).map((x) => el('li', {}, `${shanghaiTime(x.at)} ${x.by} ${t(x.action)} ${x.comment || ''}`)));
     this.show(a.label, rows([
-      ['status', `${t(`s_${a.status}`)}${a.ended_at ? ` · ${t('ended')}` : ''}`], ['subject', a.subject], ['zone', a.zone?.name],
+      ['status', `${this.vocab.label('alarm_status', a.status)}${a.ended_at ? ` · ${t('ended')}` : ''}`], ['subject', a.subject], ['zone', a.zone?.name],
       ['permit', a.permit?.ticket_no], ['enterprise', a.company_code], ['raisedAt', shanghaiTime(a.raised_at)], ['endedAt', shanghaiTime(a.ended_at)]]),
     el('h3', {}, t('evidence')), evidence,
     buttons.length ? el('div', { class: 'actions' }, comment, el('div', { class: 'buttons' }, buttons), note) : null,

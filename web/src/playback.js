@@ -5,6 +5,7 @@ import * as maplibregl from 'maplibre-gl';
 import { ApiError, getJSON } from './api.js';
 import { t } from './i18n.js';
 import { el, fromLocalInput, shanghaiTime, toLocalInput } from './format.js';
+import { positionAt } from './track.js';
 
 const SPEEDS = [1, 2, 5, 10, 20];
 const EMPTY = { type: 'FeatureCollection', features: [] };
@@ -69,27 +70,11 @@ export class Playback {
     }
   }
 
-  /** Where the subject was at time `when` (epoch seconds): along the line between the vertices around it. */
-  position(when) {
-    const { times, line } = this.track;
-    const c = line.coordinates;
-    if (when <= times[0]) return c[0];
-    if (when >= times[times.length - 1]) return c[c.length - 1];
-    let lo = 0;
-    let hi = times.length - 1;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (times[mid] <= when) lo = mid; else hi = mid;
-    }
-    const k = times[hi] === times[lo] ? 0 : (when - times[lo]) / (times[hi] - times[lo]);
-    return [c[lo][0] + (c[hi][0] - c[lo][0]) * k, c[lo][1] + (c[hi][1] - c[lo][1]) * k];
-  }
-
   seek(when) {
     if (!this.track) return;
     const { times } = this.track;
     this.now = Math.max(times[0], Math.min(times[times.length - 1], when));
-    const at = this.position(this.now);
+    const at = positionAt(this.track, this.now);
     this.marker.setLngLat(at);
     this.clock.value = shanghaiTime(this.now);
     this.slider.value = String(Math.round(((this.now - times[0]) / Math.max(1, times[times.length - 1] - times[0])) * 1000));

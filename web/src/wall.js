@@ -6,8 +6,6 @@ import { getJSON } from './api.js';
 import { t } from './i18n.js';
 import { el, shanghaiTime } from './format.js';
 
-const OPERATIONS = ['hot_work', 'confined_space', 'blinding', 'height', 'lifting', 'temporary_power', 'excavation', 'road_closure'];
-const STATUS_SHOWN = [2, 6, 1];
 const SVG = 'http://www.w3.org/2000/svg';
 
 function card(title, ...body) {
@@ -133,25 +131,30 @@ export class WallPanels {
 
   renderPermits() {
     const chosen = this.permits.filter((f) => !this.enterprise || f.properties.company_code === this.enterprise);
-    const byOp = OPERATIONS.map((op) => {
-      const mine = chosen.filter((f) => f.properties.operation === op);
-      return el('tr', {}, el('th', {}, t(`op_${op}`)), ...STATUS_SHOWN.map((st) => {
-        const n = mine.filter((f) => f.properties.status === st).length;
-        return el('td', { class: n ? `st-${st}` : 'zero' }, String(n));
+    const v = this.vocab;
+    const shown = v.terms('permit_status').filter((s) => s.flags.includes('active')); // the board's columns
+    const working = new Set(v.flagged('permit_status', 'working'));
+    const byOp = v.terms('operation').map((op) => {
+      const mine = chosen.filter((f) => f.properties.operation === op.code);
+      return el('tr', {}, el('th', {}, op.label), ...shown.map((st) => {
+        const n = mine.filter((f) => String(f.properties.status) === st.code).length;
+        return el('td', { class: n ? `st-${st.code}` : 'zero', style: n ? `color:${st.wall}` : '' }, String(n));
       }));
     });
     const levels = new Map();
     for (const f of chosen) {
-      if (f.properties.status !== 2) continue;
+      if (!working.has(String(f.properties.status))) continue;
       const m = /[（(]([^)）]+)[)）]/.exec(f.properties.ticket_label || '');
-      if (m) levels.set(`${t(`op_${f.properties.operation}`)} ${m[1]}`, (levels.get(`${t(`op_${f.properties.operation}`)} ${m[1]}`) || 0) + 1);
+      const key = m ? `${v.label('operation', f.properties.operation)} ${m[1]}` : null;
+      if (key) levels.set(key, (levels.get(key) || 0) + 1);
     }
     const table = el('table', { class: 'permit-board' },
-      el('thead', {}, el('tr', {}, el('th', {}, ''), ...STATUS_SHOWN.map((st) => el('th', {}, t(`ps_${st}`))))), el('tbody', {}, byOp));
+      el('thead', {}, el('tr', {}, el('th', {}, ''), ...shown.map((st) => el('th', {}, st.label)))), el('tbody', {}, byOp));
     const day = this.enterprise ? el('ol', { class: 'day' }, chosen
       .sort((a, b) => (a.properties.planned_start < b.properties.planned_start ? -1 : 1))
       .map((f) => el('li', { class: `st-${f.properties.status}` }, `${shanghaiTime(f.properties.planned_start).slice(11, 16)}–${shanghaiTime(f.properties.planned_end).slice(11, 16)} `,
-        el('strong', {}, f.properties.ticket_label), ` ${f.properties.status_label} · ${f.properties.ticket_no}`))) : null;
+        el('strong', working.has(String(f.properties.status)) ? { style: `color:${v.colour('permit_status', f.properties.status, true)}` } : {},
+          f.properties.ticket_label), ` ${f.properties.status_label} · ${f.properties.ticket_no}`))) : null;
     this.parts.permits.replaceChildren(table, levels.size ? bars([...levels.entries()].sort((a, b) => b[1] - a[1])) : '', day || '');
   }
 

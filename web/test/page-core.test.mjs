@@ -116,3 +116,42 @@ test('the stream decodes the server\'s compact rows into subjects', async () => 
     ['delta', { upserts: [{ id: 2, kind: 'welder', lon: 121.5, lat: 30.8 }], moved: [{ id: 1, lon: 121.41, lat: 30.71, time: 99 }], gone: [3] }],
   ]);
 });
+
+test('playback places the subject along its track between the fixes around the moment', async () => {
+  const { positionAt } = await import('../src/track.js');
+  const track = { times: [0, 10, 20], line: { coordinates: [[0, 0], [10, 0], [10, 20]] } };
+  assert.deepEqual(positionAt(track, -5), [0, 0]);
+  assert.deepEqual(positionAt(track, 5), [5, 0]);
+  assert.deepEqual(positionAt(track, 15), [10, 10]);
+  assert.deepEqual(positionAt(track, 99), [10, 20]);
+});
+
+test('the alarm list shows what its filters ask, open ones by default, newest first', async () => {
+  const { shownAlarms } = await import('../src/alarms.js');
+  const alarms = [
+    { id: 1, status: 'raised', type: 'sos', severity: 'critical', district: '金山区', raised_at: '2026-12-07T01:00:00Z' },
+    { id: 2, status: 'closed', type: 'sos', severity: 'critical', district: '金山区', raised_at: '2026-12-07T02:00:00Z' },
+    { id: 3, status: 'acknowledged', type: 'out_of_bounds', severity: 'alarm', district: '奉贤区', raised_at: '2026-12-07T03:00:00Z' },
+  ];
+  const open = ['raised', 'acknowledged', 'dispatched'];
+  const ids = (f) => shownAlarms(alarms, { type: '', severity: '', status: '', district: '', ...f }, open).map((a) => a.id);
+  assert.deepEqual(ids({}), [3, 1]);
+  assert.deepEqual(ids({ status: 'closed' }), [2]);
+  assert.deepEqual(ids({ severity: 'critical' }), [1]);
+  assert.deepEqual(ids({ district: '奉贤区', type: 'out_of_bounds' }), [3]);
+});
+
+test('the offline queue keeps what could not be sent, drops what was refused, and what came meanwhile', async () => {
+  const { ActionQueue } = await import('../src/alarms.js');
+  const store = new Map();
+  const storage = { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => store.set(k, v) };
+  const q = new ActionQueue(storage);
+  for (const id of [1, 2, 3]) q.push({ id, action: 'acknowledge' });
+  const left = await q.drain(async (item) => {
+    if (item.id === 1) return; // sent
+    if (item.id === 2) throw Object.assign(new Error('offline'), { keep: true });
+    if (item.id === 3) { q.push({ id: 4, action: 'resolve' }); throw new Error('409: done meanwhile'); }
+  });
+  assert.equal(left, 2);
+  assert.deepEqual(q.items().map((i) => i.id), [2, 4]);
+});
