@@ -153,6 +153,7 @@ def test_a_new_alarm_appears_within_5_s_and_is_acknowledged_from_the_page(open_p
     p.page.click(row)
     p.page.wait_for_selector("#details [data-action=acknowledge]")
     assert "A罐区禁区" in p.page.inner_text("#details")  # the evidence
+    assert p.js("() => window.__test.selected()") == {"kind": "alarm", "id": alarm.id}  # the page's one selection
     p.page.fill("#details textarea", "已通知企业")
     p.page.click("#details [data-action=acknowledge]")
     p.page.wait_for_selector("#details .note:text('已提交')")

@@ -17,7 +17,7 @@ import { frame as pageFrame, netState } from './panels.js';
 import { el, shanghaiTime, toLocalInput } from './format.js';
 import { setLang, t } from './i18n.js';
 import { getJSON } from './api.js';
-import { Subjects, actor, linkAlarms } from './core.js';
+import { Selection, Subjects, actor, linkAlarms } from './core.js';
 import { liveLayers } from './page-style.js';
 import { Vocabulary } from './vocab.js';
 import { testFacade } from './test-facade.js';
@@ -33,9 +33,11 @@ pageFrame(me, null);
 const clock = document.getElementById('clock');
 setInterval(() => { clock.textContent = shanghaiTime(new Date()); }, 1000);
 
-const details = new Details(document.getElementById('details'), { vocab });
+const selection = new Selection();
+const details = new Details(document.getElementById('details'), { vocab, selection });
 const layers = new Layers3D(viewer, vocab);
 parts.layers = layers;
+parts.selection = selection;
 const FOLLOW_EVERY_MS = 12_000;
 // The live layers and heat maps the service declares (its style's metadata; the wall draws them its own way).
 const served = await getJSON('/maps/style.json');
@@ -48,7 +50,6 @@ function flyTo([lon, lat], range = 450, duration = 1.5) {
 }
 
 async function openAlarm(a) {
-  board.current = a.id;
   if (a.location) flyTo(a.location.coordinates);
   const card = await details.alarm(a.id, { actions: board.actionsFor(a), onAct: act });
   if (me.can_act) {
@@ -133,7 +134,7 @@ parts.live3d = live3d;
 netState(subjects);
 const playback = new Playback3D(viewer, document.getElementById('playbar'), { onFrame: (pts) => frame(viewer, pts, { duration: 1 }) });
 parts.playback = playback;
-const dispatch = new Dispatch3D(viewer, document.getElementById('details'), { board, me });
+const dispatch = new Dispatch3D(viewer, document.getElementById('details'), { board, me, selection });
 parts.dispatch = dispatch;
 
 tools.replaceChildren(

@@ -84,6 +84,29 @@ export class Subjects extends EventTarget {
   }
 }
 
+/** What the user has chosen on the page (an alarm, a subject, a zone ...): one place both pages and their tools
+ * read (the wall's dispatch preselects the chosen alarm). Event `selected` ({kind, id}, or null when cleared). */
+export class Selection extends EventTarget {
+  constructor() {
+    super();
+    this.current = null;
+  }
+
+  set(kind, id) {
+    this.current = kind ? { kind, id } : null;
+    this.dispatchEvent(new CustomEvent('selected', { detail: this.current }));
+  }
+
+  clear() {
+    this.set(null);
+  }
+
+  /** The chosen thing's id when it is of this kind. */
+  of(kind) {
+    return this.current?.kind === kind ? this.current.id : null;
+  }
+}
+
 /** The one linkage of alarms to what they are about: a subject's alarm state, and a fence's (`onZone`) when the
  * alarm has no subject. */
 export function linkAlarms(board, subjects, onZone = null) {

@@ -14,9 +14,10 @@ function rows(pairs) {
 const yes = (v) => (v === true ? t('yes') : v === false ? t('no') : '');
 
 export class Details {
-  constructor(card, { onClose, vocab } = {}) {
+  constructor(card, { onClose, vocab, selection } = {}) {
     this.card = card;
     this.vocab = vocab;
+    this.selection = selection; // what the card shows is what the user chose (core.js Selection)
     this.onClose = onClose;
   }
 
@@ -28,6 +29,7 @@ export class Details {
   }
 
   hide() {
+    this.selection?.clear();
     this.card.hidden = true;
     this.card.replaceChildren();
     this.onClose?.();
@@ -35,6 +37,7 @@ export class Details {
 
   /** A subject of a live layer (its OGC collection: people, welders, cameras). */
   async subject(collection, id) {
+    this.selection?.set('subject', id);
     const f = await getJSON(`/ogc/collections/${collection}/items/${id}`);
     const p = f.properties;
     const facts = [['code', p.external_id], ['enterprise', p.company_code], ['lastHeard', shanghaiTime(p.time)], ['onlineState', yes(p.online)],
@@ -46,6 +49,7 @@ export class Details {
   }
 
   async permit(id) {
+    this.selection?.set('permit', id);
     const f = await getJSON(`/ogc/collections/permits/items/${id}`);
     const p = f.properties;
     const href = p.video_url ? safeHref(p.video_url) : null;
@@ -59,6 +63,7 @@ export class Details {
   }
 
   async zone(id) {
+    this.selection?.set('zone', id);
     const f = await getJSON(`/ogc/collections/zones/items/${id}`);
     const p = f.properties;
     const capacity = [p.capacity_min, p.capacity_max].some((v) => v != null) ? `${p.capacity_min ?? 0} – ${p.capacity_max ?? '∞'}` : '';
@@ -73,6 +78,7 @@ export class Details {
   }
 
   async enterprise(id) {
+    this.selection?.set('enterprise', id);
     const f = await getJSON(`/ogc/collections/enterprises/items/${id}`);
     const p = f.properties;
     // Counts from the collections themselves (numberMatched of a CQL2 filter on the enterprise's code).
@@ -86,6 +92,7 @@ export class Details {
   }
 
   async site(id) {
+    this.selection?.set('site', id);
     const f = await getJSON(`/ogc/collections/sites/items/${id}`);
     const p = f.properties;
     this.show(`${p.enterprise_name} ${p.name}`, rows([['enterprise', p.company_code], ['address', p.address]]));
@@ -94,6 +101,7 @@ export class Details {
 
   /** An alarm with its evidence and what was done; `actions` are the buttons the user may press. */
   async alarm(id, { actions = [], onAct }) {
+    this.selection?.set('alarm', id);
     const a = await getJSON(`/api/alarms/${id}`);
     const evidence = el('dl', { class: 'facts evidence' }, Object.entries(a.evidence || {}).flatMap(([k, v]) => [
       el('dt', {}, k), el('dd', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))]));

@@ -13,10 +13,11 @@ import { el, shanghaiTime } from './format.js';
 const COLLECTIONS = [['cameras', 'subjectCamera'], ['people', 'subjectPerson']];
 
 export class Dispatch3D {
-  constructor(viewer, card, { board, me }) {
+  constructor(viewer, card, { board, me, selection }) {
     this.viewer = viewer;
     this.card = card;
     this.board = board;
+    this.chosen = selection; // what the user chose on the page (core.js Selection)
     this.me = me;
     this.points = [];
     this.shape = null;
@@ -68,7 +69,7 @@ export class Dispatch3D {
   render(found) {
     const open = [...this.board.alarms.values()].filter((a) => this.board.isOpen(a) && this.board.actionsFor(a).includes('dispatch'));
     const alarmPick = el('select', { name: 'alarm' }, open.sort((a, b) => (a.raised_at < b.raised_at ? 1 : -1))
-      .map((a) => el('option', { value: a.id, selected: a.id === this.board.current }, `${a.label} · ${a.subject || a.zone?.name || ''} · ${shanghaiTime(a.raised_at).slice(11)}`)));
+      .map((a) => el('option', { value: a.id, selected: a.id === this.chosen.of('alarm') }, `${a.label} · ${a.subject || a.zone?.name || ''} · ${shanghaiTime(a.raised_at).slice(11)}`)));
     const comment = el('textarea', { class: 'comment', rows: 2, placeholder: t('comment') });
     const note = el('p', { class: 'note', role: 'status' });
     const lists = COLLECTIONS.map(([, label], k) => [el('h3', {}, `${t(label)} (${found[k].features.length})`),

@@ -3,7 +3,7 @@
 import './map.css';
 import { createMap, layerPanel } from './map.js';
 import { LiveMap, layerOfKind } from './live.js';
-import { Subjects, actor, linkAlarms } from './core.js';
+import { Selection, Subjects, actor, linkAlarms } from './core.js';
 import { liveLayers, liveSource } from './page-style.js';
 import { Vocabulary } from './vocab.js';
 import { testFacade } from './test-facade.js';
@@ -34,8 +34,9 @@ const panel = document.getElementById('panel');
 const showTab = tabs(panel, ['alarms', 'layers', 'query']);
 const subjects = new Subjects();
 netState(subjects);
-const details = new Details(document.getElementById('details'), { vocab });
-const parts = { map, subjects, details };
+const selection = new Selection();
+const details = new Details(document.getElementById('details'), { vocab, selection });
+const parts = { map, subjects, details, selection };
 testFacade(parts);
 
 const TRACK_BEFORE_S = 600;

@@ -20,6 +20,8 @@ export function testFacade(parts) {
       alarms: parts.board?.es?.readyState ?? null,
       box: parts.subjects?.stream.box ?? null,
     }),
+    /** What the user has chosen ({kind, id}), or null. */
+    selected: () => parts.selection?.current ?? null,
     /** Alarm actions waiting for the network. */
     queued: () => parts.board?.queued() ?? 0,
     alarmShown: (id) => parts.board?.alarms.has(id) ?? false,

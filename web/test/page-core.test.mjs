@@ -155,3 +155,16 @@ test('the offline queue keeps what could not be sent, drops what was refused, an
   assert.equal(left, 2);
   assert.deepEqual(q.items().map((i) => i.id), [2, 4]);
 });
+
+test('the selection is one place: what was chosen, of which kind, cleared when the card closes', async () => {
+  const { Selection } = await import('../src/core.js');
+  const s = new Selection();
+  const seen = [];
+  s.addEventListener('selected', (e) => seen.push(e.detail));
+  s.set('alarm', 7);
+  assert.equal(s.of('alarm'), 7);
+  assert.equal(s.of('subject'), null);
+  s.clear();
+  assert.equal(s.current, null);
+  assert.deepEqual(seen, [{ kind: 'alarm', id: 7 }, null]);
+});
