@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from alarms.catalogue import RuleType, params, register
+from alarms.keys import AlarmKey, FenceKey
 from alarms.rules.permit import PERMIT_EVIDENCE, permit_end, permit_raise
 from alarms.specs import RuleSpec, StaffInfo, lapse
 
@@ -35,7 +36,7 @@ def _filed_for(staff: StaffInfo, enterprise: int, t: float) -> bool:
 def elsewhere_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
     p = params(r.type, r.params)
     for zid, s, m, staff, ent in _site_visits(e, r, occupants, now, p["dwell_s"]):
-        key = f"{r.id}:{s}:{m.visit}"
+        key = AlarmKey.of(r.id, s, m.visit)
         if key in e.open or key in e.latched or _filed_for(staff, ent, now):
             continue
         filed_now = sorted({f for f, a, b in staff.filed if a <= now < b})
@@ -113,13 +114,13 @@ def unqualified_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None
             if why:
                 people.append({"subject": s, "staff": staff.name, "contractor": staff.contractor, "problem": why})
         if unit or people:
-            key = f"{r.id}:p{pm.id}"
+            key = AlarmKey.of(r.id, FenceKey.permit(pm.id))
             keep.add(key)
             ev = {"contractor": pm.contractor_code or None, "contractor_problem": unit, "staff": people}
             permit_raise(e, out, r, key, pm, now, ev)
     for zid, s, m, staff, _ent in _site_visits(e, r, occupants, now, p["dwell_s"]):  # staff at work on a site
         why = _staff_problem(staff, now) or _unit_problem(e, staff.contractor, now)
-        key = f"{r.id}:{s}:{m.visit}"
+        key = AlarmKey.of(r.id, s, m.visit)
         if why:
             keep.add(key)
             if key not in e.open and key not in e.latched:

@@ -7,6 +7,7 @@ import math
 from typing import TYPE_CHECKING
 
 from alarms.catalogue import RuleType, params, register
+from alarms.keys import AlarmKey
 from alarms.rules.outage import outage
 from alarms.specs import RuleSpec, Signal, ms
 
@@ -52,13 +53,13 @@ def feed_offline(e: Engine, rules: list[RuleSpec], states, now: float, out: list
         if now - e.outage_ended.get(r.id, -math.inf) < p["grace_s"]:
             continue
         for ent, feed, online, changed in mine:
-            name = f"{r.id}:{ent}:{feed}"
+            name = AlarmKey.of(r.id, ent, feed)
             current = [k for k in e.open_for(r.id) if k.startswith(name + ":")]
             if not online and not current and r.in_force(now):
                 e.new(
                     out,
                     r,
-                    f"{name}:{ms(changed)}",
+                    AlarmKey.of(name, ms(changed)),
                     changed,
                     enterprise=ent,
                     evidence={"rule": r.id, "feed": feed, "offline_since": changed},

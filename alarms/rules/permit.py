@@ -6,6 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 from alarms.catalogue import UPGRADE_CODES, RuleType, params, register
+from alarms.keys import AlarmKey, FenceKey
 from alarms.specs import PermitSpec, RuleSpec, day_span, local_day, ms
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def location_outside_site_tick(e: Engine, r: RuleSpec, now: float, occupants, ou
     keep = set()
     for p in e.permits.values():
         if p.outside_site and p.status in (1, 2, 6) and r.in_force(now):
-            key = f"{r.id}:p{p.id}"
+            key = AlarmKey.of(r.id, FenceKey.permit(p.id))
             keep.add(key)
             permit_raise(e, out, r, key, p, now, {"location": [p.lon, p.lat]})
     permit_end(e, out, r, now, keep, "permit closed or moved onto its site")
@@ -72,12 +73,12 @@ def guardian_away_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> No
             continue
         last = e.last.get(p.guardian)
         d = math.inf if last is None else math.hypot(last[1] - p.x, last[2] - p.y)
-        name = f"{r.id}:p{p.id}"
+        name = AlarmKey.of(r.id, FenceKey.permit(p.id))
         began = e.hold(name, d > pr["distance_m"], now, pr["grace_s"])
         current = e.open_for(r.id, permit=p.id)
         keep.update(current)
         if began is not None and not current:
-            key = f"{name}:{ms(began)}"
+            key = AlarmKey.of(name, ms(began))
             keep.add(key)
             permit_raise(
                 e,
@@ -159,7 +160,7 @@ def permit_expired_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> N
             p.max_validity_s is not None and p.actual_start is not None and now - p.actual_start > p.max_validity_s
         )
         if past_end or too_long:
-            key = f"{r.id}:p{p.id}"
+            key = AlarmKey.of(r.id, FenceKey.permit(p.id))
             keep.add(key)
             ev = {
                 "planned_end": p.planned_end,
@@ -195,7 +196,7 @@ def hot_work_not_upgraded_tick(e: Engine, r: RuleSpec, now: float, occupants, ou
         for purpose, inside in r.windows.items():
             code = UPGRADE_CODES.get(purpose)
             if code and inside(now):
-                key = f"{r.id}:p{p.id}:{code}"
+                key = AlarmKey.of(r.id, FenceKey.permit(p.id), code)
                 keep.add(key)
                 permit_raise(e, out, r, key, p, now, {"window": purpose}, code=code)
     permit_end(e, out, r, now, keep, "outside the window, upgraded or finished")
@@ -223,7 +224,7 @@ def permit_overdue_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> N
     keep = set()
     for p in e.permits.values():  # the scene holds the permits not closed: issued, in progress, paused
         if now > p.planned_end + grace and r.in_force(now):
-            key = f"{r.id}:p{p.id}"
+            key = AlarmKey.of(r.id, FenceKey.permit(p.id))
             keep.add(key)
             ev = {
                 "planned_end": p.planned_end,
@@ -260,7 +261,7 @@ def permit_without_video_tick(e: Engine, r: RuleSpec, now: float, occupants, out
     keep = set()
     for p in e.permits.values():
         if p.active and not p.video and (not types or p.ticket_type in types) and now - p.started >= pr["grace_s"]:
-            key = f"{r.id}:p{p.id}"
+            key = AlarmKey.of(r.id, FenceKey.permit(p.id))
             keep.add(key)
             permit_raise(e, out, r, key, p, now, {"started": p.started, "grace_s": pr["grace_s"]})
     permit_end(e, out, r, now, keep, "video linked, or the work ended")
@@ -302,7 +303,7 @@ def unfiled_special_work_tick(e: Engine, r: RuleSpec, now: float, occupants, out
             found.setdefault(p.enterprise_id, []).append((p, declared))
     keep = set()
     for ent, items in found.items():
-        key = f"{r.id}:e{ent}:{day}"
+        key = AlarmKey.of(r.id, f"e{ent}", day)
         keep.add(key)
         declared = items[0][1]
         permits = [{"ticket_no": p.ticket_no, "ticket_type": p.ticket_type} for p, _ in items]

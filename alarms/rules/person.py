@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from alarms.catalogue import RuleType, params, register
-from alarms.keys import FenceKey
+from alarms.keys import AlarmKey, FenceKey
 from alarms.specs import RuleSpec, SubjectInfo, ms
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def sos(e: Engine, rules: list[RuleSpec], subject, t, lon, lat, ref, enterprise=
         e.new(
             out,
             r,
-            f"{r.id}:{subject}:{ref}",
+            AlarmKey.of(r.id, subject, ref),
             t,
             subject=subject,
             enterprise=info.enterprise_id if info else enterprise,
@@ -72,7 +72,7 @@ def out_of_bounds_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> No
         if not r.matches(e.subjects.get(s)):
             continue
         e.inside(r, s, key, m.visit, m.entered_at, now, m.where, out)
-        akey = f"{r.id}:{s}:{m.visit}"
+        akey = AlarmKey.of(r.id, s, m.visit)
         o = e.open.get(akey)
         confirm = params(r.type, r.params, e.zones[zid].params.get(r.type))["confirm_after_s"]
         if o and o.severity == "warning" and now - o.since >= confirm:
@@ -85,7 +85,7 @@ def out_of_bounds_cross(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInf
         return False
     zone = FenceKey(tr.fence).zone_id
     if e.zone_on(r, tr.fence, tr.t) and tr.subject not in e.permitted.get(zone, ()):
-        key = f"{r.id}:{tr.subject}:{tr.visit}"
+        key = AlarmKey.of(r.id, tr.subject, tr.visit)
         ev = e.transition_evidence(r, tr) | {"passed_through": True}
         if e.new(out, r, key, tr.t, subject=tr.subject, zone=zone, lon=tr.lon, lat=tr.lat, evidence=ev):
             out.append(e.end(key, tr.t, {"reason": "passed through between two fixes"}))
@@ -133,7 +133,7 @@ register(
 def overstay_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
     for zid, key, s, m in e.visits(r, occupants):
         limit = params(r.type, r.params, e.zones[zid].params.get(r.type))["limit_s"]
-        akey = f"{r.id}:{s}:{m.visit}"
+        akey = AlarmKey.of(r.id, s, m.visit)
         due = now - m.entered_at > limit and akey not in e.open and akey not in e.latched
         if due and r.matches(e.subjects.get(s)) and e.zone_on(r, key, now):
             e.new(
@@ -235,7 +235,7 @@ def stationary_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
         if a is None or last is None or s in crews or not r.matches(e.subjects.get(s)):
             continue
         still_for = last[0] - a[2]
-        akey = f"{r.id}:{s}:{zid}:{ms(a[2])}"
+        akey = AlarmKey.of(r.id, s, zid, ms(a[2]))
         due = still_for >= p["limit_s"] and akey not in e.open and akey not in e.latched
         if due and e.zone_on(r, key, now):
             e.new(
@@ -301,7 +301,7 @@ def leaving_transition(e: Engine, r: RuleSpec, tr: Transition, subj: SubjectInfo
             e.new(
                 out,
                 r,
-                f"{r.id}:{tr.subject}:{tr.visit}:out",
+                AlarmKey.of(r.id, tr.subject, tr.visit, "out"),
                 tr.t,
                 subject=tr.subject,
                 zone=FenceKey(tr.fence).zone_id,

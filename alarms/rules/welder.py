@@ -8,6 +8,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from alarms.catalogue import RuleType, params, register
+from alarms.keys import AlarmKey
 from alarms.rules.outage import outage
 from alarms.specs import RuleSpec, Signal, ms
 
@@ -82,7 +83,7 @@ def remote_scan(e: Engine, rules: list[RuleSpec], scan, out: list[Signal]) -> No
             e.new(
                 out,
                 r,
-                f"{r.id}:{scan.subject}:{scan.ref}",
+                AlarmKey.of(r.id, scan.subject, scan.ref),
                 scan.t,
                 subject=scan.subject,
                 lon=scan.phone_lonlat[0],
@@ -216,7 +217,7 @@ def welder_silent_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> No
             last = e.last.get(s)
             ev = {"rule": r.id, "last_heard": heard, "silent_s": limit}
             lon, lat = (last[3], last[4]) if last else (None, None)
-            e.new(out, r, f"{r.id}:{s}:{ms(heard)}", now, subject=s, lon=lon, lat=lat, evidence=ev)
+            e.new(out, r, AlarmKey.of(r.id, s, ms(heard)), now, subject=s, lon=lon, lat=lat, evidence=ev)
         elif not silent:
             for k in current:
                 out.append(e.end(k, now, {"reason": "heard again" if powered else "powered off"}))

@@ -11,7 +11,7 @@ import numpy as np
 
 from alarms.catalogue import RuleType, params, register
 from alarms.gathering import GroupTracker, clusters, level
-from alarms.keys import FenceKey
+from alarms.keys import AlarmKey, FenceKey
 from alarms.specs import RuleSpec, ms
 
 if TYPE_CHECKING:
@@ -28,14 +28,14 @@ def _capacity(e: Engine, r: RuleSpec, now: float, occupants, out, over: bool) ->
         people = [s for s in occupants.get(FenceKey.zone(zid), ()) if r.matches(e.subjects.get(s))]
         n = len(people)
         bad = limit is not None and (n > limit if over else n < limit) and e.zone_on(r, FenceKey.zone(zid), now)
-        name = f"{r.id}:z{zid}"
+        name = AlarmKey.of(r.id, FenceKey.zone(zid))
         began = e.hold(name, bad, now, p["grace_s"])
         current = e.open_for(r.id, zone=zid)
         if bad and began is not None and not current:
             e.new(
                 out,
                 r,
-                f"{name}:{ms(began)}",
+                AlarmKey.of(name, ms(began)),
                 now,
                 zone=zid,
                 subjects=tuple(sorted(people)),
@@ -101,7 +101,7 @@ def absent_from_post_tick(e: Engine, r: RuleSpec, now: float, occupants, out) ->
         p = params(r.type, r.params, z.params.get(r.type))
         present = set(occupants.get(FenceKey.zone(zid), ()))
         for h in z.holders:
-            name = f"{r.id}:z{zid}:{h}"
+            name = AlarmKey.of(r.id, FenceKey.zone(zid), h)
             absent = h not in present and e.zone_on(r, FenceKey.zone(zid), now)
             began = e.hold(name, absent, now, p["grace_s"])
             current = [k for k in e.open_for(r.id, zone=zid) if e.open[k].subject == h]
@@ -110,7 +110,7 @@ def absent_from_post_tick(e: Engine, r: RuleSpec, now: float, occupants, out) ->
                 e.new(
                     out,
                     r,
-                    f"{name}:{ms(began)}",
+                    AlarmKey.of(name, ms(began)),
                     now,
                     subject=h,
                     zone=zid,
@@ -181,11 +181,11 @@ def gathering_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
         tracker = st.groups.setdefault((r.id, scope), GroupTracker())
         current, gone = tracker.update(f"{r.id}:{scope}", found, now)
         for g in gone:
-            key = f"{r.id}:{g.gid}"
+            key = AlarmKey.of(r.id, g.gid)
             if key in e.open:
                 out.append(e.end(key, now, {"reason": "dispersed", "peak": g.peak}))
         for g in current.values():
-            key = f"{r.id}:{g.gid}"
+            key = AlarmKey.of(r.id, g.gid)
             lvl = level(len(g.members), int(p["orange_from"]), int(p["red_from"]))
             ev = {
                 "rule": r.id,
