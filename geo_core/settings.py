@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "alarms.apps.AlarmsConfig",
     "layers.apps.LayersConfig",
     "web.apps.WebConfig",
+    "video.apps.VideoConfig",
     "demo.apps.DemoConfig",
 ]
 

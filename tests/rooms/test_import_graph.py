@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-ROOMS = ("coord_transform", "geo_core", "alarms", "layers", "tiles", "web", "demo")
+ROOMS = ("coord_transform", "geo_core", "alarms", "layers", "tiles", "web", "video", "demo")
 # Which rooms each room may import (DESIGN.md); its own always.
 MAY = {
     "coord_transform": set(),
@@ -17,6 +17,7 @@ MAY = {
     "layers": {"geo_core", "tiles", "coord_transform"},
     "tiles": {"geo_core"},
     "web": {"geo_core", "layers", "alarms"},  # its views only read, the pages use public URLs
+    "video": {"geo_core", "alarms", "coord_transform"},
     "demo": set(ROOMS),
 }
 

@@ -1,0 +1,96 @@
+"""Video channels as data (VID-1): each camera's GB/T 28181 channel code, what it is, whose it is, what it belongs to
+(a body camera's holder device, a site), and for a fixed camera where it stands and what it sees (its field of view
+as a sector polygon, derived from position, heading, angle and range when saved)."""
+
+from __future__ import annotations
+
+from django.contrib.gis.db import models
+from django.contrib.gis.geos import GEOSGeometry
+from django.core.exceptions import ValidationError
+
+from geo_core.models.base import SRID, Timestamped, valid_geometry_constraint
+from geo_core.scope import Visibility
+from geo_core.validation import validate_geometry
+from video import fov
+from video.codes import channel_code
+
+
+def validate_code(value: str) -> None:
+    try:
+        channel_code(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class VideoChannel(Timestamped):
+    class Kind(models.TextChoices):
+        FIXED = "fixed", "固定摄像机"
+        PTZ = "ptz", "云台摄像机"
+        BODY_CAMERA = "body_camera", "执法记录仪"
+        DRONE = "drone", "无人机"
+
+    # Who may see it (geo_core.scope.Visibility): its enterprise's, or the park's and authorities' for everyone.
+    VISIBILITY = Visibility("enterprise", "location", shared=True)
+
+    code = models.CharField(max_length=20, unique=True, validators=[validate_code], help_text="GB/T 28181 通道编码")
+    name = models.CharField(max_length=128)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    enterprise = models.ForeignKey(
+        "geo_core.Enterprise", null=True, blank=True, on_delete=models.PROTECT, related_name="video_channels"
+    )
+    authority = models.CharField(max_length=128, blank=True, help_text="管理单位 of a channel of no enterprise")
+    subject = models.ForeignKey(
+        "geo_core.Subject",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="video_channels",
+        help_text="the device it belongs to (a body camera, a drone): where it is, who carries it",
+    )
+    site = models.ForeignKey("geo_core.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    location = models.PointField(srid=SRID, null=True, blank=True, validators=[validate_geometry])
+    heading = models.FloatField(null=True, blank=True, help_text="degrees clockwise from north")
+    angle = models.FloatField(null=True, blank=True, help_text="horizontal field of view, degrees")
+    range_m = models.FloatField(null=True, blank=True, help_text="how far it resolves a person, metres")
+    fov = models.PolygonField(srid=SRID, null=True, blank=True, help_text="field of view (derived)")
+    active = models.BooleanField(default=True)
+    attributes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(code__regex=r"^[0-9]{20}$"), name="videochannel_code_digits"),
+            valid_geometry_constraint("videochannel", "fov", nullable=True),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        errors = {}
+        aims = (self.heading, self.angle, self.range_m)
+        if any(v is not None for v in aims):
+            if self.location is None:
+                errors["location"] = "a camera with a field of view needs its position"
+            elif any(v is None for v in aims):
+                errors["heading"] = "heading, angle and range_m are given together"
+            else:
+                try:
+                    fov.check(self.heading, self.angle, self.range_m)
+                except ValueError as exc:
+                    field, _, reason = str(exc).partition(": ")
+                    errors[field] = reason
+        if self.kind in (self.Kind.FIXED, self.Kind.PTZ) and self.location is None:
+            errors["location"] = "a fixed camera needs its position"
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs) -> None:
+        self.fov = self.field_of_view()
+        super().save(*args, **kwargs)
+
+    def field_of_view(self) -> GEOSGeometry | None:
+        if self.location is None or None in (self.heading, self.angle, self.range_m):
+            return None
+        sector = fov.sector(self.location.x, self.location.y, self.heading, self.angle, self.range_m)
+        return GEOSGeometry(sector.wkt, srid=SRID)
