@@ -38,6 +38,10 @@ class UpstreamError(RuntimeError):
     """A server we pass requests on to (a base map's tile server) did not answer as it should (HTTP 502)."""
 
 
+class UnavailableError(RuntimeError):
+    """Something the answer needs is not there to ask (no media platform configured, or it is down): HTTP 503."""
+
+
 class ConflictError(ValueError):
     """The request does not fit the current state (e.g. closing an alarm that is not resolved)."""
 
@@ -70,6 +74,7 @@ STATUS = {
     ConflictError: 409,
     MethodNotAllowedError: 405,
     UpstreamError: 502,
+    UnavailableError: 503,
     LockedOutError: 429,
     NotSignedInError: 401,
     DeniedError: 403,
@@ -96,6 +101,7 @@ OGC_CODES = {
     422: "Unprocessable",
     429: "TooManyRequests",
     502: "BadGateway",
+    503: "ServiceUnavailable",
 }
 
 

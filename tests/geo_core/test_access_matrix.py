@@ -19,6 +19,7 @@ from layers.features import forget_extents
 from layers.tiles3d import build as build_tileset
 from tests.geo_core.conftest import FENGXIAN, JINSHAN, inside, square
 from tiles.cache import CACHE
+from video.models import VideoChannel
 
 pytestmark = pytest.mark.django_db
 SECRET = "BSECRET"  # in every name of the far side
@@ -86,6 +87,11 @@ MATRIX = {
     "map": "page",
     "command": "page",
     "service-worker": "public",
+    "video-channels": "signed",
+    "video-at": "signed",
+    "video-live": "signed",
+    "video-record": "signed",
+    "video-verify": "public",  # the media platform's play hook: a signed token, checked (tests/video)
 }
 
 
@@ -111,7 +117,9 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
 
 
 @pytest.fixture
-def world(make_enterprise):
+def world(make_enterprise, monkeypatch):
+    monkeypatch.setenv("GEO_VIDEO_LIVE_URL", "http://media.test/live/{channel}.m3u8?token={token}")
+    monkeypatch.setenv("GEO_VIDEO_RECORD_URL", "http://media.test/record/{channel}/{start}-{end}.m3u8")
     CACHE.clear()
     forget_extents()
     now = datetime.now(UTC)
@@ -158,6 +166,16 @@ def world(make_enterprise):
             location=Point(lon, lat, srid=4490),
         )
         out[tag] = {"zone": zone, "person": person, "permit": permit, "lon": lon, "lat": lat}
+        out[tag]["camera"] = VideoChannel.objects.create(
+            code=f"3101160000132{len(out):07d}",
+            name=f"摄像机{tag}",
+            kind="fixed",
+            enterprise=ent,
+            location=Point(lon, lat, srid=4490),
+            heading=0,
+            angle=90,
+            range_m=200,
+        )
     # B's contractor walked into A's fence: the alarm is B's, the fence name is A's
     far = out[f"B{SECRET}"]
     near = out["A"]
@@ -257,6 +275,13 @@ def urls(w) -> dict[str, list[str]]:
         ],
         "ogc-tile": [f"/ogc/collections/{LAYERS}/tiles/WebMercatorQuad/{z}/{y}/{x}"],
         "tiles3d": ["/maps/3dtiles/tileset.json", f"/maps/3dtiles/site-{far_site}.glb"],
+        "video-channels": ["/api/video/channels", f"/api/video/channels?bbox={box}"],
+        "video-at": [f"/api/video/at?lon={lon}&lat={lat}&subject={far['person'].id}"],
+        "video-live": [f"/api/video/channels/{far['camera'].code}/live"],
+        "video-record": [
+            f"/api/video/channels/{far['camera'].code}/record?from={(day - timedelta(minutes=30)).isoformat()}"
+            f"&to={day.isoformat()}".replace("+", "%2B")
+        ],
     }
 
 
