@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.contrib.gis.geos import Point as GPoint
 from django.db import connection, transaction
+from pyproj import Geod
 from tqdm import tqdm
 
 from demo import vocab
@@ -45,6 +46,7 @@ from geo_core.models import (
 from geo_core.models.positions import Source
 from geo_core.partitions import ensure_partitions, local_day
 from geo_core.signals import demo_removed
+from video.models import VideoChannel
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -178,6 +180,7 @@ def reset_demo() -> None:
         if park is not None:
             WorkPermit.objects.filter(enterprise__park=park).delete()
         Contractor.objects.filter(attributes__demo=True).delete()
+        VideoChannel.objects.filter(attributes__demo=True).delete()
         Zone.objects.filter(attributes__demo=True).delete()
         SpecialEquipment.objects.filter(attributes__demo=True).delete()
         Subject.objects.filter(id__in=ids).delete()
@@ -185,6 +188,56 @@ def reset_demo() -> None:
             Site.objects.filter(enterprise__park=park).delete()
             Enterprise.objects.filter(park=park).delete()
             park.delete()
+
+
+VIDEO_CENTRE = "3101160000"  # GB/T 28181 centre (Jinshan, 310116, padded) and industry 00 of the demo's channels
+GEOD = Geod(ellps="GRS80")
+
+
+def _video_channels(park: Park) -> None:
+    """The park's cameras: one fixed camera at a corner of each forbidden zone and key place, aimed across it, and
+    a channel for each body camera (type 138, carried by its officer). Derived from what was loaded: the same seed
+    gives the same cameras."""
+    channels = []
+    zones = Zone.objects.filter(attributes__demo=True, kind__in=("forbidden", "key_place")).order_by("id")
+    for k, z in enumerate(zones, 1):
+        # From a corner of the zone (or 200 m short of the zone's middle, for a large one), aimed at its middle.
+        x0, y0, _, _ = z.geom.extent
+        target = z.geom.point_on_surface
+        back, _, dist = GEOD.inv(target.x, target.y, x0, y0)
+        if dist > 450:
+            x0, y0, _ = GEOD.fwd(target.x, target.y, back, 200.0)
+            dist = 200.0
+        heading, _, _ = GEOD.inv(x0, y0, target.x, target.y)
+        channels.append(
+            VideoChannel(
+                code=f"{VIDEO_CENTRE}1320{k:06d}",
+                name=f"{z.name}摄像机",
+                kind="fixed",
+                enterprise_id=z.enterprise_id,
+                authority=z.authority,
+                location=GPoint(x0, y0, srid=4490),
+                heading=heading % 360,
+                angle=70.0,
+                range_m=min(500.0, max(30.0, dist * 1.5)),
+                attributes={"demo": True, "zone": z.id},
+            )
+        )
+    cams = Subject.objects.filter(kind="body_camera", attributes__demo=True).order_by("id")
+    for k, s in enumerate(cams, 1):
+        channels.append(
+            VideoChannel(
+                code=f"{VIDEO_CENTRE}1380{k:06d}",
+                name=f"{s.name or s.external_id}",
+                kind="body_camera",
+                enterprise_id=s.enterprise_id,
+                authority="金山区应急管理局" if s.enterprise_id is None else "",
+                subject=s,
+                attributes={"demo": True},
+            )
+        )
+    for c in channels:
+        c.save()  # each computes its field of view
 
 
 def _contractors(scene: Scene, by_code: dict, person_ids: dict) -> dict[str, Contractor]:
@@ -473,6 +526,9 @@ def load_demo(
         )
         steps.update()
         timings["permits"] = time.perf_counter() - t
+        t = time.perf_counter()
+        _video_channels(park)
+        timings["video"] = time.perf_counter() - t
     steps.update()
     steps.close()
     timings["total"] = time.perf_counter() - t0

@@ -97,6 +97,15 @@ def test_full_demo_park_has_everything_the_service_deals_with():
     assert not WorkPermit.objects.exclude(site__enterprise=F("enterprise")).exists()
 
     assert set(Zone.objects.values_list("kind", flat=True)) == {k for k, _ in Zone.Kind.choices}
+    # Cameras (issue 26): every forbidden zone and key place watched by a fixed camera that sees into it; every body
+    # camera has its channel.
+    from video.models import VideoChannel
+
+    watched = Zone.objects.filter(kind__in=("forbidden", "key_place"))
+    for z in watched:
+        cam = VideoChannel.objects.get(attributes__zone=z.id)
+        assert cam.fov.intersects(z.geom.point_on_surface), z.name
+    assert VideoChannel.objects.filter(kind="body_camera").count() == Subject.objects.filter(kind="body_camera").count()
     assert Zone.objects.filter(floor__isnull=False, height_min__isnull=False).exists()  # 3D fences
     assert Zone.objects.filter(time_windows__isnull=False).exists()
     # Special equipment inside the sites, some of it failing (a faults choropleth has something to show).
