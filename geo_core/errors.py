@@ -1,7 +1,8 @@
 """Domain errors -> HTTP answers, in one table (as tipg's errors.py and pygeoapi's error module do).
 
-Business code raises; views call error_response(); nobody else builds error responses. The exceptions live here
-(access and lockout raise them), so this module imports no other of geo_core's: no import cycle through it.
+Business code and views raise; the boundary (geo_core.boundary.ErrorBoundary) calls error_response(); nobody else
+builds error responses. The exceptions live here (access and lockout raise them), so this module imports no other of
+geo_core's: no import cycle through it.
 """
 
 from __future__ import annotations
