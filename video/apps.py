@@ -8,3 +8,16 @@ class VideoConfig(AppConfig):
     name = "video"
     verbose_name = "Video"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from geo_core.vocabulary import Term, declare
+
+        # Why a camera is offered for a place (video.linkage), as the pages show it.
+        declare(
+            "camera_reason",
+            [
+                Term("field_of_view", "对准", "aimed at it", "#2ea44f", "#3fb950"),
+                Term("nearest", "附近", "nearby", "#dbab09", "#e3b341"),
+                Term("own", "随身", "carried", "#0366d6", "#58a6ff"),
+            ],
+        )

@@ -96,6 +96,19 @@ def web_scene(django_db_setup, django_db_blocker):
             subject=welder, time=now, source="demo", live={"power": "on"}, geom=Point(wlon, wlat, 0, srid=4490)
         )
         out["welder"] = welder
+        from video.models import VideoChannel
+
+        alon, alat = out["centre_a"]
+        out["camera"] = VideoChannel.objects.create(
+            code="31011600001320009001",
+            name="A罐区摄像机",
+            kind="fixed",
+            enterprise=out["a"],
+            location=Point(alon - 0.0025, alat, srid=4490),
+            heading=90,
+            angle=60,
+            range_m=250,
+        )
         users = {
             "web-sup": create_user("web-sup", PASSWORD, "supervisor"),
             "web-ent-a": create_user("web-ent-a", PASSWORD, "enterprise", enterprise=out["a"]),
@@ -111,6 +124,7 @@ def web_scene(django_db_setup, django_db_blocker):
             with connection.cursor() as cur:
                 cur.execute("DELETE FROM geo_core_positionfix WHERE subject_id = %s", [s.id])
         WorkPermit.objects.filter(enterprise__park=park).delete()
+        out["camera"].delete()
         Subject.objects.filter(enterprise__park=park).delete()
         Zone.objects.filter(enterprise__park=park).delete()
         Site.objects.filter(enterprise__park=park).delete()

@@ -154,6 +154,12 @@ def test_a_new_alarm_appears_within_5_s_and_is_acknowledged_from_the_page(open_p
     p.page.wait_for_selector("#details [data-action=acknowledge]")
     assert "A罐区禁区" in p.page.inner_text("#details")  # the evidence
     assert p.js("() => window.__test.selected()") == {"kind": "alarm", "id": alarm.id}  # the page's one selection
+    # The camera aimed at the alarm's place is offered with it (VID-2), first, with why.
+    p.page.wait_for_selector("#details [data-channel]")
+    first = p.page.locator("#details [data-channel]").first
+    assert first.get_attribute("data-channel") == web_scene["camera"].code
+    assert first.get_attribute("data-why") == "field_of_view"
+    assert "对准" in first.inner_text()
     p.page.fill("#details textarea", "已通知企业")
     p.page.click("#details [data-action=acknowledge]")
     p.page.wait_for_selector("#details .note:text('已提交')")

@@ -116,7 +116,17 @@ export class Details {
     el('h3', {}, t('evidence')), evidence,
     buttons.length ? el('div', { class: 'actions' }, comment, el('div', { class: 'buttons' }, buttons), note) : null,
     history.children.length ? el('h3', {}, t('actions')) : null, history.children.length ? history : null);
+    if (a.location) await this.cameras(a.location.coordinates, a.subject_id);
     return a;
+  }
+
+  /** The cameras that show a place (GET /api/video/at: aimed at it, nearby, the subject's own), under the card. */
+  async cameras([lon, lat], subject) {
+    const body = await getJSON('/api/video/at', { lon, lat, subject }).catch(() => null);
+    if (!body?.cameras.length) return;
+    this.card.append(el('h3', {}, t('videoCameras')), el('ul', { class: 'cameras' }, body.cameras.map((c) =>
+      el('li', { 'data-channel': c.code, 'data-why': c.why },
+        el('strong', {}, c.name), ` · ${this.vocab.label('camera_reason', c.why)} · ${Math.round(c.distance_m)} ${t('metres')}`))));
   }
 }
 

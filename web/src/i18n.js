@@ -31,7 +31,7 @@ const WORDS = {
     g_buildings: '建筑', peopleOnSite: '在场人员', machinesPowered: '焊机通电', permitBoard: '作业票看板', alarmTrend: '24小时告警趋势', safetyRules: '生命安全规则', changedBy: '24小时内被修改：', ruleOn: '已启用',
     byDistrict: '分区统计', allEnterprises: '全部企业', people: '人', outsiders: '外来人员', machines: '台焊机', last24h: '起（近24小时）',
     autoFollow: '自动跟踪', dispatchTool: '框选调度', dispatchSelection: '派单给所选人员', alarmToDispatch: '告警',
-    codes: '编号（可多个，逗号分隔）', tracks: '条轨迹',
+    codes: '编号（可多个，逗号分隔）', videoCameras: '现场视频通道', tracks: '条轨迹',
   },
   en: {
     search: 'Search name / ID / chip / QR / company code', noResults: 'No results', signout: 'Sign out', online: 'Online',
@@ -69,7 +69,7 @@ const WORDS = {
     g_buildings: 'Buildings', peopleOnSite: 'People on site', machinesPowered: 'Machines powered', permitBoard: 'Permit board',
     alarmTrend: 'Alarms, last 24 h', safetyRules: 'Life-safety rules', changedBy: 'changed in the last 24 h by', ruleOn: 'on', byDistrict: 'By district', allEnterprises: 'All enterprises', people: 'people',
     outsiders: 'outsiders', machines: 'machines', last24h: 'in the last 24 h', autoFollow: 'Auto-follow', dispatchTool: 'Select and dispatch',
-    dispatchSelection: 'Dispatch to the selection', alarmToDispatch: 'Alarm', codes: 'IDs (several, comma separated)',
+    dispatchSelection: 'Dispatch to the selection', alarmToDispatch: 'Alarm', codes: 'IDs (several, comma separated)', videoCameras: 'Cameras on the spot',
     tracks: 'tracks',
   },
 };
