@@ -85,8 +85,7 @@ class AlarmWorker:
             extra={
                 "restored": restored,
                 "plane": self.plane.crs,
-                "rules": self.engine.summary()["rules"],
-                "fences": self.engine.summary()["fences"],
+                **{k: v for k, v in self.engine.summary().items() if k in ("rules", "fences")},
             },
         )
 

@@ -4,6 +4,7 @@ one, and the media platform's check of such a URL. Parsing and errors as everywh
 from __future__ import annotations
 
 import orjson
+from django.contrib.gis.geos import Polygon
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -53,8 +54,6 @@ def channels(request: HttpRequest, access: Access) -> HttpResponse:
     """GET /api/video/channels?bbox=&kind=: the channels the caller may see."""
     qs = scoped(VideoChannel.objects.filter(active=True).select_related("enterprise", "subject"), access)
     if request.GET.get("bbox"):
-        from django.contrib.gis.geos import Polygon
-
         qs = qs.filter(location__intersects=Polygon.from_bbox(parse_bbox(request.GET["bbox"])))
     if request.GET.get("kind"):
         kind = request.GET["kind"]

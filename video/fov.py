@@ -1,6 +1,6 @@
 """A fixed camera's field of view as a geometry: the sector it sees from its position, along its heading (degrees
 clockwise from north), over its horizontal angle, out to its range, drawn on the ellipsoid (pyproj's Geod, CGCS2000
-is GRS80 for this purpose) so a sector of 200 m is 200 m wherever it lies. Pure: no Django."""
+is GRS80 for this purpose) so a sector of 200 m is 200 m wherever it lies. Bounds checked by geo_core.params."""
 
 from __future__ import annotations
 
@@ -10,19 +10,18 @@ import numpy as np
 from pyproj import Geod
 from shapely.geometry import Polygon
 
+from geo_core.params import number
+
 GEOD = Geod(ellps="GRS80")
 MAX_RANGE_M = 5_000.0  # beyond this no park camera resolves a person
 ARC_STEP_DEG = 2.0  # an arc vertex every 2 degrees: under 4 cm off the true arc at 200 m
 
 
 def check(heading: float, angle: float, range_m: float) -> None:
-    """ValueError naming the field that is out of bounds."""
-    bounds = (("heading", heading, 0.0, 360.0), ("angle", angle, 1.0, 360.0), ("range_m", range_m, 1.0, MAX_RANGE_M))
-    for name, value, lo, hi in bounds:
-        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-            raise ValueError(f"{name}: must be a finite number")
-        if not lo <= value <= hi:
-            raise ValueError(f"{name}: {value} is outside [{lo:g}, {hi:g}]")
+    """A ValueError (geo_core.params': "field: reason") naming the field that is out of bounds."""
+    number(heading, "heading", 0.0, 360.0)
+    number(angle, "angle", 1.0, 360.0)
+    number(range_m, "range_m", 1.0, MAX_RANGE_M)
 
 
 def sector(lon: float, lat: float, heading: float, angle: float, range_m: float) -> Polygon:
