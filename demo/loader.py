@@ -95,6 +95,26 @@ def demo_credentials(path: Path | None = None) -> Path:
     return path
 
 
+MEDIA_SOURCES = 4
+
+
+def demo_media(path: Path | None = None) -> Path:
+    """The channels the demo's media source (demo/media_source.py) encodes: the first fixed cameras, whose pictures
+    carry their own codes; every other demo channel plays one of them. Written to .var/demo/media.json for
+    scripts/run.sh."""
+    from video.models import VideoChannel
+
+    path = path or demo_dir() / "media.json"
+    codes = list(
+        VideoChannel.objects.filter(attributes__demo=True, kind="fixed")
+        .order_by("code")
+        .values_list("code", flat=True)[:MEDIA_SOURCES]
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"channels": codes}, indent=1), encoding="utf-8")
+    return path
+
+
 DEMO_VENDOR = "demo-chips"
 
 

@@ -31,7 +31,7 @@ RETRY_AFTER_S = 2
 # Cesium's workers compile WebAssembly (decoders): 'wasm-unsafe-eval' allows that and not JavaScript eval.
 CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data: blob:; "
-    "worker-src 'self' blob:; child-src 'self' blob:; "
+    "worker-src 'self' blob:; child-src 'self' blob:; media-src 'self' blob:; "
     "style-src 'self' 'unsafe-inline'; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )

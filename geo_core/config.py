@@ -126,6 +126,13 @@ class Config:
     import_max_memory_mb: int = 4096  # address space of one import's process
     # /metrics (Prometheus) answers only with this bearer token; empty: the endpoint is off.
     metrics_token: str = field(default="", repr=False)
+    # The deployment's media platform (video/gateway.py, docs/video.md): URL templates of a channel's live stream
+    # and of a range of its recording; empty: no video (the pages say so). How long an issued URL plays, the
+    # longest range asked at once.
+    video_live_url: str = ""
+    video_record_url: str = ""
+    video_url_ttl_s: int = 300
+    video_max_record_s: int = 7200
 
 
 KNOWN_GEO_VARS = {
@@ -164,6 +171,10 @@ KNOWN_GEO_VARS = {
     "GEO_IMPORT_MAX_S",
     "GEO_IMPORT_MAX_MEMORY_MB",
     "GEO_METRICS_TOKEN",
+    "GEO_VIDEO_LIVE_URL",
+    "GEO_VIDEO_RECORD_URL",
+    "GEO_VIDEO_URL_TTL_S",
+    "GEO_VIDEO_MAX_RECORD_S",
 }
 
 TIANDITU = (
@@ -199,6 +210,18 @@ def _tiles3d_url(url: str) -> str:
     if (url.startswith("/") and not url.startswith("//")) or (parts.scheme in ("http", "https") and parts.hostname):
         return url
     raise ConfigError(f"GEO_3DTILES_URL={url!r}: expected a tileset.json as /path on this server or an http(s) URL")
+
+
+def _video_url(name: str, url: str, fields: tuple[str, ...]) -> str:
+    """A media platform's URL template: http(s), naming what it must ({channel}; a range's {start} and {end})."""
+    if not url:
+        return url
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        raise ConfigError(f"{name}={url!r}: expected an http(s) URL template of the media platform")
+    missing = [f for f in fields if "{" + f + "}" not in url]
+    if missing:
+        raise ConfigError(f"{name}={url!r}: the template lacks {', '.join('{' + f + '}' for f in missing)}")
+    return url
 
 
 def _relay_url(url: str) -> str:
@@ -263,6 +286,12 @@ def load() -> Config:
         import_max_s=_int("GEO_IMPORT_MAX_S", 600, 5, 86_400),
         import_max_memory_mb=_int("GEO_IMPORT_MAX_MEMORY_MB", 4096, 512, 1_000_000),
         metrics_token=os.environ.get("GEO_METRICS_TOKEN", ""),
+        video_live_url=_video_url("GEO_VIDEO_LIVE_URL", os.environ.get("GEO_VIDEO_LIVE_URL", ""), ("channel",)),
+        video_record_url=_video_url(
+            "GEO_VIDEO_RECORD_URL", os.environ.get("GEO_VIDEO_RECORD_URL", ""), ("channel", "start", "end")
+        ),
+        video_url_ttl_s=_int("GEO_VIDEO_URL_TTL_S", 300, 10, 86_400),
+        video_max_record_s=_int("GEO_VIDEO_MAX_RECORD_S", 7200, 60, 7 * 86_400),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )
 

@@ -18,6 +18,9 @@ OUTSIDERS = ", ".join(f"'{c}'" for c in vocabulary.get("person_type").flagged("o
 # Rows of an enterprise, placed: the rule of most tables, and of alarms' published views (alarms_open: an
 # enterprise's alarms, placed where they are).
 OWNED = Visibility("enterprise", "geom")
+# Rows of an enterprise, or of the park and authorities for everyone (video.models.VideoChannel.VISIBILITY: the
+# layers read that room's table, not its code; the consistency test holds the two rules to the same shape).
+SHARED = Visibility("enterprise", "geom", shared=True)
 
 
 @dataclass(frozen=True)
@@ -714,6 +717,67 @@ LAYERS: list[Layer] = [
         style={
             "type": "line",
             "paint": {"line-width": 2, "line-opacity": 0.7, "line-color": ByTerm("person_type", "person_type")},
+        },
+    ),
+    Layer(
+        "video",
+        "视频监控 Cameras",
+        "Cameras that stand somewhere (fixed, PTZ, drone docks) with their GB/T 28181 channel codes; a body "
+        "camera is drawn where its holder is (the live layer).",
+        """SELECT c.id, c.code, c.name, c.kind, e.company_code, c.authority, c.heading, c.angle, c.range_m,
+                  c.location AS geom, c.enterprise_id
+           FROM video_videochannel c LEFT JOIN geo_core_enterprise e ON e.id = c.enterprise_id
+           WHERE c.active AND c.location IS NOT NULL""",
+        {
+            "code": "string",
+            "name": "string",
+            "kind": "string",
+            "company_code": "string",
+            "authority": "string",
+            "heading": "number",
+            "angle": "number",
+            "range_m": "number",
+        },
+        "Point",
+        ("video_videochannel", "geo_core_enterprise"),
+        visibility=SHARED,
+        search=Search(  # by name or channel code
+            6,
+            """SELECT 'camera' AS kind, c.id, c.name, c.code, c.location AS geom, c.enterprise_id
+               FROM video_videochannel c WHERE c.active AND c.location IS NOT NULL""",
+            ("name", "code"),
+        ),
+        minzoom=13,
+        style={
+            "type": "circle",
+            "label": {"field": "name", "minzoom": 17},
+            "paint": {
+                "circle-radius": 6,
+                "circle-color": ByTerm("video_kind", "kind"),
+                "circle-stroke-color": "#ffffff",
+                "circle-stroke-width": 1.5,
+            },
+        },
+    ),
+    Layer(
+        "video_fov",
+        "视场 Fields of view",
+        "What each fixed camera sees: a sector from its position, heading, angle and range (geodesic).",
+        """SELECT c.id, c.code, c.name, c.kind, e.company_code, c.fov AS geom, c.enterprise_id
+           FROM video_videochannel c LEFT JOIN geo_core_enterprise e ON e.id = c.enterprise_id
+           WHERE c.active AND c.fov IS NOT NULL""",
+        {"code": "string", "name": "string", "kind": "string", "company_code": "string"},
+        "Polygon",
+        ("video_videochannel", "geo_core_enterprise"),
+        visibility=SHARED,
+        minzoom=14,
+        style={
+            "type": "fill",
+            "paint": {
+                "fill-color": ByTerm("video_kind", "kind"),
+                "fill-opacity": 0.12,
+                "fill-outline-color": "#6f42c1",
+            },
         },
     ),
     Layer(

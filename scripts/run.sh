@@ -51,6 +51,19 @@ start() {
   fi
   .venv/bin/python manage.py build_3dtiles -v0
   .venv/bin/python manage.py collectstatic --noinput -v0
+  # The demo's media platform (demo/media_source.py, FFmpeg), unless a real one is configured (docs/video.md).
+  if [ -z "${GEO_VIDEO_LIVE_URL:-}" ]; then
+    local media_port=${GEO_MEDIA_PORT:-8090}
+    if running media; then media_port=$(cat "$VAR/run/media.port"); else
+      while (exec 3<>"/dev/tcp/127.0.0.1/$media_port") 2>/dev/null; do media_port=$((media_port + 1)); done
+    fi
+    echo "$media_port" > "$VAR/run/media.port"
+    channels=$(.venv/bin/python -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["channels"]))' "$VAR/demo/media.json")
+    start_bg media .venv/bin/python -m demo.media_source --port "$media_port" --dir "$VAR/media" --record \
+      --verify "http://127.0.0.1:$PORT/api/video/verify" --channels "$channels"
+    export GEO_VIDEO_LIVE_URL="http://127.0.0.1:$media_port/live/{channel}.m3u8?token={token}"
+    export GEO_VIDEO_RECORD_URL="http://127.0.0.1:$media_port/record/{channel}/{start}-{end}.m3u8?token={token}"
+  fi
   start_bg web .venv/bin/uvicorn geo_core.asgi:application --host 127.0.0.1 --port "$PORT" --workers 2 --no-proxy-headers
   start_bg ingest .venv/bin/python manage.py ingest
   start_bg alarms .venv/bin/python manage.py alarms
@@ -71,6 +84,7 @@ start() {
 }
 
 stop() {
+  stop_bg media
   stop_bg simulate
   stop_bg alarms
   stop_bg ingest
@@ -79,7 +93,7 @@ stop() {
 }
 
 status() {
-  for name in web ingest alarms simulate; do
+  for name in web ingest alarms simulate media; do
     running "$name" && echo "$name: running (pid $(cat "$VAR/run/$name.pid"))" || echo "$name: stopped"
   done
   scripts/services.sh status

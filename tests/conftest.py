@@ -96,6 +96,16 @@ def start_server(env_overrides: dict[str, str]):
     raise RuntimeError("server did not answer within 30 s")
 
 
+# The tests' media platform (demo/media_source.py, FFmpeg) and the one camera it encodes (the web scene's): its port
+# is chosen before the service starts, whose gateway hands out its URLs.
+MEDIA_PORT = free_port()
+MEDIA_CHANNEL = "31011600001320009001"
+MEDIA_URLS = {
+    "GEO_VIDEO_LIVE_URL": f"http://127.0.0.1:{MEDIA_PORT}/live/{{channel}}.m3u8?token={{token}}",
+    "GEO_VIDEO_RECORD_URL": f"http://127.0.0.1:{MEDIA_PORT}/record/{{channel}}/{{start}}-{{end}}.m3u8?token={{token}}",
+}
+
+
 @pytest.fixture(scope="session")
 def live_service(django_db_setup):
     """The service over real HTTP, on the test database (sees what tests commit, not their open transactions)."""
@@ -106,10 +116,37 @@ def live_service(django_db_setup):
     # server would run on the service's own database. Refuse rather than touch it.
     assert s["NAME"].startswith("test_"), "live_service needs a test that uses the database in the same run"
     url = f"postgis://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-    proc, base = start_server({"DATABASE_URL": url})
+    proc, base = start_server({"DATABASE_URL": url, **MEDIA_URLS})
     yield base
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()  # an event stream left open keeps the graceful shutdown waiting
+
+
+@pytest.fixture(scope="session")
+def media_source(live_service, tmp_path_factory):
+    """The media platform stand-in, checking tokens with the live service's play hook; encoders stop after 3 s idle.
+    Yields its base URL."""
+    import sys
+    import urllib.request
+
+    folder = tmp_path_factory.mktemp("media")
+    args = ["--port", str(MEDIA_PORT), "--dir", str(folder / "segments"), "--channels", MEDIA_CHANNEL]
+    args += ["--verify", f"{live_service}/api/video/verify", "--idle", "3", "--retain", "120"]
+    log = (folder / "log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "demo.media_source", *args], stderr=log)
+    base = f"http://127.0.0.1:{MEDIA_PORT}"
+
+    def up() -> bool:
+        try:
+            return urllib.request.urlopen(f"{base}/status", timeout=1).status == 200
+        except OSError:
+            return False
+
+    assert until(up, 15), (folder / "log").read_text()
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()

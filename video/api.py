@@ -51,7 +51,7 @@ def _visible(access: Access, code: str) -> VideoChannel:
 
 @json_api(("GET",))
 def channels(request: HttpRequest, access: Access) -> HttpResponse:
-    """GET /api/video/channels?bbox=&kind=: the channels the caller may see."""
+    """GET /api/video/channels?bbox=&kind=&subject=: the channels the caller may see (of a body camera: `subject`)."""
     qs = scoped(VideoChannel.objects.filter(active=True).select_related("enterprise", "subject"), access)
     if request.GET.get("bbox"):
         qs = qs.filter(location__intersects=Polygon.from_bbox(parse_bbox(request.GET["bbox"])))
@@ -60,6 +60,8 @@ def channels(request: HttpRequest, access: Access) -> HttpResponse:
         if kind not in VideoChannel.Kind.values:
             raise BadRequestError(f"kind: {kind[:20]!r} is not one of {', '.join(VideoChannel.Kind.values)}")
         qs = qs.filter(kind=kind)
+    if request.GET.get("subject"):
+        qs = qs.filter(subject_id=integer(request.GET["subject"], "subject", 1, 2**63 - 1))
     rows = [_channel(c) for c in qs[:5000]]
     return json_response({"count": len(rows), "channels": rows})
 
@@ -77,7 +79,7 @@ def at(request: HttpRequest, access: Access) -> HttpResponse:
 
 
 def _platform() -> gateway.Platform:
-    return gateway.Platform.from_env()
+    return gateway.Platform.configured()
 
 
 @json_api(("GET",))

@@ -10,7 +10,25 @@ class VideoConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from alarms import store
         from geo_core.vocabulary import Term, declare
+        from video.evidence import offer_channels
+        from video.models import VideoChannel
+
+        if offer_channels not in store.EVIDENCE:
+            store.EVIDENCE.append(offer_channels)  # the channels offered, in each new alarm's evidence
+
+        # What a channel is (the video layers' colours, the players' labels); labels from the model's choices.
+        zh = dict(VideoChannel.Kind.choices)
+        declare(
+            "video_kind",
+            [
+                Term("fixed", zh["fixed"], "Fixed camera", "#6f42c1", "#a371f7"),
+                Term("ptz", zh["ptz"], "PTZ camera", "#8250df", "#bc8cff"),
+                Term("body_camera", zh["body_camera"], "Body camera", "#0366d6", "#58a6ff"),
+                Term("drone", zh["drone"], "Drone", "#1b7c83", "#39c5cf"),
+            ],
+        )
 
         # Why a camera is offered for a place (video.linkage), as the pages show it.
         declare(

@@ -2,7 +2,8 @@
 caller a short-lived, signed URL of the platform's own stream for a channel the caller may see, and answers the
 platform's check of that URL (the play hook of ZLMediaKit, SRS, or a GB/T 28181 platform's equivalent).
 
-Configured by environment, the common platforms' conventions as URL templates:
+Configured by environment (geo_core/config.py reads and checks it), the common platforms' conventions as URL
+templates:
 - `GEO_VIDEO_LIVE_URL`: live stream, e.g. `http://media:8080/rtp/{channel}.live.m3u8?token={token}` (HLS) or
   `http://media:8080/rtp/{channel}.live.flv?token={token}` (HTTP-FLV);
 - `GEO_VIDEO_RECORD_URL`: a time range of the recording, `{start}`/`{end}` as 20261207T083000 (Asia/Shanghai),
@@ -18,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,13 +40,9 @@ class Platform:
     max_record_s: int
 
     @classmethod
-    def from_env(cls) -> Platform:
-        return cls(
-            live=os.environ.get("GEO_VIDEO_LIVE_URL", ""),
-            record=os.environ.get("GEO_VIDEO_RECORD_URL", ""),
-            ttl_s=int(os.environ.get("GEO_VIDEO_URL_TTL_S", "300")),
-            max_record_s=int(os.environ.get("GEO_VIDEO_MAX_RECORD_S", "7200")),
-        )
+    def configured(cls) -> Platform:
+        c = settings.CONFIG
+        return cls(c.video_live_url, c.video_record_url, c.video_url_ttl_s, c.video_max_record_s)
 
 
 def _key() -> bytes:

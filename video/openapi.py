@@ -17,6 +17,7 @@ def service_paths() -> dict:
                 [
                     param("bbox", "query", {"type": "string"}, "minlon,minlat,maxlon,maxlat"),
                     param("kind", "query", {"type": "string", "enum": VideoChannel.Kind.values}),
+                    param("subject", "query", {"type": "integer"}, "a body camera's subject id"),
                 ],
             )
         },

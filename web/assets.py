@@ -34,3 +34,14 @@ def asset_url(name: str) -> str:
     if name not in files:
         raise NotBuiltError(f"{name} is not in {MANIFEST}: rebuild the web pages (`make bootstrap`)")
     return static(f"web/{files[name]}")
+
+
+def static_imports(name: str) -> list[str]:
+    """The chunks a page's script (`map`, `command`) imports before it runs (web/build.mjs: shared code split out;
+    the video players are loaded only when asked for), as files under the build folder."""
+    try:
+        return json.loads((BUILD_DIR / "imports.json").read_text(encoding="utf-8"))[name]
+    except (FileNotFoundError, KeyError):
+        raise NotBuiltError(
+            f"no imports of {name!r} in {BUILD_DIR}: rebuild the web pages (`make bootstrap`)"
+        ) from None

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from geo_core import vocabulary
 from geo_core.access import Access, DeniedError, access_for
 from geo_core.boundary import CSP
+from video.gateway import Platform
 from web.assets import BUILD_DIR, asset_url
 from web.words import LANGS, words
 
@@ -135,6 +136,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
         "web/map.html",
         {"w": words(lang), "lang": lang, "me": me, "js": asset_url("map.js"), "css": asset_url("map.css")},
     )
+    page.headers["Content-Security-Policy"] = page_csp()
     return _with_language(request, page)
 
 
@@ -155,12 +157,25 @@ def command_page(request: HttpRequest) -> HttpResponse:
     me = {**_me(access, lang), "cesium": asset_url("cesium/"), "tileset": tiles}
     assets = {"js": asset_url("command.js"), "css": asset_url("command.css")}
     page = render(request, "web/command.html", {"w": words(lang), "lang": lang, "me": me, **assets})
-    origin = urlsplit(tiles)
-    if origin.scheme in ("http", "https"):  # a deployment's own tileset host, and only that one
-        page.headers["Content-Security-Policy"] = CSP.replace(
-            "connect-src 'self'", f"connect-src 'self' {origin.scheme}://{origin.netloc}"
-        )
+    page.headers["Content-Security-Policy"] = page_csp(tiles)
     return _with_language(request, page)
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def page_csp(tileset: str = "") -> str:
+    """The pages' policy, opened to the hosts this deployment configured and only those: its own tileset host (3D),
+    its media platform (video/gateway.py: the players fetch its playlists and segments, and a recording may play
+    as a file)."""
+    platform = Platform.configured()
+    media = {o for o in (_origin(platform.live), _origin(platform.record)) if o}
+    connect = sorted(media | ({_origin(tileset)} - {None}))
+    return CSP.replace("connect-src 'self'", " ".join(["connect-src 'self'", *connect])).replace(
+        "media-src 'self' blob:", " ".join(["media-src 'self' blob:", *sorted(media)])
+    )
 
 
 @require_http_methods(["GET"])

@@ -21,6 +21,7 @@ WORDS = {
         "noscript": "请启用 JavaScript 以使用地图。",
         "command": "三维指挥中心",
         "loading3d": "正在加载三维场景…",
+        "video": "视频",
     },
     "en": {
         "title": "Hazardous work and personnel positioning supervision",
@@ -37,6 +38,7 @@ WORDS = {
         "noscript": "Enable JavaScript to use the map.",
         "command": "3D command centre",
         "loading3d": "Loading the 3D scene…",
+        "video": "Video",
     },
 }
 

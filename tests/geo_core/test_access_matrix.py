@@ -5,10 +5,12 @@ Jinshan's district officer, whatever the route and format."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import morecantile
 import pytest
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.urls import URLResolver, get_resolver
 
@@ -118,8 +120,11 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
 
 @pytest.fixture
 def world(make_enterprise, monkeypatch):
-    monkeypatch.setenv("GEO_VIDEO_LIVE_URL", "http://media.test/live/{channel}.m3u8?token={token}")
-    monkeypatch.setenv("GEO_VIDEO_RECORD_URL", "http://media.test/record/{channel}/{start}-{end}.m3u8")
+    video = {
+        "video_live_url": "http://media.test/live/{channel}.m3u8?token={token}",
+        "video_record_url": "http://media.test/record/{channel}/{start}-{end}.m3u8",
+    }
+    monkeypatch.setattr(settings, "CONFIG", replace(settings.CONFIG, **video))
     CACHE.clear()
     forget_extents()
     now = datetime.now(UTC)

@@ -16,7 +16,7 @@ MAY = {
     "alarms": {"geo_core", "coord_transform"},
     "layers": {"geo_core", "tiles", "coord_transform"},
     "tiles": {"geo_core"},
-    "web": {"geo_core", "layers", "alarms"},  # its views only read, the pages use public URLs
+    "web": {"geo_core", "layers", "alarms", "video"},  # its views only read, the pages use public URLs
     "video": {"geo_core", "alarms", "coord_transform"},
     "demo": set(ROOMS),
 }

@@ -4,10 +4,12 @@ see, and the platform's play hook accepts such a URL for its channel only and un
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.gis.geos import Point
 
 from geo_core.access import create_user
@@ -23,9 +25,8 @@ RECORD = "http://media.test/record/{channel}/{start}-{end}.mp4"
 
 @pytest.fixture
 def scene(db, monkeypatch):
-    monkeypatch.setenv("GEO_VIDEO_LIVE_URL", LIVE)
-    monkeypatch.setenv("GEO_VIDEO_RECORD_URL", RECORD)
-    monkeypatch.setenv("GEO_VIDEO_URL_TTL_S", "60")
+    video = {"video_live_url": LIVE, "video_record_url": RECORD, "video_url_ttl_s": 60}
+    monkeypatch.setattr(settings, "CONFIG", replace(settings.CONFIG, **video))
     a = Enterprise.objects.create(company_code="GWA", name="网关甲", credit_code=credit_code(org="MA1GW0001"))
     b = Enterprise.objects.create(company_code="GWB", name="网关乙", credit_code=credit_code(org="MA1GW0002"))
     cam = VideoChannel.objects.create(
@@ -113,7 +114,7 @@ def test_a_recording_url_names_the_range_in_shanghai_time_and_refuses_a_range_to
 
 
 def test_without_a_media_platform_the_answer_says_so(client, scene, monkeypatch):
-    monkeypatch.delenv("GEO_VIDEO_LIVE_URL")
+    monkeypatch.setattr(settings, "CONFIG", replace(settings.CONFIG, video_live_url=""))
     r = client.get(f"/api/video/channels/{scene['cam'].code}/live", **scene["a"])
     assert r.status_code == 503
     assert "GEO_VIDEO_LIVE_URL" in r.json()["error"]

@@ -10,6 +10,7 @@ import { Live3D } from './live3d.js';
 import { layerOfKind } from './live.js';
 import { AlarmBoard } from './alarms.js';
 import { Details } from './details.js';
+import { VideoWall } from './player.js';
 import { WallPanels } from './wall.js';
 import { Playback3D } from './playback3d.js';
 import { Dispatch3D } from './dispatch3d.js';
@@ -34,7 +35,10 @@ const clock = document.getElementById('clock');
 setInterval(() => { clock.textContent = shanghaiTime(new Date()); }, 1000);
 
 const selection = new Selection();
-const details = new Details(document.getElementById('details'), { vocab, selection });
+// The wall's video: 1, 4, 9, 16 pictures or one large with five or seven beside it (seed 002's 1+N).
+const video = new VideoWall(document.getElementById('video'), { layout: '4' });
+parts.video = video;
+const details = new Details(document.getElementById('details'), { vocab, selection, video });
 const layers = new Layers3D(viewer, vocab);
 parts.layers = layers;
 parts.selection = selection;
@@ -138,7 +142,7 @@ const dispatch = new Dispatch3D(viewer, document.getElementById('details'), { bo
 parts.dispatch = dispatch;
 
 tools.replaceChildren(
-  ...['buildings', 'sites', 'zones', 'permits', 'counts', 'districts'].map((k) => toggle(k, true, (on) => layers.show(k, on))),
+  ...['buildings', 'sites', 'zones', 'permits', 'video', 'counts', 'districts'].map((k) => toggle(k, true, (on) => layers.show(k, on))),
   ...Object.entries(live).filter(([, l]) => l.stream === 'positions').map(([k, l]) => toggle(k, true, (on) => live3d.showKinds(l.kinds, on))),
   ...heatMaps.map((name) => toggle(`heat_${name}`, false, (on) => layers.show(`heat_${name}`, on))),
   followButton,
@@ -157,6 +161,7 @@ async function openPicked(hit) {
     } else if (hit.layer === 'sites') await details.site(hit.id);
     else if (hit.layer === 'zones') await details.zone(hit.id);
     else if (hit.layer === 'permits') await details.permit(hit.id);
+    else if (hit.layer === 'video') await details.camera(hit.id);
     else if (hit.layer === 'districts') return;
   } catch (err) {
     details.show(t('failed'), String(err.message || err));

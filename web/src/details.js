@@ -4,6 +4,7 @@
 import { getJSON } from './api.js';
 import { t } from './i18n.js';
 import { el, safeHref, shanghaiTime } from './format.js';
+import { clipWindow, permitWindow } from './player.js';
 
 
 function rows(pairs) {
@@ -14,9 +15,10 @@ function rows(pairs) {
 const yes = (v) => (v === true ? t('yes') : v === false ? t('no') : '');
 
 export class Details {
-  constructor(card, { onClose, vocab, selection } = {}) {
+  constructor(card, { onClose, vocab, selection, video } = {}) {
     this.card = card;
     this.vocab = vocab;
+    this.video = video; // the page's VideoWall (player.js): where a camera's stream opens
     this.selection = selection; // what the card shows is what the user chose (core.js Selection)
     this.onClose = onClose;
   }
@@ -45,6 +47,7 @@ export class Details {
     if (p.kind === 'person') facts.splice(1, 0, ['personType', this.vocab.label('person_type', p.person_type)]);
     if (p.kind === 'welder') facts.push(['chip', p.chip_id], ['qr', p.qr_code], ['power', this.vocab.label('power', p.power)], ['mobility', p.mobility]);
     this.show(p.name || p.external_id, rows(facts));
+    if (p.kind === 'body_camera' && this.video) await this.holderVideo(id);
     return f;
   }
 
@@ -59,7 +62,32 @@ export class Details {
       ['workers', p.workers], ['guardian', p.guardian], ['approver', p.approver],
       ['validity', `${shanghaiTime(p.planned_start)} — ${shanghaiTime(p.planned_end)}`],
       ['gasTests', p.gas_tests], ['video', video]]));
+    if (f.geometry?.type === 'Point') {
+      const range = permitWindow(p.planned_start, p.planned_end);
+      await this.cameras(f.geometry.coordinates, null, range && { label: t('permitVideo'), range });
+    }
     return f;
+  }
+
+  /** A camera of the video layer: what it is, and its live picture in the page's player. */
+  async camera(id) {
+    this.selection?.set('camera', id);
+    const f = await getJSON(`/ogc/collections/video/items/${id}`);
+    const p = f.properties;
+    const channel = { code: p.code, name: p.name };
+    const last = { from: new Date(Date.now() - 600e3), to: new Date() };
+    this.show(p.name, rows([['channelCode', p.code], ['cameraKind', this.vocab.label('video_kind', p.kind)],
+      ['enterprise', p.company_code || p.authority], ['heading', p.heading != null ? `${Math.round(p.heading)}°` : ''],
+      ['rangeM', p.range_m != null ? `${Math.round(p.range_m)} ${t('metres')}` : '']]),
+    el('div', { class: 'buttons' }, this.playButton(channel, null, t('videoLive')), this.playButton(channel, last, t('videoRecord'))));
+    this.video?.open(channel);
+    return f;
+  }
+
+  /** A button that plays a channel live (range null) or a range of its recording. */
+  playButton(channel, range, label) {
+    return el('button', { type: 'button', class: 'action', 'data-video': range ? 'record' : 'live', 'data-channel': channel.code,
+      onclick: () => this.video?.open(channel, range) }, label);
   }
 
   async zone(id) {
@@ -116,17 +144,30 @@ export class Details {
     el('h3', {}, t('evidence')), evidence,
     buttons.length ? el('div', { class: 'actions' }, comment, el('div', { class: 'buttons' }, buttons), note) : null,
     history.children.length ? el('h3', {}, t('actions')) : null, history.children.length ? history : null);
-    if (a.location) await this.cameras(a.location.coordinates, a.subject_id);
+    if (a.location) {
+      const best = await this.cameras(a.location.coordinates, a.subject_id, { label: t('alarmClip'), range: clipWindow(a.raised_at) });
+      if (best) this.video?.open(best); // the best camera's live picture at once: the wall decides with its eyes
+    }
     return a;
   }
 
-  /** The cameras that show a place (GET /api/video/at: aimed at it, nearby, the subject's own), under the card. */
-  async cameras([lon, lat], subject) {
+  /** The cameras that show a place (GET /api/video/at: aimed at it, nearby, the subject's own), under the card, each
+   * with a button for its live picture and one for `recorded.range` of its recording; returns the best one. */
+  async cameras([lon, lat], subject, recorded = null) {
     const body = await getJSON('/api/video/at', { lon, lat, subject }).catch(() => null);
-    if (!body?.cameras.length) return;
+    if (!body?.cameras.length) return null;
     this.card.append(el('h3', {}, t('videoCameras')), el('ul', { class: 'cameras' }, body.cameras.map((c) =>
       el('li', { 'data-channel': c.code, 'data-why': c.why },
-        el('strong', {}, c.name), ` · ${this.vocab.label('camera_reason', c.why)} · ${Math.round(c.distance_m)} ${t('metres')}`))));
+        el('strong', {}, c.name), ` · ${this.vocab.label('camera_reason', c.why)}${c.distance_m != null ? ` · ${Math.round(c.distance_m)} ${t('metres')}` : ''} `,
+        this.video ? this.playButton(c, null, t('videoLive')) : null,
+        this.video && recorded ? this.playButton(c, recorded.range, recorded.label) : null))));
+    return body.cameras[0];
+  }
+
+  /** A body camera's channel (bound to the subject), as a button under its card. */
+  async holderVideo(subjectId) {
+    const body = await getJSON('/api/video/channels', { subject: subjectId }).catch(() => null);
+    for (const c of body?.channels ?? []) this.card.append(this.playButton(c, null, `${t('holderCamera')} · ${c.name}`));
   }
 }
 

@@ -32,6 +32,9 @@ const WORDS = {
     byDistrict: '分区统计', allEnterprises: '全部企业', people: '人', outsiders: '外来人员', machines: '台焊机', last24h: '起（近24小时）',
     autoFollow: '自动跟踪', dispatchTool: '框选调度', dispatchSelection: '派单给所选人员', alarmToDispatch: '告警',
     codes: '编号（可多个，逗号分隔）', videoCameras: '现场视频通道', tracks: '条轨迹',
+    videoPanel: '视频', videoConnecting: '正在连接…', videoLive: '实时', videoRecord: '录像', alarmClip: '告警录像', permitVideo: '作业视频', closeVideo: '关闭视频',
+    videoNoPlatform: '未配置视频平台，无法播放', videoPlatformDown: '视频平台无响应', videoLayout: '画面布局', g_video: '视频监控', g_video_fov: '视场',
+    channelCode: '通道编码', cameraKind: '类型', heading: '朝向', rangeM: '可视距离', holderCamera: '执法记录仪视频',
   },
   en: {
     search: 'Search name / ID / chip / QR / company code', noResults: 'No results', signout: 'Sign out', online: 'Online',
@@ -71,6 +74,10 @@ const WORDS = {
     outsiders: 'outsiders', machines: 'machines', last24h: 'in the last 24 h', autoFollow: 'Auto-follow', dispatchTool: 'Select and dispatch',
     dispatchSelection: 'Dispatch to the selection', alarmToDispatch: 'Alarm', codes: 'IDs (several, comma separated)', videoCameras: 'Cameras on the spot',
     tracks: 'tracks',
+    videoPanel: 'Video', videoConnecting: 'Connecting…', videoLive: 'live', videoRecord: 'recording', alarmClip: 'Alarm clip', permitVideo: 'Work video', closeVideo: 'Close video',
+    videoNoPlatform: 'No video platform configured: nothing can play', videoPlatformDown: 'The video platform does not answer', videoLayout: 'Layout',
+    g_video: 'Cameras', g_video_fov: 'Fields of view', channelCode: 'Channel code', cameraKind: 'Kind', heading: 'Heading', rangeM: 'Range',
+    holderCamera: 'Body camera video',
   },
 };
 

@@ -4,7 +4,7 @@
 
 import {
   BillboardCollection, Cartesian3, Cesium3DTileset, Color, ColorMaterialProperty,
-  HorizontalOrigin, ImageryLayer, NearFarScalar, PolygonHierarchy, PropertyBag, UrlTemplateImageryProvider,
+  HorizontalOrigin, ImageryLayer, NearFarScalar, PointPrimitiveCollection, PolygonHierarchy, PropertyBag, UrlTemplateImageryProvider,
   VerticalOrigin, WebMercatorTilingScheme,
 } from '@cesium/engine';
 import { getJSON } from './api.js';
@@ -57,9 +57,9 @@ export class Layers3D {
   }
 
   async load({ tileset }) {
-    const [districts, sites, zones, permits, counts] = await Promise.all([
+    const [districts, sites, zones, permits, counts, cameras] = await Promise.all([
       items('districts'), items('sites'), items('zones'), items('permits', { filter: 'status IN (1,2,6)', 'filter-lang': 'cql2-text' }),
-      getJSON('/api/counts/districts').catch(() => ({ districts: [] })),
+      getJSON('/api/counts/districts').catch(() => ({ districts: [] })), items('video').catch(() => []),
     ]);
     this.sites = sites;
     this.addDistricts(districts, counts.districts);
@@ -67,7 +67,21 @@ export class Layers3D {
     this.addSites(sites, !!tiles);
     this.addZones(zones);
     await this.addPermits(permits);
-    return { districts, sites, zones, permits };
+    this.addCameras(cameras);
+    return { districts, sites, zones, permits, cameras };
+  }
+
+  /** Cameras that stand somewhere (the video layer), coloured by kind, on a mast above the plant. */
+  addCameras(cameras) {
+    const points = this.viewer.scene.primitives.add(new PointPrimitiveCollection());
+    this.group('video').push(points);
+    for (const f of cameras) {
+      if (!f.geometry) continue;
+      const [lon, lat] = f.geometry.coordinates;
+      points.add({ position: Cartesian3.fromDegrees(lon, lat, 25), id: { layer: 'video', id: f.id }, pixelSize: 11,
+        color: Color.fromCssColorString(this.vocab.colour('video_kind', f.properties.kind, true)),
+        outlineColor: Color.WHITE, outlineWidth: 2, disableDepthTestDistance: Number.POSITIVE_INFINITY });
+    }
   }
 
   /** Districts: outlines, and a fill by open alarms per district (the choropleth of the district counts). */

@@ -9,6 +9,7 @@ import { Vocabulary } from './vocab.js';
 import { testFacade } from './test-facade.js';
 import { AlarmBoard } from './alarms.js';
 import { Details } from './details.js';
+import { VideoWall } from './player.js';
 import { searchBox } from './search.js';
 import { frame, netState, tabs } from './panels.js';
 import { nearbyPanel } from './nearby.js';
@@ -35,8 +36,10 @@ const showTab = tabs(panel, ['alarms', 'layers', 'query']);
 const subjects = new Subjects();
 netState(subjects);
 const selection = new Selection();
-const details = new Details(document.getElementById('details'), { vocab, selection });
-const parts = { map, subjects, details, selection };
+// A tablet shows one or four pictures at once; the wall has more layouts (command-page.js).
+const video = new VideoWall(document.getElementById('video'), { layouts: ['1', '4'], layout: '1' });
+const details = new Details(document.getElementById('details'), { vocab, selection, video });
+const parts = { map, subjects, details, selection, video };
 testFacade(parts);
 
 const TRACK_BEFORE_S = 600;
@@ -90,7 +93,7 @@ async function openZone(id) {
 }
 
 // What a click on the map opens: the registry layers with a card (the live ones by their stream).
-const CARDS = ['alarms', 'people', 'welders', 'cameras', 'permits', 'enterprises', 'zones', 'sites'];
+const CARDS = ['alarms', 'people', 'welders', 'cameras', 'video', 'permits', 'enterprises', 'zones', 'sites'];
 
 async function onClick(e) {
   const hits = map.queryRenderedFeatures(e.point, { layers: CARDS.filter((id) => map.getLayer(id)) });
@@ -109,6 +112,7 @@ async function onClick(e) {
     if (stream === 'alarms') await openAlarm(board.alarms.get(f.properties.id));
     else if (stream === 'positions') await openSubject(f.layer.id, id);
     else if (f.layer.id === 'permits') await details.permit(id);
+    else if (f.layer.id === 'video') await details.camera(id);
     else if (f.layer.id === 'enterprises') await details.enterprise(id);
     else if (f.layer.id === 'zones') await openZone(id);
     else if (f.layer.id === 'sites') await details.site(id);
@@ -130,6 +134,7 @@ searchBox(document.getElementById('search'), document.getElementById('search-inp
   else if (r.kind === 'enterprise') await details.enterprise(r.id);
   else if (r.kind === 'zone') await openZone(r.id);
   else if (r.kind === 'permit') await details.permit(r.id);
+  else if (r.kind === 'camera') await details.camera(r.id);
   else if (r.kind === 'site') await details.site(r.id);
 });
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from demo.loader import demo_credentials, demo_users, demo_vendor, load_demo, loaded_demo, reset_demo
+from demo.loader import demo_credentials, demo_media, demo_users, demo_vendor, load_demo, loaded_demo, reset_demo
 from demo.scene import SceneSize
 from geo_core.counts import scene_counts
 from geo_core.partitions import PARK_TZ
@@ -41,6 +41,7 @@ class Command(BaseCommand):
                         "credentials": str(path),
                         "users": str(demo_users()),
                         "devices": str(demo_vendor()),
+                        "media": str(demo_media()),
                     },
                     ensure_ascii=False,
                 )
@@ -64,5 +65,6 @@ class Command(BaseCommand):
             "credentials": str(path),
             "users": str(demo_users()),
             "devices": str(demo_vendor()),
+            "media": str(demo_media()),
         }
         self.stdout.write(json.dumps(out, ensure_ascii=False))
