@@ -45,7 +45,8 @@ def test_an_issued_url_plays_for_its_channel_and_purpose_until_it_expires(media_
     assert "#EXTINF" in playlist
     assert "#EXT-X-PROGRAM-DATE-TIME" in playlist
     code, ts = get(segments(playlist, media_source)[0])
-    assert code == 200 and ts[:1] == b"\x47", ts[:40]  # MPEG-TS sync byte: a real segment
+    assert code == 200
+    assert ts[:1] == b"\x47", ts[:40]  # MPEG-TS sync byte: a real segment
     assert status(media_source)["running"]
 
     # Another channel's token on this channel, a forged one, an expired one, a live token for a recording: refused.
