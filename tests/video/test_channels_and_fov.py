@@ -148,3 +148,36 @@ def test_a_bad_channel_is_refused_naming_the_field(scene):
     with pytest.raises(ValidationError) as caught:
         bad.full_clean()
     assert set(caught.value.message_dict) == {"code", "angle"}
+
+
+@pytest.mark.django_db
+def test_an_alarm_raised_in_a_cameras_view_records_the_channels_offered_its_enterprise_may_see():
+    """The evidence says which cameras the duty officer was shown (VID-2): the one aimed at the place first, and no
+    other enterprise's camera, whoever reads the alarm later."""
+    from alarms.engine import Signal
+    from alarms.models import Alarm
+    from alarms.store import Writer
+
+    a = Enterprise.objects.create(company_code="EVA", name="证据甲", credit_code=credit_code(org="MA1EW0001"))
+    b = Enterprise.objects.create(company_code="EVB", name="证据乙", credit_code=credit_code(org="MA1EW0002"))
+    for code, ent, azimuth in (("31011600001320000201", a, 0), ("31011600001320000202", b, 0)):
+        VideoChannel.objects.create(
+            code=code,
+            name=f"{ent.name}摄像机",
+            kind="fixed",
+            enterprise=ent,
+            location=Point(LON, LAT, srid=4490),
+            heading=azimuth,
+            angle=60,
+            range_m=120,
+        )
+    lon, lat = at(0, 60)
+    Writer().apply(
+        [
+            Signal("raise", "ev:1", 0, "sos", 1.8e9, severity="critical", code="0", enterprise=a.id, lon=lon, lat=lat),
+            Signal("raise", "ev:2", 0, "sos", 1.8e9, severity="critical", code="0", enterprise=None, lon=lon, lat=lat),
+        ]
+    )
+    offered = Alarm.objects.get(key="ev:1").evidence["video"]
+    assert offered == [{"code": "31011600001320000201", "name": "证据甲摄像机", "why": "field_of_view"}]
+    assert "video" not in Alarm.objects.get(key="ev:2").evidence  # a park alarm: neither enterprise's camera

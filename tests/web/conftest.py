@@ -1,8 +1,9 @@
 """Browser tests of the pages: Debian's Chromium driven by Playwright against the real server (uvicorn) on the test
 database, with a small scene committed for the session: a park, two enterprises in two districts, their sites,
-zones, permits and five people, a welding machine, and users of each role signing in with passwords.
+zones, permits and five people, a welding machine, a camera, and users of each role signing in with passwords.
 
-Every request to another host is refused and recorded; a test fails if one was tried. Assertions are on content
+Every request to another host than the service and its media platform is refused and recorded; a test fails if one
+was tried. Assertions are on content
 (rendered features, the page's text, the API's answers), not on pixels."""
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from playwright.sync_api import sync_playwright
 
 from geo_core.access import create_user
 from geo_core.models import ApiToken, Enterprise, Park, Region, Site, Subject, SubjectState, WorkPermit, Zone
+from tests.conftest import MEDIA_PORT
 from tests.geo_core.conftest import FENGXIAN, JINSHAN, credit_code, inside, square
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--disable-dev-shm-usage"]
 PASSWORD = "Web-test-2026"
+MEDIA_ORIGIN = f"http://127.0.0.1:{MEDIA_PORT}/"
 # Playwright's sync API keeps an event loop on the test thread; the test's own database calls stay synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -112,6 +115,7 @@ def web_scene(django_db_setup, django_db_blocker):
         users = {
             "web-sup": create_user("web-sup", PASSWORD, "supervisor"),
             "web-ent-a": create_user("web-ent-a", PASSWORD, "enterprise", enterprise=out["a"]),
+            "web-ent-b": create_user("web-ent-b", PASSWORD, "enterprise", enterprise=out["b"]),
             "web-officer": create_user("web-officer", PASSWORD, "district", district=Region.objects.get(code=JINSHAN)),
         }
         out["users"] = users
@@ -161,7 +165,8 @@ class Page:
             self.log.append(f"failed {request.url[:150]}: {request.failure}")
 
     def _route(self, route):
-        if route.request.url.startswith(self.base):
+        # This service, and the media platform its gateway names (tests/conftest.py: the tests' media source).
+        if route.request.url.startswith((self.base, MEDIA_ORIGIN)):
             route.continue_()
         else:
             self.outside.append(route.request.url)

@@ -21,6 +21,7 @@ from geo_core.models import TilesetFile
 from layers.tiles3d import build
 from tests.web.conftest import Page
 from tests.web.test_map_page import SHANGHAI, api, committed, walk_east
+from tests.web.test_video import PLAYING, advancing
 
 pytestmark = pytest.mark.django_db
 READY_S = 90.0
@@ -254,3 +255,24 @@ def test_a_district_officer_sees_only_their_district(live_service, web_scene, ti
         p.close()
     assert outside == []
     assert errors == []
+
+
+def test_a_camera_clicked_on_the_wall_plays_in_the_walls_layouts(wall, web_scene, media_source):
+    p = wall
+    cam = web_scene["camera"]
+    p.js("([lon, lat]) => window.__test.flyTo([lon, lat], 300, 0)", [cam.location.x, cam.location.y])
+    p.page.wait_for_timeout(1500)
+    xy = p.until("([lon, lat]) => window.__test.toScreen(lon, lat, 25)", 10, [cam.location.x, cam.location.y])
+    assert p.js("([x, y]) => window.__test.identify(x, y)", xy)["layer"] == "video"
+    p.page.mouse.click(*xy)
+    p.until(PLAYING, 30, [cam.code, "live"])
+    advancing(p, cam.code)
+    # The wall's layouts: 16 tiles, then one large with five beside it; the playing tile keeps playing.
+    p.page.click("#video [data-layout='16']")
+    assert len(p.js("() => window.__test.videos().tiles")) == 16
+    p.page.click("#video [data-layout='1+5']")
+    shown = p.js("() => window.__test.videos()")
+    assert (shown["layout"], len(shown["tiles"])) == ("1+5", 6)
+    advancing(p, cam.code)
+    p.page.click("#video .video-head .icon-button")  # closed: every stream ends
+    assert all(t["state"] == "empty" for t in p.js("() => window.__test.videos().tiles"))

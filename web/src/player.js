@@ -113,7 +113,13 @@ export class VideoTile extends EventTarget {
       return;
     }
     if (this.channel !== channel) return; // closed or replaced meanwhile
-    const stop = await attach(this.video, issued.url, (why) => this.state('error', `${t('videoPlatformDown')} (${why})`));
+    let stop;
+    try {
+      stop = await attach(this.video, issued.url, (why) => this.state('error', `${t('videoPlatformDown')} (${why})`));
+    } catch (err) { // the player's own code did not load (offline)
+      this.state('error', String(err.message || err));
+      return;
+    }
     if (this.channel === channel) this.stop = stop;
     else stop();
   }
@@ -134,7 +140,8 @@ export class VideoTile extends EventTarget {
   }
 }
 
-/** Tiles in a layout (1, 4, 9, 16, 1+N). A new stream takes the first free tile, else the one opened longest ago.
+/** Tiles in a layout (1, 4, 9, 16, 1+N). A new stream takes the first free tile, else one that failed, else the one
+ * opened longest ago.
  * Hidden (the panel closed, the page in the background), it ends every stream; shown again, it reopens them. */
 export class VideoWall {
   constructor(container, { layouts = Object.keys(LAYOUTS), layout = '4' } = {}) {
@@ -175,7 +182,8 @@ export class VideoWall {
   /** Play a channel (live, or `range` of its recording); returns its tile. */
   open(channel, range = null) {
     this.container.hidden = false;
-    const tile = this.tiles.find((x) => !x.channel) ?? this.order[0] ?? this.tiles[0];
+    const failed = this.tiles.find((x) => x.element.dataset.state === 'error');
+    const tile = this.tiles.find((x) => !x.channel) ?? failed ?? this.order[0] ?? this.tiles[0];
     this.closed(tile);
     this.order.push(tile);
     tile.open(channel, range);

@@ -25,6 +25,8 @@ export function testFacade(parts) {
     /** Alarm actions waiting for the network. */
     queued: () => parts.board?.queued() ?? 0,
     alarmShown: (id) => parts.board?.alarms.has(id) ?? false,
+    /** The video panel: its layout, whether it is shown, and each tile's channel, mode, state, window, position. */
+    videos: () => parts.video?.describe() ?? null,
 
     // --- the 2D map ----------------------------------------------------------------------------------------------
     /** Style, tiles and the first live snapshot all in. */

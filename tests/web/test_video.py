@@ -1,0 +1,100 @@
+"""Video in the pages (VID-1..3), in Chromium against the tests' media platform (FFmpeg, demo/media_source.py): an
+alarm in a camera's field of view plays that camera at once and its clip the right window; a camera clicked on the
+3D wall plays in the wall's layouts (test_command_page.py); an enterprise's user neither sees nor gets another
+enterprise's camera."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from alarms.models import Alarm
+from alarms.store import publish
+from tests.web.test_map_page import committed
+
+pytestmark = pytest.mark.django_db
+# A tile playing this channel (and mode), its picture past its first second.
+PLAYING = """([code, mode]) => (window.__test.videos()?.tiles ?? []).some((x) => x.channel === code && x.mode === mode
+    && x.state === 'playing' && x.currentTime > 1.0)"""
+
+
+def tile(p, code: str, mode: str) -> dict:
+    return next(x for x in p.js("() => window.__test.videos().tiles") if (x["channel"], x["mode"]) == (code, mode))
+
+
+def advancing(p, code: str, mode: str = "live") -> None:
+    """The tile's picture moves: its position grows while we watch."""
+    first = tile(p, code, mode)["currentTime"]
+    p.page.wait_for_timeout(1500)
+    later = tile(p, code, mode)["currentTime"]
+    assert later > first + 0.5, (first, later)
+
+
+def test_an_alarm_in_a_cameras_view_plays_it_and_its_clip_plays_the_alarms_window(open_page, web_scene, media_source):
+    p = open_page("web-sup")
+    lon, lat = web_scene["centre_a"]
+    p.js("([lon, lat]) => window.__test.jumpTo([lon, lat], 17)", [lon, lat])
+    p.map_idle()
+    p.until("() => window.__test.streams().alarms === 1")
+    person = web_scene["people"]["WEBA-P1"]
+    raised = datetime.now(UTC) - timedelta(seconds=5)
+
+    def raise_alarm():
+        a = Alarm.objects.create(
+            key=f"web-video:{person.id}",
+            type="out_of_bounds",
+            category="person",
+            code="1",
+            severity="alarm",
+            subject=person,
+            enterprise=web_scene["a"],
+            company_code="WEBA",
+            location=Point(lon - 0.001, lat, srid=4490),  # in the camera's field of view
+            raised_at=raised,
+            zone=web_scene["zones"]["a"],
+            evidence={"fence": "A罐区禁区"},
+        )
+        publish(a, "raised")
+        return a
+
+    alarm = committed(raise_alarm)
+    row = f"[data-alarm='{alarm.id}']"
+    p.page.wait_for_selector(row, timeout=5000)
+    p.page.click(row)
+    # The camera aimed at the place plays at once, live, in the page's player.
+    code = web_scene["camera"].code
+    p.until(PLAYING, 20, [code, "live"])
+    advancing(p, code)
+    # Its clip: 30 s before the alarm to 60 s after (告警录像), from the platform's recording.
+    p.page.click(f"#details [data-video=record][data-channel='{code}']")
+    p.until("() => window.__test.videos().tiles.some((x) => x.mode === 'record')", 10)
+    shown = p.js("() => window.__test.videos()")
+    assert shown["layout"] == "1"  # the tablet's single picture: the clip took its place
+    clip = shown["tiles"][0]
+    assert datetime.fromisoformat(clip["from"]) == raised.replace(
+        microsecond=raised.microsecond // 1000 * 1000
+    ) - timedelta(seconds=30)
+    assert datetime.fromisoformat(clip["to"]) - datetime.fromisoformat(clip["from"]) == timedelta(seconds=90)
+    p.until(PLAYING, 20, [code, "record"])
+    # Closing the panel ends every stream.
+    p.page.click("#video .video-head .icon-button")
+    assert all(t["state"] == "empty" for t in p.js("() => window.__test.videos().tiles"))
+    committed(lambda: Alarm.objects.filter(id=alarm.id).delete())
+
+
+def test_an_enterprise_user_neither_sees_nor_gets_another_enterprises_camera(open_page, web_scene):
+    p = open_page("web-ent-b")
+    cam = web_scene["camera"].location
+    lon, lat = cam.x + 0.001, cam.y
+    p.js("([lon, lat]) => window.__test.jumpTo([lon, lat], 17)", [lon, lat])
+    p.until("() => window.__test.loaded()")
+    p.page.wait_for_timeout(500)
+    assert web_scene["camera"].code not in p.rendered("video", "code")
+    code = web_scene["camera"].code
+    status = p.js("(c) => fetch(`/api/video/channels/${c}/live`).then((r) => r.status)", code)
+    assert status == 404
+    a = open_page("web-ent-a")
+    a.js("([lon, lat]) => window.__test.jumpTo([lon, lat], 17)", [lon, lat])
+    a.until("(c) => window.__test.loaded() && window.__test.rendered('video', 'code').includes(c)", 20, code)
