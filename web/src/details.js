@@ -131,8 +131,12 @@ export class Details {
   async alarm(id, { actions = [], onAct }) {
     this.selection?.set('alarm', id);
     const a = await getJSON(`/api/alarms/${id}`);
+    // The channels offered when it was raised (video/evidence.py) by name and why; other evidence as it came.
+    const shown = (k, v) => (k === 'video' && Array.isArray(v)
+      ? v.map((c) => `${c.name}（${this.vocab.label('camera_reason', c.why)}）`).join('、')
+      : typeof v === 'object' ? JSON.stringify(v) : String(v));
     const evidence = el('dl', { class: 'facts evidence' }, Object.entries(a.evidence || {}).flatMap(([k, v]) => [
-      el('dt', {}, k), el('dd', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))]));
+      el('dt', {}, k === 'video' ? t('videoOffered') : k), el('dd', {}, shown(k, v))]));
     const comment = el('textarea', { class: 'comment', placeholder: t('comment'), rows: 2 });
     const note = el('p', { class: 'note', role: 'status' });
     const buttons = actions.map((action) => el('button', { type: 'button', class: `action act-${action}`, 'data-action': action,

@@ -34,7 +34,7 @@ const WORDS = {
     codes: '编号（可多个，逗号分隔）', videoCameras: '现场视频通道', tracks: '条轨迹',
     videoPanel: '视频', videoConnecting: '正在连接…', videoLive: '实时', videoRecord: '录像', alarmClip: '告警录像', permitVideo: '作业视频', closeVideo: '关闭视频',
     videoNoPlatform: '未配置视频平台，无法播放', videoPlatformDown: '视频平台无响应', videoLayout: '画面布局', g_video: '视频监控', g_video_fov: '视场',
-    channelCode: '通道编码', cameraKind: '类型', heading: '朝向', rangeM: '可视距离', holderCamera: '执法记录仪视频',
+    channelCode: '通道编码', cameraKind: '类型', heading: '朝向', rangeM: '可视距离', holderCamera: '执法记录仪视频', videoOffered: '报警时的视频通道',
   },
   en: {
     search: 'Search name / ID / chip / QR / company code', noResults: 'No results', signout: 'Sign out', online: 'Online',
@@ -77,7 +77,7 @@ const WORDS = {
     videoPanel: 'Video', videoConnecting: 'Connecting…', videoLive: 'live', videoRecord: 'recording', alarmClip: 'Alarm clip', permitVideo: 'Work video', closeVideo: 'Close video',
     videoNoPlatform: 'No video platform configured: nothing can play', videoPlatformDown: 'The video platform does not answer', videoLayout: 'Layout',
     g_video: 'Cameras', g_video_fov: 'Fields of view', channelCode: 'Channel code', cameraKind: 'Kind', heading: 'Heading', rangeM: 'Range',
-    holderCamera: 'Body camera video',
+    holderCamera: 'Body camera video', videoOffered: 'Cameras offered',
   },
 };
 

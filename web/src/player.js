@@ -77,7 +77,8 @@ export class VideoTile extends EventTarget {
     this.channel = null;
     this.video.addEventListener('playing', () => {
       if (this.element.dataset.state !== 'loading') return;
-      this.firstFrameMs = performance.now() - this.openedAt;
+      this.playingAt = performance.now();
+      this.firstFrameMs = this.playingAt - this.openedAt;
       this.state('playing');
     });
   }
@@ -94,6 +95,7 @@ export class VideoTile extends EventTarget {
     this.range = range;
     this.openedAt = performance.now();
     this.firstFrameMs = null;
+    this.playingAt = null;
     const d = this.element.dataset;
     Object.assign(d, { channel: channel.code, mode: range ? 'record' : 'live' });
     if (range) Object.assign(d, { from: range.from.toISOString(), to: range.to.toISOString() });
@@ -136,7 +138,7 @@ export class VideoTile extends EventTarget {
   describe() {
     const d = this.element.dataset;
     return { channel: d.channel ?? null, mode: d.mode ?? null, state: d.state, from: d.from ?? null, to: d.to ?? null,
-      currentTime: this.video.currentTime, firstFrameMs: this.firstFrameMs ?? null };
+      currentTime: this.video.currentTime, firstFrameMs: this.firstFrameMs ?? null, playingAt: this.playingAt ?? null };
   }
 }
 
@@ -156,6 +158,9 @@ export class VideoWall {
     this.setLayout(layout);
     this.paused = null;
     document.addEventListener('visibilitychange', () => (document.hidden ? this.pause() : this.resume()));
+    // The HLS player's code once the page is idle: not in the page's first load, ready before the first alarm.
+    const warm = () => import('hls.js').catch(() => null); // offline: loaded when it is back
+    if ('requestIdleCallback' in window) requestIdleCallback(warm, { timeout: 10_000 }); else setTimeout(warm, 5000);
   }
 
   setLayout(name) {

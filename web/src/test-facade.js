@@ -61,6 +61,19 @@ export function testFacade(parts) {
     refreshSafetyRules: () => parts.panels.refreshSafetyRules(),
     /** Where a subject is at the playback clock (3D playback). */
     playbackAt: (code) => parts.playback?.where(code) ?? null,
+    /** Frames the wall's scene renders in `ms` (its own render loop) and the median time one takes. */
+    countFrames: (ms) => new Promise((resolve) => {
+      const scene = parts.viewer.scene;
+      const costs = [];
+      let began = 0;
+      const offPre = scene.preRender.addEventListener(() => { began = performance.now(); });
+      const offPost = scene.postRender.addEventListener(() => costs.push(performance.now() - began));
+      setTimeout(() => {
+        offPre(); offPost();
+        costs.sort((a, b) => a - b);
+        resolve({ frames: costs.length, render_ms_median: costs[Math.floor(costs.length / 2)] ?? null });
+      }, ms);
+    }),
     /** Finish a dispatch area with this ring (lon/lat): the codes it selected. */
     dispatchArea: (ring) => parts.dispatch.finish(ring),
   };
