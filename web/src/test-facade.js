@@ -27,6 +27,9 @@ export function testFacade(parts) {
     alarmShown: (id) => parts.board?.alarms.has(id) ?? false,
     /** The video panel: its layout, whether it is shown, and each tile's channel, mode, state, window, position. */
     videos: () => parts.video?.describe() ?? null,
+    /** Open a channel in the video panel (live), as a click on a camera would; and choose the panel's layout. */
+    openVideo: (code, name = code) => { parts.video.open({ code, name }); },
+    videoLayout: (name) => parts.video.setLayout(name),
 
     // --- the 2D map ----------------------------------------------------------------------------------------------
     /** Style, tiles and the first live snapshot all in. */
