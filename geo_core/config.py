@@ -133,6 +133,10 @@ class Config:
     video_record_url: str = ""
     video_url_ttl_s: int = 300
     video_max_record_s: int = 7200
+    # The fusion-communication platform that places group calls (video/fusion.py, docs/video.md); empty: no calls
+    # (the pages say why the button is off). Its bearer token, if it asks for one.
+    call_url: str = ""
+    call_token: str = field(default="", repr=False)
 
 
 KNOWN_GEO_VARS = {
@@ -175,6 +179,8 @@ KNOWN_GEO_VARS = {
     "GEO_VIDEO_RECORD_URL",
     "GEO_VIDEO_URL_TTL_S",
     "GEO_VIDEO_MAX_RECORD_S",
+    "GEO_CALL_URL",
+    "GEO_CALL_TOKEN",
 }
 
 TIANDITU = (
@@ -213,11 +219,11 @@ def _tiles3d_url(url: str) -> str:
 
 
 def _video_url(name: str, url: str, fields: tuple[str, ...]) -> str:
-    """A media platform's URL template: http(s), naming what it must ({channel}; a range's {start} and {end})."""
+    """A media or call platform's URL (template): http(s), naming what it must ({channel}; {start} and {end})."""
     if not url:
         return url
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-        raise ConfigError(f"{name}={url!r}: expected an http(s) URL template of the media platform")
+        raise ConfigError(f"{name}={url!r}: expected an http(s) URL of the platform")
     missing = [f for f in fields if "{" + f + "}" not in url]
     if missing:
         raise ConfigError(f"{name}={url!r}: the template lacks {', '.join('{' + f + '}' for f in missing)}")
@@ -292,6 +298,8 @@ def load() -> Config:
         ),
         video_url_ttl_s=_int("GEO_VIDEO_URL_TTL_S", 300, 10, 86_400),
         video_max_record_s=_int("GEO_VIDEO_MAX_RECORD_S", 7200, 60, 7 * 86_400),
+        call_url=_video_url("GEO_CALL_URL", os.environ.get("GEO_CALL_URL", "").rstrip("/"), ()),
+        call_token=os.environ.get("GEO_CALL_TOKEN", ""),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )
 

@@ -3,13 +3,17 @@ that name the field: finite numbers within a range, integers within a range, no 
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import datetime
 
 from dateutil.parser import isoparse
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon
 
 from geo_core.errors import BadRequestError
+from geo_core.validation import MAX_FENCE_VERTICES, as_multipolygon
 
 INT = re.compile(r"[+-]?[0-9]{1,18}")
 MAX_TEXT = 2000
@@ -93,7 +97,8 @@ def bbox(value: str, name: str = "bbox", strict: bool = False) -> tuple[float, f
     return v[0], v[1], v[2], v[3]
 
 
-# JSON body members: the type each must have ("text", "bool", "int", "number", "object", "texts", "ints"; a trailing "?"
+# JSON body members: the type each must have ("text", "bool", "int", "number", "object", "texts", "ints", "objects"; a
+# trailing "?"
 # allows null). One checker for every JSON body an API takes, so a wrong type is a 400 that names the member.
 def _is_text(v: object) -> bool:
     return isinstance(v, str) and "\x00" not in v and len(v) <= MAX_TEXT
@@ -111,6 +116,7 @@ _KINDS = {
     "object": (lambda v: isinstance(v, dict), "an object"),
     "texts": (lambda v: isinstance(v, list) and all(_is_text(x) for x in v), "a list of texts"),
     "ints": (lambda v: isinstance(v, list) and all(_is_int(x) for x in v), "a list of integers"),
+    "objects": (lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v), "a list of objects"),
 }
 
 
@@ -118,7 +124,7 @@ def members(body: dict, types: dict[str, str]) -> dict:
     """The body's members checked against `types` (unknown members refused); returns the body."""
     unknown = sorted(set(body) - set(types))
     if unknown:
-        raise BadRequestError(f"unknown members {unknown}; known: {sorted(types)}")
+        raise BadRequestError(f"{unknown[0][:60]}: not a member of this body; known: {', '.join(sorted(types))}")
     for name, value in body.items():
         kind = types[name]
         if value is None and kind.endswith("?"):
@@ -127,3 +133,20 @@ def members(body: dict, types: dict[str, str]) -> dict:
         if not ok(value):
             raise BadRequestError(f"{name}: must be {what}" + (" or null" if kind.endswith("?") else ""))
     return body
+
+
+def polygon(value: object, name: str) -> MultiPolygon:
+    """A GeoJSON Polygon or MultiPolygon of a JSON body (a fence, a map selection), in CGCS2000 lon/lat, with at most
+    MAX_FENCE_VERTICES vertices: as a MultiPolygon."""
+    if not isinstance(value, dict):
+        raise BadRequestError(f"{name}: must be a GeoJSON Polygon or MultiPolygon object")
+    if json.dumps(value.get("coordinates", [])).count(",") > 2 * MAX_FENCE_VERTICES:
+        raise BadRequestError(f"{name}: at most {MAX_FENCE_VERTICES} vertices")
+    try:
+        geom = GEOSGeometry(json.dumps(value))  # GeoJSON says 4326; these are CGCS2000 degrees (set below)
+    except (GEOSException, GDALException, ValueError, TypeError) as exc:
+        raise BadRequestError(f"{name}: not a GeoJSON geometry ({exc})") from None
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise BadRequestError(f"{name}: a Polygon or MultiPolygon, not a {geom.geom_type}")
+    geom.srid = 4490
+    return as_multipolygon(geom)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 
-from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
@@ -17,10 +15,8 @@ from geo_core.access import Access
 from geo_core.apiview import json_api, json_body, json_response
 from geo_core.errors import BadRequestError
 from geo_core.models import Enterprise, TimeWindow, Zone
-from geo_core.params import members
-from geo_core.validation import MAX_FENCE_VERTICES, as_multipolygon
+from geo_core.params import members, polygon
 
-MAX_VERTICES = MAX_FENCE_VERTICES
 FIELDS = {
     "name": "text",
     "kind": "text",
@@ -37,20 +33,6 @@ FIELDS = {
     "active": "bool",
     "attributes": "object",
 }
-
-
-def _geometry(value: dict) -> GEOSGeometry:
-    coords = json.dumps(value.get("coordinates", []))
-    if coords.count(",") > 2 * MAX_VERTICES:
-        raise BadRequestError(f"geometry: at most {MAX_VERTICES} vertices")
-    try:
-        geom = GEOSGeometry(json.dumps(value))  # GeoJSON says 4326; these are CGCS2000 degrees (set below)
-    except (GEOSException, GDALException, ValueError, TypeError) as exc:
-        raise BadRequestError(f"geometry: not a GeoJSON geometry ({exc})") from None
-    if geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise BadRequestError(f"geometry: a Polygon or MultiPolygon, not a {geom.geom_type}")
-    geom.srid = 4490
-    return as_multipolygon(geom)
 
 
 def _apply(zone: Zone, body: dict) -> list[TimeWindow] | None:
@@ -72,7 +54,7 @@ def _apply(zone: Zone, body: dict) -> list[TimeWindow] | None:
             value = body[name]
             setattr(zone, name, "" if name == "authority" and value is None else value)  # a text field: no null
     if "geometry" in body:
-        zone.geom = _geometry(body["geometry"])
+        zone.geom = polygon(body["geometry"], "geometry")
     if "company_code" in body:
         code = body["company_code"]
         zone.enterprise = Enterprise.objects.filter(company_code=code).first() if code else None

@@ -94,3 +94,40 @@ class VideoChannel(Timestamped):
             return None
         sector = fov.sector(self.location.x, self.location.y, self.heading, self.angle, self.range_m)
         return GEOSGeometry(sector.wkt, srid=SRID)
+
+
+class GroupCall(Timestamped):
+    """A group call started from a map selection through the fusion-communication platform (seed 002: 一键发起 VoLTE
+    视频通话组会): who started it, where (the selection drawn), its members as they joined and left, and the
+    platform's id for it. Seen by whoever started it; every change audited."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "进行中"
+        ENDED = "ended", "已结束"
+        FAILED = "failed", "未能发起"
+
+    initiator = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="group_calls")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    platform_id = models.CharField(max_length=128, blank=True, help_text="the platform's id of the call")
+    selection = models.MultiPolygonField(srid=SRID, null=True, blank=True, help_text="the area drawn on the map")
+    reason = models.CharField(max_length=500, blank=True, help_text="why it failed (the platform's answer)")
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class GroupCallMember(models.Model):
+    """One party to a call: a subject (a person's phone, a body camera, a phone) or a camera's channel, with the
+    address the platform dialled (terminal id, phone number, SIP URI), when it joined and when it was removed."""
+
+    call = models.ForeignKey(GroupCall, on_delete=models.CASCADE, related_name="members")
+    subject = models.ForeignKey("geo_core.Subject", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    channel = models.ForeignKey(VideoChannel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=128)
+    address = models.JSONField(default=dict, help_text="terminal, phone, sip: what the platform dials")
+    added_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]

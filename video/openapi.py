@@ -6,6 +6,13 @@ from geo_core.openapi import op, param
 from video.models import VideoChannel
 
 CODE = param("code", "path", {"type": "string", "pattern": "^[0-9]{20}$"}, "GB/T 28181 channel code", required=True)
+CALL = param("call_id", "path", {"type": "integer"}, "a group call of the caller's")
+PARTY = {
+    "type": "object",
+    "description": "a person, body camera or phone by subject id, or a camera by channel code",
+    "properties": {"subject": {"type": "integer"}, "channel": {"type": "string"}},
+}
+PARTIES = {"type": "array", "items": PARTY, "minItems": 1, "maxItems": 50}
 
 
 def service_paths() -> dict:
@@ -53,4 +60,38 @@ def service_paths() -> dict:
                 [param("channel", "query", {"type": "string"}), param("token", "query", {"type": "string"})],
             )
         },
+        "/api/calls": {
+            "get": op(
+                "the caller's group calls",
+                "listCalls",
+                [param("status", "query", {"type": "string", "enum": ["open", "ended", "failed"]})],
+            ),
+            "post": op(
+                "start a group call through the fusion-communication platform (503 when none is configured)",
+                "startCall",
+                body={
+                    "type": "object",
+                    "required": ["members"],
+                    "properties": {"members": PARTIES, "selection": {"type": "object", "description": "GeoJSON"}},
+                },
+                status="201",
+            ),
+        },
+        "/api/calls/{call_id}": {"get": op("one of the caller's group calls", "getCall", [CALL])},
+        "/api/calls/{call_id}/members": {
+            "post": op(
+                "add parties to an open call",
+                "addCallMembers",
+                [CALL],
+                body={"type": "object", "required": ["members"], "properties": {"members": PARTIES}},
+            )
+        },
+        "/api/calls/{call_id}/members/{member_id}": {
+            "delete": op(
+                "remove a party from an open call",
+                "removeCallMember",
+                [CALL, param("member_id", "path", {"type": "integer"})],
+            )
+        },
+        "/api/calls/{call_id}/end": {"post": op("end an open call", "endCall", [CALL])},
     }

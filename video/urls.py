@@ -1,6 +1,6 @@
 from django.urls import path
 
-from video import api
+from video import api, calls
 
 urlpatterns = [
     path("api/video/channels", api.channels, name="video-channels"),
@@ -8,4 +8,9 @@ urlpatterns = [
     path("api/video/channels/<str:code>/live", api.live, name="video-live"),
     path("api/video/channels/<str:code>/record", api.record, name="video-record"),
     path("api/video/verify", api.verify, name="video-verify"),
+    path("api/calls", calls.calls, name="calls"),
+    path("api/calls/<str:call_id>", calls.call, name="call"),
+    path("api/calls/<str:call_id>/members", calls.add_members, name="call-members"),
+    path("api/calls/<str:call_id>/members/<str:member_id>", calls.remove_member, name="call-member"),
+    path("api/calls/<str:call_id>/end", calls.end, name="call-end"),
 ]

@@ -120,6 +120,9 @@ def _me(access: Access, lang: str) -> dict:
         "lang": lang,
         # The codes the pages show, with labels and colours (geo_core.vocabulary): never copied into the pages.
         "vocabulary": vocabulary.as_dict(lang),
+        # Group calls need the deployment's fusion-communication platform (video/fusion.py); without it the pages
+        # say why the button is off.
+        "calls": bool(settings.CONFIG.call_url),
     }
 
 

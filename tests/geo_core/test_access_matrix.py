@@ -21,7 +21,7 @@ from layers.features import forget_extents
 from layers.tiles3d import build as build_tileset
 from tests.geo_core.conftest import FENGXIAN, JINSHAN, inside, square
 from tiles.cache import CACHE
-from video.models import VideoChannel
+from video.models import GroupCall, GroupCallMember, VideoChannel
 
 pytestmark = pytest.mark.django_db
 SECRET = "BSECRET"  # in every name of the far side
@@ -94,6 +94,11 @@ MATRIX = {
     "video-live": "signed",
     "video-record": "signed",
     "video-verify": "public",  # the media platform's play hook: a signed token, checked (tests/video)
+    "calls": "signed",  # the caller's own group calls (tests/video/test_calls.py)
+    "call": "signed",
+    "call-members": "signed",
+    "call-member": "signed",
+    "call-end": "signed",
 }
 
 
@@ -220,12 +225,17 @@ def world(make_enterprise, monkeypatch):
     }
     out["tokens"] = {role: {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(u)[1]}"} for role, u in users.items()}
     out["users"] = users
+    # The supervisor's group call with B's person: seen by the supervisor, by nobody else.
+    out["call"] = GroupCall.objects.create(initiator=users["supervisor"], platform_id=f"P{SECRET}")
+    GroupCallMember.objects.create(call=out["call"], subject=far["person"], name=f"成员{SECRET}", address={})
     build_tileset(force=True)  # the 3D Tiles of every site: the served tileset is cut to each caller's scope
     return out
 
 
 NEARBY = ("people", "welders", "zones", "sites", "permits", "enterprises", "alarms")
-LAYERS = "enterprises,sites,zones,permits,people,welders,cameras,trails,alarms,district_counts,equipment"
+LAYERS = (
+    "enterprises,sites,zones,permits,people,welders,cameras,trails,alarms,district_counts,equipment,video,video_fov"
+)
 
 
 def urls(w) -> dict[str, list[str]]:
@@ -287,6 +297,8 @@ def urls(w) -> dict[str, list[str]]:
             f"/api/video/channels/{far['camera'].code}/record?from={(day - timedelta(minutes=30)).isoformat()}"
             f"&to={day.isoformat()}".replace("+", "%2B")
         ],
+        "calls": ["/api/calls", "/api/calls?status=open"],
+        "call": [f"/api/calls/{w['call'].id}"],
     }
 
 
