@@ -3,7 +3,10 @@ transaction that is rolled back."""
 
 from __future__ import annotations
 
+import json
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -100,10 +103,55 @@ def start_server(env_overrides: dict[str, str]):
 # is chosen before the service starts, whose gateway hands out its URLs.
 MEDIA_PORT = free_port()
 MEDIA_CHANNEL = "31011600001320009001"
-MEDIA_URLS = {
+CALL_PORT = free_port()
+PLATFORM_URLS = {
     "GEO_VIDEO_LIVE_URL": f"http://127.0.0.1:{MEDIA_PORT}/live/{{channel}}.m3u8?token={{token}}",
     "GEO_VIDEO_RECORD_URL": f"http://127.0.0.1:{MEDIA_PORT}/record/{{channel}}/{{start}}-{{end}}.m3u8?token={{token}}",
+    "GEO_CALL_URL": f"http://127.0.0.1:{CALL_PORT}/fusion",  # the call_receiver fixture, when a test starts it
 }
+
+
+class CallReceiver:
+    """A fusion-communication platform's side (video/fusion.py's contract), for the tests: every request kept (method,
+    path, JSON body, bearer); answers 200 and a call id to a new call, or `status` when told."""
+
+    def __init__(self, port: int = 0):
+        self.got: list[tuple[str, str, dict | None, str]] = []
+        self.status = 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def answer(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(n)) if n else None
+                receiver.got.append((self.command, self.path, body, self.headers.get("Authorization", "")))
+                out = json.dumps({"id": "P-77"} if self.path == "/fusion/calls" else {}).encode()
+                self.send_response(receiver.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def do_POST(self):
+                self.answer()
+
+            def do_DELETE(self):
+                self.answer()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/fusion"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="session")
+def call_receiver():
+    """The fusion-communication platform the live service is configured with (GEO_CALL_URL)."""
+    r = CallReceiver(CALL_PORT)
+    yield r
+    r.server.shutdown()
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +164,7 @@ def live_service(django_db_setup):
     # server would run on the service's own database. Refuse rather than touch it.
     assert s["NAME"].startswith("test_"), "live_service needs a test that uses the database in the same run"
     url = f"postgis://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-    proc, base = start_server({"DATABASE_URL": url, **MEDIA_URLS})
+    proc, base = start_server({"DATABASE_URL": url, **PLATFORM_URLS})
     yield base
     proc.terminate()
     try:

@@ -6,15 +6,14 @@ refused, and nobody calls a party they may not see."""
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.conf import settings
 
 from geo_core.access import create_user
 from geo_core.models import ApiToken, AuditEvent, Enterprise, Subject
+from tests.conftest import CallReceiver
 from tests.geo_core.conftest import credit_code
 from video.models import GroupCall, VideoChannel
 
@@ -22,43 +21,9 @@ pytestmark = pytest.mark.django_db
 AREA = {"type": "Polygon", "coordinates": [[[121.43, 30.78], [121.45, 30.78], [121.45, 30.79], [121.43, 30.78]]]}
 
 
-class Receiver:
-    """The platform's side: every request kept (method, path, JSON body, bearer); answers as told."""
-
-    def __init__(self):
-        self.got: list[tuple[str, str, dict | None, str]] = []
-        self.status = 200
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def answer(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(n)) if n else None
-                receiver.got.append((self.command, self.path, body, self.headers.get("Authorization", "")))
-                out = json.dumps({"id": "P-77"} if self.path == "/fusion/calls" else {}).encode()
-                self.send_response(receiver.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def do_POST(self):
-                self.answer()
-
-            def do_DELETE(self):
-                self.answer()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/fusion"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
 def receiver(monkeypatch):
-    r = Receiver()
+    r = CallReceiver()
     monkeypatch.setattr(settings, "CONFIG", replace(settings.CONFIG, call_url=r.url, call_token="tok-1"))
     yield r
     r.server.shutdown()

@@ -13,11 +13,11 @@ from datetime import datetime
 
 import pytest
 
-from tests.conftest import MEDIA_CHANNEL, MEDIA_URLS, until
+from tests.conftest import MEDIA_CHANNEL, PLATFORM_URLS, until
 from video import gateway
 
 pytestmark = pytest.mark.django_db
-PLATFORM = gateway.Platform(MEDIA_URLS["GEO_VIDEO_LIVE_URL"], MEDIA_URLS["GEO_VIDEO_RECORD_URL"], 300, 7200)
+PLATFORM = gateway.Platform(PLATFORM_URLS["GEO_VIDEO_LIVE_URL"], PLATFORM_URLS["GEO_VIDEO_RECORD_URL"], 300, 7200)
 OTHER = "31011600001380000077"  # not a source channel: it plays one of them
 
 

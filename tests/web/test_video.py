@@ -98,3 +98,38 @@ def test_an_enterprise_user_neither_sees_nor_gets_another_enterprises_camera(ope
     a = open_page("web-ent-a")
     a.js("([lon, lat]) => window.__test.jumpTo([lon, lat], 17)", [lon, lat])
     a.until("(c) => window.__test.loaded() && window.__test.rendered('video', 'code').includes(c)", 20, code)
+
+
+def open_card(p, code: str) -> None:
+    """A subject's card, found by the search box."""
+    p.page.fill("#search-input", code)
+    p.page.click(f"#search-results button:has-text('{code}')")
+    p.page.wait_for_selector("#details [data-call]")
+
+
+def test_a_group_call_from_the_cards_reaches_the_platform_with_parties_added_and_removed(
+    open_page, web_scene, call_receiver
+):
+    p = open_page("web-sup")
+    p.map_idle()
+    start = len(call_receiver.got)
+    first, second = web_scene["people"]["WEBA-P0"], web_scene["people"]["WEBA-P1"]
+    for s, phone in ((first, "13900000000"), (second, "13900000001")):
+        committed(lambda s=s, phone=phone: type(s).objects.filter(pk=s.pk).update(attributes={"phone": phone}))
+    open_card(p, first.external_id)
+    p.page.click("#details [data-call=start]")
+    p.until("() => window.__test.call()?.status === 'open'")
+    method, path, sent, _ = call_receiver.got[start]
+    assert (method, path) == ("POST", "/fusion/calls")
+    assert [(m["name"], m["phone"]) for m in sent["members"]] == [(first.name, "13900000000")]
+    # One by one: the next card's button adds to the open call; the panel's × removes a party.
+    open_card(p, second.external_id)
+    p.page.click("#details [data-call=start]")
+    p.until("(n) => window.__test.call()?.members.includes(n)", arg=second.name)
+    assert call_receiver.got[start + 1][:2] == ("POST", "/fusion/calls/P-77/members")
+    p.page.click(f"#call [data-name='{first.name}'] [data-remove]")
+    p.until("(n) => !window.__test.call()?.members.includes(n)", arg=first.name)
+    assert call_receiver.got[start + 2][0] == "DELETE"
+    p.page.click("#call [data-call=end]")
+    p.until("() => window.__test.call()?.status === 'ended'")
+    assert call_receiver.got[start + 3][:2] == ("DELETE", "/fusion/calls/P-77")

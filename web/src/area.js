@@ -8,7 +8,7 @@ import { csvText, el } from './format.js';
 import { toWkt } from './details.js';
 
 const LAYERS = [['people', 'subjectPerson'], ['welders', 'subjectWelder'], ['cameras', 'subjectCamera'],
-  ['enterprises', 'enterprise'], ['permits', 'permit'], ['zones', 'zone']];
+  ['video', 'g_video'], ['enterprises', 'enterprise'], ['permits', 'permit'], ['zones', 'zone']];
 const LIMIT = 1000;
 
 function label(p) {
@@ -16,8 +16,9 @@ function label(p) {
 }
 
 export class AreaQuery {
-  constructor(map, panel) {
+  constructor(map, panel, { calls } = {}) {
     this.map = map;
+    this.calls = calls; // a group call with the people, body cameras and cameras found (calls.js)
     this.results = el('div', { class: 'area-results' });
     this.last = null;
     const button = (mode, key) => el('button', { type: 'button', class: 'tool', 'data-draw': mode, onclick: () => this.start(mode) }, t(key));
@@ -44,7 +45,10 @@ export class AreaQuery {
         el('h3', {}, `${t(key)}: ${count}`),
         el('ol', {}, a.features.slice(0, 50).map((f) => el('li', { 'data-id': f.id }, label(f.properties)))));
     });
-    this.results.replaceChildren(...blocks);
+    const members = [...this.last.layers.people, ...this.last.layers.cameras].map((f) => ({ subject: Number(f.id) }))
+      .concat(this.last.layers.video.map((f) => ({ channel: f.properties.code })));
+    const call = this.calls && members.length ? this.calls.button(members.slice(0, 50), geometry) : null;
+    this.results.replaceChildren(...blocks, ...(call ? [call] : []));
     return this.last;
   }
 

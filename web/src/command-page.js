@@ -11,6 +11,7 @@ import { layerOfKind } from './live.js';
 import { AlarmBoard } from './alarms.js';
 import { Details } from './details.js';
 import { VideoWall } from './player.js';
+import { CallPanel } from './calls.js';
 import { WallPanels } from './wall.js';
 import { Playback3D } from './playback3d.js';
 import { Dispatch3D } from './dispatch3d.js';
@@ -38,7 +39,9 @@ const selection = new Selection();
 // The wall's video: 1, 4, 9, 16 pictures or one large with five or seven beside it (seed 002's 1+N).
 const video = new VideoWall(document.getElementById('video'), { layout: '4' });
 parts.video = video;
-const details = new Details(document.getElementById('details'), { vocab, selection, video });
+const calls = new CallPanel(document.getElementById('call'), { enabled: me.calls });
+parts.calls = calls;
+const details = new Details(document.getElementById('details'), { vocab, selection, video, calls });
 const layers = new Layers3D(viewer, vocab);
 parts.layers = layers;
 parts.selection = selection;
@@ -138,7 +141,7 @@ parts.live3d = live3d;
 netState(subjects);
 const playback = new Playback3D(viewer, document.getElementById('playbar'), { onFrame: (pts) => frame(viewer, pts, { duration: 1 }) });
 parts.playback = playback;
-const dispatch = new Dispatch3D(viewer, document.getElementById('details'), { board, me, selection });
+const dispatch = new Dispatch3D(viewer, document.getElementById('details'), { board, me, selection, calls });
 parts.dispatch = dispatch;
 
 tools.replaceChildren(

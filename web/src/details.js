@@ -15,10 +15,11 @@ function rows(pairs) {
 const yes = (v) => (v === true ? t('yes') : v === false ? t('no') : '');
 
 export class Details {
-  constructor(card, { onClose, vocab, selection, video } = {}) {
+  constructor(card, { onClose, vocab, selection, video, calls } = {}) {
     this.card = card;
     this.vocab = vocab;
     this.video = video; // the page's VideoWall (player.js): where a camera's stream opens
+    this.calls = calls; // the page's CallPanel (calls.js): group calls with what the cards show
     this.selection = selection; // what the card shows is what the user chose (core.js Selection)
     this.onClose = onClose;
   }
@@ -48,6 +49,7 @@ export class Details {
     if (p.kind === 'welder') facts.push(['chip', p.chip_id], ['qr', p.qr_code], ['power', this.vocab.label('power', p.power)], ['mobility', p.mobility]);
     this.show(p.name || p.external_id, rows(facts));
     if (p.kind === 'body_camera' && this.video) await this.holderVideo(id);
+    if (['person', 'body_camera', 'phone'].includes(p.kind) && this.calls) this.card.append(this.calls.button([{ subject: Number(id) }]));
     return f;
   }
 
@@ -79,7 +81,8 @@ export class Details {
     this.show(p.name, rows([['channelCode', p.code], ['cameraKind', this.vocab.label('video_kind', p.kind)],
       ['enterprise', p.company_code || p.authority], ['heading', p.heading != null ? `${Math.round(p.heading)}°` : ''],
       ['rangeM', p.range_m != null ? `${Math.round(p.range_m)} ${t('metres')}` : '']]),
-    el('div', { class: 'buttons' }, this.playButton(channel, null, t('videoLive')), this.playButton(channel, last, t('videoRecord'))));
+    el('div', { class: 'buttons' }, this.playButton(channel, null, t('videoLive')), this.playButton(channel, last, t('videoRecord')),
+      this.calls ? this.calls.button([{ channel: p.code }]) : null));
     this.video?.open(channel);
     return f;
   }

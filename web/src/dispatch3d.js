@@ -13,7 +13,8 @@ import { el, shanghaiTime } from './format.js';
 const COLLECTIONS = [['cameras', 'subjectCamera'], ['people', 'subjectPerson']];
 
 export class Dispatch3D {
-  constructor(viewer, card, { board, me, selection }) {
+  constructor(viewer, card, { board, me, selection, calls }) {
+    this.calls = calls; // a group call with who is inside (calls.js)
     this.viewer = viewer;
     this.card = card;
     this.board = board;
@@ -57,6 +58,7 @@ export class Dispatch3D {
       const g = Cartographic.fromCartesian(c);
       return [CesiumMath.toDegrees(g.longitude), CesiumMath.toDegrees(g.latitude)];
     });
+    this.ringDegrees = ring.slice();
     ring.push(ring[0]);
     const wkt = toWkt({ type: 'Polygon', coordinates: [ring] });
     const found = await Promise.all(COLLECTIONS.map(([c]) => getJSON(`/ogc/collections/${c}/items`, {
@@ -90,8 +92,12 @@ export class Dispatch3D {
           note.textContent = `${t('failed')}: ${err instanceof ApiError ? err.message : err}`;
         }
       } }, t('dispatchSelection'));
+    // The same selection can be called at once (calls.js): every party inside, the drawn ring as the selection.
+    const ring = this.points.length ? [...this.ringDegrees, this.ringDegrees[0]] : null;
+    const parties = this.selection.map((f) => ({ subject: Number(f.id) })).slice(0, 50);
+    const call = this.calls && parties.length ? this.calls.button(parties, ring && { type: 'Polygon', coordinates: [ring] }) : null;
     this.card.replaceChildren(el('header', {}, el('h2', {}, t('dispatchTool')), this.closeButton()), ...lists.flat(),
-      el('div', { class: 'actions' }, el('label', {}, t('alarmToDispatch'), alarmPick), comment, send, note));
+      el('div', { class: 'actions' }, el('label', {}, t('alarmToDispatch'), alarmPick), comment, send, note), call);
   }
 
   stop() {

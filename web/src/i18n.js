@@ -35,6 +35,8 @@ const WORDS = {
     videoPanel: '视频', videoConnecting: '正在连接…', videoLive: '实时', videoRecord: '录像', alarmClip: '告警录像', permitVideo: '作业视频', closeVideo: '关闭视频',
     videoNoPlatform: '未配置视频平台，无法播放', videoPlatformDown: '视频平台无响应', videoLayout: '画面布局', g_video: '视频监控', g_video_fov: '视场',
     channelCode: '通道编码', cameraKind: '类型', heading: '朝向', rangeM: '可视距离', holderCamera: '执法记录仪视频', videoOffered: '报警时的视频通道',
+    groupCall: '视频组会', callStart: '发起视频组会', callAdd: '加入组会', callRemove: '移出组会', callEnd: '结束组会',
+    callNoPlatform: '未配置融合通信平台，无法发起组会', call_ended: '组会已结束', call_failed: '组会未能发起',
   },
   en: {
     search: 'Search name / ID / chip / QR / company code', noResults: 'No results', signout: 'Sign out', online: 'Online',
@@ -78,6 +80,8 @@ const WORDS = {
     videoNoPlatform: 'No video platform configured: nothing can play', videoPlatformDown: 'The video platform does not answer', videoLayout: 'Layout',
     g_video: 'Cameras', g_video_fov: 'Fields of view', channelCode: 'Channel code', cameraKind: 'Kind', heading: 'Heading', rangeM: 'Range',
     holderCamera: 'Body camera video', videoOffered: 'Cameras offered',
+    groupCall: 'Group call', callStart: 'Start a video call', callAdd: 'Add to the call', callRemove: 'Remove from the call', callEnd: 'End the call',
+    callNoPlatform: 'No fusion-communication platform configured: calls are off', call_ended: 'The call has ended', call_failed: 'The call could not be placed',
   },
 };
 

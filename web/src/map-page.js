@@ -10,6 +10,7 @@ import { testFacade } from './test-facade.js';
 import { AlarmBoard } from './alarms.js';
 import { Details } from './details.js';
 import { VideoWall } from './player.js';
+import { CallPanel } from './calls.js';
 import { searchBox } from './search.js';
 import { frame, netState, tabs } from './panels.js';
 import { nearbyPanel } from './nearby.js';
@@ -38,8 +39,9 @@ netState(subjects);
 const selection = new Selection();
 // A tablet shows one or four pictures at once; the wall has more layouts (command-page.js).
 const video = new VideoWall(document.getElementById('video'), { layouts: ['1', '4'], layout: '1' });
-const details = new Details(document.getElementById('details'), { vocab, selection, video });
-const parts = { map, subjects, details, selection, video };
+const calls = new CallPanel(document.getElementById('call'), { enabled: me.calls });
+const details = new Details(document.getElementById('details'), { vocab, selection, video, calls });
+const parts = { map, subjects, details, selection, video, calls };
 testFacade(parts);
 
 const TRACK_BEFORE_S = 600;
@@ -144,7 +146,7 @@ map.once('style.load', () => {
   if (me.can_edit_fences) fences = new FenceEditor(map, document.getElementById('tab-layers'), vocab);
   parts.offline = new OfflinePanel(map, document.getElementById('tab-layers'));
   nearbyPanel(map, document.getElementById('tab-query'), () => showTab('query'));
-  parts.area = new AreaQuery(map, document.getElementById('tab-query'));
+  parts.area = new AreaQuery(map, document.getElementById('tab-query'), { calls });
   playback = new Playback(map, document.getElementById('tab-query'));
   parts.playback = playback;
   parts.liveMap = new LiveMap(map, subjects, live);

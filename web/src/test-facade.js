@@ -30,6 +30,8 @@ export function testFacade(parts) {
     /** Open a channel in the video panel (live), as a click on a camera would; and choose the panel's layout. */
     openVideo: (code, name = code) => { parts.video.open({ code, name }); },
     videoLayout: (name) => parts.video.setLayout(name),
+    /** The open group call (id, status, the parties present by name), or its last state. */
+    call: () => parts.calls?.describe() ?? null,
 
     // --- the 2D map ----------------------------------------------------------------------------------------------
     /** Style, tiles and the first live snapshot all in. */
