@@ -60,6 +60,22 @@ def service_paths() -> dict:
                 [param("channel", "query", {"type": "string"}), param("token", "query", {"type": "string"})],
             )
         },
+        "/api/video/holders/{subject_id}": {
+            "put": op(
+                "bind a body camera to the officer who carries it (an empty holder unbinds)",
+                "bindBodyCamera",
+                [param("subject_id", "path", {"type": "integer"})],
+                body={
+                    "type": "object",
+                    "required": ["holder"],
+                    "properties": {
+                        "holder": {"type": "string"},
+                        "unit": {"type": "string"},
+                        "phone": {"type": "string"},
+                    },
+                },
+            )
+        },
         "/api/calls": {
             "get": op(
                 "the caller's group calls",

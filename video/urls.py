@@ -1,6 +1,6 @@
 from django.urls import path
 
-from video import api, calls
+from video import api, binding, calls
 
 urlpatterns = [
     path("api/video/channels", api.channels, name="video-channels"),
@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/video/channels/<str:code>/live", api.live, name="video-live"),
     path("api/video/channels/<str:code>/record", api.record, name="video-record"),
     path("api/video/verify", api.verify, name="video-verify"),
+    path("api/video/holders/<str:subject_id>", binding.holder, name="video-holder"),
     path("api/calls", calls.calls, name="calls"),
     path("api/calls/<str:call_id>", calls.call, name="call"),
     path("api/calls/<str:call_id>/members", calls.add_members, name="call-members"),

@@ -94,6 +94,7 @@ MATRIX = {
     "video-live": "signed",
     "video-record": "signed",
     "video-verify": "public",  # the media platform's play hook: a signed token, checked (tests/video)
+    "video-holder": "signed",  # a body camera's holder, within scope (tests/video/test_binding.py)
     "calls": "signed",  # the caller's own group calls (tests/video/test_calls.py)
     "call": "signed",
     "call-members": "signed",

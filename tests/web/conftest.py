@@ -9,6 +9,7 @@ was tried. Assertions are on content
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -140,6 +141,45 @@ def web_scene(django_db_setup, django_db_blocker):
         for u in users.values():
             u.delete()
         connections.close_all()  # this loop's connection too, or the test database cannot be dropped
+
+
+def committed(fn):
+    """Run fn on a connection of its own (autocommit), so the server sees what it wrote; its return value."""
+    out = []
+
+    def run():
+        try:
+            out.append(fn())
+        finally:
+            connection.close()
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    return out[0]
+
+
+def raise_alarm(scene: dict, person, key: str, at: tuple[float, float], **fields):
+    """An alarm of enterprise A about `person` at `at`, committed and published as the engine's store would: out of
+    bounds unless `fields` say otherwise (type, severity, code, zone, raised_at, evidence)."""
+    from alarms.models import Alarm
+    from alarms.store import publish
+
+    def write():
+        values = {"type": "out_of_bounds", "category": "person", "code": "1", "severity": "alarm"}
+        values |= {"raised_at": datetime.now(UTC), **fields}
+        a = Alarm.objects.create(
+            key=key,
+            subject=person,
+            enterprise=scene["a"],
+            company_code="WEBA",
+            location=Point(*at, srid=4490),
+            **values,
+        )
+        publish(a, "raised")
+        return a
+
+    return committed(write)
 
 
 class Page:

@@ -9,18 +9,16 @@ import json
 import time
 import urllib.parse
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
-from django.contrib.gis.geos import Point
 
 from alarms.models import Alarm, AlarmRule
-from alarms.store import publish
 from geo_core.models import TilesetFile
 from layers.tiles3d import build
-from tests.web.conftest import Page
-from tests.web.test_map_page import SHANGHAI, api, committed, walk_east
+from tests.web.conftest import Page, committed, raise_alarm
+from tests.web.test_map_page import SHANGHAI, api, walk_east
 from tests.web.test_video import PLAYING, advancing
 
 pytestmark = pytest.mark.django_db
@@ -139,25 +137,9 @@ def test_an_sos_is_highlighted_within_5_s_and_the_wall_can_act_on_it(wall, web_s
     person = web_scene["people"]["WEBA-P0"]
     lon, lat = web_scene["centre_a"]
 
-    def raise_sos():
-        a = Alarm.objects.create(
-            key=f"web3d-sos:{person.id}",
-            type="sos",
-            category="person",
-            code="0",
-            severity="critical",
-            subject=person,
-            enterprise=web_scene["a"],
-            company_code="WEBA",
-            location=Point(lon, lat + 0.0002, srid=4490),
-            raised_at=datetime.now(UTC),
-            evidence={"source": "device"},
-        )
-        publish(a, "raised")
-        return a
-
     t0 = time.monotonic()
-    alarm = committed(raise_sos)
+    sos = {"type": "sos", "code": "0", "severity": "critical", "evidence": {"source": "device"}}
+    alarm = raise_alarm(web_scene, person, f"web3d-sos:{person.id}", (lon, lat + 0.0002), **sos)
     row = f"#right [data-alarm='{alarm.id}']"
     p.page.wait_for_selector(row, timeout=5000)
     drawn = "(id) => { const d = window.__test.drawn(id); return d?.alarm === 'critical' && d.outlineWidth >= 3; }"
@@ -198,24 +180,8 @@ def test_dispatch_lists_who_is_in_a_drawn_area_and_sends_the_work_order_to_them(
     lon, lat = web_scene["centre_a"]
     person = web_scene["people"]["WEBA-P1"]
 
-    def raise_alarm():
-        a = Alarm.objects.create(
-            key=f"web3d-dispatch:{person.id}",
-            type="out_of_bounds",
-            category="person",
-            code="1",
-            severity="alarm",
-            subject=person,
-            enterprise=web_scene["a"],
-            company_code="WEBA",
-            location=Point(lon, lat, srid=4490),
-            raised_at=datetime.now(UTC),
-            zone=web_scene["zones"]["a"],
-        )
-        publish(a, "raised")
-        return a
-
-    alarm = committed(raise_alarm)
+    zone = web_scene["zones"]["a"]
+    alarm = raise_alarm(web_scene, person, f"web3d-dispatch:{person.id}", (lon, lat), zone=zone)
     p.page.wait_for_selector(f"#right [data-alarm='{alarm.id}']", timeout=5000)
     p.page.click("[data-tool=dispatch]")
     ring = [

@@ -4,40 +4,19 @@ live, search and nearby equal to the API's answers."""
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.gis.geos import Point
 
-from alarms.models import Alarm
-from alarms.store import publish
+from tests.web.conftest import committed, raise_alarm
 
 # The database is set up for these tests; what the server must see is committed by the fixtures, or by a thread of
 # its own (a test's own connection sits in a transaction that is rolled back).
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def committed(fn):
-    """Run fn on a connection of its own (autocommit), so the server sees what it wrote; its return value."""
-    out = []
-
-    def run():
-        from django.db import connection
-
-        try:
-            out.append(fn())
-        finally:
-            connection.close()
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join()
-    return out[0]
 
 
 def walk_east(person, lon: float, lat: float) -> tuple:
@@ -126,25 +105,10 @@ def test_a_new_alarm_appears_within_5_s_and_is_acknowledged_from_the_page(open_p
     person = web_scene["people"]["WEBA-P2"]
     lon, lat = web_scene["centre_a"]
 
-    def raise_alarm():
-        a = Alarm.objects.create(
-            key=f"web:{person.id}",
-            type="out_of_bounds",
-            category="person",
-            code="1",
-            severity="alarm",
-            subject=person,
-            enterprise=web_scene["a"],
-            company_code="WEBA",
-            location=Point(lon - 0.001, lat, srid=4490),
-            raised_at=datetime.now(UTC),
-            zone=web_scene["zones"]["a"],
-            evidence={"fence": "A罐区禁区"},
-        )
-        publish(a, "raised")
-        return a
-
-    alarm = committed(raise_alarm)
+    zone = web_scene["zones"]["a"]
+    alarm = raise_alarm(
+        web_scene, person, f"web:{person.id}", (lon - 0.001, lat), zone=zone, evidence={"fence": "A罐区禁区"}
+    )
     row = f"[data-alarm='{alarm.id}']"
     p.page.wait_for_selector(row, timeout=5000)
     assert "WEBA-P2" in p.page.inner_text(row)
@@ -321,23 +285,7 @@ def test_offline_the_packaged_area_still_draws_and_a_queued_acknowledge_lands_on
     p.page.wait_for_selector(".note:text('已保存')", timeout=30_000)
     person = web_scene["people"]["WEBA-P0"]
 
-    def raise_alarm():
-        a = Alarm.objects.create(
-            key=f"web-offline:{person.id}",
-            type="out_of_bounds",
-            category="person",
-            code="1",
-            severity="alarm",
-            subject=person,
-            enterprise=web_scene["a"],
-            company_code="WEBA",
-            location=Point(lon, lat, srid=4490),
-            raised_at=datetime.now(UTC),
-        )
-        publish(a, "raised")
-        return a
-
-    alarm = committed(raise_alarm)
+    alarm = raise_alarm(web_scene, person, f"web-offline:{person.id}", (lon, lat))
     row = f"[data-alarm='{alarm.id}']"
     p.page.click("[data-tab=alarms]")
     p.page.wait_for_selector(row, timeout=5000)

@@ -8,11 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.gis.geos import Point
 
 from alarms.models import Alarm
-from alarms.store import publish
-from tests.web.test_map_page import committed
+from tests.web.conftest import committed, raise_alarm
 
 pytestmark = pytest.mark.django_db
 # A tile playing this channel (and mode), its picture past its first second.
@@ -41,25 +39,8 @@ def test_an_alarm_in_a_cameras_view_plays_it_and_its_clip_plays_the_alarms_windo
     person = web_scene["people"]["WEBA-P1"]
     raised = datetime.now(UTC) - timedelta(seconds=5)
 
-    def raise_alarm():
-        a = Alarm.objects.create(
-            key=f"web-video:{person.id}",
-            type="out_of_bounds",
-            category="person",
-            code="1",
-            severity="alarm",
-            subject=person,
-            enterprise=web_scene["a"],
-            company_code="WEBA",
-            location=Point(lon - 0.001, lat, srid=4490),  # in the camera's field of view
-            raised_at=raised,
-            zone=web_scene["zones"]["a"],
-            evidence={"fence": "A罐区禁区"},
-        )
-        publish(a, "raised")
-        return a
-
-    alarm = committed(raise_alarm)
+    zone = web_scene["zones"]["a"]  # the camera's field of view holds the place
+    alarm = raise_alarm(web_scene, person, f"web-video:{person.id}", (lon - 0.001, lat), zone=zone, raised_at=raised)
     row = f"[data-alarm='{alarm.id}']"
     p.page.wait_for_selector(row, timeout=5000)
     p.page.click(row)

@@ -1,7 +1,7 @@
 // Details of what was clicked: people, machines, cameras, enterprises, sites, zones, permits and alarms, read from the
 // OGC items and the alarm API (so always within the user's scope), in a side card.
 
-import { getJSON } from './api.js';
+import { getJSON, sendJSON } from './api.js';
 import { t } from './i18n.js';
 import { el, safeHref, shanghaiTime } from './format.js';
 import { clipWindow, permitWindow } from './player.js';
@@ -46,9 +46,13 @@ export class Details {
     const facts = [['code', p.external_id], ['enterprise', p.company_code], ['lastHeard', shanghaiTime(p.time)], ['onlineState', yes(p.online)],
       ['accuracy', p.accuracy_m != null ? `${p.accuracy_m} ${t('metres')}` : ''], ['floor', p.floor]];
     if (p.kind === 'person') facts.splice(1, 0, ['personType', this.vocab.label('person_type', p.person_type)]);
+    if (p.kind === 'body_camera') facts.splice(1, 0, ['holder', p.holder || t('unbound')], ['unit', p.unit]);
     if (p.kind === 'welder') facts.push(['chip', p.chip_id], ['qr', p.qr_code], ['power', this.vocab.label('power', p.power)], ['mobility', p.mobility]);
     this.show(p.name || p.external_id, rows(facts));
-    if (p.kind === 'body_camera' && this.video) await this.holderVideo(id);
+    if (p.kind === 'body_camera') {
+      this.card.append(this.bindForm(id, p));
+      if (this.video) await this.holderVideo(id);
+    }
     if (['person', 'body_camera', 'phone'].includes(p.kind) && this.calls) this.card.append(this.calls.button([{ subject: Number(id) }]));
     return f;
   }
@@ -169,6 +173,24 @@ export class Details {
         this.video ? this.playButton(c, null, t('videoLive')) : null,
         this.video && recorded ? this.playButton(c, recorded.range, recorded.label) : null))));
     return body.cameras[0];
+  }
+
+  /** Who carries a body camera (执法人员与执法仪绑定): shown, and changed here (PUT /api/video/holders/{id}). */
+  bindForm(id, p) {
+    const field = (name, value) => el('input', { name, value: value || '', placeholder: t(name), 'data-bind-field': name });
+    const inputs = [field('holder', p.holder), field('unit', p.unit), field('phone', p.phone)];
+    const note = el('p', { class: 'note', role: 'status' });
+    const save = el('button', { type: 'button', class: 'action', 'data-bind': 'save', onclick: async () => {
+      // The phone is not on the map's layer: sent only when typed, so that saving a name keeps a phone on file.
+      const body = Object.fromEntries(inputs.map((x) => [x.name, x.value.trim()]).filter(([k, v]) => k !== 'phone' || v));
+      try {
+        const out = await sendJSON('PUT', `/api/video/holders/${id}`, body);
+        note.textContent = `${t('saved')}: ${out.holder || t('unbound')}`;
+      } catch (err) {
+        note.textContent = `${t('failed')}: ${err.body?.reason || err.message}`;
+      }
+    } }, t('bindHolder'));
+    return el('details', { class: 'bind' }, el('summary', {}, t('bindHolder')), ...inputs, save, note);
   }
 
   /** A body camera's channel (bound to the subject), as a button under its card. */

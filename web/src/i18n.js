@@ -37,6 +37,7 @@ const WORDS = {
     channelCode: '通道编码', cameraKind: '类型', heading: '朝向', rangeM: '可视距离', holderCamera: '执法记录仪视频', videoOffered: '报警时的视频通道',
     groupCall: '视频组会', callStart: '发起视频组会', callAdd: '加入组会', callRemove: '移出组会', callEnd: '结束组会',
     callNoPlatform: '未配置融合通信平台，无法发起组会', call_ended: '组会已结束', call_failed: '组会未能发起',
+    holder: '持有人', unit: '单位', phone: '电话', unbound: '未绑定', bindHolder: '绑定执法人员',
   },
   en: {
     search: 'Search name / ID / chip / QR / company code', noResults: 'No results', signout: 'Sign out', online: 'Online',
@@ -82,6 +83,7 @@ const WORDS = {
     holderCamera: 'Body camera video', videoOffered: 'Cameras offered',
     groupCall: 'Group call', callStart: 'Start a video call', callAdd: 'Add to the call', callRemove: 'Remove from the call', callEnd: 'End the call',
     callNoPlatform: 'No fusion-communication platform configured: calls are off', call_ended: 'The call has ended', call_failed: 'The call could not be placed',
+    holder: 'Carried by', unit: 'Unit', phone: 'Phone', unbound: 'not bound', bindHolder: 'Bind an officer',
   },
 };
 
