@@ -33,6 +33,16 @@ class Access:
         """Acknowledge, dispatch, resolve, close alarms."""
         return self.role in ("supervisor", "district", "enterprise")
 
+    def may_change(self, enterprise_id: int | None) -> bool:
+        """Whether the caller may change a thing it can see, owned by `enterprise_id` (None: the park's or an
+        authority's): supervisors anything, an enterprise's users their enterprise's, district officers the
+        authorities' (a camera, a body camera's holder)."""
+        if self.role == "supervisor":
+            return True
+        if enterprise_id is None:
+            return self.role == "district"
+        return self.role == "enterprise" and enterprise_id in (self.scope.enterprises or ())
+
     def supervisor_only(self, what: str) -> None:
         """Park-wide data (fences, imports of GIS files) is the supervisors' to change."""
         if self.role != "supervisor":

@@ -4,16 +4,17 @@ one, and the media platform's check of such a URL. Parsing and errors as everywh
 from __future__ import annotations
 
 import orjson
-from django.contrib.gis.geos import Polygon
+from django.contrib.gis.geos import Point, Polygon
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from geo_core import audit
 from geo_core.access import Access, scoped
-from geo_core.apiview import get_only, json_api, json_response
+from geo_core.apiview import get_only, json_api, json_body, json_response
 from geo_core.errors import BadRequestError, DeniedError, NotFoundError
 from geo_core.params import bbox as parse_bbox
-from geo_core.params import instant, integer, query_number, text
+from geo_core.params import instant, integer, members, number, query_number, text
 from video import gateway
 from video.linkage import cameras_at
 from video.models import VideoChannel
@@ -64,6 +65,48 @@ def channels(request: HttpRequest, access: Access) -> HttpResponse:
         qs = qs.filter(subject_id=integer(request.GET["subject"], "subject", 1, 2**63 - 1))
     rows = [_channel(c) for c in qs[:5000]]
     return json_response({"count": len(rows), "channels": rows})
+
+
+AIM = {"location": "object?", "heading": "number?", "angle": "number?", "range_m": "number?"}
+
+
+@json_api(("GET", "PATCH"))
+def channel(request: HttpRequest, access: Access, code: str) -> HttpResponse:
+    """GET /api/video/channels/{code}; PATCH it to place or aim the camera (`location` a GeoJSON Point, `heading`,
+    `angle`, `range_m`; null clears): its field of view is derived again. Supervisors, and the camera's enterprise;
+    audited with what it replaced."""
+    c = _visible(access, code)
+    if request.method == "PATCH":
+        if not access.may_change(c.enterprise_id):
+            raise DeniedError(f"channel: {c.code} is not yours to aim")
+        body = members(json_body(request), AIM)
+        before = _channel(c)
+        if "location" in body:
+            c.location = _point(body["location"]) if body["location"] is not None else None
+        for name in ("heading", "angle", "range_m"):
+            if name in body:
+                setattr(c, name, body[name])
+        try:
+            c.clean()
+        except ValidationError as exc:
+            field, reasons = next(iter(exc.message_dict.items()))
+            raise BadRequestError(f"{field}: {'; '.join(reasons)}") from None
+        c.save()
+        after = _channel(c)
+        changed = {
+            k: [before[k], after[k]] for k in ("location", "heading", "angle", "range_m") if before[k] != after[k]
+        }
+        audit.record("video.aim", "video_channel", c.code, changed)
+    return json_response(_channel(c))
+
+
+def _point(value: object) -> Point:
+    if not isinstance(value, dict) or value.get("type") != "Point" or not isinstance(value.get("coordinates"), list):
+        raise BadRequestError('location: a GeoJSON Point {"type": "Point", "coordinates": [lon, lat]}')
+    xy = value["coordinates"]
+    if len(xy) < 2:
+        raise BadRequestError("location: coordinates are [lon, lat]")
+    return Point(number(xy[0], "location", -180.0, 180.0), number(xy[1], "location", -90.0, 90.0), srid=4490)
 
 
 @json_api(("GET",))

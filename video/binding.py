@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from geo_core import audit
 from geo_core.access import Access, scoped
 from geo_core.apiview import json_api, json_body, json_response
-from geo_core.errors import BadRequestError, NotFoundError
+from geo_core.errors import BadRequestError, DeniedError, NotFoundError
 from geo_core.models import Subject
 from geo_core.params import integer, members, text
 
@@ -30,7 +30,9 @@ def holder(request: HttpRequest, access: Access, subject_id: str) -> HttpRespons
     with transaction.atomic():
         s = scoped(Subject.objects.select_for_update().filter(pk=sid, kind="body_camera"), access).first()
         if s is None:
-            raise NotFoundError(f"subject: no body camera {sid} you may change")
+            raise NotFoundError(f"subject: no body camera {sid} you may see")
+        if not access.may_change(s.enterprise_id):
+            raise DeniedError(f"subject: body camera {s.external_id} is not yours to bind")
         attrs = dict(s.attributes) if isinstance(s.attributes, dict) else {}
         before = {k: attrs.get(k) for k in FIELDS}
         for name, limit in FIELDS.items():

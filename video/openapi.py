@@ -39,6 +39,23 @@ def service_paths() -> dict:
                 ],
             )
         },
+        "/api/video/channels/{code}": {
+            "get": op("one video channel the caller may see", "getVideoChannel", [CODE]),
+            "patch": op(
+                "place or aim a camera; its field of view is derived again",
+                "aimVideoChannel",
+                [CODE],
+                body={
+                    "type": "object",
+                    "properties": {
+                        "location": {"type": "object", "description": "GeoJSON Point"},
+                        "heading": {"type": "number"},
+                        "angle": {"type": "number"},
+                        "range_m": {"type": "number"},
+                    },
+                },
+            ),
+        },
         "/api/video/channels/{code}/live": {
             "get": op("a short-lived signed URL of the channel's live stream", "videoLive", [CODE])
         },

@@ -5,6 +5,7 @@ from video import api, binding, calls
 urlpatterns = [
     path("api/video/channels", api.channels, name="video-channels"),
     path("api/video/at", api.at, name="video-at"),
+    path("api/video/channels/<str:code>", api.channel, name="video-channel"),
     path("api/video/channels/<str:code>/live", api.live, name="video-live"),
     path("api/video/channels/<str:code>/record", api.record, name="video-record"),
     path("api/video/verify", api.verify, name="video-verify"),

@@ -94,6 +94,7 @@ MATRIX = {
     "video-live": "signed",
     "video-record": "signed",
     "video-verify": "public",  # the media platform's play hook: a signed token, checked (tests/video)
+    "video-channel": "signed",  # one channel; PATCH aims it (tests/video/test_channels_and_fov.py)
     "video-holder": "signed",  # a body camera's holder, within scope (tests/video/test_binding.py)
     "calls": "signed",  # the caller's own group calls (tests/video/test_calls.py)
     "call": "signed",
@@ -293,6 +294,7 @@ def urls(w) -> dict[str, list[str]]:
         "tiles3d": ["/maps/3dtiles/tileset.json", f"/maps/3dtiles/site-{far_site}.glb"],
         "video-channels": ["/api/video/channels", f"/api/video/channels?bbox={box}"],
         "video-at": [f"/api/video/at?lon={lon}&lat={lat}&subject={far['person'].id}"],
+        "video-channel": [f"/api/video/channels/{far['camera'].code}"],
         "video-live": [f"/api/video/channels/{far['camera'].code}/live"],
         "video-record": [
             f"/api/video/channels/{far['camera'].code}/record?from={(day - timedelta(minutes=30)).isoformat()}"

@@ -52,7 +52,7 @@ def test_a_body_camera_is_bound_to_another_officer_and_the_change_is_audited(cli
     }
     cam.refresh_from_db()
     assert cam.attributes["holder"] == "李四"
-    event = AuditEvent.objects.get(action="bodycam.bind")
+    event = AuditEvent.objects.get(action="bodycam.bind", target_id=str(cam.id))
     assert event.detail["before"]["holder"] == "张三"
     assert event.detail["after"]["holder"] == "李四"
     # Unbinding: an empty name.
@@ -77,4 +77,4 @@ def test_a_binding_outside_ones_scope_or_malformed_is_refused_and_nothing_change
     assert r.status_code == status, r.content
     scene["cam"].refresh_from_db()
     assert scene["cam"].attributes["holder"] == "张三"
-    assert not AuditEvent.objects.filter(action="bodycam.bind").exists()
+    assert not AuditEvent.objects.filter(action="bodycam.bind", target_id=str(scene["cam"].id)).exists()

@@ -181,3 +181,62 @@ def test_an_alarm_raised_in_a_cameras_view_records_the_channels_offered_its_ente
     offered = Alarm.objects.get(key="ev:1").evidence["video"]
     assert offered == [{"code": "31011600001320000201", "name": "证据甲摄像机", "why": "field_of_view"}]
     assert "video" not in Alarm.objects.get(key="ev:2").evidence  # a park alarm: neither enterprise's camera
+
+
+@pytest.mark.django_db
+def test_a_camera_is_aimed_by_its_enterprise_and_its_field_of_view_follows(client):
+    """PATCH a channel (VID-1: fields of view edited on the map): the sector is derived again, the place it now holds
+    is offered first, the change audited; others may not aim it, a bad aim is a 400 naming the field."""
+    import json
+
+    from geo_core.access import create_user
+    from geo_core.models import ApiToken, AuditEvent, Region
+    from tests.geo_core.conftest import JINSHAN, inside
+
+    lon, lat = inside(JINSHAN)
+    a = Enterprise.objects.create(company_code="AMA", name="瞄准甲", credit_code=credit_code(org="MA1AM0001"))
+    b = Enterprise.objects.create(company_code="AMB", name="瞄准乙", credit_code=credit_code(org="MA1AM0002"))
+    cam = VideoChannel.objects.create(
+        code="31011600001320000501",
+        name="瞄准摄像机",
+        kind="fixed",
+        enterprise=a,
+        location=Point(lon, lat, srid=4490),
+        heading=0,
+        angle=60,
+        range_m=100,
+    )
+    users = {
+        "a": create_user("am-a", "pw-1234567", "enterprise", enterprise=a),
+        "b": create_user("am-b", "pw-1234567", "enterprise", enterprise=b),
+        "d": create_user("am-d", "pw-1234567", "district", district=Region.objects.get(code=JINSHAN)),
+    }
+    auth = {k: {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(u)[1]}"} for k, u in users.items()}
+    url = f"/api/video/channels/{cam.code}"
+
+    def patch(body, who="a"):
+        return client.patch(url, json.dumps(body), content_type="application/json", **auth[who])
+
+    south = at(180, 50, lon, lat)
+    assert [c["why"] for c in cameras_at(*south, Scope(enterprises=frozenset({a.id})))] == ["nearest"]  # behind it
+    r = patch({"heading": 180, "range_m": 80})
+    assert r.status_code == 200, r.content
+    assert (r.json()["heading"], r.json()["range_m"]) == (180, 80)
+    assert [c["why"] for c in cameras_at(*south, Scope(enterprises=frozenset({a.id})))] == ["field_of_view"]
+    event = AuditEvent.objects.get(action="video.aim", target_id=cam.code)
+    assert event.detail["heading"] == [0, 180]
+    assert patch({"heading": 90}, "b").status_code == 404  # another enterprise's: not even there
+    assert patch({"heading": 90}, "d").status_code == 403  # the district sees it, the enterprise aims it
+    for body, field in [
+        ({"heading": 400}, "heading"),
+        ({"range_m": -1}, "range_m"),
+        ({"location": {"type": "Point", "coordinates": [500, 1]}}, "location"),
+        ({"location": {"type": "Polygon"}}, "location"),
+        ({"tilt": 3}, "tilt"),
+        ({"heading": "north"}, "heading"),
+    ]:
+        r = patch(body)
+        assert r.status_code == 400, (body, r.content)
+        assert r.json()["field"] == field, (body, r.json())
+    cam.refresh_from_db()
+    assert (cam.heading, cam.range_m) == (180, 80)

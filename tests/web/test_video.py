@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pyproj import Geod
 
 from alarms.models import Alarm
 from tests.web.conftest import committed, raise_alarm
@@ -81,11 +82,11 @@ def test_an_enterprise_user_neither_sees_nor_gets_another_enterprises_camera(ope
     a.until("(c) => window.__test.loaded() && window.__test.rendered('video', 'code').includes(c)", 20, code)
 
 
-def open_card(p, code: str) -> None:
-    """A subject's card, found by the search box."""
-    p.page.fill("#search-input", code)
-    p.page.click(f"#search-results button:has-text('{code}')")
-    p.page.wait_for_selector("#details [data-call]")
+def open_card(p, query: str, ready: str = "[data-call]") -> None:
+    """A card found by the search box (a subject's code, a camera's name)."""
+    p.page.fill("#search-input", query)
+    p.page.click(f"#search-results button:has-text('{query}')")
+    p.page.wait_for_selector(f"#details {ready}")
 
 
 def test_a_group_call_from_the_cards_reaches_the_platform_with_parties_added_and_removed(
@@ -114,3 +115,39 @@ def test_a_group_call_from_the_cards_reaches_the_platform_with_parties_added_and
     p.page.click("#call [data-call=end]")
     p.until("() => window.__test.call()?.status === 'ended'")
     assert call_receiver.got[start + 3][:2] == ("DELETE", "/fusion/calls/P-77")
+
+
+def test_a_camera_is_aimed_by_a_line_drawn_on_the_map(open_page, web_scene):
+    """VID-1: the field of view edited on the 2D page like a fence: from the camera's card, a line from where it
+    stands to what it should see; the service stores the heading and range, the new sector is drawn."""
+    cam = web_scene["camera"]
+    p = open_page("web-sup")
+    p.map_idle()
+    open_card(p, cam.name, "[data-aim]")
+    # The camera in the middle of the map (clear of the card), the search's flight over.
+    p.js("([lon, lat]) => window.__test.jumpTo([lon, lat], 17)", [cam.location.x, cam.location.y])
+    p.page.wait_for_timeout(300)
+    p.page.fill("#details [data-aim-field=angle]", "45")
+    p.page.click("#details [data-aim=draw]")
+    box = p.page.locator("#map").bounding_box()
+    x, y = p.js("(c) => window.__test.project(c)", [cam.location.x, cam.location.y])
+    end = p.js("(xy) => window.__test.unproject(xy)", [x, y - 150])  # due north of the camera, 150 px
+    for px, py in ((x, y), (x, y - 150)):  # the second point finishes the line
+        p.page.mouse.click(box["x"] + px, box["y"] + py)
+        p.page.wait_for_timeout(250)
+    _, _, metres = Geod(ellps="GRS80").inv(cam.location.x, cam.location.y, *end)
+    try:
+        p.page.wait_for_selector("#details .aim .note:text-matches('已保存')", timeout=10_000)
+        stored = committed(lambda: type(cam).objects.get(pk=cam.pk))
+        assert abs(((stored.heading + 180) % 360) - 180) < 3, stored.heading  # north, within a pixel's worth
+        assert abs(stored.range_m - metres) < 0.03 * metres + 1, (stored.range_m, metres)
+        assert stored.angle == 45
+        p.until("(c) => window.__test.rendered('video_fov', 'code').includes(c)", 20, cam.code)
+    finally:  # the other tests' camera aims east again
+        committed(lambda: _restore(cam))
+
+
+def _restore(cam) -> None:
+    c = type(cam).objects.get(pk=cam.pk)
+    c.location, c.heading, c.angle, c.range_m = cam.location, cam.heading, cam.angle, cam.range_m
+    c.save()

@@ -5,6 +5,7 @@ import { getJSON, sendJSON } from './api.js';
 import { t } from './i18n.js';
 import { el, safeHref, shanghaiTime } from './format.js';
 import { clipWindow, permitWindow } from './player.js';
+import { aim } from './aim.js';
 
 
 function rows(pairs) {
@@ -15,11 +16,12 @@ function rows(pairs) {
 const yes = (v) => (v === true ? t('yes') : v === false ? t('no') : '');
 
 export class Details {
-  constructor(card, { onClose, vocab, selection, video, calls } = {}) {
+  constructor(card, { onClose, vocab, selection, video, calls, drawAim } = {}) {
     this.card = card;
     this.vocab = vocab;
     this.video = video; // the page's VideoWall (player.js): where a camera's stream opens
     this.calls = calls; // the page's CallPanel (calls.js): group calls with what the cards show
+    this.drawAim = drawAim; // the 2D page: resolves with a line drawn on the map (draw.js), to aim a camera by
     this.selection = selection; // what the card shows is what the user chose (core.js Selection)
     this.onClose = onClose;
   }
@@ -86,9 +88,34 @@ export class Details {
       ['enterprise', p.company_code || p.authority], ['heading', p.heading != null ? `${Math.round(p.heading)}°` : ''],
       ['rangeM', p.range_m != null ? `${Math.round(p.range_m)} ${t('metres')}` : '']]),
     el('div', { class: 'buttons' }, this.playButton(channel, null, t('videoLive')), this.playButton(channel, last, t('videoRecord')),
-      this.calls ? this.calls.button([{ channel: p.code }]) : null));
+      this.calls ? this.calls.button([{ channel: p.code }]) : null),
+    this.drawAim && p.kind !== 'body_camera' ? this.aimForm(p) : null);
     this.video?.open(channel);
     return f;
+  }
+
+  /** Aim a camera on the map: a line from where it stands to what it should see (heading and range), the angle
+   * typed; the service derives its field of view again (PATCH /api/video/channels/{code}). */
+  aimForm(p) {
+    const angle = el('input', { type: 'number', name: 'angle', min: 1, max: 360, value: Math.round(p.angle ?? 60), 'data-aim-field': 'angle' });
+    const note = el('p', { class: 'note', role: 'status' });
+    const start = el('button', { type: 'button', class: 'action', 'data-aim': 'draw', onclick: async () => {
+      note.textContent = t('aimHint');
+      const line = await this.drawAim();
+      const coords = line?.coordinates ?? [];
+      if (coords.length < 2) return;
+      const { heading, metres } = aim(coords[0], coords[coords.length - 1]);
+      const body = { location: { type: 'Point', coordinates: coords[0] }, heading: Math.round(heading * 10) / 10,
+        range_m: Math.max(1, Math.round(metres)), angle: Number(angle.value) };
+      try {
+        const out = await sendJSON('PATCH', `/api/video/channels/${encodeURIComponent(p.code)}`, body);
+        note.textContent = `${t('saved')}: ${Math.round(out.heading)}° · ${Math.round(out.range_m)} ${t('metres')}`;
+        this.onAimed?.(out);
+      } catch (err) {
+        note.textContent = `${t('failed')}: ${err.body?.reason || err.message}`;
+      }
+    } }, t('aimCamera'));
+    return el('div', { class: 'aim' }, el('label', {}, `${t('cameraAngle')} `, angle), start, note);
   }
 
   /** A button that plays a channel live (range null) or a range of its recording. */

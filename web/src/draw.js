@@ -31,6 +31,11 @@ export function drawShape(map, mode) {
   return new Promise((resolve) => { pending = resolve; });
 }
 
+/** Whether a shape is being drawn (the page's clicks then belong to the drawing, not to the features under them). */
+export function drawing() {
+  return pending !== null;
+}
+
 export function clearShapes() {
   if (draw) draw.clear();
 }

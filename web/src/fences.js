@@ -6,6 +6,7 @@ import { ApiError, getJSON, postJSON, sendJSON } from './api.js';
 import { t } from './i18n.js';
 import { el } from './format.js';
 import { drawShape } from './draw.js';
+import { refreshTiles } from './map.js';
 
 function field(name, label, input) {
   input.name = name;
@@ -78,7 +79,7 @@ export class FenceEditor {
       const z = this.zoneId ? await sendJSON('PATCH', `/api/zones/${this.zoneId}`, this.body()) : await postJSON('/api/zones', this.body());
       this.zoneId = z.id;
       this.note.textContent = `${t('saved')} #${z.id}`;
-      this.refreshTiles();
+      refreshTiles(this.map);
     } catch (err) {
       this.note.textContent = `${t('failed')}: ${err instanceof ApiError ? JSON.stringify(err.body) : err}`;
     }
@@ -89,11 +90,6 @@ export class FenceEditor {
     await sendJSON('DELETE', `/api/zones/${this.zoneId}`);
     this.note.textContent = `${t('retired')} #${this.zoneId}`;
     this.zoneId = null;
-    this.refreshTiles();
-  }
-
-  refreshTiles() {
-    const source = this.map.getSource('geoservice');
-    if (source?.url) source.setUrl(source.url); // asks TileJSON and the tiles in view again
+    refreshTiles(this.map);
   }
 }

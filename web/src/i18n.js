@@ -38,6 +38,7 @@ const WORDS = {
     groupCall: '视频组会', callStart: '发起视频组会', callAdd: '加入组会', callRemove: '移出组会', callEnd: '结束组会',
     callNoPlatform: '未配置融合通信平台，无法发起组会', call_ended: '组会已结束', call_failed: '组会未能发起',
     holder: '持有人', unit: '单位', phone: '电话', unbound: '未绑定', bindHolder: '绑定执法人员',
+    aimCamera: '在地图上调整视场', aimHint: '先点摄像机位置，再点要看的地方', cameraAngle: '视角（度）',
   },
   en: {
     search: 'Search name / ID / chip / QR / company code', noResults: 'No results', signout: 'Sign out', online: 'Online',
@@ -84,6 +85,7 @@ const WORDS = {
     groupCall: 'Group call', callStart: 'Start a video call', callAdd: 'Add to the call', callRemove: 'Remove from the call', callEnd: 'End the call',
     callNoPlatform: 'No fusion-communication platform configured: calls are off', call_ended: 'The call has ended', call_failed: 'The call could not be placed',
     holder: 'Carried by', unit: 'Unit', phone: 'Phone', unbound: 'not bound', bindHolder: 'Bind an officer',
+    aimCamera: 'Aim on the map', aimHint: 'Click where the camera stands, then what it should see', cameraAngle: 'Angle (degrees)',
   },
 };
 

@@ -1,7 +1,8 @@
 // The 2D map page for field officers' tablets and supervisors' desks.
 
 import './map.css';
-import { createMap, layerPanel } from './map.js';
+import { createMap, layerPanel, refreshTiles } from './map.js';
+import { drawing } from './draw.js';
 import { LiveMap, layerOfKind } from './live.js';
 import { Selection, Subjects, actor, linkAlarms } from './core.js';
 import { liveLayers, liveSource } from './page-style.js';
@@ -40,7 +41,12 @@ const selection = new Selection();
 // A tablet shows one or four pictures at once; the wall has more layouts (command-page.js).
 const video = new VideoWall(document.getElementById('video'), { layouts: ['1', '4'], layout: '1' });
 const calls = new CallPanel(document.getElementById('call'), { enabled: me.calls });
-const details = new Details(document.getElementById('details'), { vocab, selection, video, calls });
+// A camera's aim: the next two clicks on the map (where it stands, what it should see); they belong to the aim, not
+// to the cards under them.
+let aiming = null;
+const pickLine = () => new Promise((resolve) => { aiming = { points: [], resolve }; });
+const details = new Details(document.getElementById('details'), { vocab, selection, video, calls, drawAim: pickLine });
+details.onAimed = () => refreshTiles(map); // the camera's new sector from the tiles at once
 const parts = { map, subjects, details, selection, video, calls };
 testFacade(parts);
 
@@ -98,6 +104,16 @@ async function openZone(id) {
 const CARDS = ['alarms', 'people', 'welders', 'cameras', 'video', 'permits', 'enterprises', 'zones', 'sites'];
 
 async function onClick(e) {
+  if (aiming) {
+    aiming.points.push(e.lngLat.toArray());
+    if (aiming.points.length === 2) {
+      const { points, resolve } = aiming;
+      aiming = null;
+      resolve({ type: 'LineString', coordinates: points });
+    }
+    return;
+  }
+  if (drawing()) return;
   const hits = map.queryRenderedFeatures(e.point, { layers: CARDS.filter((id) => map.getLayer(id)) });
   const clusters = Object.keys(live).map((id) => `${id}-clusters`).filter((id) => map.getLayer(id));
   const cluster = map.queryRenderedFeatures(e.point, { layers: clusters })[0];

@@ -37,6 +37,12 @@ export function setGroup(map, group, on) {
   for (const id of group.layers) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
 }
 
+/** Ask the service's TileJSON and the tiles in view again (after a change the page itself made). */
+export function refreshTiles(map) {
+  const source = map.getSource('geoservice');
+  if (source?.url) source.setUrl(source.url);
+}
+
 /** The layer switcher and legend, in the given panel. */
 export function layerPanel(map, panel, vocab) {
   const state = JSON.parse(localStorage.getItem('layers') || '{}');
