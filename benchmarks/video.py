@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import BenchDatabase, cpu_seconds, free_port, log, stop  # noqa: E402
-from benchmarks.web_map import ARGS, CHROMIUM, sign_in, until  # noqa: E402
+from benchmarks.web_map import ARGS, CHROMIUM, sign_in, start_web, until  # noqa: E402
 
 PASSWORD = "Bench-video-2026"
 LON, LAT = 121.44, 30.785
@@ -164,15 +164,7 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         load_regions(prefixes=("31",), progress=False)
         alarm_id = scene()
-        port = free_port()
-        web = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "geo_core.asgi:application", "--port", str(port), "--no-access-log"],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        procs.append(web)
-        base = f"http://127.0.0.1:{port}"
+        base = start_web(procs)  # with the video settings above in its environment
         verify = f"{base}/api/video/verify"
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

@@ -232,7 +232,8 @@ def test_a_camera_clicked_on_the_wall_plays_in_the_walls_layouts(wall, web_scene
     p.page.wait_for_timeout(1500)
     xy = p.until("([lon, lat]) => window.__test.toScreen(lon, lat, 25)", 10, [cam.location.x, cam.location.y])
     assert p.js("([x, y]) => window.__test.identify(x, y)", xy)["layer"] == "video"
-    p.page.mouse.click(*xy)
+    box = p.page.locator("#scene canvas").first.bounding_box()  # toScreen answers in the canvas's pixels
+    p.page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
     try:
         p.until(PLAYING, 45, [cam.code, "live"])
     except AssertionError as exc:
