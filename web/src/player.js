@@ -9,7 +9,7 @@ import { t } from './i18n.js';
 
 /** How a URL plays: 'hls', 'flv' or 'file', by its path's extension (the platforms' templates keep one). */
 export function streamKind(url) {
-  const path = new URL(url, 'http://stream.invalid/').pathname.toLowerCase();
+  const path = url.split(/[?#]/, 1)[0].toLowerCase(); // the path, without the token's query
   if (path.endsWith('.m3u8')) return 'hls';
   if (path.endsWith('.flv')) return 'flv';
   return 'file';
