@@ -11,12 +11,17 @@ class VideoConfig(AppConfig):
 
     def ready(self) -> None:
         from alarms import store
+        from geo_core.gisfiles import targets
+        from geo_core.ingest import report_api
         from geo_core.vocabulary import Term, declare
+        from video import importing
         from video.evidence import offer_channels
         from video.models import VideoChannel
 
         if offer_channels not in store.EVIDENCE:
             store.EVIDENCE.append(offer_channels)  # the channels offered, in each new alarm's evidence
+        targets.register(importing.TARGET)  # `--as video` in the GIS importer
+        report_api.HANDLERS.update(importing.HANDLERS)  # the report API's `video-channels` feed (视频编码接口)
 
         # What a channel is (the video layers' colours, the players' labels); labels from the model's choices.
         zh = dict(VideoChannel.Kind.choices)

@@ -24,6 +24,29 @@ def check(heading: float, angle: float, range_m: float) -> None:
     number(range_m, "range_m", 1.0, MAX_RANGE_M)
 
 
+def problems(fixed: bool, placed: bool, heading, angle, range_m) -> dict[str, str]:
+    """What is wrong with a camera's placing, by field (none: fine): a fixed camera (or PTZ) needs its position,
+    and its aim is heading, angle and range given together, within bounds, from a position. One rule for the
+    model, the GIS importer and the report API's feed."""
+    errors: dict[str, str] = {}
+    aims = (heading, angle, range_m)
+    if any(v is not None for v in aims):
+        if not placed:
+            errors["location"] = "a camera with a field of view needs its position"
+        elif any(v is None for v in aims):
+            missing = [n for n, v in zip(("heading", "angle", "range_m"), aims, strict=True) if v is None]
+            errors[missing[0]] = "heading, angle and range_m are given together"
+        else:
+            try:
+                check(heading, angle, range_m)
+            except ValueError as exc:
+                field, _, reason = str(exc).partition(": ")
+                errors[field] = reason
+    if fixed and not placed:
+        errors["location"] = "a fixed camera needs its position"
+    return errors
+
+
 def sector(lon: float, lat: float, heading: float, angle: float, range_m: float) -> Polygon:
     """The field of view: a sector (a disc when the angle is 360) in lon/lat."""
     check(heading, angle, range_m)

@@ -67,21 +67,8 @@ class VideoChannel(Timestamped):
         return f"{self.name} ({self.code})"
 
     def clean(self) -> None:
-        errors = {}
-        aims = (self.heading, self.angle, self.range_m)
-        if any(v is not None for v in aims):
-            if self.location is None:
-                errors["location"] = "a camera with a field of view needs its position"
-            elif any(v is None for v in aims):
-                errors["heading"] = "heading, angle and range_m are given together"
-            else:
-                try:
-                    fov.check(self.heading, self.angle, self.range_m)
-                except ValueError as exc:
-                    field, _, reason = str(exc).partition(": ")
-                    errors[field] = reason
-        if self.kind in (self.Kind.FIXED, self.Kind.PTZ) and self.location is None:
-            errors["location"] = "a fixed camera needs its position"
+        fixed = self.kind in (self.Kind.FIXED, self.Kind.PTZ)
+        errors = fov.problems(fixed, self.location is not None, self.heading, self.angle, self.range_m)
         if errors:
             raise ValidationError(errors)
 

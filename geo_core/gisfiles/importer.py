@@ -28,6 +28,7 @@ import numpy as np
 import psycopg
 import shapely
 from django.conf import settings
+from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
@@ -429,9 +430,9 @@ def _geos(g) -> GEOSGeometry | None:
 
 
 def _orm_values(values: dict, geom_field: str | None) -> dict:
-    """Values for a model instance: the geometry as GEOS."""
-    if geom_field and isinstance(values.get(geom_field), shapely.Geometry):
-        return {**values, geom_field: _geos(values[geom_field])}
+    """Values for a model instance: geometries (the target's, and any a registered target derives) as GEOS."""
+    if any(isinstance(v, shapely.Geometry) for v in values.values()):
+        return {f: _geos(v) if isinstance(v, shapely.Geometry) else v for f, v in values.items()}
     return values
 
 
@@ -439,9 +440,11 @@ def _orm_values(values: dict, geom_field: str | None) -> dict:
 
 
 class _Context:
-    """What rows refer to, loaded once: enterprises by code, parks, regions."""
+    """What rows refer to, loaded once: enterprises by code, parks, regions; `cache` for a registered target's own
+    look-ups."""
 
     def __init__(self) -> None:
+        self.cache: dict = {}
         rows = list(Enterprise.objects.values_list("company_code", "credit_code", "id"))
         self.enterprises = {c: i for c, _, i in rows}
         self.credits = {u: i for _, u, i in rows}
@@ -452,7 +455,9 @@ class _Context:
 def _record(target: Target, values: dict, geom, ctx: _Context, source: str) -> tuple[tuple, dict]:
     """(key, model field values) for one row."""
     name = target.name
-    if name == "zones":
+    if target.record is not None:
+        key, values = target.record(values, geom, ctx)
+    elif name == "zones":
         owner = targets.owner_of(values, ctx.enterprises, ctx.credits, required=False)
         values["enterprise_id"] = owner
         if owner is not None:
@@ -510,6 +515,8 @@ def _record(target: Target, values: dict, geom, ctx: _Context, source: str) -> t
 
 def _existing(target: Target, keys: list[tuple]) -> dict[tuple, object]:
     m = target.model
+    if target.existing is not None:
+        return target.existing(keys)
     if target.name == "zones":
         owners = {k[0] for k in keys if k[0] is not None}
         auths = {k[1] for k in keys if k[0] is None}
@@ -782,8 +789,8 @@ def _copy_rows(fields: list, rows: list[tuple[int, dict]], ids: list[int], defau
     for f in fields:
         if f.primary_key:
             cols.append([str(i) for i in ids])
-        elif f.attname == geom:
-            shapes = shapely.set_srid(np.array([v.get(geom) for _, v in rows], dtype=object), 4490)
+        elif f.attname == geom or (f.attname in given and isinstance(f, GeometryField)):
+            shapes = shapely.set_srid(np.array([v.get(f.attname) for _, v in rows], dtype=object), 4490)
             cols.append([_NULL if h is None else h for h in shapely.to_wkb(shapes, hex=True, include_srid=True)])
         elif f.attname in given:
             d, name = defaults[f.attname], f.attname

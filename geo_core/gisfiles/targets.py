@@ -118,6 +118,10 @@ class Target:
     columns: dict[str, Column]
     geometry_required: bool = True
     refs: dict[str, Callable] = field(default_factory=dict)  # model field -> (values) -> value from references
+    # A target another room registers (`register`) brings its own rules: record(values, geometry, context) ->
+    # (key, model field values), raising RowError; existing(keys) -> {key: stored instance}.
+    record: Callable | None = None
+    existing: Callable | None = None
 
     def describe(self) -> dict:
         return {name: list(c.names) for name, c in self.columns.items()}
@@ -227,6 +231,15 @@ TARGETS: dict[str, Target] = {
     ),
 }
 # fmt: on
+
+
+def register(target: Target) -> None:
+    """A target of another room (video channels: video/importing.py), added when its app is ready. The geo_core
+    rooms import nothing of it; it brings `record` and `existing`."""
+    if target.record is None or target.existing is None:
+        raise ValueError(f"target {target.name}: a registered target brings record and existing")
+    TARGETS[target.name] = target
+
 
 LEVEL_BY_LENGTH = {2: "province", 4: "city", 6: "district", 9: "township", 12: "community"}
 

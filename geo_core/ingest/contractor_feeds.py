@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from geo_core.ingest.feeds import Report, _parse_each, _store_each
+from geo_core.ingest.feeds import Report, parse_each, store_each
 from geo_core.ingest.records import RecordError, credit_code, day, flag, identity, number, text, timestamp
 from geo_core.models import (
     Contractor,
@@ -50,7 +50,7 @@ def _staff(unit: Contractor, sha: str, field: str = "IDENTIFY_NUM") -> Contracto
 
 def _run(records: list, parse, store, extra: dict | None = None) -> Report:
     report = Report(received=len(records))
-    stored = _store_each(_parse_each(records, report, parse), report, store)
+    stored = store_each(parse_each(records, report, parse), report, store)
     report.accepted = len(stored)
     report.extra = extra if extra is not None else {}
     return report

@@ -82,7 +82,7 @@ class Report:
         }
 
 
-def _parse_each(records: list, report: Report, parse) -> list[tuple[int, object]]:
+def parse_each(records: list, report: Report, parse) -> list[tuple[int, object]]:
     """Run parse(record) on each record; RecordErrors become rejections. Returns [(index, parsed)]."""
     good = []
     for i, record in enumerate(records):
@@ -97,7 +97,7 @@ def _parse_each(records: list, report: Report, parse) -> list[tuple[int, object]
     return good
 
 
-def _store_each(parsed: list[tuple[int, dict]], report: Report, store) -> list[tuple[int, dict]]:
+def store_each(parsed: list[tuple[int, dict]], report: Report, store) -> list[tuple[int, dict]]:
     """store(parsed record) for each, each in its own savepoint: a record the database refuses (a value out of its
     range, a clash) is rejected alone and the others are kept. Returns the records stored."""
     stored = []
@@ -185,7 +185,7 @@ def positions_batch(
 
 def handle_positions(enterprise: Enterprise, records: list) -> Report:
     report = Report(received=len(records))
-    parsed = _parse_each(records, report, _position)
+    parsed = parse_each(records, report, _position)
     if not parsed:
         return report
     with transaction.atomic():
@@ -251,7 +251,7 @@ def _person(record: dict, shifts: dict[str, int]) -> dict:
 def handle_personnel(enterprise: Enterprise, records: list) -> Report:
     report = Report(received=len(records))
     shifts = dict(TimeWindow.objects.filter(purpose="shift").values_list("name", "id"))
-    parsed = _parse_each(records, report, partial(_person, shifts=shifts))
+    parsed = parse_each(records, report, partial(_person, shifts=shifts))
     with transaction.atomic():
         existing = {
             s.external_id: s
@@ -380,7 +380,7 @@ def _missing(field_name: str):
     raise RecordError(field_name, "is required")
 
 
-def _own_ground(enterprise: Enterprise) -> GEOSGeometry | None:
+def own_ground(enterprise: Enterprise) -> GEOSGeometry | None:
     """The enterprise's site footprints grown by SITE_TOLERANCE_M: where it may put fences."""
     with connection.cursor() as cur:
         cur.execute(
@@ -395,8 +395,8 @@ def _own_ground(enterprise: Enterprise) -> GEOSGeometry | None:
 def handle_zones(enterprise: Enterprise, records: list) -> Report:
     """B.2 fences of the reporting enterprise: only the kinds an enterprise draws, and only on its own sites."""
     report = Report(received=len(records))
-    parsed = _parse_each(records, report, _zone)
-    ground = _own_ground(enterprise) if parsed else None
+    parsed = parse_each(records, report, _zone)
+    ground = own_ground(enterprise) if parsed else None
     created = 0
     ok: list[tuple[int, dict]] = []
     for i, z in parsed:
@@ -425,7 +425,7 @@ def handle_zones(enterprise: Enterprise, records: list) -> Report:
         created += was_created
 
     with transaction.atomic():
-        parsed = _store_each(ok, report, store)
+        parsed = store_each(ok, report, store)
     report.accepted = len(parsed)
     report.extra = {"created": created, "updated": len(parsed) - created}
     report.relay = [
@@ -465,7 +465,7 @@ def _alarm(kind: str):
 
 def _handle_alarms(enterprise: Enterprise, records: list, kind: str) -> Report:
     report = Report(received=len(records))
-    parsed = _parse_each(records, report, _alarm(kind))
+    parsed = parse_each(records, report, _alarm(kind))
     with transaction.atomic():
         people = _subject_ids(enterprise, {a["person"] for _, a in parsed if a["person"]})
         zones = dict(
@@ -491,7 +491,7 @@ def _handle_alarms(enterprise: Enterprise, records: list, kind: str) -> Report:
                 },
             )
 
-        parsed = _store_each(parsed, report, store)
+        parsed = store_each(parsed, report, store)
         if any(a["type"] == "0" for _, a in parsed) and kind == "person":
             notify_events()  # an SOS: the alarm worker looks at once
     report.accepted = len(parsed)
@@ -548,9 +548,9 @@ def _gathering(record: dict) -> dict:
 
 def handle_gatherings(enterprise: Enterprise, records: list) -> Report:
     report = Report(received=len(records))
-    parsed = _parse_each(records, report, _gathering)
+    parsed = parse_each(records, report, _gathering)
     with transaction.atomic():
-        parsed = _store_each(
+        parsed = store_each(
             parsed,
             report,
             lambda g: ReportedGathering.objects.update_or_create(
@@ -632,7 +632,7 @@ def _permit(record: dict) -> dict:
 
 def handle_permits(enterprise: Enterprise, records: list) -> Report:
     report = Report(received=len(records))
-    parsed = _parse_each(records, report, _permit)
+    parsed = parse_each(records, report, _permit)
     if not parsed:
         return report
     lon, lat, _, errors = to_cgcs2000(
@@ -718,7 +718,7 @@ def handle_permits(enterprise: Enterprise, records: list) -> Report:
                         defaults={k2: link[k2] for k2 in ("name", "content_type", "size")},
                     )
 
-        stored = _store_each(located, report, store)
+        stored = store_each(located, report, store)
     report.relay = [p["raw"] for _, p in stored]
     report.accepted = len(stored)
     report.extra = {"created": created, "updated": report.accepted - created}
