@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from dateutil.parser import isoparse
 from django.contrib.gis.gdal import GDALException
@@ -77,6 +77,20 @@ def instant(value: str, name: str) -> datetime:
     if t.tzinfo is None:
         raise BadRequestError(f"{name}: {value!r} needs a UTC offset (e.g. +08:00 or Z)")
     return t
+
+
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def day(value: str, name: str) -> date:
+    """A calendar day, YYYY-MM-DD (a day of the park's calendar, Asia/Shanghai, wherever the caller is)."""
+    text(value, name, 64)
+    if not DAY.fullmatch(value):
+        raise BadRequestError(f"{name}: {value[:40]!r} is not a day (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRequestError(f"{name}: {value!r} is not a day of the calendar") from None
 
 
 def bbox(value: str, name: str = "bbox", strict: bool = False) -> tuple[float, float, float, float]:

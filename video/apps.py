@@ -16,7 +16,7 @@ class VideoConfig(AppConfig):
         from geo_core.vocabulary import Term, declare
         from video import importing
         from video.evidence import offer_channels
-        from video.models import VideoChannel
+        from video.models import InspectionPlan, VideoChannel
 
         if offer_channels not in store.EVIDENCE:
             store.EVIDENCE.append(offer_channels)  # the channels offered, in each new alarm's evidence
@@ -32,6 +32,25 @@ class VideoConfig(AppConfig):
                 Term("ptz", zh["ptz"], "PTZ camera", "#8250df", "#bc8cff"),
                 Term("body_camera", zh["body_camera"], "Body camera", "#0366d6", "#58a6ff"),
                 Term("drone", zh["drone"], "Drone", "#1b7c83", "#39c5cf"),
+            ],
+        )
+
+        # How far an inspection plan's visits are (video/inspections.py), as the 执法 panel colours them.
+        declare(
+            "inspection_status",
+            [
+                Term("visited", "已检查", "visited", "#2ea44f", "#3fb950"),
+                Term("on_site", "检查中", "on site now", "#d73a49", "#f85149"),
+                Term("to_visit", "待检查", "to visit", "#6a737d", "#8b949e"),
+            ],
+        )
+        zh = dict(InspectionPlan.Kind.choices)
+        declare(
+            "inspection_kind",
+            [
+                Term("site", zh["site"], "Site inspection", "#0366d6", "#58a6ff"),
+                Term("review", zh["review"], "Rectification review", "#6f42c1", "#a371f7"),
+                Term("special", zh["special"], "Special inspection", "#b08800", "#e3b341"),
             ],
         )
 

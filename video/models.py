@@ -118,3 +118,40 @@ class GroupCallMember(models.Model):
 
     class Meta:
         ordering = ["added_at", "id"]
+
+
+class InspectionPlan(Timestamped):
+    """An enforcement plan of a day (seed 004, 执法计划: 检查名称, 检查类型, 计划检查时间, 检查企业): the enterprises
+    to visit in order and the officers who go, known by their body cameras. Its progress (visited, on site now, to
+    visit) is not stored: it is read from the cameras' positions against the enterprises' sites when asked
+    (video/inspections.py), so it is never stale and needs no worker. The authorities' own: an enterprise does not
+    see the plans that concern it."""
+
+    class Kind(models.TextChoices):
+        SITE = "site", "现场检查"
+        REVIEW = "review", "整改复查"
+        SPECIAL = "special", "专项检查"
+
+    name = models.CharField(max_length=128, help_text="检查名称")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.SITE)
+    day = models.DateField(help_text="计划检查时间 (a day in Asia/Shanghai)")
+    department = models.CharField(max_length=128, blank=True, help_text="检查部门")
+    officers = models.ManyToManyField("geo_core.Subject", related_name="+", help_text="the officers' body cameras")
+    created_by = models.ForeignKey("auth.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-day", "id"]
+        indexes = [models.Index(fields=["day"])]
+
+
+class InspectionStop(models.Model):
+    """One enterprise of a plan, in the order the officers are to visit."""
+
+    plan = models.ForeignKey(InspectionPlan, on_delete=models.CASCADE, related_name="stops")
+    enterprise = models.ForeignKey("geo_core.Enterprise", on_delete=models.PROTECT, related_name="+")
+    order = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["plan", "order"]
+        constraints = [models.UniqueConstraint(fields=["plan", "enterprise"], name="inspectionstop_once")]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from geo_core.openapi import op, param
-from video.models import VideoChannel
+from video.models import InspectionPlan, VideoChannel
 
 CODE = param("code", "path", {"type": "string", "pattern": "^[0-9]{20}$"}, "GB/T 28181 channel code", required=True)
+PLAN = param("plan_id", "path", {"type": "integer"}, "an inspection plan", required=True)
 CALL = param("call_id", "path", {"type": "integer"}, "a group call of the caller's")
 PARTY = {
     "type": "object",
@@ -127,4 +128,32 @@ def service_paths() -> dict:
             )
         },
         "/api/calls/{call_id}/end": {"post": op("end an open call", "endCall", [CALL])},
+        "/api/inspections": {
+            "get": op(
+                "a day's inspection plans with each visit's progress from the officers' body cameras",
+                "listInspections",
+                [param("day", "query", {"type": "string", "format": "date"}, "YYYY-MM-DD, Asia/Shanghai")],
+            ),
+            "post": op(
+                "plan a day's inspection: enterprises in the order of the visits, officers by body camera",
+                "planInspection",
+                body={
+                    "type": "object",
+                    "required": ["name", "day", "enterprises", "officers"],
+                    "properties": {
+                        "name": {"type": "string", "maxLength": 128},
+                        "kind": {"type": "string", "enum": InspectionPlan.Kind.values},
+                        "day": {"type": "string", "format": "date"},
+                        "department": {"type": "string", "maxLength": 128},
+                        "enterprises": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 30},
+                        "officers": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 20},
+                    },
+                },
+                status="201",
+            ),
+        },
+        "/api/inspections/{plan_id}": {
+            "get": op("one inspection plan and its progress", "getInspection", [PLAN]),
+            "delete": op("cancel an inspection plan (its author or a supervisor)", "cancelInspection", [PLAN]),
+        },
     }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from video import api, binding, calls
+from video import api, binding, calls, inspections
 
 urlpatterns = [
     path("api/video/channels", api.channels, name="video-channels"),
@@ -15,4 +15,6 @@ urlpatterns = [
     path("api/calls/<str:call_id>/members", calls.add_members, name="call-members"),
     path("api/calls/<str:call_id>/members/<str:member_id>", calls.remove_member, name="call-member"),
     path("api/calls/<str:call_id>/end", calls.end, name="call-end"),
+    path("api/inspections", inspections.inspections, name="inspections"),
+    path("api/inspections/<str:plan_id>", inspections.inspection, name="inspection"),
 ]
