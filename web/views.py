@@ -123,6 +123,8 @@ def _me(access: Access, lang: str) -> dict:
         # Group calls need the deployment's fusion-communication platform (video/fusion.py); without it the pages
         # say why the button is off.
         "calls": bool(settings.CONFIG.call_url),
+        # Inspection plans are the authorities' (video/inspections.py): no 执法 tab for an enterprise's users.
+        "inspections": access.role != "enterprise",
     }
 
 

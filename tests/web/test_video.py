@@ -151,3 +151,62 @@ def _restore(cam) -> None:
     c = type(cam).objects.get(pk=cam.pk)
     c.location, c.heading, c.angle, c.range_m = cam.location, cam.heading, cam.angle, cam.range_m
     c.save()
+
+
+def test_an_inspection_plan_shows_each_visits_progress_and_the_officers_video(open_page, web_scene, media_source):
+    """Seed 004: the day's plan, its progress from the officers' body cameras, an officer's video one click away."""
+    from django.contrib.gis.geos import Point
+
+    from geo_core.models import Subject, SubjectState
+    from geo_core.partitions import PARK_TZ
+    from video.models import InspectionPlan, InspectionStop, VideoChannel
+
+    lon, lat = web_scene["centre_a"]
+
+    def make():
+        cam = Subject.objects.create(kind="body_camera", external_id="WEB-BC1", attributes={"holder": "执法人员甲"})
+        SubjectState.objects.create(
+            subject=cam, time=datetime.now(UTC), source="demo", geom=Point(lon + 0.001, lat, 0, srid=4490)
+        )
+        channel = VideoChannel.objects.create(
+            code="31011600001380009002", name="执法记录仪甲", kind="body_camera", subject=cam
+        )
+        plan = InspectionPlan.objects.create(
+            name="网页专项检查", kind="special", day=datetime.now(UTC).astimezone(PARK_TZ).date(), department="执法大队"
+        )
+        plan.officers.set([cam])
+        InspectionStop.objects.create(plan=plan, enterprise=web_scene["a"], order=1)
+        InspectionStop.objects.create(plan=plan, enterprise=web_scene["b"], order=2)
+        return cam, channel, plan
+
+    cam, channel, plan = committed(make)
+    try:
+        p = open_page("web-sup")
+        p.until("() => window.__test.loaded()")
+        p.page.click("[data-tab=inspect]")
+        p.until("() => (window.__test.inspections() ?? []).length === 1", 10)
+        (shown,) = p.js("() => window.__test.inspections()")
+        assert [(s["code"], s["status"]) for s in shown["stops"]] == [("WEBA", "on_site"), ("WEBB", "to_visit")]
+        assert shown["progress"] == {"visited": 0, "on_site": 1, "to_visit": 1}
+        assert shown["officers"][0]["channel"] == channel.code
+        # The route is on the map, each stop coloured by its status, and the panel says it in words.
+        p.until("() => window.__test.rendered('inspection-stops', 'status').length === 2", 10)
+        assert sorted(p.rendered("inspection-stops", "status")) == ["on_site", "to_visit"]
+        assert "检查中" in p.page.inner_text(f"[data-plan='{plan.id}'] [data-stop][data-status=on_site]")
+        # The officer on site: the video one click away.
+        p.page.click(f"[data-officer='{cam.id}'] [data-video=live]")
+        p.until(PLAYING, 20, [channel.code, "live"])
+        advancing(p, channel.code)
+        # An enterprise's user has no 执法 tab, and the API says why.
+        e = open_page("web-ent-a")
+        e.until("() => window.__test.loaded()")
+        assert e.page.locator("[data-tab=inspect]").count() == 0
+        assert e.js("() => fetch('/api/inspections').then((r) => r.status)") == 403
+    finally:
+
+        def drop():
+            plan.delete()
+            channel.delete()
+            cam.delete()
+
+        committed(drop)

@@ -39,6 +39,8 @@ const WORDS = {
     callNoPlatform: '未配置融合通信平台，无法发起组会', call_ended: '组会已结束', call_failed: '组会未能发起',
     holder: '持有人', unit: '单位', phone: '电话', unbound: '未绑定', bindHolder: '绑定执法人员',
     aimCamera: '在地图上调整视场', aimHint: '先点摄像机位置，再点要看的地方', cameraAngle: '视角（度）',
+    tabInspect: '执法', inspections: '执法计划', planDay: '检查日期', noPlans: '当日无执法计划', arrived: '到达', atSite: '在场：',
+    planStops: '检查企业', planOfficers: '执法人员',
   },
   en: {
     search: 'Search name / ID / chip / QR / company code', noResults: 'No results', signout: 'Sign out', online: 'Online',
@@ -86,6 +88,8 @@ const WORDS = {
     callNoPlatform: 'No fusion-communication platform configured: calls are off', call_ended: 'The call has ended', call_failed: 'The call could not be placed',
     holder: 'Carried by', unit: 'Unit', phone: 'Phone', unbound: 'not bound', bindHolder: 'Bind an officer',
     aimCamera: 'Aim on the map', aimHint: 'Click where the camera stands, then what it should see', cameraAngle: 'Angle (degrees)',
+    tabInspect: 'Enforcement', inspections: 'Inspection plans', planDay: 'Day', noPlans: 'No inspection planned that day',
+    arrived: 'arrived', atSite: 'on site:', planStops: 'Enterprises to inspect', planOfficers: 'Officers',
   },
 };
 

@@ -12,6 +12,7 @@ import { AlarmBoard } from './alarms.js';
 import { Details } from './details.js';
 import { VideoWall } from './player.js';
 import { CallPanel } from './calls.js';
+import { InspectionPanel } from './inspections.js';
 import { searchBox } from './search.js';
 import { frame, netState, tabs } from './panels.js';
 import { nearbyPanel } from './nearby.js';
@@ -34,7 +35,7 @@ me.worker = await workerFromPage(me.worker);
 const map = createMap(document.getElementById('map'), me);
 frame(me, map);
 const panel = document.getElementById('panel');
-const showTab = tabs(panel, ['alarms', 'layers', 'query']);
+const showTab = tabs(panel, ['alarms', 'layers', 'query', ...(me.inspections ? ['inspect'] : [])]);
 const subjects = new Subjects();
 netState(subjects);
 const selection = new Selection();
@@ -164,6 +165,11 @@ map.once('style.load', () => {
   nearbyPanel(map, document.getElementById('tab-query'), () => showTab('query'));
   parts.area = new AreaQuery(map, document.getElementById('tab-query'), { calls });
   playback = new Playback(map, document.getElementById('tab-query'));
+  if (me.inspections) {
+    const tab = document.getElementById('tab-inspect');
+    parts.inspections = new InspectionPanel(map, tab, { vocab, video, visible: () => !tab.hidden });
+    document.querySelector('[data-tab="inspect"]').addEventListener('click', () => parts.inspections.load());
+  }
   parts.playback = playback;
   parts.liveMap = new LiveMap(map, subjects, live);
   parts.liveMap.start();

@@ -51,6 +51,8 @@ export function testFacade(parts) {
     rendered: (layer, prop) => map().queryRenderedFeatures({ layers: [layer] }).map((f) => f.properties[prop]),
     /** The last drawn area's geometry. */
     area: () => parts.area?.last?.geometry ?? null,
+    /** The inspection plans shown in the 执法 tab (progress, each stop's status, each officer's stop and channel). */
+    inspections: () => parts.inspections?.describe() ?? null,
     /** Track playback: null until a track is loaded, then where its marker is. */
     playback: () => (parts.playback?.track ? { marker: parts.playback.marker?.getLngLat().toArray() ?? null } : null),
 

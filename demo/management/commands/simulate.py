@@ -27,6 +27,7 @@ from django.db.models import Q
 from demo.incidents import Incidents
 from demo.loader import demo_credentials, demo_vendor, loaded_demo
 from demo.motion import LocalFrame, PeopleModel, WelderModel
+from demo.patrol import patrol_of, todays_plan
 from demo.scene import PARK_CENTRE
 from geo_core.ingest.signing import ReportClient
 from geo_core.models import DailyFiling, Region, Site, SubjectState, WorkPermit, Zone
@@ -39,6 +40,7 @@ log = logging.getLogger("geo_core.simulate")
 GUARDIAN_POST_M = 3.0
 FORBIDDEN_MARGIN_DEG = 0.0001  # about 10 m
 WORKER_POST_M = 8.0
+PATROL_INTERVAL_S = 5  # a body camera reports its position every 5 s (seed 002: positions every 5 s)
 
 
 def _geom(g) -> shapely.Geometry:
@@ -80,7 +82,11 @@ class Command(BaseCommand):
 class Simulation:
     def __init__(self, park, url: str, creds: dict, o: dict) -> None:
         self.o = o
+        self.park = park
         self.rng = np.random.default_rng(o["seed"])
+        self.patrol = None  # the day's enforcement team (demo/patrol.py)
+        self.patrol_day = None
+        self.patrol_t0 = 0.0
         self.frame = LocalFrame(*PARK_CENTRE)
         # People, by enterprise, starting from their live state.
         people = list(
@@ -445,6 +451,23 @@ class Simulation:
         self.sent["permit_updates"] += 1
         self.pool.submit(self._post, p.enterprise.company_code, "permits", [record])
 
+    def _patrol(self, t: float, now: datetime) -> None:
+        """The enforcement team's body cameras, every PATROL_INTERVAL_S, along the day's inspection plan."""
+        day = now.astimezone(PARK_TZ).date()
+        if day != self.patrol_day:
+            self.patrol_day = day
+            plan = todays_plan(self.park, day, self.o["seed"])
+            self.patrol = patrol_of(plan, self.frame) if plan else None
+            self.patrol_t0 = t
+            log.info("inspection plan", extra={"day": day.isoformat(), "plan": plan.id if plan else None})
+        where = self.patrol.at(t - self.patrol_t0) if self.patrol else None
+        if where is None:
+            return
+        ms = int(now.timestamp() * 1000)
+        for cam, lon, lat in zip(self.patrol.cameras, *where, strict=True):
+            body = {"ts": ms, "lon": round(float(lon), 7), "lat": round(float(lat), 7), "acc": 5}
+            self._publish(f"camera/{cam}/position", json.dumps(body))
+
     def run(self, stopping) -> None:
         started = time.monotonic()
         last_log = 0.0
@@ -463,6 +486,8 @@ class Simulation:
             self.incidents.step(t)
             self._tags(t, now)
             self._welders(t, int(now.timestamp() * 1000))
+            if int(t) % PATROL_INTERVAL_S == 0:
+                self._patrol(t, now)
             if t >= self.next_permit:
                 self.next_permit = t + self.o["permit_interval"]
                 self._permit(now)
