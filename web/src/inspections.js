@@ -51,7 +51,7 @@ export class InspectionPanel {
     this.map.addLayer({ id: 'inspection-route', type: 'line', source: 'inspection', filter: ['==', ['geometry-type'], 'LineString'],
       paint: { 'line-color': '#0366d6', 'line-width': 2.5, 'line-dasharray': [3, 2], 'line-opacity': 0.8 } });
     this.map.addLayer({ id: 'inspection-stops', type: 'circle', source: 'inspection', filter: ['==', ['geometry-type'], 'Point'],
-      paint: { 'circle-radius': 11, 'circle-color': ['get', 'colour'], 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 } });
+      paint: { 'circle-radius': 13, 'circle-color': ['get', 'colour'], 'circle-stroke-color': '#0366d6', 'circle-stroke-width': 4 } });
     if (font) {
       this.map.addLayer({ id: 'inspection-order', type: 'symbol', source: 'inspection', filter: ['==', ['geometry-type'], 'Point'],
         layout: { 'text-field': ['to-string', ['get', 'order']], 'text-font': font, 'text-size': 13, 'text-allow-overlap': true },
