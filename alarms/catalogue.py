@@ -20,9 +20,9 @@ from geo_core.vocabulary import Term
 # out)), `transition` (a fence transition of a fence the rule watches: (engine, rule, transition, subject info,
 # out) -> True when it handled it), `presence` (whether being inside a watched fence raises: (engine, rule,
 # subject, zone, permit) -> bool). Called once per input with the type's rules: `sos`, `scan`, `work_start`, `feeds`,
-# `fixes` (a batch of fixes, after the fence transitions: (engine, rules, fixes, out)) and `configure` (the scene
-# loaded: (engine, rules)).
-EVENTS = ("tick", "transition", "presence", "sos", "scan", "work_start", "feeds", "fixes", "configure")
+# `fixes` (a batch of fixes, after the fence transitions: (engine, rules, fixes, out)), `configure` (the scene
+# loaded: (engine, rules)) and `equipment` (a special equipment's fault starting or ending: (engine, rules, fault)).
+EVENTS = ("tick", "transition", "presence", "sos", "scan", "work_start", "feeds", "fixes", "configure", "equipment")
 
 
 @dataclass(frozen=True)

@@ -484,6 +484,17 @@ class Engine:
             out += t_.on["sos"](self, self.rules_of(t_.name), subject, t, lon, lat, ref, enterprise, extra)
         return out
 
+    def equipment(self, fault) -> list[Signal]:
+        """A special equipment's fault starting or ending (`alarms.rules.equipment.Fault`), for the types listening."""
+        out: list[Signal] = []
+        for t_ in listening("equipment"):
+            out += t_.on["equipment"](self, self.rules_of(t_.name), fault)
+        return out
+
+    def equipment_open(self) -> list[int]:
+        """The equipment faults (EquipmentFault ids) raised for and not yet ended: the worker asks whether they have."""
+        return list(self.state("equipment_fault").open)
+
     def scan(self, scan: Scan) -> list[Signal]:
         """A QR scan on a welder, for the types listening to `scan` (remote scan); one that starts work (`works`)
         is also a `work_start`, which its types hear even when none of their rules is in force (they keep the

@@ -25,11 +25,12 @@ from alarms.fences import Fixes
 from alarms.models import EngineSnapshot
 from alarms.partitioning import Partition
 from alarms.plane import MetricPlane
+from alarms.rules.equipment import Fault
 from alarms.store import Writer
 from geo_core import seams
 from geo_core.db import conninfo
 from geo_core.ingest.writer import CHANNEL, EVENTS_CHANNEL
-from geo_core.models import DeviceEvent, Enterprise, FeedLiveness, ReportedAlarm
+from geo_core.models import DeviceEvent, Enterprise, EquipmentFault, FeedLiveness, ReportedAlarm
 
 log = logging.getLogger("alarms.worker")
 VERSION = "engine-4"  # the engine's pickled state changed shape: an older save is not restored
@@ -128,7 +129,8 @@ class AlarmWorker:
 
     def _bootstrap(self, now: float) -> list[Signal]:
         """First start: the live state of every subject is the first fix the engine sees; history is not replayed.
-        Device cursors start 10 minutes back, so an SOS pressed just before the first start is not lost."""
+        Device cursors start 10 minutes back, so an SOS pressed just before the first start is not lost; equipment
+        faults open now are raised."""
         self.cursors["batch_floor"] = seams.batch_cursor()
         rows = seams.live_fixes()
         for sid, powered, heard in seams.welder_power():
@@ -143,6 +145,12 @@ class AlarmWorker:
             or 0
         )
         out = self._feed(rows)
+        # Equipment faults open now are raised; those that have ended are history, not alarms.
+        last = EquipmentFault.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        for f in EquipmentFault.objects.filter(id__lte=last, ended_at__isnull=True).select_related("equipment"):
+            if self.partition.owns(f.equipment.enterprise_id):
+                out += self.engine.equipment(_fault(f))
+        self.cursors["equipment_fault"] = last
         # The live states are a snapshot, not a stream: the engine observes from now on (no clock_jump for their age).
         self.engine.observe(now)
         return out
@@ -308,6 +316,30 @@ class AlarmWorker:
                 out += self._guarded(f"reported:{rep.id}", self._reported, rep, now)
         if reps:
             self.cursors["reported"] = max(self.cursors.get("reported", 0), reps[-1].id)
+        return out + self._equipment(now)
+
+    def _equipment(self, now: float) -> list[Signal]:
+        """Special equipment's faults: those started since the cursor, and the end of those raised for (the ingest
+        closes a fault by setting its end; the engine says which it is waiting for)."""
+        out: list[Signal] = []
+        cursor = self.cursors.get("equipment_fault", 0)
+        rows = EquipmentFault.objects.select_related("equipment")
+        new = list(rows.filter(id__gt=cursor).order_by("id")[:5000])
+        waiting = self.engine.equipment_open()
+        ended = list(rows.filter(id__in=waiting, ended_at__isnull=False).order_by("id")) if waiting else []
+        for f in new:
+            if self.partition.owns(f.equipment.enterprise_id):
+                out += self._guarded(f"equipment:{f.id}", self._fault, f, now)
+        for f in ended:
+            out += self.engine.equipment(_fault(f, ended=True))
+        if new:
+            self.cursors["equipment_fault"] = max(cursor, new[-1].id)
+        return out
+
+    def _fault(self, f: EquipmentFault) -> list[Signal]:
+        out = self.engine.equipment(_fault(f))
+        if f.ended_at is not None:  # started and ended between two looks
+            out += self.engine.equipment(_fault(f, ended=True))
         return out
 
     @staticmethod
@@ -439,6 +471,22 @@ class AlarmWorker:
         else:
             self.saver.flush()
             _write_snapshot(self.name, state, cursors)
+
+
+def _fault(f: EquipmentFault, ended: bool = False) -> Fault:
+    """An EquipmentFault row as the engine takes it: its start, or its end."""
+    e = f.equipment
+    info = {
+        "id": e.id,
+        "registry_code": e.registry_code,
+        "name": e.name,
+        "kind": e.kind,
+        "using_unit": e.using_unit,
+        "maintenance_unit": e.maintenance_unit,
+        "address": e.address,
+    }
+    t = (f.ended_at if ended else f.started_at).timestamp()
+    return Fault(f.id, e.id, f.code, t, ended, e.enterprise_id, e.location.x, e.location.y, info)
 
 
 def _row(stamp: tuple, table: str) -> tuple:

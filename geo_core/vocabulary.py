@@ -141,6 +141,14 @@ def declare_domain() -> None:
             Term("offline", zh["offline"], "Offline", "#959da5"),
         ],
     )
+    # Faults of special equipment's monitors (geo_core.equipment_codes): coloured by the severity they raise.
+    from geo_core.equipment_codes import FAULTS
+
+    by_severity = {"critical": ("#b31d28", "#ff2d2d"), "red": ("#d73a49", "#ff2d2d"), "orange": ("#f66a0a", "#ff8c1a")}
+    declare(
+        "equipment_fault",
+        [Term(f.code, f.zh, f.en, *by_severity.get(f.severity, ("#dbab09", "#e3b341"))) for f in FAULTS.values()],
+    )
     declare(
         "power",
         [Term("on", "通电", "Powered", "#d73a49", "#ffa657"), Term("off", "断电", "Off", "#6a737d", "#6e7681")],

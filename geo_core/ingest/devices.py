@@ -5,6 +5,7 @@ One function, process(), serves the MQTT consumer and the HTTP fallback alike. T
     welder/{chip_id}/position | power | heartbeat | scan | tamper
     camera/{external_id}/position
     phone/{external_id}/position
+    equipment/{registry_code}/reading    (special equipment's IoT monitors: geo_core/ingest/equipment.py)
 
 Malformed messages go to Quarantine with the reason; unknown devices are recorded in UnknownDevice; neither is
 dropped silently and neither stops the batch.
@@ -22,7 +23,7 @@ from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.db.models import F
 
-from geo_core.ingest import liveness
+from geo_core.ingest import equipment, liveness
 from geo_core.ingest.normalize import to_cgcs2000
 from geo_core.ingest.records import EPOCH_MS_MIN, MAX_FUTURE, RecordError, choice, number, text, timestamp
 from geo_core.ingest.writer import FixBatch, notify_events, write_fixes
@@ -43,6 +44,8 @@ class DeviceResult:
     events: int = 0
     quarantined: int = 0
     unknown: int = 0
+    readings: int = 0  # special equipment readings applied to the live state
+    faults: int = 0  # equipment faults started or ended
     errors: list[dict] = field(default_factory=list)  # {"index", "topic", "reason"}
     batch: int | None = None
 
@@ -51,7 +54,7 @@ class DeviceResult:
 
     def add(self, other: DeviceResult) -> None:
         """Sum what another batch stored into this one (the per-message errors are not carried over)."""
-        for name in ("positions", "duplicates", "events", "quarantined", "unknown"):
+        for name in ("positions", "duplicates", "events", "quarantined", "unknown", "readings", "faults"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -68,10 +71,10 @@ class _Message:
 
 def _split(index: int, topic: str, payload: bytes) -> _Message:
     parts = topic.split("/")
-    if len(parts) != 3 or parts[0] not in DEVICE_KINDS:
-        raise RecordError("topic", f"{topic!r} is not welder|camera|phone/<id>/<kind>")
+    if len(parts) != 3 or parts[0] not in (*DEVICE_KINDS, "equipment"):
+        raise RecordError("topic", f"{topic!r} is not welder|camera|phone|equipment/<id>/<kind>")
     device, ident, kind = parts
-    allowed = WELDER_KINDS if device == "welder" else {"position", "sos"}
+    allowed = WELDER_KINDS if device == "welder" else {"reading"} if device == "equipment" else {"position", "sos"}
     if kind not in allowed:
         raise RecordError("topic", f"{device} messages are {sorted(allowed)}, not {kind!r}")
     if not ident or len(ident) > 64:
@@ -189,7 +192,11 @@ def process(messages: list[tuple[str, bytes]], source: str = "mqtt") -> DeviceRe
             parsed.append(_split(i, topic, payload))
         except RecordError as exc:
             bad.append((i, topic, str(exc), payload))
+    readings = [m for m in parsed if m.device == "equipment"]
+    parsed = [m for m in parsed if m.device != "equipment"]
     with transaction.atomic():
+        if readings:
+            _equipment(readings, result, bad)
         subjects = _resolve(parsed)
         unknown: dict[tuple[str, str], list[_Message]] = defaultdict(list)
         positions: list[tuple[_Message, int, dict]] = []
@@ -308,8 +315,33 @@ def process(messages: list[tuple[str, bytes]], source: str = "mqtt") -> DeviceRe
             result.errors.extend({"index": i, "topic": t, "reason": r} for i, t, r, _ in bad)
         if result.positions or result.events:
             liveness.touch(None, "welders")
+        if result.faults:
+            notify_events()  # the alarm worker looks at once: trapped passengers do not wait for the next second
     result.errors.sort(key=lambda e: e["index"])
     return result
+
+
+def _equipment(msgs: list[_Message], result: DeviceResult, bad: list) -> None:
+    """Special equipment's readings: parsed per field, applied to the live state and the fault history."""
+    readings = []
+    for m in msgs:
+        try:
+            readings.append(equipment.parse(m.index, m.topic, m.ident, m.body, m.raw))
+        except RecordError as exc:
+            bad.append((m.index, m.topic, str(exc), m.raw))
+    ids = equipment.resolve({r.code for r in readings})
+    unknown: dict[str, list[equipment.Reading]] = defaultdict(list)
+    for r in readings:
+        if r.code not in ids:
+            unknown[r.code].append(r)
+    for code, rs in unknown.items():
+        _record_unknown("equipment", code, rs)
+        result.unknown += len(rs)
+        result.errors.extend({"index": r.index, "topic": r.topic, "reason": f"unknown equipment {code!r}"} for r in rs)
+    applied, duplicates, transitions = equipment.store([(r, ids[r.code]) for r in readings if r.code in ids])
+    result.readings += applied
+    result.duplicates += duplicates
+    result.faults += transitions
 
 
 def _merge_live(subject_id: int, fields: dict) -> None:
@@ -320,8 +352,9 @@ def _merge_live(subject_id: int, fields: dict) -> None:
         )
 
 
-def _record_unknown(device: str, ident: str, msgs: list[_Message]) -> None:
-    kind = {"welder": "welder_chip", "camera": "camera", "phone": "phone"}[device]
+def _record_unknown(device: str, ident: str, msgs: list) -> None:
+    """Count an unregistered device's messages (each has `.raw`, the bytes as they came)."""
+    kind = {"welder": "welder_chip", "camera": "camera", "phone": "phone", "equipment": "equipment"}[device]
     last = printable(msgs[-1].raw[:2000].decode("utf-8", "backslashreplace"), 4000)
     obj, created = UnknownDevice.objects.get_or_create(
         kind=kind, identifier=ident, defaults={"messages": len(msgs), "last_payload": last}

@@ -31,10 +31,15 @@ from geo_core.ingest.devices import DeviceResult, process
 from geo_core.models import Quarantine
 
 log = logging.getLogger(__name__)
-# Two lanes, each its own MQTT session: devices people carry (SOS buttons, body cameras, phones) and welding machines.
+# Lanes, each its own MQTT session: devices people carry (SOS buttons, body cameras, phones: stored first), welding
+# machines, and special equipment's monitors.
 # A burst of welder positions (20,000 machines) must not hold up a person's alarm, neither in the broker's queue and
 # the socket (a session of their own) nor in a batch (flushed alone, ahead of the machines').
-LANES = {"people": ["camera/+/position", "phone/+/position", "camera/+/sos", "phone/+/sos"], "machines": ["welder/+/+"]}
+LANES = {
+    "people": ["camera/+/position", "phone/+/position", "camera/+/sos", "phone/+/sos"],
+    "machines": ["welder/+/+"],
+    "equipment": ["equipment/+/reading"],  # a flood of elevator readings never queues ahead of a person's SOS
+}
 TOPICS = [t for topics in LANES.values() for t in topics]
 
 
@@ -96,7 +101,7 @@ class Consumer:
         self._endpoint = ep
         # The machines' lane keeps the worker's client id (its persistent session); people's is beside it.
         self.clients = {
-            lane: self._client(client_id if lane == "machines" else f"{client_id}-people", lane, ep) for lane in LANES
+            lane: self._client(client_id if lane == "machines" else f"{client_id}-{lane}", lane, ep) for lane in LANES
         }
 
     def _client(self, client_id: str, lane: str, ep) -> mqtt.Client:

@@ -14,11 +14,11 @@ import secrets
 import signal
 from pathlib import Path
 
-from geo_core.models import DeviceVendor, Subject
+from geo_core.models import DeviceVendor, SpecialEquipment, Subject
 
 ITERATIONS = 101  # what mosquitto_passwd writes (Mosquitto 2.0); Mosquitto reads the count from the line itself
-SERVICE_TOPICS = ("welder/#", "camera/#", "phone/#")  # what the service's own user reads
-DEVICE_TOPICS = {"welder": "welder/{}/+", "camera": "camera/{}/+", "phone": "phone/{}/+"}
+SERVICE_TOPICS = ("welder/#", "camera/#", "phone/#", "equipment/#")  # what the service's own user reads
+DEVICE_TOPICS = {"welder": "welder/{}/+", "camera": "camera/{}/+", "phone": "phone/{}/+", "equipment": "equipment/{}/+"}
 
 
 def mqtt_hash(secret: str, salt: bytes | None = None) -> str:
@@ -48,7 +48,7 @@ def by_token(token: str) -> DeviceVendor | None:
 
 
 def _device_ids(vendor: DeviceVendor) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {"welder": [], "camera": [], "phone": []}
+    out: dict[str, list[str]] = {"welder": [], "camera": [], "phone": [], "equipment": []}
     for kind, chip, ident in Subject.objects.filter(vendor=vendor, active=True).values_list(
         "kind", "chip_id", "external_id"
     ):
@@ -58,6 +58,7 @@ def _device_ids(vendor: DeviceVendor) -> dict[str, list[str]]:
             out["camera"].append(ident)
         elif kind == "phone":
             out["phone"].append(ident)
+    out["equipment"] = list(SpecialEquipment.objects.filter(vendor=vendor).values_list("registry_code", flat=True))
     return out
 
 

@@ -12,7 +12,7 @@ from geo_core.models.contractors import (
     Training,
 )
 from geo_core.models.enterprises import Enterprise, Park, Site
-from geo_core.models.equipment import SpecialEquipment
+from geo_core.models.equipment import EquipmentFault, EquipmentState, SpecialEquipment
 from geo_core.models.imports import ImportJob
 from geo_core.models.ingest import (
     DeviceEvent,
@@ -46,6 +46,8 @@ __all__ = [
     "DeviceEvent",
     "DeviceVendor",
     "Enterprise",
+    "EquipmentFault",
+    "EquipmentState",
     "FeedLiveness",
     "FeedStateChange",
     "GasTest",

@@ -56,7 +56,17 @@ class SpecialEquipment(Timestamped):
     maintenance_unit = models.CharField(max_length=200, blank=True, help_text="维保单位")
     address = models.CharField(max_length=256, blank=True, help_text="使用地点")
     monitoring = models.CharField(max_length=8, choices=Monitoring.choices, default=Monitoring.ONLINE)
-    monitored_at = models.DateTimeField(null=True, blank=True, help_text="when the monitor last reported")
+    monitored_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the monitoring state last changed (the last reading: EquipmentState)"
+    )
+    vendor = models.ForeignKey(
+        "geo_core.DeviceVendor",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="equipment",
+        help_text="the IoT platform whose monitor reports it (may publish equipment/{registry_code}/reading)",
+    )
     location = models.PointField(srid=SRID, validators=[validate_geometry])
     attributes = models.JSONField(default=dict, blank=True)
 
@@ -72,3 +82,39 @@ class SpecialEquipment(Timestamped):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.registry_code}"
+
+
+class EquipmentState(models.Model):
+    """The monitor's latest reading and active faults (geo_core.ingest.equipment), a row per device beside it: written
+    with every reading, so it carries no change notice (the device's own row changes, and its tiles are dropped, only
+    when its monitoring state does)."""
+
+    equipment = models.OneToOneField(SpecialEquipment, primary_key=True, on_delete=models.CASCADE, related_name="state")
+    time = models.DateTimeField(help_text="time of the latest reading")
+    live = models.JSONField(default=dict, blank=True)
+
+
+class EquipmentFault(models.Model):
+    """A fault of a special equipment's monitor (seed 001: 设备历史监测到的故障信息): when the monitor first reported it
+    (or the service saw a limit passed) and when it stopped; the reading at its start. Written by the ingest only
+    (geo_core.ingest.equipment); the alarms read it (alarms.rules.equipment)."""
+
+    VISIBILITY = Visibility("equipment__enterprise", "equipment__location")
+
+    equipment = models.ForeignKey(SpecialEquipment, on_delete=models.CASCADE, related_name="faults")
+    code = models.CharField(max_length=32, help_text="geo_core.equipment_codes.FAULTS")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reading = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["equipment", "-started_at"]), models.Index(fields=["code", "-started_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["equipment", "code", "started_at"], name="equipment_fault_once"),
+            models.UniqueConstraint(
+                fields=["equipment", "code"],
+                condition=models.Q(ended_at__isnull=True),
+                name="equipment_fault_open_once",
+            ),
+        ]

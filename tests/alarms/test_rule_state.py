@@ -17,7 +17,12 @@ STILL = RuleSpec(3, "stationary", params={"limit_s": 120, "radius_m": 3}, zones=
 
 
 def test_the_types_with_memory_declare_it_and_the_engine_declares_none_of_it():
-    assert {name for name, t in TYPES.items() if t.state} == {"stationary", "gathering", "mobile_welder"}
+    assert {name for name, t in TYPES.items() if t.state} == {
+        "stationary",
+        "gathering",
+        "mobile_welder",
+        "equipment_fault",
+    }
     fields = set(vars(Engine()))
     assert not fields & {"anchors", "still_fences", "still_radius", "work", "groups", "last_gathering"}
 

@@ -18,8 +18,10 @@ from tests.geo_core.conftest import FENGXIAN, JINSHAN, credit_code, inside, squa
 from video.models import VideoChannel
 
 pytestmark = pytest.mark.django_db
-NOW = datetime.now(UTC)
-TODAY = NOW.astimezone(PARK_TZ).date()
+
+
+def today():
+    return datetime.now(UTC).astimezone(PARK_TZ).date()
 
 
 def auth(user) -> dict:
@@ -48,7 +50,7 @@ def scene(db) -> dict:
         code="31011600001380000501", name="执法记录仪IBC1", kind="body_camera", subject=cams["IBC1"]
     )
     for cam in cams.values():  # at the district office two hours ago: seen by Jinshan's officers
-        walk(cam, (NOW - timedelta(hours=2), (js[0] + 0.005, js[1])))
+        walk(cam, (datetime.now(UTC) - timedelta(hours=2), (js[0] + 0.005, js[1])))
     users = {
         "sup": create_user("ins-sup", "pw-1234567", "supervisor"),
         "js": create_user("ins-js", "pw-1234567", "district", district=Region.objects.get(code=JINSHAN)),
@@ -78,7 +80,7 @@ def plan(client, headers, **body):
     values = {
         "name": "危化品企业专项执法检查",
         "kind": "special",
-        "day": TODAY.isoformat(),
+        "day": today().isoformat(),
         "department": "金山区应急管理局执法大队",
         "enterprises": ["IA", "IB", "IC"],
     }
@@ -86,6 +88,7 @@ def plan(client, headers, **body):
 
 
 def test_a_plans_progress_follows_the_officers_body_cameras(client, scene):
+    now = datetime.now(UTC)  # not the module's import time: the suite may have run for minutes since
     cams, where = scene["cams"], scene["where"]
     officers = [cams["IBC1"].id, cams["IBC2"].id]
     r = plan(client, scene["auth"]["sup"], officers=officers)
@@ -96,18 +99,18 @@ def test_a_plans_progress_follows_the_officers_body_cameras(client, scene):
 
     # IBC1 was at IA 40 and 30 minutes ago and stands at IB now; IBC2 was at IC 10 minutes ago, silent since, and
     # at IA yesterday (not this plan's day).
-    walk(cams["IBC1"], (NOW - timedelta(minutes=40), where["IA"]), (NOW - timedelta(minutes=30), where["IA"]))
-    walk(cams["IBC1"], (NOW - timedelta(seconds=20), where["IB"]))
-    walk(cams["IBC2"], (NOW - timedelta(days=1), where["IA"]), (NOW - timedelta(minutes=10), where["IC"]))
+    walk(cams["IBC1"], (now - timedelta(minutes=40), where["IA"]), (now - timedelta(minutes=30), where["IA"]))
+    walk(cams["IBC1"], (now - timedelta(seconds=20), where["IB"]))
+    walk(cams["IBC2"], (now - timedelta(days=1), where["IA"]), (now - timedelta(minutes=10), where["IC"]))
     body = client.get("/api/inspections", **scene["auth"]["sup"]).json()
-    assert body["day"] == TODAY.isoformat()
+    assert body["day"] == today().isoformat()
     (p,) = body["plans"]
     stops = {s["enterprise"]["company_code"]: s for s in p["stops"]}
     assert {k: s["status"] for k, s in stops.items()} == {"IA": "visited", "IB": "on_site", "IC": "visited"}
     assert p["progress"] == {"visited": 2, "on_site": 1, "to_visit": 0}
     arrived = datetime.fromisoformat(stops["IA"]["arrived_at"])
-    assert abs(arrived - (NOW - timedelta(minutes=40))) < timedelta(seconds=1)  # not yesterday's visit
-    assert abs(datetime.fromisoformat(stops["IA"]["last_seen_at"]) - (NOW - timedelta(minutes=30))) < timedelta(
+    assert abs(arrived - (now - timedelta(minutes=40))) < timedelta(seconds=1)  # not yesterday's visit
+    assert abs(datetime.fromisoformat(stops["IA"]["last_seen_at"]) - (now - timedelta(minutes=30))) < timedelta(
         seconds=1
     )
     assert stops["IB"]["officers_here"] == [cams["IBC1"].id]
@@ -124,7 +127,7 @@ def test_a_plans_progress_follows_the_officers_body_cameras(client, scene):
     r = plan(
         client,
         scene["auth"]["sup"],
-        day=(TODAY - timedelta(days=1)).isoformat(),
+        day=(today() - timedelta(days=1)).isoformat(),
         enterprises=["IC"],
         officers=[cams["IBC2"].id],
     )

@@ -17,7 +17,8 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 
 from geo_core import partitions
-from geo_core.ingest import liveness, relay
+from geo_core.equipment_codes import OFFLINE_AFTER_S
+from geo_core.ingest import equipment, liveness, relay
 from geo_core.ingest.auth import purge_nonces
 from geo_core.ingest.mqtt_consumer import Consumer
 
@@ -32,6 +33,7 @@ class Periodic:
             (1.0, "liveness", lambda: liveness.sweep()),
             (1.0, "relay", lambda: relay.forward_once() if relay.enabled() else None),
             (60.0, "nonces", purge_nonces),
+            (10.0, "equipment offline", lambda: equipment.offline_sweep(OFFLINE_AFTER_S)),
             (3600.0, "partitions", self.partitions),
         ]
         self.last = {name: 0.0 for _, name, _ in self.jobs}
