@@ -122,7 +122,7 @@ def demo_vendor(path: Path | None = None) -> Path:
     """The demo's device vendor (the chip platform the simulator stands in for): it owns every demo device, and its
     secret is written to .var/demo/devices.json, as a vendor would keep it. Kept when the file still matches."""
     from geo_core.ingest import vendors
-    from geo_core.models import DeviceVendor, Subject
+    from geo_core.models import DeviceVendor, SpecialEquipment, Subject
 
     path = path or demo_dir() / "devices.json"
     secret = None
@@ -136,6 +136,7 @@ def demo_vendor(path: Path | None = None) -> Path:
         _, secret = vendors.issue(DEMO_VENDOR, "演示芯片平台 (simulator)")
     vendor = DeviceVendor.objects.get(code=DEMO_VENDOR)
     Subject.objects.filter(vendor__isnull=True, kind__in=("welder", "body_camera", "phone")).update(vendor=vendor)
+    SpecialEquipment.objects.filter(vendor__isnull=True, attributes__demo=True).update(vendor=vendor)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"vendor": DEMO_VENDOR, "secret": secret}, indent=1), encoding="utf-8")
     path.chmod(0o600)
@@ -537,8 +538,8 @@ def load_demo(
                 SpecialEquipment(
                     enterprise=by_code[q["company_code"]],
                     location=_geos(q["location"]),
-                    attributes={"demo": True},
-                    **{k: v for k, v in q.items() if k not in ("company_code", "location")},
+                    attributes={"demo": True, **q.get("attributes", {})},
+                    **{k: v for k, v in q.items() if k not in ("company_code", "location", "attributes")},
                 )
                 for q in scene.equipment
             ],

@@ -348,6 +348,14 @@ EQUIPMENT_KINDS = [
     ("plant_vehicle", "5", 0.05),
 ]
 MONITORING = [("online", 0.85), ("offline", 0.07), ("fault", 0.06), ("alarm", 0.02)]
+# What the monitors need to know of a device (demo/monitors.py, geo_core.ingest.equipment): an elevator's floors, the
+# limits the service checks pressure equipment against (the registration's design pressure and temperature).
+EQUIPMENT_ATTRIBUTES = {
+    "elevator": {"floors": 12},
+    "boiler": {"limits": {"pressure_max_mpa": 1.25, "temperature_max_c": 194.0}},
+    "pressure_vessel": {"limits": {"pressure_max_mpa": 1.6}},
+    "pressure_piping": {"limits": {"pressure_max_mpa": 2.5}},
+}
 
 
 def _equipment(scene: Scene, rng: np.random.Generator) -> None:
@@ -379,6 +387,7 @@ def _equipment(scene: Scene, rng: np.random.Generator) -> None:
                     "monitoring": str(rng.choice(states, p=shares)),
                     "monitored_at": scene.anchor - timedelta(minutes=float(rng.uniform(0, 30))),
                     "location": shapely.set_precision(pt, 1e-7),
+                    "attributes": EQUIPMENT_ATTRIBUTES.get(kinds[k], {}),
                 }
             )
 

@@ -10,6 +10,8 @@ from importlib.util import find_spec
 from django.apps import apps
 from django.http import HttpRequest, JsonResponse
 
+from geo_core.equipment_codes import FAULTS
+
 ERRORS = {
     "400": {"description": "invalid request: `field` and `reason` say what"},
     "401": {"description": "sign in, or send Authorization: Bearer <token>"},
@@ -48,6 +50,9 @@ def op(
     if body is not None:
         out["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     return out
+
+
+EQUIPMENT = param("equipment_id", "path", {"type": "integer"}, "a special equipment's id", required=True)
 
 
 def paths() -> dict:
@@ -96,6 +101,25 @@ def paths() -> dict:
             )
         },
         "/api/zones": {"post": op("draw a fence (supervisors)", "createZone", body=ZONE, status="201")},
+        "/api/equipment/{equipment_id}": {
+            "get": op(
+                "a special equipment's card: identity, live reading, open and recent faults",
+                "getEquipment",
+                [EQUIPMENT],
+            )
+        },
+        "/api/equipment/{equipment_id}/faults": {
+            "get": op(
+                "a special equipment's fault history",
+                "listEquipmentFaults",
+                [
+                    EQUIPMENT,
+                    param("from", "query", {"type": "string", "format": "date-time"}),
+                    param("to", "query", {"type": "string", "format": "date-time"}),
+                    param("code", "query", {"type": "string", "enum": list(FAULTS)}),
+                ],
+            )
+        },
         "/api/zones/{zone_id}": {
             "get": op("one fence as drawn (supervisors)", "getZone", [zone_id]),
             "patch": op("change a fence (supervisors)", "patchZone", [zone_id], body=ZONE),

@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from geo_core.audit import audit_view
+from geo_core.equipment_api import equipment
+from geo_core.equipment_api import faults as equipment_faults
 from geo_core.health import healthz
 from geo_core.imports_api import import_detail, imports
 from geo_core.ingest.device_api import messages_view, single_view
@@ -25,6 +27,8 @@ urlpatterns = [
     path("api/transform", transform_view, name="transform"),
     path("api/zones", zones, name="zones"),
     path("api/zones/<int:zone_id>", zone_detail, name="zone"),
+    path("api/equipment/<str:equipment_id>", equipment, name="equipment"),
+    path("api/equipment/<str:equipment_id>/faults", equipment_faults, name="equipment-faults"),
     path("api/imports", imports, name="imports"),
     path("api/imports/<int:job_id>", import_detail, name="import"),
     path("api/report/v1/<slug:feed>", report_view, name="report"),

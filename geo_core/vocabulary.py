@@ -141,6 +141,10 @@ def declare_domain() -> None:
             Term("offline", zh["offline"], "Offline", "#959da5"),
         ],
     )
+    declare(
+        "equipment_kind",
+        [Term(c, str(label), c.replace("_", " "), "#0366d6", "#58a6ff") for c, label in SpecialEquipment.Kind.choices],
+    )
     # Faults of special equipment's monitors (geo_core.equipment_codes): coloured by the severity they raise.
     from geo_core.equipment_codes import FAULTS
 

@@ -5,44 +5,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
-    dependencies = [
-        ('geo_core', '0021_more_change_notices'),
-    ]
+    dependencies = [("geo_core", "0021_more_change_notices")]
 
     operations = [
         migrations.CreateModel(
-            name='EquipmentState',
+            name="EquipmentState",
             fields=[
-                ('equipment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='state', serialize=False, to='geo_core.specialequipment')),
-                ('time', models.DateTimeField(help_text='time of the latest reading')),
-                ('live', models.JSONField(blank=True, default=dict)),
+                (
+                    "equipment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="state",
+                        serialize=False,
+                        to="geo_core.specialequipment",
+                    ),
+                ),
+                ("time", models.DateTimeField(help_text="time of the latest reading")),
+                ("live", models.JSONField(blank=True, default=dict)),
             ],
         ),
         migrations.AddField(
-            model_name='specialequipment',
-            name='vendor',
-            field=models.ForeignKey(blank=True, help_text='the IoT platform whose monitor reports it (may publish equipment/{registry_code}/reading)', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='equipment', to='geo_core.devicevendor'),
+            model_name="specialequipment",
+            name="vendor",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="the IoT platform whose monitor reports it (may publish equipment/{registry_code}/reading)",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="equipment",
+                to="geo_core.devicevendor",
+            ),
         ),
         migrations.AlterField(
-            model_name='specialequipment',
-            name='monitored_at',
-            field=models.DateTimeField(blank=True, help_text='when the monitoring state last changed (the last reading: EquipmentState)', null=True),
+            model_name="specialequipment",
+            name="monitored_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="when the monitoring state last changed (the last reading: EquipmentState)",
+                null=True,
+            ),
         ),
         migrations.CreateModel(
-            name='EquipmentFault',
+            name="EquipmentFault",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='geo_core.equipment_codes.FAULTS', max_length=32)),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('reading', models.JSONField(blank=True, default=dict)),
-                ('equipment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='faults', to='geo_core.specialequipment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(help_text="geo_core.equipment_codes.FAULTS", max_length=32)),
+                ("started_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("reading", models.JSONField(blank=True, default=dict)),
+                (
+                    "equipment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="faults",
+                        to="geo_core.specialequipment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at'],
-                'indexes': [models.Index(fields=['equipment', '-started_at'], name='geo_core_eq_equipme_7aac32_idx'), models.Index(fields=['code', '-started_at'], name='geo_core_eq_code_e73ee4_idx')],
-                'constraints': [models.UniqueConstraint(fields=('equipment', 'code', 'started_at'), name='equipment_fault_once'), models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('equipment', 'code'), name='equipment_fault_open_once')],
+                "ordering": ["-started_at"],
+                "indexes": [
+                    models.Index(fields=["equipment", "-started_at"], name="geo_core_eq_equipme_7aac32_idx"),
+                    models.Index(fields=["code", "-started_at"], name="geo_core_eq_code_e73ee4_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("equipment", "code", "started_at"), name="equipment_fault_once"),
+                    models.UniqueConstraint(
+                        condition=models.Q(("ended_at__isnull", True)),
+                        fields=("equipment", "code"),
+                        name="equipment_fault_open_once",
+                    ),
+                ],
             },
         ),
     ]

@@ -8,7 +8,7 @@ import { clipWindow, permitWindow } from './player.js';
 import { aim } from './aim.js';
 
 
-function rows(pairs) {
+export function rows(pairs) {
   return el('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== '')
     .flatMap(([k, v]) => [el('dt', {}, t(k)), el('dd', {}, v instanceof Node ? v : String(v))]));
 }

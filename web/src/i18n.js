@@ -41,6 +41,9 @@ const WORDS = {
     aimCamera: '在地图上调整视场', aimHint: '先点摄像机位置，再点要看的地方', cameraAngle: '视角（度）',
     tabInspect: '执法', inspections: '执法计划', planDay: '检查日期', noPlans: '当日无执法计划', arrived: '到达', atSite: '在场：',
     planStops: '检查企业', planOfficers: '执法人员',
+    eqRegistry: '设备注册代码', eqUser: '使用单位', eqKeeper: '维保单位', eqLive: '实时运行数据', eqNoReading: '尚无监测数据', eqFaults: '故障记录',
+    eqFloor: '楼层', eqDirection: '运行方向', eqDoor: '门', eqSpeed: '速度', eqRunningH: '运行时间', eqRuns: '运行次数', eqLoad: '载重',
+    eqPressure: '压力', eqTemperature: '温度', eqWater: '水位', eq_up: '上行', eq_down: '下行', eq_stop: '停止', eq_open: '开', eq_closed: '关',
   },
   en: {
     search: 'Search name / ID / chip / QR / company code', noResults: 'No results', signout: 'Sign out', online: 'Online',
@@ -90,6 +93,9 @@ const WORDS = {
     aimCamera: 'Aim on the map', aimHint: 'Click where the camera stands, then what it should see', cameraAngle: 'Angle (degrees)',
     tabInspect: 'Enforcement', inspections: 'Inspection plans', planDay: 'Day', noPlans: 'No inspection planned that day',
     arrived: 'arrived', atSite: 'on site:', planStops: 'Enterprises to inspect', planOfficers: 'Officers',
+    eqRegistry: 'Registry code', eqUser: 'Using unit', eqKeeper: 'Maintenance unit', eqLive: 'Live reading', eqNoReading: 'No reading yet', eqFaults: 'Faults',
+    eqFloor: 'Floor', eqDirection: 'Direction', eqDoor: 'Door', eqSpeed: 'Speed', eqRunningH: 'Running time', eqRuns: 'Runs', eqLoad: 'Load',
+    eqPressure: 'Pressure', eqTemperature: 'Temperature', eqWater: 'Water level', eq_up: 'up', eq_down: 'down', eq_stop: 'stopped', eq_open: 'open', eq_closed: 'closed',
   },
 };
 

@@ -13,6 +13,7 @@ import { Details } from './details.js';
 import { VideoWall } from './player.js';
 import { CallPanel } from './calls.js';
 import { InspectionPanel } from './inspections.js';
+import { openEquipment } from './equipment.js';
 import { searchBox } from './search.js';
 import { frame, netState, tabs } from './panels.js';
 import { nearbyPanel } from './nearby.js';
@@ -102,7 +103,7 @@ async function openZone(id) {
 }
 
 // What a click on the map opens: the registry layers with a card (the live ones by their stream).
-const CARDS = ['alarms', 'people', 'welders', 'cameras', 'video', 'permits', 'enterprises', 'zones', 'sites'];
+const CARDS = ['alarms', 'people', 'welders', 'cameras', 'video', 'equipment', 'permits', 'enterprises', 'zones', 'sites'];
 
 async function onClick(e) {
   if (aiming) {
@@ -132,6 +133,7 @@ async function onClick(e) {
     else if (stream === 'positions') await openSubject(f.layer.id, id);
     else if (f.layer.id === 'permits') await details.permit(id);
     else if (f.layer.id === 'video') await details.camera(id);
+    else if (f.layer.id === 'equipment') await openEquipment(details, id, vocab);
     else if (f.layer.id === 'enterprises') await details.enterprise(id);
     else if (f.layer.id === 'zones') await openZone(id);
     else if (f.layer.id === 'sites') await details.site(id);
@@ -154,6 +156,7 @@ searchBox(document.getElementById('search'), document.getElementById('search-inp
   else if (r.kind === 'zone') await openZone(r.id);
   else if (r.kind === 'permit') await details.permit(r.id);
   else if (r.kind === 'camera') await details.camera(r.id);
+  else if (r.kind === 'equipment') await openEquipment(details, r.id, vocab);
   else if (r.kind === 'site') await details.site(r.id);
 });
 

@@ -26,11 +26,12 @@ from django.db.models import Q
 
 from demo.incidents import Incidents
 from demo.loader import demo_credentials, demo_vendor, loaded_demo
+from demo.monitors import Device, Monitors
 from demo.motion import LocalFrame, PeopleModel, WelderModel
 from demo.patrol import patrol_of, todays_plan
 from demo.scene import PARK_CENTRE
 from geo_core.ingest.signing import ReportClient
-from geo_core.models import DailyFiling, Region, Site, SubjectState, WorkPermit, Zone
+from geo_core.models import DailyFiling, Region, Site, SpecialEquipment, SubjectState, WorkPermit, Zone
 from geo_core.partitions import PARK_TZ
 from geo_core.timewindows import window_contains
 
@@ -40,6 +41,7 @@ log = logging.getLogger("geo_core.simulate")
 GUARDIAN_POST_M = 3.0
 FORBIDDEN_MARGIN_DEG = 0.0001  # about 10 m
 WORKER_POST_M = 8.0
+EQUIPMENT_INTERVAL_S = 5.0  # an IoT monitor reports every 5 s
 PATROL_INTERVAL_S = 5  # a body camera reports its position every 5 s (seed 002: positions every 5 s)
 
 
@@ -142,6 +144,18 @@ class Simulation:
             _geom(city),
         )
         self.welder_due = self.rng.uniform(0, o["welder_interval"], len(welders))
+        # Special equipment's monitors (demo/monitors.py), each reporting every EQUIPMENT_INTERVAL_S.
+        devices = [
+            Device(
+                q.registry_code,
+                q.kind,
+                floors=int(q.attributes.get("floors", 1)),
+                pressure_max=float((q.attributes.get("limits") or {}).get("pressure_max_mpa", 1.6)),
+            )
+            for q in SpecialEquipment.objects.filter(attributes__demo=True, enterprise__park=park).order_by("id")
+        ]
+        self.monitors = Monitors(o["seed"], devices)
+        self.equipment_due = self.rng.uniform(0, EQUIPMENT_INTERVAL_S, len(devices))
         self.heartbeat_due = self.rng.uniform(0, o["heartbeat_interval"], len(welders))
         self.permits = list(
             WorkPermit.objects.filter(enterprise__park=park)
@@ -451,6 +465,15 @@ class Simulation:
         self.sent["permit_updates"] += 1
         self.pool.submit(self._post, p.enterprise.company_code, "permits", [record])
 
+    def _equipment(self, t: float, now_ms: int) -> None:
+        self.monitors.step(1.0)
+        due = np.flatnonzero(self.equipment_due <= t)
+        self.equipment_due[due] += EQUIPMENT_INTERVAL_S
+        for i in due.tolist():
+            d = self.monitors.devices[i]
+            self._publish(f"equipment/{d.code}/reading", json.dumps(self.monitors.reading(d, now_ms)))
+        self.sent["equipment_readings"] = self.sent.get("equipment_readings", 0) + int(due.size)
+
     def _patrol(self, t: float, now: datetime) -> None:
         """The enforcement team's body cameras, every PATROL_INTERVAL_S, along the day's inspection plan."""
         day = now.astimezone(PARK_TZ).date()
@@ -486,6 +509,7 @@ class Simulation:
             self.incidents.step(t)
             self._tags(t, now)
             self._welders(t, int(now.timestamp() * 1000))
+            self._equipment(t, int(now.timestamp() * 1000))
             if int(t) % PATROL_INTERVAL_S == 0:
                 self._patrol(t, now)
             if t >= self.next_permit:
