@@ -4,6 +4,7 @@ live, search and nearby equal to the API's answers."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -333,3 +334,50 @@ def test_an_enterprises_card_counts_its_people_machines_and_work(open_page, web_
     assert facts["人员"] == "3"
     assert facts["焊机"] == "1"
     assert facts["作业中的作业票"] == "1"
+
+
+def test_an_equipment_card_shows_its_live_reading_and_follows_the_next_ones(open_page, web_scene):
+    """Seed 001: 实时查看最新的运行数据 (楼层, 上下行 ...): the card opens from the search and its floor follows the
+    readings."""
+    import orjson
+    from django.contrib.gis.geos import Point
+
+    from geo_core.ingest.devices import process
+    from geo_core.models import SpecialEquipment
+
+    lon, lat = web_scene["centre_a"]
+    code = "3310116WEB0001"
+
+    def reading(**fields) -> list[tuple[str, bytes]]:
+        return [(f"equipment/{code}/reading", orjson.dumps({"ts": int(time.time() * 1000), **fields}))]
+
+    def make():
+        lift = SpecialEquipment.objects.create(
+            registry_code=code,
+            kind="elevator",
+            name="网页客梯",
+            using_unit="网页A化工",
+            enterprise=web_scene["a"],
+            location=Point(lon + 0.0005, lat + 0.0005, srid=4490),
+        )
+        process(reading(floor=3, direction="up", door="closed", runs=1200))
+        return lift
+
+    lift = committed(make)
+    try:
+        p = open_page("web-sup")
+        p.map_idle()
+        p.page.fill("#search-input", code)
+        p.page.click("#search-results button[data-kind=equipment]")
+        p.page.wait_for_selector("#details [data-live][data-floor='3']", timeout=10000)
+        assert "上行" in p.page.inner_text("#details")
+
+        committed(lambda: process(reading(floor=7, direction="stop", door="closed", faults=["trapped"])))
+        p.page.wait_for_selector("#details [data-live][data-floor='7']", timeout=10000)
+        text = p.page.inner_text("#details")
+        assert "困人" in text
+        assert p.page.locator("#details [data-monitoring=alarm]").count() == 1
+        b = open_page("web-ent-b")
+        assert b.js("(id) => fetch(`/api/equipment/${id}`).then((r) => r.status)", lift.id) == 404
+    finally:
+        committed(lambda: SpecialEquipment.objects.filter(registry_code=code).delete())
