@@ -4,11 +4,20 @@ transaction that is rolled back."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import get_hashers
+
+# Test users' passwords are hashed cheaply (geo_core/settings.py): here, where settings are already loaded, and in
+# every server the tests start (they inherit the environment).
+os.environ["GEO_FAST_PASSWORD_HASHER"] = "1"
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+get_hashers.cache_clear()
 
 
 @pytest.fixture(scope="session")

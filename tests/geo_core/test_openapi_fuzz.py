@@ -4,6 +4,7 @@ to the application in process, over a small real scene in PostGIS."""
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import UTC, datetime
 
@@ -78,11 +79,18 @@ service = schemathesis.openapi.from_dict(service_document("http://testserver"))
 ogc = schemathesis.openapi.from_dict(ogc_document("http://testserver"))
 
 
+@functools.cache
+def application():
+    """One WSGI application for the run: building one indexes every static file (WhiteNoise walks Cesium's thousands),
+    which per request was over half of this module's time."""
+    return get_wsgi_application()
+
+
 def check(case, token: str) -> None:
     # Each request in a savepoint: a statement the database refuses (answered 400) leaves a served request's own
     # transaction aborted; with autocommit, as served, the next request never sees it; here the test's would.
     sid = transaction.savepoint()
-    response = case.call(app=get_wsgi_application(), headers={"Authorization": f"Bearer {token}"})
+    response = case.call(app=application(), headers={"Authorization": f"Bearer {token}"})
     if connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
         transaction.savepoint_rollback(sid)
     else:
