@@ -71,6 +71,9 @@ class Config:
     database_url: str
     mqtt: MqttEndpoint
     debug: bool = False
+    # Test users' passwords hashed cheaply (MD5): set by tests/conftest.py for the servers the tests start, never in a
+    # deployment (PBKDF2's 1,000,000 rounds cost 0.5-0.7 s a user created or signed in, minutes over the suite).
+    fast_password_hasher: bool = False
     secret_key: str = field(default="dev-only-not-secret", repr=False)
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]", "testserver")
     log_level: str = "INFO"
@@ -144,6 +147,7 @@ KNOWN_GEO_VARS = {
     "GEO_REPLICA_MAX_LAG_S",
     "GEO_ALARM_PARTITIONS",
     "GEO_DEBUG",
+    "GEO_FAST_PASSWORD_HASHER",
     "GEO_SECRET_KEY",
     "GEO_ALLOWED_HOSTS",
     "GEO_LOG_LEVEL",
@@ -261,6 +265,7 @@ def load() -> Config:
         replica_max_lag_s=_float("GEO_REPLICA_MAX_LAG_S", 5.0, 0.1, 3600.0),
         mqtt=MqttEndpoint.parse(os.environ.get("MQTT_URL", "mqtt://127.0.0.1:18830")),
         debug=debug,
+        fast_password_hasher=_bool("GEO_FAST_PASSWORD_HASHER", False),
         secret_key=os.environ.get("GEO_SECRET_KEY") or "dev-only-not-secret",
         log_level=level,
         http_port=_int("GEO_HTTP_PORT", 8000, 1, 65535),

@@ -20,6 +20,17 @@ class Fault:
     kinds: tuple[str, ...]  # the equipment kinds that report it
 
 
+# The kinds the special-equipment law lists (SpecialEquipment.Kind's codes; the model's check constraint reads this).
+KINDS = (
+    "elevator",
+    "boiler",
+    "pressure_vessel",
+    "pressure_piping",
+    "crane",
+    "ropeway",
+    "amusement_ride",
+    "plant_vehicle",
+)
 LIFTS = ("elevator",)
 PRESSURE = ("boiler", "pressure_vessel", "pressure_piping")
 ALL = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dj_database_url
@@ -135,8 +134,5 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# The tests' own users (tests/conftest.py sets this for its process and the servers it starts, never a deployment):
-# PBKDF2's 1,000,000 rounds cost 0.5-0.7 s a user created or signed in, minutes over the suite; the hash of a test
-# password protects nothing.
-if os.environ.get("GEO_FAST_PASSWORD_HASHER") == "1":
+if CONFIG.fast_password_hasher:  # the tests' servers only (geo_core/config.py)
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
