@@ -33,16 +33,7 @@ KINDS = (
 )
 LIFTS = ("elevator",)
 PRESSURE = ("boiler", "pressure_vessel", "pressure_piping")
-ALL = (
-    "elevator",
-    "boiler",
-    "pressure_vessel",
-    "pressure_piping",
-    "crane",
-    "ropeway",
-    "amusement_ride",
-    "plant_vehicle",
-)
+ALL = KINDS
 
 FAULTS: dict[str, Fault] = {
     f.code: f

@@ -6,20 +6,12 @@ from __future__ import annotations
 
 from django.contrib.gis.db import models
 
+from geo_core import equipment_codes
 from geo_core.models.base import SRID, Timestamped
 from geo_core.scope import Visibility
 from geo_core.validation import validate_geometry
 
-KINDS = [
-    "elevator",
-    "boiler",
-    "pressure_vessel",
-    "pressure_piping",
-    "crane",
-    "ropeway",
-    "amusement_ride",
-    "plant_vehicle",
-]
+KINDS = list(equipment_codes.KINDS)  # one list of the kinds (geo_core/equipment_codes.py)
 
 
 class SpecialEquipment(Timestamped):

@@ -109,7 +109,8 @@ def test_no_upload_reads_a_server_file_or_fetches_a_url(live_service, people, li
     before = Subject.objects.count()
     for name, status, job in sent:
         if status == 202:
-            job = wait(live_service, f"/api/imports/{job['id']}", people["sup"])
+            # Every upload's process starts at once (about sixty, on two cores): the first may take a while to report.
+            job = wait(live_service, f"/api/imports/{job['id']}", people["sup"], seconds=240)
             text = json.dumps(job, ensure_ascii=False)
             assert job["status"] in ("refused", "done"), (name, job)
             assert job["status"] == "refused" or name.endswith(".csv"), (name, job)  # a CSV reads as text rows

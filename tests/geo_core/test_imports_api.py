@@ -89,15 +89,15 @@ def fences_gpkg(tmp_path: Path, lon: float, lat: float, n: int) -> bytes:
     return out.read_bytes()
 
 
-def wait(base: str, location: str, token: str) -> dict:
-    deadline = time.monotonic() + 60
+def wait(base: str, location: str, token: str, seconds: float = 60.0) -> dict:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         status, job = call(base, location, token)
         assert status == 200
         if job["status"] not in ("queued", "running"):
             return job
         time.sleep(0.2)
-    raise AssertionError(f"import still {job['status']} after 60 s: {job['progress']}")
+    raise AssertionError(f"import still {job['status']} after {seconds:.0f} s: {job['progress']}")
 
 
 def test_a_supervisor_uploads_a_geopackage_and_follows_the_import(live_service, people, tmp_path):
