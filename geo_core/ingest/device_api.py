@@ -18,7 +18,7 @@ from geo_core import audit, lockout
 from geo_core.errors import BadRequestError, MethodNotAllowedError, NotSignedInError, RequestTooLargeError
 from geo_core.ingest import vendors
 from geo_core.ingest.devices import process
-from geo_core.models import DeviceVendor, Subject
+from geo_core.models import DeviceVendor, SpecialEquipment, Subject
 
 MAX_MESSAGES = 10_000
 
@@ -47,6 +47,9 @@ def _owners(messages: list[tuple[str, bytes]]) -> dict[tuple[str, str], int | No
             "external_id", "vendor"
         ):
             out[(device, ident)] = vendor
+    codes = wanted.get("equipment", ())
+    for code, vendor in SpecialEquipment.objects.filter(registry_code__in=codes).values_list("registry_code", "vendor"):
+        out[("equipment", code)] = vendor
     return out
 
 

@@ -229,3 +229,36 @@ def test_a_chip_moved_to_another_machine_is_attributed_to_the_new_one_at_once(we
     process([msg(f"welder/{chip}/position", ts=ms(NOW + timedelta(seconds=1)), lon=121.46, lat=31.21)])
     assert len(history(welder)) == 1
     assert len(history(other)) == 1
+
+
+def test_http_fallback_takes_equipment_readings_from_its_vendor_only(client):
+    """A monitor's readings are its vendor's to send: another vendor's trapped-passenger reading is refused, and
+    raises nothing."""
+    from django.contrib.gis.geos import Point
+
+    from geo_core.models import EquipmentFault, SpecialEquipment
+
+    mine, secret = vendors.issue("lifts-a", "甲电梯物联")
+    _, other = vendors.issue("lifts-b", "乙电梯物联")
+    SpecialEquipment.objects.create(
+        registry_code="31103101012026000077",
+        kind="elevator",
+        using_unit="测试大厦",
+        location=Point(121.4, 30.8, srid=4490),
+        vendor=mine,
+    )
+    body = {
+        "messages": [
+            {"topic": "equipment/31103101012026000077/reading", "payload": {"ts": ms(NOW), "faults": ["trapped"]}}
+        ]
+    }
+    refused = client.post(
+        "/api/devices/v1/messages", body, content_type="application/json", headers={"Authorization": f"Bearer {other}"}
+    ).json()
+    assert refused["refused"] == 1
+    assert not EquipmentFault.objects.exists()
+    taken = client.post(
+        "/api/devices/v1/messages", body, content_type="application/json", headers={"Authorization": f"Bearer {secret}"}
+    ).json()
+    assert taken["readings"] == 1
+    assert EquipmentFault.objects.get().code == "trapped"
