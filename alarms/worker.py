@@ -301,7 +301,7 @@ class AlarmWorker:
         evs = list(DeviceEvent.objects.filter(id__gt=cursor).order_by("id")[:5000])
         cursor = self.cursors.get("reported", 0)
         reps = list(ReportedAlarm.objects.filter(id__gt=cursor).select_related("enterprise").order_by("id")[:5000])
-        retry = self.cursors.setdefault("retry", {})  # "device:ID" / "reported:ID" -> failed attempts
+        retry = self.cursors.setdefault("retry", {})  # "device:ID" / "reported:ID" / "equipment:ID" -> failed attempts
         if retry:  # inputs that failed before come first, as they are in the database now
             evs = self._retrying(DeviceEvent.objects.all(), "device", retry) + evs
             reps = self._retrying(ReportedAlarm.objects.select_related("enterprise"), "reported", retry) + reps
@@ -325,9 +325,11 @@ class AlarmWorker:
         cursor = self.cursors.get("equipment_fault", 0)
         rows = EquipmentFault.objects.select_related("equipment")
         new = list(rows.filter(id__gt=cursor).order_by("id")[:5000])
+        retry = self.cursors.setdefault("retry", {})  # a fault that failed to evaluate comes again, as it is now
+        again = self._retrying(rows, "equipment", retry) if retry else []
         waiting = self.engine.equipment_open()
         ended = list(rows.filter(id__in=waiting, ended_at__isnull=False).order_by("id")) if waiting else []
-        for f in new:
+        for f in again + new:
             if self.partition.owns(f.equipment.enterprise_id):
                 out += self._guarded(f"equipment:{f.id}", self._fault, f, now)
         for f in ended:

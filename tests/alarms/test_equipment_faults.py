@@ -104,3 +104,35 @@ def test_a_trapped_passenger_reading_raises_a_critical_alarm_within_2_s_and_a_cl
     finally:
         consumer.stop()
         broker.stop()
+
+
+@pytest.mark.django_db
+def test_a_fault_whose_evaluation_failed_is_tried_again_and_raised(scene, monkeypatch):
+    """As for device events: an input that fails once is not lost behind the cursor."""
+    from datetime import UTC, datetime
+
+    from geo_core.models import EquipmentFault
+
+    lift = SpecialEquipment.objects.create(
+        registry_code="31103101012026000011",
+        kind="elevator",
+        using_unit=scene.enterprise.name,
+        enterprise=scene.enterprise,
+        location=Point(*scene.at(10, 10), srid=4490),
+    )
+    w = started(now=time.time())
+    real = w.engine.equipment
+    calls = {"n": 0}
+
+    def flaky(f):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("transient")
+        return real(f)
+
+    monkeypatch.setattr(w.engine, "equipment", flaky)
+    EquipmentFault.objects.create(equipment=lift, code="trapped", started_at=datetime.now(UTC))
+    w.step(time.time(), [], events=True, tick=False)
+    assert not Alarm.objects.filter(type="equipment_fault").exists()
+    w.step(time.time(), [], events=True, tick=False)
+    assert Alarm.objects.get(type="equipment_fault").severity == "critical"
