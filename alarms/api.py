@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib.gis.geos import Polygon
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 
 from alarms import lifecycle, reports
@@ -17,9 +16,11 @@ from alarms.store import district_code, serialize
 from geo_core.access import Access, DeniedError, scoped
 from geo_core.apiview import json_api, json_body, json_response
 from geo_core.errors import BadRequestError, NotFoundError
-from geo_core.models import AuditEvent, Enterprise, Region, Subject, TimeWindow, Zone
+from geo_core.gisfiles import writing
+from geo_core.models import AuditEvent, Enterprise, Subject, TimeWindow, Zone
 from geo_core.params import bbox as parse_bbox
 from geo_core.params import instant, integer, members, query_integer, text
+from geo_core.queries import in_regions
 
 MAX_LIMIT = 1000
 
@@ -55,15 +56,7 @@ def filter_alarms(qs, params) -> object:
     if v := params.get("district"):  # jurisdiction (属地): GB/T 2260 district codes
         qs = qs.filter(district__code__in=v.split(","))
     if v := params.get("region"):  # jurisdiction at any level (province ... township, community): where it was raised
-        codes = [c for c in v.split(",") if c][:50]
-        found = list(Region.objects.filter(code__in=codes).only("code", "geom"))
-        missing = sorted(set(codes) - {r.code for r in found})
-        if missing:
-            raise BadRequestError(f"region: no region {', '.join(missing[:5])}")
-        inside = Q()
-        for r in found:
-            inside |= Q(location__intersects=r.geom)
-        qs = qs.filter(inside)
+        qs = qs.filter(in_regions(v, "location"))
     if v := params.get("park"):
         qs = qs.filter(park__code__in=v.split(","))
     if v := params.get("zone"):
@@ -81,19 +74,9 @@ def filter_alarms(qs, params) -> object:
     return qs
 
 
-def _report_format(request: HttpRequest) -> str | None:
-    """f=csv|xlsx asks for the list as a file (monthly reports); absent or json, the JSON page."""
-    f = request.GET.get("f", "json")
-    if f == "json":
-        return None
-    if f not in reports.FORMATS:
-        raise BadRequestError(f"f: {f[:40]!r} is not offered; use json, {', '.join(reports.FORMATS)}")
-    return f
-
-
 @json_api(("GET",))
 def alarm_list(request: HttpRequest, access: Access) -> HttpResponse:
-    fmt = _report_format(request)
+    fmt = writing.list_format(request.GET.get("f"))
     limit = query_integer(request, "limit", 100, 0, MAX_LIMIT)
     offset = query_integer(request, "offset", 0, 0, 10_000_000)
     qs = filter_alarms(alarms_queryset(access), request.GET)
@@ -216,7 +199,7 @@ def work_orders(request: HttpRequest, access: Access) -> HttpResponse:
         qs = qs.filter(department=v)
     if v := request.GET.get("district"):
         qs = qs.filter(alarm__district__code__in=v.split(","))
-    if fmt := _report_format(request):
+    if fmt := writing.list_format(request.GET.get("f")):
         return reports.work_orders_file(qs, fmt, request.GET.get("lang") == "en", access.scope)
     limit = query_integer(request, "limit", 100, 0, MAX_LIMIT)
     offset = query_integer(request, "offset", 0, 0, 10_000_000)

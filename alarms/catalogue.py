@@ -21,8 +21,21 @@ from geo_core.vocabulary import Term
 # out) -> True when it handled it), `presence` (whether being inside a watched fence raises: (engine, rule,
 # subject, zone, permit) -> bool). Called once per input with the type's rules: `sos`, `scan`, `work_start`, `feeds`,
 # `fixes` (a batch of fixes, after the fence transitions: (engine, rules, fixes, out)), `configure` (the scene
-# loaded: (engine, rules)) and `equipment` (a special equipment's fault starting or ending: (engine, rules, fault)).
-EVENTS = ("tick", "transition", "presence", "sos", "scan", "work_start", "feeds", "fixes", "configure", "equipment")
+# loaded: (engine, rules)), `equipment` (a special equipment's fault starting or ending: (engine, rules, fault)) and
+# `upkeep` (the equipment upkeep states that hold now: (engine, rules, concerns, now, out)).
+EVENTS = (
+    "tick",
+    "transition",
+    "presence",
+    "sos",
+    "scan",
+    "work_start",
+    "feeds",
+    "fixes",
+    "configure",
+    "equipment",
+    "upkeep",
+)
 
 
 @dataclass(frozen=True)

@@ -516,6 +516,13 @@ class Engine:
             t_.on["feeds"](self, self.rules_of(t_.name), states, now, out)
         return out
 
+    def upkeep(self, concerns: list, now: float) -> list[Signal]:
+        """Every (device, upkeep state) that holds now (`geo_core.equipment_upkeep.Concern`), for the reminder types."""
+        out: list[Signal] = []
+        for t_ in listening("upkeep"):
+            t_.on["upkeep"](self, self.rules_of(t_.name), concerns, now, out)
+        return out
+
     def unevaluated(self, ref: str, t: float, subject: int | None, evidence: dict) -> list[Signal]:
         """An input that could not be evaluated after retries: itself an alarm (no rule: it is the service's)."""
         out: list[Signal] = []

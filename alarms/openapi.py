@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from alarms import reports
 from alarms.catalogue import TYPES
 from geo_core.gisfiles import writing
 from geo_core.openapi import op, param
@@ -64,10 +63,12 @@ def service_paths() -> dict:
         },
     }
     report = [
-        param("f", "query", {"type": "string", "enum": ["json", *reports.FORMATS]}, "a CSV or XLSX file for reports"),
+        param(
+            "f", "query", {"type": "string", "enum": ["json", *writing.LIST_FORMATS]}, "a CSV or XLSX file for reports"
+        ),
         param("lang", "query", {"type": "string", "enum": ["zh", "en"]}, "column names of a file"),
     ]
-    report_media = tuple(writing.FORMATS[f].media_type for f in reports.FORMATS)
+    report_media = tuple(writing.FORMATS[f].media_type for f in writing.LIST_FORMATS)
     alarm_id = param("alarm_id", "path", {"type": "integer", "minimum": 1})
     rule_id = param("rule_id", "path", {"type": "integer", "minimum": 1})
     return {

@@ -3,15 +3,12 @@ with its filters and scope, under Chinese column names (English with lang=en), t
 
 from __future__ import annotations
 
-import numpy as np
-
 from alarms.models import Alarm
 from alarms.redact import redact, visible_assignees
 from alarms.store import district_code, serialize
 from geo_core.gisfiles import writing
 from geo_core.scope import Scope
 
-FORMATS = ("csv", "xlsx")
 MAX_ROWS = 200_000
 
 ALARM_COLUMNS = [
@@ -49,11 +46,6 @@ WORK_ORDER_COLUMNS = [
 ]
 
 
-def _table(name: str, columns: list[tuple[str, str]], rows: list[dict], english: bool) -> writing.Table:
-    cols = {(key if english else label): np.array([r.get(key) for r in rows], dtype=object) for key, label in columns}
-    return writing.Table(name, cols)
-
-
 def alarm_rows(alarms: list[Alarm], scope: Scope) -> list[dict]:
     """Flat rows of the serialized (and redacted) alarms, with the times as times."""
     out = []
@@ -79,7 +71,7 @@ def alarm_rows(alarms: list[Alarm], scope: Scope) -> list[dict]:
 
 def alarms_file(qs, scope: Scope, fmt: str, english: bool):
     alarms = list(qs.order_by("-raised_at", "-id")[:MAX_ROWS])
-    table = _table("alarms", ALARM_COLUMNS, alarm_rows(alarms, scope), english)
+    table = writing.rows_table("alarms", ALARM_COLUMNS, alarm_rows(alarms, scope), english)
     return writing.response(writing.write([table], fmt), fmt, "alarms")
 
 
@@ -103,5 +95,5 @@ def work_orders_file(qs, fmt: str, english: bool, scope: Scope):
                 "resolved_at": wo.resolved_at,
             }
         )
-    table = _table("work_orders", WORK_ORDER_COLUMNS, rows, english)
+    table = writing.rows_table("work_orders", WORK_ORDER_COLUMNS, rows, english)
     return writing.response(writing.write([table], fmt), fmt, "work-orders")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import pickle
 import threading
 import time
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import psycopg
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, transaction
 
 from alarms import scene
@@ -27,7 +29,7 @@ from alarms.partitioning import Partition
 from alarms.plane import MetricPlane
 from alarms.rules.equipment import Fault
 from alarms.store import Writer
-from geo_core import seams
+from geo_core import equipment_upkeep, seams
 from geo_core.db import conninfo
 from geo_core.ingest.writer import CHANNEL, EVENTS_CHANNEL
 from geo_core.models import DeviceEvent, Enterprise, EquipmentFault, FeedLiveness, ReportedAlarm
@@ -36,6 +38,7 @@ log = logging.getLogger("alarms.worker")
 VERSION = "engine-4"  # the engine's pickled state changed shape: an older save is not restored
 KEEP_BATCHES = 5000  # processed batch ids remembered (a batch committing later than this many others is missed)
 SNAPSHOT_EVERY_S = 5.0
+UPKEEP_EVERY_S = 60.0  # equipment upkeep states change by the day: read them once a minute
 SLOW_STEP_S = 0.25  # steps longer than this are logged with their parts
 MAX_ATTEMPTS = 3  # an input that fails this many evaluations becomes an `input_unevaluated` alarm
 
@@ -56,6 +59,7 @@ class AlarmWorker:
         self.done: deque[int] = deque(maxlen=KEEP_BATCHES)
         self.cursors: dict = {}
         self.last_snapshot = 0.0
+        self.upkeep_at = -math.inf  # when the equipment upkeep states were last read (every UPKEEP_EVERY_S)
         self.stats = {"batches": 0, "fixes": 0, "raised": 0, "updated": 0, "ended": 0, "suppressed": 0, "repeats": 0}
         self.listener: psycopg.Connection | None = None
         self.saver = Saver(name)
@@ -147,7 +151,7 @@ class AlarmWorker:
         out = self._feed(rows)
         # Equipment faults open now are raised; those that have ended are history, not alarms.
         last = EquipmentFault.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        for f in EquipmentFault.objects.filter(id__lte=last, ended_at__isnull=True).select_related("equipment"):
+        for f in _faults().filter(id__lte=last, ended_at__isnull=True):
             if self.partition.owns(f.equipment.enterprise_id):
                 out += self.engine.equipment(_fault(f))
         self.cursors["equipment_fault"] = last
@@ -232,6 +236,7 @@ class AlarmWorker:
             signals += self.reload(now)
             parts["reload"] = lap()
             signals += self.engine.feeds(self._feed_states(), now)
+            signals += self._upkeep(now)
             signals += self.engine.tick(now)
             parts["tick"] = lap()
         # The state is saved every few seconds, not with every alarm: a restart replays the batches since the save,
@@ -323,7 +328,7 @@ class AlarmWorker:
         closes a fault by setting its end; the engine says which it is waiting for)."""
         out: list[Signal] = []
         cursor = self.cursors.get("equipment_fault", 0)
-        rows = EquipmentFault.objects.select_related("equipment")
+        rows = _faults()
         new = list(rows.filter(id__gt=cursor).order_by("id")[:5000])
         retry = self.cursors.setdefault("retry", {})  # a fault that failed to evaluate comes again, as it is now
         again = self._retrying(rows, "equipment", retry) if retry else []
@@ -437,6 +442,14 @@ class AlarmWorker:
             DeviceEvent.objects.filter(pk=ev.pk).update(data={**ev.data, "remote_scan": verdict})
         return out
 
+    def _upkeep(self, now: float) -> list[Signal]:
+        """The equipment upkeep states that hold (maintenance overdue, inspection overdue ...), once a minute."""
+        if now - self.upkeep_at < UPKEEP_EVERY_S:
+            return []
+        self.upkeep_at = now
+        concerns = [c for c in equipment_upkeep.concerns() if self.partition.owns(c.enterprise)]
+        return self.engine.upkeep(concerns, now)
+
     def _feed_states(self) -> list[tuple[int | None, str, bool, float]]:
         return [
             (f.enterprise_id, f.feed, f.online, f.changed_at.timestamp())
@@ -475,6 +488,11 @@ class AlarmWorker:
             _write_snapshot(self.name, state, cursors)
 
 
+def _faults():
+    """Faults with what their alarm's evidence names: the device, its maintenance unit, the station sent."""
+    return EquipmentFault.objects.select_related("equipment__maintenance_unit", "dispatch__station__unit")
+
+
 def _fault(f: EquipmentFault, ended: bool = False) -> Fault:
     """An EquipmentFault row as the engine takes it: its start, or its end."""
     e = f.equipment
@@ -484,9 +502,22 @@ def _fault(f: EquipmentFault, ended: bool = False) -> Fault:
         "name": e.name,
         "kind": e.kind,
         "using_unit": e.using_unit,
-        "maintenance_unit": e.maintenance_unit,
+        "maintenance_unit": e.maintenance_unit.name if e.maintenance_unit else None,
         "address": e.address,
     }
+    try:
+        d = f.dispatch  # sent to the maintenance unit's nearest rescue station as it started (the ingest)
+    except ObjectDoesNotExist:
+        d = None
+    if d is not None:
+        s = d.station
+        info["dispatch"] = {
+            "station": s.name if s else None,
+            "unit": s.unit.name if s else None,
+            "phone": (s.phone or None) if s else None,
+            "distance_m": round(d.distance_m, 1) if d.distance_m is not None else None,
+            "arrived_at": d.arrived_at.isoformat() if d.arrived_at else None,
+        }
     t = (f.ended_at if ended else f.started_at).timestamp()
     return Fault(f.id, e.id, f.code, t, ended, e.enterprise_id, e.location.x, e.location.y, info)
 

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from demo import vocab
 from demo.scene import PARK_CODE, Scene, SceneSize, build_scene
+from geo_core import equipment_upkeep
 from geo_core.models import (
     Certificate,
     Contractor,
@@ -30,9 +31,11 @@ from geo_core.models import (
     DailyFiling,
     Enterprise,
     GasTest,
+    MaintenanceUnit,
     Park,
     Qualification,
     Region,
+    RescueStation,
     Site,
     SpecialEquipment,
     StaffFiling,
@@ -209,6 +212,23 @@ def reset_demo() -> None:
             Site.objects.filter(enterprise__park=park).delete()
             Enterprise.objects.filter(park=park).delete()
             park.delete()
+
+
+def _maintenance_units(scene: Scene) -> dict[str, int]:
+    """The demo's maintenance units and their rescue stations, by name (kept across reloads: equipment of other
+    sources may name them too). Returns name -> id."""
+    out = {}
+    for u in scene.maintenance_units:
+        fields = {k: v for k, v in u.items() if k not in ("name", "stations", "location")}
+        unit, _ = MaintenanceUnit.objects.update_or_create(
+            name=u["name"], defaults={**fields, "location": _geos(u["location"])}
+        )
+        for s in u["stations"]:
+            RescueStation.objects.update_or_create(
+                unit=unit, name=s["name"], defaults={"phone": s["phone"], "location": _geos(s["location"])}
+            )
+        out[unit.name] = unit.id
+    return out
 
 
 VIDEO_CENTRE = "3101160000"  # GB/T 28181 centre (Jinshan, 310116, padded) and industry 00 of the demo's channels
@@ -533,18 +553,25 @@ def load_demo(
             [GasTest(permit=obj, **g) for obj, p in zip(permits, scene.permits, strict=True) for g in p["gas_tests"]]
         )
         _approvers_on_site(permits)
+        units = _maintenance_units(scene)
         SpecialEquipment.objects.bulk_create(
             [
                 SpecialEquipment(
                     enterprise=by_code[q["company_code"]],
                     location=_geos(q["location"]),
+                    maintenance_unit_id=units[q["maintenance_unit"]],
                     attributes={"demo": True, **q.get("attributes", {})},
-                    **{k: v for k, v in q.items() if k not in ("company_code", "location", "attributes")},
+                    **{
+                        k: v
+                        for k, v in q.items()
+                        if k not in ("company_code", "location", "attributes", "maintenance_unit")
+                    },
                 )
                 for q in scene.equipment
             ],
             batch_size=BATCH,
         )
+        equipment_upkeep.sweep()
         steps.update()
         timings["permits"] = time.perf_counter() - t
         t = time.perf_counter()

@@ -85,6 +85,7 @@ class Scene:
     contractors: list[dict] = field(default_factory=list)
     daily_filings: list[dict] = field(default_factory=list)
     equipment: list[dict] = field(default_factory=list)
+    maintenance_units: list[dict] = field(default_factory=list)
 
     def fingerprint(self) -> str:
         """A hash of the whole scene (geometries as WKT at 1e-9 degree precision)."""
@@ -191,6 +192,7 @@ def build_scene(seed: int, anchor: datetime, districts: dict[str, dict], size: S
     _capacities(scene)
     _shifts(scene, np.random.default_rng([seed, 3]))
     _equipment(scene, np.random.default_rng([seed, 4]))
+    _upkeep(scene, np.random.default_rng([seed, 5]))
     return scene
 
 
@@ -390,6 +392,55 @@ def _equipment(scene: Scene, rng: np.random.Generator) -> None:
                     "attributes": EQUIPMENT_ATTRIBUTES.get(kinds[k], {}),
                 }
             )
+
+
+def _upkeep(scene: Scene, rng: np.random.Generator) -> None:
+    """The maintenance units around the park with two or three rescue stations each, and each device's upkeep dates:
+    most in order, a few overdue for maintenance (TSG T5002's 15 days) or inspection, some due next month, one
+    failed inspection, one unit's licence and a few contracts near their end (seed 001's reminders)."""
+    local = _Local(*PARK_CENTRE)
+    today = scene.anchor.astimezone(PARK_TZ).date()
+    for k, name in enumerate(vocab.MAINTENANCE_UNITS):
+        angle = 2 * np.pi * k / len(vocab.MAINTENANCE_UNITS)
+        x, y = 4500 * np.cos(angle), 3500 * np.sin(angle)
+        lon, lat = local.to_deg(np.array([x]), np.array([y]))
+        stations = []
+        for j in range(2 + k % 2):
+            sx, sy = x * (0.35 + 0.3 * j) + rng.uniform(-400, 400), y * (0.35 + 0.3 * j) + rng.uniform(-400, 400)
+            slon, slat = local.to_deg(np.array([sx]), np.array([sy]))
+            stations.append(
+                {
+                    "name": f"救援站{j + 1}",
+                    "phone": f"021-5{k}{j}0{int(rng.integers(1000, 9999))}",
+                    "location": Point(round(float(slon[0]), 7), round(float(slat[0]), 7)),
+                }
+            )
+        scene.maintenance_units.append(
+            {
+                "name": name,
+                "phone": f"021-6{k}00{int(rng.integers(1000, 9999))}",
+                "licence_no": f"TS3431{k:03d}{int(rng.integers(1000, 9999))}",
+                "licence_expires": today + timedelta(days=20 if k == 1 else int(rng.integers(200, 900))),
+                "address": f"上海市金山区{['金山卫镇', '山阳镇', '漕泾镇', '亭林镇'][k % 4]}工业路{10 + k * 7}号",
+                "location": Point(round(float(lon[0]), 7), round(float(lat[0]), 7)),
+                "stations": stations,
+            }
+        )
+    for n, q in enumerate(scene.equipment):
+        roll = rng.uniform()
+        q["manufactured_on"] = today - timedelta(days=int(rng.uniform(0.5, 28) * 365))
+        q["maintenance_interval_days"] = 15 if q["kind"] == "elevator" else 30
+        late = roll < 0.08  # 维保逾期
+        q["maintained_at"] = scene.anchor - timedelta(
+            days=float(q["maintenance_interval_days"] + rng.uniform(1, 10) if late else rng.uniform(0, 11))
+        )
+        due = int(rng.integers(-25, 0)) if 0.08 <= roll < 0.12 else int(rng.integers(5, 400))  # 超期未检
+        q["inspection_due"] = today + timedelta(days=due)
+        q["inspected_on"] = q["inspection_due"] - timedelta(days=365)
+        q["inspection_passed"] = n != 3  # one failed inspection
+        q["contract_expires"] = today + timedelta(
+            days=int(rng.integers(10, 25) if roll > 0.95 else rng.integers(60, 700))
+        )
 
 
 def _shifts(scene: Scene, rng: np.random.Generator) -> None:

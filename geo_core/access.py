@@ -43,6 +43,11 @@ class Access:
             return self.role == "district"
         return self.role == "enterprise" and enterprise_id in (self.scope.enterprises or ())
 
+    def may_register(self, enterprise_id: int | None) -> bool:
+        """Registration data the authorities supervise as well as its owner keeps (special equipment: moving a
+        device, its maintenance unit): supervisors, district officers (of what they can see) and the owner."""
+        return self.role in ("supervisor", "district") or self.may_change(enterprise_id)
+
     def supervisor_only(self, what: str) -> None:
         """Park-wide data (fences, imports of GIS files) is the supervisors' to change."""
         if self.role != "supervisor":

@@ -61,3 +61,37 @@ DIRECTIONS = ("up", "down", "stop")
 DOORS = ("open", "closed")
 # A monitor silent this long is offline (seed 001: 在线/离线); readings come every few seconds to a minute.
 OFFLINE_AFTER_S = 300
+
+
+@dataclass(frozen=True)
+class Upkeep:
+    """An upkeep state of a device (seed 001: 维保逾期, 超期未检, 应检设备（下个月超期）, 检验不合格, 维保合同到期,
+    资质到期), worst first in `UPKEEP`: the map rings a device by its worst, a list filters by any, and those with an
+    `alarm` raise a reminder (alarms.rules.upkeep) while they hold."""
+
+    code: str
+    zh: str
+    en: str
+    colour: str
+    alarm: str | None = None  # the reminder's alarm type, when it raises one
+
+
+UPKEEP_STATES: tuple[Upkeep, ...] = (
+    Upkeep("inspection_overdue", "超期未检", "Inspection overdue", "#b31d28", "equipment_inspection_overdue"),
+    Upkeep("inspection_failed", "检验不合格", "Failed inspection", "#d73a49", "equipment_inspection_failed"),
+    Upkeep("maintenance_overdue", "维保逾期", "Maintenance overdue", "#f66a0a", "equipment_maintenance_overdue"),
+    Upkeep(
+        "contract_expiring", "维保合同到期", "Maintenance contract expiring", "#e36209", "equipment_contract_expiring"
+    ),
+    Upkeep(
+        "qualification_expiring", "维保资质到期", "Unit's licence expiring", "#e36209", "maintenance_licence_expiring"
+    ),
+    Upkeep("inspection_due", "下月应检", "Inspection due by next month's end", "#dbab09"),
+    Upkeep("maintenance_due", "维保临期", "Maintenance due within 3 days", "#dbab09"),
+    Upkeep("ok", "正常", "In order", "#ffffff"),
+)
+UPKEEP = tuple(u.code for u in UPKEEP_STATES)
+# Thresholds (seed 001's reminders): maintenance due this close is 维保临期; a contract or a unit's licence this close
+# to its end is reminded; an inspection due before the end of next month is 下月应检.
+MAINTENANCE_DUE_DAYS = 3
+EXPIRY_WARNING_DAYS = 30

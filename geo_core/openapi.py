@@ -10,7 +10,7 @@ from importlib.util import find_spec
 from django.apps import apps
 from django.http import HttpRequest, JsonResponse
 
-from geo_core.equipment_codes import FAULTS
+from geo_core.equipment_codes import FAULTS, UPKEEP
 
 ERRORS = {
     "400": {"description": "invalid request: `field` and `reason` say what"},
@@ -53,6 +53,65 @@ def op(
 
 
 EQUIPMENT = param("equipment_id", "path", {"type": "integer"}, "a special equipment's id", required=True)
+
+
+STR = {"type": "string"}
+POINT = {
+    "type": "object",
+    "properties": {"type": {"const": "Point"}, "coordinates": {"type": "array", "items": {"type": "number"}}},
+}
+EQUIPMENT_FILTERS = [
+    param("kind", "query", STR),
+    param("monitoring", "query", STR),
+    param("upkeep", "query", {"type": "string", "enum": list(UPKEEP)}),
+    param("unit", "query", STR),
+    param("region", "query", STR),
+    param("q", "query", STR),
+]
+LIST_MEDIA = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+DAY = {"type": ["string", "null"], "format": "date"}
+EQUIPMENT_PATCH = {
+    "type": "object",
+    "properties": {
+        "location": POINT,
+        "address": STR,
+        "maintenance_unit": {"type": ["integer", "null"]},
+        "contract_expires": DAY,
+        "maintenance_interval_days": {"type": "integer"},
+        "inspection_due": DAY,
+        "manufactured_on": DAY,
+    },
+}
+CHECKIN = {
+    "type": "object",
+    "required": ["kind", "by", "lon", "lat", "accuracy_m"],
+    "properties": {
+        "kind": {"type": "string", "enum": ["maintenance", "inspection", "rescue"]},
+        "by": STR,
+        "lon": {"type": "number"},
+        "lat": {"type": "number"},
+        "accuracy_m": {"type": "number"},
+        "passed": {"type": ["boolean", "null"]},
+        "next_due": DAY,
+        "notes": STR,
+        "at": {"type": "string", "format": "date-time"},
+    },
+}
+UNIT = {
+    "type": "object",
+    "properties": {
+        "name": STR,
+        "credit_code": STR,
+        "licence_no": STR,
+        "licence_expires": DAY,
+        "phone": STR,
+        "address": STR,
+        "location": {"oneOf": [POINT, {"type": "null"}]},
+    },
+}
+STATION = {"type": "object", "properties": {"name": STR, "phone": STR, "location": POINT}}
+UNIT_ID = param("unit_id", "path", {"type": "integer"}, "a maintenance unit's id", required=True)
+STATION_ID = param("station_id", "path", {"type": "integer"}, "a rescue station's id", required=True)
 
 
 def paths() -> dict:
@@ -103,10 +162,16 @@ def paths() -> dict:
         "/api/zones": {"post": op("draw a fence (supervisors)", "createZone", body=ZONE, status="201")},
         "/api/equipment/{equipment_id}": {
             "get": op(
-                "a special equipment's card: identity, live reading, open and recent faults",
+                "a special equipment's card: identity, live reading, faults, upkeep, nearest rescue stations",
                 "getEquipment",
                 [EQUIPMENT],
-            )
+            ),
+            "patch": op(
+                "设备迁移 and registration: place, address, unit, contract, interval, dates (audited)",
+                "patchEquipment",
+                [EQUIPMENT],
+                body=EQUIPMENT_PATCH,
+            ),
         },
         "/api/equipment/{equipment_id}/faults": {
             "get": op(
@@ -119,6 +184,68 @@ def paths() -> dict:
                     param("code", "query", {"type": "string", "enum": list(FAULTS)}),
                 ],
             )
+        },
+        "/api/equipment": {
+            "get": op(
+                "special equipment: the seed's list (name, code, kind, state, place, alarm, updated), or a file",
+                "listEquipment",
+                [*EQUIPMENT_FILTERS, *page, param("f", "query", {"type": "string", "enum": ["json", "csv", "xlsx"]})],
+                also=LIST_MEDIA,
+            )
+        },
+        "/api/equipment/reassign": {
+            "post": op(
+                "批量修改维保单位: devices to another maintenance unit (audited)",
+                "reassignEquipment",
+                body={
+                    "type": "object",
+                    "properties": {
+                        "equipment": {"type": "array", "items": {"type": "integer"}},
+                        "maintenance_unit": {"type": ["integer", "null"]},
+                    },
+                },
+            )
+        },
+        "/api/equipment/{equipment_id}/records": {
+            "get": op("a device's maintenance, inspection and rescue records", "listUpkeepRecords", [EQUIPMENT])
+        },
+        "/api/equipment/{equipment_id}/checkins": {
+            "post": op(
+                "一键签到: maintenance, an inspection or a rescue arrival recorded at the device",
+                "checkInAtEquipment",
+                [EQUIPMENT],
+                body=CHECKIN,
+                status="201",
+            )
+        },
+        "/api/equipment-faults/stats": {
+            "get": op(
+                "faults per month or quarter, by code",
+                "equipmentFaultStats",
+                [
+                    *EQUIPMENT_FILTERS,
+                    param("by", "query", {"type": "string", "enum": ["month", "quarter"]}),
+                    param("from", "query", {"type": "string", "format": "date-time"}),
+                    param("to", "query", {"type": "string", "format": "date-time"}),
+                ],
+            )
+        },
+        "/api/maintenance-units": {
+            "get": op("maintenance units with their stations", "listMaintenanceUnits", [param("q", "query", STR)]),
+            "post": op("register a maintenance unit (authorities)", "createMaintenanceUnit", body=UNIT, status="201"),
+        },
+        "/api/maintenance-units/{unit_id}": {
+            "get": op("a maintenance unit", "getMaintenanceUnit", [UNIT_ID]),
+            "patch": op("change a maintenance unit (authorities)", "patchMaintenanceUnit", [UNIT_ID], body=UNIT),
+        },
+        "/api/maintenance-units/{unit_id}/stations": {
+            "post": op(
+                "add a rescue station (authorities)", "createRescueStation", [UNIT_ID], body=STATION, status="201"
+            )
+        },
+        "/api/rescue-stations/{station_id}": {
+            "patch": op("change a rescue station (authorities)", "patchRescueStation", [STATION_ID], body=STATION),
+            "delete": op("remove a rescue station (authorities)", "deleteRescueStation", [STATION_ID], status="204"),
         },
         "/api/zones/{zone_id}": {
             "get": op("one fence as drawn (supervisors)", "getZone", [zone_id]),
@@ -149,7 +276,19 @@ IMPORT = {
             "format": "binary",
             "description": "Shapefile (.shp or zipped), GeoPackage, GeoJSON, FlatGeobuf, KML/KMZ, DXF or CSV",
         },
-        "as": {"type": "string", "enum": ["zones", "sites", "enterprises", "regions", "subjects", "equipment"]},
+        "as": {
+            "type": "string",
+            "enum": [
+                "zones",
+                "sites",
+                "enterprises",
+                "regions",
+                "subjects",
+                "equipment",
+                "maintenance_units",
+                "rescue_stations",
+            ],
+        },
         "layer": {"type": "string"},
         "crs": {"type": "string", "description": "when the file does not say: cgcs2000, wgs84, gcj02, sh2000, EPSG:n"},
         "axes": {"type": "string", "enum": ["as-read", "swapped"]},

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from geo_core.errors import BadRequestError
 from geo_core.models import Region
+
+
+def in_regions(value: str, field: str, name: str = "region") -> Q:
+    """Rows whose `field` lies in any of the regions a comma-separated list of codes names (any level: province ...
+    community); an unknown code is refused by name."""
+    codes = [c for c in value.split(",") if c][:50]
+    found = list(Region.objects.filter(code__in=codes).only("code", "geom"))
+    missing = sorted(set(codes) - {r.code for r in found})
+    if missing:
+        raise BadRequestError(f"{name}: no region {', '.join(c[:20] for c in missing[:5])}")
+    inside = Q()
+    for r in found:
+        inside |= Q(**{f"{field}__intersects": r.geom})
+    return inside
 
 
 def enterprises_per_district(enterprises: QuerySet | None = None, code_prefix: str = "") -> list[dict]:

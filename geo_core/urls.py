@@ -7,9 +7,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
+from geo_core import equipment_api as eq
 from geo_core.audit import audit_view
-from geo_core.equipment_api import equipment
-from geo_core.equipment_api import faults as equipment_faults
 from geo_core.health import healthz
 from geo_core.imports_api import import_detail, imports
 from geo_core.ingest.device_api import messages_view, single_view
@@ -27,8 +26,17 @@ urlpatterns = [
     path("api/transform", transform_view, name="transform"),
     path("api/zones", zones, name="zones"),
     path("api/zones/<int:zone_id>", zone_detail, name="zone"),
-    path("api/equipment/<str:equipment_id>", equipment, name="equipment"),
-    path("api/equipment/<str:equipment_id>/faults", equipment_faults, name="equipment-faults"),
+    path("api/equipment", eq.equipment_list, name="equipment-list"),
+    path("api/equipment/reassign", eq.reassign, name="equipment-reassign"),
+    path("api/equipment/<str:equipment_id>", eq.equipment, name="equipment"),
+    path("api/equipment/<str:equipment_id>/faults", eq.faults, name="equipment-faults"),
+    path("api/equipment/<str:equipment_id>/records", eq.records, name="equipment-records"),
+    path("api/equipment/<str:equipment_id>/checkins", eq.checkins, name="equipment-checkins"),
+    path("api/equipment-faults/stats", eq.fault_stats, name="equipment-fault-stats"),
+    path("api/maintenance-units", eq.units, name="maintenance-units"),
+    path("api/maintenance-units/<str:unit_id>", eq.unit, name="maintenance-unit"),
+    path("api/maintenance-units/<str:unit_id>/stations", eq.stations, name="rescue-stations"),
+    path("api/rescue-stations/<str:station_id>", eq.station, name="rescue-station"),
     path("api/imports", imports, name="imports"),
     path("api/imports/<int:job_id>", import_detail, name="import"),
     path("api/report/v1/<slug:feed>", report_view, name="report"),

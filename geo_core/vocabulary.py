@@ -153,6 +153,12 @@ def declare_domain() -> None:
         "equipment_fault",
         [Term(f.code, f.zh, f.en, *by_severity.get(f.severity, ("#dbab09", "#e3b341"))) for f in FAULTS.values()],
     )
+    from geo_core.equipment_codes import UPKEEP_STATES
+
+    declare(
+        "equipment_upkeep",
+        [Term(u.code, u.zh, u.en, u.colour, flags=frozenset({"alarm"} if u.alarm else ())) for u in UPKEEP_STATES],
+    )
     declare(
         "power",
         [Term("on", "通电", "Powered", "#d73a49", "#ffa657"), Term("off", "断电", "Off", "#6a737d", "#6e7681")],

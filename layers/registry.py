@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from geo_core import vocabulary
 from geo_core.errors import NotFoundError
-from geo_core.models import Site, SpecialEquipment, Subject, WorkPermit, Zone
+from geo_core.models import MaintenanceUnit, RescueStation, Site, SpecialEquipment, Subject, WorkPermit, Zone
 from geo_core.permit_codes import OPERATION_TYPE, STATUSES, TICKET_TYPES
 from geo_core.scope import Scope, Visibility
 from tiles.source import TileSource
@@ -421,9 +421,11 @@ LAYERS: list[Layer] = [
         "特种设备 Special equipment",
         "Elevators, boilers, pressure vessels, cranes and the other special equipment (seed 001) as fixed objects, "
         "with the state of their IoT monitor: online, offline, fault, alarm.",
-        """SELECT q.id, q.registry_code, q.kind, q.name, q.using_unit, q.maintenance_unit, q.address, q.monitoring,
-                  q.monitored_at, e.company_code, q.location AS geom, q.enterprise_id
-           FROM geo_core_specialequipment q LEFT JOIN geo_core_enterprise e ON e.id = q.enterprise_id""",
+        """SELECT q.id, q.registry_code, q.kind, q.name, q.using_unit, u.name AS maintenance_unit, q.address,
+                  q.monitoring, q.monitored_at, q.upkeep, q.inspection_due, q.maintained_at, q.manufactured_on,
+                  e.company_code, q.location AS geom, q.enterprise_id
+           FROM geo_core_specialequipment q LEFT JOIN geo_core_enterprise e ON e.id = q.enterprise_id
+           LEFT JOIN geo_core_maintenanceunit u ON u.id = q.maintenance_unit_id""",
         {
             "registry_code": "string",
             "kind": "string",
@@ -433,10 +435,14 @@ LAYERS: list[Layer] = [
             "address": "string",
             "monitoring": "string",
             "monitored_at": "datetime",
+            "upkeep": "string",
+            "inspection_due": "string",
+            "maintained_at": "datetime",
+            "manufactured_on": "string",
             "company_code": "string",
         },
         "Point",
-        ("geo_core_specialequipment", "geo_core_enterprise"),
+        ("geo_core_specialequipment", "geo_core_enterprise", "geo_core_maintenanceunit"),
         visibility=SpecialEquipment.VISIBILITY,
         time_field="monitored_at",
         search=Search(
@@ -450,16 +456,87 @@ LAYERS: list[Layer] = [
         minzoom=8,
         cluster_maxzoom=12,
         cluster_sums={"faults": "count(*) FILTER (WHERE monitoring IN ('fault', 'alarm'))"},
+        heat=Heat(  # where equipment failed: faults started in the last days (seed 001: 故障分布)
+            "equipment_faults",
+            """SELECT q.location AS geom, q.enterprise_id FROM geo_core_equipmentfault f
+               JOIN geo_core_specialequipment q ON q.id = f.equipment_id
+               WHERE f.started_at > now() - make_interval(days => %(days)s)""",
+        ),
         style={
             "type": "circle",
-            "paint": {
+            "paint": {  # filled by the monitor's state, ringed by the worst upkeep state (白: in order)
                 "circle-color": ByTerm("monitoring", "monitoring"),
                 "circle-radius": 5,
-                "circle-stroke-color": "#fff",
-                "circle-stroke-width": 1,
+                "circle-stroke-color": ByTerm("equipment_upkeep", "upkeep"),
+                "circle-stroke-width": 2,
             },
             "cluster-color": "#8a6d3b",
             "label": {"field": "name", "minzoom": 16},
+        },
+    ),
+    Layer(
+        "maintenance_units",
+        "维保单位 Maintenance units",
+        "The maintenance units of special equipment (seed 001: 标注维保单位具体位置), with their licence's end and how "
+        "many devices each keeps. Registry data: seen by every signed-in user.",
+        """SELECT u.id, u.name, u.phone, u.address, u.licence_no, u.licence_expires::text AS licence_expires,
+                  (SELECT count(*) FROM geo_core_specialequipment q WHERE q.maintenance_unit_id = u.id)::int AS devices,
+                  u.location AS geom
+           FROM geo_core_maintenanceunit u WHERE u.location IS NOT NULL""",
+        {
+            "name": "string",
+            "phone": "string",
+            "address": "string",
+            "licence_no": "string",
+            "licence_expires": "string",
+            "devices": "integer",
+        },
+        "Point",
+        ("geo_core_maintenanceunit", "geo_core_specialequipment"),
+        scope_column=None,
+        visibility=MaintenanceUnit.VISIBILITY,
+        search=Search(
+            8,
+            """SELECT 'maintenance_unit' AS kind, u.id, u.name, u.licence_no AS code, u.location AS geom,
+                      NULL::bigint AS enterprise_id, u.address
+               FROM geo_core_maintenanceunit u WHERE u.location IS NOT NULL""",
+            ("name", "address"),
+            scope_column=None,
+        ),
+        minzoom=8,
+        style={
+            "type": "circle",
+            "label": {"field": "name", "minzoom": 14},
+            "paint": {
+                "circle-radius": 6,
+                "circle-color": "#005cc5",
+                "circle-stroke-color": "#fff",
+                "circle-stroke-width": 2,
+            },
+        },
+    ),
+    Layer(
+        "rescue_stations",
+        "救援站点 Rescue stations",
+        "Each maintenance unit's rescue stations (救援站点): the nearest is sent to a fault of a device the unit "
+        "keeps.",
+        """SELECT s.id, s.name, s.phone, u.name AS unit, s.location AS geom
+           FROM geo_core_rescuestation s JOIN geo_core_maintenanceunit u ON u.id = s.unit_id""",
+        {"name": "string", "phone": "string", "unit": "string"},
+        "Point",
+        ("geo_core_rescuestation", "geo_core_maintenanceunit"),
+        scope_column=None,
+        visibility=RescueStation.VISIBILITY,
+        minzoom=8,
+        style={
+            "type": "circle",
+            "label": {"field": "name", "minzoom": 15},
+            "paint": {
+                "circle-radius": 5,
+                "circle-color": "#22863a",
+                "circle-stroke-color": "#fff",
+                "circle-stroke-width": 2,
+            },
         },
     ),
     Layer(

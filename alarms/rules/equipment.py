@@ -33,7 +33,7 @@ class Fault:
     enterprise: int | None = None
     lon: float | None = None
     lat: float | None = None
-    info: dict = field(default_factory=dict)  # registry code, name, kind, using unit, maintenance unit
+    info: dict = field(default_factory=dict)  # registry code, name, kind, units, address; `dispatch` (its station)
 
 
 @dataclass
@@ -48,7 +48,15 @@ def _key(rule: int, f: Fault, suffix: str = "") -> AlarmKey:
 
 def _evidence(r: RuleSpec, f: Fault) -> dict:
     spec = FAULTS[f.code]
-    return {"rule": r.id, "fault": f.code, "fault_label": spec.zh, "fault_id": f.id, "equipment": f.info}
+    info = {k: v for k, v in f.info.items() if k != "dispatch"}
+    return {
+        "rule": r.id,
+        "fault": f.code,
+        "fault_label": spec.zh,
+        "fault_id": f.id,
+        "equipment": info,
+        "dispatch": f.info.get("dispatch"),  # the rescue station sent (nearest of the maintenance unit's)
+    }
 
 
 def on_fault(e: Engine, rules: list[RuleSpec], f: Fault) -> list[Signal]:
@@ -116,7 +124,7 @@ register(
         "its pressure, temperature or water level passes the device's limits; at once, with the fault's severity "
         "(困人 critical; 超速, 冲顶, 蹲底, 运行中开门, 超压, 超温 red; others orange or yellow)",
         ending="the monitor reports a reading without the fault",
-        evidence=("fault", "fault_label", "fault_id", "equipment"),
+        evidence=("fault", "fault_label", "fault_id", "equipment", "dispatch"),
         state=FaultMemory,
         safe_bounds={},
     )
@@ -134,6 +142,6 @@ register(
         cause="a fault still reported after its time to handle (困人 30 min, per TSG T5002's rescue time; 超压, 超温, "
         "缺水 15 min; other faults 1 to 2 h: geo_core/equipment_codes.py)",
         ending="the fault ends",
-        evidence=("fault", "fault_label", "fault_id", "equipment", "handle_within_s", "fault_since"),
+        evidence=("fault", "fault_label", "fault_id", "equipment", "dispatch", "handle_within_s", "fault_since"),
     )
 )

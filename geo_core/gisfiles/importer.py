@@ -42,7 +42,7 @@ from geo_core import audit
 from geo_core.gisfiles import reading, targets
 from geo_core.gisfiles.reading import FileError, Table
 from geo_core.gisfiles.targets import RowError, Target
-from geo_core.models import Enterprise, Region
+from geo_core.models import Enterprise, MaintenanceUnit, Region
 from geo_core.validation import MAX_FENCE_VERTICES
 
 log = logging.getLogger(__name__)
@@ -450,6 +450,7 @@ class _Context:
         self.credits = {u: i for _, u, i in rows}
         self.parks = targets.parks()
         self.regions = dict(Region.objects.values_list("code", "id"))
+        self.units = dict(MaintenanceUnit.objects.values_list("name", "id"))
 
 
 def _record(target: Target, values: dict, geom, ctx: _Context, source: str) -> tuple[tuple, dict]:
@@ -494,6 +495,15 @@ def _record(target: Target, values: dict, geom, ctx: _Context, source: str) -> t
     elif name == "equipment":
         values["enterprise_id"] = targets.owner_of(values, ctx.enterprises, ctx.credits, required=False)
         key = (values["registry_code"],)
+    elif name == "maintenance_units":
+        values["enterprise_id"] = targets.owner_of(values, ctx.enterprises, ctx.credits, required=False)
+        key = (values["name"],)
+    elif name == "rescue_stations":
+        unit = values.pop("unit")
+        if unit not in ctx.units:
+            raise RowError("unit", f"no maintenance unit {unit!r}: import the units first (--as maintenance_units)")
+        values["unit_id"] = ctx.units[unit]
+        key = (values["unit_id"], values["name"])
     else:  # subjects
         values["enterprise_id"] = targets.owner_of(values, ctx.enterprises, ctx.credits, required=False)
         kind = values["kind"]
@@ -511,6 +521,19 @@ def _record(target: Target, values: dict, geom, ctx: _Context, source: str) -> t
     if target.geom_field and geom is not None:
         values[target.geom_field] = geom
     return key, values
+
+
+def _keepers(rows: list[dict]) -> None:
+    """Equipment names its maintenance unit (维保单位): the unit of that name, registered now when the service does
+    not know it yet (a register of devices comes before the units' own details, which update it later)."""
+    names = {v["maintenance_unit"] for v in rows if v.get("maintenance_unit")}
+    known = dict(MaintenanceUnit.objects.filter(name__in=names).values_list("name", "id"))
+    for name in sorted(names - set(known)):
+        known[name] = MaintenanceUnit.objects.create(name=name).id
+    for v in rows:
+        name = v.pop("maintenance_unit", None)
+        if name is not None:
+            v["maintenance_unit_id"] = known.get(name) if name else None
 
 
 def _existing(target: Target, keys: list[tuple]) -> dict[tuple, object]:
@@ -539,6 +562,11 @@ def _existing(target: Target, keys: list[tuple]) -> dict[tuple, object]:
         return {(r.code,): r for r in m.objects.filter(code__in=[k[0] for k in keys])}
     if target.name == "equipment":
         return {(e.registry_code,): e for e in m.objects.filter(registry_code__in=[k[0] for k in keys])}
+    if target.name == "maintenance_units":
+        return {(u.name,): u for u in m.objects.filter(name__in=[k[0] for k in keys])}
+    if target.name == "rescue_stations":
+        rows = m.objects.filter(unit_id__in={k[0] for k in keys})
+        return {(r.unit_id, r.name): r for r in rows}
     rows = m.objects.filter(external_id__in=[k[1] for k in keys])
     return {(s.enterprise_id, s.external_id): s for s in rows}
 
@@ -731,6 +759,8 @@ def _import(
     if progress:
         progress("check", total, total)
     with transaction.atomic():
+        if tgt.name == "equipment":
+            _keepers([values for _, _, values in records])
         existing = _existing(tgt, [k for _, k, _ in records])
         if tgt.name == "regions":
             _regions(records, existing, outcomes, ctx, progress)

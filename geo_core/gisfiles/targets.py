@@ -17,12 +17,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import models as dj
 
 from geo_core import params
 from geo_core.errors import BadRequestError
-from geo_core.models import Enterprise, Park, Region, Site, SpecialEquipment, Subject, Zone
+from geo_core.models import (
+    Enterprise,
+    MaintenanceUnit,
+    Park,
+    Region,
+    RescueStation,
+    Site,
+    SpecialEquipment,
+    Subject,
+    Zone,
+)
+from geo_core.partitions import PARK_TZ
 from geo_core.validation import validate_credit_code
 
 
@@ -90,6 +102,36 @@ def choice(choices: type[dj.TextChoices], extra: dict[str, str] | None = None) -
         )
 
     return parse
+
+
+def day(value, name: str):
+    """A calendar day: 2027-03-01, 2027/3/1, 2027年3月1日, or a spreadsheet's date."""
+    if hasattr(value, "isoformat") and hasattr(value, "year"):
+        return value if not hasattr(value, "date") else value.date()
+    s = str(value).strip()
+    m = DAY.fullmatch(s)
+    if not m:
+        raise RowError(name, f"{value!r} is not a day (YYYY-MM-DD)")
+    return _checked(name, params.day, f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}", name)
+
+
+def day_start(value, name: str):
+    """A day as its first moment in the park's calendar (a maintenance done on 2026-12-01)."""
+    d = day(value, name)
+    return datetime(d.year, d.month, d.day, tzinfo=PARK_TZ)
+
+
+DAY = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]00:00(?::00)?)?")
+
+
+def verdict(value, name: str) -> bool:
+    """An inspection's verdict: 合格 / 不合格 (复检合格 passes), or yes/no."""
+    s = str(value).strip()
+    if s in ("合格", "复检合格", "允许使用"):
+        return True
+    if s in ("不合格", "停止使用"):
+        return False
+    return boolean(value, name)
 
 
 def credit_code(value, name: str) -> str:
@@ -222,11 +264,40 @@ TARGETS: dict[str, Target] = {
             "name": Column((*NAME, "设备名称"), text(128)),
             "using_unit": Column(("using_unit", "使用单位", "使用单位名称"), text(200), required=True),
             "maintenance_unit": Column(("maintenance_unit", "维保单位", "维保单位名称"), text(200)),
+            "manufactured_on": Column(("manufactured_on", "制造日期", "出厂日期"), day),
+            "maintenance_interval_days": Column(("maintenance_interval_days", "维保周期", "维保周期(天)"),
+                                                number(1, 366, integer=True)),
+            "maintained_at": Column(("maintained_at", "最近维保日期", "上次维保日期", "维保日期"), day_start),
+            "contract_expires": Column(("contract_expires", "维保合同到期", "合同到期日期", "维保合同到期日期"), day),
+            "inspected_on": Column(("inspected_on", "检验日期", "最近检验日期"), day),
+            "inspection_passed": Column(("inspection_passed", "检验结论", "检验结果"), verdict),
+            "inspection_due": Column(("inspection_due", "下次检验日期", "下检日期"), day),
             "address": Column(("address", "使用地点", "安装地点", "地址"), text(256)),
             "monitoring": Column(("monitoring", "监测状态", "运行状态", "状态"), choice(
                 SpecialEquipment.Monitoring, {"正常": "online", "异常": "fault", "困人": "alarm"})),
             "company_code": Column(COMPANY, text(64)),
             "credit_code": Column((*CREDIT, "使用单位统一社会信用代码"), credit_code),
+        },
+    ),
+    "maintenance_units": Target(
+        "maintenance_units", MaintenanceUnit, "point", "location", ("name",),
+        {
+            "name": Column((*NAME, "维保单位", "维保单位名称", "单位名称"), text(200), required=True),
+            "credit_code": Column(CREDIT, credit_code),
+            "licence_no": Column(("licence_no", "资质证书编号", "许可证编号"), text(64)),
+            "licence_expires": Column(("licence_expires", "资质有效期", "资质有效期至", "许可证有效期"), day),
+            "phone": Column(("phone", "电话", "值班电话", "联系电话"), text(32)),
+            "address": Column(("address", "地址", "单位地址"), text(256)),
+            "company_code": Column(COMPANY, text(64)),
+        },
+        geometry_required=False,
+    ),
+    "rescue_stations": Target(
+        "rescue_stations", RescueStation, "point", "location", ("unit_id", "name"),
+        {
+            "name": Column((*NAME, "站点名称", "救援站点"), text(128), required=True),
+            "unit": Column(("unit", "maintenance_unit", "维保单位", "维保单位名称"), text(200), required=True),
+            "phone": Column(("phone", "电话", "值班电话"), text(32)),
         },
     ),
 }

@@ -25,6 +25,7 @@ import shapely
 
 from coord_transform import sh2000
 from coord_transform.core import transform
+from geo_core.errors import BadRequestError
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,25 @@ class Table:
     columns: dict[str, np.ndarray]
     wkb: np.ndarray | None = None
     geometry_type: str | None = None
+
+
+def rows_table(name: str, columns: list[tuple[str, str]], rows: list[dict], english: bool) -> Table:
+    """A list's rows as a table of its columns (key, Chinese label), headed in Chinese or, `english`, by key."""
+    cols = {(key if english else label): np.array([r.get(key) for r in rows], dtype=object) for key, label in columns}
+    return Table(name, cols)
+
+
+LIST_FORMATS = ("csv", "xlsx")  # a list (alarms, equipment ...) as a file: f=csv|xlsx
+
+
+def list_format(value: str | None) -> str | None:
+    """f=csv|xlsx asks for a list as a file (monthly reports); absent or json, the JSON page."""
+    f = value or "json"
+    if f == "json":
+        return None
+    if f not in LIST_FORMATS:
+        raise BadRequestError(f"f: {f[:40]!r} is not offered; use json, {', '.join(LIST_FORMATS)}")
+    return f
 
 
 # A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV Injection"): a name sent as

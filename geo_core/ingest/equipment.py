@@ -25,6 +25,7 @@ from datetime import datetime
 import orjson
 from django.db import connection
 
+from geo_core import equipment_upkeep
 from geo_core.equipment_codes import DIRECTIONS, DOORS, FAULTS, MAX_FAULTS
 from geo_core.ingest.records import RecordError, choice, number, timestamp, whole
 from geo_core.models import EquipmentFault
@@ -182,6 +183,7 @@ def store(readings: list[tuple[Reading, int]]) -> tuple[int, int, int]:
             )
     if starts:
         EquipmentFault.objects.bulk_create(starts, ignore_conflicts=True)
+        equipment_upkeep.dispatch(sorted({f.equipment_id for f in starts}))
     return applied, duplicates, len(starts) + len(ends)
 
 

@@ -12,7 +12,15 @@ from geo_core.models.contractors import (
     Training,
 )
 from geo_core.models.enterprises import Enterprise, Park, Site
-from geo_core.models.equipment import EquipmentFault, EquipmentState, SpecialEquipment
+from geo_core.models.equipment import (
+    EquipmentDispatch,
+    EquipmentFault,
+    EquipmentState,
+    MaintenanceUnit,
+    RescueStation,
+    SpecialEquipment,
+    UpkeepRecord,
+)
 from geo_core.models.imports import ImportJob
 from geo_core.models.ingest import (
     DeviceEvent,
@@ -46,12 +54,14 @@ __all__ = [
     "DeviceEvent",
     "DeviceVendor",
     "Enterprise",
+    "EquipmentDispatch",
     "EquipmentFault",
     "EquipmentState",
     "FeedLiveness",
     "FeedStateChange",
     "GasTest",
     "ImportJob",
+    "MaintenanceUnit",
     "Park",
     "PermitAttachment",
     "PermitStatus",
@@ -64,6 +74,7 @@ __all__ = [
     "ReportNonce",
     "ReportedAlarm",
     "ReportedGathering",
+    "RescueStation",
     "ShanghaiCalibration",
     "SignInFailure",
     "Site",
@@ -77,6 +88,7 @@ __all__ = [
     "TimeWindow",
     "Training",
     "UnknownDevice",
+    "UpkeepRecord",
     "UserProfile",
     "WorkPermit",
     "Zone",

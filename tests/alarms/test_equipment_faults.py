@@ -18,7 +18,7 @@ from alarms.engine import RuleSpec
 from alarms.models import Alarm
 from alarms.rules.equipment import Fault
 from geo_core.ingest.mqtt_consumer import Consumer
-from geo_core.models import SpecialEquipment
+from geo_core.models import MaintenanceUnit, RescueStation, SpecialEquipment
 from tests.alarms.scenes import engine, kinds
 from tests.alarms.test_device_poison import _publish
 from tests.alarms.test_worker import started
@@ -58,12 +58,19 @@ def test_a_fault_raises_with_its_severity_ends_with_the_device_and_escalates_onc
 
 @pytest.mark.django_db
 def test_a_trapped_passenger_reading_raises_a_critical_alarm_within_2_s_and_a_clear_one_ends_it(scene, monkeypatch):
+    """...and the alarm names the maintenance unit's nearest rescue station (hand-built: 300 m and 900 m away)."""
+    unit = MaintenanceUnit.objects.create(name="测试维保")
+    for name, east in (("远站", 900), ("近站", 300)):
+        RescueStation.objects.create(
+            unit=unit, name=name, phone="021-9", location=Point(*scene.at(20 + east, 20), srid=4490)
+        )
     lift = SpecialEquipment.objects.create(
         registry_code="31103101012026000010",
         kind="elevator",
         name="3号客梯",
         using_unit=scene.enterprise.name,
         enterprise=scene.enterprise,
+        maintenance_unit=unit,
         location=Point(*scene.at(20, 20), srid=4490),
     )
     broker = Broker()
@@ -98,6 +105,8 @@ def test_a_trapped_passenger_reading_raises_a_critical_alarm_within_2_s_and_a_cl
         assert (a.severity, a.category, a.enterprise_id) == ("critical", "equipment", scene.enterprise.id)
         assert a.evidence["equipment"]["registry_code"] == lift.registry_code
         assert a.location.distance(lift.location) < 1e-9
+        assert a.evidence["dispatch"]["station"] == "近站"
+        assert a.evidence["dispatch"]["distance_m"] == pytest.approx(300, abs=3)
         send(floor=4, direction="stop", door="open")
         until(lambda: Alarm.objects.filter(type="equipment_fault", ended_at__isnull=False).exists())
         assert Alarm.objects.get(type="equipment_fault").ended_at is not None

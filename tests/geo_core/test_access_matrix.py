@@ -103,6 +103,16 @@ MATRIX = {
     "call-end": "signed",
     "equipment": "signed",  # one device's card, within scope (tests/geo_core/test_equipment_readings.py)
     "equipment-faults": "signed",
+    # The list, records, statistics: within scope; writes checked by role and owner (tests/geo_core/test_upkeep.py)
+    "equipment-list": "signed",
+    "equipment-reassign": "signed",
+    "equipment-records": "signed",
+    "equipment-checkins": "signed",
+    "equipment-fault-stats": "signed",
+    "maintenance-units": "signed",  # public registry data to every signed-in user; written by the authorities
+    "maintenance-unit": "signed",
+    "rescue-stations": "signed",
+    "rescue-station": "signed",
     "inspections": "signed",  # the authorities' plans; enterprises 403 (tests/video/test_inspections.py)
     "inspection": "signed",
 }

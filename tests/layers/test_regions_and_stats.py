@@ -240,7 +240,7 @@ def test_special_equipment_imports_and_is_served_in_every_format(client, town, t
     report = importer.run(csv, "equipment")
     assert [(o.action, o.field) for o in report.features] == [("created", None), ("refused", "kind")]
     eq = SpecialEquipment.objects.get(registry_code="31101160001")
-    assert (eq.kind, eq.monitoring, eq.maintenance_unit) == ("elevator", "fault", "上海某电梯维保")
+    assert (eq.kind, eq.monitoring, eq.maintenance_unit.name) == ("elevator", "fault", "上海某电梯维保")
     items = client.get("/ogc/collections/equipment/items?monitoring=fault&limit=100", **town["sup"]).json()
     assert {f["properties"]["registry_code"] for f in items["features"]} == {"EL-1", "EL-4", "31101160001"}
     r = client.get("/ogc/collections/equipment/items?f=csv", **town["sup"])
