@@ -119,6 +119,8 @@ def demo_media(path: Path | None = None) -> Path:
 
 
 DEMO_VENDOR = "demo-chips"
+CITY_VENDOR = "city-iot"  # geo_core.config's default GEO_CITY_IOT_VENDOR
+CITY_KINDS = ("crane", "plant_vehicle")
 
 
 def demo_vendor(path: Path | None = None) -> Path:
@@ -139,6 +141,13 @@ def demo_vendor(path: Path | None = None) -> Path:
         _, secret = vendors.issue(DEMO_VENDOR, "演示芯片平台 (simulator)")
     vendor = DeviceVendor.objects.get(code=DEMO_VENDOR)
     Subject.objects.filter(vendor__isnull=True, kind__in=("welder", "body_camera", "phone")).update(vendor=vendor)
+    # The city IoT platform (its stand-in: demo/city_iot.py) monitors the demo's cranes and plant vehicles; the
+    # service pulls their readings from it (geo_core/ingest/city_iot.py). The other equipment is the demo vendor's.
+    city = (
+        DeviceVendor.objects.filter(code=CITY_VENDOR).first()
+        or vendors.issue(CITY_VENDOR, "城市物联感知平台 (stand-in)")[0]
+    )
+    SpecialEquipment.objects.filter(attributes__demo=True, kind__in=CITY_KINDS).exclude(vendor=city).update(vendor=city)
     SpecialEquipment.objects.filter(vendor__isnull=True, attributes__demo=True).update(vendor=vendor)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"vendor": DEMO_VENDOR, "secret": secret}, indent=1), encoding="utf-8")

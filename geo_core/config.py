@@ -140,6 +140,14 @@ class Config:
     # (the pages say why the button is off). Its bearer token, if it asks for one.
     call_url: str = ""
     call_token: str = field(default="", repr=False)
+    # The city IoT platform whose special-equipment readings are pulled (geo_core/ingest/city_iot.py,
+    # docs/city-iot.md): its base URL, the app key and secret it issued us, the device vendor (our register) whose
+    # devices it may report, and how often to pull. Empty URL: no sync.
+    city_iot_url: str = ""
+    city_iot_key: str = ""
+    city_iot_secret: str = field(default="", repr=False)
+    city_iot_vendor: str = "city-iot"
+    city_iot_every_s: float = 10.0
 
 
 KNOWN_GEO_VARS = {
@@ -185,6 +193,11 @@ KNOWN_GEO_VARS = {
     "GEO_VIDEO_MAX_RECORD_S",
     "GEO_CALL_URL",
     "GEO_CALL_TOKEN",
+    "GEO_CITY_IOT_URL",
+    "GEO_CITY_IOT_KEY",
+    "GEO_CITY_IOT_SECRET",
+    "GEO_CITY_IOT_VENDOR",
+    "GEO_CITY_IOT_EVERY_S",
 }
 
 TIANDITU = (
@@ -222,8 +235,9 @@ def _tiles3d_url(url: str) -> str:
     raise ConfigError(f"GEO_3DTILES_URL={url!r}: expected a tileset.json as /path on this server or an http(s) URL")
 
 
-def _video_url(name: str, url: str, fields: tuple[str, ...]) -> str:
-    """A media or call platform's URL (template): http(s), naming what it must ({channel}; {start} and {end})."""
+def _platform_url(name: str, url: str, fields: tuple[str, ...]) -> str:
+    """Another platform's URL or URL template (media, calls, the city IoT platform): http(s), naming what it must
+    ({channel}; {start} and {end})."""
     if not url:
         return url
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
@@ -297,14 +311,19 @@ def load() -> Config:
         import_max_s=_int("GEO_IMPORT_MAX_S", 600, 5, 86_400),
         import_max_memory_mb=_int("GEO_IMPORT_MAX_MEMORY_MB", 4096, 512, 1_000_000),
         metrics_token=os.environ.get("GEO_METRICS_TOKEN", ""),
-        video_live_url=_video_url("GEO_VIDEO_LIVE_URL", os.environ.get("GEO_VIDEO_LIVE_URL", ""), ("channel",)),
-        video_record_url=_video_url(
+        video_live_url=_platform_url("GEO_VIDEO_LIVE_URL", os.environ.get("GEO_VIDEO_LIVE_URL", ""), ("channel",)),
+        video_record_url=_platform_url(
             "GEO_VIDEO_RECORD_URL", os.environ.get("GEO_VIDEO_RECORD_URL", ""), ("channel", "start", "end")
         ),
         video_url_ttl_s=_int("GEO_VIDEO_URL_TTL_S", 300, 10, 86_400),
         video_max_record_s=_int("GEO_VIDEO_MAX_RECORD_S", 7200, 60, 7 * 86_400),
-        call_url=_video_url("GEO_CALL_URL", os.environ.get("GEO_CALL_URL", "").rstrip("/"), ()),
+        call_url=_platform_url("GEO_CALL_URL", os.environ.get("GEO_CALL_URL", "").rstrip("/"), ()),
         call_token=os.environ.get("GEO_CALL_TOKEN", ""),
+        city_iot_url=_platform_url("GEO_CITY_IOT_URL", os.environ.get("GEO_CITY_IOT_URL", "").rstrip("/"), ()),
+        city_iot_key=os.environ.get("GEO_CITY_IOT_KEY", ""),
+        city_iot_secret=os.environ.get("GEO_CITY_IOT_SECRET", ""),
+        city_iot_vendor=os.environ.get("GEO_CITY_IOT_VENDOR", "city-iot"),
+        city_iot_every_s=_float("GEO_CITY_IOT_EVERY_S", 10.0, 1.0, 3600.0),
         **({"allowed_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip())} if hosts else {}),
     )
 

@@ -64,6 +64,19 @@ start() {
     export GEO_VIDEO_LIVE_URL="http://127.0.0.1:$media_port/live/{channel}.m3u8?token={token}"
     export GEO_VIDEO_RECORD_URL="http://127.0.0.1:$media_port/record/{channel}/{start}-{end}.m3u8?token={token}"
   fi
+  # The city IoT platform's stand-in (demo/city_iot.py), pulled by the ingest worker, unless a real one is configured
+  # (docs/city-iot.md). Its app secret is the deployment's own, kept under .var/demo/.
+  if [ -z "${GEO_CITY_IOT_URL:-}" ]; then
+    local city_port=${CITY_IOT_PORT:-8091}
+    if running city_iot; then city_port=$(cat "$VAR/run/city_iot.port"); else
+      while (exec 3<>"/dev/tcp/127.0.0.1/$city_port") 2>/dev/null; do city_port=$((city_port + 1)); done
+    fi
+    echo "$city_port" > "$VAR/run/city_iot.port"
+    [ -s "$VAR/demo/city_iot.secret" ] || (umask 077; .venv/bin/python -c 'import secrets; print(secrets.token_hex(24))' > "$VAR/demo/city_iot.secret")
+    export GEO_CITY_IOT_URL="http://127.0.0.1:$city_port" GEO_CITY_IOT_KEY=demo-service
+    GEO_CITY_IOT_SECRET=$(cat "$VAR/demo/city_iot.secret"); export GEO_CITY_IOT_SECRET
+    start_bg city_iot .venv/bin/python -m demo.city_iot --port "$city_port" --key demo-service --secret-file "$VAR/demo/city_iot.secret"
+  fi
   start_bg web .venv/bin/uvicorn geo_core.asgi:application --host 127.0.0.1 --port "$PORT" --workers 2 --no-proxy-headers
   start_bg ingest .venv/bin/python manage.py ingest
   start_bg alarms .venv/bin/python manage.py alarms
@@ -84,6 +97,7 @@ start() {
 }
 
 stop() {
+  stop_bg city_iot
   stop_bg media
   stop_bg simulate
   stop_bg alarms
@@ -93,7 +107,7 @@ stop() {
 }
 
 status() {
-  for name in web ingest alarms simulate media; do
+  for name in web ingest alarms simulate media city_iot; do
     running "$name" && echo "$name: running (pid $(cat "$VAR/run/$name.pid"))" || echo "$name: stopped"
   done
   scripts/services.sh status

@@ -54,8 +54,13 @@ def _owners(messages: list[tuple[str, bytes]]) -> dict[tuple[str, str], int | No
 
 
 def _run(messages: list[tuple[str, bytes]], vendor: DeviceVendor) -> JsonResponse:
+    return JsonResponse(run_for(messages, vendor, "http"), json_dumps_params={"ensure_ascii": False})
+
+
+def run_for(messages: list[tuple[str, bytes]], vendor: DeviceVendor, source: str) -> dict:
     """Store what the vendor may report: a registered device of another vendor (or of none) is refused by index;
-    an unregistered one goes on to be recorded as unknown, as over MQTT."""
+    an unregistered one goes on to be recorded as unknown, as over MQTT. The answer: `DeviceResult.as_dict` with
+    every refusal by the index the caller sent. Also the city IoT platform's sync (geo_core.ingest.city_iot)."""
     owners = _owners(messages)
     mine, refused = [], []
     for index, (topic, payload) in enumerate(messages):
@@ -65,14 +70,14 @@ def _run(messages: list[tuple[str, bytes]], vendor: DeviceVendor) -> JsonRespons
             refused.append({"index": index, "topic": topic[:200], "reason": f"not a device of vendor {vendor.code}"})
         else:
             mine.append((index, topic, payload))
-    result = process([(t, p) for _, t, p in mine], source="http")
+    result = process([(t, p) for _, t, p in mine], source=source)
     body = result.as_dict()
     for e in body.get("errors", []):  # back to the indexes the caller sent
         e["index"] = mine[e["index"]][0]
     body["errors"] = sorted(body.get("errors", []) + refused, key=lambda e: e["index"])
     body["received"] = len(messages)
     body["refused"] = len(refused)
-    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    return body
 
 
 @csrf_exempt

@@ -34,6 +34,7 @@ from geo_core.models.ingest import (
     ReportedAlarm,
     ReportedGathering,
     ReportNonce,
+    SyncCursor,
     UnknownDevice,
 )
 from geo_core.models.models3d import TilesetFile
@@ -83,6 +84,7 @@ __all__ = [
     "StreamSlot",
     "Subject",
     "SubjectState",
+    "SyncCursor",
     "TicketType",
     "TilesetFile",
     "TimeWindow",

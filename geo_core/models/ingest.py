@@ -246,3 +246,16 @@ class DeviceVendor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.name})"
+
+
+class SyncCursor(models.Model):
+    """Where a pull from another platform stands (the city IoT platform's readings: geo_core.ingest.city_iot): the
+    platform's own cursor, saved after each page is stored, so a restart goes on from there and a page read twice
+    changes nothing (readings are idempotent by device and time)."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    cursor = models.CharField(max_length=256, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_ok_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    pulled = models.BigIntegerField(default=0, help_text="items pulled in all")

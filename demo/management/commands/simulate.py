@@ -11,6 +11,7 @@ import json
 import logging
 import signal
 import time
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from demo.incidents import Incidents
-from demo.loader import demo_credentials, demo_vendor, loaded_demo
+from demo.loader import CITY_VENDOR, demo_credentials, demo_vendor, loaded_demo
 from demo.monitors import Device, Monitors
 from demo.motion import LocalFrame, PeopleModel, WelderModel
 from demo.patrol import patrol_of, todays_plan
@@ -155,6 +156,12 @@ class Simulation:
             for q in SpecialEquipment.objects.filter(attributes__demo=True, enterprise__park=park).order_by("id")
         ]
         self.monitors = Monitors(o["seed"], devices)
+        self.city_devices = set(
+            SpecialEquipment.objects.filter(attributes__demo=True, vendor__code=CITY_VENDOR).values_list(
+                "registry_code", flat=True
+            )
+        )
+        self.city_url = settings.CONFIG.city_iot_url
         self.equipment_due = self.rng.uniform(0, EQUIPMENT_INTERVAL_S, len(devices))
         self.heartbeat_due = self.rng.uniform(0, o["heartbeat_interval"], len(welders))
         self.permits = list(
@@ -466,13 +473,34 @@ class Simulation:
         self.pool.submit(self._post, p.enterprise.company_code, "permits", [record])
 
     def _equipment(self, t: float, now_ms: int) -> None:
+        """Monitors publish over MQTT as the demo vendor; the city platform's devices report to the platform's
+        stand-in (demo/city_iot.py), which the service pulls from."""
         self.monitors.step(1.0)
         due = np.flatnonzero(self.equipment_due <= t)
         self.equipment_due[due] += EQUIPMENT_INTERVAL_S
+        to_city = []
         for i in due.tolist():
             d = self.monitors.devices[i]
-            self._publish(f"equipment/{d.code}/reading", json.dumps(self.monitors.reading(d, now_ms)))
+            reading = self.monitors.reading(d, now_ms)
+            if d.code in self.city_devices:
+                ts = reading.pop("ts")
+                to_city.append({"registry_code": d.code, "ts": ts, "reading": reading})
+            else:
+                self._publish(f"equipment/{d.code}/reading", json.dumps(reading))
+        if to_city and self.city_url:
+            self.pool.submit(self._to_city, to_city)
         self.sent["equipment_readings"] = self.sent.get("equipment_readings", 0) + int(due.size)
+
+    def _to_city(self, items: list[dict]) -> None:
+        req = urllib.request.Request(
+            f"{self.city_url}/devices/report", json.dumps(items).encode(), {"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                r.read()
+        except OSError as exc:
+            self.sent["http_errors"] += 1
+            log.warning("city platform report failed", extra={"error": str(exc)[:200]})
 
     def _patrol(self, t: float, now: datetime) -> None:
         """The enforcement team's body cameras, every PATROL_INTERVAL_S, along the day's inspection plan."""

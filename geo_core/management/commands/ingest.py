@@ -1,6 +1,7 @@
 """manage.py ingest: the ingest worker. Consumes device topics over MQTT and runs the periodic jobs that come from
 the absence of data or from time: reporting liveness sweep (1 s), relay forwarding (1 s), nonce purge (1 min),
-special equipment gone silent and rescue crews arrived (10 s), equipment upkeep states (1 min),
+special equipment gone silent and rescue crews arrived (10 s), equipment upkeep states (1 min), the city IoT
+platform's readings when configured (GEO_CITY_IOT_EVERY_S),
 day partitions ahead and retention (1 h). Several workers share the device topics with --share-group (each its own
 --client-id); the periodic jobs are safe to run in each (row locks with SKIP LOCKED, an advisory lock for partitions).
 Structured logs; stops cleanly on SIGTERM/SIGINT."""
@@ -19,7 +20,7 @@ from django.db import DatabaseError
 
 from geo_core import equipment_upkeep, partitions
 from geo_core.equipment_codes import OFFLINE_AFTER_S
-from geo_core.ingest import equipment, liveness, relay
+from geo_core.ingest import city_iot, equipment, liveness, relay
 from geo_core.ingest.auth import purge_nonces
 from geo_core.ingest.mqtt_consumer import Consumer
 
@@ -37,6 +38,7 @@ class Periodic:
             (10.0, "equipment offline", lambda: equipment.offline_sweep(OFFLINE_AFTER_S)),
             (10.0, "rescue arrivals", equipment_upkeep.arrivals_sweep),
             (60.0, "equipment upkeep", equipment_upkeep.sweep),
+            (settings.CONFIG.city_iot_every_s, "city IoT", lambda: city_iot.pull() if city_iot.enabled() else None),
             (3600.0, "partitions", self.partitions),
         ]
         self.last = {name: 0.0 for _, name, _ in self.jobs}
