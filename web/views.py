@@ -125,6 +125,8 @@ def _me(access: Access, lang: str) -> dict:
         "calls": bool(settings.CONFIG.call_url),
         # Inspection plans are the authorities' (video/inspections.py): no 执法 tab for an enterprise's users.
         "inspections": access.role != "enterprise",
+        # The register of maintenance units and 批量修改维保单位 are the authorities' (geo_core/equipment_api.py).
+        "can_keep": access.role in ("supervisor", "district"),
     }
 
 

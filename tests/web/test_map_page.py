@@ -338,12 +338,13 @@ def test_an_enterprises_card_counts_its_people_machines_and_work(open_page, web_
 
 def test_an_equipment_card_shows_its_live_reading_and_follows_the_next_ones(open_page, web_scene):
     """Seed 001: 实时查看最新的运行数据 (楼层, 上下行 ...): the card opens from the search and its floor follows the
-    readings."""
+    readings; a trapped-passenger fault shows the rescue station sent (the unit's nearest, 300 m away); the list tab
+    finds the device with its alarm text."""
     import orjson
     from django.contrib.gis.geos import Point
 
     from geo_core.ingest.devices import process
-    from geo_core.models import SpecialEquipment
+    from geo_core.models import MaintenanceUnit, RescueStation, SpecialEquipment
 
     lon, lat = web_scene["centre_a"]
     code = "3310116WEB0001"
@@ -352,7 +353,12 @@ def test_an_equipment_card_shows_its_live_reading_and_follows_the_next_ones(open
         return [(f"equipment/{code}/reading", orjson.dumps({"ts": int(time.time() * 1000), **fields}))]
 
     def make():
+        unit = MaintenanceUnit.objects.create(name="网页维保")
+        RescueStation.objects.create(
+            unit=unit, name="网页近站", location=Point(lon + 0.0005 + 300 / 95_600, lat + 0.0005, srid=4490)
+        )
         lift = SpecialEquipment.objects.create(
+            maintenance_unit=unit,
             registry_code=code,
             kind="elevator",
             name="网页客梯",
@@ -377,7 +383,16 @@ def test_an_equipment_card_shows_its_live_reading_and_follows_the_next_ones(open
         text = p.page.inner_text("#details")
         assert "困人" in text
         assert p.page.locator("#details [data-monitoring=alarm]").count() == 1
+        p.page.wait_for_selector("#details [data-dispatch='网页近站']", timeout=10000)
+        assert "300 m" in p.page.inner_text("#details [data-dispatch]")
+        p.page.click("[data-tab=equip]")
+        p.page.fill("#tab-equip [data-filter=q]", code)
+        p.page.press("#tab-equip [data-filter=q]", "Enter")
+        row = p.page.wait_for_selector(f"#tab-equip tr[data-equipment='{lift.id}']", timeout=10000)
+        assert "困人" in row.inner_text()
+        assert p.page.get_attribute("#tab-equip [data-total]", "data-total") == "1"
         b = open_page("web-ent-b")
         assert b.js("(id) => fetch(`/api/equipment/${id}`).then((r) => r.status)", lift.id) == 404
     finally:
         committed(lambda: SpecialEquipment.objects.filter(registry_code=code).delete())
+        committed(lambda: MaintenanceUnit.objects.filter(name="网页维保").delete())

@@ -14,6 +14,7 @@ import { VideoWall } from './player.js';
 import { CallPanel } from './calls.js';
 import { InspectionPanel } from './inspections.js';
 import { openEquipment } from './equipment.js';
+import { EquipmentList } from './equipment-list.js';
 import { searchBox } from './search.js';
 import { frame, netState, tabs } from './panels.js';
 import { nearbyPanel } from './nearby.js';
@@ -36,7 +37,7 @@ me.worker = await workerFromPage(me.worker);
 const map = createMap(document.getElementById('map'), me);
 frame(me, map);
 const panel = document.getElementById('panel');
-const showTab = tabs(panel, ['alarms', 'layers', 'query', ...(me.inspections ? ['inspect'] : [])]);
+const showTab = tabs(panel, ['alarms', 'layers', 'query', 'equip', ...(me.inspections ? ['inspect'] : [])]);
 const subjects = new Subjects();
 netState(subjects);
 const selection = new Selection();
@@ -133,7 +134,7 @@ async function onClick(e) {
     else if (stream === 'positions') await openSubject(f.layer.id, id);
     else if (f.layer.id === 'permits') await details.permit(id);
     else if (f.layer.id === 'video') await details.camera(id);
-    else if (f.layer.id === 'equipment') await openEquipment(details, id, vocab);
+    else if (f.layer.id === 'equipment') await openEquipment(details, id, vocab, me);
     else if (f.layer.id === 'enterprises') await details.enterprise(id);
     else if (f.layer.id === 'zones') await openZone(id);
     else if (f.layer.id === 'sites') await details.site(id);
@@ -156,7 +157,7 @@ searchBox(document.getElementById('search'), document.getElementById('search-inp
   else if (r.kind === 'zone') await openZone(r.id);
   else if (r.kind === 'permit') await details.permit(r.id);
   else if (r.kind === 'camera') await details.camera(r.id);
-  else if (r.kind === 'equipment') await openEquipment(details, r.id, vocab);
+  else if (r.kind === 'equipment') await openEquipment(details, r.id, vocab, me);
   else if (r.kind === 'site') await details.site(r.id);
 });
 
@@ -173,6 +174,12 @@ map.once('style.load', () => {
     parts.inspections = new InspectionPanel(map, tab, { vocab, video, visible: () => !tab.hidden });
     document.querySelector('[data-tab="inspect"]').addEventListener('click', () => parts.inspections.load());
   }
+  const equipTab = document.getElementById('tab-equip');
+  parts.equipment = new EquipmentList(equipTab, { vocab, me, onOpen: async (r) => {
+    map.flyTo({ center: [r.lon, r.lat], zoom: 17 });
+    await openEquipment(details, r.id, vocab, me);
+  } });
+  document.querySelector('[data-tab="equip"]').addEventListener('click', () => parts.equipment.load());
   parts.playback = playback;
   parts.liveMap = new LiveMap(map, subjects, live);
   parts.liveMap.start();

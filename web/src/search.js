@@ -5,7 +5,7 @@ import { t } from './i18n.js';
 import { el } from './format.js';
 
 // Kinds of results that are not subjects (whose kinds are the vocabulary's), in the page's words.
-const KIND_WORD = { enterprise: 'enterprise', zone: 'zone', permit: 'permit', site: 'sites', equipment: 'equipment', region: 'region' };
+const KIND_WORD = { enterprise: 'enterprise', zone: 'zone', permit: 'permit', site: 'sites', equipment: 'equipment', region: 'region', maintenance_unit: 'eqKeeper' };
 
 export function searchBox(form, input, list, vocab, onPick) {
   const kindLabel = (kind) => (KIND_WORD[kind] ? t(KIND_WORD[kind]) : vocab.label('subject_kind', kind));
