@@ -10,6 +10,7 @@ import { Live3D } from './live3d.js';
 import { layerOfKind } from './live.js';
 import { AlarmBoard } from './alarms.js';
 import { Details } from './details.js';
+import { deviceButton, openEquipment } from './equipment.js';
 import { VideoWall } from './player.js';
 import { CallPanel } from './calls.js';
 import { WallPanels } from './wall.js';
@@ -59,6 +60,7 @@ function flyTo([lon, lat], range = 450, duration = 1.5) {
 async function openAlarm(a) {
   if (a.location) flyTo(a.location.coordinates);
   const card = await details.alarm(a.id, { actions: board.actionsFor(a), onAct: act });
+  deviceButton(details, a, vocab, me);
   if (me.can_act) {
     details.card.append(el('button', { type: 'button', class: 'action', 'data-action': 'dispatch-area', onclick: () => dispatch.start() }, t('dispatchTool')));
   }
@@ -145,7 +147,7 @@ const dispatch = new Dispatch3D(viewer, document.getElementById('details'), { bo
 parts.dispatch = dispatch;
 
 tools.replaceChildren(
-  ...['buildings', 'sites', 'zones', 'permits', 'video', 'counts', 'districts'].map((k) => toggle(k, true, (on) => layers.show(k, on))),
+  ...['buildings', 'sites', 'zones', 'permits', 'video', 'equipment', 'counts', 'districts'].map((k) => toggle(k, true, (on) => layers.show(k, on))),
   ...Object.entries(live).filter(([, l]) => l.stream === 'positions').map(([k, l]) => toggle(k, true, (on) => live3d.showKinds(l.kinds, on))),
   ...heatMaps.map((name) => toggle(`heat_${name}`, false, (on) => layers.show(`heat_${name}`, on))),
   followButton,
@@ -165,6 +167,7 @@ async function openPicked(hit) {
     else if (hit.layer === 'zones') await details.zone(hit.id);
     else if (hit.layer === 'permits') await details.permit(hit.id);
     else if (hit.layer === 'video') await details.camera(hit.id);
+    else if (hit.layer === 'equipment') await openEquipment(details, hit.id, vocab, me);
     else if (hit.layer === 'districts') return;
   } catch (err) {
     details.show(t('failed'), String(err.message || err));
@@ -189,6 +192,13 @@ parts.command = {
 addBaseMap(viewer);
 for (const name of heatMaps) layers.addHeat(name);
 const loaded = await layers.load({ tileset: me.tileset });
+// Equipment's states follow its fault alarms (a moment after each, once for a burst) and a minute's sweep (离线).
+let equipmentDue = null;
+const refreshEquipment = () => { equipmentDue = null; layers.refreshEquipment(); };
+board.addEventListener('alarm', (e) => {
+  if (e.detail.category === 'equipment' && !equipmentDue) equipmentDue = setTimeout(refreshEquipment, 2000);
+});
+setInterval(refreshEquipment, 60000);
 const extent = (loaded.sites.length ? loaded.sites : loaded.districts).flatMap((f) => {
   const g = f.geometry;
   return (g.type === 'Polygon' ? [g.coordinates] : g.coordinates).flatMap((p) => p[0]);

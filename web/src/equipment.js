@@ -95,3 +95,11 @@ export async function openEquipment(details, id, vocab, me = {}) {
     if (e && chosen()) render(e);
   }, REFRESH_MS);
 }
+
+/** An equipment fault's alarm card gets a button to the device's card (faults linked like other alarms). */
+export function deviceButton(details, alarm, vocab, me) {
+  const id = alarm?.evidence?.equipment?.id;
+  if (alarm?.category !== 'equipment' || !id) return;
+  details.card.append(el('button', { type: 'button', class: 'action', 'data-open': 'equipment',
+    onclick: () => openEquipment(details, id, vocab, me) }, t('eqOpenDevice')));
+}

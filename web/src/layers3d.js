@@ -57,9 +57,10 @@ export class Layers3D {
   }
 
   async load({ tileset }) {
-    const [districts, sites, zones, permits, counts, cameras] = await Promise.all([
+    const [districts, sites, zones, permits, counts, cameras, equipment] = await Promise.all([
       items('districts'), items('sites'), items('zones'), items('permits', { filter: 'status IN (1,2,6)', 'filter-lang': 'cql2-text' }),
       getJSON('/api/counts/districts').catch(() => ({ districts: [] })), items('video').catch(() => []),
+      items('equipment').catch(() => []),
     ]);
     this.sites = sites;
     this.addDistricts(districts, counts.districts);
@@ -68,7 +69,31 @@ export class Layers3D {
     this.addZones(zones);
     await this.addPermits(permits);
     this.addCameras(cameras);
-    return { districts, sites, zones, permits, cameras };
+    this.addEquipment(equipment);
+    return { districts, sites, zones, permits, cameras, equipment };
+  }
+
+  /** Special equipment on a short mast, filled by its monitor's state and ringed by its upkeep state (the 2D
+   * style's colours, wall variants); refreshed by `refreshEquipment` as states change. */
+  addEquipment(equipment) {
+    this.equipmentPoints ??= this.viewer.scene.primitives.add(new PointPrimitiveCollection());
+    if (!this.group('equipment').includes(this.equipmentPoints)) this.group('equipment').push(this.equipmentPoints);
+    this.equipmentPoints.removeAll();
+    for (const f of equipment) {
+      if (!f.geometry) continue;
+      const [lon, lat] = f.geometry.coordinates;
+      const p = f.properties;
+      this.equipmentPoints.add({ position: Cartesian3.fromDegrees(lon, lat, 15), id: { layer: 'equipment', id: f.id, monitoring: p.monitoring },
+        pixelSize: p.monitoring === 'alarm' || p.monitoring === 'fault' ? 12 : 8,
+        color: Color.fromCssColorString(this.vocab.colour('monitoring', p.monitoring, true)),
+        outlineColor: Color.fromCssColorString(p.upkeep && p.upkeep !== 'ok' ? this.vocab.colour('equipment_upkeep', p.upkeep, true) : '#ffffff'),
+        outlineWidth: 2, disableDepthTestDistance: Number.POSITIVE_INFINITY });
+    }
+    this.viewer.scene.requestRender();
+  }
+
+  async refreshEquipment() {
+    this.addEquipment(await items('equipment').catch(() => []));
   }
 
   /** Cameras that stand somewhere (the video layer), coloured by kind, on a mast above the plant. */

@@ -13,7 +13,7 @@ import { Details } from './details.js';
 import { VideoWall } from './player.js';
 import { CallPanel } from './calls.js';
 import { InspectionPanel } from './inspections.js';
-import { openEquipment } from './equipment.js';
+import { deviceButton, openEquipment } from './equipment.js';
 import { EquipmentList } from './equipment-list.js';
 import { searchBox } from './search.js';
 import { frame, netState, tabs } from './panels.js';
@@ -71,6 +71,7 @@ async function alarmTrack(a) {
 async function openAlarm(a) {
   if (a.location) map.flyTo({ center: a.location.coordinates, zoom: Math.max(map.getZoom(), 17) });
   await details.alarm(a.id, { actions: board.actionsFor(a), onAct: act });
+  deviceButton(details, a, vocab, me);
   await alarmTrack(a);
 }
 
