@@ -13,6 +13,11 @@ Latency = arrival at the SSE client - the trigger's time stamp (set when it was 
 receipt (broker) -> ingest commit -> NOTIFY -> alarm worker -> alarm row + outbox commit -> stream -> client.
 Also: CPU seconds per process over the run, the alarm worker's peak memory.
 
+Special equipment (issue 27): --equipment N registers N elevators and, in the runs --equipment-modes says "on",
+publishes each one's reading every 5 s over its own lane (N=10,000: 2,000 readings/s, the seed's scale) with a few
+faults; the summary says how many readings were published and how many devices' live state was current at the
+window's end (the ingest kept up), beside the people's alarm latencies of the same set-up with the feed off.
+
 Scale (issue 16): --ingest-workers N shares the device topics among N ingest workers (an MQTT shared subscription);
 --alarm-workers N runs N alarm workers over --partitions P; --kill-at S SIGKILLs, S seconds into the last run, the
 alarm worker holding the partition of the body cameras (the triggers), so that run's latencies
@@ -98,6 +103,37 @@ def load(
     out.put(sent)
 
 
+EQUIPMENT_EVERY_S = 5.0
+
+
+def equipment_feed(port: int, codes: list[str], seconds: float, out: multiprocessing.Queue) -> None:
+    """Every elevator's reading every EQUIPMENT_EVERY_S, spread evenly (one in 2,000 names a fault)."""
+    import orjson
+    import paho.mqtt.client as mqtt
+
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    c.max_inflight_messages_set(60_000)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    rng = np.random.default_rng(3)
+    per_slice = max(1, int(len(codes) / EQUIPMENT_EVERY_S / 10))
+    sent, k, start, ts = 0, 0, time.monotonic(), 0
+    while time.monotonic() - start < seconds:
+        ts = int(time.time() * 1000)
+        for _ in range(per_slice):
+            code = codes[k % len(codes)]
+            k += 1
+            body = {"ts": ts, "floor": int(rng.integers(1, 30)), "direction": "up", "door": "closed", "runs": k}
+            if rng.uniform() < 0.0005:
+                body["faults"] = ["door_lock"]
+            c.publish(f"equipment/{code}/reading", orjson.dumps(body), qos=1)
+            sent += 1
+        time.sleep(max(0.0, 0.1 - (time.monotonic() - start) % 0.1))
+    c.loop_stop()
+    c.disconnect()
+    out.put(("equipment", sent, ts / 1000))  # the last readings' time
+
+
 def triggers(
     port: int, cams: list[str], inside: np.ndarray, outside: np.ndarray, seconds: float, out: multiprocessing.Queue
 ) -> None:
@@ -164,7 +200,7 @@ class Client(threading.Thread):
                 ev[k] = v
 
 
-def _measure(run, args, client, procs, mq_port, mq_dir, chips, homes, cams, inside, outside) -> dict:
+def _measure(run, args, client, procs, mq_port, mq_dir, chips, homes, cams, inside, outside, lifts=()) -> dict:
     """One window of --seconds under load: latencies of the alarms it raised, CPU per process, the worker's slow
     steps (those logged during this window)."""
     client.got.clear()
@@ -191,6 +227,11 @@ def _measure(run, args, client, procs, mq_port, mq_dir, chips, homes, cams, insi
             for k in range(PUBLISHERS)
         ),
         multiprocessing.Process(target=triggers, args=(mq_port, cams, inside, outside, args.seconds, q)),
+        *(
+            [multiprocessing.Process(target=equipment_feed, args=(mq_port, list(lifts), args.seconds, q))]
+            if lifts
+            else []
+        ),
     ]
     for w in workers:
         w.start()
@@ -201,7 +242,8 @@ def _measure(run, args, client, procs, mq_port, mq_dir, chips, homes, cams, insi
     cpu1 = {k: cpu_seconds([p.pid]) for k, p in procs.items() if k in cpu0} | {"postgres": cpu_seconds(pg)}
     elapsed = time.time() - t_start
     sent = sum(r for r in results if isinstance(r, int))
-    moves, sos = next(r for r in results if isinstance(r, tuple))
+    moves, sos = next(r for r in results if isinstance(r, tuple) and len(r) == 2)
+    feed = next((r for r in results if isinstance(r, tuple) and len(r) == 3), None)
     lat: dict[str, list[float]] = {"sos": [], "out_of_bounds": []}
     detect, push = [], []  # trigger -> alarm row written (ingest + worker), alarm row -> client (outbox + stream)
     for recv, kind, a in client.got:
@@ -227,6 +269,25 @@ def _measure(run, args, client, procs, mq_port, mq_dir, chips, homes, cams, insi
         "alarm_worker_peak_mb": {k: peak_mb(p.pid) for k, p in procs.items() if k.startswith("alarms")},
         "ingest_worker_peak_mb": {k: peak_mb(p.pid) for k, p in procs.items() if k.startswith("ingest")},
     }
+    if feed is not None:
+        from django.db import connection
+
+        _, published, feed_end = feed
+        with connection.cursor() as cur:  # devices whose live state holds a reading of the feed's last 6 s
+            cur.execute(
+                "SELECT count(*) FROM geo_core_equipmentstate s "
+                "JOIN geo_core_specialequipment q ON q.id = s.equipment_id "
+                "WHERE q.registry_code LIKE 'BENCHLIFT%%' AND s.time >= to_timestamp(%s)",
+                [feed_end - EQUIPMENT_EVERY_S - 1.0],
+            )
+            current = cur.fetchone()[0]
+        summary |= {
+            "equipment_readings_published": published,
+            "equipment_rate": round(published / args.seconds),
+            "equipment_devices_current": current,
+            "equipment_devices": len(lifts),
+        }
+    summary["equipment_feed"] = "on" if lifts else "off"
     summary |= {
         "to_detected_p50_s": round(pct(detect, 50), 3),
         "to_detected_p99_s": round(pct(detect, 99), 3),
@@ -298,6 +359,8 @@ def main() -> None:
     ap.add_argument("--ingest-workers", type=int, default=1)
     ap.add_argument("--alarm-workers", type=int, default=1)
     ap.add_argument("--partitions", type=int, default=1, help="alarm engine partitions")
+    ap.add_argument("--equipment", type=int, default=0, help="elevators registered, each reporting every 5 s")
+    ap.add_argument("--equipment-modes", default="on", help="per run, cycled: on,off (the feed on or off)")
     ap.add_argument("--kill-at", type=float, help="seconds into the last run: SIGKILL the park's alarm worker")
     args = ap.parse_args()
 
@@ -329,7 +392,29 @@ def main() -> None:
         inside.append((c.x, c.y))
         outside.append((x1 + 0.001, c.y))  # ~95 m east of the zone
     inside, outside = np.array(inside), np.array(outside)
-    log(event="scene", welders=len(chips), cameras=len(cams), forbidden_zones=len(zones), rule=rule.id)
+    lifts: list[str] = []
+    if args.equipment:
+        from django.contrib.gis.geos import Point
+
+        from geo_core.models import SpecialEquipment
+
+        lifts = [f"BENCHLIFT{k:06d}" for k in range(args.equipment)]
+        SpecialEquipment.objects.bulk_create(
+            [
+                SpecialEquipment(
+                    registry_code=code,
+                    kind="elevator",
+                    using_unit="bench",
+                    location=Point(*homes[k % len(homes)].tolist(), srid=4490),
+                )
+                for k, code in enumerate(lifts)
+            ],
+            batch_size=2000,
+        )
+    modes = args.equipment_modes.split(",")
+    log(
+        event="scene", welders=len(chips), cameras=len(cams), forbidden_zones=len(zones), rule=rule.id, lifts=len(lifts)
+    )
 
     port = free_port()
     procs = {
@@ -375,7 +460,8 @@ def main() -> None:
     for run in range(1, args.runs + 1):
         if run == args.runs and args.kill_at is not None:
             threading.Timer(args.kill_at, _kill_park_worker, args=(procs, db.dsn, cams[0], args.partitions)).start()
-        runs.append(_measure(run, args, client, procs, mq_port, mq_dir, chips, homes, cams, inside, outside))
+        feed = lifts if modes[(run - 1) % len(modes)] == "on" else ()
+        runs.append(_measure(run, args, client, procs, mq_port, mq_dir, chips, homes, cams, inside, outside, feed))
     met = [r["met"] for r in runs]
     log(
         event="alarm latency, all runs",
@@ -383,6 +469,8 @@ def main() -> None:
         met_every_run=all(met),
         sos_p99_s=[r["sos_p99_s"] for r in runs],
         all_p99_s=[r["all_p99_s"] for r in runs],
+        equipment_feed=[r["equipment_feed"] for r in runs],
+        equipment_devices_current=[r.get("equipment_devices_current") for r in runs],
     )
     stop([*procs.values(), broker])
     db.drop()

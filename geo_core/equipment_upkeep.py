@@ -228,9 +228,8 @@ def check_in(
     notes: str = "",
     source: str = "page",
 ) -> UpkeepRecord:
-    """Record maintenance, an inspection or a rescue crew's arrival at the device, when the check-in's accuracy
-    circle meets the device's site; else BadRequestError with how far it was. Maintenance restarts the interval; an
-    inspection sets its verdict and next due day; a rescue marks the device's open dispatches arrived."""
+    """`record` made at the device (一键签到): accepted when the check-in's accuracy circle meets the device's site;
+    else BadRequestError with how far it was."""
     if where.accuracy_m > MAX_ACCURACY_M:
         raise BadRequestError(
             f"accuracy_m: {where.accuracy_m:g} m is too vague to place anyone at a device (at most {MAX_ACCURACY_M:g})"
@@ -247,20 +246,51 @@ def check_in(
             f"position: {distance:.0f} m from the device's site, beyond the position's accuracy "
             f"({where.accuracy_m:g} m): check in at the device"
         )
-    if kind == "inspection" and (passed is None or (passed and next_due is None)):
-        raise BadRequestError("passed: an inspection records its verdict, and when passed the next due day (next_due)")
+    return record(
+        equipment,
+        kind,
+        by,
+        where.at,
+        user=user,
+        passed=passed,
+        next_due=next_due,
+        notes=notes,
+        source=source,
+        checkin=(where, distance),
+    )
+
+
+def record(
+    equipment: SpecialEquipment,
+    kind: str,
+    by: str,
+    at: datetime,
+    *,
+    user=None,
+    passed: bool | None = None,
+    next_due: date | None = None,
+    notes: str = "",
+    source: str = "page",
+    checkin: tuple[CheckIn, float] | None = None,
+) -> UpkeepRecord:
+    """Record maintenance, an inspection or a rescue crew's arrival (checked at the device, or reported by the
+    enterprise's maintenance system through the report API). Maintenance restarts the interval; an inspection sets
+    its verdict and, passed, the next due day; a rescue marks the device's open dispatches arrived."""
     from django.contrib.gis.geos import Point
 
+    if kind == "inspection" and (passed is None or (passed and next_due is None)):
+        raise BadRequestError("passed: an inspection records its verdict, and when passed the next due day (next_due)")
+    where, distance = checkin if checkin else (None, None)
     with transaction.atomic():
-        record = UpkeepRecord.objects.create(
+        out = UpkeepRecord.objects.create(
             equipment=equipment,
             kind=kind,
-            done_at=where.at,
+            done_at=at,
             by=by,
             unit=equipment.maintenance_unit,
-            checkin=Point(where.lon, where.lat, srid=4490),
-            accuracy_m=where.accuracy_m,
-            distance_m=round(distance, 1),
+            checkin=Point(where.lon, where.lat, srid=4490) if where else None,
+            accuracy_m=where.accuracy_m if where else None,
+            distance_m=round(distance, 1) if distance is not None else None,
             passed=passed,
             next_due=next_due,
             notes=notes,
@@ -268,10 +298,10 @@ def check_in(
             user=user if getattr(user, "pk", None) else None,
         )
         changed: list[str] = []
-        if kind == "maintenance" and (equipment.maintained_at is None or where.at > equipment.maintained_at):
-            equipment.maintained_at, changed = where.at, ["maintained_at"]
-        elif kind == "inspection":
-            equipment.inspected_on = where.at.date()
+        if kind == "maintenance" and (equipment.maintained_at is None or at > equipment.maintained_at):
+            equipment.maintained_at, changed = at, ["maintained_at"]
+        elif kind == "inspection" and (equipment.inspected_on is None or at.date() >= equipment.inspected_on):
+            equipment.inspected_on = at.date()
             equipment.inspection_passed = passed
             equipment.inspection_due = next_due if passed else equipment.inspection_due
             changed = ["inspected_on", "inspection_passed", "inspection_due"]
@@ -280,10 +310,10 @@ def check_in(
                 cur.execute(
                     """UPDATE geo_core_equipmentdispatch d SET arrived_at = %s, arrival = 'checkin', arrived_by = %s
                        FROM geo_core_equipmentfault f WHERE f.id = d.fault_id AND f.equipment_id = %s
-                       AND d.arrived_at IS NULL""",
-                    [where.at, by[:128], equipment.id],
+                       AND d.arrived_at IS NULL AND d.dispatched_at <= %s""",
+                    [at, by[:128], equipment.id, at],
                 )
         if changed:
             equipment.save(update_fields=[*changed, "updated_at"])
             sweep([equipment.id])
-    return record
+    return out

@@ -41,6 +41,9 @@ LANES = {
     "equipment": ["equipment/+/reading"],  # a flood of elevator readings never queues ahead of a person's SOS
 }
 TOPICS = [t for topics in LANES.values() for t in topics]
+# An equipment batch is kept small: a person's message waits for the batch being stored, and 500 readings store in
+# about 70 ms (benchmarks/equipment.py) where 5,000 would hold a person's SOS for most of a second.
+EQUIPMENT_BATCH = 500
 
 
 def shared(topic: str, group: str) -> str:
@@ -89,8 +92,9 @@ class Consumer:
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.stats = Stats()
-        self._buffer: list[_Pending] = []
-        self._urgent: list[_Pending] = []  # people's devices: stored ahead of a welder backlog
+        # Per lane: people's devices are stored ahead of any backlog; machines and equipment take turns.
+        self._pending: dict[str, list[_Pending]] = {lane: [] for lane in LANES}
+        self._turn = 0
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -144,7 +148,7 @@ class Consumer:
         with self._lock:
             self._up.discard(lane)
             self.connected.clear()
-            pending = self._urgent if lane == "people" else self._buffer
+            pending = self._pending[lane]
             dropped = len(pending)
             pending.clear()
         log.warning("mqtt disconnected", extra={"lane": lane, "reason": str(reason_code), "unacked_dropped": dropped})
@@ -152,13 +156,38 @@ class Consumer:
     def _on_message(self, client, lane, msg) -> None:
         urgent = lane == "people"
         with self._lock:
-            (self._urgent if urgent else self._buffer).append(
-                _Pending(msg.mid, msg.qos, msg.topic, msg.payload, lane, self._session[lane])
-            )
+            pending = self._pending[lane]
+            pending.append(_Pending(msg.mid, msg.qos, msg.topic, msg.payload, lane, self._session[lane]))
             self.stats.received += 1
-            full = len(self._buffer) >= self.batch_size
+            full = len(pending) >= self._cap(lane)
         if full or urgent:
             self._wake.set()
+
+    def _cap(self, lane: str) -> int:
+        return min(self.batch_size, EQUIPMENT_BATCH) if lane == "equipment" else self.batch_size
+
+    def _next(self) -> list[_Pending]:
+        """The next batch (under the lock): people's messages alone and first; then machines and equipment in turn,
+        each up to its lane's cap."""
+        people = self._pending["people"]
+        if people:
+            batch, self._pending["people"] = people[: self.batch_size], people[self.batch_size :]
+            return batch
+        lanes = [lane for lane in ("machines", "equipment") if self._pending[lane]]
+        if not lanes:
+            return []
+        self._turn += 1
+        lane = lanes[self._turn % len(lanes)]
+        cap = self._cap(lane)
+        batch, self._pending[lane] = self._pending[lane][:cap], self._pending[lane][cap:]
+        return batch
+
+    def _backlog(self) -> bool:
+        """A full batch (or a person's message) is waiting: flush again at once."""
+        with self._lock:
+            return bool(self._pending["people"]) or any(
+                len(self._pending[lane]) >= self._cap(lane) for lane in ("machines", "equipment")
+            )
 
     # the flush loop (caller's thread) ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -178,10 +207,7 @@ class Consumer:
         with self._lock:
             # People's messages go alone, in a small batch that commits in milliseconds, not behind the thousands
             # of welder positions of a full batch (the next flush takes those).
-            if self._urgent:
-                batch, self._urgent = self._urgent[: self.batch_size], self._urgent[self.batch_size :]
-            else:
-                batch, self._buffer = self._buffer[: self.batch_size], self._buffer[self.batch_size :]
+            batch = self._next()
         if not batch:
             return 0
         started = time.perf_counter()
@@ -261,7 +287,7 @@ class Consumer:
                 self._wake.wait(self.flush_interval)
                 self._wake.clear()
                 close_old_connections()  # a long-running worker: drop connections that broke or aged
-                while self.flush() and (self._urgent or len(self._buffer) >= self.batch_size):
+                while self.flush() and self._backlog():
                     pass
                 if on_tick:
                     on_tick()

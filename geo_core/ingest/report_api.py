@@ -17,13 +17,13 @@ from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from geo_core import audit
-from geo_core.ingest import contractor_feeds, feeds, liveness, relay
+from geo_core.ingest import contractor_feeds, equipment_feeds, feeds, liveness, relay
 from geo_core.ingest.auth import AuthError, ForbiddenError, verify
 from geo_core.ingest.feeds import LIVENESS_FEED
 
 log = logging.getLogger(__name__)
 # The feeds by URL name. Contractor data and filings are not periodic: they count towards no liveness feed.
-HANDLERS = {**feeds.HANDLERS, **contractor_feeds.HANDLERS}
+HANDLERS = {**feeds.HANDLERS, **contractor_feeds.HANDLERS, **equipment_feeds.HANDLERS}
 MAX_RECORDS = 10_000
 
 

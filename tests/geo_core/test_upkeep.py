@@ -299,3 +299,37 @@ def test_units_and_stations_import_from_a_file_and_stations_need_a_known_unit(tm
     report = importer.run(stations, "rescue_stations")
     assert [(o.action, o.field) for o in report.features] == [("created", None), ("refused", "unit")]
     assert importer.run(stations, "rescue_stations").counts.get("unchanged") == 1  # a second run changes nothing
+
+
+def test_the_report_api_feed_records_its_own_equipments_maintenance_and_inspections(kept):
+    from geo_core.ingest.equipment_feeds import handle_records
+
+    lift, lift_b = kept["lift"], kept["lift_b"]
+    lift.maintained_at = datetime.now(UTC) - timedelta(days=20)
+    lift.inspection_due = today() - timedelta(days=3)
+    lift.save()
+    equipment_upkeep.sweep()
+    assert state_of(lift) == "inspection_overdue"
+    done = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    records = [
+        {"REGISTRY_CODE": lift.registry_code, "KIND": "维保", "DONE_TIME": done, "BY": "维保员王"},
+        {
+            "REGISTRY_CODE": lift.registry_code,
+            "KIND": "检验",
+            "DONE_TIME": done,
+            "BY": "检验员李",
+            "RESULT": "合格",
+            "NEXT_DUE": "2027-12-01",
+        },
+        {"REGISTRY_CODE": lift_b.registry_code, "KIND": "维保", "DONE_TIME": done, "BY": "王"},  # B's device
+        {"REGISTRY_CODE": lift.registry_code, "KIND": "检验", "DONE_TIME": done, "BY": "李", "RESULT": "合格"},
+        {"REGISTRY_CODE": lift.registry_code, "KIND": "保养", "DONE_TIME": done, "BY": "王"},
+    ]
+    report = handle_records(lift.enterprise, records)
+    assert report.accepted == 2
+    assert [(r.index, r.field) for r in report.rejected] == [(2, "REGISTRY_CODE"), (3, "NEXT_DUE"), (4, "KIND")]
+    assert state_of(lift) == "ok"  # maintained and inspected: in order again
+    assert lift.inspection_due.isoformat() == "2027-12-01"
+    again = handle_records(lift.enterprise, records[:2])
+    assert (again.accepted, again.duplicates) == (0, 2)
+    assert UpkeepRecord.objects.filter(equipment=lift, source="report_api").count() == 2
