@@ -17,7 +17,8 @@ see is as unknown as one that does not exist. Units and stations are public regi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from django.contrib.gis.geos import Point
 from django.db import transaction
@@ -337,7 +338,7 @@ def checkins(request: HttpRequest, access: Access, equipment_id: str) -> HttpRes
 def reassign(request: HttpRequest, access: Access) -> HttpResponse:
     """批量修改维保单位: the devices (ids) to another maintenance unit, all or none; one audit event with the ids."""
     body = members(json_body(request), {"equipment": "ints", "maintenance_unit": "int?"})
-    ids = sorted(set(body.get("equipment") or []))
+    ids = sorted({integer(i, "equipment", 1, 2**63 - 1) for i in body.get("equipment") or []})
     if not ids:
         raise BadRequestError("equipment: the ids of the devices to reassign")
     if len(ids) > MAX_REASSIGN:
@@ -459,7 +460,7 @@ def fault_stats(request: HttpRequest, access: Access) -> HttpResponse:
     if by not in ("month", "quarter"):
         raise BadRequestError(f"by: {by[:20]!r}; month or quarter")
     now = datetime.now(UTC)
-    start = instant(request.GET["from"], "from") if request.GET.get("from") else now.replace(year=now.year - 1)
+    start = instant(request.GET["from"], "from") if request.GET.get("from") else now - timedelta(days=365)
     end = instant(request.GET["to"], "to") if request.GET.get("to") else now
     if (end - start).days > 3660:
         raise BadRequestError("from: at most ten years")
@@ -484,6 +485,108 @@ def fault_stats(request: HttpRequest, access: Access) -> HttpResponse:
     )
 
 
+FAULT_COLUMNS = [
+    ("registry_code", "设备注册代码"),
+    ("name", "设备名称"),
+    ("kind_label", "设备类别"),
+    ("label", "故障"),
+    ("started_at", "开始时间"),
+    ("ended_at", "结束时间"),
+    ("minutes", "持续(分钟)"),
+    ("maintenance_unit", "维保单位"),
+    ("station", "派往救援站"),
+    ("distance_m", "距离(米)"),
+    ("arrived_at", "到场时间"),
+    ("address", "位置"),
+]
+
+
+@json_api(("GET",))
+def fault_list(request: HttpRequest, access: Access) -> HttpResponse:
+    """The fault history across devices (seed 001: 展示设备历史监测到的故障信息,通过维保单位、区域等筛选条件进行
+    查询查看): the equipment filters (kind, unit, region, q) with the period (from, to) and fault code, newest
+    first; JSON pages or a CSV/XLSX file (f=)."""
+    fmt = writing.list_format(request.GET.get("f"))
+    qs = EquipmentFault.objects.filter(equipment__in=_filtered(request, access))
+    if request.GET.get("from"):
+        qs = qs.filter(started_at__gte=instant(request.GET["from"], "from"))
+    if request.GET.get("to"):
+        qs = qs.filter(started_at__lt=instant(request.GET["to"], "to"))
+    if code := request.GET.get("code"):
+        if code not in FAULTS:
+            raise BadRequestError(f"code: {code[:40]!r} is not a fault code; codes: {', '.join(FAULTS)}")
+        qs = qs.filter(code=code)
+    qs = qs.select_related("equipment__maintenance_unit", "dispatch__station").order_by("-started_at", "-id")
+    total = qs.count()
+    if fmt:
+        page = list(qs[:200_000])
+    else:
+        limit = query_integer(request, "limit", 100, 1, 1000)
+        offset = query_integer(request, "offset", 0, 0, 10_000_000)
+        page = list(qs[offset : offset + limit])
+    rows = []
+    for f in page:
+        e, row = f.equipment, _fault(f)
+        d = row.get("dispatch") or {}
+        rows.append(
+            {
+                **row,
+                "equipment": e.id,
+                "registry_code": e.registry_code,
+                "name": e.name,
+                "kind": e.kind,
+                "kind_label": KIND_LABEL.get(e.kind, e.kind),
+                "address": e.address,
+                "maintenance_unit": e.maintenance_unit.name if e.maintenance_unit else None,
+                "minutes": round((f.ended_at - f.started_at).total_seconds() / 60, 1) if f.ended_at else None,
+                "station": d.get("station"),
+                "distance_m": d.get("distance_m"),
+                "arrived_at": d.get("arrived_at"),
+            }
+        )
+    if fmt:
+        for r in rows:
+            for k in ("started_at", "ended_at", "arrived_at"):
+                r[k] = datetime.fromisoformat(r[k]) if r[k] else None
+        table = writing.rows_table("faults", FAULT_COLUMNS, rows, request.GET.get("lang") == "en")
+        return writing.response(writing.write([table], fmt), fmt, "equipment-faults")
+    return json_response({"total": total, "count": len(rows), "faults": rows})
+
+
+AGE_BUCKETS = (0, 5, 10, 15, 20, 25)  # years: 0-5, 5-10 ... 25 and more
+
+
+@json_api(("GET",))
+def service_age(request: HttpRequest, access: Access) -> HttpResponse:
+    """Service age (服役年限, from the manufacturing date) as a distribution per district (seed 001: 自动计算服役年限
+    并生成分布图谱), with the equipment filters; devices without a manufacturing date counted apart."""
+    from django.db import connection
+
+    ids = list(_filtered(request, access).values_list("id", flat=True)[:500_000])
+    edges = list(AGE_BUCKETS[1:])
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT r.code, r.name, width_bucket(extract(epoch FROM age(now(), q.manufactured_on::timestamp))
+                          / 31557600.0, %s::float8[]) AS bucket, count(*)
+               FROM geo_core_specialequipment q
+               LEFT JOIN geo_core_region r ON r.level = 'district' AND ST_Intersects(r.geom, q.location)
+               WHERE q.id = ANY(%s) AND q.manufactured_on IS NOT NULL
+               GROUP BY 1, 2, 3 ORDER BY 1, 3""",
+            [edges, ids],
+        )
+        rows = cur.fetchall()
+        cur.execute(
+            "SELECT count(*) FROM geo_core_specialequipment WHERE id = ANY(%s) AND manufactured_on IS NULL", [ids]
+        )
+        unknown = cur.fetchone()[0]
+    labels = [f"{a}-{b}" for a, b in pairwise(AGE_BUCKETS)] + [f"{AGE_BUCKETS[-1]}+"]
+    regions: dict[str, dict] = {}
+    for code, name, bucket, n in rows:
+        slot = regions.setdefault(code or "", {"code": code, "name": name, "counts": [0] * len(labels)})
+        slot["counts"][bucket] += n
+    return json_response({"buckets": labels, "regions": list(regions.values()), "no_date": unknown})
+
+
 # --- maintenance units and rescue stations ---------------------------------------------------------------------------
 
 UNIT = {
@@ -503,7 +606,13 @@ def _keeper(access: Access) -> None:
         raise DeniedError("only supervisors and district officers keep the register of maintenance units")
 
 
-def _unit_full(u: MaintenanceUnit) -> dict:
+def _devices(access: Access) -> dict[int, int]:
+    """How many devices each unit keeps, of those the caller may see (an enterprise counts its own only)."""
+    rows = scoped(SpecialEquipment.objects.filter(maintenance_unit__isnull=False), access)
+    return dict(rows.values("maintenance_unit").annotate(n=Count("id")).values_list("maintenance_unit", "n"))
+
+
+def _unit_full(u: MaintenanceUnit, devices: dict[int, int] | None = None) -> dict:
     return {
         **_unit(u),
         "credit_code": u.credit_code or None,
@@ -518,7 +627,7 @@ def _unit_full(u: MaintenanceUnit) -> dict:
             }
             for s in u.stations.all()
         ],
-        "devices": getattr(u, "devices", None),
+        "devices": (devices or {}).get(u.id, 0),
     }
 
 
@@ -555,15 +664,16 @@ def units(request: HttpRequest, access: Access) -> HttpResponse:
             u.save()
             audit.record("created", "geo_core.maintenanceunit", u.id, {"name": u.name})
         return json_response(_unit_full(u), status=201)
-    qs = MaintenanceUnit.objects.annotate(devices=Count("equipment")).prefetch_related("stations")
+    qs = MaintenanceUnit.objects.prefetch_related("stations")
     if v := request.GET.get("q"):
         qs = qs.filter(name__icontains=text(v, "q", 100))
-    return json_response({"units": [_unit_full(u) for u in qs.order_by("name")[:1000]]})
+    devices = _devices(access)
+    return json_response({"units": [_unit_full(u, devices) for u in qs.order_by("name")[:1000]]})
 
 
 def _unit_by_id(unit_id: str) -> MaintenanceUnit:
     uid = integer(unit_id, "unit", 1, 2**63 - 1)
-    u = MaintenanceUnit.objects.annotate(devices=Count("equipment")).filter(pk=uid).first()
+    u = MaintenanceUnit.objects.filter(pk=uid).first()
     if u is None:
         raise NotFoundError(f"unit: no maintenance unit {uid}")
     return u
@@ -581,7 +691,7 @@ def unit(request: HttpRequest, access: Access, unit_id: str) -> HttpResponse:
             equipment_upkeep.sweep(list(u.equipment.values_list("id", flat=True)))
             audit.record("changed", "geo_core.maintenanceunit", u.id, {"name": u.name, "fields": sorted(body)})
         u = _unit_by_id(unit_id)
-    return json_response(_unit_full(u))
+    return json_response(_unit_full(u, _devices(access)))
 
 
 def _apply_station(s: RescueStation, body: dict) -> None:
@@ -607,7 +717,7 @@ def stations(request: HttpRequest, access: Access, unit_id: str) -> HttpResponse
     with transaction.atomic():
         s.save()
         audit.record("created", "geo_core.rescuestation", s.id, {"name": s.name, "unit": u.name})
-    return json_response(_unit_full(_unit_by_id(unit_id)), status=201)
+    return json_response(_unit_full(_unit_by_id(unit_id), _devices(access)), status=201)
 
 
 @json_api(("PATCH", "DELETE"))
@@ -625,4 +735,4 @@ def station(request: HttpRequest, access: Access, station_id: str) -> HttpRespon
         _apply_station(s, json_body(request))
         s.save()
         audit.record("changed", "geo_core.rescuestation", s.id, {"name": s.name, "unit": s.unit.name})
-    return json_response(_unit_full(_unit_by_id(str(s.unit_id))))
+    return json_response(_unit_full(_unit_by_id(str(s.unit_id)), _devices(access)))

@@ -218,6 +218,26 @@ def paths() -> dict:
                 status="201",
             )
         },
+        "/api/equipment-faults": {
+            "get": op(
+                "the fault history across devices, filtered by unit, region, kind, period and code, or a file",
+                "listFaults",
+                [
+                    *EQUIPMENT_FILTERS,
+                    *page,
+                    param("from", "query", {"type": "string", "format": "date-time"}),
+                    param("to", "query", {"type": "string", "format": "date-time"}),
+                    param("code", "query", {"type": "string", "enum": list(FAULTS)}),
+                    param("f", "query", {"type": "string", "enum": ["json", "csv", "xlsx"]}),
+                ],
+                also=LIST_MEDIA,
+            )
+        },
+        "/api/equipment/service-age": {
+            "get": op(
+                "service age (服役年限) per district, in five-year buckets", "equipmentServiceAge", EQUIPMENT_FILTERS
+            )
+        },
         "/api/equipment-faults/stats": {
             "get": op(
                 "faults per month or quarter, by code",

@@ -477,10 +477,10 @@ LAYERS: list[Layer] = [
     Layer(
         "maintenance_units",
         "维保单位 Maintenance units",
-        "The maintenance units of special equipment (seed 001: 标注维保单位具体位置), with their licence's end and how "
-        "many devices each keeps. Registry data: seen by every signed-in user.",
+        "The maintenance units of special equipment (seed 001: 标注维保单位具体位置), with their licence's end. "
+        "Registry data: seen by every signed-in user (how many devices each keeps is counted within the caller's "
+        "scope by /api/maintenance-units).",
         """SELECT u.id, u.name, u.phone, u.address, u.licence_no, u.licence_expires::text AS licence_expires,
-                  (SELECT count(*) FROM geo_core_specialequipment q WHERE q.maintenance_unit_id = u.id)::int AS devices,
                   u.location AS geom
            FROM geo_core_maintenanceunit u WHERE u.location IS NOT NULL""",
         {
@@ -489,10 +489,9 @@ LAYERS: list[Layer] = [
             "address": "string",
             "licence_no": "string",
             "licence_expires": "string",
-            "devices": "integer",
         },
         "Point",
-        ("geo_core_maintenanceunit", "geo_core_specialequipment"),
+        ("geo_core_maintenanceunit",),
         scope_column=None,
         visibility=MaintenanceUnit.VISIBILITY,
         search=Search(

@@ -94,7 +94,7 @@ class Consumer:
         self.stats = Stats()
         # Per lane: people's devices are stored ahead of any backlog; machines and equipment take turns.
         self._pending: dict[str, list[_Pending]] = {lane: [] for lane in LANES}
-        self._turn = 0
+        self._spent = {"machines": 0.0, "equipment": 0.0}  # storing time while both have a backlog (fair shares)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -167,8 +167,9 @@ class Consumer:
         return min(self.batch_size, EQUIPMENT_BATCH) if lane == "equipment" else self.batch_size
 
     def _next(self) -> list[_Pending]:
-        """The next batch (under the lock): people's messages alone and first; then machines and equipment in turn,
-        each up to its lane's cap."""
+        """The next batch (under the lock): people's messages alone and first; then, of machines and equipment, the
+        lane that has had less of the worker's time while both were waiting (each gets half under a double backlog,
+        whatever its batches cost), each batch up to its lane's cap."""
         people = self._pending["people"]
         if people:
             batch, self._pending["people"] = people[: self.batch_size], people[self.batch_size :]
@@ -176,8 +177,9 @@ class Consumer:
         lanes = [lane for lane in ("machines", "equipment") if self._pending[lane]]
         if not lanes:
             return []
-        self._turn += 1
-        lane = lanes[self._turn % len(lanes)]
+        if len(lanes) == 1:
+            self._spent = dict.fromkeys(self._spent, 0.0)  # no credit kept for a lane that had nothing to store
+        lane = min(lanes, key=self._spent.__getitem__)
         cap = self._cap(lane)
         batch, self._pending[lane] = self._pending[lane][:cap], self._pending[lane][cap:]
         return batch
@@ -237,6 +239,10 @@ class Consumer:
         self.stats.add(result)
         self.stats.stored_batches += 1
         self.stats.last_batch_seconds = time.perf_counter() - started
+        lane = batch[0].lane
+        if lane in self._spent:
+            with self._lock:
+                self._spent[lane] += self.stats.last_batch_seconds
         return len(batch)
 
     def _ack(self, client: mqtt.Client, acks: list[tuple[int, int]]) -> None:

@@ -109,6 +109,8 @@ MATRIX = {
     "equipment-records": "signed",
     "equipment-checkins": "signed",
     "equipment-fault-stats": "signed",
+    "equipment-fault-list": "signed",
+    "equipment-service-age": "signed",
     "maintenance-units": "signed",  # public registry data to every signed-in user; written by the authorities
     "maintenance-unit": "signed",
     "rescue-stations": "signed",

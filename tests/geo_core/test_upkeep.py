@@ -277,6 +277,30 @@ def test_faults_are_counted_by_month_and_quarter_within_scope(client, kept):
     assert month[0]["by_code"] == {"door_lock": 1, "trapped": 1}
     quarter = client.get(f"/api/equipment-faults/stats?by=quarter&{q}", **kept["auth"]["sup"]).json()["periods"]
     assert [(p["period"], p["total"]) for p in quarter] == [("2026-Q1", 4)]
+    # The history across devices, by unit and period, within scope; the same as a file.
+    unit = kept["unit"].id
+    listed = client.get(f"/api/equipment-faults?unit={unit}&{q}", **kept["auth"]["sup"]).json()
+    assert [(f["registry_code"], f["label"], f["minutes"]) for f in listed["faults"]][-1] == (
+        lift.registry_code,
+        "困人",
+        5.0,
+    )
+    assert listed["total"] == 3
+    assert client.get(f"/api/equipment-faults?{q}", **kept["auth"]["a"]).json()["total"] == 3  # not B's
+    csv = b"".join(client.get(f"/api/equipment-faults?f=csv&{q}", **kept["auth"]["a"]).streaming_content)
+    assert csv.decode("utf-8-sig").count("困人") == 2
+
+
+def test_service_age_is_a_distribution_per_district(client, kept):
+    lift = kept["lift"]
+    lift.manufactured_on = today() - timedelta(days=int(12.5 * 365))
+    lift.save()
+    r = client.get("/api/equipment/service-age", **kept["auth"]["sup"]).json()
+    assert r["buckets"] == ["0-5", "5-10", "10-15", "15-20", "20-25", "25+"]
+    assert r["no_date"] == 1  # B's has no manufacturing date
+    (jinshan,) = r["regions"]
+    assert (jinshan["code"], jinshan["counts"]) == (JINSHAN, [0, 0, 1, 0, 0, 0])
+    assert client.get("/api/equipment/service-age", **kept["auth"]["b"]).json()["regions"] == []
 
 
 def test_units_and_stations_import_from_a_file_and_stations_need_a_known_unit(tmp_path, kept):
@@ -333,3 +357,36 @@ def test_the_report_api_feed_records_its_own_equipments_maintenance_and_inspecti
     again = handle_records(lift.enterprise, records[:2])
     assert (again.accepted, again.duplicates) == (0, 2)
     assert UpkeepRecord.objects.filter(equipment=lift, source="report_api").count() == 2
+
+
+def test_units_and_stations_are_kept_by_the_authorities_and_counted_within_scope(client, kept):
+    lon, lat = kept["lon"], kept["lat"]
+    body = {"name": "新维保单位", "phone": "021-5", "licence_expires": "2027-06-30",
+            "location": {"type": "Point", "coordinates": [lon, lat]}}  # fmt: skip
+    assert client.post("/api/maintenance-units", body, "application/json", **kept["auth"]["a"]).status_code == 403
+    r = client.post("/api/maintenance-units", body, "application/json", **kept["auth"]["js"])
+    assert r.status_code == 201, r.content
+    uid = r.json()["id"]
+    dup = client.post("/api/maintenance-units", body, "application/json", **kept["auth"]["sup"])
+    assert dup.status_code == 400
+    assert "exists" in dup.json()["error"]
+    station = {"name": "一号站", "location": {"type": "Point", "coordinates": [lon + 0.01, lat]}}
+    r = client.post(f"/api/maintenance-units/{uid}/stations", station, "application/json", **kept["auth"]["sup"])
+    assert [s["name"] for s in r.json()["stations"]] == ["一号站"]
+    sid = r.json()["stations"][0]["id"]
+    assert (
+        client.patch(
+            f"/api/rescue-stations/{sid}", {"name": "改名站"}, "application/json", **kept["auth"]["b"]
+        ).status_code
+        == 403
+    )
+    assert client.delete(f"/api/rescue-stations/{sid}", **kept["auth"]["sup"]).status_code == 204
+    assert {
+        e.action
+        for e in AuditEvent.objects.filter(target_type__in=["geo_core.maintenanceunit", "geo_core.rescuestation"])
+    } == {"created", "deleted"}
+    # Each sees how many devices a unit keeps among those it may see: B's device is not counted for A.
+    units = {u["name"]: u for u in client.get("/api/maintenance-units", **kept["auth"]["a"]).json()["units"]}
+    assert (units["金山电梯维保"]["devices"], units["奉贤电梯维保"]["devices"]) == (1, 0)
+    units = {u["name"]: u for u in client.get("/api/maintenance-units", **kept["auth"]["sup"]).json()["units"]}
+    assert (units["金山电梯维保"]["devices"], units["奉贤电梯维保"]["devices"]) == (1, 1)

@@ -38,6 +38,8 @@ export class EquipmentList {
     this.exports = el('span', { class: 'exports' });
     this.body = el('tbody');
     this.trend = el('div', { class: 'trend', 'data-trend': '' });
+    this.faultFiles = el('span', { class: 'exports' });
+    this.ages = el('div', { class: 'table-wrap', 'data-ages': '' });
     this.note = el('p', { class: 'note', role: 'status' });
     const head = ['eqName', 'eqCode', 'kind', 'status', 'eqPlace', 'eqAlarm', 'eqUpdated'].map((k) => el('th', {}, t(k)));
     panel.append(el('h2', {}, t('eqList')),
@@ -46,7 +48,8 @@ export class EquipmentList {
       el('div', { class: 'table-wrap' }, el('table', { class: 'list', 'data-list': 'equipment' },
         el('thead', {}, el('tr', {}, me.can_keep ? el('th', {}) : null, head)), this.body)),
       me.can_keep ? this.reassignBox() : null, this.note,
-      el('h3', {}, t('eqTrend')), this.trend);
+      el('h3', {}, t('eqTrend')), this.trend, el('p', {}, `${t('eqFaultRecords')} `, this.faultFiles),
+      el('h3', {}, t('eqServiceAge')), this.ages);
   }
 
   query() {
@@ -90,7 +93,11 @@ export class EquipmentList {
     const q = this.query();
     this.exports.replaceChildren(...['csv', 'xlsx'].map((f) => el('a', { href: url('/api/equipment', { ...q, f }), download: '', 'data-export': f }, f.toUpperCase())));
     try {
-      const [list, stats] = await Promise.all([getJSON('/api/equipment', { ...q, limit: PAGE }), getJSON('/api/equipment-faults/stats', q)]);
+      this.faultFiles.replaceChildren(...['csv', 'xlsx'].map((f) => el('a', { href: url('/api/equipment-faults', { ...q, f }), download: '', 'data-export': `faults-${f}` }, f.toUpperCase())));
+      const [list, stats, ages] = await Promise.all([getJSON('/api/equipment', { ...q, limit: PAGE }), getJSON('/api/equipment-faults/stats', q),
+        getJSON('/api/equipment/service-age', q)]);
+      this.ages.replaceChildren(el('table', { class: 'list' }, el('thead', {}, el('tr', {}, el('th', {}, t('region')), ages.buckets.map((b) => el('th', {}, `${b} ${t('years')}`)))),
+        el('tbody', {}, ages.regions.map((r) => el('tr', { 'data-region': r.code || '' }, el('td', {}, r.name || '—'), r.counts.map((n) => el('td', {}, String(n))))))));
       this.total.textContent = String(list.total);
       this.total.dataset.total = String(list.total);
       this.body.replaceChildren(...list.equipment.map((r) => this.row(r)));

@@ -50,7 +50,7 @@ const WORDS = {
     eqCheckIn: '一键签到 (维保)', eqCheckedIn: '已签到, 维保已记录', eqLocating: '正在定位…', eqNoPosition: '无法获取位置',
     tabEquip: '特种设备', eqList: '特种设备', eqAllKinds: '全部类别', eqAllStates: '全部状态', eqAllUpkeep: '全部维保检验',
     eqSearch: '名称、注册代码、地址', eqExport: '导出', eqTotal: '共', eqTrend: '故障趋势 (按月)', eqReassign: '批量修改维保单位',
-    eqChosen: '已选', eqApply: '修改', eqAlarm: '报警信息', eqUpdated: '更新时间', eqPlace: '位置', eqName: '设备名称', eqCode: '设备 id',
+    eqFaultRecords: '故障记录导出', eqServiceAge: '服役年限分布', eqChosen: '已选', eqApply: '修改', eqAlarm: '报警信息', eqUpdated: '更新时间', eqPlace: '位置', eqName: '设备名称', eqCode: '设备 id',
     eqPressure: '压力', eqTemperature: '温度', eqWater: '水位', eq_up: '上行', eq_down: '下行', eq_stop: '停止', eq_open: '开', eq_closed: '关',
   },
   en: {
@@ -110,7 +110,7 @@ const WORDS = {
     eqCheckIn: 'Check in (maintenance)', eqCheckedIn: 'Checked in; maintenance recorded', eqLocating: 'Locating…', eqNoPosition: 'No position',
     tabEquip: 'Equipment', eqList: 'Special equipment', eqAllKinds: 'All kinds', eqAllStates: 'All states', eqAllUpkeep: 'All upkeep',
     eqSearch: 'Name, registry code, address', eqExport: 'Export', eqTotal: 'Total', eqTrend: 'Faults per month', eqReassign: 'Reassign maintenance unit',
-    eqChosen: 'chosen', eqApply: 'Apply', eqAlarm: 'Alarm', eqUpdated: 'Updated', eqPlace: 'Place', eqName: 'Name', eqCode: 'ID',
+    eqFaultRecords: 'Fault records', eqServiceAge: 'Service age by district', eqChosen: 'chosen', eqApply: 'Apply', eqAlarm: 'Alarm', eqUpdated: 'Updated', eqPlace: 'Place', eqName: 'Name', eqCode: 'ID',
     eqPressure: 'Pressure', eqTemperature: 'Temperature', eqWater: 'Water level', eq_up: 'up', eq_down: 'down', eq_stop: 'stopped', eq_open: 'open', eq_closed: 'closed',
   },
 };
