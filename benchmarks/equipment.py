@@ -44,12 +44,12 @@ def readings(codes: list[str], t: float, rng: np.random.Generator) -> list[tuple
     return out
 
 
-def store_path(codes: list[str], batch: int, rounds: int) -> dict:
+def store_path(codes: list[str], batch: int, rounds: int, t0: float) -> dict:
+    """Rounds of one reading per device, 5 s apart from `t0` (later than every reading stored before: all applied)."""
     from geo_core.ingest.devices import process
 
     rng = np.random.default_rng(1)
     times, applied = [], 0
-    t0 = time.time() - rounds * 10
     for r in range(rounds):
         msgs = readings(codes, t0 + r * 5, rng)
         for k in range(0, len(msgs), batch):
@@ -159,7 +159,9 @@ def main() -> None:
             batch_size=2000,
         )
         for run in range(1, args.runs + 1):
-            log(event="equipment store path", run=run, **store_path(codes, args.batch, args.rounds))
+            # From now on, 5 s apart: after every reading stored before (the broker part's too), within the minutes
+            # ahead a reading may be.
+            log(event="equipment store path", run=run, **store_path(codes, args.batch, args.rounds, time.time()))
             log(event="equipment through the broker", run=run, **through_broker(codes, args.rate, args.seconds))
     finally:
         db.drop()

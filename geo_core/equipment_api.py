@@ -225,7 +225,7 @@ def _patch(access: Access, e: SpecialEquipment, body: dict) -> SpecialEquipment:
     if not before:
         return e
     with transaction.atomic():
-        e.save()
+        e.save(update_fields=[*before, "updated_at"])  # not the monitor's state, which the ingest writes meanwhile
         equipment_upkeep.sweep([e.id])
         after = {
             "location": [e.location.x, e.location.y],

@@ -60,7 +60,8 @@ def parse(index: int, topic: str, code: str, body: dict, raw: bytes) -> Reading:
     if unknown:
         raise RecordError(unknown[0][:40], f"not a reading field; fields: {', '.join(sorted(KNOWN))}")
     values: dict = {}
-    for name, (lo, hi, integer) in NUMBERS.items():
+    for name in [n for n in NUMBERS if n in body]:  # the fields it sends (a lift sends 3 or 4 of the 8)
+        lo, hi, integer = NUMBERS[name]
         v = (
             whole(body, name, optional=True, lo=lo, hi=hi)
             if integer
@@ -130,7 +131,8 @@ def store(readings: list[tuple[Reading, int]]) -> tuple[int, int, int]:
     ids = sorted({eid for _, eid in readings})
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT e.id, s.time, s.live, e.attributes, e.monitoring FROM geo_core_specialequipment e "
+            "SELECT e.id, s.time, s.live -> 'faults', e.attributes -> 'limits', e.monitoring "
+            "FROM geo_core_specialequipment e "
             "LEFT JOIN geo_core_equipmentstate s ON s.equipment_id = e.id "
             "WHERE e.id = ANY(%s) ORDER BY e.id FOR UPDATE OF e",
             [ids],
@@ -145,10 +147,10 @@ def store(readings: list[tuple[Reading, int]]) -> tuple[int, int, int]:
     states: list[tuple] = []
     changed: list[tuple] = []
     for eid, rs in by_device.items():
-        seen, live, attributes, monitoring = rows[eid]
-        live, attributes = _json(live), _json(attributes)  # Django's cursor hands jsonb over as text
-        limits = attributes.get("limits") if isinstance(attributes.get("limits"), dict) else {}
-        active = set(live.get("faults") or [])
+        seen, live_faults, limits, monitoring = rows[eid]
+        limits = _json(limits)  # Django's cursor hands jsonb over as text
+        faults = orjson.loads(live_faults) if isinstance(live_faults, (str, bytes)) else live_faults
+        active = set(faults) if isinstance(faults, list) else set()
         newest = None
         for r in sorted(rs, key=lambda r: r.time):
             if seen is not None and r.time <= seen:
