@@ -483,13 +483,7 @@ LAYERS: list[Layer] = [
         """SELECT u.id, u.name, u.phone, u.address, u.licence_no, u.licence_expires::text AS licence_expires,
                   u.location AS geom
            FROM geo_core_maintenanceunit u WHERE u.location IS NOT NULL""",
-        {
-            "name": "string",
-            "phone": "string",
-            "address": "string",
-            "licence_no": "string",
-            "licence_expires": "string",
-        },
+        {"name": "string", "phone": "string", "address": "string", "licence_no": "string", "licence_expires": "string"},
         "Point",
         ("geo_core_maintenanceunit",),
         scope_column=None,
