@@ -58,7 +58,10 @@ EQUIPMENT = param("equipment_id", "path", {"type": "integer"}, "a special equipm
 STR = {"type": "string"}
 POINT = {
     "type": "object",
-    "properties": {"type": {"const": "Point"}, "coordinates": {"type": "array", "items": {"type": "number"}}},
+    "properties": {
+        "type": {"type": "string", "enum": ["Point"]},
+        "coordinates": {"type": "array", "items": {"type": "number"}},
+    },
 }
 EQUIPMENT_FILTERS = [
     param("kind", "query", STR),
@@ -69,13 +72,13 @@ EQUIPMENT_FILTERS = [
     param("q", "query", STR),
 ]
 LIST_MEDIA = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-DAY = {"type": ["string", "null"], "format": "date"}
+DAY = {"type": "string", "format": "date", "nullable": True}
 EQUIPMENT_PATCH = {
     "type": "object",
     "properties": {
         "location": POINT,
         "address": STR,
-        "maintenance_unit": {"type": ["integer", "null"]},
+        "maintenance_unit": {"type": "integer", "nullable": True},
         "contract_expires": DAY,
         "maintenance_interval_days": {"type": "integer"},
         "inspection_due": DAY,
@@ -91,7 +94,7 @@ CHECKIN = {
         "lon": {"type": "number"},
         "lat": {"type": "number"},
         "accuracy_m": {"type": "number"},
-        "passed": {"type": ["boolean", "null"]},
+        "passed": {"type": "boolean", "nullable": True},
         "next_due": DAY,
         "notes": STR,
         "at": {"type": "string", "format": "date-time"},
@@ -106,7 +109,7 @@ UNIT = {
         "licence_expires": DAY,
         "phone": STR,
         "address": STR,
-        "location": {"oneOf": [POINT, {"type": "null"}]},
+        "location": {**POINT, "nullable": True},
     },
 }
 STATION = {"type": "object", "properties": {"name": STR, "phone": STR, "location": POINT}}
@@ -201,7 +204,7 @@ def paths() -> dict:
                     "type": "object",
                     "properties": {
                         "equipment": {"type": "array", "items": {"type": "integer"}},
-                        "maintenance_unit": {"type": ["integer", "null"]},
+                        "maintenance_unit": {"type": "integer", "nullable": True},
                     },
                 },
             )
