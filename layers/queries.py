@@ -12,6 +12,7 @@ import psycopg
 import shapely
 
 from geo_core.errors import BadRequestError, ConflictError, NotFoundError
+from geo_core.gisfiles.targets import region_prefix
 from geo_core.models import Subject
 from geo_core.replica import reader
 from geo_core.scope import Scope
@@ -106,7 +107,7 @@ COUNTS: TtlCache[list[dict]] = TtlCache(COUNTS_TTL_S)
 
 
 def region_counts(scope: Scope, level: str, parent: str | None = None) -> list[dict]:
-    """Regions of one level (under `parent`, a region code, when given) with anything to count, by code: the
+    """Regions of one level with anything to count, or under `parent` (a region code) all of them, by code: the
     counts of `registry.region_counts_sql`, within the caller's scope (summed from the rows counted once for every
     caller). Kept COUNTS_TTL_S per scope as well: every open page asks for them (the choropleth tiles of the same
     counts are kept 30 s)."""
@@ -119,10 +120,10 @@ def _region_counts(scope: Scope, level: str, parent: str | None) -> list[dict]:
     ).positional_sql(scope)
     numbers = [n for n, t in registry.COUNT_PROPS.items() if t == "integer"]
     texts = [n for n, t in registry.COUNT_PROPS.items() if t != "integer"]
-    where = " OR ".join(f"{n} > 0" for n in numbers)
-    if parent:
-        where = f"({where}) AND code LIKE %s"
-        params = [*params, parent.rstrip("0") + "%" if level in ("province", "city", "district") else parent + "%"]
+    where = " OR ".join(f"{n} > 0" for n in numbers)  # the whole country: the regions with anything to count
+    if parent:  # under a region: every one of its regions, those with nothing (that the caller may see) as zeros
+        where = "code LIKE %s"
+        params = [*params, region_prefix(parent) + "%"]
     with reader().cursor() as cur:
         cur.execute(f"SELECT {', '.join(texts + numbers)} FROM ({source}) src WHERE {where} ORDER BY code", params)
         return [dict(zip(texts + numbers, row, strict=True)) for row in cur.fetchall()]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geo_core.errors import BadRequestError, NotFoundError
+from geo_core.gisfiles.targets import region_prefix
 from geo_core.models import Site, Subject, WorkPermit, Zone
 from geo_core.replica import reader
 from geo_core.scope import Scope
@@ -67,7 +68,7 @@ def distinct_enterprises(scope: Scope, level: str, parent: str | None) -> int:
     """Enterprises with a site in any region of the level (under `parent`): each once, however many regions."""
     site_in = registry.site_in_region(level)
     s_sql, s_params = Site.VISIBILITY.where(scope, "s.enterprise_id", "s.footprint")
-    prefix = [] if not parent else [parent]
+    prefix = [] if not parent else [region_prefix(parent)]
     with reader().cursor() as cur:
         cur.execute(
             f"""SELECT count(DISTINCT s.enterprise_id) FROM geo_core_site s WHERE {s_sql} AND EXISTS (

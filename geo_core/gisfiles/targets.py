@@ -326,6 +326,16 @@ def region_level(code: str) -> str:
     return LEVEL_BY_LENGTH.get(len(code), "district")
 
 
+PREFIX_LENGTH = {"province": 2, "city": 4, "district": 6, "township": 9, "community": 12}
+
+
+def region_prefix(code: str) -> str:
+    """The digits every region under `code` starts with: 3101 under the city 310100, 31 under the province 310000,
+    310116 under the district 310116 (a LIKE on the whole code would find no district under a city)."""
+    level = region_level(code)
+    return code[: PREFIX_LENGTH[level]] if len(code) >= PREFIX_LENGTH[level] else code
+
+
 def region_parent(code: str, level: str) -> str | None:
     if level == "province":
         return None

@@ -105,8 +105,17 @@ def test_counts_per_township_count_a_multi_site_enterprise_once_in_each(client, 
     mine = {r["code"]: r for r in client.get("/api/counts/regions?level=township", **town["as_a"]).json()["regions"]}
     assert mine["310116102"]["enterprises"] == 1  # its own only
     assert mine["310116102"]["equipment"] == 1  # EL-2; B's and the property company's are not its to see
-    district = client.get("/api/counts/regions?level=district&parent=310100", **town["sup"]).json()
-    assert next(r for r in district["regions"] if r["code"] == JINSHAN)["enterprises"] == 2
+    # Under a city and under a province alike (issue 28: the totals were 0 under a city, and regions with nothing to
+    # count were left out rather than answered with zeros).
+    for parent in ("310100", "310000"):
+        district = client.get(f"/api/counts/regions?level=district&parent={parent}", **town["sup"]).json()
+        assert len(district["regions"]) == 16
+        assert next(r for r in district["regions"] if r["code"] == JINSHAN)["enterprises"] == 2
+        assert next(r for r in district["regions"] if r["code"] == "310115")["enterprises"] == 0  # Pudong: none
+        assert district["totals"]["enterprises"] == 2
+    townships = client.get("/api/counts/regions?level=township&parent=310100", **town["sup"]).json()
+    assert {r["code"] for r in townships["regions"]} == {"310116101", "310116102"}
+    assert townships["totals"]["enterprises"] == 2
     assert client.get("/api/counts/regions?level=township").status_code == 401
 
 
