@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "layers.apps.LayersConfig",
     "web.apps.WebConfig",
     "video.apps.VideoConfig",
+    "reports.apps.ReportsConfig",
     "demo.apps.DemoConfig",
 ]
 
