@@ -19,7 +19,7 @@ from geo_core.errors import BadRequestError, NotFoundError
 from geo_core.gisfiles import writing
 from geo_core.models import AuditEvent, Enterprise, Subject, TimeWindow, Zone
 from geo_core.params import bbox as parse_bbox
-from geo_core.params import instant, integer, members, query_integer, text
+from geo_core.params import instant, integer, known_codes, members, query_integer, text
 from geo_core.queries import in_regions
 
 MAX_LIMIT = 1000
@@ -47,10 +47,7 @@ def filter_alarms(qs, params) -> object:
     if v := params.get("code"):
         qs = qs.filter(code__in=v.split(","))
     if v := params.get("type"):
-        unknown = set(v.split(",")) - set(TYPES)
-        if unknown:
-            raise BadRequestError(f"type: unknown {sorted(unknown)}; known: {', '.join(TYPES)}")
-        qs = qs.filter(type__in=v.split(","))
+        qs = qs.filter(type__in=known_codes(v, "type", TYPES))
     if v := params.get("enterprise"):
         qs = qs.filter(company_code__in=v.split(","))
     if v := params.get("district"):  # jurisdiction (属地): GB/T 2260 district codes

@@ -41,7 +41,7 @@ from geo_core.models import (
     SpecialEquipment,
     UpkeepRecord,
 )
-from geo_core.params import day, instant, integer, members, number, query_integer, text
+from geo_core.params import day, instant, integer, known_codes, members, number, query_integer, text
 from geo_core.partitions import PARK_TZ
 from geo_core.queries import in_regions
 from geo_core.validation import validate_credit_code
@@ -371,20 +371,11 @@ def _filtered(request: HttpRequest, access: Access):
     qs = scoped(SpecialEquipment.objects.all(), access)
     g = request.GET
     if v := g.get("kind"):
-        bad = set(v.split(",")) - set(KIND_LABEL)
-        if bad:
-            raise BadRequestError(f"kind: unknown {sorted(bad)[:3]}; known: {', '.join(KIND_LABEL)}")
-        qs = qs.filter(kind__in=v.split(","))
+        qs = qs.filter(kind__in=known_codes(v, "kind", KIND_LABEL))
     if v := g.get("monitoring"):
-        bad = set(v.split(",")) - set(MONITORING_LABEL)
-        if bad:
-            raise BadRequestError(f"monitoring: unknown {sorted(bad)[:3]}; known: {', '.join(MONITORING_LABEL)}")
-        qs = qs.filter(monitoring__in=v.split(","))
+        qs = qs.filter(monitoring__in=known_codes(v, "monitoring", MONITORING_LABEL))
     if v := g.get("upkeep"):
-        bad = set(v.split(",")) - set(UPKEEP)
-        if bad:
-            raise BadRequestError(f"upkeep: unknown {sorted(bad)[:3]}; known: {', '.join(UPKEEP)}")
-        qs = qs.filter(upkeep__in=v.split(","))
+        qs = qs.filter(upkeep__in=known_codes(v, "upkeep", UPKEEP))
     if v := g.get("unit"):
         qs = qs.filter(maintenance_unit_id__in=[integer(u, "unit", 1, 2**63 - 1) for u in v.split(",") if u][:50])
     if v := g.get("region"):
@@ -395,6 +386,15 @@ def _filtered(request: HttpRequest, access: Access):
             Q(name__icontains=t) | Q(registry_code__icontains=t) | Q(address__icontains=t) | Q(using_unit__icontains=t)
         )
     return qs
+
+
+def _page(request: HttpRequest, qs, fmt: str | None) -> tuple[int, list]:
+    """(how many match, the rows asked for): a file takes them all (up to 200,000), a JSON page limit/offset."""
+    if fmt:
+        return qs.count(), list(qs[:200_000])
+    limit = query_integer(request, "limit", 100, 1, 1000)
+    offset = query_integer(request, "offset", 0, 0, 10_000_000)
+    return qs.count(), list(qs[offset : offset + limit])
 
 
 def _row(e: SpecialEquipment, open_faults: dict[int, list[str]], labels: dict[str, str]) -> dict:
@@ -429,13 +429,7 @@ def equipment_list(request: HttpRequest, access: Access) -> HttpResponse:
 
     fmt = writing.list_format(request.GET.get("f"))
     qs = _filtered(request, access).select_related("maintenance_unit").order_by("registry_code")
-    total = qs.count()
-    if fmt:
-        page = list(qs[:200_000])
-    else:
-        limit = query_integer(request, "limit", 100, 1, 1000)
-        offset = query_integer(request, "offset", 0, 0, 10_000_000)
-        page = list(qs[offset : offset + limit])
+    total, page = _page(request, qs, fmt)
     open_faults: dict[int, list[str]] = {}
     for eid, code in EquipmentFault.objects.filter(
         equipment_id__in=[e.id for e in page], ended_at__isnull=True
@@ -517,13 +511,7 @@ def fault_list(request: HttpRequest, access: Access) -> HttpResponse:
             raise BadRequestError(f"code: {code[:40]!r} is not a fault code; codes: {', '.join(FAULTS)}")
         qs = qs.filter(code=code)
     qs = qs.select_related("equipment__maintenance_unit", "dispatch__station").order_by("-started_at", "-id")
-    total = qs.count()
-    if fmt:
-        page = list(qs[:200_000])
-    else:
-        limit = query_integer(request, "limit", 100, 1, 1000)
-        offset = query_integer(request, "offset", 0, 0, 10_000_000)
-        page = list(qs[offset : offset + limit])
+    total, page = _page(request, qs, fmt)
     rows = []
     for f in page:
         e, row = f.equipment, _fault(f)

@@ -134,6 +134,15 @@ _KINDS = {
 }
 
 
+def known_codes(value: str, name: str, known) -> list[str]:
+    """A comma-separated list of codes, each one of `known` (an unknown one refused with the known ones)."""
+    codes = [c for c in text(value, name, 1000).split(",") if c]
+    bad = sorted(set(codes) - set(known))
+    if bad:
+        raise BadRequestError(f"{name}: unknown {[b[:40] for b in bad[:3]]}; known: {', '.join(known)}")
+    return codes
+
+
 def members(body: dict, types: dict[str, str]) -> dict:
     """The body's members checked against `types` (unknown members refused); returns the body."""
     unknown = sorted(set(body) - set(types))
