@@ -20,18 +20,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 
 from geo_core.equipment_codes import EXPIRY_WARNING_DAYS, MAINTENANCE_DUE_DAYS, UPKEEP_STATES
 from geo_core.errors import BadRequestError
 from geo_core.models import SpecialEquipment, UpkeepRecord
+from geo_core.partitions import local_day
 
 NEAR_M = 30.0  # a device outside any site: a check-in this close counts (plus the position's accuracy)
 MAX_ACCURACY_M = 200.0  # a position vaguer than this proves nothing about where someone is
 CANDIDATES = 5  # stations ranked by KNN before the exact distance decides
 
-# The conditions, each over `q` (the device) and `u` (its maintenance unit), with `today` and `now` bound by the
-# caller; `since` is when the state began (a reminder's time).
+# The conditions, each over `q` (the device) and `u` (its maintenance unit), as of the database's now() and the park's
+# calendar day; `since` is when the state began (a reminder's time).
 _TODAY = "(now() AT TIME ZONE 'Asia/Shanghai')::date"
 CONDITIONS: dict[str, tuple[str, str]] = {
     "inspection_overdue": (f"q.inspection_due < {_TODAY}", "q.inspection_due::timestamp AT TIME ZONE 'Asia/Shanghai'"),
@@ -64,6 +66,9 @@ WORST = (
     "CASE " + " ".join(f"WHEN {CONDITIONS[u.code][0]} THEN '{u.code}'" for u in UPKEEP_STATES[:-1]) + " ELSE 'ok' END"
 )
 FROM = "geo_core_specialequipment q LEFT JOIN geo_core_maintenanceunit u ON u.id = q.maintenance_unit_id"
+# The device's unit's closest stations by the index (KNN in degrees), for the exact geography distance to rank.
+CLOSEST = f"""(SELECT * FROM geo_core_rescuestation s WHERE s.unit_id = q.maintenance_unit_id
+               ORDER BY s.location <-> q.location LIMIT {CANDIDATES})"""
 
 
 def sweep(ids: list[int] | None = None) -> int:
@@ -137,8 +142,7 @@ def nearest_stations(equipment_id: int, limit: int = 3) -> list[dict]:
             f"""SELECT s.id, s.name, s.phone, u.name, ST_X(s.location), ST_Y(s.location),
                        ST_Distance(s.location::geography, q.location::geography) AS d
                 FROM geo_core_specialequipment q
-                JOIN LATERAL (SELECT * FROM geo_core_rescuestation s WHERE s.unit_id = q.maintenance_unit_id
-                              ORDER BY s.location <-> q.location LIMIT {CANDIDATES}) s ON true
+                JOIN LATERAL {CLOSEST} s ON true
                 JOIN geo_core_maintenanceunit u ON u.id = s.unit_id
                 WHERE q.id = %s ORDER BY d LIMIT %s""",
             [equipment_id, limit],
@@ -162,8 +166,7 @@ INSERT INTO geo_core_equipmentdispatch (fault_id, station_id, distance_m, dispat
 SELECT f.id, s.id, ST_Distance(s.location::geography, q.location::geography), f.started_at, '', ''
 FROM geo_core_equipmentfault f JOIN geo_core_specialequipment q ON q.id = f.equipment_id
 LEFT JOIN LATERAL (
-    SELECT c.* FROM (SELECT * FROM geo_core_rescuestation s WHERE s.unit_id = q.maintenance_unit_id
-                     ORDER BY s.location <-> q.location LIMIT {CANDIDATES}) c
+    SELECT c.* FROM {CLOSEST} c
     ORDER BY ST_Distance(c.location::geography, q.location::geography) LIMIT 1) s ON true
 WHERE f.equipment_id = ANY(%s) AND f.ended_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM geo_core_equipmentdispatch d WHERE d.fault_id = f.id)
@@ -276,8 +279,6 @@ def record(
     """Record maintenance, an inspection or a rescue crew's arrival (checked at the device, or reported by the
     enterprise's maintenance system through the report API). Maintenance restarts the interval; an inspection sets
     its verdict and, passed, the next due day; a rescue marks the device's open dispatches arrived."""
-    from django.contrib.gis.geos import Point
-
     if kind == "inspection" and (passed is None or (passed and next_due is None)):
         raise BadRequestError("passed: an inspection records its verdict, and when passed the next due day (next_due)")
     where, distance = checkin if checkin else (None, None)
@@ -300,8 +301,8 @@ def record(
         changed: list[str] = []
         if kind == "maintenance" and (equipment.maintained_at is None or at > equipment.maintained_at):
             equipment.maintained_at, changed = at, ["maintained_at"]
-        elif kind == "inspection" and (equipment.inspected_on is None or at.date() >= equipment.inspected_on):
-            equipment.inspected_on = at.date()
+        elif kind == "inspection" and (equipment.inspected_on is None or local_day(at) >= equipment.inspected_on):
+            equipment.inspected_on = local_day(at)  # the park's calendar day, not UTC's
             equipment.inspection_passed = passed
             equipment.inspection_due = next_due if passed else equipment.inspection_due
             changed = ["inspected_on", "inspection_passed", "inspection_due"]

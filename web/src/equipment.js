@@ -51,12 +51,12 @@ function upkeepRows(e, vocab) {
 }
 
 /** 一键签到: the tablet's position (and how sure it is) recorded as maintenance done at the device. */
-function checkIn(e, note, done) {
+function checkIn(e, me, note, done) {
   if (!navigator.geolocation) { note.textContent = t('eqNoPosition'); return; }
   note.textContent = t('eqLocating');
   navigator.geolocation.getCurrentPosition(async (p) => {
     try {
-      await postJSON(`/api/equipment/${e.id}/checkins`, { kind: 'maintenance', by: document.getElementById('who')?.textContent.split(' · ')[0] || '',
+      await postJSON(`/api/equipment/${e.id}/checkins`, { kind: 'maintenance', by: me.username || '',
         lon: p.coords.longitude, lat: p.coords.latitude, accuracy_m: Math.max(1, p.coords.accuracy) });
       note.textContent = t('eqCheckedIn');
       done();
@@ -79,7 +79,7 @@ export async function openEquipment(details, id, vocab, me = {}) {
       el('h3', {}, t('eqFaults')),
       e.faults_recent.length ? el('ul', { class: 'faults' }, e.faults_recent.map((f) => faultItem(f, vocab))) : el('p', { class: 'note' }, t('none')),
       el('h3', {}, t('eqUpkeepTitle')), upkeepRows(e, vocab),
-      me.can_act ? el('button', { type: 'button', 'data-action': 'checkin', onclick: () => checkIn(e, note, refresh) }, t('eqCheckIn')) : null, note,
+      me.can_act ? el('button', { type: 'button', 'data-action': 'checkin', onclick: () => checkIn(e, me, note, refresh) }, t('eqCheckIn')) : null, note,
       el('h3', {}, t('eqStations')),
       e.stations.length ? el('ol', { class: 'stations' }, e.stations.map((s) => el('li', { 'data-station': s.name },
         `${s.name} · ${distanceText(s.distance_m)}${s.phone ? ` ☎ ${s.phone}` : ''}`))) : el('p', { class: 'note' }, t('eqNoStation')));
