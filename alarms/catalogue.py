@@ -134,11 +134,16 @@ SEVERITY_TERMS = (
     Term("red", "红色", "Red", "#d73a49", "#ff2d2d", frozenset({"severe"})),
     Term("orange", "橙色", "Orange", "#f66a0a", "#ff8c1a"),
     Term("alarm", "报警", "Alarm", "#e36209", "#ff6a3d"),
-    Term("yellow", "黄色", "Yellow", "#dbab09", "#e3b341"),
-    Term("warning", "预警", "Warning", "#dbab09", "#e3b341"),
-    Term("info", "提示", "Info", "#6a737d", "#8b949e"),
+    Term("yellow", "黄色", "Yellow", "#dbab09", "#e3b341", frozenset({"self_closing"})),
+    Term("warning", "预警", "Warning", "#dbab09", "#e3b341", frozenset({"self_closing"})),
+    Term("info", "提示", "Info", "#6a737d", "#8b949e", frozenset({"self_closing"})),
 )
 SEVERITIES = tuple(t.code for t in SEVERITY_TERMS)
+# The inbox policy (issue 28): a warning of these severities whose condition ends by itself while no one has yet
+# acted on it (still 已报警) needs no action: it is closed with the reason and leaves the "to handle" list; it stays in
+# the record and the statistics. An alarm (报警) and above waits for a person even when its condition is over.
+SELF_CLOSING = frozenset(t.code for t in SEVERITY_TERMS if "self_closing" in t.flags)
+SELF_CLOSED_REASON = "预警已自行解除, 无需处置"
 
 
 def params(type_name: str, *overrides: dict | None) -> dict:

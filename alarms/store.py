@@ -13,7 +13,7 @@ from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.utils import timezone
 
-from alarms.catalogue import TYPES
+from alarms.catalogue import SELF_CLOSED_REASON, SELF_CLOSING, TYPES
 from alarms.engine import Signal
 from alarms.models import Alarm, AlarmAction, AlarmEvent, AlarmStatus, Suppression, WorkOrder
 from geo_core.ingest import relay
@@ -155,9 +155,10 @@ def suppression_for(sig: Signal, suppressions: list[Suppression]) -> Suppression
 
 
 UPDATE = """
-UPDATE alarms_alarm a SET severity = v.severity, evidence = v.evidence, ended_at = v.ended_at, updated_at = %s
+UPDATE alarms_alarm a SET severity = v.severity, evidence = v.evidence, ended_at = v.ended_at, status = v.status,
+                          updated_at = %s
 FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::text[]) AS severity, unnest(%s::jsonb[]) AS evidence,
-             unnest(%s::timestamptz[]) AS ended_at) v
+             unnest(%s::timestamptz[]) AS ended_at, unnest(%s::text[]) AS status) v
 WHERE a.id = v.id
 """
 
@@ -173,6 +174,7 @@ def _update(rows: list[Alarm], now) -> None:
                 [a.severity for a in rows],
                 [orjson.dumps(a.evidence).decode() for a in rows],
                 [a.ended_at for a in rows],
+                [a.status for a in rows],
             ],
         )
 
@@ -203,7 +205,7 @@ class Writer:
     def apply(self, signals: list[Signal]) -> dict[str, int]:
         """Call inside a transaction. Raises already stored (a replay after a restart) are skipped. Everything is
         written in bulk (a tick can end a thousand alarms at once) and the streams are woken once."""
-        counts = {"raised": 0, "updated": 0, "ended": 0, "suppressed": 0, "repeats": 0}
+        counts = {"raised": 0, "updated": 0, "ended": 0, "self_closed": 0, "suppressed": 0, "repeats": 0}
         if not signals:
             return counts
         keys = {s.key for s in signals}
@@ -252,6 +254,13 @@ class Writer:
                 actions.append(AlarmAction(alarm=a, action="ended", by_name="engine", data=sig.evidence))
                 counts["ended"] += 1
                 kind = "ended"
+                if a.status == AlarmStatus.RAISED and a.severity in SELF_CLOSING:
+                    # The inbox policy (alarms.catalogue.SELF_CLOSING): ended by itself, no one acted, no action due.
+                    a.status = AlarmStatus.CLOSED
+                    actions.append(
+                        AlarmAction(alarm=a, action="closed", by_name="engine", data={"reason": SELF_CLOSED_REASON})
+                    )
+                    counts["self_closed"] += 1
             else:
                 counts["repeats"] += 1
                 continue

@@ -60,7 +60,16 @@ class AlarmWorker:
         self.cursors: dict = {}
         self.last_snapshot = 0.0
         self.upkeep_at = -math.inf  # when the equipment upkeep states were last read (every UPKEEP_EVERY_S)
-        self.stats = {"batches": 0, "fixes": 0, "raised": 0, "updated": 0, "ended": 0, "suppressed": 0, "repeats": 0}
+        self.stats = {
+            "batches": 0,
+            "fixes": 0,
+            "raised": 0,
+            "updated": 0,
+            "ended": 0,
+            "self_closed": 0,
+            "suppressed": 0,
+            "repeats": 0,
+        }
         self.listener: psycopg.Connection | None = None
         self.saver = Saver(name)
         self.background = False  # snapshots in a thread: set by run(); tests save in their own transaction

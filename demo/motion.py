@@ -228,9 +228,18 @@ class PeopleModel:
 
     def shifts_at(self, now: float) -> None:
         """Shift change: who is off duty (their shift ended `lag` ago) walks out through the gate, unless still on a
-        post or an incident; who is on duty (their shift begins within `lead`) comes in through it."""
+        post or an incident; who is on duty (their shift begins within `lead`) comes in through it. Who came in early
+        for a shift about to begin is not sent home again: before, each of them walked out and back in until the
+        shift began, and those whose shift had begun on the way out raised 离场 (some 5,000 in the half hour round
+        the 20:00 change)."""
         p = self.p
-        going = (p.stage == NORMAL) & self.off_duty(now, -self.lag)
+        zero = np.zeros(len(p.ids))
+        going = (
+            (p.stage == NORMAL)
+            & self.off_duty(now, -self.lag)
+            & self.off_duty(now, zero)
+            & self.off_duty(now, self.lead)
+        )
         for i in np.flatnonzero(going).tolist():
             if i in p.anchors or i in self.hold or (self.gathering is not None and i in self.gathering[1]):
                 continue

@@ -278,3 +278,31 @@ def test_a_persons_shift_from_the_database_decides_when_they_are_on_duty(scene):
     other = info[scene.people["C1"].id]
     assert other.on_duty(noon)
     assert other.on_duty(night)
+
+
+def test_a_warning_that_ends_by_itself_unhandled_leaves_the_inbox_and_an_alarm_waits(scene):
+    """The inbox policy (alarms.catalogue.SELF_CLOSING): a 预警 whose condition is over before anyone acted is closed
+    with the reason and stays in the record; one confirmed as an 报警 waits for a person; an acknowledged 预警 is the
+    person's. (A forbidden zone's visit is a 预警 until it lasts `confirm_after_s`, 30 s.)"""
+    w = started()
+    brief = list(range(-120, -20, 2)) + [0] * 3 + list(range(0, 130, 6))
+    walk(w, scene, scene.people["C1"], T0, brief)
+    a = Alarm.objects.get(type="out_of_bounds")
+    assert (a.severity, a.status) == ("warning", "closed")
+    assert a.ended_at is not None
+    closed = a.actions.get(action="closed")
+    assert (closed.by_name, closed.data["reason"]) == ("engine", "预警已自行解除, 无需处置")
+    assert list(AlarmEvent.objects.filter(alarm=a).values_list("payload__status", flat=True))[-1] == "closed"
+    # A visit long enough to be confirmed: an 报警, still raised when it ends.
+    walk(w, scene, scene.people["C2"], T0 + 1000, list(range(-120, -20, 2)) + [0] * 40 + list(range(0, 130, 6)))
+    b = Alarm.objects.exclude(id=a.id).get(type="out_of_bounds")
+    assert (b.severity, b.status) == ("alarm", "raised")
+    assert b.ended_at is not None
+    # Acknowledged while it lasted: the person who took it closes it.
+    walk(w, scene, scene.people["C1"], T0 + 2000, brief[:52])
+    c = Alarm.objects.exclude(id__in=[a.id, b.id]).get(type="out_of_bounds")
+    Alarm.objects.filter(id=c.id).update(status="acknowledged")
+    walk(w, scene, scene.people["C1"], T0 + 2052, brief[52:])
+    c.refresh_from_db()
+    assert (c.severity, c.status) == ("warning", "acknowledged")
+    assert c.ended_at is not None

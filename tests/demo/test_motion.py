@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from demo.motion import LocalFrame, PeopleModel, WelderModel
+from demo.motion import NORMAL, LocalFrame, PeopleModel, WelderModel
 
 
 def model(seed=3, n=60):
@@ -96,12 +96,16 @@ def test_a_shift_goes_home_through_the_gate_and_the_next_comes_in():
     assert m.present[day].all()
     assert not m.present[night].any()
     m.p.anchors[0] = (float(m.p.x[0]), float(m.p.y[0]), 3.0)  # one of the day shift is on a permit's post
+    came = np.zeros(40, bool)
     for t in range(3600):
         m.step(1.0)
         if t % 10 == 0:
             m.shifts_at(float(t))
         if t == 590:
             assert m.present[day].all()  # no one leaves before the shift ends
+        # who came in early for the night shift stays in (is not sent home again before the shift begins)
+        assert not (came & night & (m.p.stage != NORMAL)).any(), t
+        came |= night & (m.p.stage == NORMAL)
     lon, lat = frame.to_deg(m.p.x, m.p.y)
     outside = ~shapely.contains_xy(site, np.asarray(lon), np.asarray(lat))
     assert m.present[0]
