@@ -67,6 +67,9 @@ class RuleType:
     # What the type remembers between inputs, made fresh by this factory: the engine keeps one per type
     # (`Engine.state(name)`) and saves it with its own state; a type owns what it needs, the engine declares none of it.
     state: Callable[[], object] | None = None
+    # The type judges calendar periods itself (the time windows by purpose: night, holiday, key period ...): a rule's
+    # windows say which periods it judges, they do not switch the rule on and off.
+    calendar: bool = False
 
     @property
     def life_safety(self) -> bool:

@@ -129,7 +129,7 @@ def load(
                 person_types=frozenset(r.person_types),
                 enterprise_id=r.enterprise_id,
                 tags=frozenset(r.tags),
-                in_force=InForce(r.window_mode, () if r.type == "hot_work_not_upgraded" else own),
+                in_force=InForce(r.window_mode, () if TYPES[r.type].calendar else own),
                 windows=windows,
             )
         )

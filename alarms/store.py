@@ -179,6 +179,16 @@ def _update(rows: list[Alarm], now) -> None:
         )
 
 
+def _classify_mobile(new: list[Alarm]) -> None:
+    """Seed 003: "焊机在开机作业15天内三次距离超过4公里或跨区作业的，系统将判断为流动焊机": the mobile-machine rule's
+    verdict classifies the machine 流动 (`Subject.mobility`), which the welders' statistics count."""
+    ids = [a.subject_id for a in new if a.type == "mobile_welder" and a.subject_id]
+    if ids:
+        Subject.objects.filter(id__in=ids, kind="welder").exclude(mobility="mobile").update(
+            mobility="mobile", updated_at=timezone.now()
+        )
+
+
 class Writer:
     """Applies signals; caches enterprise codes and subject external ids between batches."""
 
@@ -211,6 +221,7 @@ class Writer:
         keys = {s.key for s in signals}
         alarms = {a.key: a for a in Alarm.objects.filter(key__in=keys).select_related("subject", "zone", "permit")}
         new = self._new_alarms([s for s in signals if s.action == "raise"], alarms, counts)
+        _classify_mobile(new)
         actions: list[AlarmAction] = []
         events: list[AlarmEvent] = []
         changed: dict[str, Alarm] = {}

@@ -13,12 +13,12 @@ enterprise would send (through callbacks of the simulator); none writes to the d
 | crowd | six people of an enterprise meet at its muster point for three minutes | gathering |
 | elsewhere | a contractor filed for their own enterprise works 8 min on a neighbour's site | contractor_elsewhere |
 | late_video | hot work starts with no video; linked 12 min later, closed at 25 min | permit_without_video |
-| overdue | a permit still in progress 35 min past its planned end, closed 6 min on | permit_expired, permit_overdue |
+| overdue | a permit still in progress 35 min past its planned end, closed 6 min on | permit_expired (overtime) |
 
 Standing from the scene: one enterprise that filed no daily commitment (`unfiled_special_work`), one contractor
 staff member whose training lapsed (`contractor_unqualified`), a permit in forty without video, one in ten approved
 away from the work (`approver_not_on_site`). Hot work in night, rest-day and holiday windows raises
-`hot_work_not_upgraded` on the real calendar, not on a schedule.
+`work_not_upgraded` on the real calendar, not on a schedule.
 
 Gatherings (the motion model's), enterprises going silent and mobile machines crossing districts (the simulator's)
 come on their own, every few minutes.

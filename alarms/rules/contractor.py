@@ -98,28 +98,38 @@ def _staff_problem(staff: StaffInfo, now: float) -> str | None:
     return None if why is None else f"safety training {why}"
 
 
-def unqualified_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+def _permit_staff_problems(e: Engine, pm, now: float) -> list[dict]:
+    people = []
+    for s in sorted({*pm.authorised, *([pm.guardian] if pm.guardian else [])}):
+        staff = e.paperwork.staff.get(s)
+        why = _staff_problem(staff, now) if staff else None
+        if why:
+            people.append({"subject": s, "staff": staff.name, "contractor": staff.contractor, "problem": why})
+    return people
+
+
+def _unqualified(e: Engine, r: RuleSpec, now: float, occupants, out, staff_type: bool) -> None:
+    """Seed 002's two contractor alarms, one function: the unit's (作业许可承包商资质报警) and its staff's
+    (作业许可承包商员工报警), each on a permit in progress and on contractor staff at work on an enterprise's site."""
     if e.paperwork is None:
         return
     p = params(r.type, r.params)
     keep: set[str] = set()
-    for pm in e.permits.values():  # the permit's unit and the staff it names
+    for pm in e.permits.values():  # the permit's unit, or the staff it names
         if not pm.active or not r.in_force(now):
             continue
-        unit = _unit_problem(e, pm.contractor_code, now) if pm.contractor_code else None
-        people = []
-        for s in sorted({*pm.authorised, *([pm.guardian] if pm.guardian else [])}):
-            staff = e.paperwork.staff.get(s)
-            why = _staff_problem(staff, now) if staff else None
-            if why:
-                people.append({"subject": s, "staff": staff.name, "contractor": staff.contractor, "problem": why})
-        if unit or people:
+        if staff_type:
+            people = _permit_staff_problems(e, pm, now)
+            ev = {"contractor": pm.contractor_code or None, "staff": people} if people else None
+        else:
+            unit = _unit_problem(e, pm.contractor_code, now) if pm.contractor_code else None
+            ev = {"contractor": pm.contractor_code, "contractor_problem": unit} if unit else None
+        if ev:
             key = AlarmKey.of(r.id, FenceKey.permit(pm.id))
             keep.add(key)
-            ev = {"contractor": pm.contractor_code or None, "contractor_problem": unit, "staff": people}
             permit_raise(e, out, r, key, pm, now, ev)
     for zid, s, m, staff, _ent in _site_visits(e, r, occupants, now, p["dwell_s"]):  # staff at work on a site
-        why = _staff_problem(staff, now) or _unit_problem(e, staff.contractor, now)
+        why = _staff_problem(staff, now) if staff_type else _unit_problem(e, staff.contractor, now)
         key = AlarmKey.of(r.id, s, m.visit)
         if why:
             keep.add(key)
@@ -130,22 +140,50 @@ def unqualified_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None
     permit_end(e, out, r, now, keep, "qualified, or the work ended")
 
 
+def unit_unqualified_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    _unqualified(e, r, now, occupants, out, staff_type=False)
+
+
+def staff_unqualified_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    _unqualified(e, r, now, occupants, out, staff_type=True)
+
+
 register(
     RuleType(
         "contractor_unqualified",
         "contractor",
         None,
         "alarm",
-        "承包商资质未认证或过期",
+        "承包商单位未经园区认证或未续证",
         {"dwell_s": 300.0},
         zone_kinds=("site_boundary",),
         fences="zones",
-        on={"tick": unqualified_tick},
-        cause="a permit in progress whose unit (CONTRACTOR_CODE) is unknown to the park, blacklisted, or without "
-        "a valid park certification (园区准入认证), or that names staff without one or without valid safety "
-        "training; and contractor staff on an enterprise's site for `dwell_s` (300 s) in the same state",
+        on={"tick": unit_unqualified_tick},
+        cause="seed 002's 作业许可承包商资质报警: a permit in progress whose unit (CONTRACTOR_CODE) is unknown to the "
+        "park, blacklisted, or without a valid park certification (园区准入认证); and staff of such a unit on an "
+        "enterprise's site for `dwell_s` (300 s)",
         ending="certified (the park renews it), or the permit ends, or the person leaves the site",
         evidence=(*PERMIT_EVIDENCE, "contractor", "contractor_problem", "staff", "problem"),
+        default_rule=AUTO,
+    )
+)
+
+register(
+    RuleType(
+        "contractor_staff_unqualified",
+        "contractor",
+        None,
+        "alarm",
+        "承包商员工未经园区认证或未续证",
+        {"dwell_s": 300.0},
+        zone_kinds=("site_boundary",),
+        fences="zones",
+        on={"tick": staff_unqualified_tick},
+        cause="seed 002's 作业许可承包商员工报警: a permit in progress naming contractor staff (workers, guardian) "
+        "without a valid park certification or safety training; and such staff on an enterprise's site for "
+        "`dwell_s` (300 s)",
+        ending="certified or trained, or the permit ends, or the person leaves the site",
+        evidence=(*PERMIT_EVIDENCE, "contractor", "staff", "problem"),
         default_rule=AUTO,
     )
 )

@@ -150,26 +150,35 @@ register(
 )
 
 
-def permit_expired_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+def permit_overtime_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    """Seed 002's one overtime alarm (作业许可超时报警: "超时未及时关闭验收或者停止作业"): work still in progress
+    past its planned end or past the GB 30871 maximum for its type, at once; a permit issued or paused and still
+    not closed `grace_s` after its planned end. One alarm per permit, which lasts until the permit is closed or its
+    end is moved past now: pausing the late work does not end it and start another."""
+    grace = params(r.type, r.params)["grace_s"]
     keep = set()
-    for p in e.permits.values():
-        if not p.active:
-            continue
+    for p in e.permits.values():  # the scene holds the permits not closed: issued, in progress, paused
+        key = AlarmKey.of(r.id, FenceKey.permit(p.id))
         past_end = now > p.planned_end
         too_long = (
             p.max_validity_s is not None and p.actual_start is not None and now - p.actual_start > p.max_validity_s
         )
-        if past_end or too_long:
-            key = AlarmKey.of(r.id, FenceKey.permit(p.id))
+        late = (p.active and (past_end or too_long)) or (not p.active and now > p.planned_end + grace)
+        if key in e.open and (past_end or too_long):
+            keep.add(key)  # still late and not closed: the same alarm
+        elif late and r.in_force(now):
             keep.add(key)
             ev = {
                 "planned_end": p.planned_end,
+                "overdue_s": round(now - p.planned_end),
                 "past_planned_end": past_end,
                 "past_max_validity": too_long,
                 "max_validity_s": p.max_validity_s,
+                "grace_s": grace,
+                "work_stopped": not p.active,
             }
             permit_raise(e, out, r, key, p, now, ev)
-    permit_end(e, out, r, now, keep, "permit no longer in progress")
+    permit_end(e, out, r, now, keep, "closed (accepted, voided or revoked), or its end moved")
 
 
 register(
@@ -178,78 +187,67 @@ register(
         "permit",
         "10",
         "alarm",
-        "作业票超期",
-        on={"tick": permit_expired_tick},
-        cause="in progress past its planned end or past the GB 30871 maximum for its type",
-        ending="no longer in progress",
-        evidence=(*PERMIT_EVIDENCE, "planned_end", "past_planned_end", "past_max_validity", "max_validity_s"),
+        "作业票超时未关闭验收或停止作业",
+        {"grace_s": 1800.0},
+        on={"tick": permit_overtime_tick},
+        cause="seed 002's overtime alarm (作业许可超时报警, GB 30871): in progress past its planned end or past the "
+        "GB 30871 maximum for its type, at once; issued or paused and not closed by acceptance (验收), voiding or "
+        "revocation `grace_s` (1,800 s) after its planned end; one alarm per late permit",
+        ending="closed, or its planned end moved past now",
+        evidence=(
+            *PERMIT_EVIDENCE,
+            "planned_end",
+            "overdue_s",
+            "past_planned_end",
+            "past_max_validity",
+            "max_validity_s",
+            "grace_s",
+            "work_stopped",
+        ),
         default_rule=AUTO,
     )
 )
 
+HOT_WORK_UPGRADED_BY_CALENDAR = ("02", "03")  # 一级, 二级 hot work: one level up on holidays, rest days, at night
 
-def hot_work_not_upgraded_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+
+def work_not_upgraded_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    """Seed 002's level alarm (作业许可等级报警: "对于白天进行的特殊作业，夜间没有关闭还在继续作业但是并未进行等级
+    升级"): every special work begun by day and still in progress at night (42); and 一级/二级 hot work in progress in a
+    holiday (40), rest day (41), night (42) or key period (43) window (GB 30871 5.x). Not when the permit carries
+    `attributes.upgraded`."""
     keep = set()
     for p in e.permits.values():
-        if not p.active or p.ticket_type not in ("02", "03") or p.upgraded:
+        if not p.active or p.upgraded:
             continue
         for purpose, inside in r.windows.items():
             code = UPGRADE_CODES.get(purpose)
-            if code and inside(now):
+            if not code or not inside(now):
+                continue
+            by_day = code == "42" and not inside(p.started)
+            if p.ticket_type in HOT_WORK_UPGRADED_BY_CALENDAR or by_day:
                 key = AlarmKey.of(r.id, FenceKey.permit(p.id), code)
                 keep.add(key)
-                permit_raise(e, out, r, key, p, now, {"window": purpose}, code=code)
+                ev = {"window": purpose, "begun_by_day": by_day, "started": p.started}
+                permit_raise(e, out, r, key, p, now, ev, code=code)
     permit_end(e, out, r, now, keep, "outside the window, upgraded or finished")
 
 
 register(
     RuleType(
-        "hot_work_not_upgraded",
+        "work_not_upgraded",
         "permit",
         "40",
         "alarm",
-        "动火作业未升级管理",
-        on={"tick": hot_work_not_upgraded_tick},
-        cause="一级/二级 hot work in progress in a holiday (40), rest day (41), night (42) or key period (43) window, "
-        "unless the permit carries `attributes.upgraded`",
+        "特殊作业未升级管理",
+        on={"tick": work_not_upgraded_tick},
+        calendar=True,
+        cause="seed 002's level alarm (作业许可等级报警): any special work begun by day and still in progress in the "
+        "night window (42), and 一级/二级 hot work in progress in a holiday (40), rest day (41), night (42) or key "
+        "period (43) window, unless the permit carries `attributes.upgraded`; the windows are the calendar's "
+        "(time windows by purpose)",
         ending="window over, upgraded or finished",
-        evidence=(*PERMIT_EVIDENCE, "window"),
-        default_rule=AUTO,
-    )
-)
-
-
-def permit_overdue_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
-    grace = params(r.type, r.params)["grace_s"]
-    keep = set()
-    for p in e.permits.values():  # the scene holds the permits not closed: issued, in progress, paused
-        if now > p.planned_end + grace and r.in_force(now):
-            key = AlarmKey.of(r.id, FenceKey.permit(p.id))
-            keep.add(key)
-            ev = {
-                "planned_end": p.planned_end,
-                "overdue_s": round(now - p.planned_end),
-                "grace_s": grace,
-                "work_stopped": not p.active,
-            }
-            permit_raise(e, out, r, key, p, now, ev)
-    permit_end(e, out, r, now, keep, "closed (accepted, voided or revoked)")
-
-
-register(
-    RuleType(
-        "permit_overdue",
-        "permit",
-        None,
-        "alarm",
-        "作业票超时未关闭",
-        {"grace_s": 1800.0},
-        on={"tick": permit_overdue_tick},
-        cause="issued, in progress or paused `grace_s` (1,800 s) after its planned end: not closed by acceptance "
-        "(验收), voiding or revocation in time (GB 30871), whether the work goes on or has stopped; distinct from "
-        "`permit_expired` (code 10), which is work still in progress past the end, at once",
-        ending="closed",
-        evidence=(*PERMIT_EVIDENCE, "planned_end", "overdue_s", "grace_s", "work_stopped"),
+        evidence=(*PERMIT_EVIDENCE, "window", "begun_by_day", "started"),
         default_rule=AUTO,
     )
 )

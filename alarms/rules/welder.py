@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from alarms.catalogue import RuleType, params, register
 from alarms.keys import AlarmKey
 from alarms.rules.outage import outage
-from alarms.specs import RuleSpec, Signal, ms
+from alarms.specs import RuleSpec, Signal, local_day, ms
 
 if TYPE_CHECKING:
     from alarms.engine import Engine
@@ -44,6 +44,69 @@ register(
         cause="a powered machine inside a key place (optionally only in the rule's windows)",
         ending="leaves or powered off",
         evidence=("transition", "fence", "visit", "fix", "entered_at"),
+        default_rule={"route_department": "动火作业监管"},
+    )
+)
+
+register(
+    RuleType(
+        "temporary_zone_work",
+        "welder",
+        None,
+        "warning",
+        "焊机在临时区域作业",
+        {"enter_dwell_s": 10.0, "exit_dwell_s": 10.0},
+        kinds=("welder",),
+        zone_kinds=("temporary",),
+        fences="zones",
+        on={"tick": key_area_work_tick, "presence": key_area_work_presence},
+        cause="seed 003's 临时作业/电子围栏内作业 warning: a powered machine inside a temporary zone (临时区域, an "
+        "electronic fence drawn for an event or a works site, in force in its own windows)",
+        ending="leaves or powered off",
+        evidence=("transition", "fence", "visit", "fix", "entered_at"),
+        default_rule={"route_department": "动火作业监管"},
+    )
+)
+
+
+def key_period_work_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
+    """Every powered machine the rule watches, wherever it is, while a key-period window (重点时段) is on: one
+    warning per machine and period, ended when it is powered off or the period is over."""
+    periods = [(purpose, inside) for purpose, inside in r.windows.items() if purpose in KEY_PERIODS]
+    on = [purpose for purpose, inside in periods if inside(now)]
+    keep: set[str] = set()
+    if on:
+        for s, (powered, heard) in e.power.items():
+            if not powered or not r.matches(e.subjects.get(s)):
+                continue
+            key = AlarmKey.of(r.id, s, on[0], local_day(now))
+            keep.add(key)
+            if key not in e.open:
+                last = e.last.get(s)
+                lon, lat = (last[3], last[4]) if last else (None, None)
+                ev = {"rule": r.id, "period": on[0], "last_heard": heard}
+                e.new(out, r, key, now, subject=s, lon=lon, lat=lat, evidence=ev)
+    for key in [k for k in e.open_for(r.id) if k not in keep]:
+        out.append(e.end(key, now, {"reason": "powered off" if on else "period over"}))
+
+
+KEY_PERIODS = ("key_period", "special_period")
+
+register(
+    RuleType(
+        "key_period_work",
+        "welder",
+        None,
+        "warning",
+        "重点时段焊机作业",
+        kinds=("welder",),
+        on={"tick": key_period_work_tick},
+        calendar=True,
+        cause="seed 003's 重点时段 warning: a powered machine anywhere in the jurisdiction while a key-period window "
+        "(time windows of purpose key_period or special_period: 重大活动, 节假日保障) is on; one per machine, "
+        "period and day",
+        ending="powered off, or the period is over",
+        evidence=("period", "last_heard"),
         default_rule={"route_department": "动火作业监管"},
     )
 )
@@ -98,7 +161,7 @@ register(
         "welder",
         None,
         "alarm",
-        "远距离扫码作业",
+        "异地扫码",
         # Remote only when the phone is beyond `distance_m` of the machine even at the nearest ends of both
         # accuracy radii (a base-station fix is hundreds of metres off); fixes reporting no radius get these.
         {"distance_m": 1000.0, "machine_accuracy_m": 500.0, "phone_accuracy_m": 50.0},
@@ -155,6 +218,7 @@ def mobile_welder(e: Engine, rules: list[RuleSpec], scan, out: list[Signal]) -> 
             "jumps_m": [round(d, 1) for _, _, d in far],
             "districts": districts,
             "reason": "far_jumps" if len(far) >= p["jumps"] else "districts",
+            "classified": "mobile",  # the machine is a 流动焊机 from now on (alarms.store._classify_mobile)
         }
         last = e.last.get(scan.subject)
         key = f"{mine}{ms(pts[0][0])}"
@@ -178,13 +242,14 @@ register(
         "welder",
         None,
         "warning",
-        "移动焊机异常流动",
+        "焊机流动作业",
         {"window_days": 15.0, "jump_m": 4000.0, "jumps": 3, "districts": 2},
         kinds=("welder",),
         state=dict,
         on={"work_start": mobile_welder},
-        cause="within 15 days of work starts (allowed scans): three jumps of more than 4 km, or work in two "
-        "districts; once per machine per window, with the work starts as evidence",
+        cause="seed 003's 流动焊分析研判: within 15 days of work starts (allowed scans), three jumps of more than "
+        "4 km, or work in two districts; once per machine per window, with the work starts as evidence; the machine is "
+        "then classified 流动 (`Subject.mobility` set to mobile, which the welder statistics count)",
         ending="recorded (ends at once)",
         evidence=("work_starts", "jumps_m", "districts", "reason"),
         default_rule={"route_department": "动火作业监管"},

@@ -45,9 +45,9 @@ def filed_elsewhere(scene, make_enterprise):
         enterprise=a, contractor=unit, project="检修", valid_from=date(2026, 1, 1), valid_until=date(2099, 1, 1)
     )
     filing.staff.add(staff)
-    AlarmRule.objects.filter(type__in=["contractor_elsewhere", "contractor_unqualified"]).update(
-        params={"dwell_s": 20.0}
-    )
+    AlarmRule.objects.filter(
+        type__in=["contractor_elsewhere", "contractor_unqualified", "contractor_staff_unqualified"]
+    ).update(params={"dwell_s": 20.0})
     return a
 
 
@@ -62,7 +62,7 @@ def test_staff_filed_for_a_on_bs_site_is_one_dispatched_alarm_and_b_does_not_see
     assert (wo.department, wo.enterprise_id) == ("承包商管理", scene.enterprise.id)
     assert [x.action for x in a.actions.all()] == ["raised", "dispatched"]
     # Certified and trained: no qualification alarm besides.
-    assert not Alarm.objects.filter(type="contractor_unqualified").exists()
+    assert not Alarm.objects.filter(type__in=["contractor_unqualified", "contractor_staff_unqualified"]).exists()
     # B's officer sees the alarm and its work order, not whom the person is filed for; the park sees it.
     b_user = bearer(create_user("b", "pw-1234567", "enterprise", enterprise=scene.enterprise))
     seen = client.get("/api/alarms/?type=contractor_elsewhere", **b_user).json()["results"][0]
@@ -79,6 +79,7 @@ def test_the_parks_certification_lapsing_raises_for_staff_on_site(scene, filed_e
     Qualification.objects.filter(number="S-1").update(valid_until=date(2026, 1, 31))
     w = started()
     walk(w, scene, scene.people["C1"], T0, [-100.0] * 40)
-    a = Alarm.objects.get(type="contractor_unqualified")
+    a = Alarm.objects.get(type="contractor_staff_unqualified")  # the person's certification, not the unit's
     assert a.evidence["problem"] == "park certification expired 2026-01-31"
+    assert not Alarm.objects.filter(type="contractor_unqualified").exists()
     assert a.status == "dispatched"

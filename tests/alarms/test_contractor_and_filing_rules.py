@@ -75,34 +75,37 @@ def _permit(**kw) -> PermitSpec:
     return PermitSpec(**{**base, **kw})
 
 
-def test_permit_of_an_uncertified_unit_or_with_untrained_staff_raises_and_ends_when_renewed():
-    rule = RuleSpec(51, "contractor_unqualified")
-    e = engine([rule], site_zones(), [_permit()])
+def test_permit_of_an_uncertified_unit_or_with_untrained_staff_raises_two_types_and_ends_when_renewed():
+    """Seed 002's two contractor alarms: the unit's (资质) and its staff's (员工), each its own type."""
+    rules = [RuleSpec(51, "contractor_unqualified"), RuleSpec(56, "contractor_staff_unqualified")]
+    e = engine(rules, site_zones(), [_permit()])
     expired = (day_span("2025-11-25", "2026-11-24"),)  # certified for a year, not renewed
-    e.configure(site_zones(), [_permit()], [rule], paperwork=papers(staff(), unit_certified=expired), now=T0)
+    e.configure(site_zones(), [_permit()], rules, paperwork=papers(staff(), unit_certified=expired), now=T0)
     out = e.tick(T0)
     assert kinds(out) == [("raise", "contractor_unqualified")]
     assert out[0].evidence["contractor_problem"].startswith("park certification expired 2026-11-24")
     assert out[0].permit == 9
     # Renewed (续证): ended.
-    e.configure(site_zones(), [_permit()], [rule], paperwork=papers(staff()), now=T0 + 10)
+    e.configure(site_zones(), [_permit()], rules, paperwork=papers(staff()), now=T0 + 10)
     assert kinds(e.tick(T0 + 10)) == [("end", "contractor_unqualified")]
-    # Staff member's training lapsed: raised again, naming the person.
-    e.configure(site_zones(), [_permit()], [rule], paperwork=papers(staff(trained=())), now=T0 + 20)
+    # Staff member's training lapsed: the staff type, naming the person; the unit is in order.
+    e.configure(site_zones(), [_permit()], rules, paperwork=papers(staff(trained=())), now=T0 + 20)
     out = e.tick(T0 + 20)
+    assert kinds(out) == [("raise", "contractor_staff_unqualified")]
     assert [p["problem"] for p in out[0].evidence["staff"]] == ["safety training none"]
     # A unit the park has never certified nor heard of.
-    e2 = engine([rule], site_zones(), [_permit(contractor_code="91310000MA1K35YY0Y")])
-    e2.configure(site_zones(), e2.permits.values(), [rule], paperwork=papers(), now=T0)
+    e2 = engine(rules, site_zones(), [_permit(contractor_code="91310000MA1K35YY0Y")])
+    e2.configure(site_zones(), e2.permits.values(), rules, paperwork=papers(), now=T0)
     assert e2.tick(T0)[0].evidence["contractor_problem"] == "unknown to the park"
 
 
 def test_uncertified_staff_on_a_site_raises_without_a_permit():
-    rule = RuleSpec(51, "contractor_unqualified", zones=frozenset({4}))
-    e = engine([rule])
-    e.configure(zones(), [], [rule], paperwork=papers(staff(certified=())), now=T0)
+    rules = [RuleSpec(51, "contractor_unqualified", zones=frozenset({4}))]
+    rules.append(RuleSpec(56, "contractor_staff_unqualified", zones=frozenset({4})))
+    e = engine(rules)
+    e.configure(zones(), [], rules, paperwork=papers(staff(certified=())), now=T0)
     out = run(e, track(3, T0, [(0.0, -300.0)] * 400))
-    assert kinds(out) == [("raise", "contractor_unqualified")]
+    assert kinds(out) == [("raise", "contractor_staff_unqualified")]
     assert out[0].evidence["problem"] == "park certification none"
 
 
@@ -143,17 +146,38 @@ def test_a_permit_without_video_raises_after_the_grace_and_ends_when_linked():
     assert kinds(e.tick(T0 + 700)) == [("end", "permit_without_video")]
 
 
-def test_overdue_is_not_closed_in_time_and_distinct_from_expired():
-    rules = [RuleSpec(54, "permit_overdue"), RuleSpec(55, "permit_expired")]
+def test_one_overtime_alarm_per_late_permit_at_once_in_progress_after_the_grace_when_stopped():
+    """Seed 002's 作业许可超时报警 is one alarm: work going on past its end at once; a paused permit not closed after
+    the grace; pausing the late work keeps the same alarm; closing ends it."""
+    rules = [RuleSpec(55, "permit_expired")]
     in_progress = _permit(planned_end=T0)
     stopped = _permit(id=11, ticket_no="GC-11", status=6, planned_end=T0)  # paused, never closed
     e = engine(rules, zones(), [in_progress, stopped])
     first = e.tick(T0 + 1)
     assert kinds(first) == [("raise", "permit_expired")]  # at once, the work going on past its end
-    assert first[0].permit == 9
+    assert (first[0].permit, first[0].code, first[0].evidence["work_stopped"]) == (9, "10", False)
     later = e.tick(T0 + 1801)
-    assert sorted((s.type, s.permit) for s in later) == [("permit_overdue", 9), ("permit_overdue", 11)]
-    assert {s.evidence["work_stopped"] for s in later} == {False, True}
-    # Closed (accepted): it leaves the scene and its alarms end.
-    out = e.configure(zones(), [stopped], rules, now=T0 + 1900)
-    assert sorted((s.action, s.type) for s in out) == [("end", "permit_expired"), ("end", "permit_overdue")]
+    assert [(s.action, s.permit, s.evidence["work_stopped"]) for s in later] == [("raise", 11, True)]
+    # The late work paused: still the one alarm, nothing new, nothing ended.
+    e.configure(zones(), [_permit(planned_end=T0, status=6), stopped], rules, now=T0 + 1850)
+    assert e.tick(T0 + 1860) == []
+    # Closed (accepted): it leaves the scene and its alarm ends; the other's end moved: it ends too.
+    out = e.configure(
+        zones(), [_permit(id=11, ticket_no="GC-11", status=6, planned_end=T0 + 9000)], rules, now=T0 + 1900
+    )
+    out += e.tick(T0 + 1900)
+    assert sorted((s.action, s.permit) for s in out) == [("end", 9), ("end", 11)]
+
+
+def test_level_alarm_for_any_special_work_begun_by_day_and_running_at_night():
+    """Seed 002's 作业许可等级报警: confined-space work begun by day still running at night (42); begun at night it
+    was planned for the night; 一级 hot work at night whatever its start; upgraded work never."""
+    night = {"night": lambda t: t >= T0}
+    rules = [RuleSpec(57, "work_not_upgraded", windows=night)]
+    by_day = _permit(id=20, ticket_no="SX-20", ticket_type="70", actual_start=T0 - 3600)
+    at_night = _permit(id=21, ticket_no="SX-21", ticket_type="70", actual_start=T0 + 60)
+    hot_at_night = _permit(id=22, ticket_no="DH-22", ticket_type="02", actual_start=T0 + 60)
+    upgraded = _permit(id=23, ticket_no="SX-23", ticket_type="70", actual_start=T0 - 3600, upgraded=True)
+    e = engine(rules, zones(), [by_day, at_night, hot_at_night, upgraded])
+    out = e.tick(T0 + 120)
+    assert sorted((s.permit, s.code, s.evidence["begun_by_day"]) for s in out) == [(20, "42", True), (22, "42", False)]

@@ -227,7 +227,7 @@ def test_permit_rules_expired_not_upgraded_outside_site_approver():
     late = PermitSpec(**{**PERMIT.__dict__, "planned_end": 100.0, "outside_site": True, "approver_distance_m": 400.0})
     rules = [
         RuleSpec(11, "permit_expired"),
-        RuleSpec(12, "hot_work_not_upgraded", windows={"night": lambda t: t > 50}),
+        RuleSpec(12, "work_not_upgraded", windows={"night": lambda t: t > 50}),
         RuleSpec(13, "location_outside_site"),
         RuleSpec(14, "approver_not_on_site"),
     ]
@@ -235,9 +235,9 @@ def test_permit_rules_expired_not_upgraded_outside_site_approver():
     out = e.tick(10.0) + e.tick(60.0) + e.tick(120.0)
     assert sorted((s.type, s.code, s.t) for s in raised(out)) == [
         ("approver_not_on_site", "30", 10.0),
-        ("hot_work_not_upgraded", "42", 60.0),
         ("location_outside_site", None, 10.0),
         ("permit_expired", "10", 120.0),
+        ("work_not_upgraded", "42", 60.0),
     ]
     assert e.tick(130.0) == []  # nothing twice
     ok = PermitSpec(**{**PERMIT.__dict__, "approver_distance_m": 20.0})

@@ -306,3 +306,18 @@ def test_a_warning_that_ends_by_itself_unhandled_leaves_the_inbox_and_an_alarm_w
     c.refresh_from_db()
     assert (c.severity, c.status) == ("warning", "acknowledged")
     assert c.ended_at is not None
+
+
+def test_the_mobile_machine_verdict_classifies_the_machine_mobile(scene):
+    """Seed 003: the system judges a machine 流动 (mobility set) when the mobile-machine rule raises on it."""
+    from alarms.engine import Signal
+    from alarms.store import Writer
+
+    rule = AlarmRule.objects.get(type="mobile_welder")
+    assert scene.welder.mobility == "fixed"
+    sig = Signal("raise", f"{rule.id}:{scene.welder.id}:1", rule.id, "mobile_welder", T0, "warning")
+    sig.subject, sig.evidence = scene.welder.id, {"rule": rule.id, "reason": "districts", "classified": "mobile"}
+    Writer().apply([sig])
+    scene.welder.refresh_from_db()
+    assert scene.welder.mobility == "mobile"
+    assert Alarm.objects.get(type="mobile_welder").subject_id == scene.welder.id
