@@ -10,7 +10,7 @@ import shapely
 
 from alarms.engine import PermitSpec, RuleSpec, Scan, ZoneSpec
 from alarms.fences import Fixes
-from tests.alarms.scenes import engine, kinds, line, run, track, zones
+from tests.alarms.scenes import KEY_PLACE, engine, kinds, line, run, track, zones
 
 OOB = RuleSpec(1, "out_of_bounds", zones=frozenset({1}))
 
@@ -254,6 +254,26 @@ def test_welder_working_in_a_key_area_only_when_powered():
     assert kinds(sig) == [("raise", "key_area_work")]
     e.device(40, False, 50.0)
     assert kinds(e.tick(50.0)) == [("end", "key_area_work")]
+
+
+def test_welding_in_a_temporary_zone_and_anywhere_in_a_key_period_warns():
+    """Seed 003: "根据重点区域、重点时段，临时作业，电子围栏内作业进行展示预警信息"."""
+    temporary = ZoneSpec(6, "临时围栏", "temporary", KEY_PLACE, enterprise_id=1)
+    e = engine([RuleSpec(18, "temporary_zone_work", zones=frozenset({6}))], [*zones(), temporary])
+    run(e, track(40, 0, line((280, 50), (350, 50), 20) + [(350, 50)] * 20))
+    e.device(40, True, 41.0)
+    sig = e.tick(41.0)
+    assert [(s.action, s.type, s.severity, s.zone) for s in sig] == [("raise", "temporary_zone_work", "warning", 6)]
+    # A key period (重点时段): every powered machine, wherever it is; ends when the period is over.
+    period = RuleSpec(19, "key_period_work", windows={"key_period": lambda t: 100 <= t < 200})
+    e = engine([period])
+    e.device(40, True, 90.0)
+    e.device(41, False, 90.0)
+    assert e.tick(95.0) == []
+    sig = e.tick(100.0)
+    assert [(s.action, s.subject, s.evidence["period"]) for s in sig] == [("raise", 40, "key_period")]
+    assert e.tick(150.0) == []
+    assert [(s.action, s.evidence["reason"]) for s in e.tick(200.0)] == [("end", "period over")]
 
 
 def test_remote_scan_is_beyond_the_limit_even_at_the_nearest_ends_of_both_accuracy_radii():
