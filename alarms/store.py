@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import django.dispatch
 import orjson
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
@@ -179,6 +180,12 @@ def _update(rows: list[Alarm], now) -> None:
         )
 
 
+# Sent inside the writing transaction after every batch: `changes` is [(kind, alarm)] with kind raised, updated or
+# ended (suppressed raises excluded). Other rooms keep what they derive from alarms (reports.WorkRecord) without
+# the alarms room knowing them.
+alarms_written = django.dispatch.Signal()
+
+
 def _classify_mobile(new: list[Alarm]) -> None:
     """Seed 003: "焊机在开机作业15天内三次距离超过4公里或跨区作业的，系统将判断为流动焊机": the mobile-machine rule's
     verdict classifies the machine 流动 (`Subject.mobility`), which the welders' statistics count."""
@@ -227,6 +234,7 @@ class Writer:
         changed: dict[str, Alarm] = {}
         now = timezone.now()
         raised = {a.key for a in new}
+        written: list[tuple[str, Alarm]] = []
         for sig in signals:
             a = alarms.get(sig.key)
             if a is None:
@@ -278,6 +286,7 @@ class Writer:
             if kind != "raised":
                 a.updated_at = now
                 changed[a.key] = a
+            written.append((kind, a))  # suppressed too: the work happened, only the alarm is silenced
             if live:
                 events.append(AlarmEvent(alarm=a, kind=kind, payload=serialize(a)))
                 if kind != "updated":
@@ -285,6 +294,8 @@ class Writer:
         if changed:
             _update(list(changed.values()), now)
         AlarmAction.objects.bulk_create(actions)
+        if written:
+            alarms_written.send(Writer, changes=written)
         if events:
             AlarmEvent.objects.bulk_create(events)
             with connection.cursor() as cur:

@@ -8,3 +8,9 @@ class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = "Reports"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from alarms.store import alarms_written
+        from reports.work_records import keep
+
+        alarms_written.connect(keep, dispatch_uid="reports.work_records")

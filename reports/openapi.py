@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from geo_core.openapi import op, param
+from reports.models import WorkRecord
 from reports.records import DECISION, VERDICTS
 
 TIME = {"type": "string", "format": "date-time"}
+FILES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _span_and_pages() -> list[dict]:
+    return [
+        param("since", "query", TIME),
+        param("until", "query", TIME),
+        param("enterprise", "query", {"type": "string"}),
+        param("region", "query", {"type": "string"}),
+        param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}),
+        param("offset", "query", {"type": "integer", "minimum": 0}),
+        param("f", "query", {"type": "string", "enum": ["json", "csv", "xlsx"]}),
+    ]
 
 
 def service_paths() -> dict:
@@ -16,18 +30,26 @@ def service_paths() -> dict:
                 "verdict, within the caller's scope; or a file",
                 "listScanRecords",
                 [
-                    param("since", "query", TIME),
-                    param("until", "query", TIME),
-                    param("enterprise", "query", {"type": "string"}),
-                    param("region", "query", {"type": "string"}),
+                    *_span_and_pages(),
                     param("machine", "query", {"type": "string"}),
                     param("decision", "query", {"type": "string", "enum": list(DECISION)}),
                     param("verdict", "query", {"type": "string", "enum": list(VERDICTS)}),
-                    param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}),
-                    param("offset", "query", {"type": "integer", "minimum": 0}),
-                    param("f", "query", {"type": "string", "enum": ["json", "csv", "xlsx"]}),
                 ],
-                also=("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                also=FILES,
             )
-        }
+        },
+        "/api/records/key-area-work": {
+            "get": op(
+                "work in key areas, temporary zones and key periods (重点区域/时段作业记录): area, welder, machine, "
+                "start, end, duration, kept as it happens, within the caller's scope; or a file",
+                "listKeyAreaWork",
+                [
+                    *_span_and_pages(),
+                    param("zone", "query", {"type": "integer", "minimum": 1}),
+                    param("kind", "query", {"type": "string", "enum": list(WorkRecord.Kind.values)}),
+                    param("open", "query", {"type": "string", "enum": ["true", "false"]}),
+                ],
+                also=FILES,
+            )
+        },
     }

@@ -19,8 +19,9 @@ from geo_core.apiview import json_api, json_response
 from geo_core.errors import BadRequestError
 from geo_core.gisfiles import writing
 from geo_core.models import DeviceEvent, Subject
-from geo_core.params import instant, query_integer, text
+from geo_core.params import instant, known_codes, query_integer, text
 from geo_core.queries import in_regions
+from reports.models import WorkRecord
 
 MAX_SPAN = timedelta(days=366)
 VERDICTS = ("remote", "uncertain", "near")
@@ -49,17 +50,30 @@ def _machines(access: Access):
     return Subject.objects.filter(Q(kind="welder") & Subject.VISIBILITY.q(access.scope))
 
 
-def _filtered(request: HttpRequest, access: Access):
+def span(request: HttpRequest, default: timedelta = timedelta(days=7)) -> tuple[datetime, datetime]:
+    """`since` and `until` of a record list: the last `default` by default, at most a year per request."""
     g = request.GET
     until = instant(g["until"], "until") if g.get("until") else datetime.now(UTC)
-    since = instant(g["since"], "since") if g.get("since") else until - timedelta(days=7)
+    since = instant(g["since"], "since") if g.get("since") else until - default
     if until <= since:
         raise BadRequestError("until: must be after since")
     if until - since > MAX_SPAN:
         raise BadRequestError("since: at most a year per request")
+    return since, until
+
+
+def companies(request: HttpRequest) -> list[str] | None:
+    """`enterprise`: company codes, comma-separated (at most 50)."""
+    v = request.GET.get("enterprise")
+    return [text(c, "enterprise", 64) for c in v.split(",")][:50] if v else None
+
+
+def _filtered(request: HttpRequest, access: Access):
+    g = request.GET
+    since, until = span(request)
     machines = _machines(access)
-    if v := g.get("enterprise"):
-        machines = machines.filter(enterprise__company_code__in=[text(c, "enterprise", 64) for c in v.split(",")][:50])
+    if codes := companies(request):
+        machines = machines.filter(enterprise__company_code__in=codes)
     if v := g.get("machine"):
         machines = machines.filter(Q(chip_id=v) | Q(external_id=v) | Q(qr_code=v))
     qs = DeviceEvent.objects.filter(kind="scan", subject__in=machines, time__gte=since, time__lt=until)
@@ -116,3 +130,81 @@ def scans(request: HttpRequest, access: Access) -> HttpResponse:
     for r in rows:
         r["time"] = r["time"].isoformat()
     return json_response({"since": since.isoformat(), "until": until.isoformat(), "total": total, "scans": rows})
+
+
+WORK_COLUMNS = [
+    ("kind_label", "类别"),
+    ("area", "区域/时段名称"),
+    ("machine", "焊机编号"),
+    ("machine_name", "焊机名称"),
+    ("company_code", "企业编码"),
+    ("enterprise", "企业名称"),
+    ("district", "所在区县"),
+    ("operator_id", "焊工编号"),
+    ("operator_name", "作业焊工"),
+    ("certificate", "证书编号"),
+    ("started_at", "开始时间"),
+    ("ended_at", "结束时间"),
+    ("duration_min", "作业时长(分钟)"),
+    ("lon", "经度"),
+    ("lat", "纬度"),
+]
+
+
+def _work_row(w: WorkRecord) -> dict:
+    m = w.machine
+    return {
+        "id": w.id,
+        "kind": w.kind,
+        "kind_label": w.get_kind_display(),
+        "area": w.area_name,
+        "zone": w.zone_id,
+        "machine": m.chip_id or m.external_id,
+        "machine_name": m.name,
+        "company_code": w.enterprise.company_code if w.enterprise else None,
+        "enterprise": w.enterprise.name if w.enterprise else None,
+        "district": w.district.name if w.district else None,
+        "operator_id": w.operator_id or None,
+        "operator_name": w.operator_name or None,
+        "certificate": w.certificate or None,
+        "started_at": w.started_at,
+        "ended_at": w.ended_at,
+        "duration_s": w.duration_s,
+        "duration_min": round(w.duration_s / 60, 1) if w.duration_s is not None else None,
+        "alarm": w.alarm_id,
+        "lon": w.location.x if w.location else None,
+        "lat": w.location.y if w.location else None,
+    }
+
+
+@json_api(("GET",))
+def key_area_work(request: HttpRequest, access: Access) -> HttpResponse:
+    """GET /api/records/key-area-work?since=&until=&region=&enterprise=&zone=&kind=&open=true&f=csv|xlsx: the work
+    in key areas, temporary zones and key periods (reports.WorkRecord), begun within the span, newest first; in the
+    caller's scope (the record's enterprise, or where it was)."""
+    fmt = writing.list_format(request.GET.get("f"))
+    since, until = span(request)
+    qs = WorkRecord.objects.filter(WorkRecord.VISIBILITY.q(access.scope), started_at__gte=since, started_at__lt=until)
+    if codes := companies(request):
+        qs = qs.filter(enterprise__company_code__in=codes)
+    if v := request.GET.get("region"):
+        qs = qs.filter(in_regions(v, "location"))
+    if request.GET.get("zone"):
+        qs = qs.filter(zone_id=query_integer(request, "zone", 0, 1, 2**62))
+    if v := request.GET.get("kind"):
+        qs = qs.filter(kind__in=known_codes(v, "kind", WorkRecord.Kind.values))
+    if request.GET.get("open") in ("true", "1"):
+        qs = qs.filter(ended_at__isnull=True)
+    qs = qs.select_related("machine", "enterprise", "district").order_by("-started_at", "-id")
+    if fmt:
+        rows = [_work_row(w) for w in qs[:200_000]]
+        table = writing.rows_table("key_area_work", WORK_COLUMNS, rows, request.GET.get("lang") == "en")
+        return writing.response(writing.write([table], fmt), fmt, "key_area_work")
+    limit = query_integer(request, "limit", 100, 1, 1000)
+    offset = query_integer(request, "offset", 0, 0, 10_000_000)
+    total = qs.count()
+    rows = [_work_row(w) for w in qs[offset : offset + limit]]
+    for r in rows:
+        r["started_at"] = r["started_at"].isoformat()
+        r["ended_at"] = r["ended_at"].isoformat() if r["ended_at"] else None
+    return json_response({"since": since.isoformat(), "until": until.isoformat(), "total": total, "records": rows})
