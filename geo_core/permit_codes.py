@@ -68,3 +68,17 @@ MAX_VALIDITY: dict[str, timedelta] = {
     "24": timedelta(days=7),
     "10": timedelta(days=15),
 }
+
+# The level (作业级别) a ticket type carries, where GB 30871 grades the operation; absent where it does not.
+LEVELS: dict[str, str] = {
+    "01": "特级",
+    "02": "一级",
+    "03": "二级",
+    "21": "I级",
+    "22": "II级",
+    "23": "III级",
+    "24": "IV级",
+    "61": "一级",
+    "62": "二级",
+    "63": "三级",
+}

@@ -52,4 +52,22 @@ def service_paths() -> dict:
                 also=FILES,
             )
         },
+        "/api/permits/board": {
+            "get": op(
+                "the permit board of a day (作业许可看板): total, by operation, 作业中, 暂停, 完成, by level, "
+                "per enterprise",
+                "getPermitBoard",
+                [
+                    param("day", "query", {"type": "string", "format": "date"}),
+                    param("enterprise", "query", {"type": "string"}),
+                ],
+            )
+        },
+        "/api/permits/months": {
+            "get": op(
+                "permits of a year by month (作业数量, 作业类型数量, 作业级别数量)",
+                "getPermitMonths",
+                [param("year", "query", {"type": "integer", "minimum": 2000, "maximum": 2100})],
+            )
+        },
     }

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from reports import records
+from reports import permit_board, records
 
 urlpatterns = [
     path("api/records/scans", records.scans, name="scan-records"),
     path("api/records/key-area-work", records.key_area_work, name="key-area-work-records"),
+    path("api/permits/board", permit_board.board, name="permit-board"),
+    path("api/permits/months", permit_board.months, name="permit-months"),
 ]

@@ -117,6 +117,8 @@ MATRIX = {
     "rescue-station": "signed",
     "scan-records": "signed",  # within scope (tests/reports/test_scan_records.py)
     "key-area-work-records": "signed",  # within scope (tests/reports/test_key_area_work.py)
+    "permit-board": "signed",  # within scope (tests/reports/test_permit_board.py)
+    "permit-months": "signed",
     "inspections": "signed",  # the authorities' plans; enterprises 403 (tests/video/test_inspections.py)
     "inspection": "signed",
 }

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from alarms.models import Alarm, AlarmRule
-from geo_core.models import TilesetFile
+from geo_core.models import TilesetFile, WorkPermit
 from layers.tiles3d import build
 from tests.web.conftest import Page, committed, raise_alarm
 from tests.web.test_map_page import SHANGHAI, api, walk_east
@@ -121,6 +121,19 @@ def test_the_wall_is_ready_with_the_scene_the_tileset_and_what_the_live_api_send
         assert "limit_s=240" in p.page.inner_text("[data-safety-rule=stationary]")
     finally:
         change_rule(p.base, web_scene["token"], rule.id, {})
+    # The permit board of the day (seed 002): both permits in progress; A's paused shows within 5 s.
+    board = "(key) => document.querySelector(`[data-permit-board] [data-board=${key}]`)?.textContent"
+    p.until(f"() => ({board})('working') === '2'")
+    assert p.js(board, "total") == "2"
+    assert p.js(board, "paused") == "0"
+    permit = web_scene["permits"]["a"]
+    committed(lambda: WorkPermit.objects.filter(id=permit.id).update(status=6))
+    try:
+        t0 = time.monotonic()
+        p.until(f"() => ({board})('paused') === '1' && ({board})('working') === '1'", 6.0)
+        assert time.monotonic() - t0 < 6.0  # a 5 s refresh, and the request's own time
+    finally:
+        committed(lambda: WorkPermit.objects.filter(id=permit.id).update(status=2))
 
 
 def change_rule(base: str, token: str, rule_id: int, params: dict) -> None:

@@ -96,6 +96,12 @@ def test_the_map_shows_the_scene_and_an_enterprise_sees_only_its_own(open_page, 
     assert names >= {"A罐区禁区", "WEBA-01-0001"}
     assert not names & {"B罐区禁区", "WEBB-01-0001", "网页B化工"}, names  # nothing of enterprise B on the map
     assert "网页B化工" not in ent.page.inner_text("body")
+    # The permit board of the day: its own permit only, and only its own name to switch to.
+    ent.page.click("[data-tab=permits]")
+    ent.until("() => document.querySelector('[data-permit-board] [data-board=total]')?.textContent === '1'")
+    assert ent.page.inner_text("[data-permit-board] [data-board=working]") == "1"
+    picks = ent.js("() => [...document.querySelectorAll('[data-board-picker] option')].map(o => o.value)")
+    assert picks == ["", "WEBA"]
 
 
 def test_a_new_alarm_appears_within_5_s_and_is_acknowledged_from_the_page(open_page, web_scene):

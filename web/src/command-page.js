@@ -212,7 +212,7 @@ parts.panels = panels;
 const firstData = new Promise((resolve) => live3d.addEventListener('applied', resolve, { once: true }));
 live3d.start();
 board.start();
-panels.start(loaded.permits, loaded.sites);
+panels.start(loaded.sites);
 await firstData;
 const tilesReady = layers.tileset ? new Promise((resolve) => {
   if (layers.tileset.tilesLoaded) resolve();

@@ -15,6 +15,7 @@ import { CallPanel } from './calls.js';
 import { InspectionPanel } from './inspections.js';
 import { deviceButton, openEquipment } from './equipment.js';
 import { EquipmentList } from './equipment-list.js';
+import { PermitBoard } from './permit-board.js';
 import { searchBox } from './search.js';
 import { frame, netState, tabs } from './panels.js';
 import { nearbyPanel } from './nearby.js';
@@ -37,7 +38,7 @@ me.worker = await workerFromPage(me.worker);
 const map = createMap(document.getElementById('map'), me);
 frame(me, map);
 const panel = document.getElementById('panel');
-const showTab = tabs(panel, ['alarms', 'layers', 'query', 'equip', ...(me.inspections ? ['inspect'] : [])]);
+const showTab = tabs(panel, ['alarms', 'layers', 'query', 'permits', 'equip', ...(me.inspections ? ['inspect'] : [])]);
 const subjects = new Subjects();
 netState(subjects);
 const selection = new Selection();
@@ -175,6 +176,10 @@ map.once('style.load', () => {
     parts.inspections = new InspectionPanel(map, tab, { vocab, video, visible: () => !tab.hidden });
     document.querySelector('[data-tab="inspect"]').addEventListener('click', () => parts.inspections.load());
   }
+  parts.permitBoard = new PermitBoard(document.getElementById('tab-permits'), { vocab });
+  document.querySelector('[data-tab="permits"]').addEventListener('click', () => {
+    if (!parts.permitBoard.timer) parts.permitBoard.start(); // polled from the first look on, every 5 s while seen
+  }, { once: true });
   const equipTab = document.getElementById('tab-equip');
   parts.equipment = new EquipmentList(equipTab, { vocab, me, onOpen: async (r) => {
     map.flyTo({ center: [r.lon, r.lat], zoom: 17 });

@@ -5,6 +5,7 @@
 import { getJSON } from './api.js';
 import { t } from './i18n.js';
 import { el, shanghaiTime } from './format.js';
+import { PermitBoard } from './permit-board.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -54,31 +55,26 @@ export class WallPanels {
     this.subjects = subjects;
     this.board = board;
     this.layers = layers;
-    this.enterprise = '';
     this.parts = {
       people: el('div'), machines: el('div'), permits: el('div'), alarms: el('div'), trend: el('div'), districts: el('div'),
       safety: el('div'),
     };
-    this.picker = el('select', { class: 'enterprise-picker', onchange: (e) => { this.enterprise = e.target.value; this.renderPermits(); } });
+    this.permitBoard = new PermitBoard(this.parts.permits, { vocab });
     container.replaceChildren(
       card(t('peopleOnSite'), this.parts.people),
       card(t('machinesPowered'), this.parts.machines),
-      card(t('permitBoard'), this.picker, this.parts.permits),
+      card(t('permitBoard'), this.parts.permits),
       card(t('openAlarms'), this.parts.alarms),
       card(t('safetyRules'), this.parts.safety),
       card(t('alarmTrend'), this.parts.trend),
       card(t('byDistrict'), this.parts.districts),
     );
-    this.permits = [];
     this.names = {};
   }
 
-  async start(permits, sites) {
-    this.permits = permits;
+  async start(sites) {
     for (const s of sites) this.names[s.properties.company_code] = s.properties.enterprise_name;
-    this.picker.replaceChildren(el('option', { value: '' }, t('allEnterprises')),
-      ...Object.entries(this.names).sort().map(([code, name]) => el('option', { value: code }, `${name} (${code})`)));
-    this.renderPermits();
+    this.permitBoard.start();
     this.renderPeople();
     for (const type of ['snapshot', 'delta']) this.subjects.addEventListener(type, () => this.schedulePeople());
     this.board.addEventListener('changed', () => this.renderAlarms());
@@ -127,35 +123,6 @@ export class WallPanels {
       el('thead', {}, el('tr', {}, el('th', {}, t('g_districts')), el('th', {}, t('g_enterprises')), el('th', {}, t('machines')), el('th', {}, t('g_alarms')))),
       el('tbody', {}, rows.map((r) => el('tr', {}, el('td', {}, r.name), el('td', {}, String(r.enterprises)), el('td', {}, `${r.powered}/${r.welders}`),
         el('td', { class: r.open_alarms ? 'hot' : '' }, String(r.open_alarms)))))));
-  }
-
-  renderPermits() {
-    const chosen = this.permits.filter((f) => !this.enterprise || f.properties.company_code === this.enterprise);
-    const v = this.vocab;
-    const shown = v.terms('permit_status').filter((s) => s.flags.includes('active')); // the board's columns
-    const working = new Set(v.flagged('permit_status', 'working'));
-    const byOp = v.terms('operation').map((op) => {
-      const mine = chosen.filter((f) => f.properties.operation === op.code);
-      return el('tr', {}, el('th', {}, op.label), ...shown.map((st) => {
-        const n = mine.filter((f) => String(f.properties.status) === st.code).length;
-        return el('td', { class: n ? `st-${st.code}` : 'zero', style: n ? `color:${st.wall}` : '' }, String(n));
-      }));
-    });
-    const levels = new Map();
-    for (const f of chosen) {
-      if (!working.has(String(f.properties.status))) continue;
-      const m = /[（(]([^)）]+)[)）]/.exec(f.properties.ticket_label || '');
-      const key = m ? `${v.label('operation', f.properties.operation)} ${m[1]}` : null;
-      if (key) levels.set(key, (levels.get(key) || 0) + 1);
-    }
-    const table = el('table', { class: 'permit-board' },
-      el('thead', {}, el('tr', {}, el('th', {}, ''), ...shown.map((st) => el('th', {}, st.label)))), el('tbody', {}, byOp));
-    const day = this.enterprise ? el('ol', { class: 'day' }, chosen
-      .sort((a, b) => (a.properties.planned_start < b.properties.planned_start ? -1 : 1))
-      .map((f) => el('li', { class: `st-${f.properties.status}` }, `${shanghaiTime(f.properties.planned_start).slice(11, 16)}–${shanghaiTime(f.properties.planned_end).slice(11, 16)} `,
-        el('strong', working.has(String(f.properties.status)) ? { style: `color:${v.colour('permit_status', f.properties.status, true)}` } : {},
-          f.properties.ticket_label), ` ${f.properties.status_label} · ${f.properties.ticket_no}`))) : null;
-    this.parts.permits.replaceChildren(table, levels.size ? bars([...levels.entries()].sort((a, b) => b[1] - a[1])) : '', day || '');
   }
 
   renderAlarms() {
