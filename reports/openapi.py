@@ -5,6 +5,7 @@ from __future__ import annotations
 from geo_core.openapi import op, param
 from reports.models import WorkRecord
 from reports.records import DECISION, VERDICTS
+from reports.welders import MOBILITY, STATES
 
 TIME = {"type": "string", "format": "date-time"}
 FILES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -68,6 +69,32 @@ def service_paths() -> dict:
                 "permits of a year by month (作业数量, 作业类型数量, 作业级别数量)",
                 "getPermitMonths",
                 [param("year", "query", {"type": "integer", "minimum": 2000, "maximum": 2100})],
+            )
+        },
+        "/api/welders": {
+            "get": op(
+                "the register of certified welders (持证焊工): certificate, authority, validity, age, region, "
+                "流动/固定",
+                "listWelders",
+                [
+                    param("region", "query", {"type": "string"}),
+                    param("category", "query", {"type": "string"}),
+                    param("authority", "query", {"type": "string"}),
+                    param("state", "query", {"type": "string", "enum": list(STATES)}),
+                    param("mobility", "query", {"type": "string", "enum": list(MOBILITY)}),
+                    param("q", "query", {"type": "string"}),
+                    param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                    param("offset", "query", {"type": "integer", "minimum": 0}),
+                    param("f", "query", {"type": "string", "enum": ["json", "csv", "xlsx"]}),
+                ],
+                also=FILES,
+            )
+        },
+        "/api/welders/stats": {
+            "get": op(
+                "certified welders by age band, issuing authority, region, mobility and certificate state",
+                "getWelderStats",
+                [param("region", "query", {"type": "string"}), param("category", "query", {"type": "string"})],
             )
         },
     }

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from reports import permit_board, records
+from reports import permit_board, records, welders
 
 urlpatterns = [
     path("api/records/scans", records.scans, name="scan-records"),
     path("api/records/key-area-work", records.key_area_work, name="key-area-work-records"),
     path("api/permits/board", permit_board.board, name="permit-board"),
     path("api/permits/months", permit_board.months, name="permit-months"),
+    path("api/welders", welders.register, name="welders"),
+    path("api/welders/stats", welders.stats, name="welder-stats"),
 ]

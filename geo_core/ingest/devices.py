@@ -261,6 +261,7 @@ def process(messages: list[tuple[str, bytes]], source: str = "mqtt") -> DeviceRe
         if events:
             stored = DeviceEvent.objects.bulk_create(events, ignore_conflicts=True, batch_size=5000)
             result.events = len(stored)
+            _welders_at_work([(ev, ev.data) for ev in events if ev.kind == "scan"])
             if any(ev.kind in ("sos", "scan", "power") for ev in events):
                 notify_events()
         if positions:
@@ -361,3 +362,33 @@ def _record_unknown(device: str, ident: str, msgs: list) -> None:
     )
     if not created:
         UnknownDevice.objects.filter(pk=obj.pk).update(messages=F("messages") + len(msgs), last_payload=last)
+
+
+CERTIFIED_WORK = """
+UPDATE geo_core_certificate c SET last_machine_id = v.machine, last_scan_at = v.at,
+       location = COALESCE(v.place, c.location),
+       district_id = COALESCE((SELECT r.id FROM geo_core_region r WHERE r.level = 'district'
+                               AND ST_Intersects(r.geom, v.place) LIMIT 1), c.district_id)
+FROM (SELECT unnest(%s::text[]) AS number, unnest(%s::bigint[]) AS machine, unnest(%s::timestamptz[]) AS at,
+             ST_SetSRID(ST_GeomFromText(unnest(%s::text[])), 4490) AS place) v
+WHERE c.number = v.number AND (c.last_scan_at IS NULL OR c.last_scan_at < v.at)
+"""
+
+
+def _welders_at_work(scans: list[tuple[DeviceEvent, dict]]) -> None:
+    """A welder's allowed start-up names their certificate: the register keeps the machine they last started and
+    where (所在区域; 流动 or 固定 follows the machine's mobility). The newest scan of a certificate wins."""
+    newest: dict[str, tuple] = {}
+    for ev, data in scans:
+        number = data.get("certificate")
+        if data.get("decision") != "allow" or not number:
+            continue
+        if number not in newest or newest[number][1] < ev.time:
+            newest[number] = (ev.subject_id, ev.time, ev.location.wkt if ev.location else None)
+    if newest:
+        with connection.cursor() as cur:
+            cur.execute(
+                CERTIFIED_WORK,
+                [list(newest), [v[0] for v in newest.values()], [v[1] for v in newest.values()],
+                 [v[2] for v in newest.values()]],
+            )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.gis.db import models
 
-from geo_core.models.base import Timestamped
+from geo_core.models.base import SRID, Timestamped
 from geo_core.scope import Visibility
 
 
@@ -94,13 +94,29 @@ class Subject(Timestamped):
 
 
 class Certificate(models.Model):
-    """A special-operation certificate (特种作业操作证) held by a person; checked when a welder is scanned."""
+    """A special-operation certificate (特种作业操作证): checked when a welder is scanned, and the register of certified
+    welders (seeds 000, 003: 持证焊工). Its holder is a tracked person of an enterprise, or known from the issuing
+    registry only (name and unit: most of a city's welders carry no tag). Where the holder works and which machine
+    they last started are kept from their scans (geo_core.ingest.devices): the welder is 流动 when that machine is
+    (the mobile-machine rule decides a machine's mobility)."""
 
-    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="certificates")
+    VISIBILITY = Visibility("subject__enterprise", "location")
+
+    subject = models.ForeignKey(Subject, null=True, blank=True, on_delete=models.CASCADE, related_name="certificates")
+    holder_name = models.CharField(max_length=64, blank=True, help_text="姓名, for holders not tracked as subjects")
+    unit = models.CharField(max_length=128, blank=True, help_text="单位名称")
     category = models.CharField(max_length=64, help_text="operation category, e.g. 焊接与热切割作业")
     number = models.CharField(max_length=64)
+    authority = models.CharField(max_length=64, blank=True, help_text="发证机关")
+    birth_date = models.DateField(null=True, blank=True, help_text="出生日期 (the age statistics)")
     issued_on = models.DateField()
     valid_until = models.DateField()
+    location = models.PointField(srid=SRID, null=True, blank=True, help_text="where the holder last worked")
+    district = models.ForeignKey(
+        "geo_core.Region", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="所在区域"
+    )
+    last_machine = models.ForeignKey(Subject, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_scan_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -108,7 +124,11 @@ class Certificate(models.Model):
             models.CheckConstraint(
                 condition=models.Q(valid_until__gte=models.F("issued_on")), name="certificate_validity_order"
             ),
+            models.CheckConstraint(
+                condition=models.Q(subject__isnull=False) | ~models.Q(holder_name=""), name="certificate_has_holder"
+            ),
         ]
+        indexes = [models.Index(fields=["number"]), models.Index(fields=["district", "valid_until"])]
 
     def __str__(self) -> str:
         return f"{self.category} {self.number}"
