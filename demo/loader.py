@@ -216,6 +216,8 @@ def reset_demo() -> None:
         VideoChannel.objects.filter(attributes__demo=True).delete()
         Zone.objects.filter(attributes__demo=True).delete()
         SpecialEquipment.objects.filter(attributes__demo=True).delete()
+        # The city's certified welders of the demo registry (demo.scene._city_welders numbers them W + district).
+        Certificate.objects.filter(subject__isnull=True, number__regex=r"^W31[0-9]{12}$").delete()
         Subject.objects.filter(id__in=ids).delete()
         if park is not None:
             Site.objects.filter(enterprise__park=park).delete()
@@ -507,17 +509,25 @@ def load_demo(
 
         t = time.perf_counter()
         person_ids = {(s.enterprise.company_code if s.enterprise else None, s.external_id): s.id for s in subjects}
+        district_ids = dict(Region.objects.filter(level="district").values_list("code", "id"))
         Certificate.objects.bulk_create(
             [
                 Certificate(
-                    subject_id=person_ids[(c["company_code"], c["external_id"])],
+                    subject_id=person_ids[(c["company_code"], c["external_id"])] if c["external_id"] else None,
+                    holder_name=c.get("holder_name", ""),
+                    unit=c.get("unit", ""),
                     category=c["category"],
                     number=c["number"],
+                    authority=c["authority"],
+                    birth_date=c["birth_date"],
                     issued_on=c["issued_on"],
                     valid_until=c["valid_until"],
+                    location=GPoint(c["lon"], c["lat"], srid=4490) if "lon" in c else None,
+                    district_id=district_ids.get(c.get("district")),
                 )
                 for c in scene.certificates
-            ]
+            ],
+            batch_size=2000,
         )
         steps.update()
 

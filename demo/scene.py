@@ -617,18 +617,13 @@ def _people(scene: Scene, rng: np.random.Generator, size: SceneSize) -> dict[str
                     }
                 )
                 if ptype == "02" and rng.random() < 0.5:
-                    issued = scene.anchor.date() - timedelta(days=int(rng.integers(100, 2000)))
-                    valid = issued + timedelta(days=6 * 365)
-                    if rng.random() < 0.1:
-                        valid = scene.anchor.date() - timedelta(days=int(rng.integers(1, 90)))
                     scene.certificates.append(
                         {
                             "external_id": ext,
                             "company_code": code,
                             "category": vocab.CERT_CATEGORIES[0],
                             "number": f"T31{n:012d}",
-                            "issued_on": issued,
-                            "valid_until": valid,
+                            **_certificate_holder(rng, scene.anchor.date()),
                         }
                     )
         out[code] = groups
@@ -679,6 +674,7 @@ def _welders(scene: Scene, rng: np.random.Generator, districts: dict[str, dict],
         ]
         for lon, lat in _random_points(rng, districts[code]["geom"], int(count)):
             add(lon, lat, code, str(rng.choice(units)), None)
+        _city_welders(scene, rng, districts[code]["geom"], code, units, max(1, int(count) // 5))
     by_code = {e["company_code"]: e for e in scene.enterprises}
     sites = scene.sites
     for k in range(in_park):
@@ -686,6 +682,42 @@ def _welders(scene: Scene, rng: np.random.Generator, districts: dict[str, dict],
         ((lon, lat),) = _random_points(rng, site["footprint"], 1)
         district = FENGXIAN if shapely.contains_xy(districts[FENGXIAN]["geom"], lon, lat) else JINSHAN
         add(lon, lat, district, by_code[site["company_code"]]["name"], site["company_code"])
+
+
+def _certificate_holder(rng: np.random.Generator, today) -> dict:
+    """Who holds a certificate, as the issuing registry lists them: authority (most from Shanghai, the rest from the
+    provinces migrant welders come from), birth date (22-62), first issued and valid for six years (some lapsed)."""
+    authority = str(rng.choice(vocab.CERT_AUTHORITIES, p=vocab.CERT_AUTHORITY_SHARES))
+    issued = today - timedelta(days=int(rng.integers(60, 2100)))
+    valid = issued + timedelta(days=6 * 365)
+    if rng.random() < 0.08:
+        valid = today - timedelta(days=int(rng.integers(1, 120)))
+        issued = min(issued, valid - timedelta(days=365))
+    age = float(np.clip(rng.normal(42, 9), 22, 62))
+    birth = today - timedelta(days=int(age * 365.25))
+    return {"authority": authority, "birth_date": birth, "issued_on": issued, "valid_until": valid}
+
+
+def _city_welders(scene: Scene, rng: np.random.Generator, geom, district: str, units: list, n: int) -> None:
+    """The district's certified welders (持证焊工): known from the registry, not tracked; each registered where their
+    unit works. The simulator's start-ups (扫码开机) name them."""
+    today = scene.anchor.date()
+    for lon, lat in _random_points(rng, geom, n):
+        k = len(scene.certificates) + 1
+        scene.certificates.append(
+            {
+                "external_id": None,
+                "company_code": None,
+                "holder_name": _person_name(rng),
+                "unit": str(rng.choice(units)),
+                "category": vocab.CERT_CATEGORIES[0],
+                "number": f"W{district}{k:08d}",
+                "district": district,
+                "lon": float(lon),
+                "lat": float(lat),
+                **_certificate_holder(rng, today),
+            }
+        )
 
 
 def _body_cameras(scene: Scene, rng: np.random.Generator, park_geom, size: SceneSize) -> None:

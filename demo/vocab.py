@@ -47,6 +47,9 @@ TAGS = ["重点监管危险化工工艺", "重点监管危险化学品", "一级
 DEPARTMENTS = ["生产部", "设备部", "安环部", "仓储部", "质检部", "工程部", "行政部"]
 POSITIONS = ["操作工", "班长", "设备工程师", "安全员", "仓管员", "电工", "焊工", "化验员", "值班长"]
 CERT_CATEGORIES = ["焊接与热切割作业", "电工作业", "高处作业", "危险化学品安全作业"]
+# Who issues 特种作业操作证 (provincial emergency management): Shanghai's, and the provinces welders come from.
+CERT_AUTHORITIES = ["上海市应急管理局", "江苏省应急管理厅", "安徽省应急管理厅", "浙江省应急管理厅", "河南省应急管理厅"]
+CERT_AUTHORITY_SHARES = [0.65, 0.12, 0.1, 0.08, 0.05]
 WELDING_UNIT_SUFFIX = ["钢结构工程有限公司", "机电安装有限公司", "建设工程有限公司", "管道工程有限公司", "金属制品厂"]
 CONTRACTOR_UNITS = [
     "沪安机电安装有限公司",

@@ -32,7 +32,7 @@ from demo.motion import LocalFrame, PeopleModel, WelderModel
 from demo.patrol import patrol_of, todays_plan
 from demo.scene import PARK_CENTRE
 from geo_core.ingest.signing import ReportClient
-from geo_core.models import DailyFiling, Region, Site, SpecialEquipment, SubjectState, WorkPermit, Zone
+from geo_core.models import Certificate, DailyFiling, Region, Site, SpecialEquipment, SubjectState, WorkPermit, Zone
 from geo_core.partitions import PARK_TZ
 from geo_core.timewindows import window_contains
 
@@ -136,6 +136,19 @@ class Simulation:
             SubjectState.objects.filter(subject__kind="welder").select_related("subject").order_by("subject_id")
         )
         self.chips = [w.subject.chip_id for w in welders]
+        # Who starts each machine (扫码开机): its regular welder, one of the certified welders of its district.
+        holders: dict[str, list[tuple[str, str]]] = {}
+        today = datetime.now(UTC).date()
+        for number, name, code in Certificate.objects.filter(
+            subject__isnull=True, valid_until__gte=today, district__isnull=False
+        ).values_list("number", "holder_name", "district__code"):
+            holders.setdefault(code, []).append((number, name))
+        self.operators = [
+            holders[d][int(self.rng.integers(len(holders[d])))]
+            if (d := (w.subject.attributes or {}).get("district")) in holders
+            else None
+            for w in welders
+        ]
         city = Region.objects.get(code="310100").geom
         self.welders = WelderModel(
             o["seed"],
@@ -403,8 +416,15 @@ class Simulation:
                     }
                 )
                 self._publish(f"welder/{self.chips[i]}/position", body)
+        lon_p, lat_p = self.welders.lon, self.welders.lat
         for i in flipped.tolist():
             state = "on" if self.welders.powered[i] else "off"
+            if state == "on" and self.operators[i] is not None:  # the welder scans the machine's code to start it
+                number, name = self.operators[i]
+                phone = {"lon": round(float(lon_p[i]) + 0.0001, 7), "lat": round(float(lat_p[i]), 7), "crs": "cgcs2000"}
+                scan = {"ts": now_ms - 1000, "operator_id": number, "operator_name": name, "certificate": number,
+                        "decision": "allow", "phone": phone}  # fmt: skip
+                self._publish(f"welder/{self.chips[i]}/scan", json.dumps(scan, ensure_ascii=False))
             self._publish(f"welder/{self.chips[i]}/power", json.dumps({"ts": now_ms, "state": state}))
         beat = np.flatnonzero(self.heartbeat_due <= t)
         self.heartbeat_due[beat] += self.o["heartbeat_interval"]
