@@ -51,3 +51,22 @@ class WorkRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.area_name} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class DailyCount(models.Model):
+    """Counts per day of the park's calendar and district, kept as data arrives by a trigger in the database
+    (migration reports 0002): `startup` is a welding machine powered on (开机作业), in the district where the machine
+    was at that moment (its live state). The 7- and 15-day start-up trends read a few hundred of these rows, never
+    the device events."""
+
+    day = models.DateField()
+    metric = models.CharField(max_length=16)
+    district = models.ForeignKey("geo_core.Region", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "metric", "district"], name="dailycount_unique", nulls_distinct=False
+            )
+        ]

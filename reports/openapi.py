@@ -5,6 +5,7 @@ from __future__ import annotations
 from geo_core.openapi import op, param
 from reports.models import WorkRecord
 from reports.records import DECISION, VERDICTS
+from reports.trends import ALARM_GROUPS
 from reports.welders import MOBILITY, STATES
 
 TIME = {"type": "string", "format": "date-time"}
@@ -95,6 +96,29 @@ def service_paths() -> dict:
                 "certified welders by age band, issuing authority, region, mobility and certificate state",
                 "getWelderStats",
                 [param("region", "query", {"type": "string"}), param("category", "query", {"type": "string"})],
+            )
+        },
+        "/api/trends/startups": {
+            "get": op(
+                "machine start-ups per day and district over the last days (开机作业趋势)",
+                "getStartupTrend",
+                [
+                    param("days", "query", {"type": "integer", "minimum": 1, "maximum": 31}),
+                    param("region", "query", {"type": "string"}),
+                ],
+            )
+        },
+        "/api/trends/alarms": {
+            "get": op(
+                "alarm counts by type, district, day, month or severity, with the alarm list's filters",
+                "getAlarmTrend",
+                [
+                    param("by", "query", {"type": "string", "enum": list(ALARM_GROUPS)}),
+                    param("since", "query", TIME),
+                    param("until", "query", TIME),
+                    param("type", "query", {"type": "string"}),
+                    param("region", "query", {"type": "string"}),
+                ],
             )
         },
     }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import permit_board, records, welders
+from reports import permit_board, records, trends, welders
 
 urlpatterns = [
     path("api/records/scans", records.scans, name="scan-records"),
@@ -8,5 +8,7 @@ urlpatterns = [
     path("api/permits/board", permit_board.board, name="permit-board"),
     path("api/permits/months", permit_board.months, name="permit-months"),
     path("api/welders", welders.register, name="welders"),
+    path("api/trends/startups", trends.startups, name="startup-trend"),
+    path("api/trends/alarms", trends.alarms, name="alarm-trend"),
     path("api/welders/stats", welders.stats, name="welder-stats"),
 ]
