@@ -13,7 +13,7 @@ const started = Date.now();
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-const entries = { map: 'src/map-page.js', command: 'src/command-page.js', signin: 'src/signin.css' };
+const entries = { map: 'src/map-page.js', command: 'src/command-page.js', reports: 'src/reports-page.js', signin: 'src/signin.css' };
 const result = await build({
   absWorkingDir: here,
   entryPoints: entries,
@@ -66,7 +66,7 @@ for (const [from, to] of [['Build/Workers', 'Workers'], ['Build/ThirdParty', 'Th
 }
 // The map page's service worker keeps that page's files (its own name is fixed: the page registers /map/sw.js); the
 // command centre is a wall screen on the park's network and is not cached for offline use.
-const shellFiles = [...Object.entries(manifest).filter(([k]) => !k.startsWith('command') && !k.startsWith('cesium'))
+const shellFiles = [...Object.entries(manifest).filter(([k]) => !['command', 'cesium', 'reports'].some((p) => k.startsWith(p)))
   .map(([, f]) => f), ...imports.map].map((f) => `/static/web/${f}`);
 const version = createHash('sha256').update(JSON.stringify(manifest)).digest('hex').slice(0, 12);
 await build({

@@ -9,4 +9,5 @@ urlpatterns = [
     path("map/", views.map_page, name="map"),
     path("map/sw.js", views.service_worker, name="service-worker"),
     path("command/", views.command_page, name="command"),
+    path("reports/", views.reports_page, name="reports"),
 ]

@@ -191,3 +191,21 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     the version's hashed files)."""
     body = (BUILD_DIR / "sw.js").read_bytes()
     return HttpResponse(body, content_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+
+@ensure_csrf_cookie
+@require_http_methods(["GET"])
+def reports_page(request: HttpRequest) -> HttpResponse:
+    """The report page (trends, boards, records) for supervisors and officers: every chart from the aggregate APIs,
+    in the caller's scope."""
+    access = _access(request)
+    if access is None:
+        return _to_signin(request)
+    if access.role not in COMMAND_ROLES:
+        raise PermissionDenied("the report page is for supervisors and district officers")
+    lang = language(request)
+    me = _me(access, lang)
+    assets = {"js": asset_url("reports.js"), "css": asset_url("reports.css")}
+    page = render(request, "web/reports.html", {"w": words(lang), "lang": lang, "me": me, **assets})
+    page.headers["Content-Security-Policy"] = page_csp()
+    return _with_language(request, page)

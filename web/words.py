@@ -22,6 +22,7 @@ WORDS = {
         "command": "三维指挥中心",
         "loading3d": "正在加载三维场景…",
         "video": "视频",
+        "reports": "统计报表",
     },
     "en": {
         "title": "Hazardous work and personnel positioning supervision",
@@ -39,6 +40,7 @@ WORDS = {
         "command": "3D command centre",
         "loading3d": "Loading the 3D scene…",
         "video": "Video",
+        "reports": "Reports",
     },
 }
 
