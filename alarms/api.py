@@ -4,15 +4,19 @@ geo_core.errors' one table."""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.gis.geos import Polygon
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from alarms import lifecycle, reports
 from alarms.catalogue import TYPES
+from alarms.keys import FenceKey
 from alarms.models import Alarm, AlarmRule, AlarmStatus, ProtectedRuleError, Suppression, WorkOrder
 from alarms.redact import redact, visible_assignees, visible_zones
 from alarms.store import district_code, serialize
+from alarms.words import evidence_words
 from geo_core.access import Access, DeniedError, scoped
 from geo_core.apiview import json_api, json_body, json_response
 from geo_core.errors import BadRequestError, NotFoundError
@@ -113,7 +117,34 @@ def alarm_detail(request: HttpRequest, access: Access, alarm_id: int) -> HttpRes
         }
         for x, who in zip(actions, sent, strict=True)
     ]
+    body["evidence_words"], body["evidence_map"] = _in_words(a, body["evidence"], access)
     return json_response(body)
+
+
+def _in_words(a: Alarm, evidence: dict, access: Access) -> tuple[list[dict], dict | None]:
+    """The evidence as people read it (alarms.words), names resolved within the caller's scope, and the small map:
+    the zone's outline (when the caller may see the zone) and the deciding fix."""
+    names: dict[str, str] = {}
+    fence = evidence.get("fence")
+    ok = isinstance(fence, str) and fence[:1] in ("z", "p") and fence[1:].isdigit()
+    key = FenceKey(fence) if ok else None
+    zone_ids = {z for z in (a.zone_id, key.zone_id if key else None) if z}
+    seen = visible_zones(zone_ids, access.scope)
+    zones = {z.id: z for z in Zone.objects.filter(id__in=seen)}
+    if key:
+        if key.zone_id in zones:
+            names[fence] = zones[key.zone_id].name
+        elif key.permit_id and a.permit_id == key.permit_id and a.permit:
+            names[fence] = f"作业票 {a.permit.ticket_no} 作业区域"
+    if a.rule_id and a.rule:
+        names[f"rule:{a.rule_id}"] = a.rule.name
+    words = evidence_words(evidence, names)
+    fix = evidence.get("fix") if isinstance(evidence.get("fix"), dict) else None
+    point = [fix["lon"], fix["lat"]] if fix and "lon" in fix else (list(a.location.coords[:2]) if a.location else None)
+    zone = zones.get(a.zone_id) or next(iter(zones.values()), None)
+    outline = json.loads(zone.geom.simplify(0.00001, preserve_topology=True).geojson) if zone else None
+    shapes = {"zone": outline, "zone_name": zone.name if zone else None, "fix": point} if point or outline else None
+    return words, shapes
 
 
 @json_api(("POST",))

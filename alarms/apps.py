@@ -56,6 +56,19 @@ def _declare_vocabulary() -> None:
             for s in AlarmStatus
         ],
     )
+    # The steps of an alarm's history (AlarmAction.action), as the card's history names them; `engine` is 系统.
+    steps = {
+        "raised": ("报警", "Raised"),
+        "updated": ("级别变化", "Severity changed"),
+        "ended": ("条件解除", "Condition over"),
+        "acknowledged": ("确认", "Acknowledged"),
+        "dispatched": ("派单", "Dispatched"),
+        "resolved": ("处置", "Resolved"),
+        "closed": ("关闭", "Closed"),
+        "suppressed": ("静默", "Suppressed"),
+        "confirmed": ("企业确认", "Confirmed by the enterprise"),
+    }
+    declare("alarm_action", [Term(k, zh, en_, "#6a737d") for k, (zh, en_) in steps.items()])
 
 
 def _forget_demo(sender, park, enterprise_ids, subject_ids, **kwargs) -> None:

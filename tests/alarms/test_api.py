@@ -346,3 +346,41 @@ def test_a_supervisor_cannot_send_another_enterprises_people_and_officers_are_sh
     # The supervisor, who may see everyone, reads every name.
     everyone = client.get("/api/work-orders/", **supervisor).json()["results"][0]["assignees"]
     assert [p["name"] for p in everyone] == ["甲员工", "执法记录仪张三"]
+
+
+def test_the_evidence_in_words_names_the_zone_and_speaks_in_distances_and_durations(
+    client, make_enterprise, supervisor
+):
+    """Issue 28: the card speaks to people: the zone by name, the deciding fix's time and place, thresholds in
+    words, no raw keys (visit, fence, params {}); the small map's zone and fix; the history's steps in Chinese."""
+    from geo_core.models import Zone
+    from tests.geo_core.conftest import square
+
+    ent = make_enterprise()
+    zone = Zone.objects.create(name="罐区禁区", kind="forbidden", enterprise=ent, geom=square(121.3, 30.75, 0.0005))
+    rule = AlarmRule.objects.filter(type="out_of_bounds").first()
+    t = datetime(2026, 12, 8, 3, 4, 5, tzinfo=UTC).timestamp()  # 11:04:05 in Shanghai
+    evidence = {"rule": rule.id, "params": {"confirm_after_s": 30.0, "radius_m": 3.0}, "transition": "enter",
+                "fence": f"z{zone.id}", "visit": f"z{zone.id}:7:123", "entered_at": t,
+                "fix": {"t": t, "lon": 121.30012, "lat": 30.75003, "depth_m": 4.25},
+                "end": {"reason": "left the zone"}}  # fmt: skip
+    a = alarm(ent, 1, zone=zone, rule=rule)
+    Alarm.objects.filter(id=a.id).update(evidence=evidence)
+    a.actions.create(action="raised", by_name="engine")
+    body = client.get(f"/api/alarms/{a.id}", **supervisor).json()
+    words = {w["key"]: (w["label"], w["text"]) for w in body["evidence_words"]}
+    assert words["fence"] == ("围栏", "罐区禁区")
+    assert words["transition"] == ("进出", "进入")
+    assert words["fix"] == ("判定定位", "12-08 11:04:05 于 121.30012, 30.75003，距围栏边界 4.2 米")
+    assert set(words["params"][1].split("、")) == {"确认时长 30 秒", "半径 3.0 米"}
+    assert words["end"] == ("解除", "已离开区域")
+    assert words["rule"][1] == rule.name
+    assert "visit" not in words
+    assert all(w["label"] and not w["label"].isascii() for w in body["evidence_words"])
+    shapes = body["evidence_map"]
+    assert shapes["zone_name"] == "罐区禁区"
+    assert shapes["zone"]["type"] in ("Polygon", "MultiPolygon")
+    assert shapes["fix"] == [121.30012, 30.75003]
+    # Another enterprise's user sees no zone outline of a zone not theirs (if they could see the alarm at all).
+    other = bearer(create_user("oth", "pw-1234567", "enterprise", enterprise=make_enterprise()))
+    assert client.get(f"/api/alarms/{a.id}", **other).status_code == 404

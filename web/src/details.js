@@ -3,6 +3,7 @@
 
 import { getJSON, sendJSON } from './api.js';
 import { t } from './i18n.js';
+import { miniMap } from './minimap.js';
 import { el, safeHref, shanghaiTime } from './format.js';
 import { clipWindow, permitWindow } from './player.js';
 import { aim } from './aim.js';
@@ -165,21 +166,25 @@ export class Details {
   async alarm(id, { actions = [], onAct }) {
     this.selection?.set('alarm', id);
     const a = await getJSON(`/api/alarms/${id}`);
-    // The channels offered when it was raised (video/evidence.py) by name and why; other evidence as it came.
-    const shown = (k, v) => (k === 'video' && Array.isArray(v)
-      ? v.map((c) => `${c.name}（${this.vocab.label('camera_reason', c.why)}）`).join('、')
-      : typeof v === 'object' ? JSON.stringify(v) : String(v));
-    const evidence = el('dl', { class: 'facts evidence' }, Object.entries(a.evidence || {}).flatMap(([k, v]) => [
-      el('dt', {}, k === 'video' ? t('videoOffered') : k), el('dd', {}, shown(k, v))]));
+    // The evidence in words (the service's alarms.words: names, distances, durations, no raw keys), the channels
+    // offered when it was raised (video/evidence.py) by name and why, and the small map of the deciding fix.
+    const offered = Array.isArray(a.evidence?.video) ? a.evidence.video : [];
+    const evidence = el('dl', { class: 'facts evidence', 'data-evidence': '' }, [
+      ...(a.evidence_words || []).flatMap((w) => [el('dt', {}, w.label), el('dd', { 'data-fact': w.key }, w.text)]),
+      ...(offered.length ? [el('dt', {}, t('videoOffered')),
+        el('dd', {}, offered.map((c) => `${c.name}（${this.vocab.label('camera_reason', c.why)}）`).join('、'))] : []),
+    ]);
+    const small = miniMap(a.evidence_map, { label: a.evidence_map?.zone_name || a.label });
     const comment = el('textarea', { class: 'comment', placeholder: t('comment'), rows: 2 });
     const note = el('p', { class: 'note', role: 'status' });
     const buttons = actions.map((action) => el('button', { type: 'button', class: `action act-${action}`, 'data-action': action,
       onclick: async () => { note.textContent = await onAct(a, action, comment.value); } }, t(action)));
-    const history = el('ol', { class: 'history' }, (a.actions || []).map((x) => el('li', {}, `${shanghaiTime(x.at)} ${x.by} ${t(x.action)} ${x.comment || ''}`)));
+    const history = el('ol', { class: 'history' }, (a.actions || []).map((x) => el('li', {},
+      `${shanghaiTime(x.at)} ${x.by === 'engine' ? t('system') : x.by} ${this.vocab.label('alarm_action', x.action)} ${x.comment || x.data?.reason || ''}`)));
     this.show(a.label, rows([
       ['status', `${this.vocab.label('alarm_status', a.status)}${a.ended_at ? ` · ${t('ended')}` : ''}`], ['subject', a.subject], ['zone', a.zone?.name],
       ['permit', a.permit?.ticket_no], ['enterprise', a.company_code], ['raisedAt', shanghaiTime(a.raised_at)], ['endedAt', shanghaiTime(a.ended_at)]]),
-    el('h3', {}, t('evidence')), evidence,
+    el('h3', {}, t('evidence')), small, evidence,
     buttons.length ? el('div', { class: 'actions' }, comment, el('div', { class: 'buttons' }, buttons), note) : null,
     history.children.length ? el('h3', {}, t('actions')) : null, history.children.length ? history : null);
     if (a.location) {
