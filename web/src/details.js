@@ -30,7 +30,7 @@ export class Details {
   show(title, ...body) {
     this.card.replaceChildren(
       el('header', {}, el('h2', {}, title), el('button', { class: 'icon-button close', type: 'button', 'aria-label': t('closeDetails'), onclick: () => this.hide() }, '×')),
-      ...body);
+      ...body.filter((b) => b !== null && b !== undefined));
     this.card.hidden = false;
   }
 
