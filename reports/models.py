@@ -70,3 +70,39 @@ class DailyCount(models.Model):
                 fields=["day", "metric", "district"], name="dailycount_unique", nulls_distinct=False
             )
         ]
+
+
+class Complaint(models.Model):
+    """A report or complaint about welding work from the public (seed 003: "将社会面涉焊作业的举报投诉信息按照所属
+    区域进行下发，由区应急局对投诉内容做出反馈"): taken in by the city, routed to the district whose polygon holds its
+    place (or its address, geocoded against the service's own addresses), answered by that district with feedback."""
+
+    class Status(models.TextChoices):
+        UNROUTED = "unrouted", "待分派"
+        ROUTED = "routed", "已下发"
+        ANSWERED = "answered", "已反馈"
+
+    number = models.CharField(max_length=32, unique=True)
+    received_at = models.DateTimeField()
+    source = models.CharField(max_length=32, blank=True, help_text="来源: 12345热线, 网站, 现场 ...")
+    reporter = models.CharField(max_length=64, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    content = models.TextField()
+    address = models.CharField(max_length=256, blank=True)
+    location = models.PointField(srid=SRID, null=True, blank=True)
+    located_by = models.CharField(max_length=16, blank=True, help_text="point, address, district or empty")
+    district = models.ForeignKey("geo_core.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNROUTED)
+    routed_at = models.DateTimeField(null=True, blank=True)
+    feedback = models.TextField(blank=True)
+    result = models.CharField(max_length=16, blank=True, help_text="查实, 部分查实, 不属实")
+    answered_by = models.CharField(max_length=150, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    taken_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["district", "-received_at"]), models.Index(fields=["-received_at"])]
+
+    def __str__(self) -> str:
+        return self.number

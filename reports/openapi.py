@@ -121,4 +121,61 @@ def service_paths() -> dict:
                 ],
             )
         },
+        "/api/complaints": {
+            "get": op(
+                "complaints about welding work routed by place, in the caller's districts; or a file",
+                "listComplaints",
+                [
+                    param("status", "query", {"type": "string"}),
+                    param("region", "query", {"type": "string"}),
+                    param("since", "query", TIME),
+                    param("until", "query", TIME),
+                    param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                    param("f", "query", {"type": "string", "enum": ["json", "csv", "xlsx"]}),
+                ],
+                also=FILES,
+            ),
+            "post": op(
+                "take a complaint in (supervisors): routed to the district its place or address falls in",
+                "takeComplaint",
+                body={
+                    "type": "object",
+                    "required": ["content"],
+                    "properties": {
+                        "content": {"type": "string", "maxLength": 2000},
+                        "address": {"type": "string", "maxLength": 256, "nullable": True},
+                        "lon": {"type": "number", "nullable": True},
+                        "lat": {"type": "number", "nullable": True},
+                        "crs": {"type": "string", "nullable": True},
+                        "reporter": {"type": "string", "nullable": True},
+                        "phone": {"type": "string", "nullable": True},
+                        "source": {"type": "string", "nullable": True},
+                        "received_at": {"type": "string", "format": "date-time", "nullable": True},
+                    },
+                },
+                status="201",
+            ),
+        },
+        "/api/complaints/stats": {
+            "get": op(
+                "complaints by district, status and month",
+                "getComplaintStats",
+                [param("since", "query", TIME), param("until", "query", TIME)],
+            )
+        },
+        "/api/complaints/{number}/feedback": {
+            "post": op(
+                "the district's answer to a complaint of its district",
+                "answerComplaint",
+                [param("number", "path", {"type": "string"})],
+                body={
+                    "type": "object",
+                    "required": ["feedback", "result"],
+                    "properties": {
+                        "feedback": {"type": "string", "maxLength": 2000},
+                        "result": {"type": "string", "enum": ["查实", "部分查实", "不属实"]},
+                    },
+                },
+            )
+        },
     }

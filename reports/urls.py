@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import permit_board, records, trends, welders
+from reports import complaints, permit_board, records, trends, welders
 
 urlpatterns = [
     path("api/records/scans", records.scans, name="scan-records"),
@@ -9,6 +9,9 @@ urlpatterns = [
     path("api/permits/months", permit_board.months, name="permit-months"),
     path("api/welders", welders.register, name="welders"),
     path("api/trends/startups", trends.startups, name="startup-trend"),
+    path("api/complaints", complaints.complaints, name="complaints"),
+    path("api/complaints/stats", complaints.stats, name="complaint-stats"),
+    path("api/complaints/<str:number_>/feedback", complaints.feedback, name="complaint-feedback"),
     path("api/trends/alarms", trends.alarms, name="alarm-trend"),
     path("api/welders/stats", welders.stats, name="welder-stats"),
 ]

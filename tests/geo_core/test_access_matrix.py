@@ -27,7 +27,8 @@ pytestmark = pytest.mark.django_db
 SECRET = "BSECRET"  # in every name of the far side
 # route name -> who may call it: "public" (anyone), "signed" (any signed-in role, rows scoped), "signed-public" (anyone;
 # a signed-in caller sees its scope), "device" (device token), "report" (enterprise signature), "stream" (signed,
-# scoped, checked through the stream's own query), "admin" (Django admin's staff sign-in), "metrics-token".
+# scoped, checked through the stream's own query), "admin" (Django admin's staff sign-in), "metrics-token",
+# "authority" (supervisors and district officers, each within their own; enterprises 403).
 MATRIX = {
     "healthz": "public",
     "metrics": "metrics-token",  # Prometheus with GEO_METRICS_TOKEN (tests/geo_core/test_metrics.py)
@@ -88,6 +89,7 @@ MATRIX = {
     "signout": "page",
     "map": "page",
     "command": "page",
+    "reports": "page",  # supervisors and district officers (tests/web/test_reports_page.py)
     "service-worker": "public",
     "video-channels": "signed",
     "video-at": "signed",
@@ -121,7 +123,10 @@ MATRIX = {
     "permit-months": "signed",
     "welders": "signed",  # within scope (tests/reports/test_welders.py)
     "welder-stats": "signed",
-    "startup-trend": "signed",  # by district, within scope (tests/reports/test_trends.py)
+    "startup-trend": "signed",
+    "complaints": "authority",  # supervisors and district officers (tests/reports/test_complaints.py)
+    "complaint-stats": "authority",
+    "complaint-feedback": "authority",  # by district, within scope (tests/reports/test_trends.py)
     "alarm-trend": "signed",
     "inspections": "signed",  # the authorities' plans; enterprises 403 (tests/video/test_inspections.py)
     "inspection": "signed",
