@@ -106,3 +106,31 @@ class Complaint(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class ReportFile(models.Model):
+    """A weekly or monthly report of a region (seed 001: "生成包含故障统计、趋势分析、改进建议的标准化报告"): its
+    numbers, the PDF and the workbook, made on demand or on schedule (reports.files), kept and listed."""
+
+    class Kind(models.TextChoices):
+        WEEK = "week", "周报"
+        MONTH = "month", "月报"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    region = models.ForeignKey("geo_core.Region", on_delete=models.CASCADE, related_name="+")
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="the last day included")
+    created_at = models.DateTimeField(auto_now=True)
+    created_by = models.CharField(max_length=150, blank=True, help_text="a user, or 'schedule'")
+    summary = models.JSONField(default=dict)
+    pdf = models.BinaryField()
+    xlsx = models.BinaryField()
+
+    class Meta:
+        ordering = ["-period_start", "region_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "region", "period_start"], name="reportfile_unique_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.region_id} {self.period_start}"

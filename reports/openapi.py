@@ -178,4 +178,37 @@ def service_paths() -> dict:
                 },
             )
         },
+        "/api/report-files": {
+            "get": op(
+                "the weekly and monthly reports kept, in the caller's regions",
+                "listReportFiles",
+                [param("kind", "query", {"type": "string"}), param("region", "query", {"type": "string"})],
+            ),
+            "post": op(
+                "make a weekly or monthly report of a region now (PDF and XLSX)",
+                "makeReportFile",
+                body={
+                    "type": "object",
+                    "required": ["kind", "region"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": ["week", "month"]},
+                        "region": {"type": "string"},
+                        "day": {"type": "string", "format": "date", "nullable": True},
+                    },
+                },
+                status="201",
+            ),
+        },
+        "/api/report-files/{report}.{fmt}": {
+            "get": op(
+                "a kept report's file",
+                "getReportFile",
+                [
+                    param("report", "path", {"type": "string"}),
+                    param("fmt", "path", {"type": "string", "enum": ["pdf", "xlsx"]}),
+                ],
+                ok="application/pdf",
+                also=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
+            )
+        },
     }

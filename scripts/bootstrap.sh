@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(curl postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal32 libgeos-c1v5 libproj25 mosquitto ffmpeg fonts-wqy-microhei fonts-dejavu-core chromium)
+DEB_PACKAGES=(curl postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal32 libgeos-c1v5 libproj25 mosquitto ffmpeg fonts-wqy-microhei fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 chromium)
 log() { printf '{"event":"bootstrap","step":"%s"}\n' "$*" >&2; }
 
 missing=()

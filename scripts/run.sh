@@ -80,6 +80,7 @@ start() {
   start_bg web .venv/bin/uvicorn geo_core.asgi:application --host 127.0.0.1 --port "$PORT" --workers 2 --no-proxy-headers
   start_bg ingest .venv/bin/python manage.py ingest
   start_bg alarms .venv/bin/python manage.py alarms
+  start_bg reports .venv/bin/python manage.py report_files --loop
   for _ in $(seq 100); do
     if curl -fsS "http://127.0.0.1:$PORT/healthz" -o "$VAR/run/healthz.json" 2>/dev/null; then
       # Moving data: people over the signed report API, welders over MQTT (rates: scripts/run.sh, SIM_ARGS).
@@ -100,6 +101,7 @@ stop() {
   stop_bg city_iot
   stop_bg media
   stop_bg simulate
+  stop_bg reports
   stop_bg alarms
   stop_bg ingest
   stop_bg web
@@ -107,7 +109,7 @@ stop() {
 }
 
 status() {
-  for name in web ingest alarms simulate media city_iot; do
+  for name in web ingest alarms reports simulate media city_iot; do
     running "$name" && echo "$name: running (pid $(cat "$VAR/run/$name.pid"))" || echo "$name: stopped"
   done
   scripts/services.sh status

@@ -250,7 +250,7 @@ def _write(tables: list[Table], fmt: Format, crs: str, folder: Path) -> Path:
     tables = [Table(safe_name(t.layer), t.columns, t.wkb, t.geometry_type) for t in tables]
     stem = tables[0].layer
     path = folder / (stem + (".shp" if fmt.key == "shp" else fmt.suffix))
-    layers = tables if fmt.key == "gpkg" else tables[:1]
+    layers = tables if fmt.key in ("gpkg", "xlsx") else tables[:1]
     for i, t in enumerate(layers):
         with warnings.catch_warnings():  # GDAL's notes that a Shapefile's field names were cut to 10 characters
             warnings.simplefilter("ignore", RuntimeWarning)

@@ -126,7 +126,9 @@ MATRIX = {
     "startup-trend": "signed",
     "complaints": "authority",  # supervisors and district officers (tests/reports/test_complaints.py)
     "complaint-stats": "authority",
-    "complaint-feedback": "authority",  # by district, within scope (tests/reports/test_trends.py)
+    "complaint-feedback": "authority",
+    "report-files": "authority",  # tests/reports/test_report_files.py
+    "report-file": "authority",  # by district, within scope (tests/reports/test_trends.py)
     "alarm-trend": "signed",
     "inspections": "signed",  # the authorities' plans; enterprises 403 (tests/video/test_inspections.py)
     "inspection": "signed",
