@@ -56,11 +56,12 @@ class WorkRecord(models.Model):
 class DailyCount(models.Model):
     """Counts per day of the park's calendar and district, kept as data arrives by a trigger in the database
     (migration reports 0002): `startup` is a welding machine powered on (开机作业), in the district where the machine
-    was at that moment (its live state). The 7- and 15-day start-up trends read a few hundred of these rows, never
-    the device events."""
+    was at that moment (its live state); `alarm:<type>` an alarm raised (not suppressed), in its district (属地), kept
+    by a trigger on the alarm table (migration reports 0005). The trends read a few hundred of these rows, never the
+    device events or a year of alarms."""
 
     day = models.DateField()
-    metric = models.CharField(max_length=16)
+    metric = models.CharField(max_length=48, help_text="startup, or alarm:<type>")
     district = models.ForeignKey("geo_core.Region", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     n = models.PositiveIntegerField(default=0)
 

@@ -62,6 +62,16 @@ def span(request: HttpRequest, default: timedelta = timedelta(days=7)) -> tuple[
     return since, until
 
 
+COUNT_UP_TO = 10_000
+
+
+def counted(qs) -> tuple[int, bool]:
+    """How many rows a list has, counted up to COUNT_UP_TO (a week of a city's start-ups is a million and more:
+    counting them all costs more than the page); `more` when there are more than that."""
+    n = qs.order_by()[: COUNT_UP_TO + 1].count()
+    return min(n, COUNT_UP_TO), n > COUNT_UP_TO
+
+
 def companies(request: HttpRequest) -> list[str] | None:
     """`enterprise`: company codes, comma-separated (at most 50)."""
     v = request.GET.get("enterprise")
@@ -125,11 +135,13 @@ def scans(request: HttpRequest, access: Access) -> HttpResponse:
         return writing.response(writing.write([table], fmt), fmt, "scans")
     limit = query_integer(request, "limit", 100, 1, 1000)
     offset = query_integer(request, "offset", 0, 0, 10_000_000)
-    total = qs.count()
+    total, more = counted(qs)
     rows = [_row(ev) for ev in qs[offset : offset + limit]]
     for r in rows:
         r["time"] = r["time"].isoformat()
-    return json_response({"since": since.isoformat(), "until": until.isoformat(), "total": total, "scans": rows})
+    return json_response(
+        {"since": since.isoformat(), "until": until.isoformat(), "total": total, "total_more": more, "scans": rows}
+    )
 
 
 WORK_COLUMNS = [
@@ -202,9 +214,11 @@ def key_area_work(request: HttpRequest, access: Access) -> HttpResponse:
         return writing.response(writing.write([table], fmt), fmt, "key_area_work")
     limit = query_integer(request, "limit", 100, 1, 1000)
     offset = query_integer(request, "offset", 0, 0, 10_000_000)
-    total = qs.count()
+    total, more = counted(qs)
     rows = [_work_row(w) for w in qs[offset : offset + limit]]
     for r in rows:
         r["started_at"] = r["started_at"].isoformat()
         r["ended_at"] = r["ended_at"].isoformat() if r["ended_at"] else None
-    return json_response({"since": since.isoformat(), "until": until.isoformat(), "total": total, "records": rows})
+    return json_response(
+        {"since": since.isoformat(), "until": until.isoformat(), "total": total, "total_more": more, "records": rows}
+    )

@@ -1,6 +1,7 @@
 """Work in key areas, temporary zones and key periods kept as rows as it happens (`WorkRecord`), from the alarms the
-worker writes (`alarms.store.alarms_written`): a welder alarm type's raise opens a record, its end closes it with
-the duration. The welder is the one of the machine's last allowed start-up (扫码开机) before the work began."""
+worker writes (`alarms.store.alarms_written`, in its transaction): a welder alarm type's raise opens a record, its end
+closes it with the duration. The welder is the one of the machine's last allowed start-up (扫码开机) before the work
+began."""
 
 from __future__ import annotations
 

@@ -114,7 +114,8 @@ class DeviceEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["subject", "kind", "-time"])]
+        # (kind, time): the records lists (scans of a week across every machine in scope, newest first).
+        indexes = [models.Index(fields=["subject", "kind", "-time"]), models.Index(fields=["kind", "-time"])]
         constraints = [models.UniqueConstraint(fields=["subject", "kind", "time"], name="device_event_once")]
 
 

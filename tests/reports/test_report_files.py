@@ -14,6 +14,7 @@ from django.contrib.gis.geos import Point
 from django.core.management import call_command
 
 from alarms.models import Alarm
+from alarms.store import set_jurisdiction
 from geo_core.access import create_user
 from geo_core.models import ApiToken, Enterprise, Region
 from geo_core.partitions import PARK_TZ
@@ -51,6 +52,7 @@ def week(db):
         alarm(k, "leaving", ents[1], monday + timedelta(days=2, hours=k), severity="warning")
     alarm(9, "sos", ents[0], monday - timedelta(days=2))
     alarm(10, "sos", ents[0], monday + timedelta(days=1), where=(flon, flat))
+    set_jurisdiction(list(Alarm.objects.values_list("id", flat=True)))  # as the alarm writer does after each insert
     return p
 
 

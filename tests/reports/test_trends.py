@@ -88,6 +88,11 @@ def test_alarms_grouped_by_type_district_day_and_severity(client, machines):
     assert sum(g["n"] for g in client.get("/api/trends/alarms?by=day", **sup).json()["groups"]) == 3
     sev = client.get("/api/trends/alarms?by=severity&type=sos", **sup).json()
     assert [(g["key"], g["n"]) for g in sev["groups"]] == [("critical", 2)]
+    # The counts the database keeps follow an alarm moved to another district and one deleted.
+    Alarm.objects.filter(key="tr:0").update(district=Region.objects.get(code=FENGXIAN))
+    Alarm.objects.filter(key="tr:2").delete()
+    moved = client.get("/api/trends/alarms?by=district", **sup).json()["groups"]
+    assert {g["key"]: g["n"] for g in moved} == {JINSHAN: 1, FENGXIAN: 1}
     other = Enterprise.objects.create(credit_code=credit_code(org="MA1TR0002"), name="别家", company_code="TR2")
     mine = auth(create_user("ta-e", "pw-1234567", "enterprise", enterprise=other))
     assert client.get("/api/trends/alarms", **mine).json()["total"] == 0
