@@ -27,6 +27,7 @@ from geo_core.access import Access, DeniedError
 from geo_core.apiview import json_api, json_body, json_response
 from geo_core.errors import BadRequestError, NotFoundError
 from geo_core.gisfiles import writing
+from geo_core.gisfiles.targets import region_prefix
 from geo_core.ingest.normalize import to_cgcs2000
 from geo_core.models import Enterprise, Region, Site
 from geo_core.params import instant, known_codes, members, number, query_integer, text
@@ -112,7 +113,8 @@ def complaints(request: HttpRequest, access: Access) -> HttpResponse:
     if v := request.GET.get("status"):
         qs = qs.filter(status__in=known_codes(v, "status", Complaint.Status.values))
     if v := request.GET.get("region"):
-        qs = qs.filter(in_regions(v, "location") | Q(district__code__startswith=text(v, "region", 12)[:6]))
+        code = text(v, "region", 12)
+        qs = qs.filter(in_regions(code, "location") | Q(district__code__startswith=region_prefix(code)))
     qs = qs.select_related("district")
     rows = [_row(c) for c in (qs[:200_000] if fmt else qs[: query_integer(request, "limit", 100, 1, 1000)])]
     if fmt:

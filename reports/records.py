@@ -126,22 +126,9 @@ def _row(ev: DeviceEvent) -> dict:
 
 @json_api(("GET",))
 def scans(request: HttpRequest, access: Access) -> HttpResponse:
-    fmt = writing.list_format(request.GET.get("f"))
     qs, since, until = _filtered(request, access)
     qs = qs.select_related("subject__enterprise").order_by("-time", "-id")
-    if fmt:
-        rows = [_row(ev) for ev in qs[:200_000]]
-        table = writing.rows_table("scans", COLUMNS, rows, request.GET.get("lang") == "en")
-        return writing.response(writing.write([table], fmt), fmt, "scans")
-    limit = query_integer(request, "limit", 100, 1, 1000)
-    offset = query_integer(request, "offset", 0, 0, 10_000_000)
-    total, more = counted(qs)
-    rows = [_row(ev) for ev in qs[offset : offset + limit]]
-    for r in rows:
-        r["time"] = r["time"].isoformat()
-    return json_response(
-        {"since": since.isoformat(), "until": until.isoformat(), "total": total, "total_more": more, "scans": rows}
-    )
+    return listed(request, qs, _row, ("scans", COLUMNS, "scans"), (since, until), ("time",))
 
 
 WORK_COLUMNS = [
@@ -194,7 +181,7 @@ def key_area_work(request: HttpRequest, access: Access) -> HttpResponse:
     """GET /api/records/key-area-work?since=&until=&region=&enterprise=&zone=&kind=&open=true&f=csv|xlsx: the work
     in key areas, temporary zones and key periods (reports.WorkRecord), begun within the span, newest first; in the
     caller's scope (the record's enterprise, or where it was)."""
-    fmt = writing.list_format(request.GET.get("f"))
+    writing.list_format(request.GET.get("f"))  # a bad f= refused before the query
     since, until = span(request)
     qs = WorkRecord.objects.filter(WorkRecord.VISIBILITY.q(access.scope), started_at__gte=since, started_at__lt=until)
     if codes := companies(request):
@@ -208,17 +195,30 @@ def key_area_work(request: HttpRequest, access: Access) -> HttpResponse:
     if request.GET.get("open") in ("true", "1"):
         qs = qs.filter(ended_at__isnull=True)
     qs = qs.select_related("machine", "enterprise", "district").order_by("-started_at", "-id")
+    return listed(
+        request, qs, _work_row, ("key_area_work", WORK_COLUMNS, "records"), (since, until), ("started_at", "ended_at")
+    )
+
+
+def listed(
+    request: HttpRequest, qs, row, table: tuple[str, list], span_: tuple, times: tuple[str, ...]
+) -> HttpResponse:
+    """A record list as the caller asked: a file of its rows (f=csv|xlsx, Chinese headings) or a JSON page (limit,
+    offset, a total counted up to COUNT_UP_TO) under the table's name, its times in RFC 3339."""
+    fmt = writing.list_format(request.GET.get("f"))
+    name, columns = table
     if fmt:
-        rows = [_work_row(w) for w in qs[:200_000]]
-        table = writing.rows_table("key_area_work", WORK_COLUMNS, rows, request.GET.get("lang") == "en")
-        return writing.response(writing.write([table], fmt), fmt, "key_area_work")
+        rows = [row(x) for x in qs[:200_000]]
+        out = writing.rows_table(name, columns, rows, request.GET.get("lang") == "en")
+        return writing.response(writing.write([out], fmt), fmt, name)
     limit = query_integer(request, "limit", 100, 1, 1000)
     offset = query_integer(request, "offset", 0, 0, 10_000_000)
     total, more = counted(qs)
-    rows = [_work_row(w) for w in qs[offset : offset + limit]]
+    rows = [row(x) for x in qs[offset : offset + limit]]
     for r in rows:
-        r["started_at"] = r["started_at"].isoformat()
-        r["ended_at"] = r["ended_at"].isoformat() if r["ended_at"] else None
+        for t in times:
+            r[t] = r[t].isoformat() if r[t] else None
+    since, until = span_
     return json_response(
-        {"since": since.isoformat(), "until": until.isoformat(), "total": total, "total_more": more, "records": rows}
+        {"since": since.isoformat(), "until": until.isoformat(), "total": total, "total_more": more, key: rows}
     )
