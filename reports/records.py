@@ -200,13 +200,11 @@ def key_area_work(request: HttpRequest, access: Access) -> HttpResponse:
     )
 
 
-def listed(
-    request: HttpRequest, qs, row, table: tuple[str, list], span_: tuple, times: tuple[str, ...]
-) -> HttpResponse:
+def listed(request: HttpRequest, qs, row, table: tuple, span_: tuple, times: tuple[str, ...]) -> HttpResponse:
     """A record list as the caller asked: a file of its rows (f=csv|xlsx, Chinese headings) or a JSON page (limit,
-    offset, a total counted up to COUNT_UP_TO) under the table's name, its times in RFC 3339."""
+    offset, a total counted up to COUNT_UP_TO) of `table` = (file name, columns, the page's key), times in RFC 3339."""
     fmt = writing.list_format(request.GET.get("f"))
-    name, columns = table
+    name, columns, key = table
     if fmt:
         rows = [row(x) for x in qs[:200_000]]
         out = writing.rows_table(name, columns, rows, request.GET.get("lang") == "en")
