@@ -156,10 +156,9 @@ def suppression_for(sig: Signal, suppressions: list[Suppression]) -> Suppression
 
 
 UPDATE = """
-UPDATE alarms_alarm a SET severity = v.severity, evidence = v.evidence, ended_at = v.ended_at, status = v.status,
-                          updated_at = %s
+UPDATE alarms_alarm a SET severity = v.severity, evidence = v.evidence, ended_at = v.ended_at, updated_at = %s
 FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::text[]) AS severity, unnest(%s::jsonb[]) AS evidence,
-             unnest(%s::timestamptz[]) AS ended_at, unnest(%s::text[]) AS status) v
+             unnest(%s::timestamptz[]) AS ended_at) v
 WHERE a.id = v.id
 """
 
@@ -175,15 +174,27 @@ def _update(rows: list[Alarm], now) -> None:
                 [a.severity for a in rows],
                 [orjson.dumps(a.evidence).decode() for a in rows],
                 [a.ended_at for a in rows],
-                [a.status for a in rows],
             ],
         )
 
 
 # Sent inside the writing transaction after every batch: `changes` is [(kind, alarm)] with kind raised, updated or
-# ended (suppressed raises excluded). Other rooms keep what they derive from alarms (reports.WorkRecord) without
-# the alarms room knowing them.
+# ended (suppressed alarms included: the work they are about happened). Other rooms keep what they derive from alarms
+# (reports.WorkRecord) without the alarms room knowing them.
 alarms_written = django.dispatch.Signal()
+
+
+def _self_close(alarms: list[Alarm]) -> list[Alarm]:
+    """Close the self-ending warnings still 已报警 in the database (a person acting on one at this moment keeps it)."""
+    if not alarms:
+        return []
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE alarms_alarm SET status = %s WHERE id = ANY(%s) AND status = %s RETURNING id",
+            [AlarmStatus.CLOSED, [a.id for a in alarms], AlarmStatus.RAISED],
+        )
+        closed = {row[0] for row in cur.fetchall()}
+    return [a for a in alarms if a.id in closed]
 
 
 def _classify_mobile(new: list[Alarm]) -> None:
@@ -235,6 +246,7 @@ class Writer:
         now = timezone.now()
         raised = {a.key for a in new}
         written: list[tuple[str, Alarm]] = []
+        closing: list[Alarm] = []
         for sig in signals:
             a = alarms.get(sig.key)
             if a is None:
@@ -276,10 +288,7 @@ class Writer:
                 if a.status == AlarmStatus.RAISED and a.severity in SELF_CLOSING:
                     # The inbox policy (alarms.catalogue.SELF_CLOSING): ended by itself, no one acted, no action due.
                     a.status = AlarmStatus.CLOSED
-                    actions.append(
-                        AlarmAction(alarm=a, action="closed", by_name="engine", data={"reason": SELF_CLOSED_REASON})
-                    )
-                    counts["self_closed"] += 1
+                    closing.append(a)
             else:
                 counts["repeats"] += 1
                 continue
@@ -293,6 +302,9 @@ class Writer:
                     relay_alarm(a, kind)
         if changed:
             _update(list(changed.values()), now)
+        for a in _self_close(closing):
+            actions.append(AlarmAction(alarm=a, action="closed", by_name="engine", data={"reason": SELF_CLOSED_REASON}))
+            counts["self_closed"] += 1
         AlarmAction.objects.bulk_create(actions)
         if written:
             alarms_written.send(Writer, changes=written)
