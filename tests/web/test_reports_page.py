@@ -45,8 +45,16 @@ def test_the_report_page_draws_the_apis_numbers(open_page, web_scene):
     p.until("() => window.__test.charts().startups.categories.length === 15")
     # Today's permit board on the page is the service's.
     p.until("() => document.querySelector('[data-permit-board] [data-board=working]')?.textContent === '2'")
-    # Files of the records are offered.
+    # Files of the records are offered; the search narrows the lists and their files alike.
     assert p.page.locator("[data-section=records] a[href*='f=xlsx']").count() == 2
+    p.page.fill("[data-filter=enterprise]", "NOPE")
+    p.page.click(".record-search button[type=submit]")
+    links = "() => [...document.querySelectorAll('[data-section=records] a')].map(a => a.getAttribute('href'))"
+    p.until(f"() => ({links})().filter((h) => h.includes('enterprise=NOPE')).length === 4")
+    assert p.page.inner_text("[data-total=scans]") == "0"
+    p.page.fill("[data-filter=region]", "999999")
+    p.page.click(".record-search button[type=submit]")
+    p.until("() => document.querySelector('[data-total=work]')?.textContent.includes('999999')")
 
 
 def test_an_enterprise_user_is_refused_the_report_page(open_page, web_scene):

@@ -9,6 +9,7 @@ import { el, shanghaiTime } from './format.js';
 import { setLang, t } from './i18n.js';
 import { frame, netState } from './panels.js';
 import { PermitBoard } from './permit-board.js';
+import { recordQuery } from './record-search.js';
 import { Vocabulary } from './vocab.js';
 
 const me = JSON.parse(document.getElementById('me').textContent);
@@ -82,21 +83,36 @@ const keyAreas = section('key-areas', t('rpKeyAreas'));
 const records = el('section', { class: 'card wide', 'data-section': 'records' }, el('header', {}, el('h2', {}, t('rpRecords'))));
 grid.append(records);
 
+// The records' search: a span of days, an enterprise's code and a region's code narrow both lists and their files.
+const search = {
+  since: el('input', { type: 'date', 'data-filter': 'since' }),
+  until: el('input', { type: 'date', 'data-filter': 'until' }),
+  enterprise: el('input', { type: 'search', placeholder: t('rpEnterprise'), 'data-filter': 'enterprise', size: 12 }),
+  region: el('input', { type: 'search', placeholder: t('rpRegion'), 'data-filter': 'region', size: 10 }),
+};
+const recordsBody = el('div', { 'data-records': '' });
+records.append(el('form', { class: 'record-search', onsubmit: (e) => { e.preventDefault(); recordLists(); } },
+  search.since, '—', search.until, search.enterprise, search.region, el('button', { type: 'submit' }, t('rpSearch'))), recordsBody);
+
 async function recordLists() {
-  const files = (path) => ['csv', 'xlsx'].map((f) => el('a', { href: url(path, { f }), download: '' }, f.toUpperCase()));
+  const values = Object.fromEntries(Object.entries(search).map(([k, input]) => [k, input.value]));
+  const q = recordQuery(values);
+  const files = (path) => ['csv', 'xlsx'].map((f) => el('a', { href: url(path, { ...q, f }), download: '' }, f.toUpperCase()));
+  const failed = (err) => ({ error: err.message || String(err) });
   const [scans, work] = await Promise.all([
-    getJSON('/api/records/scans', { limit: 10 }).catch(() => null),
-    getJSON('/api/records/key-area-work', { limit: 10, since: daysAgo(30) }).catch(() => null),
+    getJSON('/api/records/scans', { ...q, limit: 10 }).catch(failed),
+    getJSON('/api/records/key-area-work', { ...q, limit: 10 }).catch(failed),
   ]);
   const table = (head, rows) => el('table', { class: 'records' }, el('thead', {}, el('tr', {}, head.map((h) => el('th', {}, h)))),
     el('tbody', {}, rows.map((r) => el('tr', {}, r.map((c) => el('td', {}, c ?? '—'))))));
-  records.append(
-    el('h3', {}, `${t('rpScans')} (${scans?.total ?? 0}) `, ...files('/api/records/scans')),
+  const count = (b) => (b.error ? b.error : `${b.total}${b.total_more ? '+' : ''}`);
+  recordsBody.replaceChildren(
+    el('h3', {}, `${t('rpScans')} (`, el('span', { 'data-total': 'scans' }, count(scans)), ') ', ...files('/api/records/scans')),
     table([t('rpTime'), t('rpMachine'), t('rpWelder'), t('rpDecision'), t('rpVerdict')],
-      (scans?.scans || []).map((s) => [shanghaiTime(s.time), s.machine, s.operator_name || s.operator_id, s.decision_label, s.verdict_label])),
-    el('h3', {}, `${t('rpKeyWork')} (${work?.total ?? 0}) `, ...files('/api/records/key-area-work')),
+      (scans.scans || []).map((x) => [shanghaiTime(x.time), x.machine, x.operator_name || x.operator_id, x.decision_label, x.verdict_label])),
+    el('h3', {}, `${t('rpKeyWork')} (`, el('span', { 'data-total': 'work' }, count(work)), ') ', ...files('/api/records/key-area-work')),
     table([t('rpArea'), t('rpMachine'), t('rpWelder'), t('rpStart'), t('rpMinutes')],
-      (work?.records || []).map((w) => [w.area, w.machine, w.operator_name, shanghaiTime(w.started_at), w.duration_min])),
+      (work.records || []).map((w) => [w.area, w.machine, w.operator_name, shanghaiTime(w.started_at), w.duration_min])),
   );
   state.ready.add('records');
 }
