@@ -33,6 +33,7 @@ from geo_core.models import Enterprise, Region, Site
 from geo_core.params import instant, known_codes, members, number, query_integer, text
 from geo_core.partitions import PARK_TZ
 from geo_core.queries import in_regions
+from reports import authority
 from reports.models import Complaint
 from reports.records import span
 
@@ -65,13 +66,10 @@ COLUMNS = [
 LOCATED = {"point": "坐标", "address": "地址匹配", "district": "地址含区县名", "": "未定位"}
 
 
-def _districts(access: Access):
+def _districts(access: Access) -> Q:
     """The complaints a caller may see: the supervisors' all, a district officer's their districts', none else."""
-    if access.role == "supervisor" or access.scope.everything:
-        return Q()
-    if access.role == "district" and access.scope.districts is not None:
-        return Q(district_id__in=access.scope.districts)
-    raise DeniedError("complaints are the authorities' (city and districts)")
+    ids = authority.districts(access, "complaints")
+    return Q() if ids is None else Q(district_id__in=ids)
 
 
 def district_at(point: Point) -> Region | None:

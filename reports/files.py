@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -56,10 +57,6 @@ class Period:
             return Period("week", self.start - timedelta(days=7), self.start - timedelta(days=1))
         last = self.start - timedelta(days=1)
         return Period("month", last.replace(day=1), last)
-
-    @property
-    def label(self) -> str:
-        return f"{self.start.isoformat()} 至 {self.end.isoformat()}"
 
 
 def period_of(kind: str, day: date) -> Period:
@@ -261,8 +258,6 @@ def _xlsx(n: dict, tips: list[str]) -> bytes:
     try:
         return path.read_bytes()
     finally:
-        import shutil
-
         shutil.rmtree(path.parent, ignore_errors=True)
 
 

@@ -12,13 +12,13 @@ from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
 
-from geo_core.access import Access, DeniedError
+from geo_core.access import Access
 from geo_core.apiview import json_api, json_body, json_response
 from geo_core.errors import BadRequestError, NotFoundError
 from geo_core.models import Region
 from geo_core.params import day, integer, members, text
 from geo_core.partitions import PARK_TZ
-from reports import files
+from reports import authority, files
 from reports.models import ReportFile
 
 BODY = {"kind": "text", "region": "text", "day": "text?"}
@@ -26,11 +26,8 @@ MEDIA = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-offic
 
 
 def _regions(access: Access):
-    if access.role == "supervisor":
-        return Region.objects.all()
-    if access.role == "district" and access.scope.districts is not None:
-        return Region.objects.filter(id__in=access.scope.districts)
-    raise DeniedError("reports are the authorities' (city and districts)")
+    ids = authority.districts(access, "reports")
+    return Region.objects.all() if ids is None else Region.objects.filter(id__in=ids)
 
 
 def _row(r: ReportFile) -> dict:

@@ -25,6 +25,7 @@ from geo_core.gisfiles.targets import region_prefix
 from geo_core.models import Region
 from geo_core.params import integer, text
 from geo_core.partitions import PARK_TZ
+from reports import authority
 from reports.models import DailyCount
 from reports.records import span
 
@@ -76,7 +77,7 @@ def alarms(request: HttpRequest, access: Access) -> HttpResponse:
     params = request.GET.copy()
     params.pop("since", None)
     params.pop("until", None)
-    if by != "severity" and set(request.GET) <= {"by", "since", "until", "region"} and _by_place(access):
+    if by != "severity" and set(request.GET) <= {"by", "since", "until", "region"} and authority.by_place(access):
         return _alarm_counts(request, access, by, since, until)
     qs = filter_alarms(alarms_queryset(access), params).filter(raised_at__gte=since, raised_at__lt=until)
     qs = qs.order_by()
@@ -113,11 +114,6 @@ def alarms(request: HttpRequest, access: Access) -> HttpResponse:
             "groups": out,
         }
     )
-
-
-def _by_place(access: Access) -> bool:
-    """Supervisors and district officers count by place: their answers can come from the kept counts."""
-    return access.role in ("supervisor", "district") and (access.scope.everything or access.scope.districts is not None)
 
 
 def _alarm_counts(request: HttpRequest, access: Access, by: str, since, until) -> HttpResponse:

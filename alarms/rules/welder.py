@@ -69,6 +69,9 @@ register(
 )
 
 
+KEY_PERIODS = ("key_period", "special_period")  # the calendar's purposes that make a key period (重点时段)
+
+
 def key_period_work_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> None:
     """Every powered machine the rule watches, wherever it is, while a key-period window (重点时段) is on: one
     warning per machine and period, ended when it is powered off or the period is over."""
@@ -89,8 +92,6 @@ def key_period_work_tick(e: Engine, r: RuleSpec, now: float, occupants, out) -> 
     for key in [k for k in e.open_for(r.id) if k not in keep]:
         out.append(e.end(key, now, {"reason": "powered off" if on else "period over"}))
 
-
-KEY_PERIODS = ("key_period", "special_period")
 
 register(
     RuleType(
